@@ -1,0 +1,339 @@
+"""release.toml: load, validate every key, and give typed inputs to the sources.
+
+Every problem is a `ConfigError` naming the file, the key and, where it can be
+found, the line. Nothing here touches the network or writes a file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, TypeVar
+from urllib.parse import urlsplit
+
+from packaging.version import InvalidVersion, Version
+
+from releaser.errors import ConfigError
+from releaser.maven_coordinate import MavenCoordinate
+from releaser.redact import remember_secrets, strip_credentials
+
+CONFIG_NAME = "release.toml"
+DEFAULT_INDEX = "https://pypi.org/simple"
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]*$")
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_URL_SCHEMES = ("http", "https")
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class ReleaseSettings:
+    name: str
+    version: str
+    lockfile: str = "release.lock"
+    records: str = "releases"
+    build: tuple[str, ...] = ()
+    gates: tuple[tuple[str, ...], ...] = ()
+
+
+@dataclass(frozen=True)
+class PythonInputs:
+    requirements: tuple[Path, ...]
+    pyproject: bool
+    index_url: str
+    extra_index_urls: tuple[str, ...] = ()
+
+    @property
+    def index_urls(self) -> tuple[str, ...]:
+        """Every index, in the order pip consults them; may carry credentials."""
+        return (self.index_url, *self.extra_index_urls)
+
+
+@dataclass(frozen=True)
+class MavenInputs:
+    repository: str
+    dependencies: tuple[MavenCoordinate, ...]
+
+
+@dataclass(frozen=True)
+class GitInput:
+    name: str
+    url: str
+    ref: str
+
+
+@dataclass(frozen=True)
+class UrlInput:
+    name: str
+    url: str
+    sha256: str | None = None
+
+
+@dataclass(frozen=True)
+class ReleaseConfig:
+    path: Path
+    release: ReleaseSettings
+    python: PythonInputs | None = None
+    maven: tuple[MavenInputs, ...] = ()
+    git: tuple[GitInput, ...] = ()
+    artifacts: tuple[UrlInput, ...] = ()
+    dependency_digest: str = field(default="", compare=False)
+
+    @property
+    def root(self) -> Path:
+        return self.path.parent
+
+    @property
+    def lockfile(self) -> Path:
+        return self.root / self.release.lockfile
+
+
+def load(path: Path) -> ReleaseConfig:
+    """Read and validate `path`; raise ConfigError for anything wrong with it."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{path}: not found; releaser reads its inputs from {CONFIG_NAME} at the project root"
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot be read: {exc}") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    return _Parser(path, text).config(data)
+
+
+def dependency_digest(data: dict[str, Any]) -> str:
+    """Digest of the dependency sections as written (not [release], not expanded secrets)."""
+    sections = {k: data[k] for k in ("python", "maven", "git", "artifact") if k in data}
+    blob = json.dumps(sections, sort_keys=True, separators=(",", ":"), default=str)
+    return "sha256:" + hashlib.sha256(blob.encode()).hexdigest()
+
+
+class _Parser:
+    """Walks the TOML document; knows where each key is so errors can point at it."""
+
+    def __init__(self, path: Path, text: str) -> None:
+        self.path = path
+        self.lines = text.splitlines()
+
+    # -- the document -----------------------------------------------------
+
+    def config(self, data: dict[str, Any]) -> ReleaseConfig:
+        self._no_unknown(data, {"release", "python", "maven", "git", "artifact"}, "", None)
+        release = self._table(data, "release", required=True)
+        python = self._table(data, "python", required=False)
+        return ReleaseConfig(
+            path=self.path,
+            release=self._release(release),
+            python=self._python(python) if python is not None else None,
+            maven=tuple(self._maven(t, i) for i, t in enumerate(self._array(data, "maven"))),
+            git=self._unique(self._git(t, i) for i, t in enumerate(self._array(data, "git"))),
+            artifacts=self._unique(
+                self._artifact(t, i) for i, t in enumerate(self._array(data, "artifact"))
+            ),
+            dependency_digest=dependency_digest(data),
+        )
+
+    def _release(self, t: dict[str, Any]) -> ReleaseSettings:
+        where = "[release]"
+        self._no_unknown(t, {"name", "version", "lockfile", "records", "build", "gates"}, where, "release")
+        name = self._get(t, "name", str, where, "release")
+        version = self._get(t, "version", str, where, "release")
+        try:
+            Version(version)
+        except InvalidVersion:
+            self._fail(where, "version", f"{version!r} is not a PEP 440 version", "release")
+        gates = self._get(t, "gates", list, where, "release", default=[])
+        return ReleaseSettings(
+            name=name,
+            version=version,
+            lockfile=self._relative_path(t, "lockfile", "release.lock", where, "release"),
+            records=self._relative_path(t, "records", "releases", where, "release"),
+            build=self._argv(t.get("build", []), where, "build", "release"),
+            gates=tuple(self._argv(g, where, f"gates[{i}]", "release") for i, g in enumerate(gates)),
+        )
+
+    def _python(self, t: dict[str, Any]) -> PythonInputs:
+        where = "[python]"
+        self._no_unknown(t, {"requirements", "pyproject", "index-url", "extra-index-urls"}, where, "python")
+        reqs = self._strings(t, "requirements", where, "python")
+        pyproject = self._get(t, "pyproject", bool, where, "python", default=False)
+        if not reqs and not pyproject:
+            self._fail(where, "requirements", "names no requirements: set requirements = [...] or pyproject = true", "python")
+        paths = []
+        for req in reqs:
+            p = self.path.parent / req
+            if not p.is_file():
+                self._fail(where, "requirements", f"{req} does not exist", "python")
+            paths.append(p)
+        if pyproject and not (self.path.parent / "pyproject.toml").is_file():
+            self._fail(where, "pyproject", "is true but there is no pyproject.toml beside release.toml", "python")
+        index = self._url(self._get(t, "index-url", str, where, "python", default=DEFAULT_INDEX), where, "index-url", "python")
+        extras = tuple(self._url(u, where, "extra-index-urls", "python") for u in self._strings(t, "extra-index-urls", where, "python"))
+        return PythonInputs(tuple(paths), pyproject, index, extras)
+
+    def _maven(self, t: dict[str, Any], i: int) -> MavenInputs:
+        where = f"[[maven]] #{i + 1}"
+        self._no_unknown(t, {"repository", "dependencies"}, where, "maven", i)
+        repo = self._url(self._get(t, "repository", str, where, ("maven", i)), where, "repository", ("maven", i))
+        coords = []
+        for text in self._strings(t, "dependencies", where, ("maven", i)):
+            try:
+                coords.append(MavenCoordinate.parse(text))
+            except ValueError as exc:
+                self._fail(where, "dependencies", str(exc), ("maven", i))
+        return MavenInputs(repo, tuple(coords))
+
+    def _git(self, t: dict[str, Any], i: int) -> GitInput:
+        where = f"[[git]] #{i + 1}"
+        self._no_unknown(t, {"name", "url", "ref"}, where, "git", i)
+        name = self._name(t, where, ("git", i))
+        url = self._expand(self._get(t, "url", str, where, ("git", i)), where, "url", ("git", i))
+        remember_secrets(url)
+        ref = self._get(t, "ref", str, where, ("git", i))
+        if not ref.strip() or ref.startswith("-"):
+            self._fail(where, "ref", f"{ref!r} is not a branch, tag or commit", ("git", i))
+        return GitInput(name, url, ref)
+
+    def _artifact(self, t: dict[str, Any], i: int) -> UrlInput:
+        where = f"[[artifact]] #{i + 1}"
+        self._no_unknown(t, {"name", "url", "sha256"}, where, "artifact", i)
+        name = self._name(t, where, ("artifact", i))
+        url = self._url(self._get(t, "url", str, where, ("artifact", i)), where, "url", ("artifact", i))
+        sha = self._get(t, "sha256", str, where, ("artifact", i), default=None)
+        if sha is not None and not re.fullmatch(r"[0-9a-f]{64}", sha):
+            self._fail(where, "sha256", "must be 64 lowercase hex digits", ("artifact", i))
+        return UrlInput(name, url, sha)
+
+    # -- typed getters ----------------------------------------------------
+
+    def _table(self, data: dict[str, Any], key: str, *, required: bool) -> dict[str, Any] | None:
+        if key not in data:
+            if required:
+                self._fail(f"[{key}]", None, "is missing", None)
+            return None
+        if not isinstance(data[key], dict):
+            self._fail(f"[{key}]", None, f"must be a table, not {_kind(data[key])}", None)
+        return data[key]
+
+    def _array(self, data: dict[str, Any], key: str) -> list[dict[str, Any]]:
+        value = data.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+            self._fail(f"[[{key}]]", None, f"must be an array of tables ([[{key}]])", None)
+        return value
+
+    def _get(self, t: dict[str, Any], key: str, kind: type[T], where: str, section: Any, default: Any = ...) -> T:
+        if key not in t:
+            if default is ...:
+                self._fail(where, key, "is required", section)
+            return default
+        value = t[key]
+        if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
+            self._fail(where, key, f"must be {_kind_name(kind)}, not {_kind(value)}", section)
+        return value
+
+    def _strings(self, t: dict[str, Any], key: str, where: str, section: Any) -> list[str]:
+        value = self._get(t, key, list, where, section, default=[])
+        if not all(isinstance(v, str) for v in value):
+            self._fail(where, key, "must be a list of strings", section)
+        return value
+
+    def _argv(self, value: Any, where: str, key: str, section: Any) -> tuple[str, ...]:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            self._fail(where, key, "must be a command as a list of strings", section)
+        return tuple(value)
+
+    def _relative_path(self, t: dict[str, Any], key: str, default: str, where: str, section: Any) -> str:
+        value = self._get(t, key, str, where, section, default=default)
+        if not value or Path(value).is_absolute() or ".." in Path(value).parts:
+            self._fail(where, key, f"{value!r} must be a path inside the project", section)
+        return value
+
+    def _name(self, t: dict[str, Any], where: str, section: Any) -> str:
+        name = self._get(t, "name", str, where, section)
+        if not _SAFE_NAME.match(name) or ".." in name:
+            self._fail(where, "name", f"{name!r} must be a plain name (letters, digits, . _ -)", section)
+        return name
+
+    def _url(self, url: str, where: str, key: str, section: Any) -> str:
+        url = self._expand(url, where, key, section)
+        parts = urlsplit(url)
+        if parts.scheme not in _URL_SCHEMES or not parts.hostname:
+            self._fail(where, key, f"{strip_credentials(url)!r} is not an http(s) URL", section)
+        remember_secrets(url)
+        return url
+
+    def _expand(self, url: str, where: str, key: str, section: Any) -> str:
+        """Substitute `${VAR}` from the environment: how credentials reach a URL."""
+
+        def value(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name not in os.environ:
+                self._fail(where, key, f"refers to ${{{name}}}, which is not set in the environment", section)
+            return os.environ[name]
+
+        return _ENV_REF.sub(value, url)
+
+    def _unique(self, items: Any) -> tuple[Any, ...]:
+        seen: dict[str, Any] = {}
+        for item in items:
+            if item.name in seen:
+                self._fail("dependencies", "name", f"{item.name!r} is used twice", None)
+            seen[item.name] = item
+        return tuple(seen.values())
+
+    # -- errors -----------------------------------------------------------
+
+    def _no_unknown(self, t: dict[str, Any], allowed: set[str], where: str, section: Any, index: int | None = None) -> None:
+        for key in t:
+            if key not in allowed:
+                sect = section if index is None else (section, index)
+                label = where or "top level"
+                self._fail(label, key, f"unknown key (expected one of: {', '.join(sorted(allowed))})", sect)
+
+    def _fail(self, where: str, key: str | None, message: str, section: Any) -> None:
+        line = self._line_of(section, key)
+        place = f"{self.path}" + (f":{line}" if line else "")
+        name = f"{where} {key}" if key else where
+        raise ConfigError(f"{place}: {name.strip()}: {message}")
+
+    def _line_of(self, section: Any, key: str | None) -> int | None:
+        """Best-effort line of `key` in `section` (a table name, or (array name, index))."""
+        start, end = 0, len(self.lines)
+        if section is not None:
+            name, nth = (section, 0) if isinstance(section, str) else section
+            header = re.compile(rf"^\s*\[\[?\s*{re.escape(name)}\s*\]\]?\s*(#.*)?$")
+            hits = [i for i, line in enumerate(self.lines) if header.match(line)]
+            if nth >= len(hits):
+                return None
+            start = hits[nth]
+            if key is None:
+                return start + 1
+            nxt = [i for i, line in enumerate(self.lines) if i > start and line.lstrip().startswith("[")]
+            end = nxt[0] if nxt else end
+        if key is None:
+            return None
+        # A key, or (for an unknown top-level table) a table header of that name.
+        pattern = re.compile(rf"^\s*(\[\[?\s*)?[\"']?{re.escape(key)}[\"']?\s*(=|\]\]?)")
+        for i in range(start, end):
+            if pattern.match(self.lines[i]):
+                return i + 1
+        return None
+
+
+def _kind(value: Any) -> str:
+    return {bool: "a boolean", int: "an integer", float: "a float", str: "a string", list: "an array", dict: "a table"}.get(
+        type(value), type(value).__name__
+    )
+
+
+def _kind_name(kind: type) -> str:
+    return {bool: "true or false", str: "a string", list: "an array", dict: "a table"}.get(kind, kind.__name__)

@@ -1,0 +1,91 @@
+"""`releaser export`: the Python part of the lock in the formats installers read.
+
+- `pylock`: a PEP 751 `pylock.toml`, built and validated with `packaging.pylock`.
+- `requirements`: a requirements file that `pip install --require-hashes --no-deps -r`
+  accepts: every pin `==` its version, with the sha256 of every file of it.
+
+Both are written from release.lock alone: no network, no resolver.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path, PurePosixPath
+
+from releaser import __version__
+from releaser.errors import ConfigError
+from releaser.lockfile import Artifact, Lock, Pin
+
+FORMATS = ("pylock", "requirements")
+DEFAULT_OUTPUT = {"pylock": "pylock.toml", "requirements": "requirements.txt"}
+
+
+def render(lock: Lock, fmt: str) -> str:
+    if fmt == "pylock":
+        return to_pylock(lock)
+    if fmt == "requirements":
+        return to_requirements(lock)
+    raise ConfigError(f"--format {fmt}: unknown export format (expected one of: {', '.join(FORMATS)})")
+
+
+def to_requirements(lock: Lock) -> str:
+    lines = [
+        f"# Exported by releaser {__version__} from release.lock (cut-off {lock.as_of.isoformat()}).",
+        "# Install with: pip install --require-hashes --no-deps -r <this file>",
+    ]
+    indexes = lock.sources.get("python", ())
+    if indexes:
+        lines.append(f"--index-url {indexes[0]}")
+        lines += [f"--extra-index-url {url}" for url in indexes[1:]]
+    for pin in _python_pins(lock):
+        hashes = sorted({a.sha256 for a in pin.artifacts})
+        lines.append(" \\\n".join([f"{pin.name}=={pin.version}", *(f"    --hash=sha256:{h}" for h in hashes)]))
+    return "\n".join(lines) + "\n"
+
+
+def to_pylock(lock: Lock) -> str:
+    import tomli_w
+    from packaging.pylock import Package, PackageSdist, PackageWheel, Pylock
+    from packaging.utils import canonicalize_name
+    from packaging.version import Version
+
+    packages = []
+    for pin in _python_pins(lock):
+        wheels = [a for a in pin.artifacts if a.name.endswith(".whl")]
+        sdists = [a for a in pin.artifacts if not a.name.endswith(".whl")]
+        packages.append(
+            Package(
+                name=canonicalize_name(pin.name),
+                version=Version(pin.version),
+                index=pin.source,
+                sdist=_file(PackageSdist, sdists[0]) if sdists else None,
+                wheels=[_file(PackageWheel, a) for a in wheels] or None,
+            )
+        )
+    pylock = Pylock(lock_version=Version("1.0"), created_by="releaser", packages=packages)
+    pylock.validate()
+    header = f"# Exported by releaser {__version__} from release.lock (cut-off {lock.as_of.isoformat()}).\n"
+    return header + tomli_w.dumps(dict(pylock.to_dict()))
+
+
+def write(lock: Lock, fmt: str, output: Path) -> None:
+    from releaser.fsutil import write_atomic
+
+    write_atomic(output, render(lock, fmt))
+
+
+def _python_pins(lock: Lock) -> list[Pin]:
+    pins = sorted(lock.of_kind("python"), key=lambda p: p.name)
+    for pin in pins:
+        if not pin.artifacts:
+            raise ConfigError(f"release.lock: python {pin.name} has no hashed files; run `releaser lock`")
+    return pins
+
+
+def _file(kind: type, artifact: Artifact):  # type: ignore[no-untyped-def]
+    return kind(
+        name=PurePosixPath(artifact.name).name,
+        url=artifact.url,
+        size=artifact.size,
+        upload_time=artifact.date,
+        hashes={"sha256": artifact.sha256},
+    )

@@ -1,0 +1,214 @@
+"""release.lock: the pins, as deterministic TOML.
+
+Same pins and same header give the same bytes: entries sorted, no timestamp that
+moves when nothing moved. The format is documented in docs/lockfile.md. Reading a
+lock needs only the standard library (tomllib), so `releaser check` stays fast.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tomllib
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Mapping
+
+from releaser.errors import ConfigError
+
+LOCK_VERSION = 1
+KINDS = ("python", "maven", "git", "artifact")
+_BANNER = (
+    "# Written by `releaser lock`. Do not edit: change release.toml or the requirement\n"
+    "# files and run `releaser lock` again (`releaser check` detects hand edits).\n"
+)
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """One file of a pin, with what proves it is the same file later."""
+
+    name: str
+    url: str
+    sha256: str
+    size: int
+    date: datetime | None = None
+    # Checksums the source publishes itself, e.g. {"sha1": "..."} for a Maven .sha1.
+    upstream: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Pin:
+    """One dependency resolved to something exact."""
+
+    kind: str
+    name: str
+    version: str  # exact: a version, a timestamped build, a commit id
+    source: str  # the index, repository or remote, credentials removed
+    requested: str | None = None  # what the inputs ask for; None for a transitive pin
+    date: datetime | None = None
+    artifacts: tuple[Artifact, ...] = ()
+
+
+@dataclass(frozen=True)
+class Lock:
+    as_of: datetime
+    releaser: str
+    resolver: str
+    inputs: Mapping[str, str] = field(default_factory=dict)  # input name -> digest
+    sources: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # kind -> URLs
+    pins: tuple[Pin, ...] = ()
+
+    def of_kind(self, kind: str) -> tuple[Pin, ...]:
+        return tuple(p for p in self.pins if p.kind == kind)
+
+    def same_pins(self, other: Lock | None) -> bool:
+        return other is not None and set(self.pins) == set(other.pins)
+
+    def with_as_of(self, as_of: datetime) -> Lock:
+        return replace(self, as_of=as_of)
+
+    @property
+    def content_digest(self) -> str:
+        """Digest of the pins, recorded in the header so a hand edit shows."""
+        tables = [(p.kind, _pin_table(p)) for p in sorted(self.pins, key=_pin_order)]
+        blob = json.dumps(tables, sort_keys=True, default=str)
+        return "sha256:" + hashlib.sha256(blob.encode()).hexdigest()
+
+
+def dumps(lock: Lock) -> str:
+    import tomli_w  # only writers pay for the import
+
+    doc: dict[str, Any] = {
+        "lock-version": LOCK_VERSION,
+        "as-of": _utc(lock.as_of),
+        "releaser": lock.releaser,
+        "resolver": lock.resolver,
+        "content-digest": lock.content_digest,
+        "inputs": dict(sorted(lock.inputs.items())),
+        "sources": {k: list(v) for k, v in sorted(lock.sources.items())},
+    }
+    for kind in KINDS:
+        pins = sorted(lock.of_kind(kind), key=_pin_order)
+        if pins:
+            doc[kind] = [_pin_table(p) for p in pins]
+    return _BANNER + tomli_w.dumps(doc)
+
+
+def loads(text: str, path: Path) -> Lock:
+    """Parse a lock; ConfigError names the file and what is wrong."""
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    version = doc.get("lock-version")
+    if version != LOCK_VERSION:
+        hint = "; upgrade releaser" if isinstance(version, int) and version > LOCK_VERSION else ""
+        raise ConfigError(f"{path}: lock-version {version!r} is not one this releaser reads ({LOCK_VERSION}){hint}")
+    r = _Reader(path)
+    pins = []
+    for kind in KINDS:
+        for i, table in enumerate(r.get(doc, kind, list, default=[])):
+            pins.append(r.pin(kind, table, f"[[{kind}]] #{i + 1}"))
+    return Lock(
+        as_of=r.get(doc, "as-of", datetime),
+        releaser=r.get(doc, "releaser", str),
+        resolver=r.get(doc, "resolver", str),
+        inputs=r.get(doc, "inputs", dict, default={}),
+        sources={k: tuple(v) for k, v in r.get(doc, "sources", dict, default={}).items()},
+        pins=tuple(pins),
+    )
+
+
+def read(path: Path) -> Lock | None:
+    """The lock at `path`, or None when there is none yet."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot be read: {exc}") from None
+    return loads(text, path)
+
+
+def recorded_digest(path: Path) -> str | None:
+    """The content digest the header claims, to compare with the pins' real one."""
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8")).get("content-digest")
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
+        return None
+
+
+def _pin_order(pin: Pin) -> tuple[str, str, str]:
+    return (pin.kind, pin.name.lower(), pin.version)
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.astimezone(timezone.utc)
+
+
+def _pin_table(pin: Pin) -> dict[str, Any]:
+    table: dict[str, Any] = {"name": pin.name, "version": pin.version}
+    if pin.requested is not None:
+        table["requested"] = pin.requested
+    table["source"] = pin.source
+    if pin.date is not None:
+        table["date"] = _utc(pin.date)
+    if pin.artifacts:
+        table["artifacts"] = [_artifact_table(a) for a in sorted(pin.artifacts, key=lambda a: (a.name, a.url))]
+    return table
+
+
+def _artifact_table(a: Artifact) -> dict[str, Any]:
+    table: dict[str, Any] = {"name": a.name, "url": a.url, "sha256": a.sha256, "size": a.size}
+    if a.date is not None:
+        table["date"] = _utc(a.date)
+    if a.upstream:
+        table["upstream"] = dict(sorted(a.upstream))
+    return table
+
+
+class _Reader:
+    """Typed access to a parsed lock, with errors that name the entry."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def get(self, table: dict[str, Any], key: str, kind: type, where: str = "", default: Any = ...) -> Any:
+        if key not in table:
+            if default is ...:
+                raise ConfigError(f"{self.path}: {where + ' ' if where else ''}{key} is missing")
+            return default
+        value = table[key]
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            raise ConfigError(f"{self.path}: {where + ' ' if where else ''}{key} has the wrong type ({type(value).__name__})")
+        return value
+
+    def pin(self, kind: str, t: dict[str, Any], where: str) -> Pin:
+        if not isinstance(t, dict):
+            raise ConfigError(f"{self.path}: {where} must be a table")
+        artifacts = []
+        for j, a in enumerate(self.get(t, "artifacts", list, where, default=[])):
+            if not isinstance(a, dict):
+                raise ConfigError(f"{self.path}: {where} artifacts[{j}] must be a table")
+            at = f"{where} artifacts[{j}]"
+            artifacts.append(
+                Artifact(
+                    name=self.get(a, "name", str, at),
+                    url=self.get(a, "url", str, at),
+                    sha256=self.get(a, "sha256", str, at),
+                    size=self.get(a, "size", int, at),
+                    date=self.get(a, "date", datetime, at, default=None),
+                    upstream=tuple(sorted(self.get(a, "upstream", dict, at, default={}).items())),
+                )
+            )
+        return Pin(
+            kind=kind,
+            name=self.get(t, "name", str, where),
+            version=self.get(t, "version", str, where),
+            source=self.get(t, "source", str, where),
+            requested=self.get(t, "requested", str, where, default=None),
+            date=self.get(t, "date", datetime, where, default=None),
+            artifacts=tuple(artifacts),
+        )

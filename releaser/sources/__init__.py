@@ -1,0 +1,18 @@
+"""The ecosystems releaser pins: one `Source` per kind of input in release.toml."""
+
+from __future__ import annotations
+
+from releaser.config import ReleaseConfig
+from releaser.sources.base import LockRequest, Source
+
+__all__ = ["LockRequest", "Source", "sources_for"]
+
+
+def sources_for(config: ReleaseConfig) -> list[Source]:
+    """The sources release.toml configures, in the lock's order."""
+    found: list[Source] = []
+    if config.python is not None:
+        from releaser.sources.python import PythonSource
+
+        found.append(PythonSource(config.root, config.python))
+    return found

@@ -1,0 +1,49 @@
+"""The `Source` interface: what every ecosystem (python, maven, git, url) implements."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
+
+from releaser.lockfile import Pin
+
+if TYPE_CHECKING:
+    from releaser.http import Http
+
+
+@dataclass(frozen=True)
+class LockRequest:
+    """What a source needs to know to pin its inputs."""
+
+    as_of: datetime  # the cut-off: nothing uploaded or built at or after it is pinned
+    dated: bool  # True when the user asked for --as-of: insist on dates, filter by them
+    previous: tuple[Pin, ...]  # this source's pins in the current lock, kept unless upgraded
+    upgrade_all: bool
+    upgrade: frozenset[str]  # names to re-resolve (as the source names its pins)
+    http: Http
+    workdir: Path  # a private temporary directory, removed after the lock
+
+
+class Source(ABC):
+    """One ecosystem's inputs, and how to pin them."""
+
+    kind: ClassVar[str]
+
+    @abstractmethod
+    def input_digests(self) -> dict[str, str]:
+        """Digest of each input this source reads (offline, fast: `check` calls it)."""
+
+    @abstractmethod
+    def lock(self, request: LockRequest) -> list[Pin]:
+        """Resolve every input to exact, hashed, dated pins."""
+
+    def resolver(self) -> str | None:
+        """The external resolver and its version, for the lock header; None if none."""
+        return None
+
+    def source_urls(self) -> tuple[str, ...]:
+        """The indexes or repositories consulted, credentials removed, for the header."""
+        return ()

@@ -1,0 +1,179 @@
+"""Read a Python package index: every file of a pinned version, for every platform.
+
+PEP 691 JSON first (with PEP 700 sizes and upload times), PEP 503 HTML as the
+fallback. pip-compile decides *which* version; this module records *all* of that
+version's files, so the lock holds the wheels of every platform, not only this
+machine's.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+from html.parser import HTMLParser
+from urllib.parse import urldefrag, urljoin
+
+from packaging.utils import (
+    InvalidSdistFilename,
+    InvalidWheelFilename,
+    canonicalize_name,
+    canonicalize_version,
+    parse_sdist_filename,
+    parse_wheel_filename,
+)
+
+from releaser.errors import UpstreamError
+from releaser.http import Http
+from releaser.lockfile import Artifact
+from releaser.redact import strip_credentials
+
+JSON_TYPE = "application/vnd.pypi.simple.v1+json"
+ACCEPT = f"{JSON_TYPE}, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.1"
+
+
+@dataclass(frozen=True)
+class IndexFile:
+    filename: str
+    url: str  # absolute, may carry the index's credentials: never write it as is
+    sha256: str | None
+    size: int | None
+    uploaded: datetime | None
+    yanked: bool
+
+
+@dataclass(frozen=True)
+class VersionFiles:
+    index: str  # the index URL, as configured
+    artifacts: tuple[Artifact, ...]
+    date: datetime | None  # the first upload: when this version appeared
+
+
+class PackageIndexReader:
+    """Project pages of several indexes, each fetched once and shared across threads."""
+
+    def __init__(self, http: Http, index_urls: tuple[str, ...]) -> None:
+        self.http = http
+        self.index_urls = index_urls
+        self._pages: dict[tuple[str, str], list[IndexFile] | None] = {}
+        self._lock = threading.Lock()
+
+    def project_files(self, index_url: str, name: str) -> list[IndexFile] | None:
+        """The files the index lists for project `name`; None when it does not know it."""
+        key = (index_url, canonicalize_name(name))
+        with self._lock:
+            if key in self._pages:
+                return self._pages[key]
+        page = index_url.rstrip("/") + f"/{key[1]}/"
+        response = self.http.get(page, what=f"index page of {name}", accept=ACCEPT, ok_missing=True)
+        files = None
+        if response is not None:
+            content_type = response.headers.get("Content-Type", "").split(";")[0].strip()
+            if content_type == JSON_TYPE:
+                files = _parse_json(page, response.json())
+            else:
+                files = _parse_html(page, response.text)
+        with self._lock:
+            self._pages[key] = files
+        return files
+
+    def version_files(self, name: str, version: str, *, cutoff: datetime, dated: bool) -> VersionFiles:
+        """Every file of `name==version` uploaded before `cutoff`, from the first index with any.
+
+        With `dated`, a file without an upload time is an error naming the index:
+        a lock that claims a cut-off must be able to prove it.
+        """
+        wanted = canonicalize_version(version)
+        for index_url in self.index_urls:
+            files = self.project_files(index_url, name) or []
+            chosen = [f for f in files if _version_of(f.filename, name) == wanted]
+            if dated and any(f.uploaded is None for f in chosen):
+                raise UpstreamError(
+                    f"{strip_credentials(index_url)} gives no upload times (PEP 700) for {name}; "
+                    "--as-of needs them. Lock without --as-of, or use an index that publishes them"
+                )
+            chosen = [f for f in chosen if f.uploaded is None or f.uploaded < cutoff]
+            if chosen:
+                artifacts = tuple(self._artifact(f, name) for f in chosen)
+                dates = [f.uploaded for f in chosen if f.uploaded is not None]
+                return VersionFiles(index_url, artifacts, min(dates) if dates else None)
+        indexes = ", ".join(strip_credentials(u) for u in self.index_urls)
+        raise UpstreamError(f"{name}=={version}: no file of it uploaded before the cut-off on {indexes}")
+
+    def _artifact(self, f: IndexFile, name: str) -> Artifact:
+        sha256, size = f.sha256, f.size
+        if sha256 is None or size is None:
+            # The index did not say: hash the real bytes rather than record a guess.
+            sha256, size = self.http.download(f.url, None, what=f"{name} file {f.filename}")
+        return Artifact(name=f.filename, url=strip_credentials(f.url), sha256=sha256, size=size, date=f.uploaded)
+
+
+def _version_of(filename: str, name: str) -> str | None:
+    try:
+        if filename.endswith(".whl"):
+            project, version, *_ = parse_wheel_filename(filename)
+        else:
+            project, version = parse_sdist_filename(filename)
+    except (InvalidWheelFilename, InvalidSdistFilename):
+        return None
+    if project != canonicalize_name(name):
+        return None
+    return canonicalize_version(version)
+
+
+def _parse_json(page: str, doc: dict) -> list[IndexFile]:
+    files = []
+    for f in doc.get("files", []):
+        url, fragment = urldefrag(urljoin(page, f["url"]))
+        hashes = f.get("hashes") or {}
+        uploaded = f.get("upload-time")
+        files.append(
+            IndexFile(
+                filename=f["filename"],
+                url=url,
+                sha256=hashes.get("sha256") or _fragment_sha256(fragment),
+                size=f.get("size"),
+                uploaded=datetime.fromisoformat(uploaded.replace("Z", "+00:00")) if uploaded else None,
+                yanked=bool(f.get("yanked")),
+            )
+        )
+    return files
+
+
+def _parse_html(page: str, text: str) -> list[IndexFile]:
+    parser = _Anchors()
+    parser.feed(text)
+    files = []
+    for href, filename, yanked in parser.anchors:
+        url, fragment = urldefrag(urljoin(page, href))
+        files.append(IndexFile(filename, url, _fragment_sha256(fragment), None, None, yanked))
+    return files
+
+
+def _fragment_sha256(fragment: str) -> str | None:
+    algo, _, value = fragment.partition("=")
+    return value if algo == "sha256" and value else None
+
+
+class _Anchors(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.anchors: list[tuple[str, str, bool]] = []
+        self._current: dict[str, str | None] | None = None
+        self._text = ""
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "a":
+            self._current, self._text = dict(attrs), ""
+
+    def handle_data(self, data: str) -> None:
+        if self._current is not None:
+            self._text += data
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "a" and self._current is not None:
+            href = self._current.get("href")
+            if href:
+                self.anchors.append((href, self._text.strip(), "data-yanked" in self._current))
+            self._current = None
+

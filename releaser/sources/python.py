@@ -1,0 +1,199 @@
+"""The Python source: pip-compile picks the versions, the index gives every file of each.
+
+pip-compile runs as a subprocess of this interpreter, isolated from the machine's
+pip configuration: no pip.conf and no `PIP_*` variable reaches it, and it sees
+only the indexes release.toml names. Earlier pins are seeded into its output file,
+which is how pip-compile keeps them unless asked to upgrade.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import subprocess
+import sys
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+
+from releaser.config import PythonInputs
+from releaser.errors import ConfigError, ResolutionError, UpstreamError
+from releaser.lockfile import Pin
+from releaser.redact import scrub, strip_credentials
+from releaser.sources.base import LockRequest, Source
+from releaser.sources.requirements import RequirementInput, read_inputs
+
+RESOLVE_TIMEOUT = 30 * 60  # seconds; a resolution that takes longer is stuck
+_NETWORK_TROUBLE = re.compile(r"NewConnectionError|Connection refused|Max retries exceeded|timed out|Name or service not known")
+
+
+def isolated_env() -> dict[str, str]:
+    """This process's environment without pip's configuration.
+
+    PIP_CONFIG_FILE=os.devnull is pip's documented switch for "load no config
+    file at all" (site, user and global); every other PIP_* variable is dropped.
+    """
+    env = {k: v for k, v in os.environ.items() if not k.upper().startswith("PIP_")}
+    env.update(PIP_CONFIG_FILE=os.devnull, PIP_DISABLE_PIP_VERSION_CHECK="1", PIP_NO_INPUT="1", PYTHONIOENCODING="utf-8")
+    return env
+
+
+def cache_dir() -> Path:
+    """pip's HTTP and wheel cache, keyed by URL and hash, so safe to keep across locks."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "releaser" / "pip"
+
+
+class PythonSource(Source):
+    kind = "python"
+
+    def __init__(self, root: Path, inputs: PythonInputs) -> None:
+        self.root = root
+        self.inputs = inputs
+        self._parsed: list[RequirementInput] | None = None
+
+    @property
+    def parsed(self) -> list[RequirementInput]:
+        if self._parsed is None:
+            self._parsed = read_inputs(self.root, self.inputs)
+        return self._parsed
+
+    def input_digests(self) -> dict[str, str]:
+        return {i.name: i.digest for i in self.parsed}
+
+    def resolver(self) -> str:
+        return f"pip-tools {metadata.version('pip-tools')} (pip {metadata.version('pip')})"
+
+    def source_urls(self) -> tuple[str, ...]:
+        return tuple(strip_credentials(u) for u in self.inputs.index_urls)
+
+    def lock(self, request: LockRequest) -> list[Pin]:
+        from releaser.sources.pyindex import PackageIndexReader
+
+        versions = self._compile(request)
+        reader = PackageIndexReader(request.http, self.inputs.index_urls)
+        requested = self._requested()
+
+        def pin(item: tuple[str, str]) -> Pin:
+            name, version = item
+            found = reader.version_files(name, version, cutoff=request.as_of, dated=request.dated)
+            return Pin(
+                kind=self.kind,
+                name=name,
+                version=version,
+                source=strip_credentials(found.index),
+                requested=requested.get(name),
+                date=found.date,
+                artifacts=found.artifacts,
+            )
+
+        return request.http.map(pin, sorted(versions.items()))
+
+    def _requested(self) -> dict[str, str]:
+        """Canonical name -> what the inputs ask for, for direct requirements."""
+        asked: dict[str, set[str]] = {}
+        for item in self.parsed:
+            for req in item.requirements:
+                asked.setdefault(canonicalize_name(req.name), set()).add(str(req))
+        return {name: " and ".join(sorted(specs)) for name, specs in asked.items()}
+
+    # -- pip-compile ------------------------------------------------------
+
+    def _compile(self, request: LockRequest) -> dict[str, str]:
+        """Run pip-compile; return canonical name -> exact version."""
+        work = request.workdir
+        source_file, constraints_file, output = work / "requirements.in", work / "constraints.txt", work / "pinned.txt"
+        requirements = [str(r) for i in self.parsed for r in i.requirements]
+        for req in (r for i in self.parsed for r in i.requirements + i.constraints):
+            if req.url:
+                raise ConfigError(f"{req}: direct URL and VCS requirements are not supported by this releaser version")
+        source_file.write_text("\n".join(requirements) + "\n", encoding="utf-8")
+        constraints_file.write_text("\n".join(str(r) for i in self.parsed for r in i.constraints) + "\n", encoding="utf-8")
+        if not request.upgrade_all:
+            output.write_text("".join(f"{p.name}=={p.version}\n" for p in request.previous), encoding="utf-8")
+
+        command = [sys.executable, "-m", "piptools", "compile", *self._options(request, work)]
+        command += ["-c", str(constraints_file), "-o", str(output), str(source_file)]
+        try:
+            done = subprocess.run(
+                command, cwd=self.root, env=isolated_env(), capture_output=True, text=True, timeout=RESOLVE_TIMEOUT
+            )
+        except subprocess.TimeoutExpired:
+            raise UpstreamError(f"pip-compile did not finish within {RESOLVE_TIMEOUT // 60} minutes") from None
+        if done.returncode != 0:
+            self._fail(done.stderr, request)
+        return _read_pins(output)
+
+    def _options(self, request: LockRequest, work: Path) -> list[str]:
+        options = [
+            "--no-config", "--no-header", "--no-annotate", "--no-emit-index-url", "--no-emit-trusted-host",
+            "--no-emit-find-links", "--no-emit-options", "--allow-unsafe", "--strip-extras",
+            # pip-tools' dependency cache is keyed by name and version only, not by
+            # index: a private one per lock keeps one index's metadata out of another's.
+            "--cache-dir", str(work / "pip-tools-cache"),
+            "--pip-args", shlex.join(["--cache-dir", str(cache_dir()), "--timeout", "30", "--retries", "3"]),
+            "--index-url", self.inputs.index_url,
+        ]
+        for url in self.inputs.extra_index_urls:
+            options += ["--extra-index-url", url]
+        for url in self.inputs.index_urls:
+            parts = urlsplit(url)
+            if parts.scheme == "http" and parts.hostname:
+                options += ["--trusted-host", parts.hostname]
+        if request.dated:
+            options += ["--uploaded-prior-to", request.as_of.astimezone(timezone.utc).isoformat()]
+        if request.upgrade_all:
+            options.append("--upgrade")
+        for name in sorted(request.upgrade):
+            options += ["--upgrade-package", name]
+        return options
+
+    def _fail(self, stderr: str, request: LockRequest) -> None:
+        """Turn pip-compile's failure into one line that names the requirement."""
+        text = scrub(stderr)
+        if request.dated:
+            self._insist_on_upload_times(request, text)
+        lines = [line.strip() for line in text.splitlines() if line.strip()]
+        errors = [line for line in lines if line.startswith("ERROR") or "Could not find a version" in line]
+        summary = " / ".join(dict.fromkeys(errors[:3])) or (lines[-1] if lines else "no output")
+        if _NETWORK_TROUBLE.search(text):
+            indexes = ", ".join(self.source_urls())
+            raise UpstreamError(f"pip-compile could not reach the index ({indexes}): {summary}")
+        raise ResolutionError(f"pip-compile could not resolve the Python requirements: {summary}")
+
+    def _insist_on_upload_times(self, request: LockRequest, stderr: str) -> None:
+        """A dated lock fails when an index has no upload times; name that index."""
+        from releaser.sources.pyindex import PackageIndexReader
+
+        names = set(self._requested())
+        names |= {canonicalize_name(m) for m in re.findall(r"requirement ([A-Za-z0-9][A-Za-z0-9._-]*)", stderr)}
+        reader = PackageIndexReader(request.http, self.inputs.index_urls)
+        for index in self.inputs.index_urls:
+            for files in request.http.map(lambda n: reader.project_files(index, n), sorted(names)):
+                if files and all(f.uploaded is None for f in files):
+                    raise UpstreamError(
+                        f"{strip_credentials(index)} gives no upload times (PEP 700); --as-of needs them. "
+                        "Lock without --as-of, or use an index that publishes them"
+                    )
+
+
+def _read_pins(output: Path) -> dict[str, str]:
+    pins: dict[str, str] = {}
+    for line in output.read_text(encoding="utf-8").splitlines():
+        line = line.split("#", 1)[0].strip().rstrip("\\").strip()
+        if not line or line.startswith("-"):
+            continue
+        try:
+            req = Requirement(line)
+        except InvalidRequirement:
+            raise UpstreamError(f"pip-compile wrote a line releaser cannot read: {scrub(line)!r}") from None
+        exact = [s.version for s in req.specifier if s.operator == "=="]
+        if len(exact) != 1:
+            raise UpstreamError(f"pip-compile left {scrub(line)!r} unpinned")
+        pins[canonicalize_name(req.name)] = exact[0]
+    return pins

@@ -1,0 +1,134 @@
+"""Python inputs: requirement files and `[project.dependencies]`, read without pip.
+
+releaser reads them itself, rather than handing the files to pip-compile, so that
+indexes come only from release.toml (a `--index-url` line in a requirements file
+is refused), each input gets a digest for `releaser check`, and a malformed line
+is reported with its file and line number.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from packaging.requirements import InvalidRequirement, Requirement
+
+from releaser.config import PythonInputs
+from releaser.errors import ConfigError
+
+_COMMENT = re.compile(r"(^|\s+)#.*$")
+_INCLUDE = re.compile(r"^(-r|--requirement|-c|--constraint)(?:\s+|=)(\S+)$")
+
+
+@dataclass(frozen=True)
+class RequirementInput:
+    """One input file and the requirements it contributes."""
+
+    name: str  # path relative to the project root
+    requirements: tuple[Requirement, ...]
+    constraints: tuple[Requirement, ...]
+
+    @property
+    def digest(self) -> str:
+        """Changes when a requirement changes; not for comments, blank lines or order."""
+        lines = sorted(str(r) for r in self.requirements)
+        lines += sorted(f"-c {r}" for r in self.constraints)
+        return "sha256:" + hashlib.sha256("\n".join(lines).encode()).hexdigest()
+
+
+def read_inputs(root: Path, inputs: PythonInputs) -> list[RequirementInput]:
+    """Every input release.toml's [python] names, parsed and validated."""
+    found = [_read_file(root, path) for path in inputs.requirements]
+    if inputs.pyproject:
+        found.append(_read_pyproject(root, root / "pyproject.toml"))
+    return found
+
+
+def _read_file(root: Path, path: Path) -> RequirementInput:
+    requirements: list[Requirement] = []
+    constraints: list[Requirement] = []
+    _parse(path, requirements, constraints, seen=set(), as_constraint=False)
+    return RequirementInput(_relative(root, path), tuple(requirements), tuple(constraints))
+
+
+def _parse(path: Path, reqs: list[Requirement], cons: list[Requirement], seen: set[Path], as_constraint: bool) -> None:
+    resolved = path.resolve()
+    if resolved in seen:
+        return
+    seen.add(resolved)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read: {exc.strerror}") from None
+    for number, line in _logical_lines(text):
+        where = f"{path}:{number}"
+        include = _INCLUDE.match(line)
+        if include:
+            flag, target = include.groups()
+            nested = path.parent / target
+            if not nested.is_file():
+                raise ConfigError(f"{where}: {flag} {target}: no such file")
+            _parse(nested, reqs, cons, seen, as_constraint or flag in ("-c", "--constraint"))
+            continue
+        if line.startswith("-"):
+            option = line.split()[0]
+            raise ConfigError(
+                f"{where}: {option} is not allowed here: indexes and pip options come from "
+                "release.toml ([python] index-url, extra-index-urls), and editable installs float"
+            )
+        try:
+            requirement = Requirement(line)
+        except InvalidRequirement as exc:
+            raise ConfigError(f"{where}: invalid requirement {line!r}: {exc}") from None
+        (cons if as_constraint else reqs).append(requirement)
+
+
+def _logical_lines(text: str) -> list[tuple[int, str]]:
+    """(first line number, line) with comments removed and `\\` continuations joined."""
+    out: list[tuple[int, str]] = []
+    buffer, start = "", 0
+    for number, raw in enumerate(text.splitlines(), start=1):
+        if not buffer:
+            start = number
+        line = _COMMENT.sub("", raw)
+        if line.endswith("\\"):
+            buffer += line[:-1] + " "
+            continue
+        line = (buffer + line).strip()
+        buffer = ""
+        if line:
+            out.append((start, line))
+    if buffer.strip():
+        out.append((start, buffer.strip()))
+    return out
+
+
+def _read_pyproject(root: Path, path: Path) -> RequirementInput:
+    try:
+        project = tomllib.loads(path.read_text(encoding="utf-8")).get("project")
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    if not isinstance(project, dict):
+        raise ConfigError(f"{path}: has no [project] table, but release.toml sets [python] pyproject = true")
+    if "dependencies" in project.get("dynamic", []):
+        raise ConfigError(f"{path}: [project] dependencies are dynamic; releaser needs them written out")
+    deps = project.get("dependencies", [])
+    if not isinstance(deps, list) or not all(isinstance(d, str) for d in deps):
+        raise ConfigError(f"{path}: [project] dependencies must be a list of strings")
+    requirements = []
+    for dep in deps:
+        try:
+            requirements.append(Requirement(dep))
+        except InvalidRequirement as exc:
+            raise ConfigError(f"{path}: [project] dependencies: invalid requirement {dep!r}: {exc}") from None
+    return RequirementInput(_relative(root, path), tuple(requirements), ())
+
+
+def _relative(root: Path, path: Path) -> str:
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()

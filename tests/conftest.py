@@ -1,0 +1,104 @@
+"""Shared fixtures: a real package index on 127.0.0.1 and projects that lock against it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Callable, Iterator
+
+import pytest
+
+from releaser import config
+from releaser.loopback.pypi import PackageIndex
+
+T0 = datetime(2024, 1, 1, tzinfo=timezone.utc)
+
+
+def days(n: float) -> datetime:
+    """T0 plus n days: upload times in tests are written relative to it."""
+    return T0 + timedelta(days=n)
+
+
+@pytest.fixture(autouse=True)
+def _private_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    # One pip cache for the whole run (keyed by URL, so safe to share), never the user's.
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.getbasetemp() / "cache"))
+
+
+@pytest.fixture
+def index() -> Iterator[PackageIndex]:
+    """A PEP 691/700 index on 127.0.0.1, serving wheels the tests publish."""
+    with PackageIndex() as idx:
+        yield idx
+
+
+@pytest.fixture
+def populated(index: PackageIndex) -> PackageIndex:
+    """alpha 1.0 needs beta>=1; beta 1.0 (with a Windows wheel and an sdist) then 2.0 a month later."""
+    index.publish("alpha", "1.0", requires=["beta>=1"], uploaded=days(0))
+    index.publish("beta", "1.0", uploaded=days(1), sdist=True, tags=("py3-none-any", "cp311-cp311-win_amd64"))
+    index.publish("beta", "2.0", uploaded=days(30))
+    return index
+
+
+@dataclass
+class Project:
+    root: Path
+
+    @property
+    def lockfile(self) -> Path:
+        return self.root / "release.lock"
+
+    def config(self) -> config.ReleaseConfig:
+        return config.load(self.root / config.CONFIG_NAME)
+
+    def write(self, name: str, text: str) -> Path:
+        path = self.root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
+        return path
+
+    def releaser(self, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+        """Run the real command line in the project root, as a user would, in its own process."""
+        return subprocess.run(
+            [sys.executable, "-m", "releaser", *args],
+            cwd=self.root,
+            capture_output=True,
+            text=True,
+            env={**os.environ, **(env or {})},
+            timeout=600,
+        )
+
+
+@pytest.fixture
+def make_project(tmp_path: Path) -> Callable[..., Project]:
+    """A project whose release.toml names `index_url` and requirements.in holds `requirements`."""
+
+    def make(index_url: str, requirements: str = "alpha\n", extra: str = "", python: str = "") -> Project:
+        project = Project(tmp_path / "project")
+        project.root.mkdir(exist_ok=True)
+        project.write("requirements.in", requirements)
+        project.write(
+            "release.toml",
+            f"""
+            [release]
+            name = "cosmo"
+            version = "0.9.0"
+
+            [python]
+            requirements = ["requirements.in"]
+            index-url = "{index_url}"
+            {python}
+            """,
+        )
+        if extra:
+            with (project.root / "release.toml").open("a", encoding="utf-8") as f:
+                f.write("\n" + textwrap.dedent(extra).lstrip())
+        return project
+
+    return make
