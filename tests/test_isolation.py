@@ -1,0 +1,50 @@
+"""The machine's pip configuration never changes a resolution."""
+
+from __future__ import annotations
+
+from releaser.loopback.pypi import PackageIndex
+from releaser.loopback.wheels import build_wheel
+
+from conftest import days
+
+
+def test_hostile_pip_config_and_variables_change_nothing(populated, make_project, tmp_path):
+    project = make_project(populated.url)
+    clean = project.releaser("lock", "--as-of", "2024-03-01T00:00:00Z")
+    assert clean.returncode == 0, clean.stderr
+    expected = project.lockfile.read_bytes()
+    project.lockfile.unlink()
+
+    with PackageIndex() as hostile:
+        # Everything here would change the pins if pip saw it.
+        hostile.publish("alpha", "9.0", uploaded=days(1))
+        hostile.publish("beta", "9.0", uploaded=days(1))
+        links = tmp_path / "links"
+        links.mkdir()
+        build_wheel(links, "beta", "8.0")
+        constraints = tmp_path / "constraints.txt"
+        constraints.write_text("beta==1.0\n")
+        conf = f"[global]\nindex-url = {hostile.url}\nextra-index-url = {hostile.url}\nfind-links = {links}\npre = true\n"
+        home = tmp_path / "home"
+        for where in (home / ".config/pip/pip.conf", home / ".pip/pip.conf", tmp_path / "xdg/pip/pip.conf"):
+            where.parent.mkdir(parents=True)
+            where.write_text(conf)
+        project.write(".pip-tools.toml", f'[tool.pip-tools]\nextra-index-url = ["{hostile.url}"]\npre = true\n')
+        env = {
+            "HOME": str(home),
+            "XDG_CONFIG_HOME": str(home / ".config"),
+            "XDG_CONFIG_DIRS": str(tmp_path / "xdg"),
+            "PIP_CONFIG_FILE": str(home / ".pip/pip.conf"),
+            "PIP_INDEX_URL": hostile.url,
+            "PIP_EXTRA_INDEX_URL": hostile.url,
+            "PIP_FIND_LINKS": str(links),
+            "PIP_CONSTRAINT": str(constraints),
+            "PIP_PRE": "1",
+            "PIP_NO_INDEX": "1",
+            "PIP_ONLY_BINARY": ":none:",
+            "PIP_UPLOADED_PRIOR_TO": "2024-01-03T00:00:00Z",
+        }
+        dirty = project.releaser("lock", "--as-of", "2024-03-01T00:00:00Z", env=env)
+        assert dirty.returncode == 0, dirty.stderr
+        assert project.lockfile.read_bytes() == expected
+        assert hostile.requests_seen == []
