@@ -91,6 +91,35 @@ def main() -> None:
         run(work, sys.executable, "-m", "pip", "install", "--quiet", "--no-cache-dir", "--require-hashes",
             "--no-deps", "--target", str(work / "site"), "-r", "requirements.txt")
         print("  installed, every file hash-verified: " + ", ".join(sorted(p.name for p in (work / "site").iterdir() if not p.name.endswith("-info"))))
+
+        say("Cut a release candidate: a clean commit, a fresh lock, built and gated against exactly the pins")
+        (work / ".gitignore").write_text("/dist/\n/site/\n/reproduce/\n")
+        git = ("git", "-c", "init.defaultBranch=main")
+        run(work, *git, "init", "--quiet")
+        for key, value in (("user.name", "Release Engineer"), ("user.email", "re@cosmo.example"), ("commit.gpgsign", "false"), ("tag.gpgsign", "false")):
+            run(work, "git", "config", key, value)
+        run(work, "git", "add", "--all")
+        run(work, "git", "commit", "--quiet", "-m", "cosmo 0.9.0, locked")
+        releaser(work, "cut")
+        run(work, "git", "log", "--oneline", "--decorate", "-2")
+        releaser(work, "list")
+        run(work, "cat", "releases/0.9.0rc1/MANIFEST.md", show=80)
+
+        say("Upstream drifts again: tzkit 2.1 and sqlpath 0.7 are uploaded")
+        index.publish("tzkit", "2.1", uploaded=datetime.now(timezone.utc))
+        index.publish("sqlpath", "0.7", requires=["tzkit>=2.1"], uploaded=datetime.now(timezone.utc))
+        say("A bug is reported against 0.9.0rc1: get its exact dependency set back, every file hash-verified")
+        releaser(work, "reproduce", "0.9.0rc1")
+        python = work / "reproduce" / "0.9.0rc1" / "venv" / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+        listing = "import importlib.metadata as m; print(*sorted(f'{d.metadata[\"Name\"]} {d.version}' for d in m.distributions()), sep=', ')"
+        found = run(work, str(python), "-I", "-c", listing)
+        print(f"  the reproduction holds exactly 0.9.0rc1's set: {found.stdout.strip()}")
+
+        say("Upgrade on purpose, cut rc2, and see what changed since rc1")
+        releaser(work, "lock", "--upgrade")
+        run(work, "git", "commit", "--quiet", "-m", "Upgrade the dependencies", "release.lock")
+        releaser(work, "cut")
+        releaser(work, "diff", "0.9.0rc1", "0.9.0rc2")
         say("Done. The example project's files are in " + (str(work) if args.keep else "a temporary folder (use --keep DIR to keep them)"))
 
 

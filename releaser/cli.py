@@ -98,6 +98,24 @@ def lock(project: Path, as_of: datetime | None, upgrade: bool, packages: tuple[s
 
 @main.command()
 @_project
+@click.option("--json", "as_json", is_flag=True, help="Print the verdict as one JSON document (docs/check.md).")
+@click.option("--online", is_flag=True, help="Also re-verify every pinned file and commit upstream.")
+def check(project: Path, as_json: bool, online: bool) -> None:
+    """Fail when release.lock is stale, floats or was edited by hand.
+
+    Offline and fast by default. Exit 0: fresh; 1: stale, floating, tampered,
+    missing (with --online also gone, changed or yanked upstream); 2: bad input;
+    3: upstream unreachable.
+    """
+    from releaser.check import check as run_check
+
+    verdict = run_check(_config(project), online=online)
+    click.echo(scrub(verdict.to_json() if as_json else verdict.render()))  # no secret reaches a CI log
+    sys.exit(verdict.exit_code)
+
+
+@main.command()
+@_project
 @click.option("--format", "fmt", type=click.Choice(["pylock", "requirements"]), required=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Default: pylock.toml or requirements.txt; '-' for stdout.")
 def export(project: Path, fmt: str, output: Path | None) -> None:
@@ -114,3 +132,146 @@ def export(project: Path, fmt: str, output: Path | None) -> None:
     target = output or project / exporting.DEFAULT_OUTPUT[fmt]
     exporting.write(current, fmt, target)
     click.echo(f"wrote {target}")
+
+
+@main.command()
+@_project
+@click.option("--rc", "rc_number", type=int, metavar="N", help="Cut {version}rcN (default: the next free number).")
+@click.option("--no-tag", "no_tag", is_flag=True, help="Do not create the git tag.")
+@click.option("--no-commit", "no_commit", is_flag=True, help="Leave the record uncommitted (the tag then points at the built commit).")
+@click.option("--bundle", "bundle_it", is_flag=True, help="Then store every pinned file in dist/<RC>/bundle/, as `releaser bundle` does.")
+def cut(project: Path, rc_number: int | None, no_tag: bool, no_commit: bool, bundle_it: bool) -> None:
+    """Build, gate and record a release candidate from exactly the locked dependencies.
+
+    Refused (nothing written) when the tree is dirty, the lock is stale, tampered or
+    floats (as `releaser check` says), or the RC id is recorded or tagged already.
+    """
+    import signal
+
+    from releaser.cutting import cut as run_cut
+
+    def terminated(_signum: int, _frame: Any) -> None:
+        raise KeyboardInterrupt  # so a killed cut cleans up as an interrupted one does
+
+    signal.signal(signal.SIGTERM, terminated)
+    cfg = _config(project)
+    result = run_cut(
+        cfg, rc_number=rc_number, tag=not no_tag, commit=not no_commit,
+        log=lambda line: click.echo(scrub(line)),
+    )
+    for note in result.notes:
+        click.echo(f"note: {scrub(note)}")
+    where = f"{cfg.release.records}/{result.rc}/"
+    pins, built = len(result.manifest["pins"]), len(result.manifest["built"])
+    click.echo(
+        f"cut {result.rc}: commit {result.commit[:12]}, {pins} pin{'s' if pins != 1 else ''}, "
+        f"{built} built file{'s' if built != 1 else ''}; recorded in {where}"
+        + (f" (committed {result.record_commit[:12]})" if result.record_commit else " (not committed: commit it)")
+        + (f", tagged {result.tag}" if result.tag else "")
+    )
+    if bundle_it:
+        from releaser import reproducing
+
+        try:
+            bundled = reproducing.make_bundle(cfg, result.rc)
+        except ReleaserError as exc:
+            raise type(exc)(f"{result.rc} is cut and recorded, but bundling it failed: {exc}; finish with: releaser bundle {result.rc}") from None
+        for line in reproducing.describe_bundle(bundled):
+            click.echo(scrub(line))
+
+
+@main.command(name="list")
+@_project
+@click.option("--json", "as_json", is_flag=True, help="A JSON document instead of text.")
+def list_(project: Path, as_json: bool) -> None:
+    """The recorded RCs: id, cut time, commit, pin count."""
+    from releaser import showing
+
+    cfg = _config(project)
+    items = showing.entries(cfg)
+    if as_json:
+        click.echo(showing.list_json(items))
+    elif not items:
+        click.echo(f"no RC recorded in {cfg.release.records}/ yet; cut one with: releaser cut")
+    else:
+        for item in items:
+            click.echo(item.line())
+    if not all(item.ok for item in items):
+        sys.exit(Refused.exit_code)
+
+
+@main.command()
+@_project
+@click.option("--json", "as_json", is_flag=True, help="Print manifest.json as recorded.")
+@click.argument("rc")
+def show(project: Path, as_json: bool, rc: str) -> None:
+    """What went into a recorded RC: its commit, cut-off, pins and built files."""
+    from releaser import record, showing
+
+    cfg = _config(project)
+    found = record.read(cfg.root / cfg.release.records, rc)
+    if as_json:
+        click.echo((found.path / record.MANIFEST).read_text(encoding="utf-8"), nl=False)
+    else:
+        click.echo(showing.summary(found.manifest))
+
+
+@main.command()
+@_project
+@click.argument("rc")
+@click.option("--into", type=click.Path(file_okay=False, path_type=Path), help="Default: reproduce/<RC> in the project.")
+@click.option(
+    "--from-bundle", "from_bundle", type=click.Path(file_okay=False, path_type=Path),
+    help="Take every file from this bundle (dist/<RC>/bundle), offline.",
+)
+def reproduce(project: Path, rc: str, into: Path | None, from_bundle: Path | None) -> None:
+    """Recreate RC's exact dependency set from its record, every file sha256-verified.
+
+    Makes venv/ (exactly the recorded Python set), maven/ (a local repository and
+    classpath.txt), git/<name>/ (detached at the recorded commit) and artifacts/.
+    A re-run verifies what is there and fetches only what is missing.
+    """
+    from releaser import reproducing
+
+    cfg = _config(project)
+    result = reproducing.reproduce(cfg, rc, into or project / "reproduce" / rc, bundle=from_bundle)
+    for line in reproducing.describe(result):
+        click.echo(scrub(line))
+    for note in reproducing.notes(result.into):
+        click.echo(f"note: {scrub(note)}", err=True)
+
+
+@main.command()
+@_project
+@click.argument("rc")
+def bundle(project: Path, rc: str) -> None:
+    """Store every pinned file of RC (and a git bundle per repository) in dist/<RC>/bundle/.
+
+    `releaser reproduce RC --from-bundle dist/RC/bundle` then works offline, after
+    upstream deleted or replaced things.
+    """
+    from releaser import reproducing
+
+    cfg = _config(project)
+    result = reproducing.make_bundle(cfg, rc)
+    for line in reproducing.describe_bundle(result):
+        click.echo(scrub(line))
+
+
+@main.command()
+@_project
+@click.option("--json", "as_json", is_flag=True, help="One JSON document (schema: docs/reproduce.md).")
+@click.argument("a")
+@click.argument("b")
+def diff(project: Path, as_json: bool, a: str, b: str) -> None:
+    """What changed from A to B: two RC ids, or two lockfile paths (an existing file is a lockfile)."""
+    import json
+
+    from releaser import diffing
+
+    def records_dir() -> Path:
+        cfg = _config(project)
+        return cfg.root / cfg.release.records
+
+    document = diffing.diff(diffing.load(a, records_dir), diffing.load(b, records_dir))
+    click.echo(scrub(json.dumps(document, indent=2) if as_json else diffing.render(document).rstrip("\n")))

@@ -39,6 +39,8 @@ class ReleaseSettings:
     records: str = "releases"
     build: tuple[str, ...] = ()
     gates: tuple[tuple[str, ...], ...] = ()
+    templates: str | None = None  # a project folder with its own MANIFEST.md.j2
+    tag: str = "v{rc}"  # the name of the git tag of an RC; {rc} is its id
 
 
 @dataclass(frozen=True)
@@ -144,7 +146,9 @@ class _Parser:
 
     def _release(self, t: dict[str, Any]) -> ReleaseSettings:
         where = "[release]"
-        self._no_unknown(t, {"name", "version", "lockfile", "records", "build", "gates"}, where, "release")
+        self._no_unknown(
+            t, {"name", "version", "lockfile", "records", "build", "gates", "templates", "tag"}, where, "release"
+        )
         name = self._get(t, "name", str, where, "release")
         version = self._get(t, "version", str, where, "release")
         try:
@@ -159,7 +163,15 @@ class _Parser:
             records=self._relative_path(t, "records", "releases", where, "release"),
             build=self._argv(t.get("build", []), where, "build", "release"),
             gates=tuple(self._argv(g, where, f"gates[{i}]", "release") for i, g in enumerate(gates)),
+            templates=self._relative_path(t, "templates", None, where, "release") if "templates" in t else None,
+            tag=self._tag_template(t, where),
         )
+
+    def _tag_template(self, t: dict[str, Any], where: str) -> str:
+        tag = self._get(t, "tag", str, where, "release", default="v{rc}")
+        if tag.count("{rc}") != 1 or "{" in tag.replace("{rc}", "") or "}" in tag.replace("{rc}", ""):
+            self._fail(where, "tag", f"{tag!r} must name the RC once as {{rc}}, e.g. \"v{{rc}}\"", "release")
+        return tag
 
     def _python(self, t: dict[str, Any]) -> PythonInputs:
         where = "[python]"

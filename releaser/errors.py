@@ -31,5 +31,13 @@ class UpstreamError(ReleaserError):
     exit_code = 3
 
 
-class ResolutionError(UpstreamError):
-    """The resolver could not satisfy the requirements (an unknown or conflicting one)."""
+class ResolutionError(ConfigError):
+    """No version on the named indexes satisfies the requirements (unknown or conflicting).
+
+    Bad input rather than an outside failure: the fix is in the requirements. When
+    the index cannot be reached at all, the Python source raises UpstreamError.
+    """
+
+
+class UpstreamMissing(UpstreamError):
+    """Upstream answered that a file is not there (HTTP 404 or 410): gone, not unreachable."""

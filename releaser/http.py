@@ -20,7 +20,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from releaser import __version__
-from releaser.errors import UpstreamError
+from releaser.errors import UpstreamError, UpstreamMissing
 from releaser.redact import scrub, strip_credentials
 
 T = TypeVar("T")
@@ -83,6 +83,8 @@ class Http:
         sink = None
         try:
             response = self.session.get(url, stream=True, timeout=TIMEOUT)
+            if response.status_code in (404, 410):
+                raise UpstreamMissing(f"{what}: {strip_credentials(url)} answered HTTP {response.status_code}")
             if response.status_code >= 400:
                 raise UpstreamError(f"{what}: {strip_credentials(url)} answered HTTP {response.status_code}")
             if dest is not None:

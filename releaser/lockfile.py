@@ -49,6 +49,28 @@ class Pin:
     requested: str | None = None  # what the inputs ask for; None for a transitive pin
     date: datetime | None = None
     artifacts: tuple[Artifact, ...] = ()
+    # The commit id of a Python direct reference to a git repository (`pkg @ git+URL@ref`):
+    # its hash, as it has no artifact. None for everything else (a [[git]] pin's version is its commit).
+    commit: str | None = None
+
+
+# A recorded entry: a string (a requirement, a version, a setting) or a table of
+# strings (e.g. a git input's url and ref).
+EntryValue = str | Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class InputRecord:
+    """One input as it was when the lock was written: its digest and its entries.
+
+    `entries` maps a group (`requirements`, `constraints`, `python`, `maven`, `git`,
+    `artifact`) to its entries by key, normalized, so that `releaser check` can say
+    *what* changed in a stale input, not only that it changed. URLs are recorded
+    without credentials. A lock written before entries were recorded has none.
+    """
+
+    digest: str
+    entries: Mapping[str, Mapping[str, EntryValue]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -56,7 +78,7 @@ class Lock:
     as_of: datetime
     releaser: str
     resolver: str
-    inputs: Mapping[str, str] = field(default_factory=dict)  # input name -> digest
+    inputs: Mapping[str, InputRecord] = field(default_factory=dict)  # input name -> record
     sources: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # kind -> URLs
     pins: tuple[Pin, ...] = ()
 
@@ -86,7 +108,7 @@ def dumps(lock: Lock) -> str:
         "releaser": lock.releaser,
         "resolver": lock.resolver,
         "content-digest": lock.content_digest,
-        "inputs": dict(sorted(lock.inputs.items())),
+        "inputs": {name: _input_table(rec) for name, rec in sorted(lock.inputs.items())},
         "sources": {k: list(v) for k, v in sorted(lock.sources.items())},
     }
     for kind in KINDS:
@@ -98,12 +120,30 @@ def dumps(lock: Lock) -> str:
 
 def loads(text: str, path: Path) -> Lock:
     """Parse a lock; ConfigError names the file and what is wrong."""
-    try:
-        doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    return _parse(text, path)[0]
+
+
+def read_recorded(path: Path) -> tuple[Lock, object] | None:
+    """The lock at `path` and the content-digest its header claims (None if absent).
+
+    One read and one parse, for `releaser check`; None when there is no lock yet.
+    """
+    text = _read_text(path)
+    return None if text is None else _parse(text, path)
+
+
+def _parse(text: str, path: Path) -> tuple[Lock, object]:
+    from releaser import fasttoml
+
+    # The subset tomli_w writes, read fast; anything else (a hand edit) goes to tomllib.
+    doc = fasttoml.loads(text)
+    if doc is None:
+        try:
+            doc = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: invalid TOML: {exc}") from None
     version = doc.get("lock-version")
-    if version != LOCK_VERSION:
+    if version != LOCK_VERSION or isinstance(version, bool):
         hint = "; upgrade releaser" if isinstance(version, int) and version > LOCK_VERSION else ""
         raise ConfigError(f"{path}: lock-version {version!r} is not one this releaser reads ({LOCK_VERSION}){hint}")
     r = _Reader(path)
@@ -111,25 +151,30 @@ def loads(text: str, path: Path) -> Lock:
     for kind in KINDS:
         for i, table in enumerate(r.get(doc, kind, list, default=[])):
             pins.append(r.pin(kind, table, f"[[{kind}]] #{i + 1}"))
-    return Lock(
+    lock = Lock(
         as_of=r.get(doc, "as-of", datetime),
         releaser=r.get(doc, "releaser", str),
         resolver=r.get(doc, "resolver", str),
-        inputs=r.get(doc, "inputs", dict, default={}),
+        inputs={name: r.input(name, rec) for name, rec in r.get(doc, "inputs", dict, default={}).items()},
         sources={k: tuple(v) for k, v in r.get(doc, "sources", dict, default={}).items()},
         pins=tuple(pins),
     )
+    return lock, doc.get("content-digest")
 
 
 def read(path: Path) -> Lock | None:
     """The lock at `path`, or None when there is none yet."""
+    text = _read_text(path)
+    return None if text is None else loads(text, path)
+
+
+def _read_text(path: Path) -> str | None:
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot be read: {exc}") from None
-    return loads(text, path)
 
 
 def recorded_digest(path: Path) -> str | None:
@@ -150,6 +195,8 @@ def _utc(moment: datetime) -> datetime:
 
 def _pin_table(pin: Pin) -> dict[str, Any]:
     table: dict[str, Any] = {"name": pin.name, "version": pin.version}
+    if pin.commit is not None:
+        table["commit"] = pin.commit
     if pin.requested is not None:
         table["requested"] = pin.requested
     table["source"] = pin.source
@@ -157,6 +204,16 @@ def _pin_table(pin: Pin) -> dict[str, Any]:
         table["date"] = _utc(pin.date)
     if pin.artifacts:
         table["artifacts"] = [_artifact_table(a) for a in sorted(pin.artifacts, key=lambda a: (a.name, a.url))]
+    return table
+
+
+def _input_table(record: InputRecord) -> dict[str, Any]:
+    table: dict[str, Any] = {"digest": record.digest}
+    for group, entries in sorted(record.entries.items()):
+        table[group] = {
+            key: (value if isinstance(value, str) else dict(sorted(value.items())))
+            for key, value in sorted(entries.items())
+        }
     return table
 
 
@@ -185,6 +242,29 @@ class _Reader:
             raise ConfigError(f"{self.path}: {where + ' ' if where else ''}{key} has the wrong type ({type(value).__name__})")
         return value
 
+    def input(self, name: str, record: Any) -> InputRecord:
+        """An [inputs] record: a table with a digest and entry groups (a bare digest string
+        is the older form, still read)."""
+        where = f"[inputs.{json.dumps(name)}]"
+        if isinstance(record, str):
+            return InputRecord(record)
+        if not isinstance(record, dict):
+            raise ConfigError(f"{self.path}: {where} must be a table, not {type(record).__name__}")
+        groups: dict[str, dict[str, EntryValue]] = {}
+        for group, entries in record.items():
+            if group == "digest":
+                continue
+            if not isinstance(entries, dict):
+                raise ConfigError(f"{self.path}: {where} {group} must be a table")
+            for key, value in entries.items():
+                ok = isinstance(value, str) or (
+                    isinstance(value, dict) and all(isinstance(v, str) for v in value.values())
+                )
+                if not ok:
+                    raise ConfigError(f"{self.path}: {where} {group}.{key} must be a string or a table of strings")
+            groups[group] = entries
+        return InputRecord(self.get(record, "digest", str, where), groups)
+
     def pin(self, kind: str, t: dict[str, Any], where: str) -> Pin:
         if not isinstance(t, dict):
             raise ConfigError(f"{self.path}: {where} must be a table")
@@ -211,4 +291,5 @@ class _Reader:
             requested=self.get(t, "requested", str, where, default=None),
             date=self.get(t, "date", datetime, where, default=None),
             artifacts=tuple(artifacts),
+            commit=self.get(t, "commit", str, where, default=None),
         )

@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
-import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from packaging.utils import canonicalize_name
 
 from releaser import __version__, lockfile
 from releaser.config import CONFIG_NAME, ReleaseConfig
 from releaser.errors import ConfigError
-from releaser.fsutil import write_atomic
-from releaser.http import Http
-from releaser.lockfile import Lock, Pin
+from releaser.lockfile import InputRecord, Lock, Pin
+from releaser.redact import strip_credentials
 from releaser.sources import LockRequest, Source, sources_for
+
+if TYPE_CHECKING:  # `releaser check` imports this module and must not pay for requests
+    from releaser.http import Http
 
 
 @dataclass(frozen=True)
@@ -39,10 +41,55 @@ class LockResult:
 
 def input_digests(config: ReleaseConfig, sources: list[Source]) -> dict[str, str]:
     """Digest of every input: release.toml's dependency sections and each source's files."""
-    digests = {CONFIG_NAME: config.dependency_digest}
+    return {name: record.digest for name, record in input_records(config, sources).items()}
+
+
+def input_records(config: ReleaseConfig, sources: list[Source]) -> dict[str, InputRecord]:
+    """Every input's digest and normalized entries, as the lock header records them.
+
+    Offline and fast: `releaser check` calls it on every run and compares the result
+    with the header, entry by entry, to say what changed.
+    """
+    records = {CONFIG_NAME: InputRecord(config.dependency_digest, config_entries(config))}
     for source in sources:
-        digests.update(source.input_digests())
-    return digests
+        records.update(source.input_records())
+    return records
+
+
+def config_entries(config: ReleaseConfig) -> dict[str, dict[str, Any]]:
+    """release.toml's dependency sections, normalized, credentials removed."""
+    entries: dict[str, dict[str, Any]] = {}
+    if config.python is not None:
+        py = config.python
+        settings = {"index-url": strip_credentials(py.index_url)}
+        if py.extra_index_urls:
+            settings["extra-index-urls"] = " ".join(strip_credentials(u) for u in py.extra_index_urls)
+        if py.requirements:
+            settings["requirements"] = " ".join(_relative(config.root, p) for p in py.requirements)
+        if py.pyproject:
+            settings["pyproject"] = "true"
+        entries["python"] = settings
+    maven = {
+        c.key: {"version": c.version, "repository": strip_credentials(block.repository)}
+        for block in config.maven
+        for c in block.dependencies
+    }
+    git = {g.name: {"url": strip_credentials(g.url), "ref": g.ref} for g in config.git}
+    artifact = {
+        a.name: {"url": strip_credentials(a.url), **({"sha256": a.sha256} if a.sha256 else {})}
+        for a in config.artifacts
+    }
+    for group, found in (("maven", maven), ("git", git), ("artifact", artifact)):
+        if found:
+            entries[group] = found
+    return entries
+
+
+def _relative(root: Path, path: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return path.as_posix()
 
 
 def lock(
@@ -56,11 +103,16 @@ def lock(
     """Resolve every input and write the lockfile; the previous one stays intact on failure."""
     previous = lockfile.read(config.lockfile)
     sources = sources_for(config)
-    digests = input_digests(config, sources)  # validates every input before any network
+    records = input_records(config, sources)  # validates every input before any network
     wanted = _upgrade_names(previous, upgrade)
     cutoff = (as_of or datetime.now(timezone.utc)).astimezone(timezone.utc)
 
     pins: list[Pin] = []
+    import tempfile  # here, not at the top: `releaser check` imports this module
+
+    from releaser.fsutil import write_atomic
+    from releaser.http import Http
+
     with tempfile.TemporaryDirectory(prefix="releaser-lock-") as tmp, (http or Http()) as session:
         for source in sources:
             workdir = Path(tmp) / source.kind
@@ -80,7 +132,7 @@ def lock(
         as_of=cutoff,
         releaser=__version__,
         resolver=", ".join(r for r in (s.resolver() for s in sources) if r) or "none",
-        inputs=digests,
+        inputs=records,
         sources={s.kind: s.source_urls() for s in sources if s.source_urls()},
         pins=tuple(pins),
     )

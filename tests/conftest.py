@@ -14,6 +14,7 @@ from typing import Callable, Iterator
 import pytest
 
 from releaser import config
+from releaser.loopback.maven import MavenRepository
 from releaser.loopback.pypi import PackageIndex
 
 T0 = datetime(2024, 1, 1, tzinfo=timezone.utc)
@@ -102,3 +103,10 @@ def make_project(tmp_path: Path) -> Callable[..., Project]:
         return project
 
     return make
+
+
+@pytest.fixture
+def maven_repo() -> Iterator[MavenRepository]:
+    """A Maven 2 repository on 127.0.0.1: listings, Last-Modified, checksum headers and sidecars."""
+    with MavenRepository() as repo:
+        yield repo

@@ -9,7 +9,7 @@ from pathlib import Path
 DEMO = Path(__file__).resolve().parents[1] / "demo" / "run.py"
 
 
-def test_the_demo_locks_drifts_upgrades_and_installs(tmp_path):
+def test_the_demo_locks_drifts_upgrades_installs_and_cuts(tmp_path):
     done = subprocess.run(
         [sys.executable, str(DEMO), "--keep", str(tmp_path / "cosmo")],
         capture_output=True, text=True, timeout=600,
@@ -20,3 +20,16 @@ def test_the_demo_locks_drifts_upgrades_and_installs(tmp_path):
     assert "python sqlpath: 0.4 -> 0.6" in done.stdout
     assert "installed, every file hash-verified: sqlpath, tzkit" in done.stdout
     assert (tmp_path / "cosmo" / "pylock.toml").is_file()
+    assert "the reproduction holds exactly 0.9.0rc1's set: sqlpath 0.6, tzkit 1.1" in done.stdout
+    assert "python  tzkit    1.1 (2024-03-02) -> 2.1 (" in done.stdout  # releaser diff 0.9.0rc1 0.9.0rc2
+    # The RC: built and gated against the pins, recorded, committed, tagged, shown.
+    assert "passed: cosmo-0.9.0rc1-py3-none-any.whl: cosmo on sqlpath 0.6 and tzkit 1.1" in done.stdout
+    assert "cut 0.9.0rc1: commit " in done.stdout and "tagged v0.9.0rc1" in done.stdout
+    assert "(HEAD -> main, tag: v0.9.0rc1) Record 0.9.0rc1" in done.stdout
+    assert "# cosmo 0.9.0rc1" in done.stdout and "| sqlpath | 0.6 |" in done.stdout
+    record = tmp_path / "cosmo" / "releases" / "0.9.0rc1"
+    at_tag = subprocess.run(
+        ["git", "show", "v0.9.0rc1:release.lock"], cwd=tmp_path / "cosmo", capture_output=True, check=True
+    ).stdout
+    assert (record / "release.lock").read_bytes() == at_tag  # the lock the RC was built from
+    assert (tmp_path / "cosmo" / "dist" / "0.9.0rc1" / "cosmo-0.9.0rc1-py3-none-any.whl").is_file()

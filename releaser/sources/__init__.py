@@ -15,4 +15,16 @@ def sources_for(config: ReleaseConfig) -> list[Source]:
         from releaser.sources.python import PythonSource
 
         found.append(PythonSource(config.root, config.python))
+    if config.maven:
+        from releaser.sources.maven import MavenSource
+
+        found.append(MavenSource(config.path, config.maven))  # one source for every [[maven]] table
+    if config.git:
+        from releaser.sources.git import GitSource
+
+        found.append(GitSource(config.git))
+    if config.artifacts:
+        from releaser.sources.url import UrlSource
+
+        found.append(UrlSource(config.artifacts))
     return found

@@ -8,10 +8,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
-from releaser.lockfile import Pin
+from releaser.lockfile import InputRecord, Pin
 
 if TYPE_CHECKING:
     from releaser.http import Http
+    from releaser.verdict import Finding
 
 
 @dataclass(frozen=True)
@@ -47,3 +48,20 @@ class Source(ABC):
     def source_urls(self) -> tuple[str, ...]:
         """The indexes or repositories consulted, credentials removed, for the header."""
         return ()
+
+    def input_records(self) -> dict[str, InputRecord]:
+        """Each input's digest and normalized entries, for the lock header (offline, fast).
+
+        The default records digests only; a source whose inputs have entries worth
+        naming (requirements, coordinates) overrides it so `check` can say what changed.
+        """
+        return {name: InputRecord(digest) for name, digest in self.input_digests().items()}
+
+    def verify(self, pins: tuple[Pin, ...], http: Http) -> list[Finding] | None:
+        """`releaser check --online`: is each of this source's pins still what upstream serves?
+
+        Return findings (gone, hash-changed, yanked: failures; newer: information),
+        or None to let `releaser.check` verify generically: every artifact URL must
+        still answer with the recorded sha256, every git commit must still exist.
+        """
+        return None

@@ -88,10 +88,7 @@ class PackageIndexReader:
             files = self.project_files(index_url, name) or []
             chosen = [f for f in files if _version_of(f.filename, name) == wanted]
             if dated and any(f.uploaded is None for f in chosen):
-                raise UpstreamError(
-                    f"{strip_credentials(index_url)} gives no upload times (PEP 700) for {name}; "
-                    "--as-of needs them. Lock without --as-of, or use an index that publishes them"
-                )
+                raise missing_upload_times(index_url)
             chosen = [f for f in chosen if f.uploaded is None or f.uploaded < cutoff]
             if chosen:
                 artifacts = tuple(self._artifact(f, name) for f in chosen)
@@ -106,6 +103,14 @@ class PackageIndexReader:
             # The index did not say: hash the real bytes rather than record a guess.
             sha256, size = self.http.download(f.url, None, what=f"{name} file {f.filename}")
         return Artifact(name=f.filename, url=strip_credentials(f.url), sha256=sha256, size=size, date=f.uploaded)
+
+
+def missing_upload_times(index_url: str) -> UpstreamError:
+    """The error for a dated lock against an index that cannot date its files."""
+    return UpstreamError(
+        f"{strip_credentials(index_url)} gives no upload times (PEP 700); --as-of needs them. "
+        "Lock without --as-of, or use an index that publishes them"
+    )
 
 
 def _version_of(filename: str, name: str) -> str | None:

@@ -14,8 +14,8 @@ import shlex
 import subprocess
 import sys
 from datetime import datetime, timezone
-from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from packaging.requirements import InvalidRequirement, Requirement
@@ -23,10 +23,15 @@ from packaging.utils import canonicalize_name
 
 from releaser.config import PythonInputs
 from releaser.errors import ConfigError, ResolutionError, UpstreamError
-from releaser.lockfile import Pin
+from releaser.lockfile import InputRecord, Pin
 from releaser.redact import scrub, strip_credentials
 from releaser.sources.base import LockRequest, Source
 from releaser.sources.requirements import RequirementInput, read_inputs
+
+if TYPE_CHECKING:
+    from releaser.http import Http
+    from releaser.sources.pydirect import DirectReferences
+    from releaser.verdict import Finding
 
 RESOLVE_TIMEOUT = 30 * 60  # seconds; a resolution that takes longer is stuck
 _NETWORK_TROUBLE = re.compile(r"NewConnectionError|Connection refused|Max retries exceeded|timed out|Name or service not known")
@@ -66,16 +71,30 @@ class PythonSource(Source):
     def input_digests(self) -> dict[str, str]:
         return {i.name: i.digest for i in self.parsed}
 
+    def input_records(self) -> dict[str, InputRecord]:
+        return {i.name: InputRecord(i.digest, i.entries) for i in self.parsed}
+
+    def verify(self, pins: tuple[Pin, ...], http: Http) -> list[Finding]:
+        """Each pinned file still on its index with the same sha256, not yanked; newer versions as info."""
+        from releaser.sources.pyverify import verify
+
+        return verify(pins, http, self.inputs.index_urls)
+
     def resolver(self) -> str:
+        from importlib import metadata  # not at the top: `releaser check` never needs it (~30 ms)
+
         return f"pip-tools {metadata.version('pip-tools')} (pip {metadata.version('pip')})"
 
     def source_urls(self) -> tuple[str, ...]:
         return tuple(strip_credentials(u) for u in self.inputs.index_urls)
 
     def lock(self, request: LockRequest) -> list[Pin]:
+        from releaser.sources.pydirect import DirectReferences
         from releaser.sources.pyindex import PackageIndexReader
 
-        versions = self._compile(request)
+        # `pkg @ git+...@branch` and `pkg @ https://...` pinned first (commit id, sha256).
+        direct = DirectReferences([r for i in self.parsed for r in i.requirements], self.inputs, request)
+        versions, direct_urls = self._compile(request, direct)
         reader = PackageIndexReader(request.http, self.inputs.index_urls)
         requested = self._requested()
 
@@ -92,7 +111,7 @@ class PythonSource(Source):
                 artifacts=found.artifacts,
             )
 
-        return request.http.map(pin, sorted(versions.items()))
+        return request.http.map(pin, sorted(versions.items())) + direct.pins(direct_urls, request.workdir)
 
     def _requested(self) -> dict[str, str]:
         """Canonical name -> what the inputs ask for, for direct requirements."""
@@ -104,20 +123,27 @@ class PythonSource(Source):
 
     # -- pip-compile ------------------------------------------------------
 
-    def _compile(self, request: LockRequest) -> dict[str, str]:
-        """Run pip-compile; return canonical name -> exact version."""
+    def _compile(self, request: LockRequest, direct: DirectReferences) -> tuple[dict[str, str], dict[str, str]]:
+        """Run pip-compile; return (canonical name -> exact version, name -> URL of each direct reference)."""
         work = request.workdir
         source_file, constraints_file, output = work / "requirements.in", work / "constraints.txt", work / "pinned.txt"
-        requirements = [str(r) for i in self.parsed for r in i.requirements]
-        for req in (r for i in self.parsed for r in i.requirements + i.constraints):
+        requirements = [direct.line(r) for i in self.parsed for r in i.requirements]
+        for req in (r for i in self.parsed for r in i.constraints):
             if req.url:
-                raise ConfigError(f"{req}: direct URL and VCS requirements are not supported by this releaser version")
+                from releaser.sources.pydirect import shown
+
+                raise ConfigError(
+                    f"{shown(req)}: a direct reference cannot be a constraint; put it in a requirements file"
+                )
         source_file.write_text("\n".join(requirements) + "\n", encoding="utf-8")
         constraints_file.write_text("\n".join(str(r) for i in self.parsed for r in i.constraints) + "\n", encoding="utf-8")
         if not request.upgrade_all:
-            output.write_text("".join(f"{p.name}=={p.version}\n" for p in request.previous), encoding="utf-8")
+            # Direct references are pinned by their URL, not seeded as `name==version`.
+            seeds = [p for p in request.previous if p.name not in direct.names and " @ " not in (p.requested or "")]
+            output.write_text("".join(f"{p.name}=={p.version}\n" for p in seeds), encoding="utf-8")
 
-        command = [sys.executable, "-m", "piptools", "compile", *self._options(request, work)]
+        # -P: files in the project root must not shadow pip-tools' own imports.
+        command = [sys.executable, "-P", "-m", "piptools", "compile", *self._options(request, work)]
         command += ["-c", str(constraints_file), "-o", str(output), str(source_file)]
         try:
             done = subprocess.run(
@@ -168,7 +194,7 @@ class PythonSource(Source):
 
     def _insist_on_upload_times(self, request: LockRequest, stderr: str) -> None:
         """A dated lock fails when an index has no upload times; name that index."""
-        from releaser.sources.pyindex import PackageIndexReader
+        from releaser.sources.pyindex import PackageIndexReader, missing_upload_times
 
         names = set(self._requested())
         names |= {canonicalize_name(m) for m in re.findall(r"requirement ([A-Za-z0-9][A-Za-z0-9._-]*)", stderr)}
@@ -176,24 +202,26 @@ class PythonSource(Source):
         for index in self.inputs.index_urls:
             for files in request.http.map(lambda n: reader.project_files(index, n), sorted(names)):
                 if files and all(f.uploaded is None for f in files):
-                    raise UpstreamError(
-                        f"{strip_credentials(index)} gives no upload times (PEP 700); --as-of needs them. "
-                        "Lock without --as-of, or use an index that publishes them"
-                    )
+                    raise missing_upload_times(index)
 
 
-def _read_pins(output: Path) -> dict[str, str]:
+def _read_pins(output: Path) -> tuple[dict[str, str], dict[str, str]]:
+    """(name -> version of each `name==version` line, name -> URL of each `name @ url` line)."""
     pins: dict[str, str] = {}
+    direct: dict[str, str] = {}
     for line in output.read_text(encoding="utf-8").splitlines():
-        line = line.split("#", 1)[0].strip().rstrip("\\").strip()
+        line = re.sub(r"(^|\s)#.*$", "", line).strip().rstrip("\\").strip()  # a URL's #fragment stays
         if not line or line.startswith("-"):
             continue
         try:
             req = Requirement(line)
         except InvalidRequirement:
             raise UpstreamError(f"pip-compile wrote a line releaser cannot read: {scrub(line)!r}") from None
+        if req.url:
+            direct[canonicalize_name(req.name)] = req.url
+            continue
         exact = [s.version for s in req.specifier if s.operator == "=="]
         if len(exact) != 1:
             raise UpstreamError(f"pip-compile left {scrub(line)!r} unpinned")
         pins[canonicalize_name(req.name)] = exact[0]
-    return pins
+    return pins, direct

@@ -15,9 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
 
 from releaser.config import PythonInputs
 from releaser.errors import ConfigError
+from releaser.redact import strip_credentials
 
 _COMMENT = re.compile(r"(^|\s+)#.*$")
 _INCLUDE = re.compile(r"^(-r|--requirement|-c|--constraint)(?:\s+|=)(\S+)$")
@@ -37,6 +39,25 @@ class RequirementInput:
         lines = sorted(str(r) for r in self.requirements)
         lines += sorted(f"-c {r}" for r in self.constraints)
         return "sha256:" + hashlib.sha256("\n".join(lines).encode()).hexdigest()
+
+    @property
+    def entries(self) -> dict[str, dict[str, str]]:
+        """Requirements and constraints by canonical name, as the lock header records them.
+
+        `releaser check` compares them with the file's current ones to name what was
+        added, removed or changed. A URL in a direct reference loses its credentials.
+        """
+        groups: dict[str, dict[str, str]] = {}
+        for group, reqs in (("requirements", self.requirements), ("constraints", self.constraints)):
+            by_name: dict[str, list[str]] = {}
+            for req in reqs:
+                text = str(req)
+                if req.url:
+                    text = text.replace(req.url, strip_credentials(req.url))
+                by_name.setdefault(canonicalize_name(req.name), []).append(text)
+            if by_name:
+                groups[group] = {name: " and ".join(sorted(set(texts))) for name, texts in sorted(by_name.items())}
+        return groups
 
 
 def read_inputs(root: Path, inputs: PythonInputs) -> list[RequirementInput]:

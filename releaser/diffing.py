@@ -1,0 +1,154 @@
+"""`releaser diff A B`: what changed between two RCs or two lockfiles.
+
+Pins are matched by kind and name. A pin is *added*, *removed*, or *changed* when
+any of its version, requested spec, source, date or files differ. The JSON
+document is stable and documented in docs/reproduce.md; the text is for people,
+one line per pin, grouped by kind:
+
+    python    beta      1.0 (2024-01-02) -> 2.0 (2024-01-31)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable
+
+from releaser import lockfile
+from releaser import record as records
+from releaser.lockfile import KINDS, Lock, Pin
+
+SCHEMA = 1
+FIELDS = ("version", "requested", "source", "date", "artifacts")
+
+
+@dataclass(frozen=True)
+class Side:
+    ref: str  # as given on the command line
+    type: str  # "rc" or "lockfile"
+    lock: Lock
+
+
+def load(arg: str, records_dir: Callable[[], Path]) -> Side:
+    """An existing file is a lockfile; anything else is an RC id read from its record."""
+    path = Path(arg)
+    if path.is_file():
+        return Side(arg, "lockfile", lockfile.loads(_read(path), path))
+    return Side(arg, "rc", records.read(records_dir(), arg).lock)
+
+
+def _read(path: Path) -> str:
+    from releaser.errors import ConfigError
+
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot be read: {exc}") from None
+
+
+def _iso(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def pin_document(pin: Pin) -> dict[str, Any]:
+    return {
+        "version": pin.version,
+        "requested": pin.requested,
+        "source": pin.source,
+        "date": _iso(pin.date),
+        "artifacts": [
+            {"name": a.name, "sha256": a.sha256, "size": a.size}
+            for a in sorted(pin.artifacts, key=lambda a: (a.name, a.url))
+        ],
+    }
+
+
+def diff(a: Side, b: Side) -> dict[str, Any]:
+    """The stable JSON document of what changed from `a` to `b`."""
+    before = {(p.kind, p.name): p for p in a.lock.pins}
+    after = {(p.kind, p.name): p for p in b.lock.pins}
+    order = {kind: i for i, kind in enumerate(KINDS)}
+    changes: list[dict[str, Any]] = []
+    counts = {"added": 0, "removed": 0, "changed": 0, "unchanged": 0}
+    for key in sorted(before.keys() | after.keys(), key=lambda k: (order.get(k[0], len(KINDS)), k[0], k[1].lower(), k[1])):
+        old, new = before.get(key), after.get(key)
+        old_doc = pin_document(old) if old else None
+        new_doc = pin_document(new) if new else None
+        if old_doc is not None and new_doc is not None:
+            differing = [f for f in FIELDS if old_doc[f] != new_doc[f]]
+            if not differing:
+                counts["unchanged"] += 1
+                continue
+            change = "changed"
+        else:
+            differing = []
+            change = "added" if old_doc is None else "removed"
+        counts[change] += 1
+        changes.append(
+            {"kind": key[0], "name": key[1], "change": change, "fields": differing, "from": old_doc, "to": new_doc}
+        )
+    return {
+        "schema": SCHEMA,
+        "from": _side_document(a),
+        "to": _side_document(b),
+        "summary": counts,
+        "changes": changes,
+    }
+
+
+def _side_document(side: Side) -> dict[str, Any]:
+    return {
+        "ref": side.ref,
+        "type": side.type,
+        "as_of": _iso(side.lock.as_of),
+        "content_digest": side.lock.content_digest,
+        "pins": len(side.lock.pins),
+    }
+
+
+def _shown(kind: str, pin: dict[str, Any]) -> str:
+    version = pin["version"]
+    if kind == "git":
+        version = version[:12]
+    elif kind == "artifact" and len(version) == 64:
+        version = "sha256:" + version[:12]
+    date = pin["date"]
+    return f"{version} ({date[:10]})" if date else version
+
+
+def render(document: dict[str, Any]) -> str:
+    """The document as text: a summary line, then one aligned line per pin that moved."""
+    s = document["summary"]
+    head = f"{document['from']['ref']} -> {document['to']['ref']}: "
+    if not document["changes"]:
+        return head + f"no changes ({s['unchanged']} pins the same)\n"
+    head += f"{s['changed']} changed, {s['added']} added, {s['removed']} removed, {s['unchanged']} unchanged"
+    rows = []
+    for c in document["changes"]:
+        kind, old, new = c["kind"], c["from"], c["to"]
+        if c["change"] == "added":
+            text = f"added {_shown(kind, new)}"
+        elif c["change"] == "removed":
+            text = f"removed {_shown(kind, old)}"
+        else:
+            text = f"{_shown(kind, old)} -> {_shown(kind, new)}"
+            extra = []
+            if "requested" in c["fields"]:
+                extra.append(f"requested {old['requested'] or '(transitive)'} -> {new['requested'] or '(transitive)'}")
+            if "source" in c["fields"]:
+                extra.append(f"source {old['source']} -> {new['source']}")
+            if "artifacts" in c["fields"] and old["version"] == new["version"]:
+                was = {(a["name"], a["sha256"]) for a in old["artifacts"]}
+                now = {(a["name"], a["sha256"]) for a in new["artifacts"]}
+                extra.append(f"files +{len(now - was)} -{len(was - now)}")
+            if extra:
+                text += "  [" + "; ".join(extra) + "]"
+        rows.append((kind, c["name"], text))
+    kind_width = max(len(r[0]) for r in rows)
+    name_width = max(len(r[1]) for r in rows)
+    lines = [head]
+    lines += [f"{kind:<{kind_width}}  {name:<{name_width}}  {text}".rstrip() for kind, name, text in rows]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,102 @@
+"""The record of a cut RC: `releases/<rc>/`, written once, never overwritten.
+
+    releases/<rc>/manifest.json   machine-readable (schema below, docs/records.md)
+    releases/<rc>/MANIFEST.md     for people, rendered from a Jinja2 template
+    releases/<rc>/release.lock    a byte copy of the lock the RC was built from
+
+A record is written into a temporary sibling folder and renamed into place in one
+step, so an interrupted cut leaves no partial record, and a name that exists is
+refused rather than replaced.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from releaser import lockfile
+from releaser.errors import ConfigError, Refused
+from releaser.lockfile import Lock
+
+MANIFEST = "manifest.json"
+MANIFEST_MD = "MANIFEST.md"
+LOCK_COPY = "release.lock"
+SCHEMA = 1
+_RC_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*$")
+
+
+@dataclass(frozen=True)
+class Record:
+    rc: str
+    path: Path
+    manifest: dict[str, Any]
+    lock: Lock
+
+
+def lock_digest(data: bytes) -> str:
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def recorded(records_dir: Path) -> list[str]:
+    """The RC ids recorded under `records_dir`, oldest first by name order of PEP 440."""
+    from packaging.version import InvalidVersion, Version
+
+    names = [p.name for p in records_dir.iterdir() if (p / MANIFEST).is_file()] if records_dir.is_dir() else []
+
+    def order(name: str) -> tuple[int, Any]:
+        try:
+            return (0, Version(name))
+        except InvalidVersion:
+            return (1, name)
+
+    return sorted(names, key=order)
+
+
+def read(records_dir: Path, rc: str) -> Record:
+    """The record of `rc`, verified: a manifest that does not match its lock copy is refused."""
+    if not _RC_NAME.match(rc):
+        raise ConfigError(f"{rc!r} is not an RC id")
+    path = records_dir / rc
+    if not (path / MANIFEST).is_file():
+        known = ", ".join(recorded(records_dir)) or "none yet"
+        raise ConfigError(f"{rc}: no such RC in {records_dir} (recorded: {known})")
+    try:
+        manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"{path / MANIFEST}: cannot be read: {exc}") from None
+    data = (path / LOCK_COPY).read_bytes() if (path / LOCK_COPY).is_file() else b""
+    if manifest.get("schema") != SCHEMA or manifest.get("lock_digest") != lock_digest(data):
+        raise Refused(
+            f"{path}: the manifest does not match its copy of the lock (edited by hand?); "
+            "a record is only trusted as it was cut"
+        )
+    return Record(rc, path, manifest, lockfile.loads(data.decode("utf-8"), path / LOCK_COPY))
+
+
+def write(records_dir: Path, rc: str, files: dict[str, bytes]) -> Path:
+    """Create `records_dir/rc` holding `files`, all at once; refuse if it exists."""
+    target = records_dir / rc
+    if target.exists():
+        raise Refused(f"{target}: {rc} is already recorded; a record is never overwritten (cut the next RC)")
+    records_dir.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{rc}.", suffix=".partial", dir=records_dir))
+    try:
+        for name, data in files.items():
+            with open(staging / name, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+        os.chmod(staging, 0o755)
+        # rename(2) onto a missing name is atomic; onto an existing non-empty folder it fails.
+        os.rename(staging, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return target

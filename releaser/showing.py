@@ -1,0 +1,107 @@
+"""`releaser list` and `releaser show RC`: the recorded RCs, read through `record.read`.
+
+Every record is verified as it is read (its manifest must match its lock copy);
+one that does not is listed as such rather than trusted.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+from dataclasses import dataclass
+from typing import Any
+
+from releaser import record
+from releaser.config import ReleaseConfig
+from releaser.cutting import KIND_TITLES
+from releaser.errors import ConfigError, Refused
+from releaser.lockfile import KINDS
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One line of `releaser list`."""
+
+    rc: str
+    manifest: dict[str, Any] | None  # None when the record does not verify
+    problem: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.manifest is not None
+
+    def to_dict(self) -> dict[str, Any]:
+        if self.manifest is None:
+            return {"rc": self.rc, "verified": False, "problem": self.problem}
+        m = self.manifest
+        return {
+            "rc": self.rc,
+            "verified": True,
+            "cut_at": m.get("cut_at"),
+            "commit": m.get("commit"),
+            "tag": m.get("tag"),
+            "as_of": m.get("as_of"),
+            "pins": len(m.get("pins", [])),
+            "built": len(m.get("built", [])),
+            "lock_digest": m.get("lock_digest"),
+        }
+
+    def line(self) -> str:
+        if self.manifest is None:
+            return f"{self.rc}  NOT VERIFIED: {self.problem}"
+        m = self.manifest
+        pins = len(m.get("pins", []))
+        return f"{self.rc}  {m.get('cut_at')}  {str(m.get('commit', ''))[:12]}  {pins} pin{'s' if pins != 1 else ''}"
+
+
+def entries(config: ReleaseConfig) -> list[Entry]:
+    """Every recorded RC, in PEP 440 order, each verified."""
+    folder = config.root / config.release.records
+    found = []
+    for rc in record.recorded(folder):
+        try:
+            found.append(Entry(rc, record.read(folder, rc).manifest))
+        except (Refused, ConfigError) as exc:
+            found.append(Entry(rc, None, str(exc)))
+    return found
+
+
+def list_json(items: list[Entry]) -> str:
+    return json.dumps({"schema": 1, "releases": [e.to_dict() for e in items]}, indent=2, sort_keys=True)
+
+
+def summary(manifest: dict[str, Any]) -> str:
+    """`releaser show RC`: the manifest for a person at a terminal."""
+    m = manifest
+    builder = m.get("builder", {})
+    lines = [
+        f"{m['rc']}: {m.get('name')} {m.get('version')}",
+        f"  commit     {m.get('commit')}",
+        f"  tag        {m.get('tag') or '(none)'}",
+        f"  cut at     {m.get('cut_at')}",
+        f"  as of      {m.get('as_of')}  (the dependency cut-off)",
+        f"  lock       {m.get('lock_digest')}",
+        f"  built with Python {builder.get('python')} on {builder.get('platform')}, releaser {builder.get('releaser')}",
+        f"  resolver   {builder.get('resolver')}",
+    ]
+    pins = m.get("pins", [])
+    lines.append(f"pins ({len(pins)}):")
+    for kind in KINDS:
+        of_kind = [p for p in pins if p.get("kind") == kind]
+        if not of_kind:
+            continue
+        lines.append(f"  {KIND_TITLES.get(kind, kind)}:")
+        width = max(len(p["name"]) for p in of_kind)
+        for p in of_kind:
+            files = len(p.get("artifacts", []))
+            date = p.get("date") or "undated"
+            lines.append(f"    {p['name']:<{width}}  {p['version']}  {date}  {files} file{'s' if files != 1 else ''}")
+    built = m.get("built", [])
+    lines.append(f"built ({len(built)}):")
+    for f in built:
+        lines.append(f"  {f['name']}  {f['size']} bytes  sha256:{f['sha256']}")
+    gates = m.get("gates", [])
+    if gates:
+        lines.append(f"gates passed ({len(gates)}):")
+        lines += [f"  {shlex.join(g)}" for g in gates]
+    return "\n".join(lines)
