@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -136,9 +136,10 @@ def lock(
         sources={s.kind: s.source_urls() for s in sources if s.source_urls()},
         pins=tuple(pins),
     )
-    if as_of is None and new.same_pins(previous):
-        # Nothing moved: keep the recorded cut-off, so the file does not churn.
-        new = new.with_as_of(previous.as_of)
+    if as_of is None and previous is not None and new.same_pins(previous):
+        # Nothing moved: keep the recorded cut-off and who resolved these pins (a newer
+        # pip-tools that picks the same pins is no change), so the file does not churn.
+        new = replace(new, as_of=previous.as_of, releaser=previous.releaser, resolver=previous.resolver)
     written = write_atomic(config.lockfile, lockfile.dumps(new))
     return LockResult(new, previous, written)
 

@@ -257,6 +257,7 @@ def test_the_offline_check_imports_no_resolver_or_network_stack(project: Project
     (other / "release.toml").write_text(
         '[release]\nname = "c"\nversion = "1.0"\n\n[[git]]\nname = "w"\nurl = "https://git.example.org/w.git"\n'
         'ref = "main"\n\n[[artifact]]\nname = "tz"\nurl = "https://example.org/tz.tar.gz"\n'
+        '\n[[maven]]\nrepository = "https://repo.example.org/maven2"\ndependencies = ["org.x:y:1.0-SNAPSHOT"]\n'
     )
     assert offline_imports(other) == {"code": 1, "loaded": []}
 

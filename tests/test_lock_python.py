@@ -103,6 +103,18 @@ def test_relock_keeps_pins_and_bytes_until_asked_to_upgrade(populated, make_proj
     assert pins(project) == {"alpha": "1.0", "beta": "2.5", "gamma": "2.0"}
 
 
+def test_a_newer_resolver_that_picks_the_same_pins_is_no_change(populated, make_project):
+    project = make_project(populated.url)
+    lock(project.config())
+    text = project.lockfile.read_text()
+    resolver_line = next(line for line in text.splitlines() if line.startswith("resolver = "))
+    older = text.replace(resolver_line, 'resolver = "pip-tools 7.6.0 (pip 26.0)"')
+    project.lockfile.write_text(older)
+
+    assert not lock(project.config()).written
+    assert project.lockfile.read_text() == older
+
+
 def test_upgrade_of_a_name_the_lock_does_not_pin_is_refused(populated, make_project):
     project = make_project(populated.url)
     lock(project.config())
