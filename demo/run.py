@@ -1,8 +1,9 @@
-"""The releaser demo: lock a floating example project, watch upstream drift, stay pinned.
+"""The releaser demo: lock a floating project, cut an RC, let upstream drift, get the RC back.
 
-Starts a package index on 127.0.0.1 (no network needed), copies the bundled example
-project (demo/example) to a work folder and runs the real `releaser` commands on it,
-printing each command and what it says, as a release engineer would see them.
+Starts a Python package index and a Maven repository on 127.0.0.1 (no network
+needed), copies the bundled example project (demo/example) to a work folder and
+runs the real `releaser` commands on it, printing each command and what it says,
+as a release engineer would see them.
 
     python demo/run.py [--keep DIR]
 """
@@ -18,6 +19,7 @@ import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 
+from releaser.loopback.maven import MavenRepository
 from releaser.loopback.pypi import PackageIndex
 from releaser.sources.python import isolated_env
 
@@ -32,7 +34,7 @@ def say(text: str) -> None:
     print(f"\n## {text}", flush=True)
 
 
-def run(work: Path, *args: str, show: int = 40) -> subprocess.CompletedProcess[str]:
+def run(work: Path, *args: str, show: int = 40, ok: tuple[int, ...] = (0,)) -> subprocess.CompletedProcess[str]:
     """Run a command in the project as a user would; print it and the start of its output."""
     print(f"$ {' '.join(args)}", flush=True)
     # The machine's pip configuration stays out of the demo's own pip calls too.
@@ -42,13 +44,46 @@ def run(work: Path, *args: str, show: int = 40) -> subprocess.CompletedProcess[s
         print(f"  {line}")
     if len(lines) > show:
         print(f"  ... ({len(lines) - show} more lines)")
-    if done.returncode != 0:
+    if done.returncode not in ok:
         raise SystemExit(f"demo: `{' '.join(args)}` exited {done.returncode}")
     return done
 
 
-def releaser(work: Path, *args: str, show: int = 40) -> subprocess.CompletedProcess[str]:
-    return run(work, "releaser", *args, show=show)
+def releaser(work: Path, *args: str, show: int = 40, ok: tuple[int, ...] = (0,)) -> subprocess.CompletedProcess[str]:
+    return run(work, "releaser", *args, show=show, ok=ok)
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def upstream_history(index: PackageIndex, maven: MavenRepository) -> None:
+    """A year of releases, and a library team deploying SNAPSHOT builds of ical4j."""
+    index.publish("tzkit", "1.0", uploaded=utc(2024, 1, 10), sdist=True)
+    index.publish("tzkit", "1.1", uploaded=utc(2024, 3, 2), tags=("py3-none-any", "cp312-cp312-win_amd64"))
+    index.publish("sqlpath", "0.4", requires=["tzkit>=1.0"], uploaded=utc(2024, 2, 1))
+    index.publish("sqlpath", "0.5", requires=["tzkit>=1.1", "rowcodec<2"], uploaded=utc(2024, 5, 20))
+    index.publish("rowcodec", "1.2", uploaded=utc(2024, 4, 1))
+    for n, day in enumerate((3, 9, 28), start=1):
+        maven.deploy_snapshot("net.fortuna", "ical4j", "1.0", utc(2024, 3, day, 23, 5, 3), n)
+    print("  python: tzkit 1.0, 1.1 · sqlpath 0.4, 0.5 · rowcodec 1.2")
+    print("  maven:  net.fortuna:ical4j:1.0-SNAPSHOT, builds 1 to 3 (the last on 2024-03-28)")
+
+
+def make_repository(work: Path) -> None:
+    (work / ".gitignore").write_text("/dist/\n/site/\n/reproduce/\n")
+    run(work, "git", "-c", "init.defaultBranch=main", "init", "--quiet")
+    for key, value in (("user.name", "Release Engineer"), ("user.email", "re@cosmo.example"), ("commit.gpgsign", "false"), ("tag.gpgsign", "false")):
+        run(work, "git", "config", key, value)
+    run(work, "git", "add", "--all")
+    run(work, "git", "commit", "--quiet", "-m", "cosmo 0.9.0, locked")
+
+
+def installed_set(work: Path, rc: str) -> str:
+    """What the reproduced virtual environment holds, as its own Python reports it."""
+    python = work / "reproduce" / rc / "venv" / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+    listing = "import importlib.metadata as m; print(*sorted(f'{d.metadata[\"Name\"]} {d.version}' for d in m.distributions()), sep=', ')"
+    return run(work, str(python), "-I", "-c", listing).stdout.strip()
 
 
 def main() -> None:
@@ -58,28 +93,27 @@ def main() -> None:
     # Commands below are the installed `releaser` script of this interpreter.
     os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
 
-    with PackageIndex() as index, tempfile.TemporaryDirectory(prefix="releaser-demo-") as tmp:
+    with PackageIndex() as index, MavenRepository() as maven, tempfile.TemporaryDirectory(prefix="releaser-demo-") as tmp:
         work = args.keep or Path(tmp) / "cosmo"
         shutil.copytree(EXAMPLE, work, dirs_exist_ok=True)
         config = work / "release.toml"
-        config.write_text(config.read_text().replace("@INDEX@", index.url))
+        config.write_text(config.read_text().replace("@INDEX@", index.url).replace("@MAVEN@", maven.url))
 
-        say(f"Upstream: a package index on {index.url} with a year of history")
-        index.publish("tzkit", "1.0", uploaded=utc(2024, 1, 10), sdist=True)
-        index.publish("tzkit", "1.1", uploaded=utc(2024, 3, 2), tags=("py3-none-any", "cp312-cp312-win_amd64"))
-        index.publish("sqlpath", "0.4", requires=["tzkit>=1.0"], uploaded=utc(2024, 2, 1))
-        index.publish("sqlpath", "0.5", requires=["tzkit>=1.1", "rowcodec<2"], uploaded=utc(2024, 5, 20))
-        index.publish("rowcodec", "1.2", uploaded=utc(2024, 4, 1))
-        print("  tzkit 1.0, 1.1 · sqlpath 0.4, 0.5 · rowcodec 1.2")
-        print(f"  the example project asks for: {', '.join(l for l in (work / 'requirements.in').read_text().splitlines() if l and not l.startswith('#'))}")
+        say(f"Upstream: a package index on {index.url} and a Maven repository on {maven.url}")
+        upstream_history(index, maven)
+        floating = [line for line in (work / "requirements.in").read_text().splitlines() if line and not line.startswith("#")]
+        print(f"  the example project asks for: {', '.join(floating)}, net.fortuna:ical4j:1.0-SNAPSHOT")
 
-        say("Lock as the index was on 2024-04-15: every floating requirement pinned, hashed, dated")
+        say("Lock as upstream was on 2024-04-15: every floating dependency pinned, hashed, dated")
         releaser(work, "lock", "--as-of", "2024-04-15T00:00:00Z")
-        run(work, "sed", "-n", "1,40p", "release.lock", show=40)
+        run(work, "grep", "-A8", "^\\[\\[maven\\]\\]", "release.lock")
+        print("  (the SNAPSHOT is now one exact timestamped build, its jar and pom hashed)")
+        say("CI's gate, offline: is the lock fresh, and does nothing float?")
+        releaser(work, "check")
 
         say("Upstream moves on: sqlpath 0.6 and tzkit 2.0 are uploaded")
-        index.publish("sqlpath", "0.6", requires=["tzkit>=1.1"], uploaded=datetime.now(timezone.utc))
-        index.publish("tzkit", "2.0", uploaded=datetime.now(timezone.utc))
+        index.publish("sqlpath", "0.6", requires=["tzkit>=1.1"], uploaded=now())
+        index.publish("tzkit", "2.0", uploaded=now())
         say("A relock keeps every pin, byte for byte, until you ask to upgrade")
         releaser(work, "lock")
         say("Upgrade one package on purpose")
@@ -93,27 +127,23 @@ def main() -> None:
         print("  installed, every file hash-verified: " + ", ".join(sorted(p.name for p in (work / "site").iterdir() if not p.name.endswith("-info"))))
 
         say("Cut a release candidate: a clean commit, a fresh lock, built and gated against exactly the pins")
-        (work / ".gitignore").write_text("/dist/\n/site/\n/reproduce/\n")
-        git = ("git", "-c", "init.defaultBranch=main")
-        run(work, *git, "init", "--quiet")
-        for key, value in (("user.name", "Release Engineer"), ("user.email", "re@cosmo.example"), ("commit.gpgsign", "false"), ("tag.gpgsign", "false")):
-            run(work, "git", "config", key, value)
-        run(work, "git", "add", "--all")
-        run(work, "git", "commit", "--quiet", "-m", "cosmo 0.9.0, locked")
+        make_repository(work)
         releaser(work, "cut")
         run(work, "git", "log", "--oneline", "--decorate", "-2")
         releaser(work, "list")
         run(work, "cat", "releases/0.9.0rc1/MANIFEST.md", show=80)
 
-        say("Upstream drifts again: tzkit 2.1 and sqlpath 0.7 are uploaded")
-        index.publish("tzkit", "2.1", uploaded=datetime.now(timezone.utc))
-        index.publish("sqlpath", "0.7", requires=["tzkit>=2.1"], uploaded=datetime.now(timezone.utc))
+        say("Upstream drifts: a new ical4j SNAPSHOT build is deployed, tzkit 2.1 and sqlpath 0.7 uploaded")
+        maven.deploy_snapshot("net.fortuna", "ical4j", "1.0", now(), 4)
+        index.publish("tzkit", "2.1", uploaded=now())
+        index.publish("sqlpath", "0.7", requires=["tzkit>=2.1"], uploaded=now())
+        say("check --online re-verifies every pin upstream: still there, same hashes; newer builds are news, not failures")
+        releaser(work, "check", "--online")
+
         say("A bug is reported against 0.9.0rc1: get its exact dependency set back, every file hash-verified")
         releaser(work, "reproduce", "0.9.0rc1")
-        python = work / "reproduce" / "0.9.0rc1" / "venv" / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
-        listing = "import importlib.metadata as m; print(*sorted(f'{d.metadata[\"Name\"]} {d.version}' for d in m.distributions()), sep=', ')"
-        found = run(work, str(python), "-I", "-c", listing)
-        print(f"  the reproduction holds exactly 0.9.0rc1's set: {found.stdout.strip()}")
+        print(f"  the reproduction holds exactly 0.9.0rc1's Python set: {installed_set(work, '0.9.0rc1')}")
+        run(work, "cat", "reproduce/0.9.0rc1/maven/classpath.txt")
 
         say("Upgrade on purpose, cut rc2, and see what changed since rc1")
         releaser(work, "lock", "--upgrade")
