@@ -23,15 +23,16 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from contextlib import nullcontext
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from packaging.utils import canonicalize_name
 
 from releaser import lockfile
 from releaser.config import CONFIG_NAME, ReleaseConfig
+from releaser.credentials import configured_userinfo, with_userinfo
 from releaser.errors import UpstreamError, UpstreamMissing
 from releaser.lockfile import KINDS, EntryValue, InputRecord, Lock, Pin
 from releaser.locking import input_records
@@ -256,7 +257,7 @@ def verify_online(config: ReleaseConfig, sources: list[Source], lock: Lock, http
             source = by_kind.get(kind)
             verdicts = source.verify(pins, session) if source is not None else None
             if verdicts is None:
-                userinfo = _configured_userinfo(config)
+                userinfo = configured_userinfo(config)
                 remotes = {g.name: g.url for g in config.git}
                 verdicts = verify_generic(pins, session, userinfo=userinfo, remotes=remotes)
             found += verdicts
@@ -288,7 +289,7 @@ def verify_generic(
         pin, a = item
         subject = f"{pin.kind} {pin.name} {pin.version}"
         try:
-            sha256, _ = http.download(_with_userinfo(a.url, userinfo), None, what=f"{subject} file {a.name}")
+            sha256, _ = http.download(with_userinfo(a.url, userinfo), None, what=f"{subject} file {a.name}")
         except UpstreamMissing:
             return [Finding("gone", subject, f"{a.name} is gone: {a.url} answers 404/410", upgrade(pin.name))]
         if sha256 != a.sha256:
@@ -298,7 +299,7 @@ def verify_generic(
 
     def commit(pin: Pin) -> list[Finding]:
         url = remotes.get(pin.name) if pin.kind == "git" else None
-        return _verify_commit(pin, url or _with_userinfo(pin.source.removeprefix("git+"), userinfo))
+        return _verify_commit(pin, url or with_userinfo(pin.source.removeprefix("git+"), userinfo))
 
     commits = [p for p in pins if _commit_of(p)]
     results = http.map(artifact, files) + http.map(commit, commits)
@@ -370,28 +371,3 @@ def _git(args: list[str], failure: str) -> str:
 
 def _git_env() -> dict[str, str]:
     return {**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "true", "LC_ALL": "C"}
-
-
-def _configured_userinfo(config: ReleaseConfig) -> dict[str, str]:
-    """host[:port] -> `user:password` of every URL release.toml names with credentials."""
-    urls = [*(config.python.index_urls if config.python else ()), *(m.repository for m in config.maven)]
-    urls += [g.url for g in config.git] + [a.url for a in config.artifacts]
-    return _configured_userinfo_of(urls)
-
-
-def _configured_userinfo_of(urls: Iterable[str]) -> dict[str, str]:
-    found = {}
-    for url in urls:
-        netloc = urlsplit(url).netloc
-        if "@" in netloc:
-            userinfo, _, host = netloc.rpartition("@")
-            found[host] = userinfo
-    return found
-
-
-def _with_userinfo(url: str, userinfo: Mapping[str, str]) -> str:
-    """`url` with the credentials release.toml gives its host (the lock records none)."""
-    parts = urlsplit(url)
-    if "@" in parts.netloc or parts.netloc not in userinfo:
-        return url
-    return urlunsplit(parts._replace(netloc=f"{userinfo[parts.netloc]}@{parts.netloc}"))

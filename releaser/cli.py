@@ -170,13 +170,13 @@ def cut(project: Path, rc_number: int | None, no_tag: bool, no_commit: bool, bun
         + (f", tagged {result.tag}" if result.tag else "")
     )
     if bundle_it:
-        from releaser import reproducing
+        from releaser.bundle import describe_bundle, make_bundle
 
         try:
-            bundled = reproducing.make_bundle(cfg, result.rc)
+            bundled = make_bundle(cfg, result.rc)
         except ReleaserError as exc:
             raise type(exc)(f"{result.rc} is cut and recorded, but bundling it failed: {exc}; finish with: releaser bundle {result.rc}") from None
-        for line in reproducing.describe_bundle(bundled):
+        for line in describe_bundle(bundled):
             click.echo(scrub(line))
 
 
@@ -250,11 +250,11 @@ def bundle(project: Path, rc: str) -> None:
     `releaser reproduce RC --from-bundle dist/RC/bundle` then works offline, after
     upstream deleted or replaced things.
     """
-    from releaser import reproducing
+    from releaser.bundle import describe_bundle, make_bundle
 
     cfg = _config(project)
-    result = reproducing.make_bundle(cfg, rc)
-    for line in reproducing.describe_bundle(result):
+    result = make_bundle(cfg, rc)
+    for line in describe_bundle(result):
         click.echo(scrub(line))
 
 

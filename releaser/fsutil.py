@@ -1,7 +1,9 @@
-"""Write files so that a failed or killed run leaves the previous bytes in place."""
+"""Files on disk: written so that a failed or killed run leaves the previous bytes in
+place, and read back as the sha256 and size that pin them."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
 from pathlib import Path
@@ -23,10 +25,7 @@ def write_atomic(path: Path, data: str | bytes) -> bool:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(raw)
-            f.flush()
-            os.fsync(f.fileno())
+        write_synced(fd, raw)
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:
@@ -38,3 +37,21 @@ def write_atomic(path: Path, data: str | bytes) -> bool:
     finally:
         os.close(dir_fd)
     return True
+
+
+def write_synced(target: Path | int, data: bytes) -> None:
+    """Write `data` to `target` (a path, or a descriptor open for writing) and flush it to disk."""
+    with os.fdopen(target, "wb") if isinstance(target, int) else open(target, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def sha256_of(path: Path) -> tuple[str, int]:
+    """(hex sha256, size in bytes) of the file at `path`."""
+    digest, size = hashlib.sha256(), 0
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size

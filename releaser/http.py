@@ -64,7 +64,7 @@ class Http:
         try:
             response = self.session.get(url, headers=headers, timeout=TIMEOUT)
         except requests.RequestException as exc:
-            raise UpstreamError(scrub(f"{what}: cannot reach {strip_credentials(url)}: {_reason(exc)}")) from None
+            raise UpstreamError(scrub(f"{what}: cannot reach {strip_credentials(url)}: {reason(exc)}")) from None
         if ok_missing and response.status_code in (404, 410):
             return None
         if response.status_code >= 400:
@@ -102,7 +102,7 @@ class Http:
                 os.replace(tmp, dest)
                 tmp = None
         except requests.RequestException as exc:
-            raise UpstreamError(scrub(f"{what}: download of {strip_credentials(url)} failed: {_reason(exc)}")) from None
+            raise UpstreamError(scrub(f"{what}: download of {strip_credentials(url)} failed: {reason(exc)}")) from None
         finally:
             if sink is not None:
                 sink.close()
@@ -112,14 +112,19 @@ class Http:
 
     def map(self, fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
         """`fn` over `items` on the pool, results in input order; the first error is raised."""
-        items = list(items)
-        if len(items) <= 1:
-            return [fn(item) for item in items]
-        with ThreadPoolExecutor(max_workers=min(self.workers, len(items))) as pool:
-            return list(pool.map(fn, items))
+        return concurrently(fn, items, workers=self.workers)
 
 
-def _reason(exc: requests.RequestException) -> str:
+def concurrently(fn: Callable[[T], R], items: Iterable[T], *, workers: int = WORKERS) -> list[R]:
+    """`fn` over `items` on a bounded thread pool, results in input order; the first error is raised."""
+    items = list(items)
+    if len(items) <= 1:
+        return [fn(item) for item in items]
+    with ThreadPoolExecutor(max_workers=min(workers, len(items))) as pool:
+        return list(pool.map(fn, items))
+
+
+def reason(exc: requests.RequestException) -> str:
     """A short cause: the innermost exception's text, not the whole chain."""
     cause: BaseException = exc
     while cause.__context__ is not None and cause.__context__ is not cause:

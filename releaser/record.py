@@ -23,6 +23,7 @@ from typing import Any
 
 from releaser import lockfile
 from releaser.errors import ConfigError, Refused
+from releaser.fsutil import write_synced
 from releaser.lockfile import Lock
 
 MANIFEST = "manifest.json"
@@ -89,10 +90,7 @@ def write(records_dir: Path, rc: str, files: dict[str, bytes]) -> Path:
     staging = Path(tempfile.mkdtemp(prefix=f".{rc}.", suffix=".partial", dir=records_dir))
     try:
         for name, data in files.items():
-            with open(staging / name, "wb") as f:
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
+            write_synced(staging / name, data)
         os.chmod(staging, 0o755)
         # rename(2) onto a missing name is atomic; onto an existing non-empty folder it fails.
         os.rename(staging, target)

@@ -3,12 +3,14 @@
 Credentials reach releaser inside URLs (`https://user:token@host/simple`, possibly
 expanded from `${VARS}`), from `~/.netrc` or from the environment. Everything that
 leaves the process, the lockfile, exports, records, log lines, errors, passes
-through here first.
+through here first; so do a command line and the end of a command's output
+when they are shown (`shown_command`, `output_tail`).
 """
 
 from __future__ import annotations
 
 import re
+import shlex
 import threading
 from urllib.parse import unquote, urlsplit, urlunsplit
 
@@ -47,3 +49,14 @@ def scrub(text: str) -> str:
     for secret in secrets:
         text = text.replace(secret, "***")
     return text
+
+
+def shown_command(argv: tuple[str, ...] | list[str]) -> str:
+    """A command line as a shell would take it, scrubbed."""
+    return scrub(shlex.join(argv))
+
+
+def output_tail(text: str, lines: int = 20) -> str:
+    """The last `lines` non-blank lines of a command's output, scrubbed and indented with `  | `."""
+    kept = [line.rstrip() for line in scrub(text).splitlines() if line.strip()][-lines:]
+    return "\n".join(f"  | {line}" for line in kept) or "  | (no output)"

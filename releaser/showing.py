@@ -13,7 +13,7 @@ from typing import Any
 
 from releaser import record
 from releaser.config import ReleaseConfig
-from releaser.cutting import KIND_TITLES
+from releaser.manifest import KIND_TITLES
 from releaser.errors import ConfigError, Refused
 from releaser.lockfile import KINDS
 

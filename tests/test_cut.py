@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from releaser import config as config_mod, cutting, lockfile, record
+from releaser import config as config_mod, fsutil, lockfile, manifest, numbering, record
 from releaser.cutting import cut
 from releaser.errors import ConfigError, Refused, UpstreamError
 from releaser.locking import lock
@@ -201,7 +201,7 @@ def test_cut_builds_gates_records_commits_and_tags(populated, make_project):
     assert rc2.rc == "0.9.0rc2" and rc2.commit == record_commit and rc2.tag == "v0.9.0rc2"
     rc7 = cut(config, rc_number=7, tag=False)
     assert rc7.rc == "0.9.0rc7" and rc7.tag is None and rc7.manifest["tag"] is None
-    assert cutting.rc_id(config, root, None) == "0.9.0rc8"
+    assert numbering.rc_id(config, root, None) == "0.9.0rc8"
     head = git(root, "rev-parse", "HEAD")
     tags = "v0.9.0rc1\nv0.9.0rc2"
     with pytest.raises(Refused, match="0.9.0rc2 is already recorded"):
@@ -213,7 +213,7 @@ def test_cut_builds_gates_records_commits_and_tags(populated, make_project):
     with pytest.raises(Refused, match="0.9.0rc9 is already tagged"):
         cut(config, rc_number=9)
     assert_untouched(root, head, "0.9.0rc9", tags)
-    assert cutting.rc_id(config, root, None) == "0.9.0rc10"
+    assert numbering.rc_id(config, root, None) == "0.9.0rc10"
 
     # Killed while the record is written: no record, no staging folder, no tag, no dist.
     class Interrupted:
@@ -225,7 +225,7 @@ def test_cut_builds_gates_records_commits_and_tags(populated, make_project):
             raise KeyboardInterrupt
 
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(record, "os", Interrupted())
+        mp.setattr(fsutil, "os", Interrupted())  # record.write syncs each file through fsutil
         with pytest.raises(KeyboardInterrupt):
             cut(config)
     assert_untouched(root, head, "0.9.0rc10", tags)
@@ -487,13 +487,13 @@ def test_release_settings_are_validated(tmp_path):
     # A pre-release version cannot have release candidates.
     cfg = replace(load(""), release=replace(load("").release, version="1.0a1"))
     with pytest.raises(ConfigError, match="not a PEP 440 release candidate"):
-        cutting.rc_id(cfg, tmp_path, 1)
+        numbering.rc_id(cfg, tmp_path, 1)
 
 
 def test_the_default_template_is_found_in_a_checkout_and_packaged_for_wheels():
     import tomllib
 
-    assert "manifest.rc" in cutting.default_template()
+    assert "manifest.rc" in manifest.default_template()
     root = Path(__file__).resolve().parents[1]
     setuptools = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]
     assert setuptools["package-dir"]["releaser.templates"] == "templates"

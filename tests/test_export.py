@@ -9,7 +9,7 @@ import tomllib
 from packaging.pylock import Pylock
 
 from releaser.locking import lock
-from releaser.sources.python import isolated_env
+from releaser.piprun import isolated_env
 
 
 def pip_install(args: list[str]) -> subprocess.CompletedProcess[str]:

@@ -21,7 +21,7 @@ from typing import Callable, Iterator
 import pytest
 
 from conftest import Project, days
-from releaser import locking, lockfile, record, reproducing
+from releaser import buildenv, locking, lockfile, record, reproducing
 from releaser.errors import UpstreamError
 from releaser.lockfile import Artifact, Lock, Pin
 from releaser.loopback.files import FileServer
@@ -98,7 +98,7 @@ def tree(into: Path) -> dict[str, str]:
 def installed(into: Path) -> dict[str, str]:
     """What the reproduction's venv really holds, asked of its own interpreter."""
     code = "import importlib.metadata as m, json; print(json.dumps({d.metadata['Name']: d.version for d in m.distributions()}))"
-    done = subprocess.run([str(reproducing.venv_python(into / "venv")), "-I", "-c", code], capture_output=True, text=True, check=True)
+    done = subprocess.run([str(buildenv.venv_python(into / "venv")), "-I", "-c", code], capture_output=True, text=True, check=True)
     return json.loads(done.stdout)
 
 

@@ -12,18 +12,15 @@ tampered files, hostile metadata.
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import hmac
 import html
-import sys
-import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from email.utils import format_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import quote, unquote, urlsplit
+
+from releaser.loopback.server import LoopbackHandler, LoopbackServer
 
 ALGORITHMS = ("md5", "sha1", "sha256", "sha512")
 METADATA = "maven-metadata.xml"
@@ -62,8 +59,8 @@ def _updated(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).strftime("%Y%m%d%H%M%S")
 
 
-class MavenRepository:
-    """A Maven 2 layout repository serving from a daemon thread; use as a context manager.
+class MavenRepository(LoopbackServer[str]):
+    """A Maven 2 layout repository; `requests_seen` holds 'METHOD /path' strings.
 
     `listing`: answer directory URLs with an HTML index (else 404). `delay`: seconds
     added to every answer. `fail_first`: the first N requests answer 503.
@@ -72,6 +69,8 @@ class MavenRepository:
     headers of each file's answer. `checksum_file_names`: sidecars read `hex  name`.
     `auth`: (user, password) for HTTP Basic.
     """
+
+    _what, _realm = "repository", "maven"
 
     def __init__(
         self,
@@ -84,56 +83,25 @@ class MavenRepository:
         checksum_file_names: bool = False,
         checksum_headers: bool = True,
     ) -> None:
-        self.listing, self.delay, self.auth = listing, delay, auth
+        super().__init__(auth=auth)
+        self.listing, self.delay = listing, delay
         self.checksum_headers = checksum_headers
         self.algorithms = tuple(checksums)
         self.checksum_file_names = checksum_file_names
-        self._lock = threading.Lock()
         self._files: dict[str, _Stored] = {}
         self._raw: dict[str, bytes] = {}
         self._snapshots: dict[tuple[str, str, str], _SnapshotState] = {}
         self._artifacts: dict[tuple[str, str], _ArtifactState] = {}
-        self._failures: list[list] = [["", fail_first, 503]] if fail_first else []
-        self._seen: list[str] = []
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
-
-    # -- lifecycle --------------------------------------------------------
-
-    def start(self) -> MavenRepository:
-        self._server = _Server(("127.0.0.1", 0), _Handler, self)
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._thread.join()  # type: ignore[union-attr]
-            self._server = self._thread = None
-
-    def __enter__(self) -> MavenRepository:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
+        if fail_first:
+            self._fail("", fail_first, 503)
 
     @property
     def url(self) -> str:
         """The repository root, without a trailing slash, as users write it."""
-        return f"http://{self._netloc()}/maven2"
+        return f"{self._origin()}/maven2"
 
     def url_with_auth(self) -> str:
-        if self.auth is None:
-            return self.url
-        user, password = (quote(part, safe="") for part in self.auth)
-        return f"http://{user}:{password}@{self._netloc()}/maven2"
-
-    def _netloc(self) -> str:
-        if self._server is None:
-            raise RuntimeError("the repository is not started")
-        return f"127.0.0.1:{self._server.server_address[1]}"
+        return f"{self._origin(with_auth=True)}/maven2"
 
     # -- publishing -------------------------------------------------------
 
@@ -241,31 +209,28 @@ class MavenRepository:
 
     def fail_next(self, path_prefix: str, times: int, status: int = 503) -> None:
         """The next `times` requests for paths starting with `path_prefix` answer `status`."""
-        with self._lock:
-            self._failures.append([path_prefix.lstrip("/"), times, status])
-
-    @property
-    def requests_seen(self) -> list[str]:
-        """Every request as 'METHOD /path', in order."""
-        with self._lock:
-            return list(self._seen)
+        self._fail(path_prefix.lstrip("/"), times, status)
 
     # -- serving ----------------------------------------------------------
 
-    def _answer(self, method: str, raw_path: str) -> tuple[int, bytes, dict[str, str]]:
-        with self._lock:
-            self._seen.append(f"{method} {raw_path}")
+    def _seen_as(self, method: str, target: str) -> str:
+        return f"{method} {target}"
+
+    def _respond(self, request: LoopbackHandler) -> None:
         if self.delay:
             time.sleep(self.delay)
-        path = unquote(urlsplit(raw_path).path)
+        status, data, headers = self._answer(request.path)
+        request.send(status, data, headers=headers)
+
+    def _answer(self, target: str) -> tuple[int, bytes, dict[str, str]]:
+        path = unquote(urlsplit(target).path)
         if not (path == "/maven2" or path.startswith("/maven2/")):
             return 404, b"not found\n", {}
         rel = path.removeprefix("/maven2").lstrip("/")
+        failure = self._take_failure(rel, prefix=True)
+        if failure is not None:
+            return failure, b"unavailable\n", {}
         with self._lock:
-            for failure in self._failures:
-                if failure[1] > 0 and rel.startswith(failure[0]):
-                    failure[1] -= 1
-                    return failure[2], b"unavailable\n", {}
             found = self._lookup(rel)
             if found is not None:
                 data, modified = found
@@ -395,61 +360,3 @@ def _listing(rel: str, children: list[str]) -> bytes:
     title = html.escape(f"Index of /maven2/{rel}")
     anchors = "".join(f'<a href="{quote(name)}">{html.escape(name)}</a>\n' for name in ["../", *children])
     return f"<!DOCTYPE html>\n<html><head><title>{title}</title></head>\n<body><h1>{title}</h1>\n<pre>{anchors}</pre></body></html>\n".encode()
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 256  # the benchmark opens ~100 connections at once
-
-    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler], repo: MavenRepository):
-        super().__init__(address, handler)
-        self.repo = repo
-
-    def handle_error(self, request: object, client_address: object) -> None:
-        """A client that hangs up mid-answer is normal (a stopped download): stay quiet."""
-        if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
-            super().handle_error(request, client_address)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True  # headers and body go out at once: no 40 ms delayed-ACK stalls
-    server: _Server
-
-    def log_message(self, format: str, *args: object) -> None:
-        """Stay silent: test output is for test results."""
-
-    def end_headers(self) -> None:
-        self.send_header("Cache-Control", "no-store")
-        super().end_headers()
-
-    def do_GET(self) -> None:
-        self._serve(body=True)
-
-    def do_HEAD(self) -> None:
-        self._serve(body=False)
-
-    def _serve(self, *, body: bool) -> None:
-        repo = self.server.repo
-        if not self._authorized(repo.auth):
-            with repo._lock:
-                repo._seen.append(f"{self.command} {self.path}")
-            return self._reply(401, b"unauthorized\n", {"WWW-Authenticate": 'Basic realm="maven"'}, body)
-        status, data, headers = repo._answer(self.command, self.path)
-        self._reply(status, data, headers, body)
-
-    def _authorized(self, auth: tuple[str, str] | None) -> bool:
-        if auth is None:
-            return True
-        expected = "Basic " + base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()
-        return hmac.compare_digest(self.headers.get("Authorization", "").encode(), expected.encode())
-
-    def _reply(self, status: int, data: bytes, headers: dict[str, str], body: bool) -> None:
-        self.send_response(status)
-        headers = {"Content-Type": "text/plain", **headers}
-        for key, value in headers.items():
-            self.send_header(key, value)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        if body:
-            self.wfile.write(data)

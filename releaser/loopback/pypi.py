@@ -9,24 +9,21 @@ real archives, so pip downloads, hashes and installs them as it would upstream.
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import hmac
 import html
 import json
 import shutil
 import tempfile
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import unquote, urlsplit
 
 from packaging.utils import canonicalize_name, parse_sdist_filename, parse_wheel_filename
 from packaging.version import Version
 
+from releaser.loopback.server import LoopbackHandler, LoopbackServer
 from releaser.loopback.wheels import build_sdist, build_wheel, read_metadata
 
 JSON_V1 = "application/vnd.pypi.simple.v1+json"
@@ -49,62 +46,35 @@ class _File:
     requires_python: str | None
 
 
-class PackageIndex:
-    """A simple-API index serving from a daemon thread; use as a context manager."""
+class PackageIndex(LoopbackServer[str]):
+    """A simple-API index; `requests_seen` holds the request targets, as clients sent them."""
+
+    _what, _realm, _methods = "index", "test", frozenset({"GET"})
 
     def __init__(
         self, *, upload_times: bool = True, html_only: bool = False, auth: tuple[str, str] | None = None
     ) -> None:
-        self.upload_times, self.html_only, self.auth = upload_times, html_only, auth
+        super().__init__(auth=auth)
+        self.upload_times, self.html_only = upload_times, html_only
         self._tmp = tempfile.TemporaryDirectory(prefix="releaser-index-")
         self._files_dir, self._staging = Path(self._tmp.name) / "files", Path(self._tmp.name) / "staging"
         for directory in (self._files_dir, self._staging):
             directory.mkdir()
-        self._lock = threading.Lock()
         self._files: dict[str, _File] = {}
-        self._seen: list[str] = []
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> PackageIndex:
-        """Bind an ephemeral port on 127.0.0.1 and serve until `stop`."""
-        self._server = _Server(("127.0.0.1", 0), _Handler, self)
-        # A short poll interval keeps stop(), run after every test, from costing half a second.
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
-        self._thread.start()
-        return self
 
     def stop(self) -> None:
         """Stop serving and delete the published files."""
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._thread.join()  # type: ignore[union-attr]
-            self._server = self._thread = None
+        super().stop()
         self._tmp.cleanup()
-
-    def __enter__(self) -> PackageIndex:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
 
     @property
     def url(self) -> str:
         """The simple-API root, without a trailing slash, as users would write it."""
-        return f"http://{self._netloc()}/simple"
+        return f"{self._origin()}/simple"
 
     def url_with_auth(self) -> str:
         """The root URL with the Basic credentials inside, as pip's --index-url takes them."""
-        if self.auth is None:
-            return self.url
-        user, password = (quote(part, safe="") for part in self.auth)
-        return f"http://{user}:{password}@{self._netloc()}/simple"
-
-    def _netloc(self) -> str:
-        if self._server is None:
-            raise RuntimeError("the index is not started")
-        return f"127.0.0.1:{self._server.server_address[1]}"
+        return f"{self._origin(with_auth=True)}/simple"
 
     def add(self, path: Path, *, uploaded: datetime | None = None, yanked: str | bool = False) -> None:
         """Publish an existing wheel or sdist; name and version come from its file name."""
@@ -145,15 +115,38 @@ class PackageIndex:
             del self._files[filename]
             (self._files_dir / filename).unlink()
 
-    @property
-    def requests_seen(self) -> list[str]:
-        """Every request path received so far, in order."""
-        with self._lock:
-            return list(self._seen)
+    def _seen_as(self, method: str, target: str) -> str:
+        return target
 
-    def _record(self, path: str) -> None:
-        with self._lock:
-            self._seen.append(path)
+    def _respond(self, request: LoopbackHandler) -> None:
+        """Route /simple/, /simple/<project>/ and /files/<filename>."""
+        path = unquote(urlsplit(request.path).path)
+        name = path.removeprefix("/simple/").rstrip("/")
+        if path.startswith("/files/"):
+            data = self._file_bytes(path.removeprefix("/files/"))
+            if data is None:
+                return request.send(404, b"not found\n")
+            return request.send(200, data, "application/octet-stream")
+        if path == "/simple":
+            return request.send(301, headers={"Location": "/simple/"})
+        if not path.startswith("/simple/") or "/" in name:
+            return request.send(404, b"not found\n")
+        if name and path != f"/simple/{canonicalize_name(name)}/":
+            return request.send(301, headers={"Location": f"/simple/{canonicalize_name(name)}/"})
+        self._simple(request, canonicalize_name(name) if name else None)
+
+    def _simple(self, request: LoopbackHandler, project: str | None) -> None:
+        """The project list when `project` is None, else the project's page."""
+        published = self._published()
+        files = [f for f in published if f.project == project]
+        if project and not files:
+            return request.send(404, b"not found\n")
+        content_type = TEXT_HTML if self.html_only else negotiate(request.headers.get("Accept"))
+        if content_type is None:
+            return request.send(406, b"not acceptable\n")
+        if project:
+            return request.send(200, _project_page(self, content_type, project, files), content_type)
+        request.send(200, _project_list_page(content_type, sorted({f.project for f in published})), content_type)
 
     def _published(self) -> list[_File]:
         """A consistent snapshot, ordered by version, while add/remove go on."""
@@ -247,76 +240,3 @@ def _html_anchor(f: _File) -> str:
         reason = f.yanked if isinstance(f.yanked, str) else ""
         attributes += f' data-yanked="{html.escape(reason)}"'
     return f"<a {attributes}>{html.escape(f.filename)}</a>"
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler], index: PackageIndex):
-        super().__init__(address, handler)
-        self.index = index
-
-
-class _Handler(BaseHTTPRequestHandler):
-    """Routes /simple/, /simple/<project>/ and /files/<filename>."""
-
-    protocol_version = "HTTP/1.1"
-    server: _Server
-
-    def log_message(self, format: str, *args: object) -> None:
-        """Stay silent: test output is for test results."""
-
-    def end_headers(self) -> None:
-        """No response may be cached, so pip's HTTP cache never carries state between tests."""
-        self.send_header("Cache-Control", "no-store")
-        super().end_headers()
-
-    def do_GET(self) -> None:
-        index = self.server.index
-        index._record(self.path)
-        if not self._authorized(index.auth):
-            return self._reply(401, b"unauthorized\n", extra={"WWW-Authenticate": 'Basic realm="test"'})
-        path = unquote(urlsplit(self.path).path)
-        name = path.removeprefix("/simple/").rstrip("/")
-        if path.startswith("/files/"):
-            data = index._file_bytes(path.removeprefix("/files/"))
-            if data is None:
-                return self._reply(404, b"not found\n")
-            return self._reply(200, data, "application/octet-stream")
-        if path == "/simple":
-            return self._reply(301, b"", extra={"Location": "/simple/"})
-        if not path.startswith("/simple/") or "/" in name:
-            return self._reply(404, b"not found\n")
-        if name and path != f"/simple/{canonicalize_name(name)}/":
-            return self._reply(301, b"", extra={"Location": f"/simple/{canonicalize_name(name)}/"})
-        self._simple(index, canonicalize_name(name) if name else None)
-
-    def _simple(self, index: PackageIndex, project: str | None) -> None:
-        """The project list when `project` is None, else the project's page."""
-        published = index._published()
-        files = [f for f in published if f.project == project]
-        if project and not files:
-            return self._reply(404, b"not found\n")
-        content_type = TEXT_HTML if index.html_only else negotiate(self.headers.get("Accept"))
-        if content_type is None:
-            return self._reply(406, b"not acceptable\n")
-        if project:
-            return self._reply(200, _project_page(index, content_type, project, files), content_type)
-        self._reply(200, _project_list_page(content_type, sorted({f.project for f in published})), content_type)
-
-    def _authorized(self, auth: tuple[str, str] | None) -> bool:
-        if auth is None:
-            return True
-        expected = "Basic " + base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()
-        return hmac.compare_digest(self.headers.get("Authorization", "").encode(), expected.encode())
-
-    def _reply(
-        self, status: int, body: bytes, content_type: str = "text/plain", extra: dict[str, str] | None = None
-    ) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        for key, value in (extra or {}).items():
-            self.send_header(key, value)
-        self.end_headers()
-        self.wfile.write(body)

@@ -17,8 +17,6 @@ own (the wheel or sdist file name, else its metadata as pip reads it).
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -185,31 +183,24 @@ class DirectReferences:
         """name -> version, as pip reads each package's metadata (one `pip install --dry-run --report`)."""
         if not chosen:
             return {}
-        from releaser.sources.python import cache_dir, isolated_env
+        from releaser.piprun import cache_dir, pip_errors, run_pip, trusted_hosts
 
         source, report = work / "direct.txt", work / "direct-report.json"
         source.write_text("".join(r.line + "\n" for r in chosen), encoding="utf-8")
-        command = [
-            sys.executable, "-P", "-m", "pip", "install", "--dry-run", "--ignore-installed", "--no-deps", "--quiet",
+        args = [
+            "install", "--dry-run", "--ignore-installed", "--no-deps", "--quiet",
             "--report", str(report), "--cache-dir", str(cache_dir()), "--timeout", "30", "--retries", "3",
             "--index-url", self.inputs.index_url,
         ]
         for url in self.inputs.extra_index_urls:
-            command += ["--extra-index-url", url]
-        for url in self.inputs.index_urls:
-            parts = urlsplit(url)
-            if parts.scheme == "http" and parts.hostname:
-                command += ["--trusted-host", parts.hostname]
+            args += ["--extra-index-url", url]
+        args += trusted_hosts(self.inputs.index_urls)
         if self.request.dated:
-            command += ["--uploaded-prior-to", self.request.as_of.isoformat()]
-        command += ["-r", str(source)]
-        try:
-            done = subprocess.run(command, env=isolated_env(), capture_output=True, text=True, timeout=REPORT_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            raise UpstreamError(f"pip did not read the direct references' metadata within {REPORT_TIMEOUT // 60} minutes") from None
+            args += ["--uploaded-prior-to", self.request.as_of.isoformat()]
+        args += ["-r", str(source)]
+        done = run_pip(args, timeout=REPORT_TIMEOUT, timed_out="pip did not read the direct references' metadata")
         if done.returncode != 0:
-            lines = [line.strip() for line in scrub(done.stderr).splitlines() if line.strip()]
-            errors = [line for line in lines if line.startswith("ERROR")] or lines[-1:]
+            errors = pip_errors(done.stderr)
             raise UpstreamError(f"pip could not read the metadata of {', '.join(r.name for r in chosen)}: {' / '.join(errors[:2])}")
         try:
             items = json.loads(report.read_text(encoding="utf-8")).get("install", [])

@@ -8,7 +8,6 @@ which is how pip-compile keeps them unless asked to upgrade.
 
 from __future__ import annotations
 
-import os
 import re
 import shlex
 import subprocess
@@ -16,7 +15,6 @@ import sys
 from datetime import timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
@@ -24,6 +22,7 @@ from packaging.utils import canonicalize_name
 from releaser.config import PythonInputs
 from releaser.errors import ConfigError, ResolutionError, UpstreamError
 from releaser.lockfile import InputRecord, Pin
+from releaser.piprun import cache_dir, isolated_env, trusted_hosts
 from releaser.redact import scrub, strip_credentials
 from releaser.sources.base import LockRequest, Source
 from releaser.sources.requirements import RequirementInput, read_inputs
@@ -35,23 +34,6 @@ if TYPE_CHECKING:
 
 RESOLVE_TIMEOUT = 30 * 60  # seconds; a resolution that takes longer is stuck
 _NETWORK_TROUBLE = re.compile(r"NewConnectionError|Connection refused|Max retries exceeded|timed out|Name or service not known")
-
-
-def isolated_env() -> dict[str, str]:
-    """This process's environment without pip's configuration.
-
-    PIP_CONFIG_FILE=os.devnull is pip's documented switch for "load no config
-    file at all" (site, user and global); every other PIP_* variable is dropped.
-    """
-    env = {k: v for k, v in os.environ.items() if not k.upper().startswith("PIP_")}
-    env.update(PIP_CONFIG_FILE=os.devnull, PIP_DISABLE_PIP_VERSION_CHECK="1", PIP_NO_INPUT="1", PYTHONIOENCODING="utf-8")
-    return env
-
-
-def cache_dir() -> Path:
-    """pip's HTTP and wheel cache, keyed by URL and hash, so safe to keep across locks."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "releaser" / "pip"
 
 
 class PythonSource(Source):
@@ -167,10 +149,7 @@ class PythonSource(Source):
         ]
         for url in self.inputs.extra_index_urls:
             options += ["--extra-index-url", url]
-        for url in self.inputs.index_urls:
-            parts = urlsplit(url)
-            if parts.scheme == "http" and parts.hostname:
-                options += ["--trusted-host", parts.hostname]
+        options += trusted_hosts(self.inputs.index_urls)
         if request.dated:
             options += ["--uploaded-prior-to", request.as_of.astimezone(timezone.utc).isoformat()]
         if request.upgrade_all:

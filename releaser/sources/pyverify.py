@@ -25,7 +25,8 @@ from releaser.verdict import Finding, upgrade
 def verify(pins: tuple[Pin, ...], http: Http, index_urls: tuple[str, ...]) -> list[Finding]:
     """Pins from an index are checked against it; direct references (`pkg @ URL`), which no
     index lists, are checked as any pin is: their archive's bytes, their git commit."""
-    from releaser.check import _configured_userinfo_of, verify_generic
+    from releaser.check import verify_generic
+    from releaser.credentials import userinfo_of
 
     reader = PackageIndexReader(http, index_urls)
     configured = {strip_credentials(u): u for u in index_urls}  # the lock records URLs without credentials
@@ -36,7 +37,7 @@ def verify(pins: tuple[Pin, ...], http: Http, index_urls: tuple[str, ...]) -> li
         return _verify_pin(pin, reader, http, configured[pin.source])
 
     found = [finding for result in http.map(one, listed) for finding in result]
-    return found + verify_generic(direct, http, userinfo=_configured_userinfo_of(index_urls))
+    return found + verify_generic(direct, http, userinfo=userinfo_of(index_urls))
 
 
 def _verify_pin(pin: Pin, reader: PackageIndexReader, http: Http, index: str) -> list[Finding]:

@@ -1,0 +1,193 @@
+"""Building an RC: its environment, the build and the gates in it, and what they built.
+
+- The locked Python set goes into an isolated venv (`releaser.buildenv`), every
+  file hash-verified, from the lock's indexes with the credentials release.toml
+  gives them; the locked Maven and URL files are fetched into `dist/<rc>/deps/`
+  (`releaser.fetch`), sha256-verified.
+- `[release] build` runs in that environment, then every `[release] gates`
+  command, each seeing SOURCE_DATE_EPOCH (the built commit's time), RELEASER_RC,
+  RELEASER_DIST and RELEASER_DEPS, and `{dist}`/`{rc}` in its arguments replaced.
+  A failing build is an outside failure (exit 3), a failing gate a refusal
+  (exit 1); both name the command and show the end of its output.
+- Afterwards the commit must be as it was built, and every file under
+  `dist/<rc>/` but deps/ and bundle/ is a built file, hashed for the manifest.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from releaser import gitrepo
+from releaser.buildenv import activated_env, install_hashed
+from releaser.config import ReleaseConfig
+from releaser.credentials import as_configured, configured_userinfo
+from releaser.errors import ConfigError, Refused, ReleaserError, UpstreamError
+from releaser.fetch import Fetcher, PinnedFile, session
+from releaser.fsutil import sha256_of
+from releaser.lockfile import Lock
+from releaser.piprun import cache_dir, trusted_hosts
+from releaser.redact import output_tail, scrub, shown_command
+
+if TYPE_CHECKING:
+    from releaser.http import Http
+
+DIST = "dist"
+DEPS = "deps"  # dist/<rc>/deps/<kind>/<file>: the locked Maven and URL files
+BUNDLE = "bundle"  # dist/<rc>/bundle/: written by `releaser bundle`, not a built file
+DEP_KINDS = ("maven", "artifact")  # pins whose files are fetched into deps/
+TAIL = 20  # lines of a failed command's output shown
+PIP_TIMEOUT = 60 * 60
+
+
+# -- the environment ------------------------------------------------------------
+
+
+def install_python(config: ReleaseConfig, lock: Lock, venv: Path, work: Path) -> None:
+    """`pip install --require-hashes --no-deps` the locked Python set into `venv`.
+
+    The requirements are `releaser export --format requirements`, the indexes given
+    back their credentials from release.toml (the lock records none); the file
+    lives in `work`, a private temp folder.
+    """
+    from releaser.export import to_requirements
+
+    if not lock.of_kind("python"):
+        return
+    configured = as_configured(config.python.index_urls if config.python else ())
+    lines, indexes = [], []
+    for line in to_requirements(lock).splitlines():
+        option, _, url = line.partition(" ")
+        if option in ("--index-url", "--extra-index-url"):
+            url = configured.get(url, url)
+            indexes.append(url)
+            line = f"{option} {url}"
+        lines.append(line)
+    options = ["--cache-dir", str(cache_dir()), *trusted_hosts(sorted(set(indexes)))]
+    done = install_hashed(venv, lines, work / "requirements.txt", options=options, timeout=PIP_TIMEOUT)
+    if done.returncode != 0:
+        output = done.stdout + done.stderr
+        if "HASHES" in output.upper() and "DO NOT MATCH" in output.upper():
+            raise Refused(
+                "a locked Python file did not match its sha256 in the lock: upstream serves other bytes now; "
+                f"find out why (releaser check --online) before relocking:\n{output_tail(output, TAIL)}"
+            )
+        raise UpstreamError(f"installing the locked Python packages failed:\n{output_tail(output, TAIL)}")
+
+
+def fetch_dependencies(config: ReleaseConfig, lock: Lock, deps: Path, rc: str, *, http: Http | None = None) -> int:
+    """Download every file of every Maven and URL pin into `deps/<kind>/`, verified by sha256."""
+    wanted: dict[Path, PinnedFile] = {}
+    for pin in (p for kind in DEP_KINDS for p in lock.of_kind(kind)):
+        for artifact in pin.artifacts:
+            name = PurePosixPath(artifact.name).name
+            if name != artifact.name or name in ("", ".", "..") or "\\" in name or any(ord(c) < 32 for c in name):
+                raise ConfigError(f"{config.release.lockfile}: {pin.kind} {pin.name}: {artifact.name!r} is not a plain file name")
+            dest = deps / pin.kind / name
+            other = wanted.get(dest)
+            if other is not None and other.artifact.sha256 != artifact.sha256:
+                raise ConfigError(
+                    f"{config.release.lockfile}: two different files are both named {name} "
+                    f"({other.pin.kind} {other.pin.name} and {pin.kind} {pin.name})"
+                )
+            what = f"{pin.kind} {pin.name} {pin.version} file {artifact.name}"
+            wanted[dest] = PinnedFile(pin, artifact, PurePosixPath(pin.kind, name), what)
+    targets = [(item, dest) for dest, item in sorted(wanted.items(), key=lambda pair: pair[0])]
+    for item, _ in targets:
+        if urlsplit(item.artifact.url).scheme not in ("http", "https"):
+            pin = item.pin
+            raise UpstreamError(f"{pin.kind} {pin.name} {pin.version}: cannot fetch {item.artifact.url}: only http(s) URLs are fetched")
+    if not targets:
+        return 0
+
+    def mismatch(item: PinnedFile, _origin: str, sha256: str, _size: int) -> ReleaserError:
+        pin, artifact = item.pin, item.artifact
+        return Refused(
+            f"{pin.kind} {pin.name} {pin.version}: {artifact.url} now serves other bytes "
+            f"(sha256 {sha256[:12]}…, locked {artifact.sha256[:12]}…); find out why (releaser check --online) before relocking"
+        )
+
+    with session(http) as web:
+        Fetcher(rc=rc, mismatch=mismatch, http=web, userinfo=configured_userinfo(config)).fetch_all(targets)
+    return len(targets)
+
+
+def build_environment(venv: Path, *, rc: str, commit_time: int, dist: Path) -> dict[str, str]:
+    """The environment of the build and the gates: the venv first on PATH, nothing of pip's config."""
+    env = activated_env(venv)
+    env.update(
+        SOURCE_DATE_EPOCH=str(commit_time),
+        RELEASER_RC=rc,
+        RELEASER_DIST=str(dist),
+        RELEASER_DEPS=str(dist / DEPS),
+    )
+    return env
+
+
+# -- build and gates --------------------------------------------------------------
+
+
+def run_step(argv: list[str], cwd: Path, env: dict[str, str], log: Path, *, what: str) -> str:
+    """Run one build or gate command; return the last line it printed (scrubbed).
+
+    A failure names the command and shows the end of its output.
+    """
+    error = UpstreamError if what == "build" else Refused
+    shown = shown_command(argv)
+    with open(log, "w+b") as out:
+        try:
+            done = subprocess.run(argv, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        except FileNotFoundError:
+            raise error(f"{what} `{shown}`: {argv[0]} is not found on the build environment's PATH") from None
+        except PermissionError as exc:
+            raise error(f"{what} `{shown}` cannot be run: {exc}") from None
+        out.seek(max(0, out.tell() - (1 << 16)))  # the end is what is shown
+        output = out.read().decode("utf-8", "replace")
+        if done.returncode != 0:
+            verdict = "nothing is recorded" if what == "build" else "the gate said no; nothing is recorded"
+            raise error(
+                f"{what} `{shown}` exited {done.returncode}; {verdict}. The end of its output:\n{output_tail(output, TAIL)}"
+            )
+    lines = [line.strip() for line in scrub(output).splitlines() if line.strip()]
+    return lines[-1][:200] if lines else ""
+
+
+def expand(argv: tuple[str, ...], *, rc: str, dist: Path) -> list[str]:
+    """A command with `{dist}` (the RC's dist folder, with a final separator) and `{rc}` replaced."""
+    return [arg.replace("{dist}", str(dist) + os.sep).replace("{rc}", rc) for arg in argv]
+
+
+def after_build(root: Path, commit: str) -> list[str]:
+    """The build must not have changed the commit it built; new untracked files are noted."""
+    if gitrepo.head(root) != commit:
+        raise Refused(f"HEAD moved during the build (was {commit[:12]}); nothing is recorded")
+    changed = [line for line in gitrepo.status(root) if not line.startswith("??")]
+    if changed:
+        raise Refused(
+            f"the build or a gate changed tracked files ({', '.join(changed[:8])}): what was built is not "
+            "the commit; nothing is recorded. Make the build write only into {dist} (or ignored files)"
+        )
+    untracked = [line[3:] for line in gitrepo.status(root) if line.startswith("??")]
+    if untracked:
+        return [f"the build left untracked files ({', '.join(untracked[:8])}); ignore them in .gitignore, or the next cut finds the tree dirty"]
+    return []
+
+
+def built_files(dist: Path) -> list[dict[str, Any]]:
+    """Every file the build wrote under dist/<rc>/, except the fetched deps/ and a bundle/."""
+    found = []
+    for current, dirs, files in os.walk(dist):
+        here = Path(current)
+        if here == dist:
+            dirs[:] = [d for d in dirs if d not in (DEPS, BUNDLE)]
+        dirs.sort()
+        for name in files:
+            path = here / name
+            if not path.is_file():
+                continue
+            sha256, size = sha256_of(path)
+            found.append({"name": path.relative_to(dist).as_posix(), "sha256": sha256, "size": size})
+    return sorted(found, key=lambda f: f["name"])

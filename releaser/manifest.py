@@ -1,0 +1,166 @@
+"""What a record says about its RC: manifest.json, MANIFEST.md and the tag's message.
+
+`manifest.json` (schema 1, docs/records.md) is deterministic JSON: the RC, the
+commit, the lock's digests, every pin with its files, every built file, the
+build and gate commands (scrubbed) and who built it. `MANIFEST.md` is rendered
+from it with the Jinja2 template `MANIFEST.md.j2`: the project's own, in
+`[release] templates`, or releaser's. Writing them down is `releaser.record`'s.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import re
+import sysconfig
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from releaser import __version__, record
+from releaser.config import ReleaseConfig
+from releaser.errors import ConfigError, UpstreamError
+from releaser.lockfile import KINDS, Pin
+from releaser.redact import scrub, shown_command
+
+if TYPE_CHECKING:
+    from releaser.cutting import Plan
+
+TEMPLATE = "MANIFEST.md.j2"
+KIND_TITLES = {"python": "Python", "maven": "Maven", "git": "git", "artifact": "URL artifacts"}
+
+
+def make_manifest(plan: Plan, built: list[dict[str, Any]]) -> dict[str, Any]:
+    """manifest.json, schema 1 (docs/records.md)."""
+    config, lock = plan.config, plan.lock
+    return {
+        "schema": record.SCHEMA,
+        "rc": plan.rc,
+        "name": config.release.name,
+        "version": config.release.version,
+        "commit": plan.commit,
+        "tag": plan.tag,
+        "cut_at": _iso(datetime.now(timezone.utc).replace(microsecond=0)),
+        "as_of": _iso(lock.as_of),
+        "lock_digest": record.lock_digest(plan.lock_bytes),
+        "lock_content_digest": lock.content_digest,
+        "pins": [_pin(p) for p in sorted(lock.pins, key=lambda p: (KINDS.index(p.kind), p.name.lower(), p.version))],
+        "built": built,
+        "build": [scrub(a) for a in config.release.build],
+        "gates": [[scrub(a) for a in gate] for gate in config.release.gates],
+        "builder": {
+            "python": platform.python_version(),
+            "implementation": platform.python_implementation(),
+            "platform": sysconfig.get_platform(),
+            "releaser": __version__,
+            "resolver": lock.resolver,
+            "locked_by": lock.releaser,
+        },
+    }
+
+
+def dump_manifest(manifest: dict[str, Any]) -> bytes:
+    """Deterministic JSON: sorted keys, two-space indent, a final newline."""
+    return (json.dumps(manifest, sort_keys=True, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def render_markdown(config: ReleaseConfig, manifest: dict[str, Any]) -> str:
+    """MANIFEST.md from `MANIFEST.md.j2`: the project's `[release] templates` folder or releaser's own."""
+    import jinja2
+
+    folder, text = template_source(config)
+    loader = jinja2.FileSystemLoader(str(folder)) if folder is not None else jinja2.DictLoader({TEMPLATE: text or ""})
+    env = jinja2.Environment(
+        loader=loader,
+        autoescape=False,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    env.filters["short"] = _short
+    env.filters["cell"] = _cell
+    env.filters["shell"] = shown_command
+    pins_by_kind: dict[str, list[dict[str, Any]]] = {}
+    for pin in manifest["pins"]:
+        pins_by_kind.setdefault(pin["kind"], []).append(pin)
+    try:
+        page = env.get_template(TEMPLATE).render(manifest=manifest, pins_by_kind=pins_by_kind, kinds=KIND_TITLES)
+    except jinja2.TemplateError as exc:
+        where = f"{folder / TEMPLATE}" if folder is not None else TEMPLATE
+        raise ConfigError(f"{where}: {type(exc).__name__}: {exc}") from None
+    page = re.sub(r"\n{3,}", "\n\n", "\n".join(line.rstrip() for line in page.splitlines())).strip("\n")
+    return page + "\n"
+
+
+def template_source(config: ReleaseConfig) -> tuple[Path | None, str | None]:
+    """(the project's template folder, None) or (None, releaser's own template text)."""
+    if config.release.templates is not None:
+        folder = config.root / config.release.templates
+        if not (folder / TEMPLATE).is_file():
+            raise ConfigError(f"{config.path}: [release] templates: {folder} has no {TEMPLATE}")
+        return folder, None
+    return None, default_template()
+
+
+def default_template() -> str:
+    """releaser's own MANIFEST.md.j2: packaged as `releaser.templates` in a wheel, `templates/` in a checkout."""
+    from importlib import resources
+
+    try:
+        packaged = resources.files("releaser.templates") / TEMPLATE
+        if packaged.is_file():
+            return packaged.read_text(encoding="utf-8")
+    except (ModuleNotFoundError, FileNotFoundError):
+        pass
+    checkout = Path(__file__).resolve().parent.parent / "templates" / TEMPLATE
+    try:
+        return checkout.read_text(encoding="utf-8")
+    except OSError:
+        raise UpstreamError(f"releaser's {TEMPLATE} is missing from its installation; reinstall releaser") from None
+
+
+def tag_message(plan: Plan, manifest: dict[str, Any]) -> str:
+    return (
+        f"Release candidate {plan.rc} of {plan.config.release.name}\n\n"
+        f"Built from {plan.commit}\n"
+        f"Lock {manifest['lock_digest']} (as of {manifest['as_of']})\n"
+        f"Record {plan.config.release.records}/{plan.rc}/\n"
+    )
+
+
+def _pin(pin: Pin) -> dict[str, Any]:
+    return {
+        "kind": pin.kind,
+        "name": pin.name,
+        "version": pin.version,
+        "requested": pin.requested,
+        "source": pin.source,
+        "date": _iso(pin.date),
+        "artifacts": [
+            {
+                "name": a.name,
+                "url": a.url,
+                "sha256": a.sha256,
+                "size": a.size,
+                "date": _iso(a.date),
+                "upstream": dict(sorted(a.upstream)),
+            }
+            for a in sorted(pin.artifacts, key=lambda a: (a.name, a.url))
+        ],
+    }
+
+
+def _iso(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def _short(value: Any, n: int = 12) -> str:
+    text = str(value or "")
+    return text if len(text) <= n else text[:n] + "…"
+
+
+def _cell(value: Any) -> str:
+    return str(value if value is not None else "").replace("|", "\\|").replace("\n", " ")

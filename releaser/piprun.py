@@ -1,0 +1,66 @@
+"""releaser's own pip, run as a subprocess, isolated from the machine's pip configuration.
+
+Every pip and pip-compile run of releaser goes through the environment made here
+(no pip.conf, no `PIP_*` variable), trusts exactly the plain-http indexes
+release.toml names, and has its failure told in one scrubbed line.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from releaser.errors import UpstreamError
+from releaser.redact import scrub
+
+
+def isolated_env() -> dict[str, str]:
+    """This process's environment without pip's configuration.
+
+    PIP_CONFIG_FILE=os.devnull is pip's documented switch for "load no config
+    file at all" (site, user and global); every other PIP_* variable is dropped.
+    """
+    env = {k: v for k, v in os.environ.items() if not k.upper().startswith("PIP_")}
+    env.update(PIP_CONFIG_FILE=os.devnull, PIP_DISABLE_PIP_VERSION_CHECK="1", PIP_NO_INPUT="1", PYTHONIOENCODING="utf-8")
+    return env
+
+
+def cache_dir() -> Path:
+    """pip's HTTP and wheel cache, keyed by URL and hash, so safe to keep across locks."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "releaser" / "pip"
+
+
+def trusted_hosts(index_urls: Iterable[str]) -> list[str]:
+    """`--trusted-host HOST` for each plain-http index (pip refuses them otherwise)."""
+    options: list[str] = []
+    for url in index_urls:
+        parts = urlsplit(url)
+        if parts.scheme == "http" and parts.hostname:
+            options += ["--trusted-host", parts.hostname]
+    return options
+
+
+def run_pip(args: list[str], *, timeout: int, timed_out: str) -> subprocess.CompletedProcess[str]:
+    """`python -P -m pip ARGS` in the isolated environment, its output captured.
+
+    A run that takes longer than `timeout` seconds is an UpstreamError saying
+    `timed_out` "within N minutes"; any other outcome is the caller's to read.
+    """
+    command = [sys.executable, "-P", "-m", "pip", *args]
+    try:
+        return subprocess.run(
+            command, env=isolated_env(), capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL
+        )
+    except subprocess.TimeoutExpired:
+        raise UpstreamError(f"{timed_out} within {timeout // 60} minutes") from None
+
+
+def pip_errors(stderr: str, *, otherwise: int = 1) -> list[str]:
+    """pip's `ERROR` lines, scrubbed; without any, its last `otherwise` lines."""
+    lines = [line.strip() for line in scrub(stderr).splitlines() if line.strip()]
+    return [line for line in lines if line.startswith("ERROR")] or lines[-otherwise:]
