@@ -13,30 +13,28 @@ requests). It finds
 - `uncovered`: a direct input the lock does not pin.
 
 With `online=True` it also asks upstream whether every pin is still what it was:
-each source's `Source.verify`, or, for a source without one, `verify_generic`
-(every artifact URL still serves the recorded sha256; every git commit still exists).
+each source's `Source.verify`, or, for a source without one,
+`releaser.upstream.verify_generic` (every artifact URL still serves the recorded
+sha256; every git commit still exists).
 
 `releaser cut` refuses on the same `Verdict`, so the two cannot disagree.
 """
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Mapping
 from contextlib import nullcontext
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
 
 from packaging.utils import canonicalize_name
 
 from releaser import lockfile
 from releaser.config import CONFIG_NAME, ReleaseConfig
-from releaser.credentials import configured_userinfo, with_userinfo
-from releaser.errors import UpstreamError, UpstreamMissing
+from releaser.credentials import configured_userinfo
 from releaser.lockfile import KINDS, EntryValue, InputRecord, Lock, Pin
 from releaser.locking import input_records
-from releaser.redact import scrub, strip_credentials
+from releaser.redact import strip_credentials
 from releaser.sources import Source, sources_for
 from releaser.verdict import LOCK, Finding, Verdict, upgrade
 
@@ -45,11 +43,10 @@ if TYPE_CHECKING:
 
     from releaser.http import Http
 
-__all__ = ["Finding", "Verdict", "check", "floats", "verify_generic"]
+__all__ = ["Finding", "Verdict", "check", "floats"]
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _COMMIT = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")  # a full SHA-1 or SHA-256 object id
-GIT_TIMEOUT = 120  # seconds for one git command against a remote
 
 _LABELS = {
     "requirements": "requirement",
@@ -178,7 +175,7 @@ def floats(pin: Pin) -> str | None:
     if pin.kind == "python":
         from packaging.version import InvalidVersion, Version
 
-        commit = _commit_of(pin)
+        commit = pin.commit
         if commit is not None and not _COMMIT.fullmatch(commit):
             return f"commit {commit!r} is not a full commit id"
         if commit is None and not pin.artifacts:
@@ -246,6 +243,7 @@ def _req(req: Requirement) -> str:
 def verify_online(config: ReleaseConfig, sources: list[Source], lock: Lock, http: Http | None = None) -> list[Finding]:
     """Ask upstream about every pin, each kind through its source (or generically)."""
     from releaser.http import Http
+    from releaser.upstream import verify_generic
 
     by_kind = {s.kind: s for s in sources}
     found: list[Finding] = []
@@ -262,112 +260,3 @@ def verify_online(config: ReleaseConfig, sources: list[Source], lock: Lock, http
                 verdicts = verify_generic(pins, session, userinfo=userinfo, remotes=remotes)
             found += verdicts
     return found
-
-
-def verify_generic(
-    pins: tuple[Pin, ...],
-    http: Http,
-    *,
-    userinfo: Mapping[str, str] | None = None,
-    remotes: Mapping[str, str] | None = None,
-) -> list[Finding]:
-    """What can be checked of any pin: its files' bytes and its commit, if it has one.
-
-    Each http(s) artifact is downloaded (to nowhere) and hashed: a 404/410 is `gone`,
-    other bytes are `hash-changed`. Each commit (a git pin's version, a Python direct
-    reference's `commit`) must still be listed by its remote at some ref or be
-    fetchable by id; a git ref that moved on is `newer` (information).
-
-    `userinfo` gives credentials by host (the lock records URLs without them);
-    `remotes` gives a git pin's remote URL by name, as release.toml writes it.
-    """
-    userinfo = userinfo or {}
-    remotes = remotes or {}
-    files = [(pin, a) for pin in pins for a in pin.artifacts if urlsplit(a.url).scheme in ("http", "https")]
-
-    def artifact(item: tuple[Pin, lockfile.Artifact]) -> list[Finding]:
-        pin, a = item
-        subject = f"{pin.kind} {pin.name} {pin.version}"
-        try:
-            sha256, _ = http.download(with_userinfo(a.url, userinfo), None, what=f"{subject} file {a.name}")
-        except UpstreamMissing:
-            return [Finding("gone", subject, f"{a.name} is gone: {a.url} answers 404/410", upgrade(pin.name))]
-        if sha256 != a.sha256:
-            message = f"{a.url} now serves other bytes (sha256 {sha256[:12]}..., locked {a.sha256[:12]}...); find out why before relocking"
-            return [Finding("hash-changed", subject, message, upgrade(pin.name))]
-        return []
-
-    def commit(pin: Pin) -> list[Finding]:
-        url = remotes.get(pin.name) if pin.kind == "git" else None
-        return _verify_commit(pin, url or with_userinfo(pin.source.removeprefix("git+"), userinfo))
-
-    commits = [p for p in pins if _commit_of(p)]
-    results = http.map(artifact, files) + http.map(commit, commits)
-    return [finding for found in results for finding in found]
-
-
-def _commit_of(pin: Pin) -> str | None:
-    """The commit a pin stands for: a git pin's version, a Python git reference's `commit`."""
-    return pin.version if pin.kind == "git" else getattr(pin, "commit", None)
-
-
-def _verify_commit(pin: Pin, url: str) -> list[Finding]:
-    subject = f"{pin.kind} {pin.name} {pin.version}"
-    commit = _commit_of(pin) or pin.version
-    listing = _git(["ls-remote", "--", url], f"git {pin.name}: cannot list {strip_credentials(url)}")
-    shas: dict[str, str] = {}  # ref -> commit (tags peeled)
-    for line in listing.splitlines():
-        sha, _, ref = line.partition("\t")
-        if ref.endswith("^{}"):
-            shas[ref[:-3]] = sha  # a tag's peeled commit, rather than the tag object
-        else:
-            shas.setdefault(ref, sha)
-    found: list[Finding] = []
-    if commit not in shas.values() and not _fetchable(url, commit):
-        where = strip_credentials(url)
-        found.append(Finding("gone", subject, f"commit {commit} is gone from {where}", upgrade(pin.name)))
-    ref = (pin.requested or "") if pin.kind == "git" else ""  # a Python reference's ref is inside its URL
-    for candidate in (f"refs/heads/{ref}", f"refs/tags/{ref}", ref):
-        if ref and not _COMMIT.fullmatch(ref) and candidate in shas:
-            if shas[candidate] != commit:
-                message = f"{ref} has moved on to {shas[candidate][:12]} (locked {commit[:12]})"
-                found.append(Finding("newer", subject, message, upgrade(pin.name)))
-            break
-    return found
-
-
-def _fetchable(url: str, commit: str) -> bool:
-    """Whether the remote still serves `commit` (unadvertised commits, e.g. after a force-push)."""
-    import subprocess
-    import tempfile
-
-    with tempfile.TemporaryDirectory(prefix="releaser-check-") as tmp:
-        _git(["init", "--bare", "-q", tmp], "git init of a scratch repository failed")
-        try:
-            done = subprocess.run(
-                ["git", "-C", tmp, "fetch", "-q", "--depth=1", "--", url, commit],
-                capture_output=True, text=True, timeout=GIT_TIMEOUT, env=_git_env(),
-            )
-        except subprocess.TimeoutExpired:
-            raise UpstreamError(f"git fetch from {strip_credentials(url)} did not finish within {GIT_TIMEOUT} s") from None
-        return done.returncode == 0
-
-
-def _git(args: list[str], failure: str) -> str:
-    import subprocess  # only --online runs git
-
-    try:
-        done = subprocess.run(["git", *args], capture_output=True, text=True, timeout=GIT_TIMEOUT, env=_git_env())
-    except FileNotFoundError:
-        raise UpstreamError("git is not installed; `releaser check --online` needs it for git pins") from None
-    except subprocess.TimeoutExpired:
-        raise UpstreamError(f"{failure}: did not finish within {GIT_TIMEOUT} s") from None
-    if done.returncode != 0:
-        lines = [line for line in done.stderr.splitlines() if line.strip()]
-        reason = scrub(lines[-1] if lines else f"exit {done.returncode}")
-        raise UpstreamError(f"{failure}: {reason}")
-    return done.stdout
-
-
-def _git_env() -> dict[str, str]:
-    return {**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "true", "LC_ALL": "C"}

@@ -455,3 +455,30 @@ def test_loopback_repository_speaks_maven_http() -> None:
         metadata = requests.get(f"{base}/maven-metadata.xml", auth=("u", "p"), timeout=10).text
         assert "<timestamp>20071115.230503</timestamp>" in metadata and "snapshotVersions" not in metadata
         assert requests.get(f"{base}/", auth=("u", "p"), timeout=10).status_code == 404  # no listings
+
+
+def test_check_online_reports_a_newer_build_as_news_and_a_changed_jar_as_failure(
+    maven_repo: MavenRepository, project: MavenProject
+) -> None:
+    maven_repo.deploy_snapshot(G, A, "1.0-SNAPSHOT", at(0), 1)
+    maven_repo.deploy_release("org.hibernate", "hibernate-core", "5.4.0")
+    project.write((maven_repo.url, [f"{G}:{A}:1.0-SNAPSHOT", "org.hibernate:hibernate-core:[5.0,6.0)"])).lock()
+
+    def check(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "releaser", "check", *args], cwd=project.root, capture_output=True, text=True, timeout=120
+        )
+
+    assert check("--online").returncode == 0
+    maven_repo.deploy_snapshot(G, A, "1.0-SNAPSHOT", at(1), 2)
+    maven_repo.deploy_release("org.hibernate", "hibernate-core", "5.6.1")
+    drifted = check("--online")
+    assert drifted.returncode == 0, drifted.stdout + drifted.stderr  # news, not a failure
+    assert f"newer: maven {G}:{A} 1.0-20071115.230503-1: 1.0-SNAPSHOT is now 1.0-20071116.230503-2" in drifted.stdout
+    assert "newer: maven org.hibernate:hibernate-core 5.4.0: [5.0,6.0) is now 5.6.1" in drifted.stdout
+
+    maven_repo.tamper("ical4j-1.0-20071115.230503-1.jar", b"not the locked bytes")
+    tampered = check("--online")
+    assert tampered.returncode == 1
+    assert f"maven {G}:{A} 1.0-20071115.230503-1" in tampered.stdout and "now serves other bytes" in tampered.stdout
+    assert check().returncode == 0  # offline, nothing in the repository changed

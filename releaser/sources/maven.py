@@ -12,8 +12,13 @@ and each one fetches its files and checksums concurrently too.
 
 from __future__ import annotations
 
+import tempfile
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from releaser.config import MavenInputs
 from releaser.errors import ConfigError
@@ -22,6 +27,11 @@ from releaser.maven_coordinate import MavenCoordinate
 from releaser.redact import strip_credentials
 from releaser.sources.base import LockRequest, Source
 from releaser.sources.maven_version import VersionRange
+from releaser.verdict import Finding, upgrade
+
+if TYPE_CHECKING:
+    from releaser.http import Http
+    from releaser.sources.maven_resolve import Resolver
 
 
 class MavenSource(Source):
@@ -62,16 +72,38 @@ class MavenSource(Source):
         coordinates = self.coordinates
         if not coordinates:
             return []
-        from releaser.sources.maven_resolve import Resolver, widen_pool
-
-        widen_pool(request.http, self.repositories)
         previous = {p.name: p for p in request.previous}
-        # Coordinates resolve on the shared pool; each one's own concurrent fetches
-        # (its file and pom, a metadata file per repository, checksum sidecars) go
-        # to a second pool of the same size, created once for the whole lock.
-        with ThreadPoolExecutor(max_workers=request.http.workers, thread_name_prefix="maven") as helper:
-            resolver = Resolver(self.repositories, request, helper)
+        with self._resolver(request) as resolver:
             return request.http.map(
                 lambda item: resolver.pin(item[1], previous.get(item[1].key), request.workdir, f"{item[0]}-"),
                 list(enumerate(coordinates)),
             )
+
+    def verify(self, pins: tuple[Pin, ...], http: Http) -> list[Finding]:
+        """Every file still served with its sha256; a newer build or release is news."""
+        from releaser.credentials import userinfo_of
+        from releaser.upstream import verify_generic
+
+        found = verify_generic(pins, http, userinfo=userinfo_of(self.repositories))
+        floating = {c.key: c for c in self.coordinates if c.floats}
+        pinned = [p for p in pins if p.name in floating]
+        with tempfile.TemporaryDirectory(prefix="releaser-check-") as tmp:
+            request = LockRequest(datetime.now(timezone.utc), False, (), True, frozenset(), http, Path(tmp))
+            with self._resolver(request) as resolver:
+                newest = http.map(lambda pin: resolver.resolve(floating[pin.name]).version, pinned)
+        for pin, version in zip(pinned, newest):
+            if version != pin.version:
+                message = f"{floating[pin.name].version} is now {version} (locked {pin.version})"
+                found.append(Finding("newer", f"maven {pin.name} {pin.version}", message, upgrade(pin.name)))
+        return found
+
+    @contextmanager
+    def _resolver(self, request: LockRequest) -> Iterator[Resolver]:
+        from releaser.sources.maven_resolve import Resolver, widen_pool
+
+        widen_pool(request.http, self.repositories)
+        # Coordinates resolve on the shared pool; each one's own concurrent fetches
+        # (its file and pom, a metadata file per repository, checksum sidecars) go
+        # to a second pool of the same size, created once for the whole run.
+        with ThreadPoolExecutor(max_workers=request.http.workers, thread_name_prefix="maven") as helper:
+            yield Resolver(self.repositories, request, helper)

@@ -56,7 +56,7 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 @dataclass(frozen=True)
-class _Found:
+class Found:
     """Where one coordinate resolved: repository, exact version, its directory, its date."""
 
     repository: str
@@ -78,18 +78,20 @@ class Resolver:
     def pin(self, coord: MavenCoordinate, previous: Pin | None, workdir: Path, prefix: str) -> Pin:
         if previous is not None and self._keep(coord, previous):
             return previous
+        return self._fetch(coord, self.resolve(coord), workdir, prefix)
+
+    def resolve(self, coord: MavenCoordinate) -> Found:
+        """The exact version `coord` means now (or as of the cut-off), without fetching it."""
         version = coord.version
         if version.endswith("-SNAPSHOT"):
-            found = self._snapshot(coord, version)
-        elif BUILD.match(version):
-            found = self._exact(coord, version, BUILD.match(version)["base"] + "-SNAPSHOT")  # type: ignore[index]
-        elif VersionRange.is_range(version):
-            found = self._release_from(coord, self._metadata(coord), VersionRange.parse(version).newest)
-        elif version in ("LATEST", "RELEASE"):
-            found = self._latest_or_release(coord, version)
-        else:
-            found = self._exact(coord, version, version)
-        return self._fetch(coord, found, workdir, prefix)
+            return self._snapshot(coord, version)
+        if BUILD.match(version):
+            return self._exact(coord, version, BUILD.match(version)["base"] + "-SNAPSHOT")  # type: ignore[index]
+        if VersionRange.is_range(version):
+            return self._release_from(coord, self._metadata(coord), VersionRange.parse(version).newest)
+        if version in ("LATEST", "RELEASE"):
+            return self._latest_or_release(coord, version)
+        return self._exact(coord, version, version)
 
     def _keep(self, coord: MavenCoordinate, pin: Pin) -> bool:
         """Keep an earlier pin while it answers upstream and what is asked for is unchanged."""
@@ -107,7 +109,7 @@ class Resolver:
 
     # -- snapshots --------------------------------------------------------
 
-    def _snapshot(self, coord: MavenCoordinate, directory: str) -> _Found:
+    def _snapshot(self, coord: MavenCoordinate, directory: str) -> Found:
         """The build of `directory` (x-SNAPSHOT) Maven would use, or the newest at the cut-off."""
         urls = [self._url(r, coord, directory, METADATA) for r in self.repositories]
         documents = self._map(lambda url: self._get_xml(coord, url, snapshot_metadata), urls)
@@ -139,7 +141,7 @@ class Resolver:
             when = f" before {self._cutoff()}" if self.request.dated else ""
             raise UpstreamError(f"{coord}: no build of {directory} for this file{when} in {self._tried(urls)}")
         _, _, repository, value = max(choices)
-        return _Found(repository, value, directory, build_time(value))
+        return Found(repository, value, directory, build_time(value))
 
     def _older_build(self, coord: MavenCoordinate, repository: str, directory: str, newest: str) -> str | None:
         """The newest build before the cut-off, found in the version directory's listing."""
@@ -166,7 +168,7 @@ class Resolver:
             raise UpstreamError(f"{coord}: no repository knows {coord.group}:{coord.artifact} (no {METADATA} at {self._tried(urls)})")
         return found
 
-    def _latest_or_release(self, coord: MavenCoordinate, keyword: str) -> _Found:
+    def _latest_or_release(self, coord: MavenCoordinate, keyword: str) -> Found:
         metadata = self._metadata(coord)
         releases_only = keyword == "RELEASE"
         if self.request.dated:
@@ -186,7 +188,7 @@ class Resolver:
 
     def _release_from(
         self, coord: MavenCoordinate, metadata: list[tuple[str, ArtifactMetadata]], order: Callable[[list[str]], list[str]]
-    ) -> _Found:
+    ) -> Found:
         """The first version `order` gives whose file is there (dated before the cut-off, if dated)."""
         versions = list(dict.fromkeys(v for _, meta in metadata for v in meta.versions))
         for version in order(versions):
@@ -198,7 +200,7 @@ class Resolver:
                 exists, modified = self._probe(coord, url)
                 if not exists:
                     continue
-                found = _Found(repository, version, version, modified, meta.last_updated)
+                found = Found(repository, version, version, modified, meta.last_updated)
                 if not self.request.dated:
                     return found
                 if modified is None:
@@ -216,7 +218,7 @@ class Resolver:
             f"{self._tried([r for r, _ in metadata])}"
         )
 
-    def _exact(self, coord: MavenCoordinate, version: str, directory: str) -> _Found:
+    def _exact(self, coord: MavenCoordinate, version: str, directory: str) -> Found:
         """An exact version: the first repository that has the file."""
         urls = []
         for repository in self.repositories:
@@ -230,7 +232,7 @@ class Resolver:
             if date is None:
                 meta = self._get_xml(coord, self._url(repository, coord, None, METADATA), artifact_metadata)
                 fallback = meta.last_updated if meta else None
-            found = _Found(repository, version, directory, date, fallback)
+            found = Found(repository, version, directory, date, fallback)
             if self.request.dated:
                 moment = found.date or found.fallback_date
                 if moment is None:
@@ -244,7 +246,7 @@ class Resolver:
 
     # -- downloading and verifying ---------------------------------------
 
-    def _fetch(self, coord: MavenCoordinate, found: _Found, workdir: Path, prefix: str) -> Pin:
+    def _fetch(self, coord: MavenCoordinate, found: Found, workdir: Path, prefix: str) -> Pin:
         """Download the file and its pom, verify them, and make the pin."""
         names = list(dict.fromkeys([_file_name(coord, found.version), f"{coord.artifact}-{found.version}.pom"]))
         urls = {name: self._url(found.repository, coord, found.directory, name) for name in names}

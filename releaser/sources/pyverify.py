@@ -25,7 +25,7 @@ from releaser.verdict import Finding, upgrade
 def verify(pins: tuple[Pin, ...], http: Http, index_urls: tuple[str, ...]) -> list[Finding]:
     """Pins from an index are checked against it; direct references (`pkg @ URL`), which no
     index lists, are checked as any pin is: their archive's bytes, their git commit."""
-    from releaser.check import verify_generic
+    from releaser.upstream import verify_generic
     from releaser.credentials import userinfo_of
 
     reader = PackageIndexReader(http, index_urls)
