@@ -20,7 +20,7 @@ from typing import Mapping
 import requests
 
 from releaser.errors import UpstreamError
-from releaser.http import TIMEOUT, Http
+from releaser.http import TIMEOUT, Http, reason
 from releaser.redact import scrub, strip_credentials
 
 ALGORITHMS = ("sha512", "sha256", "sha1", "md5")
@@ -106,12 +106,3 @@ def verify(what: str, file: Downloaded, published: Mapping[str, str], url: str) 
                 f"{expected}, the downloaded file has {file.digests[algorithm]} ({strip_credentials(url)}); "
                 "refusing to record it"
             )
-
-
-def reason(exc: requests.RequestException) -> str:
-    """A short cause: the innermost exception's text, scrubbed of secrets."""
-    cause: BaseException = exc
-    while cause.__context__ is not None and cause.__context__ is not cause:
-        cause = cause.__context__
-    text = str(cause) or type(cause).__name__
-    return scrub(text.splitlines()[0])[:200]

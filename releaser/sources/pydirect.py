@@ -22,13 +22,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from packaging.requirements import Requirement
-from packaging.utils import (
-    InvalidSdistFilename,
-    InvalidWheelFilename,
-    canonicalize_name,
-    parse_sdist_filename,
-    parse_wheel_filename,
-)
+from packaging.utils import canonicalize_name
 
 from releaser.config import PythonInputs
 from releaser.errors import ConfigError, UpstreamError
@@ -36,6 +30,7 @@ from releaser.lockfile import Artifact, Pin
 from releaser.redact import remember_secrets, scrub, strip_credentials
 from releaser.sources.base import LockRequest
 from releaser.sources.git import GitRemote, keeps
+from releaser.sources.pyindex import filename_version
 from releaser.sources.url import check_cutoff, fetch, file_name
 
 REPORT_TIMEOUT = 30 * 60
@@ -230,11 +225,5 @@ def _with_url(req: Requirement, url: str) -> str:
 
 
 def _filename_version(filename: str, name: str) -> str | None:
-    try:
-        if filename.endswith(".whl"):
-            project, version, *_ = parse_wheel_filename(filename)
-        else:
-            project, version = parse_sdist_filename(filename)
-    except (InvalidWheelFilename, InvalidSdistFilename):
-        return None
-    return str(version) if project == name else None
+    version = filename_version(filename, name)
+    return str(version) if version is not None else None

@@ -18,10 +18,10 @@ from packaging.utils import (
     InvalidSdistFilename,
     InvalidWheelFilename,
     canonicalize_name,
-    canonicalize_version,
     parse_sdist_filename,
     parse_wheel_filename,
 )
+from packaging.version import Version
 
 from releaser.errors import UpstreamError
 from releaser.http import Http
@@ -83,10 +83,10 @@ class PackageIndexReader:
         With `dated`, a file without an upload time is an error naming the index:
         a lock that claims a cut-off must be able to prove it.
         """
-        wanted = canonicalize_version(version)
+        wanted = Version(version)
         for index_url in self.index_urls:
             files = self.project_files(index_url, name) or []
-            chosen = [f for f in files if _version_of(f.filename, name) == wanted]
+            chosen = [f for f in files if filename_version(f.filename, name) == wanted]
             if dated and any(f.uploaded is None for f in chosen):
                 raise missing_upload_times(index_url)
             chosen = [f for f in chosen if f.uploaded is None or f.uploaded < cutoff]
@@ -113,7 +113,8 @@ def missing_upload_times(index_url: str) -> UpstreamError:
     )
 
 
-def _version_of(filename: str, name: str) -> str | None:
+def filename_version(filename: str, name: str) -> Version | None:
+    """The version in a wheel's or sdist's file name, when it is a file of project `name`."""
     try:
         if filename.endswith(".whl"):
             project, version, *_ = parse_wheel_filename(filename)
@@ -121,9 +122,7 @@ def _version_of(filename: str, name: str) -> str | None:
             project, version = parse_sdist_filename(filename)
     except (InvalidWheelFilename, InvalidSdistFilename):
         return None
-    if project != canonicalize_name(name):
-        return None
-    return canonicalize_version(version)
+    return version if project == canonicalize_name(name) else None
 
 
 def _parse_json(page: str, doc: dict) -> list[IndexFile]:
