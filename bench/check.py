@@ -10,10 +10,11 @@ code). Then, whole processes, as CI runs them:
 - `pip-compile --generate-hashes` on the same requirements.in against the index,
   starting from its previous output, as a "re-run pip-compile and git diff" gate does.
 
-Each command runs once to warm up (bytecode, pip's cache), then RUNS times; the table
-gives the median and the min-max of the wall times.
+Each command runs once to warm up (bytecode, pip's cache), then RUNS times, in pairs
+(bench/measure.py); the table gives the median and the min-max of the wall times.
+`bench/run.py` runs this comparison with the others and writes docs/benchmarks.md.
 
-    .venv/bin/python bench/check.py [--sizes 50,300,1000] [--runs 5] [--no-pip-compile]
+    .venv/bin/python bench/check.py [--sizes 50,300,1000] [--runs 5]
 """
 
 from __future__ import annotations
@@ -21,16 +22,16 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
-import resource
 import shutil
-import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+if __package__ in (None, ""):  # run as a script: make `bench` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.measure import Pairs, Sample, Spread, paired, run
 from releaser import __version__, config, lockfile
 from releaser.lockfile import Artifact, Lock, Pin
 from releaser.locking import input_records
@@ -85,73 +86,54 @@ def clean_env(cache: Path) -> dict[str, str]:
     return env
 
 
-def timed(command: list[str], *, cwd: Path, env: dict[str, str], runs: int, before=None, expect: int = 0) -> tuple[list[float], list[float]]:
-    """Wall times and CPU times (user + system, of the process and its children) of `runs` runs."""
-    walls, cpus = [], []
-    for i in range(runs + 1):  # the first run warms up and is not counted
-        if before is not None:
-            before()
-        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-        start = time.perf_counter()
-        done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True)
-        elapsed = time.perf_counter() - start
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        if done.returncode != expect:
-            raise SystemExit(f"{' '.join(command[:3])}... exited {done.returncode}:\n{done.stdout}\n{done.stderr}")
-        if i:
-            walls.append(elapsed)
-            cpus.append(after.ru_utime + after.ru_stime - usage.ru_utime - usage.ru_stime)
-    return walls, cpus
+def pip_compile_command(index_url: str, cache: Path) -> list[str]:
+    """The CI idiom `releaser check` replaces: re-run pip-compile, then `git diff --exit-code`."""
+    return [
+        sys.executable, "-m", "piptools", "compile", "--generate-hashes", "--no-config", "--quiet",
+        "--index-url", index_url, "--trusted-host", "127.0.0.1",
+        "--cache-dir", str(cache / "pip-tools"), "-o", "requirements.txt", "requirements.in",
+    ]
 
 
-def show(times: list[float]) -> str:
-    return f"{statistics.median(times):.3f} ({min(times):.3f}-{max(times):.3f})"
+def compare(n: int, *, runs: int, warm_up: bool = True) -> Pairs:
+    """A: `releaser check` on a lock of `n` pins; B: pip-compile re-run on the same inputs."""
+    with tempfile.TemporaryDirectory(prefix="releaser-bench-") as tmp, PackageIndex() as index:
+        root, cache = Path(tmp) / "project", Path(tmp) / "cache"
+        root.mkdir()
+        synthesize(root, index, n)
+        env = clean_env(cache)
+        command = pip_compile_command(index.url, cache)
+        run(command, cwd=root, env=env)  # the "committed" output every run starts from
+        committed = Path(tmp) / "requirements.txt"
+        shutil.copyfile(root / "requirements.txt", committed)
+
+        def check() -> Sample:
+            return run([*releaser_command(), "check", "-C", str(root)], cwd=root, env=env)
+
+        def recompile() -> Sample:
+            shutil.copyfile(committed, root / "requirements.txt")
+            return run(command, cwd=root, env=env)
+
+        return paired(check, recompile, runs=runs, warm_up=warm_up)
+
+
+def show(spread: Spread) -> str:
+    return f"{spread.median:.3f} ({spread.low:.3f}-{spread.high:.3f})"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="50,300,1000")
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--no-pip-compile", action="store_true")
     args = parser.parse_args()
 
-    rows = []
-    for n in (int(s) for s in args.sizes.split(",")):
-        with tempfile.TemporaryDirectory(prefix="releaser-bench-") as tmp, PackageIndex() as index:
-            root, cache = Path(tmp) / "project", Path(tmp) / "cache"
-            root.mkdir()
-            synthesize(root, index, n)
-            env = clean_env(cache)
-            check = timed([*releaser_command(), "check", "-C", str(root)], cwd=root, env=env, runs=args.runs)
-            compile_times = None
-            if not args.no_pip_compile:
-                committed = Path(tmp) / "requirements.txt"
-
-                def restore() -> None:  # every run starts from the last committed output
-                    if committed.exists():
-                        shutil.copyfile(committed, root / "requirements.txt")
-
-                command = [
-                    sys.executable, "-m", "piptools", "compile", "--generate-hashes", "--no-config", "--quiet",
-                    "--index-url", index.url, "--trusted-host", "127.0.0.1",
-                    "--cache-dir", str(cache / "pip-tools"), "-o", "requirements.txt", "requirements.in",
-                ]
-                timed(command, cwd=root, env=env, runs=0)  # writes the "committed" output
-                shutil.copyfile(root / "requirements.txt", committed)
-                compile_times = timed(command, cwd=root, env=env, runs=args.runs, before=restore)
-            rows.append((n, check, compile_times))
-            line = f"N={n}: releaser check {show(check[0])} (cpu {show(check[1])})"
-            if compile_times:
-                line += f", pip-compile {show(compile_times[0])} (cpu {show(compile_times[1])})"
-            print(line, file=sys.stderr)
-
-    print(f"\n`releaser check` vs `pip-compile --generate-hashes`, whole process, seconds: median of {args.runs} (min-max)\n")
+    print(f"`releaser check` vs `pip-compile --generate-hashes`, whole process, seconds: median of {args.runs} (min-max)\n")
     print(f"| {'pins':>5} | {'check, wall':>20} | {'check, cpu':>20} | {'pip-compile, wall':>23} | {'pip-compile, cpu':>23} | {'speed-up':>8} |")
     print(f"|{'-' * 7}|{'-' * 22}|{'-' * 22}|{'-' * 25}|{'-' * 25}|{'-' * 10}|")
-    for n, check, compile_times in rows:
-        wall, cpu = (show(compile_times[0]), show(compile_times[1])) if compile_times else ("-", "-")
-        ratio = f"{statistics.median(compile_times[0]) / statistics.median(check[0]):6.0f}x" if compile_times else "-"
-        print(f"| {n:>5} | {show(check[0]):>20} | {show(check[1]):>20} | {wall:>23} | {cpu:>23} | {ratio:>8} |")
+    for n in (int(s) for s in args.sizes.split(",")):
+        pairs = compare(n, runs=args.runs)
+        a, b = pairs.a, pairs.b
+        print(f"| {n:>5} | {show(a.wall):>20} | {show(a.cpu):>20} | {show(b.wall):>23} | {show(b.cpu):>23} | {pairs.ratio.median:7.0f}x |")
 
 
 if __name__ == "__main__":

@@ -1,36 +1,46 @@
-"""Benchmark: the Maven part of `releaser lock` for 200 SNAPSHOTs behind a slow repository.
+"""Benchmark: the Maven part of `releaser lock` for SNAPSHOTs behind a slow repository.
 
 A loopback Maven repository (releaser.loopback.maven, in its own process, as a
-real repository is) serves 200 SNAPSHOT artifacts, two builds each, and adds
---delay seconds to every answer. Each run locks a project that has only [[maven]]
-through the real path (releaser.locking.lock) from scratch and times it. The
-baseline is the same lock with a one-worker HTTP pool (`Http(workers=1)`), which
-makes every request sequential. Prints the median of --runs runs of each.
+real repository is) serves --artifacts SNAPSHOT artifacts, two builds each, and
+adds --delay seconds to every answer. Whole processes, on a project that has only
+[[maven]], from scratch each time (no release.lock, so nothing is kept):
+
+- A: `releaser lock -C DIR`;
+- B: the sequential baseline, bench/sequential_lock.py: the same lock through the
+  same code with a one-worker HTTP pool (`Http(workers=1)`), so every request
+  waits for the one before it.
+
+A and B run in pairs after one warm-up run of A (B runs the same code, and is the
+slow one); the speed-up is B over A, pair by pair (bench/measure.py).
 
 By default the repository sends its checksums as `X-Checksum-*` headers, as
 Maven Central and Artifactory do, so each SNAPSHOT costs three requests
 (version metadata, file, pom). `--sidecars-only` serves them only as `.sha1`-style
 files, as a plain web server would: six more requests per SNAPSHOT.
 
-    python bench/maven_snapshots.py [--artifacts 200] [--delay 0.05] [--runs 3] [--baseline-runs 3] [--sidecars-only]
+    .venv/bin/python bench/maven_snapshots.py [--artifacts 200] [--delay 0.05] [--runs 5] [--sidecars-only]
 """
 
 from __future__ import annotations
 
 import argparse
 import multiprocessing
-import statistics
 import sys
 import tempfile
-import time
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from releaser import config, locking
-from releaser.http import WORKERS, Http
+if __package__ in (None, ""):  # run as a script: make `bench` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.check import clean_env, releaser_command, show
+from bench.measure import BenchError, Pairs, Sample, paired, run
+from releaser import config, lockfile
 from releaser.loopback.maven import MavenRepository
 
 T0 = datetime(2024, 1, 1, tzinfo=timezone.utc)
+SEQUENTIAL = Path(__file__).resolve().with_name("sequential_lock.py")
 
 
 def serve(conn: object, artifacts: int, delay: float, headers: bool) -> None:
@@ -44,6 +54,29 @@ def serve(conn: object, artifacts: int, delay: float, headers: bool) -> None:
             conn.send(len(repo.requests_seen))  # type: ignore[attr-defined]
 
 
+class Repository:
+    """`serve` in a process of its own, as a context manager: `url`, and `requests()` served so far."""
+
+    def __init__(self, artifacts: int, delay: float, headers: bool) -> None:
+        context = multiprocessing.get_context("spawn")
+        self._conn, theirs = context.Pipe()
+        self._process = context.Process(target=serve, args=(theirs, artifacts, delay, headers), daemon=True)
+        self.url = ""
+
+    def __enter__(self) -> Repository:
+        self._process.start()
+        self.url = self._conn.recv()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._conn.send("stop")
+        self._process.join(timeout=10)
+
+    def requests(self) -> int:
+        self._conn.send("count")
+        return self._conn.recv()
+
+
 def project(root: Path, repository: str, count: int) -> config.ReleaseConfig:
     deps = ",\n    ".join(f'"org.bench.g{i % 10}:artifact-{i}:1.{i}-SNAPSHOT"' for i in range(count))
     (root / "release.toml").write_text(
@@ -54,54 +87,63 @@ def project(root: Path, repository: str, count: int) -> config.ReleaseConfig:
     return config.load(root / "release.toml")
 
 
-def timed(cfg: config.ReleaseConfig, workers: int | None) -> float:
-    cfg.lockfile.unlink(missing_ok=True)  # a first lock every time: nothing kept from before
-    http = Http() if workers is None else Http(workers=workers)
-    started = time.perf_counter()
-    result = locking.lock(cfg, http=http)
-    elapsed = time.perf_counter() - started
-    assert len(result.lock.pins) == len(cfg.maven[0].dependencies), "every SNAPSHOT pinned"
-    assert all(p.version.endswith("-2") and "SNAPSHOT" not in p.version for p in result.lock.pins)
-    return elapsed
+@dataclass(frozen=True)
+class Compared:
+    count: int  # SNAPSHOTs locked
+    pairs: Pairs  # A: releaser lock, B: the sequential baseline
+    requests: int  # answered by the repository per lock
 
 
-def summary(times: list[float]) -> str:
-    return f"median {statistics.median(times):.2f} s of {len(times)} runs ({', '.join(f'{t:.2f}' for t in times)})"
+def compare(repo: Repository, count: int, *, runs: int) -> Compared:
+    """`releaser lock` and the sequential baseline of the first `count` SNAPSHOTs `repo` serves.
+
+    One uncounted run of `releaser lock` comes first: it counts the requests a lock
+    makes, proves the lock right, and warms up (the baseline runs the same code).
+    """
+    with tempfile.TemporaryDirectory(prefix="releaser-bench-") as tmp:
+        root = Path(tmp) / "project"
+        root.mkdir()
+        cfg = project(root, repo.url, count)
+        env = clean_env(Path(tmp) / "cache")
+
+        def lock(command: list[str]) -> Sample:
+            cfg.lockfile.unlink(missing_ok=True)  # a first lock every time: nothing kept from before
+            return run(command, cwd=root, env=env)
+
+        concurrent = [*releaser_command(), "lock", "-C", str(root)]
+        sequential = [sys.executable, str(SEQUENTIAL), str(root)]
+        before = repo.requests()
+        lock(concurrent)  # uncounted
+        requests = repo.requests() - before
+        check_pins(cfg, count)
+        pairs = paired(lambda: lock(concurrent), lambda: lock(sequential), runs=runs, warm_up=False)
+        check_pins(cfg, count)
+        return Compared(count, pairs, requests)
+
+
+def check_pins(cfg: config.ReleaseConfig, count: int) -> None:
+    """Every SNAPSHOT pinned to its second (newest) build: a fast wrong lock measures nothing."""
+    written = lockfile.read(cfg.lockfile)
+    pins = written.pins if written else ()
+    if len(pins) != count or not all(p.version.endswith("-2") and "SNAPSHOT" not in p.version for p in pins):
+        raise BenchError(f"the lock pins {len(pins)} of {count} SNAPSHOTs, or not their newest builds")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--artifacts", type=int, default=200)
     parser.add_argument("--delay", type=float, default=0.05, help="seconds added to every answer")
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--baseline-runs", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--sidecars-only", action="store_true", help="no X-Checksum-* headers, only .sha1-style files")
     args = parser.parse_args()
 
-    context = multiprocessing.get_context("spawn")
-    ours, theirs = context.Pipe()
-    server = context.Process(target=serve, args=(theirs, args.artifacts, args.delay, not args.sidecars_only), daemon=True)
-    server.start()
-    try:
-        url = ours.recv()
-        with tempfile.TemporaryDirectory() as tmp:
-            cfg = project(Path(tmp), url, args.artifacts)
-            kind = "sidecar files only" if args.sidecars_only else "X-Checksum headers"
-            print(f"{args.artifacts} SNAPSHOTs, {args.delay * 1000:.0f} ms added to every request, checksums as {kind}")
-            timed(cfg, None)  # warm-up: imports, first connections
-            ours.send("count")
-            before = ours.recv()
-            concurrent = [timed(cfg, None) for _ in range(args.runs)]
-            ours.send("count")
-            per_lock = (ours.recv() - before) // max(1, args.runs)
-            print(f"  releaser lock, Http pool of {WORKERS}:      {summary(concurrent)}; {per_lock} requests per lock")
-            if args.baseline_runs:
-                sequential = [timed(cfg, 1) for _ in range(args.baseline_runs)]
-                print(f"  sequential baseline, Http(workers=1): {summary(sequential)}")
-                print(f"  speed-up: {statistics.median(sequential) / statistics.median(concurrent):.1f}x")
-    finally:
-        ours.send("stop")
-        server.join(timeout=10)
+    kind = "sidecar files only" if args.sidecars_only else "X-Checksum headers"
+    print(f"{args.artifacts} SNAPSHOTs, {args.delay * 1000:.0f} ms added to every request, checksums as {kind}")
+    with Repository(args.artifacts, args.delay, not args.sidecars_only) as repo:
+        found = compare(repo, args.artifacts, runs=args.runs)
+    print(f"  releaser lock:       {show(found.pairs.a.wall)} s; {found.requests} requests per lock")
+    print(f"  sequential baseline: {show(found.pairs.b.wall)} s")
+    print(f"  speed-up: {found.pairs.ratio.median:.1f}x ({found.pairs.ratio.low:.1f}-{found.pairs.ratio.high:.1f})")
     return 0
 
 

@@ -1,0 +1,136 @@
+"""Benchmark: `releaser lock` (Python part) against bare `pip-compile --generate-hashes`.
+
+For each N, N packages are published on a loopback index
+(releaser.loopback.pypi.PackageIndex), each with three files: a py3 wheel, a
+Windows wheel and an sdist, so that recording every platform's files (which
+releaser does and pip-compile does not) has something to record. Half of them are
+named in requirements.in; each of those requires one of the other half, so
+pip-compile resolves N packages, N/2 of them transitively. Then, whole processes:
+
+- A: `releaser lock -C DIR`, from scratch (no release.lock, so no earlier pins);
+- B: `pip-compile --generate-hashes` on the same requirements.in and index, isolated
+  as releaser isolates it (`releaser.sources.python.isolated_env()`, `--no-config`),
+  into a fresh output file and with a fresh pip-tools cache directory every run,
+  as every `releaser lock` has;
+- C: the same without `--generate-hashes`: the resolution releaser itself delegates
+  to pip-compile, so A over C is what releaser adds (reading every version's files
+  from the index, writing the lock) on top of it.
+
+pip-tools hashes files by downloading them unless the index is pypi.org (whose JSON
+API it asks instead), so on this index B downloads all three files of every pinned
+version; releaser takes the sha256 from the PEP 691 page and downloads nothing.
+All three use the same pip HTTP cache location rule (under XDG_CACHE_HOME, private
+to the benchmark); the index answers `Cache-Control: no-store`, so none is served
+from it. The three rotate round by round; ratios are taken per round (bench/measure.py).
+
+    .venv/bin/python bench/pylock.py [--sizes 20,60,150] [--runs 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a script: make `bench` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.check import releaser_command, show
+from bench.measure import Pairs, Sample, interleaved, run
+from releaser import lockfile as lockfile_module
+from releaser.loopback.pypi import PackageIndex
+from releaser.sources.python import isolated_env
+
+T0 = datetime(2024, 1, 1, tzinfo=timezone.utc)
+TAGS = ("py3-none-any", "cp311-cp311-win_amd64")  # plus an sdist: three files a version
+
+
+def synthesize(root: Path, index: PackageIndex, n: int) -> None:
+    """`n` packages on `index`, half required directly, each of those requiring one of the rest."""
+    direct = (n + 1) // 2
+    names = [f"lib-{i:04d}" for i in range(n)]
+    for i, name in enumerate(names):
+        requires = [f"{names[i + direct]}>=1.0"] if i + direct < n else []
+        index.publish(name, "1.0", requires=requires, uploaded=T0 + timedelta(minutes=i), sdist=True, tags=TAGS)
+    (root / "requirements.in").write_text("".join(f"{name}>=1.0\n" for name in names[:direct]), encoding="utf-8")
+    (root / "release.toml").write_text(
+        f'[release]\nname = "bench"\nversion = "1.0"\n\n[python]\nrequirements = ["requirements.in"]\nindex-url = "{index.url}"\n',
+        encoding="utf-8",
+    )
+
+
+def bench_env(cache: Path) -> dict[str, str]:
+    """releaser's own isolation, with the benchmark's private cache and bytecode kept."""
+    env = isolated_env()
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["XDG_CACHE_HOME"] = str(cache)
+    return env
+
+
+def pip_compile_command(index_url: str, cache_dir: Path, output: Path, *, hashes: bool = True) -> list[str]:
+    return [
+        sys.executable, "-P", "-m", "piptools", "compile", *(["--generate-hashes"] if hashes else []), "--no-config",
+        "--index-url", index_url, "--trusted-host", "127.0.0.1",
+        "--cache-dir", str(cache_dir), "-o", str(output), "requirements.in",
+    ]
+
+
+@dataclass(frozen=True)
+class Compared:
+    hashes: Pairs  # A: releaser lock, B: pip-compile --generate-hashes
+    plain: Pairs  # A: releaser lock, B: pip-compile without hashes, as releaser runs it
+    pins: int  # in the lock A wrote
+
+
+def compare(n: int, *, runs: int, warm_up: bool = True) -> Compared:
+    """A: `releaser lock`; B: pip-compile --generate-hashes; C: pip-compile; in rotating rounds."""
+    with tempfile.TemporaryDirectory(prefix="releaser-bench-") as tmp, PackageIndex() as index:
+        root, cache, scratch = Path(tmp) / "project", Path(tmp) / "cache", Path(tmp) / "scratch"
+        root.mkdir()
+        scratch.mkdir()
+        synthesize(root, index, n)
+        env = bench_env(cache)
+        lockfile = root / "release.lock"
+
+        def lock() -> Sample:
+            lockfile.unlink(missing_ok=True)  # a first lock every time: nothing kept from before
+            return run([*releaser_command(), "lock", "-C", str(root)], cwd=root, env=env)
+
+        def compile_(hashes: bool) -> Sample:
+            work = Path(tempfile.mkdtemp(dir=scratch))  # fresh output file and pip-tools cache
+            try:
+                command = pip_compile_command(index.url, work / "pip-tools-cache", work / "requirements.txt", hashes=hashes)
+                return run(command, cwd=root, env=env)
+            finally:
+                shutil.rmtree(work)
+
+        (a, b, c), load = interleaved(
+            (lock, lambda: compile_(True), lambda: compile_(False)), runs=runs, warm_up=None if warm_up else (False,) * 3
+        )
+        written = lockfile_module.read(lockfile)
+        return Compared(Pairs(a, b, load), Pairs(a, c, load), len(written.pins) if written else 0)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--sizes", default="20,60,150")
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    print(f"`releaser lock` vs `pip-compile --generate-hashes`, whole process, seconds: median of {args.runs} (min-max)\n")
+    print("| packages | lock, wall | pip-compile --generate-hashes, wall | lock / that | pip-compile (no hashes), wall | lock / that |")
+    print("|---|---|---|---|---|---|")
+    for n in (int(s) for s in args.sizes.split(",")):
+        found = compare(n, runs=args.runs)
+        a, b, c = found.hashes.a, found.hashes.b, found.plain.b
+        print(
+            f"| {n} | {show(a.wall)} | {show(b.wall)} | {found.hashes.inverse.median:.2f}x "
+            f"| {show(c.wall)} | {found.plain.inverse.median:.2f}x |"
+        )
+
+
+if __name__ == "__main__":
+    main()
