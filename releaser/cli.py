@@ -156,7 +156,7 @@ def cut(project: Path, rc_number: int | None, no_tag: bool, no_commit: bool, bun
     signal.signal(signal.SIGTERM, terminated)
     cfg = _config(project)
     result = run_cut(
-        cfg, rc_number=rc_number, tag=not no_tag, commit=not no_commit,
+        cfg, rc_number=rc_number, tag=not no_tag, commit=not no_commit, bundle=bundle_it,
         log=lambda line: click.echo(scrub(line)),
     )
     for note in result.notes:
@@ -169,14 +169,10 @@ def cut(project: Path, rc_number: int | None, no_tag: bool, no_commit: bool, bun
         + (f" (committed {result.record_commit[:12]})" if result.record_commit else " (not committed: commit it)")
         + (f", tagged {result.tag}" if result.tag else "")
     )
-    if bundle_it:
-        from releaser.bundle import describe_bundle, make_bundle
+    if result.bundled is not None:
+        from releaser.bundle import describe_bundle
 
-        try:
-            bundled = make_bundle(cfg, result.rc)
-        except ReleaserError as exc:
-            raise type(exc)(f"{result.rc} is cut and recorded, but bundling it failed: {exc}; finish with: releaser bundle {result.rc}") from None
-        for line in describe_bundle(bundled):
+        for line in describe_bundle(result.bundled):
             click.echo(scrub(line))
 
 

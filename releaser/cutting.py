@@ -24,6 +24,7 @@ refusal leaves the project as it was (no record, no tag, nothing in dist/):
    that contains its own record, whose parent is the commit that was built; then
    the annotated tag (`releaser.gitrepo`). `commit=False` leaves the record
    untracked and tags the built commit; `tag=False` skips the tag.
+6. With `bundle=True`, every pinned file is stored in dist/<rc>/bundle/ (`releaser.bundle`).
 
 Up to and including the commit a cut is all or nothing: should the commit fail,
 the record is removed again. The tag comes last; if it fails, the error says the
@@ -36,7 +37,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from releaser import gitrepo, lockfile, record
 from releaser.building import (
@@ -57,6 +58,9 @@ from releaser.lockfile import Lock
 from releaser.manifest import dump_manifest, make_manifest, render_markdown, tag_message, template_source
 from releaser.numbering import rc_id, tag_name_of, tagged_rcs
 from releaser.redact import shown_command
+
+if TYPE_CHECKING:
+    from releaser.bundle import Bundled
 
 Log = Callable[[str], None]
 
@@ -97,6 +101,7 @@ class CutResult:
     tag: str | None
     dist: Path
     notes: tuple[str, ...] = field(default=())
+    bundled: Bundled | None = None  # with bundle=True: every pinned file, in dist/<rc>/bundle/
 
 
 # -- the cut ------------------------------------------------------------------
@@ -108,6 +113,7 @@ def cut(
     rc_number: int | None = None,
     tag: bool = True,
     commit: bool = True,
+    bundle: bool = False,
     log: Log | None = None,
 ) -> CutResult:
     """Cut the next RC (or `{version}rc{rc_number}`); see the module docstring."""
@@ -171,7 +177,17 @@ def cut(
                 f"finish with: git tag -a {plan.tag} -m 'Release candidate {plan.rc}' {target[:12]}"
             ) from None
         say(f"tagged {plan.tag} -> {target[:12]}")
-    return CutResult(plan.rc, path, manifest, plan.commit, record_commit, plan.tag, dist, tuple(notes))
+    bundled = None
+    if bundle:
+        from releaser.bundle import make_bundle
+
+        try:
+            bundled = make_bundle(config, plan.rc)
+        except ReleaserError as exc:
+            raise type(exc)(
+                f"{plan.rc} is cut and recorded, but bundling it failed: {exc}; finish with: releaser bundle {plan.rc}"
+            ) from None
+    return CutResult(plan.rc, path, manifest, plan.commit, record_commit, plan.tag, dist, tuple(notes), bundled)
 
 
 def _undo_record(plan: Plan, path: Path) -> bool:
