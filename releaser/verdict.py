@@ -135,8 +135,13 @@ class Verdict:
         lines = [f.line() for f in self.findings]
         if self.ok:
             what = "every pinned file verified upstream" if self.online else "nothing floats"
-            lines.append(f"{self.lockfile} is fresh: {self.pins} pins, {self.inputs} inputs unchanged, {what}")
+            counted = f"{_count(self.pins, 'pin')}, {_count(self.inputs, 'input')} unchanged"
+            lines.append(f"{self.lockfile} is fresh: {counted}, {what}")
         else:
             count = len(self.errors)
             lines.append(f"{self.lockfile}: {count} problem{'s' if count != 1 else ''}; run: {self.fix}")
         return "\n".join(lines)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
