@@ -39,11 +39,6 @@ class LockResult:
         return lines
 
 
-def input_digests(config: ReleaseConfig, sources: list[Source]) -> dict[str, str]:
-    """Digest of every input: release.toml's dependency sections and each source's files."""
-    return {name: record.digest for name, record in input_records(config, sources).items()}
-
-
 def input_records(config: ReleaseConfig, sources: list[Source]) -> dict[str, InputRecord]:
     """Every input's digest and normalized entries, as the lock header records them.
 

@@ -45,16 +45,27 @@ def trusted_hosts(index_urls: Iterable[str]) -> list[str]:
     return options
 
 
-def run_pip(args: list[str], *, timeout: int, timed_out: str) -> subprocess.CompletedProcess[str]:
-    """`python -P -m pip ARGS` in the isolated environment, its output captured.
+def index_options(index_urls: tuple[str, ...]) -> list[str]:
+    """`--index-url FIRST`, `--extra-index-url` for each other, and their `--trusted-host`s."""
+    options = ["--index-url", index_urls[0]]
+    for url in index_urls[1:]:
+        options += ["--extra-index-url", url]
+    return options + trusted_hosts(index_urls)
 
-    A run that takes longer than `timeout` seconds is an UpstreamError saying
+
+def run_pip(
+    args: list[str], *, timeout: int, timed_out: str, module: str = "pip", cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`python -P -m MODULE ARGS` (pip, or piptools) in the isolated environment, its output captured.
+
+    -P: files in the working directory must not shadow pip's own imports. A run
+    that takes longer than `timeout` seconds is an UpstreamError saying
     `timed_out` "within N minutes"; any other outcome is the caller's to read.
     """
-    command = [sys.executable, "-P", "-m", "pip", *args]
+    command = [sys.executable, "-P", "-m", module, *args]
     try:
         return subprocess.run(
-            command, env=isolated_env(), capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL
+            command, cwd=cwd, env=isolated_env(), capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL
         )
     except subprocess.TimeoutExpired:
         raise UpstreamError(f"{timed_out} within {timeout // 60} minutes") from None

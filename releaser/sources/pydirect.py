@@ -31,17 +31,12 @@ from releaser.redact import remember_secrets, scrub, strip_credentials
 from releaser.sources.base import LockRequest
 from releaser.sources.git import GitRemote, keeps
 from releaser.sources.pyindex import filename_version
+from releaser.sources.requirements import shown
 from releaser.sources.url import check_cutoff, fetch, file_name
 
 REPORT_TIMEOUT = 30 * 60
 _ARCHIVE_SCHEMES = ("http", "https")
 _HASH_NAMES = ("sha1", "sha224", "sha256", "sha384", "sha512", "md5")
-
-
-def shown(req: Requirement) -> str:
-    """The requirement as written, its URL without credentials: for the lock and messages."""
-    text = str(req)
-    return text.replace(req.url, strip_credentials(req.url)) if req.url else text
 
 
 @dataclass(frozen=True)
@@ -68,7 +63,6 @@ class DirectReferences:
             if name in wanted and str(wanted[name]) != str(req):
                 raise ConfigError(f"{req.name} is asked for by two different direct references: {shown(wanted[name])} and {shown(req)}")
             wanted[name] = req
-        self.requirements = wanted
         previous = {p.name: p for p in request.previous}
         items = sorted(wanted.items())
         self.resolved: dict[str, Resolved] = dict(
@@ -149,6 +143,7 @@ class DirectReferences:
         kept = [p for p in params if p.partition("=")[0] not in _HASH_NAMES]
         line = _with_url(req, base + "#" + "&".join([f"sha256={got.sha256}", *kept]))
         upgrading = request.upgrade_all or name in request.upgrade
+        version = _filename_version(filename, name)
         if (
             previous is not None
             and not upgrading
@@ -158,7 +153,6 @@ class DirectReferences:
             pin = previous
         else:
             url = strip_credentials(base)
-            version = _filename_version(filename, name)
             pin = Pin(
                 kind="python",
                 name=name,
@@ -170,7 +164,7 @@ class DirectReferences:
             )
         if request.dated:
             check_cutoff(pin.date, request.as_of, what=what, url=base)
-        return Resolved(name, line, pin, pin is previous or _filename_version(filename, name) is not None)
+        return Resolved(name, line, pin, pin is previous or version is not None)
 
     # -- versions -----------------------------------------------------------
 
@@ -178,18 +172,15 @@ class DirectReferences:
         """name -> version, as pip reads each package's metadata (one `pip install --dry-run --report`)."""
         if not chosen:
             return {}
-        from releaser.piprun import cache_dir, pip_errors, run_pip, trusted_hosts
+        from releaser.piprun import cache_dir, index_options, pip_errors, run_pip
 
         source, report = work / "direct.txt", work / "direct-report.json"
         source.write_text("".join(r.line + "\n" for r in chosen), encoding="utf-8")
         args = [
             "install", "--dry-run", "--ignore-installed", "--no-deps", "--quiet",
             "--report", str(report), "--cache-dir", str(cache_dir()), "--timeout", "30", "--retries", "3",
-            "--index-url", self.inputs.index_url,
+            *index_options(self.inputs.index_urls),
         ]
-        for url in self.inputs.extra_index_urls:
-            args += ["--extra-index-url", url]
-        args += trusted_hosts(self.inputs.index_urls)
         if self.request.dated:
             args += ["--uploaded-prior-to", self.request.as_of.isoformat()]
         args += ["-r", str(source)]

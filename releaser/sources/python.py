@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import re
 import shlex
-import subprocess
-import sys
 from datetime import timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,10 +20,10 @@ from packaging.utils import canonicalize_name
 from releaser.config import PythonInputs
 from releaser.errors import ConfigError, ResolutionError, UpstreamError
 from releaser.lockfile import InputRecord, Pin
-from releaser.piprun import cache_dir, isolated_env, trusted_hosts
+from releaser.piprun import cache_dir, index_options, run_pip
 from releaser.redact import scrub, strip_credentials
 from releaser.sources.base import LockRequest, Source
-from releaser.sources.requirements import RequirementInput, read_inputs
+from releaser.sources.requirements import RequirementInput, read_inputs, shown
 
 if TYPE_CHECKING:
     from releaser.http import Http
@@ -112,8 +110,6 @@ class PythonSource(Source):
         requirements = [direct.line(r) for i in self.parsed for r in i.requirements]
         for req in (r for i in self.parsed for r in i.constraints):
             if req.url:
-                from releaser.sources.pydirect import shown
-
                 raise ConfigError(
                     f"{shown(req)}: a direct reference cannot be a constraint; put it in a requirements file"
                 )
@@ -124,15 +120,10 @@ class PythonSource(Source):
             seeds = [p for p in request.previous if p.name not in direct.names and " @ " not in (p.requested or "")]
             output.write_text("".join(f"{p.name}=={p.version}\n" for p in seeds), encoding="utf-8")
 
-        # -P: files in the project root must not shadow pip-tools' own imports.
-        command = [sys.executable, "-P", "-m", "piptools", "compile", *self._options(request, work)]
-        command += ["-c", str(constraints_file), "-o", str(output), str(source_file)]
-        try:
-            done = subprocess.run(
-                command, cwd=self.root, env=isolated_env(), capture_output=True, text=True, timeout=RESOLVE_TIMEOUT
-            )
-        except subprocess.TimeoutExpired:
-            raise UpstreamError(f"pip-compile did not finish within {RESOLVE_TIMEOUT // 60} minutes") from None
+        args = ["compile", *self._options(request, work), "-c", str(constraints_file), "-o", str(output), str(source_file)]
+        done = run_pip(
+            args, timeout=RESOLVE_TIMEOUT, timed_out="pip-compile did not finish", module="piptools", cwd=self.root
+        )
         if done.returncode != 0:
             self._fail(done.stderr, request)
         return _read_pins(output)
@@ -145,11 +136,8 @@ class PythonSource(Source):
             # index: a private one per lock keeps one index's metadata out of another's.
             "--cache-dir", str(work / "pip-tools-cache"),
             "--pip-args", shlex.join(["--cache-dir", str(cache_dir()), "--timeout", "30", "--retries", "3"]),
-            "--index-url", self.inputs.index_url,
+            *index_options(self.inputs.index_urls),
         ]
-        for url in self.inputs.extra_index_urls:
-            options += ["--extra-index-url", url]
-        options += trusted_hosts(self.inputs.index_urls)
         if request.dated:
             options += ["--uploaded-prior-to", request.as_of.astimezone(timezone.utc).isoformat()]
         if request.upgrade_all:

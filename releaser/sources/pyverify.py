@@ -11,14 +11,13 @@ One project page per pin (fetched concurrently on the shared `Http` pool), then:
 
 from __future__ import annotations
 
-from packaging.utils import InvalidSdistFilename, InvalidWheelFilename, parse_sdist_filename, parse_wheel_filename
 from packaging.version import InvalidVersion, Version
 
 from releaser.errors import UpstreamMissing
 from releaser.http import Http
 from releaser.lockfile import Pin
 from releaser.redact import strip_credentials
-from releaser.sources.pyindex import IndexFile, PackageIndexReader
+from releaser.sources.pyindex import IndexFile, PackageIndexReader, filename_version
 from releaser.verdict import Finding, upgrade
 
 
@@ -26,11 +25,11 @@ def verify(pins: tuple[Pin, ...], http: Http, index_urls: tuple[str, ...]) -> li
     """Pins from an index are checked against it; direct references (`pkg @ URL`), which no
     index lists, are checked as any pin is: their archive's bytes, their git commit."""
     from releaser.upstream import verify_generic
-    from releaser.credentials import userinfo_of
+    from releaser.credentials import as_configured, userinfo_of
 
     reader = PackageIndexReader(http, index_urls)
-    configured = {strip_credentials(u): u for u in index_urls}  # the lock records URLs without credentials
-    listed = tuple(p for p in pins if p.source in configured and getattr(p, "commit", None) is None)
+    configured = as_configured(index_urls)  # the lock records URLs without credentials
+    listed = tuple(p for p in pins if p.source in configured and p.commit is None)
     direct = tuple(p for p in pins if p not in listed)
 
     def one(pin: Pin) -> list[Finding]:
@@ -85,15 +84,6 @@ def _newest(files: list[IndexFile], pin: Pin) -> Version | None:
         pinned = Version(pin.version)
     except InvalidVersion:
         return None
-    versions = {v for v in (_version(f.filename) for f in files if not f.yanked) if v is not None}
+    versions = {v for v in (filename_version(f.filename, pin.name) for f in files if not f.yanked) if v is not None}
     candidates = [v for v in versions if v > pinned and (pinned.is_prerelease or not v.is_prerelease)]
     return max(candidates, default=None)
-
-
-def _version(filename: str) -> Version | None:
-    try:
-        if filename.endswith(".whl"):
-            return parse_wheel_filename(filename)[1]
-        return parse_sdist_filename(filename)[1]
-    except (InvalidWheelFilename, InvalidSdistFilename, InvalidVersion):
-        return None

@@ -51,13 +51,16 @@ class RequirementInput:
         for group, reqs in (("requirements", self.requirements), ("constraints", self.constraints)):
             by_name: dict[str, list[str]] = {}
             for req in reqs:
-                text = str(req)
-                if req.url:
-                    text = text.replace(req.url, strip_credentials(req.url))
-                by_name.setdefault(canonicalize_name(req.name), []).append(text)
+                by_name.setdefault(canonicalize_name(req.name), []).append(shown(req))
             if by_name:
                 groups[group] = {name: " and ".join(sorted(set(texts))) for name, texts in sorted(by_name.items())}
         return groups
+
+
+def shown(req: Requirement) -> str:
+    """The requirement as written, its URL without credentials: for the lock and messages."""
+    text = str(req)
+    return text.replace(req.url, strip_credentials(req.url)) if req.url else text
 
 
 def read_inputs(root: Path, inputs: PythonInputs) -> list[RequirementInput]:
