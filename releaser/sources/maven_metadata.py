@@ -46,7 +46,6 @@ class SnapshotMetadata:
     entries: dict[tuple[str, str], tuple[str, datetime | None]] = field(default_factory=dict)
     # (timestamp, build number), the older form (still written beside the new one)
     snapshot: tuple[str, int] | None = None
-    local_copy: bool = False
 
     def build_for(self, base_version: str, classifier: str, extension: str) -> tuple[str, datetime | None] | None:
         """(timestamped version, updated) of the build for one file, as Maven picks it.
@@ -112,16 +111,14 @@ def snapshot_metadata(data: bytes, url: str) -> SnapshotMetadata:
         if known is None or (updated and (known[1] is None or updated > known[1])):
             entries[key] = (safe_name(value, url), updated)
     snapshot = None
-    local_copy = False
     element = versioning.find("snapshot")
     if element is not None:
-        local_copy = _text(element.find("localCopy")) == "true"
         stamp, number = _text(element.find("timestamp")), _text(element.find("buildNumber"))
         if stamp and number:
             if not re.fullmatch(r"\d{8}\.\d{6}", stamp) or not number.isdigit():
                 raise UpstreamError(f"{strip_credentials(url)}: malformed snapshot timestamp {stamp!r}-{number!r}")
             snapshot = (stamp, int(number))
-    return SnapshotMetadata(last_updated, entries, snapshot, local_copy)
+    return SnapshotMetadata(last_updated, entries, snapshot)
 
 
 def maven_time(text: str, url: str) -> datetime | None:
@@ -139,9 +136,7 @@ def maven_time(text: str, url: str) -> datetime | None:
 def build_time(value: str) -> datetime | None:
     """The UTC build time inside a timestamped snapshot version, e.g. 1.0-20071115.230503-12."""
     match = BUILD.match(value)
-    if not match:
-        return None
-    return datetime.strptime(match["stamp"], "%Y%m%d.%H%M%S").replace(tzinfo=timezone.utc)
+    return maven_time(match["stamp"], value) if match else None
 
 
 def safe_name(name: str, url: str) -> str:

@@ -18,7 +18,7 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from releaser.errors import UpstreamError
-from releaser.http import TIMEOUT, Http
+from releaser.http import TIMEOUT, Http, reason
 from releaser.lockfile import Artifact, Pin
 from releaser.maven_coordinate import MavenCoordinate
 from releaser.redact import scrub, strip_credentials
@@ -30,7 +30,6 @@ from releaser.sources.maven_files import (
     download,
     header_checksums,
     parse_checksum,
-    reason,
     verify,
 )
 from releaser.sources.maven_metadata import (
@@ -273,7 +272,7 @@ class Resolver:
         artifacts = []
         for name in names:
             verify(what, files[name], published[name], urls[name])
-            upstream = next(((a, published[name][a]),) for a in ("sha1", *ALGORITHMS) if a in published[name]) if published[name] else ()
+            upstream = next((((a, published[name][a]),) for a in ("sha1", *ALGORITHMS) if a in published[name]), ())
             artifacts.append(Artifact(name, strip_credentials(urls[name]), files[name].sha256, files[name].size, upstream=upstream))
         date = found.date or found.fallback_date
         if date is None and not BUILD.match(found.version):
@@ -370,11 +369,13 @@ def _file_name(coord: MavenCoordinate, version: str) -> str:
 
 
 def _last_modified(headers: Mapping[str, str]) -> datetime | None:
-    stamp = headers.get("last-modified") or headers.get("Last-Modified")
+    stamp = headers.get("last-modified")  # a requests answer's headers, or Downloaded's lower-cased ones
     try:
-        return parsedate_to_datetime(stamp) if stamp else None
+        moment = parsedate_to_datetime(stamp) if stamp else None
     except (TypeError, ValueError):
         return None
+    # `-0000` parses naive; RFC 9110 dates are GMT, and naive ones cannot be compared with --as-of.
+    return moment.replace(tzinfo=timezone.utc) if moment is not None and moment.tzinfo is None else moment
 
 
 def widen_pool(http: Http, repositories: tuple[str, ...]) -> None:

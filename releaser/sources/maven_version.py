@@ -121,34 +121,30 @@ def _parse(version: str) -> _List:
     def item(digit: bool, buf: str) -> _Item:
         return _Int(buf) if digit else _Str(buf, False)
 
+    def descend(last: _Item) -> None:
+        """Append `last`, then continue in a new sub-list (after `-` and at digit/letter switches)."""
+        nonlocal current
+        nested = _List()
+        current.extend((last, nested))
+        current = nested
+        stack.append(current)
+
     for i, c in enumerate(text):
         if c == ".":
             current.append(_Int("0") if i == start else item(is_digit, text[start:i]))
             start = i + 1
         elif c == "-":
-            current.append(_Int("0") if i == start else item(is_digit, text[start:i]))
+            descend(_Int("0") if i == start else item(is_digit, text[start:i]))
             start = i + 1
-            nested = _List()
-            current.append(nested)
-            current = nested
-            stack.append(current)
         elif c.isdigit() and c.isascii():
             if not is_digit and i > start:
-                current.append(_Str(text[start:i], True))
+                descend(_Str(text[start:i], True))
                 start = i
-                nested = _List()
-                current.append(nested)
-                current = nested
-                stack.append(current)
             is_digit = True
         else:
             if is_digit and i > start:
-                current.append(_Int(text[start:i]))
+                descend(_Int(text[start:i]))
                 start = i
-                nested = _List()
-                current.append(nested)
-                current = nested
-                stack.append(current)
             is_digit = False
     if len(text) > start:
         current.append(item(is_digit, text[start:]))
@@ -262,8 +258,8 @@ class VersionRange:
 
     def newest(self, versions: list[str]) -> list[str]:
         """The versions this range allows, never a SNAPSHOT, newest first."""
-        allowed = [MavenVersion(v) for v in versions if not MavenVersion(v).is_snapshot]
-        return [v.text for v in sorted((v for v in allowed if self.contains(v)), reverse=True)]
+        allowed = [v for v in map(MavenVersion, versions) if not v.is_snapshot and self.contains(v)]
+        return [v.text for v in sorted(allowed, reverse=True)]
 
     def __str__(self) -> str:
         return self.spec
