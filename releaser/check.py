@@ -36,6 +36,7 @@ from releaser.lockfile import KINDS, EntryValue, InputRecord, Lock, Pin
 from releaser.locking import input_records
 from releaser.redact import strip_credentials
 from releaser.sources import Source, sources_for
+from releaser.sources.git import FULL_COMMIT_ID
 from releaser.verdict import LOCK, Finding, Verdict, upgrade
 
 if TYPE_CHECKING:
@@ -46,7 +47,6 @@ if TYPE_CHECKING:
 __all__ = ["Finding", "Verdict", "check", "floats"]
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
-_COMMIT = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")  # a full SHA-1 or SHA-256 object id
 
 _LABELS = {
     "requirements": "requirement",
@@ -176,7 +176,7 @@ def floats(pin: Pin) -> str | None:
         from packaging.version import InvalidVersion, Version
 
         commit = pin.commit
-        if commit is not None and not _COMMIT.fullmatch(commit):
+        if commit is not None and not FULL_COMMIT_ID.fullmatch(commit):
             return f"commit {commit!r} is not a full commit id"
         if commit is None and not pin.artifacts:
             return "has no hashed files"
@@ -195,7 +195,7 @@ def floats(pin: Pin) -> str | None:
         if not pin.artifacts:
             return "has no sha256"
     elif pin.kind == "git":
-        if not _COMMIT.fullmatch(version):
+        if not FULL_COMMIT_ID.fullmatch(version):
             return f"{version!r} is not a full commit id (a branch or tag can move)"
     elif pin.kind == "artifact" and not pin.artifacts:
         return "has no recorded sha256"
@@ -246,6 +246,8 @@ def verify_online(config: ReleaseConfig, sources: list[Source], lock: Lock, http
     from releaser.upstream import verify_generic
 
     by_kind = {s.kind: s for s in sources}
+    userinfo = configured_userinfo(config)
+    remotes = {g.name: g.url for g in config.git}
     found: list[Finding] = []
     with nullcontext(http) if http is not None else Http() as session:
         for kind in KINDS:
@@ -255,8 +257,6 @@ def verify_online(config: ReleaseConfig, sources: list[Source], lock: Lock, http
             source = by_kind.get(kind)
             verdicts = source.verify(pins, session) if source is not None else None
             if verdicts is None:
-                userinfo = configured_userinfo(config)
-                remotes = {g.name: g.url for g in config.git}
                 verdicts = verify_generic(pins, session, userinfo=userinfo, remotes=remotes)
             found += verdicts
     return found

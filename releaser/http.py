@@ -12,6 +12,8 @@ import hashlib
 import os
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Callable, Iterable, TypeVar
 
@@ -109,6 +111,27 @@ class Http:
             if tmp is not None:
                 Path(tmp).unlink(missing_ok=True)
         return digest.hexdigest(), size
+
+    def last_modified(self, url: str) -> datetime | None:
+        """The Last-Modified time the server gives for `url` (a HEAD request), UTC, or None.
+
+        Any failure is None: callers ask after a download that succeeded, so a
+        failing HEAD only means "no date".
+        """
+        try:
+            response = self.session.head(url, timeout=TIMEOUT, allow_redirects=True)
+        except requests.RequestException:
+            return None
+        header = response.headers.get("Last-Modified") if response.status_code < 400 else None
+        if not header:
+            return None
+        try:
+            moment = parsedate_to_datetime(header)
+        except (TypeError, ValueError):
+            return None
+        if moment.tzinfo is None:  # RFC 9110 dates are GMT
+            moment = moment.replace(tzinfo=timezone.utc)
+        return moment.astimezone(timezone.utc)
 
     def map(self, fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
         """`fn` over `items` on the pool, results in input order; the first error is raised."""

@@ -78,7 +78,7 @@ def verify_commit(pin: Pin, url: str) -> list[Finding]:
         if remote.commit(commit) is None:
             return [Finding("gone", subject, f"commit {commit} is gone from {remote.display}", upgrade(pin.name))]
         ref = pin.requested if pin.kind == "git" else None  # a Python reference's ref is inside its URL
-        if not ref or FULL_COMMIT_ID.match(ref.lower()):
+        if not ref or FULL_COMMIT_ID.fullmatch(ref.lower()):
             return []
         try:
             now = remote.resolve(ref).sha

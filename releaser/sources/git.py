@@ -34,7 +34,7 @@ from releaser.sources.base import LockRequest, Source
 
 LIST_TIMEOUT = 5 * 60  # seconds for `git ls-remote`
 FETCH_TIMEOUT = 30 * 60  # seconds for a fetch: a whole branch history may be large
-FULL_COMMIT_ID = re.compile(r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")  # SHA-1 or SHA-256 repositories
+FULL_COMMIT_ID = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")  # SHA-1 or SHA-256 repositories; use fullmatch
 _HEXISH = re.compile(r"^[0-9a-fA-F]{4,64}$")
 # Variables that only choose how to reach a server, never what it answers: kept.
 _TRANSPORT_VARS = ("GIT_SSH", "GIT_SSH_COMMAND", "GIT_SSH_VARIANT", "GIT_SSL_CAINFO", "GIT_SSL_CAPATH", "GIT_PROXY_COMMAND")
@@ -139,7 +139,7 @@ class GitRemote:
 
     def resolve(self, ref: str) -> RemoteRef:
         """The commit `ref` names now; a full commit id is taken as it is (`commit` checks it)."""
-        if FULL_COMMIT_ID.match(ref.lower()):
+        if FULL_COMMIT_ID.fullmatch(ref.lower()):
             return RemoteRef(ref.lower(), None)
         candidates = [ref] if ref == "HEAD" or ref.startswith("refs/") else [f"refs/tags/{ref}", f"refs/heads/{ref}"]
         refs = self._list(candidates)
@@ -166,8 +166,8 @@ class GitRemote:
         if done.returncode != 0:
             self._list(["HEAD"])  # raises when the remote itself is unreachable
             wanted = [refname] if refname else ["+refs/heads/*:refs/branches/*", "+refs/tags/*:refs/tags/*"]
-            self._git(["fetch", "--quiet", "--no-tags", "--filter=tree:0", "--", self.url, *wanted], self._bare("history"))
             repo = self._bare("history")
+            self._git(["fetch", "--quiet", "--no-tags", "--filter=tree:0", "--", self.url, *wanted], repo)
         if not self._is_commit(repo, sha):
             return None
         return Commit(sha, self._time(repo, sha))
@@ -224,7 +224,7 @@ class GitRemote:
         refs: dict[str, str] = {}
         for line in done.stdout.splitlines():
             sha, _, name = line.partition("\t")
-            if FULL_COMMIT_ID.match(sha) and name:
+            if FULL_COMMIT_ID.fullmatch(sha) and name:
                 refs[name] = sha
         return refs
 
@@ -288,7 +288,11 @@ class GitSource(Source):
 
 
 def keeps(previous: Pin, requested: str, source: str, name: str, request: LockRequest) -> bool:
-    """May `previous` stand (if its commit still exists)? Same request, no upgrade, inside the cut-off."""
+    """May `previous` stand? Same request of the same source, no upgrade, inside the cut-off.
+
+    The caller still checks that what it pins is unchanged upstream: that the
+    commit still exists (git), that the bytes hash the same (URLs).
+    """
     if request.upgrade_all or name in request.upgrade:
         return False
     if previous.requested != requested or previous.source != source:

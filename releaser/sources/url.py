@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
@@ -25,6 +24,7 @@ from releaser.errors import ConfigError, UpstreamError
 from releaser.lockfile import Artifact, Pin
 from releaser.redact import strip_credentials
 from releaser.sources.base import LockRequest, Source
+from releaser.sources.git import keeps
 
 if TYPE_CHECKING:  # `releaser check` builds this source and must not pay for requests
     from releaser.http import Http
@@ -57,29 +57,7 @@ def file_name(url: str, fallback: str, *, what: str) -> str:
 def fetch(http: Http, url: str, dest: Path, *, what: str) -> Fetched:
     """Download `url` into `dest` (hashing it) and ask the server when it last changed it."""
     sha256, size = http.download(url, dest, what=what)
-    return Fetched(dest, sha256, size, last_modified(http, url))
-
-
-def last_modified(http: Http, url: str) -> datetime | None:
-    """The Last-Modified time the server gives for `url` (a HEAD request), or None."""
-    import requests
-
-    from releaser.http import TIMEOUT
-
-    try:
-        response = http.session.head(url, timeout=TIMEOUT, allow_redirects=True)
-    except requests.RequestException:
-        return None  # the download just succeeded: a failing HEAD only means "no date"
-    header = response.headers.get("Last-Modified") if response.status_code < 400 else None
-    if not header:
-        return None
-    try:
-        moment = parsedate_to_datetime(header)
-    except (TypeError, ValueError):
-        return None
-    if moment.tzinfo is None:  # RFC 9110 dates are GMT
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc)
+    return Fetched(dest, sha256, size, http.last_modified(url))
 
 
 def check_cutoff(date: datetime | None, cutoff: datetime, *, what: str, url: str) -> None:
@@ -129,8 +107,7 @@ class UrlSource(Source):
             raise UpstreamError(
                 f"{what}: {url} has sha256 {got.sha256}, but release.toml requires {item.sha256}; nothing was recorded"
             )
-        upgrading = request.upgrade_all or item.name in request.upgrade
-        if previous is not None and not upgrading and previous.requested == url and previous.version == got.sha256:
+        if previous is not None and previous.version == got.sha256 and keeps(previous, url, url, item.name, request):
             pin = previous
         else:
             artifact = Artifact(name=name, url=url, sha256=got.sha256, size=got.size, date=got.date)
