@@ -19,9 +19,10 @@ import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 
+from releaser.buildenv import venv_python
 from releaser.loopback.maven import MavenRepository
 from releaser.loopback.pypi import PackageIndex
-from releaser.sources.python import isolated_env
+from releaser.piprun import isolated_env
 
 EXAMPLE = Path(__file__).resolve().parent / "example"
 
@@ -81,7 +82,7 @@ def make_repository(work: Path) -> None:
 
 def installed_set(work: Path, rc: str) -> str:
     """What the reproduced virtual environment holds, as its own Python reports it."""
-    python = work / "reproduce" / rc / "venv" / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+    python = venv_python(work / "reproduce" / rc / "venv")
     listing = "import importlib.metadata as m; print(*sorted(f'{d.metadata[\"Name\"]} {d.version}' for d in m.distributions()), sep=', ')"
     return run(work, str(python), "-I", "-c", listing).stdout.strip()
 

@@ -164,13 +164,14 @@ def after_build(root: Path, commit: str) -> list[str]:
     """The build must not have changed the commit it built; new untracked files are noted."""
     if gitrepo.head(root) != commit:
         raise Refused(f"HEAD moved during the build (was {commit[:12]}); nothing is recorded")
-    changed = [line for line in gitrepo.status(root) if not line.startswith("??")]
+    status = gitrepo.status(root)
+    changed = [line for line in status if not line.startswith("??")]
     if changed:
         raise Refused(
             f"the build or a gate changed tracked files ({', '.join(changed[:8])}): what was built is not "
             "the commit; nothing is recorded. Make the build write only into {dist} (or ignored files)"
         )
-    untracked = [line[3:] for line in gitrepo.status(root) if line.startswith("??")]
+    untracked = [line[3:] for line in status if line.startswith("??")]
     if untracked:
         return [f"the build left untracked files ({', '.join(untracked[:8])}); ignore them in .gitignore, or the next cut finds the tree dirty"]
     return []

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from releaser import record as records
+from releaser.building import BUNDLE, DIST
 from releaser.checkouts import bundle_has, make_git_bundle
 from releaser.errors import ConfigError, Refused, ReleaserError, UpstreamError
 from releaser.fetch import Fetcher, PinnedFile, raise_failures, session
@@ -46,12 +47,8 @@ class Bundled:
     git: dict[str, str]  # name -> status
 
 
-def records_dir(config: ReleaseConfig) -> Path:
-    return config.root / config.release.records
-
-
 def bundle_root(config: ReleaseConfig, rc: str) -> Path:
-    return config.root / "dist" / rc / "bundle"
+    return config.root / DIST / rc / BUNDLE
 
 
 def bundle_hint(rc: str) -> str:
@@ -83,7 +80,7 @@ def make_bundle(config: ReleaseConfig, rc: str, *, into: Path | None = None, htt
 
     from releaser.http import concurrently
 
-    rec = records.read(records_dir(config), rc)
+    rec = records.read(records.records_dir(config), rc)
     items = every_file(rec.lock)
     root = (into or bundle_root(config, rc)).absolute()
     root.mkdir(parents=True, exist_ok=True)
@@ -93,7 +90,7 @@ def make_bundle(config: ReleaseConfig, rc: str, *, into: Path | None = None, htt
         raise Refused(f"{root} is a bundle of another lock of {previous.get('rc')}; delete it to bundle {rc}")
     targets = [(item, root / Path(*item.rel.parts)) for item in items]
     with session(http) as web:
-        placed = record_fetcher(rc, http=web, hint=False).fetch_all(targets, doing="reproduced")
+        placed = record_fetcher(rc, http=web, hint=False).fetch_all(targets, doing="bundled")
     files = {str(item.rel): item.artifact.sha256 for item in items}
 
     git_status: dict[str, str] = {}
@@ -117,7 +114,7 @@ def make_bundle(config: ReleaseConfig, rc: str, *, into: Path | None = None, htt
                     return exc
 
             outcome = concurrently(one, gits)
-        raise_failures([(p.name, e) for p, e in zip(gits, outcome)], doing="reproduced")
+        raise_failures([(p.name, e) for p, e in zip(gits, outcome)], doing="bundled")
         for (rel, status), pin in zip(outcome, gits):  # type: ignore[misc]
             files[rel] = sha256_of(root / rel)[0]
             git_status[pin.name] = status
@@ -172,10 +169,9 @@ def describe_bundle(result: Bundled) -> list[str]:
     fetched = len(placed.get("downloaded", []))
     kept = len(placed.get("kept", []))
     gits = ", ".join(f"{name} ({status})" for name, status in sorted(result.git.items()))
-    lines = [
+    return [
         f"bundled {result.rc} in {result.root}: {len(result.files)} files ({fetched} downloaded, "
         f"{kept} already there and verified){'; git: ' + gits if gits else ''}",
         f"  index: {result.root / BUNDLE_INDEX}",
         f"  offline: releaser reproduce {result.rc} --from-bundle {result.root}",
     ]
-    return lines

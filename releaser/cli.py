@@ -120,12 +120,9 @@ def check(project: Path, as_json: bool, online: bool) -> None:
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Default: pylock.toml or requirements.txt; '-' for stdout.")
 def export(project: Path, fmt: str, output: Path | None) -> None:
     """Write the Python pins as a PEP 751 pylock.toml or a hash-pinned requirements file."""
-    from releaser import export as exporting, lockfile
+    from releaser import export as exporting
 
-    cfg = _config(project)
-    current = lockfile.read(cfg.lockfile)
-    if current is None:
-        raise Refused(f"{cfg.lockfile}: no lockfile yet; run `releaser lock` first")
+    current = exporting.current_lock(_config(project))
     if str(output) == "-":
         click.echo(exporting.render(current, fmt), nl=False)
         return
@@ -205,7 +202,7 @@ def show(project: Path, as_json: bool, rc: str) -> None:
     from releaser import record, showing
 
     cfg = _config(project)
-    found = record.read(cfg.root / cfg.release.records, rc)
+    found = record.read(record.records_dir(cfg), rc)
     if as_json:
         click.echo((found.path / record.MANIFEST).read_text(encoding="utf-8"), nl=False)
     else:
@@ -263,11 +260,10 @@ def diff(project: Path, as_json: bool, a: str, b: str) -> None:
     """What changed from A to B: two RC ids, or two lockfile paths (an existing file is a lockfile)."""
     import json
 
-    from releaser import diffing
+    from releaser import diffing, record
 
     def records_dir() -> Path:
-        cfg = _config(project)
-        return cfg.root / cfg.release.records
+        return record.records_dir(_config(project))
 
     document = diffing.diff(diffing.load(a, records_dir), diffing.load(b, records_dir))
     click.echo(scrub(json.dumps(document, indent=2) if as_json else diffing.render(document).rstrip("\n")))

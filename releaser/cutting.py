@@ -84,7 +84,7 @@ class Plan:
 
     @property
     def records_dir(self) -> Path:
-        return self.root / self.config.release.records
+        return record.records_dir(self.config)
 
     @property
     def dist(self) -> Path:
@@ -233,8 +233,7 @@ def prepare(config: ReleaseConfig, *, rc_number: int | None = None, tag: bool = 
 
     rc = rc_id(config, root, rc_number)
     tag_name = tag_name_of(config, rc) if tag else None
-    records_dir = root / config.release.records
-    if (records_dir / rc).exists():
+    if (record.records_dir(config) / rc).exists():
         raise Refused(
             f"{rc} is already recorded in {config.release.records}/{rc}/; a record is never overwritten. "
             "Cut the next RC: releaser cut"

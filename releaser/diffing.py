@@ -11,13 +11,13 @@ one line per pin, grouped by kind:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
 from releaser import lockfile
 from releaser import record as records
 from releaser.lockfile import KINDS, Lock, Pin
+from releaser.manifest import iso
 
 SCHEMA = 1
 FIELDS = ("version", "requested", "source", "date", "artifacts")
@@ -33,24 +33,10 @@ class Side:
 def load(arg: str, records_dir: Callable[[], Path]) -> Side:
     """An existing file is a lockfile; anything else is an RC id read from its record."""
     path = Path(arg)
-    if path.is_file():
-        return Side(arg, "lockfile", lockfile.loads(_read(path), path))
+    lock = lockfile.read(path) if path.is_file() else None
+    if lock is not None:
+        return Side(arg, "lockfile", lock)
     return Side(arg, "rc", records.read(records_dir(), arg).lock)
-
-
-def _read(path: Path) -> str:
-    from releaser.errors import ConfigError
-
-    try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot be read: {exc}") from None
-
-
-def _iso(moment: datetime | None) -> str | None:
-    if moment is None:
-        return None
-    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
 
 
 def pin_document(pin: Pin) -> dict[str, Any]:
@@ -58,7 +44,7 @@ def pin_document(pin: Pin) -> dict[str, Any]:
         "version": pin.version,
         "requested": pin.requested,
         "source": pin.source,
-        "date": _iso(pin.date),
+        "date": iso(pin.date),
         "artifacts": [
             {"name": a.name, "sha256": a.sha256, "size": a.size}
             for a in sorted(pin.artifacts, key=lambda a: (a.name, a.url))
@@ -103,7 +89,7 @@ def _side_document(side: Side) -> dict[str, Any]:
     return {
         "ref": side.ref,
         "type": side.type,
-        "as_of": _iso(side.lock.as_of),
+        "as_of": iso(side.lock.as_of),
         "content_digest": side.lock.content_digest,
         "pins": len(side.lock.pins),
     }

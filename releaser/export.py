@@ -12,11 +12,22 @@ from __future__ import annotations
 from pathlib import Path, PurePosixPath
 
 from releaser import __version__
-from releaser.errors import ConfigError
+from releaser.config import ReleaseConfig
+from releaser.errors import ConfigError, Refused
 from releaser.lockfile import Artifact, Lock, Pin
 
 FORMATS = ("pylock", "requirements")
 DEFAULT_OUTPUT = {"pylock": "pylock.toml", "requirements": "requirements.txt"}
+
+
+def current_lock(config: ReleaseConfig) -> Lock:
+    """The lock to export from; refused (exit 1) when there is none yet."""
+    from releaser import lockfile
+
+    found = lockfile.read(config.lockfile)
+    if found is None:
+        raise Refused(f"{config.lockfile}: no lockfile yet; run `releaser lock` first")
+    return found
 
 
 def render(lock: Lock, fmt: str) -> str:
@@ -29,7 +40,7 @@ def render(lock: Lock, fmt: str) -> str:
 
 def to_requirements(lock: Lock) -> str:
     lines = [
-        f"# Exported by releaser {__version__} from release.lock (cut-off {lock.as_of.isoformat()}).",
+        _header(lock),
         "# Install with: pip install --require-hashes --no-deps -r <this file>",
     ]
     indexes = lock.sources.get("python", ())
@@ -63,14 +74,17 @@ def to_pylock(lock: Lock) -> str:
         )
     pylock = Pylock(lock_version=Version("1.0"), created_by="releaser", packages=packages)
     pylock.validate()
-    header = f"# Exported by releaser {__version__} from release.lock (cut-off {lock.as_of.isoformat()}).\n"
-    return header + tomli_w.dumps(dict(pylock.to_dict()))
+    return _header(lock) + "\n" + tomli_w.dumps(dict(pylock.to_dict()))
 
 
 def write(lock: Lock, fmt: str, output: Path) -> None:
     from releaser.fsutil import write_atomic
 
     write_atomic(output, render(lock, fmt))
+
+
+def _header(lock: Lock) -> str:
+    return f"# Exported by releaser {__version__} from release.lock (cut-off {lock.as_of.isoformat()})."
 
 
 def _python_pins(lock: Lock) -> list[Pin]:

@@ -40,8 +40,8 @@ def make_manifest(plan: Plan, built: list[dict[str, Any]]) -> dict[str, Any]:
         "version": config.release.version,
         "commit": plan.commit,
         "tag": plan.tag,
-        "cut_at": _iso(datetime.now(timezone.utc).replace(microsecond=0)),
-        "as_of": _iso(lock.as_of),
+        "cut_at": iso(datetime.now(timezone.utc).replace(microsecond=0)),
+        "as_of": iso(lock.as_of),
         "lock_digest": record.lock_digest(plan.lock_bytes),
         "lock_content_digest": lock.content_digest,
         "pins": [_pin(p) for p in sorted(lock.pins, key=lambda p: (KINDS.index(p.kind), p.name.lower(), p.version))],
@@ -136,14 +136,14 @@ def _pin(pin: Pin) -> dict[str, Any]:
         "version": pin.version,
         "requested": pin.requested,
         "source": pin.source,
-        "date": _iso(pin.date),
+        "date": iso(pin.date),
         "artifacts": [
             {
                 "name": a.name,
                 "url": a.url,
                 "sha256": a.sha256,
                 "size": a.size,
-                "date": _iso(a.date),
+                "date": iso(a.date),
                 "upstream": dict(sorted(a.upstream)),
             }
             for a in sorted(pin.artifacts, key=lambda a: (a.name, a.url))
@@ -151,7 +151,7 @@ def _pin(pin: Pin) -> dict[str, Any]:
     }
 
 
-def _iso(moment: datetime | None) -> str | None:
+def iso(moment: datetime | None) -> str | None:
     if moment is None:
         return None
     return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")

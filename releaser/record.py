@@ -19,12 +19,15 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from releaser import lockfile
 from releaser.errors import ConfigError, Refused
 from releaser.fsutil import write_synced
 from releaser.lockfile import Lock
+
+if TYPE_CHECKING:
+    from releaser.config import ReleaseConfig
 
 MANIFEST = "manifest.json"
 MANIFEST_MD = "MANIFEST.md"
@@ -39,6 +42,11 @@ class Record:
     path: Path
     manifest: dict[str, Any]
     lock: Lock
+
+
+def records_dir(config: ReleaseConfig) -> Path:
+    """The folder holding the project's records, `[release] records` under its root."""
+    return config.root / config.release.records
 
 
 def lock_digest(data: bytes) -> str:

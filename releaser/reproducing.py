@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 
 from releaser import gitrepo
 from releaser import record as records
-from releaser.bundle import check_bundle_file, open_bundle, record_fetcher, records_dir
+from releaser.bundle import check_bundle_file, open_bundle, record_fetcher
 from releaser.buildenv import create_venv, install_hashed, installed_set
 from releaser.checkouts import checkout
 from releaser.errors import ConfigError, Refused, ReleaserError, UpstreamError
@@ -84,7 +84,7 @@ def reproduce(
     config: ReleaseConfig, rc: str, into: Path, *, bundle: Path | None = None, http: Http | None = None
 ) -> Reproduction:
     """Recreate `rc`'s dependency set in `into`, every file verified; offline with `bundle`."""
-    rec = records.read(records_dir(config), rc)
+    rec = records.read(records.records_dir(config), rc)
     lock = rec.lock
     into = into.absolute()
     items = files_for_here(lock)  # validates every name before anything is written
@@ -261,8 +261,7 @@ def describe(result: Reproduction, cwd: Path | None = None) -> list[str]:
 def notes(into: Path) -> list[str]:
     """Advice about where the reproduction lives: inside the project's git tree and not ignored."""
     try:
-        inside = gitrepo.run(into, "rev-parse", "--is-inside-work-tree")
-        if inside.returncode != 0 or inside.stdout.strip() != "true" or gitrepo.ignored(into, str(into / MARKER)):
+        if gitrepo.toplevel(into) is None or gitrepo.ignored(into, str(into / MARKER)):
             return []
     except (OSError, ReleaserError):
         return []

@@ -56,7 +56,7 @@ class Entry:
 
 def entries(config: ReleaseConfig) -> list[Entry]:
     """Every recorded RC, in PEP 440 order, each verified."""
-    folder = config.root / config.release.records
+    folder = record.records_dir(config)
     found = []
     for rc in record.recorded(folder):
         try:
