@@ -14,6 +14,7 @@ from typing import Callable, Iterator
 import pytest
 
 from releaser import config
+from releaser.loopback.files import FileServer
 from releaser.loopback.maven import MavenRepository
 from releaser.loopback.pypi import PackageIndex
 
@@ -64,16 +65,50 @@ class Project:
         path.write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
         return path
 
-    def releaser(self, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    def releaser(self, *args: str, env: dict[str, str] | None = None, timeout: float = 600) -> subprocess.CompletedProcess[str]:
         """Run the real command line in the project root, as a user would, in its own process."""
-        return subprocess.run(
-            [sys.executable, "-m", "releaser", *args],
-            cwd=self.root,
-            capture_output=True,
-            text=True,
-            env={**os.environ, **(env or {})},
-            timeout=600,
-        )
+        return run_releaser(self.root, *args, env=env, timeout=timeout)
+
+
+def run_releaser(
+    cwd: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 600
+) -> subprocess.CompletedProcess[str]:
+    """`python -m releaser ARGS` in `cwd`, in its own process, with `env` over the current environment."""
+    return subprocess.run(
+        [sys.executable, "-m", "releaser", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=timeout,
+    )
+
+
+def python_project(
+    root: Path, index_url: str, requirements: str = "alpha\n", extra: str = "", python: str = ""
+) -> Project:
+    """Write a project at `root`: requirements.in holds `requirements`; release.toml (cosmo 0.9.0) locks it
+    against `index_url`, with `python` added to its [python] table and `extra` appended."""
+    project = Project(root)
+    project.root.mkdir(parents=True, exist_ok=True)
+    project.write("requirements.in", requirements)
+    project.write(
+        "release.toml",
+        f"""
+        [release]
+        name = "cosmo"
+        version = "0.9.0"
+
+        [python]
+        requirements = ["requirements.in"]
+        index-url = "{index_url}"
+        {python}
+        """,
+    )
+    if extra:
+        with (project.root / "release.toml").open("a", encoding="utf-8") as f:
+            f.write("\n" + textwrap.dedent(extra).lstrip())
+    return project
 
 
 @pytest.fixture
@@ -81,26 +116,7 @@ def make_project(tmp_path: Path) -> Callable[..., Project]:
     """A project whose release.toml names `index_url` and requirements.in holds `requirements`."""
 
     def make(index_url: str, requirements: str = "alpha\n", extra: str = "", python: str = "") -> Project:
-        project = Project(tmp_path / "project")
-        project.root.mkdir(exist_ok=True)
-        project.write("requirements.in", requirements)
-        project.write(
-            "release.toml",
-            f"""
-            [release]
-            name = "cosmo"
-            version = "0.9.0"
-
-            [python]
-            requirements = ["requirements.in"]
-            index-url = "{index_url}"
-            {python}
-            """,
-        )
-        if extra:
-            with (project.root / "release.toml").open("a", encoding="utf-8") as f:
-                f.write("\n" + textwrap.dedent(extra).lstrip())
-        return project
+        return python_project(tmp_path / "project", index_url, requirements, extra, python)
 
     return make
 
@@ -110,3 +126,10 @@ def maven_repo() -> Iterator[MavenRepository]:
     """A Maven 2 repository on 127.0.0.1: listings, Last-Modified, checksum headers and sidecars."""
     with MavenRepository() as repo:
         yield repo
+
+
+@pytest.fixture
+def files() -> Iterator[FileServer]:
+    """A plain file server on 127.0.0.1 (Last-Modified, HEAD, injected failures) for URL artifacts."""
+    with FileServer() as server:
+        yield server

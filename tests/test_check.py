@@ -30,7 +30,7 @@ from releaser.loopback.pypi import PackageIndex
 from releaser.loopback.wheels import build_wheel
 from releaser.sources import sources_for
 
-from conftest import Project, days
+from conftest import Project, days, python_project
 
 FORBIDDEN = ("pip", "piptools", "requests", "urllib3", "jinja2", "defusedxml", "tomli_w")
 
@@ -68,28 +68,13 @@ def findings(doc: dict) -> set[tuple[str, str, str]]:
 def template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A project (requirements.in: alpha; pyproject: beta>=1) locked for real: alpha 1.0, beta 2.0."""
     root = tmp_path_factory.mktemp("check") / "project"
-    root.mkdir()
     with PackageIndex() as index, pytest.MonkeyPatch.context() as env:
         env.setenv("XDG_CACHE_HOME", str(tmp_path_factory.getbasetemp() / "cache"))
         index.publish("alpha", "1.0", requires=["beta>=1"], uploaded=days(0))
         index.publish("beta", "1.0", uploaded=days(1))
         index.publish("beta", "2.0", uploaded=days(30))
-        project = Project(root)
-        project.write("requirements.in", "alpha\n")
+        project = python_project(root, index.url, python="pyproject = true")
         project.write("pyproject.toml", '[project]\nname = "cosmo"\nversion = "0.9.0"\ndependencies = ["beta>=1"]\n')
-        project.write(
-            "release.toml",
-            f"""
-            [release]
-            name = "cosmo"
-            version = "0.9.0"
-
-            [python]
-            requirements = ["requirements.in"]
-            pyproject = true
-            index-url = "{index.url}"
-            """,
-        )
         lock(project.config())
         yield root
 
@@ -443,3 +428,17 @@ def _index_artifacts(index: PackageIndex) -> list[Artifact]:
     with Http() as http:
         reader = PackageIndexReader(http, (index.url,))
         return list(reader.version_files("alpha", "1.0", cutoff=days(1000), dated=False).artifacts)
+
+
+def test_online_with_upstream_unreachable_is_exit_3(make_project) -> None:  # type: ignore[no-untyped-def]
+    with PackageIndex() as gone:
+        gone.publish("alpha", "1.0", uploaded=days(0))
+        project = make_project(gone.url)
+        lock(project.config())
+        origin = gone.url.removesuffix("/simple")
+    # The index is shut down: nothing answers on its port any more.
+    assert run_check(project).returncode == 0  # offline, nothing is asked upstream
+    for args in (("--online",), ("--online", "--json")):
+        done = run_check(project, *args)
+        assert done.returncode == 3, done.stdout + done.stderr
+        assert done.stdout == "" and done.stderr.startswith("releaser: ") and origin in done.stderr, done.stderr

@@ -188,3 +188,18 @@ def test_cli_lock_prints_what_moved(populated, make_project):
     assert "as of 2024-01-15T00:00:00+00:00" in done.stdout
     done = project.releaser("lock", "--upgrade")
     assert "python beta: 1.0 -> 2.0" in done.stdout
+
+
+def test_extra_index_urls_are_searched_too_and_each_pin_names_its_index(populated, make_project):
+    with PackageIndex() as extra:
+        extra.publish("gamma", "1.0", uploaded=days(0))
+        project = make_project(
+            populated.url, requirements="alpha\ngamma\n", python=f'extra-index-urls = ["{extra.url}"]'
+        )
+        lock(project.config())
+        header = lockfile.read(project.lockfile)
+        by_name = {p.name: p for p in header.pins}
+        assert {n: p.version for n, p in by_name.items()} == {"alpha": "1.0", "beta": "2.0", "gamma": "1.0"}
+        assert by_name["gamma"].source == extra.url and by_name["alpha"].source == populated.url
+        assert all(a.url.startswith(extra.url.split("/simple")[0]) for a in by_name["gamma"].artifacts)
+        assert header.sources == {"python": (populated.url, extra.url)}

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import subprocess
-import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Iterator
@@ -19,6 +17,8 @@ from releaser.loopback.maven import MavenRepository
 from releaser.sources.maven_files import parse_checksum
 from releaser.sources.maven_metadata import listed_builds, listing_names
 from releaser.sources.maven_version import MavenVersion, VersionRange, newest_first
+
+from conftest import run_releaser
 
 G, A = "net.fortuna", "ical4j"
 JAN = datetime(2007, 11, 15, 23, 5, 3, tzinfo=timezone.utc)
@@ -52,14 +52,7 @@ class MavenProject:
         return {p.name: p for p in result.lock.pins}
 
     def cli(self, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "releaser", "lock", *args],
-            cwd=self.root,
-            capture_output=True,
-            text=True,
-            env={**os.environ, **(env or {})},
-            timeout=120,
-        )
+        return run_releaser(self.root, "lock", *args, env=env, timeout=120)
 
 
 @pytest.fixture
@@ -465,9 +458,7 @@ def test_check_online_reports_a_newer_build_as_news_and_a_changed_jar_as_failure
     project.write((maven_repo.url, [f"{G}:{A}:1.0-SNAPSHOT", "org.hibernate:hibernate-core:[5.0,6.0)"])).lock()
 
     def check(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "releaser", "check", *args], cwd=project.root, capture_output=True, text=True, timeout=120
-        )
+        return run_releaser(project.root, "check", *args, timeout=120)
 
     assert check("--online").returncode == 0
     maven_repo.deploy_snapshot(G, A, "1.0-SNAPSHOT", at(1), 2)

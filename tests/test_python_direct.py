@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import tomllib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -29,12 +29,6 @@ def python_pins(project) -> dict[str, lockfile.Pin]:  # type: ignore[no-untyped-
     current = lockfile.read(project.lockfile)
     assert current is not None
     return {p.name: p for p in current.of_kind("python")}
-
-
-@pytest.fixture
-def files() -> Iterator[FileServer]:
-    with FileServer() as server:
-        yield server
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ import os
 import subprocess
 import sys
 import tomllib
-from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -47,12 +46,6 @@ def pins(root: Path) -> dict[str, lockfile.Pin]:
     current = lockfile.read(root / "release.lock")
     assert current is not None
     return {p.name: p for p in current.of_kind("artifact")}
-
-
-@pytest.fixture
-def files() -> Iterator[FileServer]:
-    with FileServer() as server:
-        yield server
 
 
 def test_artifact_is_hashed_sized_and_dated(tmp_path: Path, files: FileServer) -> None:
@@ -162,3 +155,22 @@ def test_credentials_never_reach_the_lock_or_errors(tmp_path: Path) -> None:
         done = subprocess.run(run, cwd=root, env=env, capture_output=True, text=True, timeout=60)
         assert done.returncode == 3
         assert done.stderr.strip() == f"releaser: artifact tzdata: {plain} answered HTTP 401"
+
+
+def test_credentials_from_netrc_are_used_and_never_written(tmp_path: Path) -> None:
+    # The README: put credentials in the environment "or ~/.netrc".
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / ".netrc").write_text("machine 127.0.0.1 login deploy password hunter2-secret\n", encoding="utf-8")
+    (home / ".netrc").chmod(0o600)
+    with FileServer(auth=("deploy", "hunter2-secret")) as files:
+        plain = files.put("tz.tar.gz", DATA)
+        root = write_project(tmp_path / "p", {"name": "tzdata", "url": plain})
+        env = {**os.environ, "HOME": str(home)}
+        env.pop("NETRC", None)
+        done = subprocess.run([sys.executable, "-m", "releaser", "lock"], cwd=root, env=env, capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        assert pins(root)["tzdata"].version == sha(DATA)
+        text = (root / "release.lock").read_text()
+        assert "hunter2" not in text and "deploy" not in text and plain in text
+        assert "hunter2" not in done.stdout + done.stderr
