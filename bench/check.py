@@ -32,9 +32,10 @@ if __package__ in (None, ""):  # run as a script: make `bench` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.measure import Pairs, Sample, Spread, paired, run
-from releaser import __version__, config, lockfile
-from releaser.lockfile import Artifact, Lock, Pin
-from releaser.locking import input_records
+from releaser import __version__
+from releaser.core import config, lockfile
+from releaser.core.lockfile import Artifact, Lock, Pin
+from releaser.lock.locking import input_records
 from releaser.loopback.pypi import PackageIndex
 from releaser.sources import sources_for
 

@@ -36,7 +36,7 @@ if __package__ in (None, ""):  # run as a script: make `bench` importable
 
 from bench.check import clean_env, releaser_command, show
 from bench.measure import BenchError, Pairs, Sample, paired, run
-from releaser import config, lockfile
+from releaser.core import config, lockfile
 from releaser.loopback.maven import MavenRepository
 
 T0 = datetime(2024, 1, 1, tzinfo=timezone.utc)

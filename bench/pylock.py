@@ -9,7 +9,7 @@ pip-compile resolves N packages, N/2 of them transitively. Then, whole processes
 
 - A: `releaser lock -C DIR`, from scratch (no release.lock, so no earlier pins);
 - B: `pip-compile --generate-hashes` on the same requirements.in and index, isolated
-  as releaser isolates it (`releaser.piprun.isolated_env()`, `--no-config`),
+  as releaser isolates it (`releaser.core.piprun.isolated_env()`, `--no-config`),
   into a fresh output file and with a fresh pip-tools cache directory every run,
   as every `releaser lock` has;
 - C: the same without `--generate-hashes`: the resolution releaser itself delegates
@@ -41,9 +41,9 @@ if __package__ in (None, ""):  # run as a script: make `bench` importable
 
 from bench.check import releaser_command, show
 from bench.measure import Pairs, Sample, interleaved, run
-from releaser import lockfile as lockfile_module
+from releaser.core import lockfile as lockfile_module
+from releaser.core.piprun import isolated_env
 from releaser.loopback.pypi import PackageIndex
-from releaser.piprun import isolated_env
 
 T0 = datetime(2024, 1, 1, tzinfo=timezone.utc)
 TAGS = ("py3-none-any", "cp311-cp311-win_amd64")  # plus an sdist: three files a version

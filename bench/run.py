@@ -30,7 +30,7 @@ if __package__ in (None, ""):  # run as a script: make `bench` importable
 
 from bench import check, maven_snapshots, pylock, report
 from releaser import __version__
-from releaser.http import WORKERS
+from releaser.core.http import WORKERS
 
 ROOT = Path(__file__).resolve().parent.parent
 

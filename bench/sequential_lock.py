@@ -21,8 +21,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from releaser import config, locking
-from releaser.http import Http
+from releaser.core import config
+from releaser.core.http import Http
+from releaser.lock import locking
 
 
 def main(argv: list[str]) -> int:

@@ -19,10 +19,10 @@ import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 
-from releaser.buildenv import venv_python
+from releaser.core.piprun import isolated_env
+from releaser.install.buildenv import venv_python
 from releaser.loopback.maven import MavenRepository
 from releaser.loopback.pypi import PackageIndex
-from releaser.piprun import isolated_env
 
 EXAMPLE = Path(__file__).resolve().parent / "example"
 

@@ -15,8 +15,8 @@ from typing import Any, Callable
 import click
 
 from releaser import __version__
-from releaser.errors import ConfigError, ReleaserError, Refused
-from releaser.redact import scrub
+from releaser.core.errors import ConfigError, Refused, ReleaserError
+from releaser.core.redact import scrub
 
 
 def _fail(message: str, code: int) -> None:
@@ -60,7 +60,7 @@ def _project(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _config(project: Path):  # type: ignore[no-untyped-def]
-    from releaser import config
+    from releaser.core import config
 
     return config.load(project / config.CONFIG_NAME)
 
@@ -82,7 +82,7 @@ def lock(project: Path, as_of: datetime | None, upgrade: bool, packages: tuple[s
     Earlier pins are kept unless --upgrade is given; `releaser lock --upgrade PKG`
     re-resolves only PKG.
     """
-    from releaser.locking import lock as run_lock
+    from releaser.lock.locking import lock as run_lock
 
     if packages and not upgrade:
         raise ConfigError("package names are only taken with --upgrade: releaser lock --upgrade PKG...")
@@ -107,7 +107,7 @@ def check(project: Path, as_json: bool, online: bool) -> None:
     missing (with --online also gone, changed or yanked upstream); 2: bad input;
     3: upstream unreachable.
     """
-    from releaser.check import check as run_check
+    from releaser.check.checking import check as run_check
 
     verdict = run_check(_config(project), online=online)
     click.echo(scrub(verdict.to_json() if as_json else verdict.render()))  # no secret reaches a CI log
@@ -120,7 +120,7 @@ def check(project: Path, as_json: bool, online: bool) -> None:
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Default: pylock.toml or requirements.txt; '-' for stdout.")
 def export(project: Path, fmt: str, output: Path | None) -> None:
     """Write the Python pins as a PEP 751 pylock.toml or a hash-pinned requirements file."""
-    from releaser import export as exporting
+    from releaser.lock import export as exporting
 
     current = exporting.current_lock(_config(project))
     if str(output) == "-":
@@ -145,7 +145,7 @@ def cut(project: Path, rc_number: int | None, no_tag: bool, no_commit: bool, bun
     """
     import signal
 
-    from releaser.cutting import cut as run_cut
+    from releaser.cut.cutting import cut as run_cut
 
     def terminated(_signum: int, _frame: Any) -> None:
         raise KeyboardInterrupt  # so a killed cut cleans up as an interrupted one does
@@ -167,7 +167,7 @@ def cut(project: Path, rc_number: int | None, no_tag: bool, no_commit: bool, bun
         + (f", tagged {result.tag}" if result.tag else "")
     )
     if result.bundled is not None:
-        from releaser.bundle import describe_bundle
+        from releaser.install.bundle import describe_bundle
 
         for line in describe_bundle(result.bundled):
             click.echo(scrub(line))
@@ -178,7 +178,7 @@ def cut(project: Path, rc_number: int | None, no_tag: bool, no_commit: bool, bun
 @click.option("--json", "as_json", is_flag=True, help="A JSON document instead of text.")
 def list_(project: Path, as_json: bool) -> None:
     """The recorded RCs: id, cut time, commit, pin count."""
-    from releaser import showing
+    from releaser.record import showing
 
     cfg = _config(project)
     items = showing.entries(cfg)
@@ -199,12 +199,12 @@ def list_(project: Path, as_json: bool) -> None:
 @click.argument("rc")
 def show(project: Path, as_json: bool, rc: str) -> None:
     """What went into a recorded RC: its commit, cut-off, pins and built files."""
-    from releaser import record, showing
+    from releaser.record import records, showing
 
     cfg = _config(project)
-    found = record.read(record.records_dir(cfg), rc)
+    found = records.read(records.records_dir(cfg), rc)
     if as_json:
-        click.echo((found.path / record.MANIFEST).read_text(encoding="utf-8"), nl=False)
+        click.echo((found.path / records.MANIFEST).read_text(encoding="utf-8"), nl=False)
     else:
         click.echo(showing.summary(found.manifest))
 
@@ -224,7 +224,7 @@ def reproduce(project: Path, rc: str, into: Path | None, from_bundle: Path | Non
     classpath.txt), git/<name>/ (detached at the recorded commit) and artifacts/.
     A re-run verifies what is there and fetches only what is missing.
     """
-    from releaser import reproducing
+    from releaser.reproduce import reproducing
 
     cfg = _config(project)
     result = reproducing.reproduce(cfg, rc, into or project / "reproduce" / rc, bundle=from_bundle)
@@ -243,7 +243,7 @@ def bundle(project: Path, rc: str) -> None:
     `releaser reproduce RC --from-bundle dist/RC/bundle` then works offline, after
     upstream deleted or replaced things.
     """
-    from releaser.bundle import describe_bundle, make_bundle
+    from releaser.install.bundle import describe_bundle, make_bundle
 
     cfg = _config(project)
     result = make_bundle(cfg, rc)
@@ -260,10 +260,11 @@ def diff(project: Path, as_json: bool, a: str, b: str) -> None:
     """What changed from A to B: two RC ids, or two lockfile paths (an existing file is a lockfile)."""
     import json
 
-    from releaser import diffing, record
+    from releaser.record import records
+    from releaser.reproduce import diffing
 
     def records_dir() -> Path:
-        return record.records_dir(_config(project))
+        return records.records_dir(_config(project))
 
     document = diffing.diff(diffing.load(a, records_dir), diffing.load(b, records_dir))
     click.echo(scrub(json.dumps(document, indent=2) if as_json else diffing.render(document).rstrip("\n")))

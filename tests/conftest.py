@@ -13,7 +13,7 @@ from typing import Callable, Iterator
 
 import pytest
 
-from releaser import config
+from releaser.core import config
 from releaser.loopback.files import FileServer
 from releaser.loopback.maven import MavenRepository
 from releaser.loopback.pypi import PackageIndex

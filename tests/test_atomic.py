@@ -10,8 +10,8 @@ import time
 
 import pytest
 
-from releaser import fsutil
-from releaser.locking import lock
+from releaser.core import fsutil
+from releaser.lock.locking import lock
 
 
 def leftovers(project) -> list[str]:

@@ -19,18 +19,17 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
+from conftest import Project, days, python_project
 
-from releaser import config, lockfile
-from releaser.check import check, floats
-from releaser.upstream import verify_generic
-from releaser.http import Http
-from releaser.lockfile import Artifact, Lock, Pin
-from releaser.locking import config_entries, input_records, lock
+from releaser.check.checking import check, floats
+from releaser.core import config, lockfile
+from releaser.core.http import Http
+from releaser.core.lockfile import Artifact, Lock, Pin
+from releaser.lock.locking import config_entries, input_records, lock
 from releaser.loopback.pypi import PackageIndex
 from releaser.loopback.wheels import build_wheel
 from releaser.sources import sources_for
-
-from conftest import Project, days, python_project
+from releaser.sources.upstream import verify_generic
 
 FORBIDDEN = ("pip", "piptools", "requests", "urllib3", "jinja2", "defusedxml", "tomli_w")
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from releaser import config
-from releaser.errors import ConfigError
+from releaser.core import config
+from releaser.core.errors import ConfigError
 
 GOOD = """
 [release]

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from conftest import days
 
 from releaser.loopback.pypi import PackageIndex
-
-from conftest import days
 
 TOKEN = "tok-7f3a9c-very-secret"
 

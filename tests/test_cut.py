@@ -19,10 +19,13 @@ from pathlib import Path
 
 import pytest
 
-from releaser import config as config_mod, fsutil, lockfile, manifest, numbering, record
-from releaser.cutting import cut
-from releaser.errors import ConfigError, Refused, UpstreamError
-from releaser.locking import lock
+from releaser.core import config as config_mod
+from releaser.core import fsutil, lockfile
+from releaser.core.errors import ConfigError, Refused, UpstreamError
+from releaser.cut import numbering
+from releaser.cut.cutting import cut
+from releaser.lock.locking import lock
+from releaser.record import manifest, records
 
 # A build as a project would write one, stdlib only: a real wheel (zip with dist-info),
 # dated by SOURCE_DATE_EPOCH, plus what the build saw of its environment.
@@ -140,7 +143,7 @@ def test_cut_builds_gates_records_commits_and_tags(populated, make_project):
     assert "gate: python -c" in done.stdout and "  passed: gate ok" in done.stdout
 
     # The record, verified through the reader `reproduce` and `diff` use.
-    rec = record.read(root / "releases", "0.9.0rc1")
+    rec = records.read(root / "releases", "0.9.0rc1")
     m = rec.manifest
     assert (root / "releases" / "0.9.0rc1" / "release.lock").read_bytes() == lock_bytes
     assert m["schema"] == 1 and m["rc"] == "0.9.0rc1" and m["name"] == "cosmo" and m["version"] == "0.9.0"
@@ -225,7 +228,7 @@ def test_cut_builds_gates_records_commits_and_tags(populated, make_project):
             raise KeyboardInterrupt
 
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(fsutil, "os", Interrupted())  # record.write syncs each file through fsutil
+        mp.setattr(fsutil, "os", Interrupted())  # records.write syncs each file through fsutil
         with pytest.raises(KeyboardInterrupt):
             cut(config)
     assert_untouched(root, head, "0.9.0rc10", tags)

@@ -8,8 +8,8 @@ import tomllib
 
 from packaging.pylock import Pylock
 
-from releaser.locking import lock
-from releaser.piprun import isolated_env
+from releaser.core.piprun import isolated_env
+from releaser.lock.locking import lock
 
 
 def pip_install(args: list[str]) -> subprocess.CompletedProcess[str]:

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from releaser import config, lockfile
-from releaser.errors import ReleaserError, UpstreamError
-from releaser.locking import lock
+from releaser.core import config, lockfile
+from releaser.core.errors import ReleaserError, UpstreamError
+from releaser.lock.locking import lock
 from releaser.loopback.githttp import GitHttpServer
 from releaser.loopback.gitrepo import GitRepo
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from conftest import days
+
 from releaser.loopback.pypi import PackageIndex
 from releaser.loopback.wheels import build_wheel
-
-from conftest import days
 
 
 def test_hostile_pip_config_and_variables_change_nothing(populated, make_project, tmp_path):

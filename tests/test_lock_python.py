@@ -6,13 +6,12 @@ import hashlib
 
 import pytest
 import requests
-
-from releaser import lockfile
-from releaser.errors import ResolutionError, UpstreamError
-from releaser.locking import lock
-from releaser.loopback.pypi import PackageIndex
-
 from conftest import T0, days
+
+from releaser.core import lockfile
+from releaser.core.errors import ResolutionError, UpstreamError
+from releaser.lock.locking import lock
+from releaser.loopback.pypi import PackageIndex
 
 
 def pins(project) -> dict[str, str]:

@@ -9,16 +9,16 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
+from conftest import run_releaser
 
-from releaser import config, lockfile, locking
-from releaser.errors import ConfigError, UpstreamError
-from releaser.lockfile import Pin
+from releaser.core import config, lockfile
+from releaser.core.errors import ConfigError, UpstreamError
+from releaser.core.lockfile import Pin
+from releaser.lock import locking
 from releaser.loopback.maven import MavenRepository
 from releaser.sources.maven_files import parse_checksum
 from releaser.sources.maven_metadata import listed_builds, listing_names
 from releaser.sources.maven_version import MavenVersion, VersionRange, newest_first
-
-from conftest import run_releaser
 
 G, A = "net.fortuna", "ical4j"
 JAN = datetime(2007, 11, 15, 23, 5, 3, tzinfo=timezone.utc)

@@ -7,14 +7,13 @@ import hashlib
 from datetime import datetime, timezone
 
 import requests
+from conftest import Project, days
 
-from releaser import lockfile
-from releaser.check import check
-from releaser.locking import lock
+from releaser.check.checking import check
+from releaser.core import lockfile
+from releaser.lock.locking import lock
 from releaser.loopback.files import FileServer
 from releaser.loopback.gitrepo import GitRepo
-
-from conftest import Project, days
 
 G, A = "net.fortuna", "ical4j"
 

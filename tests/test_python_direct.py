@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from packaging.requirements import Requirement
 
-from releaser import lockfile
-from releaser.errors import UpstreamError
-from releaser.locking import lock
+from releaser.core import lockfile
+from releaser.core.errors import UpstreamError
+from releaser.lock.locking import lock
 from releaser.loopback.files import FileServer
 from releaser.loopback.gitrepo import GitRepo, python_package
 from releaser.loopback.pypi import PackageIndex

@@ -19,15 +19,19 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 import pytest
-
 from conftest import Project, days
-from releaser import buildenv, locking, lockfile, record, reproducing
-from releaser.errors import UpstreamError
-from releaser.lockfile import Artifact, Lock, Pin
+
+from releaser.core import lockfile
+from releaser.core.errors import UpstreamError
+from releaser.core.lockfile import Artifact, Lock, Pin
+from releaser.install import buildenv
+from releaser.lock import locking
 from releaser.loopback.files import FileServer
 from releaser.loopback.gitrepo import GitRepo
 from releaser.loopback.pypi import PackageIndex
 from releaser.loopback.wheels import build_wheel
+from releaser.record import records
+from releaser.reproduce import reproducing
 
 RC1, RC2 = "0.9.0rc1", "0.9.0rc2"
 SNAP = "maven2/org/acme/lib/1.0-SNAPSHOT"
@@ -49,8 +53,8 @@ def serve(files: FileServer, path: str, data: bytes, when: float) -> Artifact:
 
 def write_record(root: Path, rc: str, lock: Lock) -> bytes:
     data = lockfile.dumps(lock).encode()
-    manifest = {"schema": record.SCHEMA, "rc": rc, "lock_digest": record.lock_digest(data)}
-    record.write(root / "releases", rc, {"manifest.json": json.dumps(manifest).encode(), "release.lock": data})
+    manifest = {"schema": records.SCHEMA, "rc": rc, "lock_digest": records.lock_digest(data)}
+    records.write(root / "releases", rc, {"manifest.json": json.dumps(manifest).encode(), "release.lock": data})
     return data
 
 

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from releaser import config, lockfile
-from releaser.errors import ConfigError, UpstreamError
-from releaser.http import Http
-from releaser.locking import lock
+from releaser.core import config, lockfile
+from releaser.core.errors import ConfigError, UpstreamError
+from releaser.core.http import Http
+from releaser.lock.locking import lock
 from releaser.loopback.files import FileServer
 
 JAN = datetime(2024, 1, 1, 12, tzinfo=timezone.utc)

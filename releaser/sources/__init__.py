@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from releaser.config import ReleaseConfig
+from releaser.core.config import ReleaseConfig
 from releaser.sources.base import LockRequest, Source
 
 __all__ = ["LockRequest", "Source", "sources_for"]

@@ -8,11 +8,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
-from releaser.lockfile import InputRecord, Pin
+from releaser.core.lockfile import InputRecord, Pin
 
 if TYPE_CHECKING:
-    from releaser.http import Http
-    from releaser.verdict import Finding
+    from releaser.core.http import Http
+    from releaser.core.verdict import Finding
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,7 @@ class Source(ABC):
         """`releaser check --online`: is each of this source's pins still what upstream serves?
 
         Return findings (gone, hash-changed, yanked: failures; newer: information),
-        or None to let `releaser.check` verify generically: every artifact URL must
+        or None to let `releaser.check.checking` verify generically: every artifact URL must
         still answer with the recorded sha256, every git commit must still exist.
         """
         return None

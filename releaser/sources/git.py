@@ -26,10 +26,10 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from releaser.config import GitInput
-from releaser.errors import ResolutionError, UpstreamError
-from releaser.lockfile import Pin
-from releaser.redact import remember_secrets, scrub, strip_credentials
+from releaser.core.config import GitInput
+from releaser.core.errors import ResolutionError, UpstreamError
+from releaser.core.lockfile import Pin
+from releaser.core.redact import remember_secrets, scrub, strip_credentials
 from releaser.sources.base import LockRequest, Source
 
 LIST_TIMEOUT = 5 * 60  # seconds for `git ls-remote`

@@ -20,17 +20,17 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from releaser.config import MavenInputs
-from releaser.errors import ConfigError
-from releaser.lockfile import Pin
-from releaser.maven_coordinate import MavenCoordinate
-from releaser.redact import strip_credentials
+from releaser.core.config import MavenInputs
+from releaser.core.errors import ConfigError
+from releaser.core.lockfile import Pin
+from releaser.core.maven_coordinate import MavenCoordinate
+from releaser.core.redact import strip_credentials
+from releaser.core.verdict import Finding, upgrade
 from releaser.sources.base import LockRequest, Source
 from releaser.sources.maven_version import VersionRange
-from releaser.verdict import Finding, upgrade
 
 if TYPE_CHECKING:
-    from releaser.http import Http
+    from releaser.core.http import Http
     from releaser.sources.maven_resolve import Resolver
 
 
@@ -81,8 +81,8 @@ class MavenSource(Source):
 
     def verify(self, pins: tuple[Pin, ...], http: Http) -> list[Finding]:
         """Every file still served with its sha256; a newer build or release is news."""
-        from releaser.credentials import userinfo_of
-        from releaser.upstream import verify_generic
+        from releaser.core.credentials import userinfo_of
+        from releaser.sources.upstream import verify_generic
 
         found = verify_generic(pins, http, userinfo=userinfo_of(self.repositories))
         floating = {c.key: c for c in self.coordinates if c.floats}

@@ -19,9 +19,9 @@ from typing import Mapping
 
 import requests
 
-from releaser.errors import UpstreamError
-from releaser.http import TIMEOUT, Http, reason
-from releaser.redact import scrub, strip_credentials
+from releaser.core.errors import UpstreamError
+from releaser.core.http import TIMEOUT, Http, reason
+from releaser.core.redact import scrub, strip_credentials
 
 ALGORITHMS = ("sha512", "sha256", "sha1", "md5")
 SIDECARS = ("sha512", "sha256", "sha1")  # fetched when the headers lack them; md5 only as a last resort

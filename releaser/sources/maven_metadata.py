@@ -14,13 +14,13 @@ from datetime import datetime, timezone
 from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import unquote, urlsplit
+from xml.etree.ElementTree import ParseError
 
 import defusedxml
 import defusedxml.ElementTree as SafeET
-from xml.etree.ElementTree import ParseError
 
-from releaser.errors import UpstreamError
-from releaser.redact import strip_credentials
+from releaser.core.errors import UpstreamError
+from releaser.core.redact import strip_credentials
 
 METADATA = "maven-metadata.xml"
 BUILD = re.compile(r"^(?P<base>.+)-(?P<stamp>\d{8}\.\d{6})-(?P<number>\d+)$")

@@ -17,11 +17,11 @@ from typing import Callable, Mapping, TypeVar
 import requests
 from requests.adapters import HTTPAdapter
 
-from releaser.errors import UpstreamError
-from releaser.http import TIMEOUT, Http, reason
-from releaser.lockfile import Artifact, Pin
-from releaser.maven_coordinate import MavenCoordinate
-from releaser.redact import scrub, strip_credentials
+from releaser.core.errors import UpstreamError
+from releaser.core.http import TIMEOUT, Http, reason
+from releaser.core.lockfile import Artifact, Pin
+from releaser.core.maven_coordinate import MavenCoordinate
+from releaser.core.redact import scrub, strip_credentials
 from releaser.sources.base import LockRequest
 from releaser.sources.maven_files import (
     ALGORITHMS,

@@ -24,10 +24,10 @@ from urllib.parse import urlsplit, urlunsplit
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from releaser.config import PythonInputs
-from releaser.errors import ConfigError, UpstreamError
-from releaser.lockfile import Artifact, Pin
-from releaser.redact import remember_secrets, scrub, strip_credentials
+from releaser.core.config import PythonInputs
+from releaser.core.errors import ConfigError, UpstreamError
+from releaser.core.lockfile import Artifact, Pin
+from releaser.core.redact import remember_secrets, scrub, strip_credentials
 from releaser.sources.base import LockRequest
 from releaser.sources.git import GitRemote, keeps
 from releaser.sources.pyindex import filename_version
@@ -172,7 +172,7 @@ class DirectReferences:
         """name -> version, as pip reads each package's metadata (one `pip install --dry-run --report`)."""
         if not chosen:
             return {}
-        from releaser.piprun import cache_dir, index_options, pip_errors, run_pip
+        from releaser.core.piprun import cache_dir, index_options, pip_errors, run_pip
 
         source, report = work / "direct.txt", work / "direct-report.json"
         source.write_text("".join(r.line + "\n" for r in chosen), encoding="utf-8")

@@ -23,10 +23,10 @@ from packaging.utils import (
 )
 from packaging.version import Version
 
-from releaser.errors import UpstreamError
-from releaser.http import Http
-from releaser.lockfile import Artifact
-from releaser.redact import strip_credentials
+from releaser.core.errors import UpstreamError
+from releaser.core.http import Http
+from releaser.core.lockfile import Artifact
+from releaser.core.redact import strip_credentials
 
 JSON_TYPE = "application/vnd.pypi.simple.v1+json"
 ACCEPT = f"{JSON_TYPE}, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.1"

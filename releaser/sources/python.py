@@ -17,18 +17,18 @@ from typing import TYPE_CHECKING
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
-from releaser.config import PythonInputs
-from releaser.errors import ConfigError, ResolutionError, UpstreamError
-from releaser.lockfile import InputRecord, Pin
-from releaser.piprun import cache_dir, index_options, run_pip
-from releaser.redact import scrub, strip_credentials
+from releaser.core.config import PythonInputs
+from releaser.core.errors import ConfigError, ResolutionError, UpstreamError
+from releaser.core.lockfile import InputRecord, Pin
+from releaser.core.piprun import cache_dir, index_options, run_pip
+from releaser.core.redact import scrub, strip_credentials
 from releaser.sources.base import LockRequest, Source
 from releaser.sources.requirements import RequirementInput, read_inputs, shown
 
 if TYPE_CHECKING:
-    from releaser.http import Http
+    from releaser.core.http import Http
+    from releaser.core.verdict import Finding
     from releaser.sources.pydirect import DirectReferences
-    from releaser.verdict import Finding
 
 RESOLVE_TIMEOUT = 30 * 60  # seconds; a resolution that takes longer is stuck
 _NETWORK_TROUBLE = re.compile(r"NewConnectionError|Connection refused|Max retries exceeded|timed out|Name or service not known")
@@ -61,7 +61,9 @@ class PythonSource(Source):
         return verify(pins, http, self.inputs.index_urls)
 
     def resolver(self) -> str:
-        from importlib import metadata  # not at the top: `releaser check` never needs it (~30 ms)
+        from importlib import (
+            metadata,  # not at the top: `releaser check` never needs it (~30 ms)
+        )
 
         return f"pip-tools {metadata.version('pip-tools')} (pip {metadata.version('pip')})"
 

@@ -13,19 +13,19 @@ from __future__ import annotations
 
 from packaging.version import InvalidVersion, Version
 
-from releaser.errors import UpstreamMissing
-from releaser.http import Http
-from releaser.lockfile import Pin
-from releaser.redact import strip_credentials
+from releaser.core.errors import UpstreamMissing
+from releaser.core.http import Http
+from releaser.core.lockfile import Pin
+from releaser.core.redact import strip_credentials
+from releaser.core.verdict import Finding, upgrade
 from releaser.sources.pyindex import IndexFile, PackageIndexReader, filename_version
-from releaser.verdict import Finding, upgrade
 
 
 def verify(pins: tuple[Pin, ...], http: Http, index_urls: tuple[str, ...]) -> list[Finding]:
     """Pins from an index are checked against it; direct references (`pkg @ URL`), which no
     index lists, are checked as any pin is: their archive's bytes, their git commit."""
-    from releaser.upstream import verify_generic
-    from releaser.credentials import as_configured, userinfo_of
+    from releaser.core.credentials import as_configured, userinfo_of
+    from releaser.sources.upstream import verify_generic
 
     reader = PackageIndexReader(http, index_urls)
     configured = as_configured(index_urls)  # the lock records URLs without credentials

@@ -17,9 +17,9 @@ from pathlib import Path
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
-from releaser.config import PythonInputs
-from releaser.errors import ConfigError
-from releaser.redact import strip_credentials
+from releaser.core.config import PythonInputs
+from releaser.core.errors import ConfigError
+from releaser.core.redact import strip_credentials
 
 _COMMENT = re.compile(r"(^|\s+)#.*$")
 _INCLUDE = re.compile(r"^(-r|--requirement|-c|--constraint)(?:\s+|=)(\S+)$")

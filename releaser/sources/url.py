@@ -19,15 +19,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
-from releaser.config import UrlInput
-from releaser.errors import ConfigError, UpstreamError
-from releaser.lockfile import Artifact, Pin
-from releaser.redact import strip_credentials
+from releaser.core.config import UrlInput
+from releaser.core.errors import ConfigError, UpstreamError
+from releaser.core.lockfile import Artifact, Pin
+from releaser.core.redact import strip_credentials
 from releaser.sources.base import LockRequest, Source
 from releaser.sources.git import keeps
 
 if TYPE_CHECKING:  # `releaser check` builds this source and must not pay for requests
-    from releaser.http import Http
+    from releaser.core.http import Http
 
 
 @dataclass(frozen=True)

@@ -15,10 +15,10 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from releaser.errors import Refused, UpstreamError
-from releaser.layout import commit_of
-from releaser.lockfile import Pin
-from releaser.redact import strip_credentials
+from releaser.core.errors import Refused, UpstreamError
+from releaser.core.lockfile import Pin
+from releaser.core.redact import strip_credentials
+from releaser.install.layout import commit_of
 
 GIT_BUNDLE_REF = "refs/heads/pinned"
 GIT_TIMEOUT = 30 * 60

@@ -14,7 +14,7 @@ requests). It finds
 
 With `online=True` it also asks upstream whether every pin is still what it was:
 each source's `Source.verify`, or, for a source without one,
-`releaser.upstream.verify_generic` (every artifact URL still serves the recorded
+`releaser.sources.upstream.verify_generic` (every artifact URL still serves the recorded
 sha256; every git commit still exists).
 
 `releaser cut` refuses on the same `Verdict`, so the two cannot disagree.
@@ -29,20 +29,20 @@ from typing import TYPE_CHECKING
 
 from packaging.utils import canonicalize_name
 
-from releaser import lockfile
-from releaser.config import CONFIG_NAME, ReleaseConfig
-from releaser.credentials import configured_userinfo
-from releaser.lockfile import KINDS, EntryValue, InputRecord, Lock, Pin
-from releaser.locking import input_records
-from releaser.redact import strip_credentials
+from releaser.core import lockfile
+from releaser.core.config import CONFIG_NAME, ReleaseConfig
+from releaser.core.credentials import configured_userinfo
+from releaser.core.lockfile import KINDS, EntryValue, InputRecord, Lock, Pin
+from releaser.core.redact import strip_credentials
+from releaser.core.verdict import LOCK, Finding, Verdict, upgrade
+from releaser.lock.locking import input_records
 from releaser.sources import Source, sources_for
 from releaser.sources.git import FULL_COMMIT_ID
-from releaser.verdict import LOCK, Finding, Verdict, upgrade
 
 if TYPE_CHECKING:
     from packaging.requirements import Requirement
 
-    from releaser.http import Http
+    from releaser.core.http import Http
 
 __all__ = ["Finding", "Verdict", "check", "floats"]
 
@@ -242,8 +242,8 @@ def _req(req: Requirement) -> str:
 
 def verify_online(config: ReleaseConfig, sources: list[Source], lock: Lock, http: Http | None = None) -> list[Finding]:
     """Ask upstream about every pin, each kind through its source (or generically)."""
-    from releaser.http import Http
-    from releaser.upstream import verify_generic
+    from releaser.core.http import Http
+    from releaser.sources.upstream import verify_generic
 
     by_kind = {s.kind: s for s in sources}
     userinfo = configured_userinfo(config)

@@ -1,9 +1,9 @@
 """Building an RC: its environment, the build and the gates in it, and what they built.
 
-- The locked Python set goes into an isolated venv (`releaser.buildenv`), every
+- The locked Python set goes into an isolated venv (`releaser.install.buildenv`), every
   file hash-verified, from the lock's indexes with the credentials release.toml
   gives them; the locked Maven and URL files are fetched into `dist/<rc>/deps/`
-  (`releaser.fetch`), sha256-verified.
+  (`releaser.install.fetch`), sha256-verified.
 - `[release] build` runs in that environment, then every `[release] gates`
   command, each seeing SOURCE_DATE_EPOCH (the built commit's time), RELEASER_RC,
   RELEASER_DIST and RELEASER_DEPS, and `{dist}`/`{rc}` in its arguments replaced.
@@ -21,23 +21,21 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from releaser import gitrepo
-from releaser.buildenv import activated_env, install_hashed
-from releaser.config import ReleaseConfig
-from releaser.credentials import as_configured, configured_userinfo
-from releaser.errors import ConfigError, Refused, ReleaserError, UpstreamError
-from releaser.fetch import Fetcher, PinnedFile, session
-from releaser.fsutil import sha256_of
-from releaser.lockfile import Lock
-from releaser.piprun import cache_dir, trusted_hosts
-from releaser.redact import output_tail, scrub, shown_command
+from releaser.core import gitrepo
+from releaser.core.config import ReleaseConfig
+from releaser.core.credentials import as_configured, configured_userinfo
+from releaser.core.errors import ConfigError, Refused, ReleaserError, UpstreamError
+from releaser.core.fsutil import sha256_of
+from releaser.core.lockfile import Lock
+from releaser.core.piprun import cache_dir, trusted_hosts
+from releaser.core.redact import output_tail, scrub, shown_command
+from releaser.install.buildenv import activated_env, install_hashed
+from releaser.install.fetch import Fetcher, PinnedFile, session
+from releaser.install.layout import BUNDLE, DEPS
 
 if TYPE_CHECKING:
-    from releaser.http import Http
+    from releaser.core.http import Http
 
-DIST = "dist"
-DEPS = "deps"  # dist/<rc>/deps/<kind>/<file>: the locked Maven and URL files
-BUNDLE = "bundle"  # dist/<rc>/bundle/: written by `releaser bundle`, not a built file
 DEP_KINDS = ("maven", "artifact")  # pins whose files are fetched into deps/
 TAIL = 20  # lines of a failed command's output shown
 PIP_TIMEOUT = 60 * 60
@@ -53,7 +51,7 @@ def install_python(config: ReleaseConfig, lock: Lock, venv: Path, work: Path) ->
     back their credentials from release.toml (the lock records none); the file
     lives in `work`, a private temp folder.
     """
-    from releaser.export import to_requirements
+    from releaser.lock.export import to_requirements
 
     if not lock.of_kind("python"):
         return

@@ -1,19 +1,19 @@
 """`releaser reproduce`: an RC's exact dependency set, again, later.
 
-Everything is read from the RC's record (`releases/<rc>/`, through `releaser.record`),
+Everything is read from the RC's record (`releases/<rc>/`, through `releaser.record.records`),
 never from the current lock, so a developer gets what the RC was built from after
 upstream has moved on. Every file is checked against the sha256 the record holds
-(`releaser.fetch`): a file whose bytes changed upstream is refused with its name
+(`releaser.install.fetch`): a file whose bytes changed upstream is refused with its name
 (UpstreamError, exit 3) and nothing takes its place; a file already in place is
 kept when it is right, so a re-run downloads nothing. With `--from-bundle`
-(`releaser.bundle`) every file comes from a bundle made earlier, offline.
+(`releaser.install.bundle`) every file comes from a bundle made earlier, offline.
 
-The layout of a reproduction (docs/reproduce.md; `releaser.layout`):
+The layout of a reproduction (docs/reproduce.md; `releaser.install.layout`):
 
-    DIR/venv/                      exactly the recorded Python set (`releaser.buildenv`)
+    DIR/venv/                      exactly the recorded Python set (`releaser.install.buildenv`)
     DIR/cache/python/<file>        the Python file chosen for this interpreter, per pin
     DIR/maven/<g/r/o/u/p>/<artifact>/<baseVersion>/<file>, DIR/maven/classpath.txt
-    DIR/git/<name>/                a clone, detached at the recorded commit (`releaser.checkouts`)
+    DIR/git/<name>/                a clone, detached at the recorded commit (`releaser.install.checkouts`)
     DIR/artifacts/<file>           URL artifacts
 """
 
@@ -27,21 +27,21 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
-from releaser import gitrepo
-from releaser import record as records
-from releaser.bundle import check_bundle_file, open_bundle, record_fetcher
-from releaser.buildenv import create_venv, install_hashed, installed_set
-from releaser.checkouts import checkout
-from releaser.errors import ConfigError, Refused, ReleaserError, UpstreamError
-from releaser.fetch import PinnedFile, raise_failures, session
-from releaser.fsutil import write_atomic
-from releaser.layout import files_for_here, snapshot_aliases
-from releaser.lockfile import Pin
-from releaser.piprun import pip_errors
+from releaser.core import gitrepo
+from releaser.core.errors import ConfigError, Refused, ReleaserError, UpstreamError
+from releaser.core.fsutil import write_atomic
+from releaser.core.lockfile import Pin
+from releaser.core.piprun import pip_errors
+from releaser.install.buildenv import create_venv, install_hashed, installed_set
+from releaser.install.bundle import check_bundle_file, open_bundle, record_fetcher
+from releaser.install.checkouts import checkout
+from releaser.install.fetch import PinnedFile, raise_failures, session
+from releaser.install.layout import files_for_here, snapshot_aliases
+from releaser.record import records
 
 if TYPE_CHECKING:
-    from releaser.config import ReleaseConfig
-    from releaser.http import Http
+    from releaser.core.config import ReleaseConfig
+    from releaser.core.http import Http
 
 MARKER = ".releaser-reproduce.json"  # in DIR: which RC it reproduces
 VENV_MARKER = "releaser-set.json"  # in DIR/venv: the digest of the installed set
@@ -116,7 +116,7 @@ def reproduce(
 
     gits = lock.of_kind("git")
     if gits:
-        from releaser.http import concurrently
+        from releaser.core.http import concurrently
 
         (into / "git").mkdir(exist_ok=True)
 

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from releaser import lockfile
-from releaser import record as records
-from releaser.lockfile import KINDS, Lock, Pin
-from releaser.manifest import iso
+from releaser.core import lockfile
+from releaser.core.lockfile import KINDS, Lock, Pin
+from releaser.record import records
+from releaser.record.manifest import iso
 
 SCHEMA = 1
 FIELDS = ("version", "requested", "source", "date", "artifacts")

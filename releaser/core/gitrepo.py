@@ -15,8 +15,8 @@ import os
 import subprocess
 from pathlib import Path
 
-from releaser.errors import UpstreamError
-from releaser.redact import scrub
+from releaser.core.errors import UpstreamError
+from releaser.core.redact import scrub
 
 GIT_TIMEOUT = 120  # seconds
 

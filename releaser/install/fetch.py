@@ -23,14 +23,14 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Callable
 
-from releaser.credentials import with_userinfo
-from releaser.errors import Refused, ReleaserError, UpstreamError
-from releaser.fsutil import sha256_of
-from releaser.lockfile import Artifact, Pin
-from releaser.redact import strip_credentials
+from releaser.core.credentials import with_userinfo
+from releaser.core.errors import Refused, ReleaserError, UpstreamError
+from releaser.core.fsutil import sha256_of
+from releaser.core.lockfile import Artifact, Pin
+from releaser.core.redact import strip_credentials
 
 if TYPE_CHECKING:
-    from releaser.http import Http
+    from releaser.core.http import Http
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ class Fetcher:
 
     `rc` names the RC the files are fetched for; `mismatch` makes the error for bytes
     other than the pinned ones; `hint` ends the message of a failed download;
-    `userinfo` gives credentials by host (see `releaser.credentials`). With `bundle`,
+    `userinfo` gives credentials by host (see `releaser.core.credentials`). With `bundle`,
     every file is copied from `bundle/<rel>` instead.
     """
 
@@ -104,7 +104,7 @@ class Fetcher:
 
     def fetch_all(self, items: list[tuple[PinnedFile, Path]], *, doing: str = "fetched") -> dict[str, list[PinnedFile]]:
         """Every (file, destination), concurrently: status -> files. Every failure is raised together."""
-        from releaser.http import concurrently
+        from releaser.core.http import concurrently
 
         def one(pair: tuple[PinnedFile, Path]) -> str | ReleaserError:
             try:
@@ -138,7 +138,7 @@ def session(http: Http | None) -> Iterator[Http]:
     if http is not None:
         yield http
         return
-    from releaser.http import Http
+    from releaser.core.http import Http
 
     with Http() as new:
         yield new

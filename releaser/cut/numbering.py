@@ -13,16 +13,17 @@ from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
 
-from releaser import gitrepo, record
-from releaser.config import ReleaseConfig
-from releaser.errors import ConfigError
+from releaser.core import gitrepo
+from releaser.core.config import ReleaseConfig
+from releaser.core.errors import ConfigError
+from releaser.record import records
 
 
 def rc_id(config: ReleaseConfig, root: Path, number: int | None) -> str:
     """`{version}rc{N}`: N is `number`, or one more than any RC recorded or tagged."""
     version = config.release.version
     if number is None:
-        taken = [*_rc_numbers(config, record.recorded(root / config.release.records)), *_rc_numbers(config, tagged_rcs(config, root))]
+        taken = [*_rc_numbers(config, records.recorded(root / config.release.records)), *_rc_numbers(config, tagged_rcs(config, root))]
         number = max(taken, default=0) + 1
     if number < 1:
         raise ConfigError(f"--rc {number}: RC numbers start at 1")

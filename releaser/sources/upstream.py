@@ -15,11 +15,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from releaser.credentials import with_userinfo
-from releaser.errors import UpstreamError, UpstreamMissing
-from releaser.http import Http
-from releaser.lockfile import Artifact, Pin
-from releaser.verdict import Finding, upgrade
+from releaser.core.credentials import with_userinfo
+from releaser.core.errors import UpstreamError, UpstreamMissing
+from releaser.core.http import Http
+from releaser.core.lockfile import Artifact, Pin
+from releaser.core.verdict import Finding, upgrade
 
 
 def verify_generic(

@@ -22,8 +22,8 @@ from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from releaser import __version__
-from releaser.errors import UpstreamError, UpstreamMissing
-from releaser.redact import scrub, strip_credentials
+from releaser.core.errors import UpstreamError, UpstreamMissing
+from releaser.core.redact import scrub, strip_credentials
 
 T = TypeVar("T")
 R = TypeVar("R")

@@ -6,25 +6,25 @@ refusal leaves the project as it was (no record, no tag, nothing in dist/):
 1. Preconditions (`prepare`), nothing written: the project is in a git repository
    with a commit, the tree is clean, the lock passes `releaser check` (the same
    `Verdict`, so the two can never disagree), the RC id is free (neither recorded
-   nor tagged, `releaser.numbering`), `dist/` is ignored by git, the records folder
+   nor tagged, `releaser.cut.numbering`), `dist/` is ignored by git, the records folder
    is not, a git identity exists for the commit and the tag, the MANIFEST template
    is there.
 2. An isolated virtual environment (no pip configuration reaches it) gets the
    locked Python set, every file hash-verified (`pip install --require-hashes
    --no-deps`); the locked Maven and URL files are fetched into `dist/<rc>/deps/`
-   and verified by sha256 (`releaser.building`).
+   and verified by sha256 (`releaser.cut.building`).
 3. `[release] build` runs in that environment, then every `[release] gates`
    command. A failing build is an outside failure (exit 3), a failing gate a
    refusal (exit 1); both name the command and show the end of its output, and
    `dist/<rc>/` is removed again.
 4. The record `releases/<rc>/` (manifest.json, MANIFEST.md, a byte copy of the
-   lock; `releaser.manifest`) is written in one step by `record.write`, which
+   lock; `releaser.record.manifest`) is written in one step by `records.write`, which
    never overwrites.
 5. The record is committed (`Record <rc>`), so the RC's tag points at a commit
    that contains its own record, whose parent is the commit that was built; then
-   the annotated tag (`releaser.gitrepo`). `commit=False` leaves the record
+   the annotated tag (`releaser.core.gitrepo`). `commit=False` leaves the record
    untracked and tags the built commit; `tag=False` skips the tag.
-6. With `bundle=True`, every pinned file is stored in dist/<rc>/bundle/ (`releaser.bundle`).
+6. With `bundle=True`, every pinned file is stored in dist/<rc>/bundle/ (`releaser.install.bundle`).
 
 Up to and including the commit a cut is all or nothing: should the commit fail,
 the record is removed again. The tag comes last; if it fails, the error says the
@@ -39,10 +39,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
-from releaser import gitrepo, lockfile, record
-from releaser.building import (
-    DEPS,
-    DIST,
+from releaser.core import gitrepo, lockfile
+from releaser.core.config import ReleaseConfig
+from releaser.core.errors import ConfigError, Refused, ReleaserError, UpstreamError
+from releaser.core.lockfile import Lock
+from releaser.core.redact import shown_command
+from releaser.cut.building import (
     after_build,
     build_environment,
     built_files,
@@ -51,16 +53,21 @@ from releaser.building import (
     install_python,
     run_step,
 )
-from releaser.buildenv import create_venv
-from releaser.config import ReleaseConfig
-from releaser.errors import ConfigError, Refused, ReleaserError, UpstreamError
-from releaser.lockfile import Lock
-from releaser.manifest import dump_manifest, make_manifest, render_markdown, tag_message, template_source
-from releaser.numbering import rc_id, tag_name_of, tagged_rcs
-from releaser.redact import shown_command
+from releaser.cut.numbering import rc_id, tag_name_of, tagged_rcs
+from releaser.install.buildenv import create_venv
+from releaser.install.layout import DEPS, DIST
+from releaser.record import records
+from releaser.record.manifest import (
+    Subject,
+    dump_manifest,
+    make_manifest,
+    render_markdown,
+    tag_message,
+    template_source,
+)
 
 if TYPE_CHECKING:
-    from releaser.bundle import Bundled
+    from releaser.install.bundle import Bundled
 
 Log = Callable[[str], None]
 
@@ -79,12 +86,16 @@ class Plan:
     commit_record: bool
 
     @property
+    def subject(self) -> Subject:
+        return Subject(self.config, self.rc, self.commit, self.tag, self.lock, self.lock_bytes)
+
+    @property
     def root(self) -> Path:
         return self.config.root
 
     @property
     def records_dir(self) -> Path:
-        return record.records_dir(self.config)
+        return records.records_dir(self.config)
 
     @property
     def dist(self) -> Path:
@@ -146,13 +157,13 @@ def cut(
                 last = run_step(expand(gate, rc=plan.rc, dist=dist), plan.root, env, work / "gate.log", what="gate")
                 say(f"  passed{': ' + last if last else ''}")
         notes += after_build(plan.root, plan.commit)
-        manifest = make_manifest(plan, built_files(dist))
+        manifest = make_manifest(plan.subject, built_files(dist))
         files = {
-            record.MANIFEST: dump_manifest(manifest),
-            record.MANIFEST_MD: render_markdown(config, manifest).encode("utf-8"),
-            record.LOCK_COPY: plan.lock_bytes,
+            records.MANIFEST: dump_manifest(manifest),
+            records.MANIFEST_MD: render_markdown(config, manifest).encode("utf-8"),
+            records.LOCK_COPY: plan.lock_bytes,
         }
-        path = record.write(plan.records_dir, plan.rc, files)
+        path = records.write(plan.records_dir, plan.rc, files)
     except BaseException:
         shutil.rmtree(dist, ignore_errors=True)
         raise
@@ -170,7 +181,7 @@ def cut(
     if plan.tag is not None:
         target = record_commit or plan.commit
         try:
-            gitrepo.git(plan.root, "tag", "-a", plan.tag, "-m", tag_message(plan, manifest), target)
+            gitrepo.git(plan.root, "tag", "-a", plan.tag, "-m", tag_message(plan.subject, manifest), target)
         except ReleaserError as exc:
             raise UpstreamError(
                 f"{plan.rc} is recorded{' and committed' if record_commit else ''}, but the tag failed: {exc}; "
@@ -179,7 +190,7 @@ def cut(
         say(f"tagged {plan.tag} -> {target[:12]}")
     bundled = None
     if bundle:
-        from releaser.bundle import make_bundle
+        from releaser.install.bundle import make_bundle
 
         try:
             bundled = make_bundle(config, plan.rc)
@@ -204,7 +215,7 @@ def _undo_record(plan: Plan, path: Path) -> bool:
 
 def prepare(config: ReleaseConfig, *, rc_number: int | None = None, tag: bool = True, commit: bool = True) -> Plan:
     """Check everything a cut needs, in the order a release engineer would; write nothing."""
-    from releaser.check import check
+    from releaser.check.checking import check
 
     root = config.root
     if not root.is_dir():
@@ -233,7 +244,7 @@ def prepare(config: ReleaseConfig, *, rc_number: int | None = None, tag: bool = 
 
     rc = rc_id(config, root, rc_number)
     tag_name = tag_name_of(config, rc) if tag else None
-    if (record.records_dir(config) / rc).exists():
+    if (records.records_dir(config) / rc).exists():
         raise Refused(
             f"{rc} is already recorded in {config.release.records}/{rc}/; a record is never overwritten. "
             "Cut the next RC: releaser cut"
@@ -250,7 +261,7 @@ def prepare(config: ReleaseConfig, *, rc_number: int | None = None, tag: bool = 
             f"{DIST}/ is not ignored by git: the built files would make the tree dirty. "
             f"Add `/{DIST}/` to .gitignore, commit it, then cut again"
         )
-    if commit and gitrepo.ignored(root, f"{config.release.records}/{rc}/{record.MANIFEST}"):
+    if commit and gitrepo.ignored(root, f"{config.release.records}/{rc}/{records.MANIFEST}"):
         raise Refused(
             f"{config.release.records}/ is ignored by git, but records are committed: "
             "remove it from .gitignore (or cut with --no-commit)"

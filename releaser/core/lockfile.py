@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Mapping
 
-from releaser.errors import ConfigError
+from releaser.core.errors import ConfigError
 
 LOCK_VERSION = 1
 KINDS = ("python", "maven", "git", "artifact")

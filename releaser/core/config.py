@@ -18,9 +18,9 @@ from urllib.parse import urlsplit
 
 from packaging.version import InvalidVersion, Version
 
-from releaser.errors import ConfigError
-from releaser.maven_coordinate import MavenCoordinate
-from releaser.redact import remember_secrets, strip_credentials
+from releaser.core.errors import ConfigError
+from releaser.core.maven_coordinate import MavenCoordinate
+from releaser.core.redact import remember_secrets, strip_credentials
 
 CONFIG_NAME = "release.toml"
 DEFAULT_INDEX = "https://pypi.org/simple"

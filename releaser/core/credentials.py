@@ -12,10 +12,10 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
-from releaser.redact import strip_credentials
+from releaser.core.redact import strip_credentials
 
 if TYPE_CHECKING:
-    from releaser.config import ReleaseConfig
+    from releaser.core.config import ReleaseConfig
 
 
 def configured_userinfo(config: ReleaseConfig) -> dict[str, str]:

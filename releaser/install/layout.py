@@ -22,15 +22,19 @@ import sys
 from pathlib import Path, PurePosixPath
 from typing import Callable, Iterable
 
-from releaser.errors import ConfigError, Refused
-from releaser.fetch import PinnedFile
-from releaser.fsutil import sha256_of
-from releaser.lockfile import Artifact, Lock, Pin
+from releaser.core.errors import ConfigError, Refused
+from releaser.core.fsutil import sha256_of
+from releaser.core.lockfile import Artifact, Lock, Pin
+from releaser.install.fetch import PinnedFile
 
 # A Maven timestamped SNAPSHOT build: 1.0-20071115.230503-12 lives in 1.0-SNAPSHOT/.
 _BUILD = re.compile(r"^(?P<base>.+)-(?P<stamp>\d{8}\.\d{6})-(?P<number>\d+)$")
 _PLAIN = re.compile(r"^[A-Za-z0-9_+~][A-Za-z0-9_.+~%=,@-]*$")
 _COMMIT = re.compile(r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")
+
+DIST = "dist"  # dist/<rc>/: what a cut builds, and what it builds with
+DEPS = "deps"  # dist/<rc>/deps/<kind>/<file>: the locked Maven and URL files
+BUNDLE = "bundle"  # dist/<rc>/bundle/: written by `releaser bundle`, not a built file
 
 
 def plain(name: str, what: str) -> str:
@@ -153,7 +157,12 @@ def _files(lock: Lock, select: Callable[[Pin], list[Artifact]]) -> list[PinnedFi
 
 def choose_python_file(pin: Pin) -> Artifact:
     """The file pip would pick here: the wheel whose tag this interpreter prefers most, else the sdist."""
-    from packaging.utils import InvalidSdistFilename, InvalidWheelFilename, parse_sdist_filename, parse_wheel_filename
+    from packaging.utils import (
+        InvalidSdistFilename,
+        InvalidWheelFilename,
+        parse_sdist_filename,
+        parse_wheel_filename,
+    )
 
     priority = _tag_priority()
     best: tuple[int, str] | None = None

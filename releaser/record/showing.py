@@ -1,4 +1,4 @@
-"""`releaser list` and `releaser show RC`: the recorded RCs, read through `record.read`.
+"""`releaser list` and `releaser show RC`: the recorded RCs, read through `records.read`.
 
 Every record is verified as it is read (its manifest must match its lock copy);
 one that does not is listed as such rather than trusted.
@@ -11,11 +11,11 @@ import shlex
 from dataclasses import dataclass
 from typing import Any
 
-from releaser import record
-from releaser.config import ReleaseConfig
-from releaser.manifest import KIND_TITLES
-from releaser.errors import ConfigError, Refused
-from releaser.lockfile import KINDS
+from releaser.core.config import ReleaseConfig
+from releaser.core.errors import ConfigError, Refused
+from releaser.core.lockfile import KINDS
+from releaser.record import records
+from releaser.record.manifest import KIND_TITLES
 
 
 @dataclass(frozen=True)
@@ -56,11 +56,11 @@ class Entry:
 
 def entries(config: ReleaseConfig) -> list[Entry]:
     """Every recorded RC, in PEP 440 order, each verified."""
-    folder = record.records_dir(config)
+    folder = records.records_dir(config)
     found = []
-    for rc in record.recorded(folder):
+    for rc in records.recorded(folder):
         try:
-            found.append(Entry(rc, record.read(folder, rc).manifest))
+            found.append(Entry(rc, records.read(folder, rc).manifest))
         except (Refused, ConfigError) as exc:
             found.append(Entry(rc, None, str(exc)))
     return found

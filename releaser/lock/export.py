@@ -12,9 +12,9 @@ from __future__ import annotations
 from pathlib import Path, PurePosixPath
 
 from releaser import __version__
-from releaser.config import ReleaseConfig
-from releaser.errors import ConfigError, Refused
-from releaser.lockfile import Artifact, Lock, Pin
+from releaser.core.config import ReleaseConfig
+from releaser.core.errors import ConfigError, Refused
+from releaser.core.lockfile import Artifact, Lock, Pin
 
 FORMATS = ("pylock", "requirements")
 DEFAULT_OUTPUT = {"pylock": "pylock.toml", "requirements": "requirements.txt"}
@@ -22,7 +22,7 @@ DEFAULT_OUTPUT = {"pylock": "pylock.toml", "requirements": "requirements.txt"}
 
 def current_lock(config: ReleaseConfig) -> Lock:
     """The lock to export from; refused (exit 1) when there is none yet."""
-    from releaser import lockfile
+    from releaser.core import lockfile
 
     found = lockfile.read(config.lockfile)
     if found is None:
@@ -78,7 +78,7 @@ def to_pylock(lock: Lock) -> str:
 
 
 def write(lock: Lock, fmt: str, output: Path) -> None:
-    from releaser.fsutil import write_atomic
+    from releaser.core.fsutil import write_atomic
 
     write_atomic(output, render(lock, fmt))
 

@@ -21,13 +21,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from releaser import lockfile
-from releaser.errors import ConfigError, Refused
-from releaser.fsutil import write_synced
-from releaser.lockfile import Lock
+from releaser.core import lockfile
+from releaser.core.errors import ConfigError, Refused
+from releaser.core.fsutil import write_synced
+from releaser.core.lockfile import Lock
 
 if TYPE_CHECKING:
-    from releaser.config import ReleaseConfig
+    from releaser.core.config import ReleaseConfig
 
 MANIFEST = "manifest.json"
 MANIFEST_MD = "MANIFEST.md"

@@ -4,7 +4,7 @@
 `releaser reproduce` makes one (an RC's recorded set, from files already verified).
 Either way the venv is created without pip, so it holds only what is installed
 into it, and releaser's own pip (>= 26) installs into it with `--python`, isolated
-from the machine's pip configuration (`releaser.piprun`): `install --require-hashes
+from the machine's pip configuration (`releaser.core.piprun`): `install --require-hashes
 --no-deps` from a requirements file private to the run, so every file is checked
 against its sha256 and nothing unpinned comes along.
 """
@@ -16,9 +16,9 @@ import os
 import subprocess
 from pathlib import Path
 
-from releaser.errors import UpstreamError
-from releaser.piprun import isolated_env, run_pip
-from releaser.redact import scrub
+from releaser.core.errors import UpstreamError
+from releaser.core.piprun import isolated_env, run_pip
+from releaser.core.redact import scrub
 
 # Variables that would let the caller's Python setup leak into the environment.
 _LEAKS = ("PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP", "PYTHONUSERBASE", "__PYVENV_LAUNCHER__")

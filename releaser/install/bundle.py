@@ -21,18 +21,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from releaser import record as records
-from releaser.building import BUNDLE, DIST
-from releaser.checkouts import bundle_has, make_git_bundle
-from releaser.errors import ConfigError, Refused, ReleaserError, UpstreamError
-from releaser.fetch import Fetcher, PinnedFile, raise_failures, session
-from releaser.fsutil import sha256_of, write_atomic
-from releaser.layout import every_file, plain
-from releaser.lockfile import Pin
+from releaser.core.errors import ConfigError, Refused, ReleaserError, UpstreamError
+from releaser.core.fsutil import sha256_of, write_atomic
+from releaser.core.lockfile import Pin
+from releaser.install.checkouts import bundle_has, make_git_bundle
+from releaser.install.fetch import Fetcher, PinnedFile, raise_failures, session
+from releaser.install.layout import BUNDLE, DIST, every_file, plain
+from releaser.record import records
 
 if TYPE_CHECKING:
-    from releaser.config import ReleaseConfig
-    from releaser.http import Http
+    from releaser.core.config import ReleaseConfig
+    from releaser.core.http import Http
 
 BUNDLE_INDEX = "bundle.json"
 BUNDLE_SCHEMA = 1
@@ -78,7 +77,7 @@ def make_bundle(config: ReleaseConfig, rc: str, *, into: Path | None = None, htt
     """Store every pinned file of `rc`'s record (and a git bundle per repository) under dist/<rc>/bundle/."""
     import tempfile
 
-    from releaser.http import concurrently
+    from releaser.core.http import concurrently
 
     rec = records.read(records.records_dir(config), rc)
     items = every_file(rec.lock)

@@ -4,7 +4,7 @@
 commit, the lock's digests, every pin with its files, every built file, the
 build and gate commands (scrubbed) and who built it. `MANIFEST.md` is rendered
 from it with the Jinja2 template `MANIFEST.md.j2`: the project's own, in
-`[release] templates`, or releaser's. Writing them down is `releaser.record`'s.
+`[release] templates`, or releaser's. Writing them down is `releaser.record.records`'s.
 """
 
 from __future__ import annotations
@@ -13,28 +13,39 @@ import json
 import platform
 import re
 import sysconfig
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from releaser import __version__, record
-from releaser.config import ReleaseConfig
-from releaser.errors import ConfigError, UpstreamError
-from releaser.lockfile import KINDS, Pin
-from releaser.redact import scrub, shown_command
-
-if TYPE_CHECKING:
-    from releaser.cutting import Plan
+from releaser import __version__
+from releaser.core.config import ReleaseConfig
+from releaser.core.errors import ConfigError, UpstreamError
+from releaser.core.lockfile import KINDS, Lock, Pin
+from releaser.core.redact import scrub, shown_command
+from releaser.record import records
 
 TEMPLATE = "MANIFEST.md.j2"
 KIND_TITLES = {"python": "Python", "maven": "Maven", "git": "git", "artifact": "URL artifacts"}
 
 
-def make_manifest(plan: Plan, built: list[dict[str, Any]]) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Subject:
+    """What a record is about: an RC, the commit that was built, the lock it was built on."""
+
+    config: ReleaseConfig
+    rc: str
+    commit: str
+    tag: str | None
+    lock: Lock
+    lock_bytes: bytes
+
+
+def make_manifest(plan: Subject, built: list[dict[str, Any]]) -> dict[str, Any]:
     """manifest.json, schema 1 (docs/records.md)."""
     config, lock = plan.config, plan.lock
     return {
-        "schema": record.SCHEMA,
+        "schema": records.SCHEMA,
         "rc": plan.rc,
         "name": config.release.name,
         "version": config.release.version,
@@ -42,7 +53,7 @@ def make_manifest(plan: Plan, built: list[dict[str, Any]]) -> dict[str, Any]:
         "tag": plan.tag,
         "cut_at": iso(datetime.now(timezone.utc).replace(microsecond=0)),
         "as_of": iso(lock.as_of),
-        "lock_digest": record.lock_digest(plan.lock_bytes),
+        "lock_digest": records.lock_digest(plan.lock_bytes),
         "lock_content_digest": lock.content_digest,
         "pins": [_pin(p) for p in sorted(lock.pins, key=lambda p: (KINDS.index(p.kind), p.name.lower(), p.version))],
         "built": built,
@@ -120,7 +131,7 @@ def default_template() -> str:
         raise UpstreamError(f"releaser's {TEMPLATE} is missing from its installation; reinstall releaser") from None
 
 
-def tag_message(plan: Plan, manifest: dict[str, Any]) -> str:
+def tag_message(plan: Subject, manifest: dict[str, Any]) -> str:
     return (
         f"Release candidate {plan.rc} of {plan.config.release.name}\n\n"
         f"Built from {plan.commit}\n"

@@ -9,15 +9,16 @@ from typing import TYPE_CHECKING, Any
 
 from packaging.utils import canonicalize_name
 
-from releaser import __version__, lockfile
-from releaser.config import CONFIG_NAME, ReleaseConfig
-from releaser.errors import ConfigError
-from releaser.lockfile import InputRecord, Lock, Pin
-from releaser.redact import strip_credentials
+from releaser import __version__
+from releaser.core import lockfile
+from releaser.core.config import CONFIG_NAME, ReleaseConfig
+from releaser.core.errors import ConfigError
+from releaser.core.lockfile import InputRecord, Lock, Pin
+from releaser.core.redact import strip_credentials
 from releaser.sources import LockRequest, Source, sources_for
 
 if TYPE_CHECKING:  # `releaser check` imports this module and must not pay for requests
-    from releaser.http import Http
+    from releaser.core.http import Http
 
 
 @dataclass(frozen=True)
@@ -105,8 +106,8 @@ def lock(
     pins: list[Pin] = []
     import tempfile  # here, not at the top: `releaser check` imports this module
 
-    from releaser.fsutil import write_atomic
-    from releaser.http import Http
+    from releaser.core.fsutil import write_atomic
+    from releaser.core.http import Http
 
     with tempfile.TemporaryDirectory(prefix="releaser-lock-") as tmp, (http or Http()) as session:
         for source in sources:

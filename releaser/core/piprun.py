@@ -14,8 +14,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from releaser.errors import UpstreamError
-from releaser.redact import scrub
+from releaser.core.errors import UpstreamError
+from releaser.core.redact import scrub
 
 
 def isolated_env() -> dict[str, str]:
