@@ -49,6 +49,8 @@ class PythonInputs:
     pyproject: bool
     index_url: str
     extra_index_urls: tuple[str, ...] = ()
+    resolver: str = "pip-tools"  # or "uv" (releaser.sources.pyresolve)
+    environments: tuple[str, ...] = ()  # targets, as markers (releaser.core.targets); uv only
 
     @property
     def index_urls(self) -> tuple[str, ...]:
@@ -175,7 +177,9 @@ class _Parser:
 
     def _python(self, t: dict[str, Any]) -> PythonInputs:
         where = "[python]"
-        self._no_unknown(t, {"requirements", "pyproject", "index-url", "extra-index-urls"}, where, "python")
+        self._no_unknown(
+            t, {"requirements", "pyproject", "index-url", "extra-index-urls", "resolver", "environments"}, where, "python"
+        )
         reqs = self._strings(t, "requirements", where, "python")
         pyproject = self._get(t, "pyproject", bool, where, "python", default=False)
         if not reqs and not pyproject:
@@ -190,7 +194,32 @@ class _Parser:
             self._fail(where, "pyproject", "is true but there is no pyproject.toml beside release.toml", "python")
         index = self._url(self._get(t, "index-url", str, where, "python", default=DEFAULT_INDEX), where, "index-url", "python")
         extras = tuple(self._url(u, where, "extra-index-urls", "python") for u in self._strings(t, "extra-index-urls", where, "python"))
-        return PythonInputs(tuple(paths), pyproject, index, extras)
+        resolver, environments = self._targets(t, where)
+        return PythonInputs(tuple(paths), pyproject, index, extras, resolver, environments)
+
+    def _targets(self, t: dict[str, Any], where: str) -> tuple[str, tuple[str, ...]]:
+        """[python] resolver and environments (each a target marker, normalized)."""
+        from releaser.core import targets
+
+        resolver = self._get(t, "resolver", str, where, "python", default="pip-tools")
+        if resolver not in ("pip-tools", "uv"):
+            self._fail(where, "resolver", f"{resolver!r} is not a resolver (expected \"pip-tools\" or \"uv\")", "python")
+        environments: list[str] = []
+        for text in self._strings(t, "environments", where, "python"):
+            try:
+                environments.append(targets.parse(text).marker)
+            except ValueError as exc:
+                self._fail(where, "environments", str(exc), "python")
+        if "environments" in t and not environments:
+            self._fail(where, "environments", "is empty: name at least one target, or leave it out", "python")
+        if len(set(environments)) != len(environments):
+            self._fail(where, "environments", "names the same target twice", "python")
+        if environments and resolver != "uv":
+            self._fail(
+                where, "environments", 'needs the uv resolver (resolver = "uv"): pip-tools resolves only for '
+                "the interpreter that runs it", "python",
+            )
+        return resolver, tuple(environments)
 
     def _maven(self, t: dict[str, Any], i: int) -> MavenInputs:
         where = f"[[maven]] #{i + 1}"

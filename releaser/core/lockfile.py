@@ -53,6 +53,9 @@ class Pin:
     # The commit id of a Python direct reference to a git repository (`pkg @ git+URL@ref`):
     # its hash, as it has no artifact. None for everything else (a [[git]] pin's version is its commit).
     commit: str | None = None
+    # A Python pin needed on only some of the lock's targets: the marker naming them
+    # (releaser.core.targets). None: needed on every target.
+    marker: str | None = None
 
 
 # A recorded entry: a string (a requirement, a version, a setting) or a table of
@@ -82,6 +85,10 @@ class Lock:
     inputs: Mapping[str, InputRecord] = field(default_factory=dict)  # input name -> record
     sources: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # kind -> URLs
     pins: tuple[Pin, ...] = ()
+    # The Python targets (markers): `[python] environments` as configured, or else the one
+    # interpreter the lock was made on (`target`). Both empty in a lock written before them.
+    environments: tuple[str, ...] = ()
+    target: str | None = None
 
     def of_kind(self, kind: str) -> tuple[Pin, ...]:
         return tuple(p for p in self.pins if p.kind == kind)
@@ -106,6 +113,8 @@ def dumps(lock: Lock) -> str:
         "releaser": lock.releaser,
         "resolver": lock.resolver,
         "content-digest": lock.content_digest,
+        **({"environments": list(lock.environments)} if lock.environments else {}),
+        **({"target": lock.target} if lock.target else {}),
         "inputs": {name: _input_table(rec) for name, rec in sorted(lock.inputs.items())},
         "sources": {k: list(v) for k, v in sorted(lock.sources.items())},
     }
@@ -153,6 +162,8 @@ def _parse(text: str, path: Path) -> tuple[Lock, object]:
         inputs={name: r.input(name, rec) for name, rec in r.get(doc, "inputs", dict, default={}).items()},
         sources={k: tuple(v) for k, v in r.get(doc, "sources", dict, default={}).items()},
         pins=tuple(pins),
+        environments=tuple(r.strings(doc, "environments")),
+        target=r.get(doc, "target", str, default=None),
     )
     return lock, doc.get("content-digest")
 
@@ -184,6 +195,8 @@ def _pin_table(pin: Pin) -> dict[str, Any]:
     table: dict[str, Any] = {"name": pin.name, "version": pin.version}
     if pin.commit is not None:
         table["commit"] = pin.commit
+    if pin.marker is not None:
+        table["marker"] = pin.marker
     if pin.requested is not None:
         table["requested"] = pin.requested
     table["source"] = pin.source
@@ -279,4 +292,11 @@ class _Reader:
             date=self.get(t, "date", datetime, where, default=None),
             artifacts=tuple(artifacts),
             commit=self.get(t, "commit", str, where, default=None),
+            marker=self.get(t, "marker", str, where, default=None),
         )
+
+    def strings(self, table: dict[str, Any], key: str) -> list[str]:
+        values = self.get(table, key, list, default=[])
+        if not all(isinstance(v, str) for v in values):
+            raise ConfigError(f"{self.path}: {key} must be a list of strings")
+        return values

@@ -64,6 +64,10 @@ def config_entries(config: ReleaseConfig) -> dict[str, dict[str, Any]]:
             settings["requirements"] = " ".join(_relative(config.root, p) for p in py.requirements)
         if py.pyproject:
             settings["pyproject"] = "true"
+        if py.resolver != "pip-tools":
+            settings["resolver"] = py.resolver
+        if py.environments:
+            settings["environments"] = " | ".join(py.environments)
         entries["python"] = settings
     maven = {
         c.key: {"version": c.version, "repository": strip_credentials(block.repository)}
@@ -131,6 +135,7 @@ def lock(
         inputs=records,
         sources={s.kind: s.source_urls() for s in sources if s.source_urls()},
         pins=tuple(pins),
+        **_targets(config),
     )
     if as_of is None and previous is not None and new.same_pins(previous):
         # Nothing moved: keep the recorded cut-off and who resolved these pins (a newer
@@ -138,6 +143,17 @@ def lock(
         new = replace(new, as_of=previous.as_of, releaser=previous.releaser, resolver=previous.resolver)
     written = write_atomic(config.lockfile, lockfile.dumps(new))
     return LockResult(new, previous, written)
+
+
+def _targets(config: ReleaseConfig) -> dict[str, Any]:
+    """The lock's Python targets: the configured environments, else this interpreter."""
+    from releaser.core.targets import here
+
+    if config.python is None:
+        return {}
+    if config.python.environments:
+        return {"environments": config.python.environments}
+    return {"target": here().marker}
 
 
 def _upgrade_names(previous: Lock | None, names: tuple[str, ...]) -> set[tuple[str, str]]:

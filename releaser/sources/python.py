@@ -1,27 +1,24 @@
-"""The Python source: pip-compile picks the versions, the index gives every file of each.
+"""The Python source: a resolver picks the versions, the index gives every file of each.
 
-pip-compile runs as a subprocess of this interpreter, isolated from the machine's
-pip configuration: no pip.conf and no `PIP_*` variable reaches it, and it sees
-only the indexes release.toml names. Earlier pins are seeded into its output file,
-which is how pip-compile keeps them unless asked to upgrade.
+The resolver (`[python] resolver`: pip-tools or uv, releaser.sources.pyresolve) runs
+as a subprocess isolated from the machine's pip and uv configuration, and sees only
+the indexes release.toml names. Earlier pins are seeded into its output file, which
+is how both keep them unless asked to upgrade. With `[python] environments`, it runs
+once per target and the results are merged, each pin with the marker of the targets
+that need it.
 """
 
 from __future__ import annotations
 
-import re
-import shlex
-from datetime import timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
 from releaser.core.config import PythonInputs
-from releaser.core.errors import ConfigError, ResolutionError, UpstreamError
+from releaser.core.errors import ConfigError
 from releaser.core.lockfile import InputRecord, Pin
-from releaser.core.piprun import cache_dir, index_options, run_pip
-from releaser.core.redact import scrub, strip_credentials
+from releaser.core.redact import strip_credentials
 from releaser.sources.base import LockRequest, Source
 from releaser.sources.requirements import RequirementInput, read_inputs, shown
 
@@ -29,9 +26,6 @@ if TYPE_CHECKING:
     from releaser.core.http import Http
     from releaser.core.verdict import Finding
     from releaser.sources.pydirect import DirectReferences
-
-RESOLVE_TIMEOUT = 30 * 60  # seconds; a resolution that takes longer is stuck
-_NETWORK_TROUBLE = re.compile(r"NewConnectionError|Connection refused|Max retries exceeded|timed out|Name or service not known")
 
 
 class PythonSource(Source):
@@ -61,27 +55,27 @@ class PythonSource(Source):
         return verify(pins, http, self.inputs.index_urls)
 
     def resolver(self) -> str:
-        from importlib import (
-            metadata,  # not at the top: `releaser check` never needs it (~30 ms)
-        )
+        from releaser.sources.pyresolve import resolver_for
 
-        return f"pip-tools {metadata.version('pip-tools')} (pip {metadata.version('pip')})"
+        return resolver_for(self.inputs.resolver)[1]()
 
     def source_urls(self) -> tuple[str, ...]:
         return tuple(strip_credentials(u) for u in self.inputs.index_urls)
 
     def lock(self, request: LockRequest) -> list[Pin]:
+        from dataclasses import replace
+
         from releaser.sources.pydirect import DirectReferences
         from releaser.sources.pyindex import PackageIndexReader
 
         # `pkg @ git+...@branch` and `pkg @ https://...` pinned first (commit id, sha256).
         direct = DirectReferences([r for i in self.parsed for r in i.requirements], self.inputs, request)
-        versions, direct_urls = self._compile(request, direct)
+        chosen, direct_urls, direct_markers = self._resolve(request, direct)
         reader = PackageIndexReader(request.http, self.inputs.index_urls)
         requested = self._requested()
 
-        def pin(item: tuple[str, str]) -> Pin:
-            name, version = item
+        def pin(item: tuple[str, str, str | None]) -> Pin:
+            name, version, marker = item
             found = reader.version_files(name, version, cutoff=request.as_of, dated=request.dated)
             return Pin(
                 kind=self.kind,
@@ -91,9 +85,11 @@ class PythonSource(Source):
                 requested=requested.get(name),
                 date=found.date,
                 artifacts=found.artifacts,
+                marker=marker,
             )
 
-        return request.http.map(pin, sorted(versions.items())) + direct.pins(direct_urls, request.workdir)
+        pinned = [replace(p, marker=direct_markers.get(p.name)) for p in direct.pins(direct_urls, request.workdir)]
+        return request.http.map(pin, sorted(chosen, key=lambda c: (c[0], c[1]))) + pinned
 
     def _requested(self) -> dict[str, str]:
         """Canonical name -> what the inputs ask for, for direct requirements."""
@@ -103,94 +99,69 @@ class PythonSource(Source):
                 asked.setdefault(canonicalize_name(req.name), set()).add(str(req))
         return {name: " and ".join(sorted(specs)) for name, specs in asked.items()}
 
-    # -- pip-compile ------------------------------------------------------
+    # -- the resolver -----------------------------------------------------
 
-    def _compile(self, request: LockRequest, direct: DirectReferences) -> tuple[dict[str, str], dict[str, str]]:
-        """Run pip-compile; return (canonical name -> exact version, name -> URL of each direct reference)."""
+    def _resolve(
+        self, request: LockRequest, direct: DirectReferences
+    ) -> tuple[list[tuple[str, str, str | None]], dict[str, str], dict[str, str | None]]:
+        """Resolve for each target: ((name, version, marker) of each pin, name -> URL, name -> marker).
+
+        Without `environments`, one resolution for this interpreter, and no markers.
+        With them, one per target, merged: a pin needed on some targets only carries
+        the marker that names them (releaser.core.targets).
+        """
+        from releaser.core.targets import needed_under, parse
+        from releaser.sources.pyresolve import Job, resolver_for
+
+        resolve, _ = resolver_for(self.inputs.resolver)
         work = request.workdir
-        source_file, constraints_file, output = work / "requirements.in", work / "constraints.txt", work / "pinned.txt"
-        requirements = [direct.line(r) for i in self.parsed for r in i.requirements]
+        requirements, constraints = work / "requirements.in", work / "constraints.txt"
         for req in (r for i in self.parsed for r in i.constraints):
             if req.url:
                 raise ConfigError(
                     f"{shown(req)}: a direct reference cannot be a constraint; put it in a requirements file"
                 )
-        source_file.write_text("\n".join(requirements) + "\n", encoding="utf-8")
-        constraints_file.write_text("\n".join(str(r) for i in self.parsed for r in i.constraints) + "\n", encoding="utf-8")
-        if not request.upgrade_all:
-            # Direct references are pinned by their URL, not seeded as `name==version`.
-            seeds = [p for p in request.previous if p.name not in direct.names and " @ " not in (p.requested or "")]
-            output.write_text("".join(f"{p.name}=={p.version}\n" for p in seeds), encoding="utf-8")
+        requirements.write_text("".join(direct.line(r) + "\n" for i in self.parsed for r in i.requirements), encoding="utf-8")
+        constraints.write_text("\n".join(str(r) for i in self.parsed for r in i.constraints) + "\n", encoding="utf-8")
+        targets = [parse(e) for e in self.inputs.environments] or [None]
+        where: dict[tuple[str, str], list] = {}
+        urls: dict[str, str] = {}
+        url_where: dict[str, list] = {}
+        for n, target in enumerate(targets):
+            job = Job(
+                root=self.root,
+                work=work / f"target-{n}",
+                requirements=requirements,
+                constraints=constraints,
+                seeds=self._seeds(request, direct, target),
+                index_urls=self.inputs.index_urls,
+                request=request,
+                target=target,
+                requested=frozenset(self._requested()),
+            )
+            job.work.mkdir()
+            versions, found_urls = resolve(job)
+            for name, version in versions.items():
+                where.setdefault((name, version), []).append(target)
+            for name, url in found_urls.items():
+                urls.setdefault(name, url)
+                url_where.setdefault(name, []).append(target)
+        if targets == [None]:
+            return [(name, version, None) for name, version in where], urls, {}
+        chosen = [(name, version, needed_under(found, targets)) for (name, version), found in where.items()]
+        return chosen, urls, {name: needed_under(found, targets) for name, found in url_where.items()}
 
-        args = ["compile", *self._options(request, work), "-c", str(constraints_file), "-o", str(output), str(source_file)]
-        done = run_pip(
-            args, timeout=RESOLVE_TIMEOUT, timed_out="pip-compile did not finish", module="piptools", cwd=self.root
-        )
-        if done.returncode != 0:
-            self._fail(done.stderr, request)
-        return _read_pins(output)
+    def _seeds(self, request: LockRequest, direct: DirectReferences, target: object) -> tuple[str, ...]:
+        """The earlier pins the resolver should keep (for `target`): none with --upgrade."""
+        from releaser.core.targets import marker_targets
 
-    def _options(self, request: LockRequest, work: Path) -> list[str]:
-        options = [
-            "--no-config", "--no-header", "--no-annotate", "--no-emit-index-url", "--no-emit-trusted-host",
-            "--no-emit-find-links", "--no-emit-options", "--allow-unsafe", "--strip-extras",
-            # pip-tools' dependency cache is keyed by name and version only, not by
-            # index: a private one per lock keeps one index's metadata out of another's.
-            "--cache-dir", str(work / "pip-tools-cache"),
-            "--pip-args", shlex.join(["--cache-dir", str(cache_dir()), "--timeout", "30", "--retries", "3"]),
-            *index_options(self.inputs.index_urls),
-        ]
-        if request.dated:
-            options += ["--uploaded-prior-to", request.as_of.astimezone(timezone.utc).isoformat()]
         if request.upgrade_all:
-            options.append("--upgrade")
-        for name in sorted(request.upgrade):
-            options += ["--upgrade-package", name]
-        return options
-
-    def _fail(self, stderr: str, request: LockRequest) -> None:
-        """Turn pip-compile's failure into one line that names the requirement."""
-        text = scrub(stderr)
-        if request.dated:
-            self._insist_on_upload_times(request, text)
-        lines = [line.strip() for line in text.splitlines() if line.strip()]
-        errors = [line for line in lines if line.startswith("ERROR") or "Could not find a version" in line]
-        summary = " / ".join(dict.fromkeys(errors[:3])) or (lines[-1] if lines else "no output")
-        if _NETWORK_TROUBLE.search(text):
-            indexes = ", ".join(self.source_urls())
-            raise UpstreamError(f"pip-compile could not reach the index ({indexes}): {summary}")
-        raise ResolutionError(f"pip-compile could not resolve the Python requirements: {summary}")
-
-    def _insist_on_upload_times(self, request: LockRequest, stderr: str) -> None:
-        """A dated lock fails when an index has no upload times; name that index."""
-        from releaser.sources.pyindex import PackageIndexReader, missing_upload_times
-
-        names = set(self._requested())
-        names |= {canonicalize_name(m) for m in re.findall(r"requirement ([A-Za-z0-9][A-Za-z0-9._-]*)", stderr)}
-        reader = PackageIndexReader(request.http, self.inputs.index_urls)
-        for index in self.inputs.index_urls:
-            for files in request.http.map(lambda n: reader.project_files(index, n), sorted(names)):
-                if files and all(f.uploaded is None for f in files):
-                    raise missing_upload_times(index)
+            return ()
+        # Direct references are pinned by their URL, not seeded as `name==version`.
+        seeds = [p for p in request.previous if p.name not in direct.names and " @ " not in (p.requested or "")]
+        if target is not None:
+            here = target.marker  # type: ignore[attr-defined]
+            seeds = [p for p in seeds if here in marker_targets(p.marker, self.inputs.environments)]
+        return tuple(f"{p.name}=={p.version}" for p in seeds)
 
 
-def _read_pins(output: Path) -> tuple[dict[str, str], dict[str, str]]:
-    """(name -> version of each `name==version` line, name -> URL of each `name @ url` line)."""
-    pins: dict[str, str] = {}
-    direct: dict[str, str] = {}
-    for line in output.read_text(encoding="utf-8").splitlines():
-        line = re.sub(r"(^|\s)#.*$", "", line).strip().rstrip("\\").strip()  # a URL's #fragment stays
-        if not line or line.startswith("-"):
-            continue
-        try:
-            req = Requirement(line)
-        except InvalidRequirement:
-            raise UpstreamError(f"pip-compile wrote a line releaser cannot read: {scrub(line)!r}") from None
-        if req.url:
-            direct[canonicalize_name(req.name)] = req.url
-            continue
-        exact = [s.version for s in req.specifier if s.operator == "=="]
-        if len(exact) != 1:
-            raise UpstreamError(f"pip-compile left {scrub(line)!r} unpinned")
-        pins[canonicalize_name(req.name)] = exact[0]
-    return pins, direct

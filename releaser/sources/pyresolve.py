@@ -1,0 +1,132 @@
+"""The pluggable step of the Python lock: which version of each package.
+
+A resolver (`[python] resolver`: pip-tools, the default, or uv) is one function
+with the signature of `resolve`: it gets the requirements and constraints as files,
+the earlier pins to prefer, the indexes and the cut-off, and optionally one target
+to resolve for, and returns `name -> version` plus `name -> URL` for direct
+references. Everything else about the lock (every file's sha256, size and upload
+time, read from the index) is the same code for both (releaser.sources.python).
+Each resolver runs as a subprocess isolated from the machine's pip and uv
+configuration, and its failure becomes one scrubbed line here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+
+from releaser.core.errors import ConfigError, ResolutionError, UpstreamError
+from releaser.core.redact import scrub, strip_credentials
+
+if TYPE_CHECKING:
+    from releaser.core.targets import Target
+    from releaser.sources.base import LockRequest
+
+RESOLVE_TIMEOUT = 30 * 60  # seconds; a resolution that takes longer is stuck
+_NETWORK_TROUBLE = re.compile(
+    r"NewConnectionError|Connection refused|Max retries exceeded|timed out|Name or service not known|"
+    r"error sending request|Failed to fetch|failed to connect"
+)
+
+
+@dataclass(frozen=True)
+class Job:
+    """One resolution: its inputs as files in a private `work` directory."""
+
+    root: Path  # the project root, the resolver's working directory
+    work: Path  # private to this resolution; the resolver's caches live here too
+    requirements: Path
+    constraints: Path
+    seeds: tuple[str, ...]  # `name==version` of earlier pins to keep
+    index_urls: tuple[str, ...]  # may carry credentials: never on a command line or in output
+    request: LockRequest
+    target: Target | None  # None: the interpreter that runs releaser
+    requested: frozenset[str] = frozenset()  # the direct requirements' names, for error messages
+
+    @property
+    def output(self) -> Path:
+        return self.work / "pinned.txt"
+
+
+Resolver = Callable[[Job], "tuple[dict[str, str], dict[str, str]]"]
+
+
+def resolver_for(name: str) -> tuple[Resolver, Callable[[], str]]:
+    """(resolve, describe) of the resolver `name`, as `[python] resolver` names it."""
+    if name == "uv":
+        from releaser.sources import pyresolve_uv as module
+    else:
+        from releaser.sources import pyresolve_piptools as module  # type: ignore[no-redef]
+    return module.resolve, module.describe
+
+
+def prepare(job: Job) -> None:
+    """The earlier pins, seeded into the output file: both resolvers prefer what it holds."""
+    if job.seeds:
+        job.output.write_text("".join(seed + "\n" for seed in job.seeds), encoding="utf-8")
+
+
+def read_pins(output: Path, tool: str) -> tuple[dict[str, str], dict[str, str]]:
+    """(name -> version of each `name==version` line, name -> URL of each `name @ url` line)."""
+    pins: dict[str, str] = {}
+    direct: dict[str, str] = {}
+    for line in output.read_text(encoding="utf-8").splitlines():
+        line = re.sub(r"(^|\s)#.*$", "", line).strip().rstrip("\\").strip()  # a URL's #fragment stays
+        if not line or line.startswith("-"):
+            continue
+        try:
+            req = Requirement(line)
+        except InvalidRequirement:
+            raise UpstreamError(f"{tool} wrote a line releaser cannot read: {scrub(line)!r}") from None
+        if req.url:
+            direct[canonicalize_name(req.name)] = req.url
+            continue
+        exact = [s.version for s in req.specifier if s.operator == "=="]
+        if len(exact) != 1:
+            raise UpstreamError(f"{tool} left {scrub(line)!r} unpinned")
+        pins[canonicalize_name(req.name)] = exact[0]
+    return pins, direct
+
+
+def fail(tool: str, stderr: str, job: Job) -> None:
+    """Turn a resolver's failure into one line that names the requirement."""
+    text = scrub(stderr)
+    if job.request.dated:
+        _insist_on_upload_times(job, text)
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    errors = [line for line in lines if line.startswith(("ERROR", "error:", "×")) or "Could not find a version" in line]
+    summary = " / ".join(dict.fromkeys(errors[:3])) or (lines[-1] if lines else "no output")
+    if job.target is not None:
+        summary = f"for {job.target.marker}: {summary}"
+    if _NETWORK_TROUBLE.search(text):
+        indexes = ", ".join(strip_credentials(u) for u in job.index_urls)
+        raise UpstreamError(f"{tool} could not reach the index ({indexes}): {summary}")
+    raise ResolutionError(f"{tool} could not resolve the Python requirements: {summary}")
+
+
+def _insist_on_upload_times(job: Job, stderr: str) -> None:
+    """A dated lock fails when an index has no upload times; name that index."""
+    from releaser.sources.pyindex import PackageIndexReader, missing_upload_times
+
+    names = set(job.requested) | {
+        canonicalize_name(m) for m in re.findall(r"requirement ([A-Za-z0-9][A-Za-z0-9._-]*)", stderr)
+    }
+    http = job.request.http
+    reader = PackageIndexReader(http, job.index_urls)
+    for index in job.index_urls:
+        for files in http.map(lambda n: reader.project_files(index, n), sorted(names)):
+            if files and all(f.uploaded is None for f in files):
+                raise missing_upload_times(index)
+
+
+def not_installed(tool: str, package: str) -> ConfigError:
+    return ConfigError(
+        f'[python] resolver = "{tool}" needs the {package} package, which is not installed here: '
+        f'pip install "releaser[{package}]"'
+    )

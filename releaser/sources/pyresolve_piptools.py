@@ -1,0 +1,52 @@
+"""The pip-tools resolver: `pip-compile` for the interpreter that runs releaser.
+
+pip-compile runs as a subprocess of this interpreter, isolated from the machine's
+pip configuration (releaser.core.piprun): no pip.conf, no `PIP_*` variable, no
+`.pip-tools.toml`, only the indexes release.toml names. It resolves for this
+interpreter only, so it takes no target.
+"""
+
+from __future__ import annotations
+
+import shlex
+from datetime import timezone
+
+from releaser.core.piprun import cache_dir, index_options, run_pip
+from releaser.sources.pyresolve import RESOLVE_TIMEOUT, Job, fail, prepare, read_pins
+
+
+def describe() -> str:
+    from importlib import metadata  # not at the top: `releaser check` never needs it (~30 ms)
+
+    return f"pip-tools {metadata.version('pip-tools')} (pip {metadata.version('pip')})"
+
+
+def resolve(job: Job) -> tuple[dict[str, str], dict[str, str]]:
+    prepare(job)
+    args = ["compile", *_options(job), "-c", str(job.constraints), "-o", str(job.output), str(job.requirements)]
+    done = run_pip(
+        args, timeout=RESOLVE_TIMEOUT, timed_out="pip-compile did not finish", module="piptools", cwd=job.root
+    )
+    if done.returncode != 0:
+        fail("pip-compile", done.stderr, job)
+    return read_pins(job.output, "pip-compile")
+
+
+def _options(job: Job) -> list[str]:
+    request = job.request
+    options = [
+        "--no-config", "--no-header", "--no-annotate", "--no-emit-index-url", "--no-emit-trusted-host",
+        "--no-emit-find-links", "--no-emit-options", "--allow-unsafe", "--strip-extras",
+        # pip-tools' dependency cache is keyed by name and version only, not by
+        # index: a private one per lock keeps one index's metadata out of another's.
+        "--cache-dir", str(job.work / "pip-tools-cache"),
+        "--pip-args", shlex.join(["--cache-dir", str(cache_dir()), "--timeout", "30", "--retries", "3"]),
+        *index_options(job.index_urls),
+    ]
+    if request.dated:
+        options += ["--uploaded-prior-to", request.as_of.astimezone(timezone.utc).isoformat()]
+    if request.upgrade_all:
+        options.append("--upgrade")
+    for name in sorted(request.upgrade):
+        options += ["--upgrade-package", name]
+    return options
