@@ -77,6 +77,7 @@ def check(config: ReleaseConfig, *, online: bool = False, http: Http | None = No
         *stale(current, lock),
         *floating(lock),
         *uncovered(config, sources, lock, name),
+        *other_target(lock, name),
     ]
     if online:
         findings += verify_online(config, sources, lock, http)
@@ -200,6 +201,23 @@ def floats(pin: Pin) -> str | None:
     elif pin.kind == "artifact" and not pin.artifacts:
         return "has no recorded sha256"
     return None
+
+
+def other_target(lock: Lock, name: str = "release.lock") -> list[Finding]:
+    """Information when the lock, made without `environments`, was made for another interpreter.
+
+    Its Python pins are what that interpreter needed: a dependency only this one needs
+    (by environment marker) may be missing. Not a failure: CI may well run elsewhere.
+    """
+    from releaser.core.targets import any_covers, here
+
+    if lock.target is None or lock.environments or any_covers((lock.target,)):
+        return []
+    why = (
+        f"was made for {lock.target}, not this interpreter ({here().marker}); pins only other targets need "
+        "may be missing: set [python] environments (resolver = \"uv\") to lock for every target"
+    )
+    return [Finding("other-target", name, why)]
 
 
 def uncovered(config: ReleaseConfig, sources: list[Source], lock: Lock, name: str = "release.lock") -> list[Finding]:

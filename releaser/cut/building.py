@@ -51,10 +51,16 @@ def install_python(config: ReleaseConfig, lock: Lock, venv: Path, work: Path) ->
     back their credentials from release.toml (the lock records none); the file
     lives in `work`, a private temp folder.
     """
+    from dataclasses import replace
+
+    from releaser.core.targets import needed_here, refuse_unless_covered
     from releaser.lock.export import to_requirements
 
     if not lock.of_kind("python"):
         return
+    refuse_unless_covered(lock.environments)
+    # Only what this interpreter needs: a pin for another target may have no file for it.
+    lock = replace(lock, pins=tuple(p for p in lock.pins if needed_here(p.marker, lock.environments)))
     configured = as_configured(config.python.index_urls if config.python else ())
     lines, indexes = [], []
     for line in to_requirements(lock).splitlines():

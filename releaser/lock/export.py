@@ -4,6 +4,10 @@
 - `requirements`: a requirements file that `pip install --require-hashes --no-deps -r`
   accepts: every pin `==` its version, with the sha256 of every file of it.
 
+A pin needed on some of the lock's targets only carries its marker in both, and the
+pylock names the targets (`environments`) and the lowest Python they need
+(`requires-python`), so an installer takes only what its environment needs.
+
 Both are written from release.lock alone: no network, no resolver.
 """
 
@@ -49,15 +53,20 @@ def to_requirements(lock: Lock) -> str:
         lines += [f"--extra-index-url {url}" for url in indexes[1:]]
     for pin in _python_pins(lock):
         hashes = sorted({a.sha256 for a in pin.artifacts})
-        lines.append(" \\\n".join([f"{pin.name}=={pin.version}", *(f"    --hash=sha256:{h}" for h in hashes)]))
+        marker = f" ; {pin.marker}" if pin.marker else ""
+        lines.append(" \\\n".join([f"{pin.name}=={pin.version}{marker}", *(f"    --hash=sha256:{h}" for h in hashes)]))
     return "\n".join(lines) + "\n"
 
 
 def to_pylock(lock: Lock) -> str:
     import tomli_w
+    from packaging.markers import Marker
     from packaging.pylock import Package, PackageSdist, PackageWheel, Pylock
+    from packaging.specifiers import SpecifierSet
     from packaging.utils import canonicalize_name
     from packaging.version import Version
+
+    from releaser.core.targets import parse
 
     packages = []
     for pin in _python_pins(lock):
@@ -70,9 +79,18 @@ def to_pylock(lock: Lock) -> str:
                 index=pin.source,
                 sdist=_file(PackageSdist, sdists[0]) if sdists else None,
                 wheels=[_file(PackageWheel, a) for a in wheels] or None,
+                marker=Marker(pin.marker) if pin.marker else None,
             )
         )
-    pylock = Pylock(lock_version=Version("1.0"), created_by="releaser", packages=packages)
+    targets = lock.environments or ((lock.target,) if lock.target else ())
+    lowest = min((parse(t).python for t in targets), key=lambda v: Version(v), default=None)
+    pylock = Pylock(
+        lock_version=Version("1.0"),
+        created_by="releaser",
+        packages=packages,
+        environments=[Marker(t) for t in targets] or None,
+        requires_python=SpecifierSet(f">={lowest}") if lowest else None,
+    )
     pylock.validate()
     return _header(lock) + "\n" + tomli_w.dumps(dict(pylock.to_dict()))
 
