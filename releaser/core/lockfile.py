@@ -75,6 +75,9 @@ class InputRecord:
 
     digest: str
     entries: Mapping[str, Mapping[str, EntryValue]] = field(default_factory=dict)
+    # sha256 of the input's bytes as read (with the files it includes): while they are
+    # the same, `releaser check` takes this record as the current one without parsing.
+    files: str | None = None
 
 
 @dataclass(frozen=True)
@@ -209,6 +212,8 @@ def _pin_table(pin: Pin) -> dict[str, Any]:
 
 def _input_table(record: InputRecord) -> dict[str, Any]:
     table: dict[str, Any] = {"digest": record.digest}
+    if record.files is not None:
+        table["files"] = record.files
     for group, entries in sorted(record.entries.items()):
         table[group] = {
             key: (value if isinstance(value, str) else dict(sorted(value.items())))
@@ -252,7 +257,7 @@ class _Reader:
             raise ConfigError(f"{self.path}: {where} must be a table, not {type(record).__name__}")
         groups: dict[str, dict[str, EntryValue]] = {}
         for group, entries in record.items():
-            if group == "digest":
+            if group in ("digest", "files"):
                 continue
             if not isinstance(entries, dict):
                 raise ConfigError(f"{self.path}: {where} {group} must be a table")
@@ -263,7 +268,7 @@ class _Reader:
                 if not ok:
                     raise ConfigError(f"{self.path}: {where} {group}.{key} must be a string or a table of strings")
             groups[group] = entries
-        return InputRecord(self.get(record, "digest", str, where), groups)
+        return InputRecord(self.get(record, "digest", str, where), groups, self.get(record, "files", str, where, None))
 
     def pin(self, kind: str, t: dict[str, Any], where: str) -> Pin:
         if not isinstance(t, dict):

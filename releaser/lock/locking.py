@@ -5,9 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
-from packaging.utils import canonicalize_name
+from typing import TYPE_CHECKING, Any, Mapping
 
 from releaser import __version__
 from releaser.core import lockfile
@@ -40,15 +38,21 @@ class LockResult:
         return lines
 
 
-def input_records(config: ReleaseConfig, sources: list[Source]) -> dict[str, InputRecord]:
+def input_records(
+    config: ReleaseConfig, sources: list[Source], known: Mapping[str, InputRecord] | None = None
+) -> dict[str, InputRecord]:
     """Every input's digest and normalized entries, as the lock header records them.
 
     Offline and fast: `releaser check` calls it on every run and compares the result
-    with the header, entry by entry, to say what changed.
+    with the header, entry by entry, to say what changed. `known` (the lock's records):
+    a source whose inputs' bytes are the ones recorded there may answer with those
+    records instead of parsing its inputs again.
     """
     records = {CONFIG_NAME: InputRecord(config.dependency_digest, config_entries(config))}
     for source in sources:
-        records.update(source.input_records())
+        unchanged = getattr(source, "unchanged_records", None)
+        found = unchanged(known) if unchanged is not None and known else None
+        records.update(found if found is not None else source.input_records())
     return records
 
 
@@ -158,6 +162,8 @@ def _targets(config: ReleaseConfig) -> dict[str, Any]:
 
 def _upgrade_names(previous: Lock | None, names: tuple[str, ...]) -> set[tuple[str, str]]:
     """(kind, name) of each pin to re-resolve; a name the lock does not pin is an error."""
+    from packaging.utils import canonicalize_name
+
     if not names or previous is None:
         return {("python", canonicalize_name(n)) for n in names}
     found: set[tuple[str, str]] = set()

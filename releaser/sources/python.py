@@ -10,17 +10,16 @@ that need it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
-
-from packaging.utils import canonicalize_name
 
 from releaser.core.config import PythonInputs
 from releaser.core.errors import ConfigError
 from releaser.core.lockfile import InputRecord, Pin
 from releaser.core.redact import strip_credentials
 from releaser.sources.base import LockRequest, Source
-from releaser.sources.requirements import RequirementInput, read_inputs, shown
+from releaser.sources.requirements import RequirementInput, input_files, read_inputs, shown
 
 if TYPE_CHECKING:
     from releaser.core.http import Http
@@ -46,7 +45,17 @@ class PythonSource(Source):
         return {i.name: i.digest for i in self.parsed}
 
     def input_records(self) -> dict[str, InputRecord]:
-        return {i.name: InputRecord(i.digest, i.entries) for i in self.parsed}
+        files = input_files(self.root, self.inputs)
+        return {i.name: InputRecord(i.digest, i.entries, files.get(i.name)) for i in self.parsed}
+
+    def unchanged_records(self, known: Mapping[str, InputRecord]) -> dict[str, InputRecord] | None:
+        """The records in `known` (a lock's), when every input's bytes are still the ones
+        recorded; None when any changed (then `input_records` parses them)."""
+        files = input_files(self.root, self.inputs)
+        found = {name: known.get(name) for name in files}
+        if all(record is not None and record.files == files[name] for name, record in found.items()):
+            return found  # type: ignore[return-value]
+        return None
 
     def verify(self, pins: tuple[Pin, ...], http: Http) -> list[Finding]:
         """Each pinned file still on its index with the same sha256, not yanked; newer versions as info."""
@@ -93,6 +102,8 @@ class PythonSource(Source):
 
     def _requested(self) -> dict[str, str]:
         """Canonical name -> what the inputs ask for, for direct requirements."""
+        from packaging.utils import canonicalize_name
+
         asked: dict[str, set[str]] = {}
         for item in self.parsed:
             for req in item.requirements:
