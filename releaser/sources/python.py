@@ -10,12 +10,13 @@ that need it.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from releaser.core.config import PythonInputs
-from releaser.core.errors import ConfigError
+from releaser.core.errors import ConfigError, ReleaserError
 from releaser.core.lockfile import InputRecord, Pin
 from releaser.core.redact import strip_credentials
 from releaser.sources.base import LockRequest, Source
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
     from releaser.core.http import Http
     from releaser.core.verdict import Finding
     from releaser.sources.pydirect import DirectReferences
+    from releaser.sources.pyindex import PackageIndexReader
 
 
 class PythonSource(Source):
@@ -79,9 +81,14 @@ class PythonSource(Source):
 
         # `pkg @ git+...@branch` and `pkg @ https://...` pinned first (commit id, sha256).
         direct = DirectReferences([r for i in self.parsed for r in i.requirements], self.inputs, request)
-        chosen, direct_urls, direct_markers = self._resolve(request, direct)
         reader = PackageIndexReader(request.http, self.inputs.index_urls)
         requested = self._requested()
+        # While the resolver runs, read the pages of the projects it will surely pin.
+        early = _prefetch(reader, self.inputs.index_urls[0], {*requested, *(p.name for p in request.previous)})
+        try:
+            chosen, direct_urls, direct_markers = self._resolve(request, direct)
+        finally:
+            early.join()
 
         def pin(item: tuple[str, str, str | None]) -> Pin:
             name, version, marker = item
@@ -176,3 +183,18 @@ class PythonSource(Source):
         return tuple(f"{p.name}=={p.version}" for p in seeds)
 
 
+def _prefetch(reader: PackageIndexReader, index_url: str, names: set[str]) -> threading.Thread:
+    """Fetch the project pages of `names` from `index_url` into `reader`'s cache, in the background.
+
+    Only a head start: a page that fails here is fetched again, and its error told, when needed.
+    """
+
+    def fetch(name: str) -> None:
+        try:
+            reader.project_files(index_url, name)
+        except ReleaserError:
+            pass
+
+    thread = threading.Thread(target=lambda: reader.http.map(fetch, sorted(names)), daemon=True)
+    thread.start()
+    return thread
