@@ -1,7 +1,8 @@
 """The pluggable step of the Python lock: which version of each package.
 
-A resolver (`[python] resolver`: pip-tools, the default, or uv) is one function
-with the signature of `resolve`: it gets the requirements and constraints as files,
+A resolver (`[python] resolver`: pip-tools, the default, or uv; each its own module,
+`pyresolve_piptools` and `pyresolve_uv`, chosen by releaser.sources.python) is a
+`resolve(job: Job)` function of type `Resolver`: it gets the requirements and constraints as files,
 the earlier pins to prefer, the indexes and the cut-off, and optionally one target
 to resolve for, and returns `name -> version` plus `name -> URL` for direct
 references. Everything else about the lock (every file's sha256, size and upload
@@ -55,15 +56,6 @@ class Job:
 
 
 Resolver = Callable[[Job], "tuple[dict[str, str], dict[str, str]]"]
-
-
-def resolver_for(name: str) -> tuple[Resolver, Callable[[], str]]:
-    """(resolve, describe) of the resolver `name`, as `[python] resolver` names it."""
-    if name == "uv":
-        from releaser.sources import pyresolve_uv as module
-    else:
-        from releaser.sources import pyresolve_piptools as module  # type: ignore[no-redef]
-    return module.resolve, module.describe
 
 
 def prepare(job: Job) -> None:

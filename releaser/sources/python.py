@@ -23,7 +23,10 @@ from releaser.sources.base import LockRequest, Source
 from releaser.sources.requirements import RequirementInput, input_files, read_inputs, shown
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from releaser.core.http import Http
+    from releaser.sources.pyresolve import Resolver
     from releaser.core.verdict import Finding
     from releaser.sources.pydirect import DirectReferences
     from releaser.sources.pyindex import PackageIndexReader
@@ -66,9 +69,7 @@ class PythonSource(Source):
         return verify(pins, http, self.inputs.index_urls)
 
     def resolver(self) -> str:
-        from releaser.sources.pyresolve import resolver_for
-
-        return resolver_for(self.inputs.resolver)[1]()
+        return _resolver(self.inputs.resolver)[1]()
 
     def source_urls(self) -> tuple[str, ...]:
         return tuple(strip_credentials(u) for u in self.inputs.index_urls)
@@ -129,9 +130,9 @@ class PythonSource(Source):
         the marker that names them (releaser.core.targets).
         """
         from releaser.core.targets import needed_under, parse
-        from releaser.sources.pyresolve import Job, resolver_for
+        from releaser.sources.pyresolve import Job
 
-        resolve, _ = resolver_for(self.inputs.resolver)
+        resolve, _ = _resolver(self.inputs.resolver)
         work = request.workdir
         requirements, constraints = work / "requirements.in", work / "constraints.txt"
         for req in (r for i in self.parsed for r in i.constraints):
@@ -181,6 +182,15 @@ class PythonSource(Source):
             here = target.marker  # type: ignore[attr-defined]
             seeds = [p for p in seeds if here in marker_targets(p.marker, self.inputs.environments)]
         return tuple(f"{p.name}=={p.version}" for p in seeds)
+
+
+def _resolver(name: str) -> tuple[Resolver, Callable[[], str]]:
+    """(resolve, describe) of the resolver `name`, as `[python] resolver` names it."""
+    if name == "uv":
+        from releaser.sources import pyresolve_uv as module
+    else:
+        from releaser.sources import pyresolve_piptools as module  # type: ignore[no-redef]
+    return module.resolve, module.describe
 
 
 def _prefetch(reader: PackageIndexReader, index_url: str, names: set[str]) -> threading.Thread:
