@@ -227,3 +227,27 @@ def tomllib_string(text: str) -> str:
     import json
 
     return json.dumps(text)
+
+
+def test_check_asks_for_a_pin_that_one_of_the_targets_needs_even_when_this_interpreter_does_not(platforms, make_project):
+    from releaser.check.checking import uncovered
+    from releaser.sources import sources_for
+
+    project = make_project(
+        platforms.url, requirements="app\nwinonly; sys_platform == 'win32'\n", python=f'{UV}\nenvironments = ["{LINUX_311}"]'
+    )
+    made = lock(project.config(), as_of=days(10)).lock
+    assert "winonly" not in {p.name for p in made.pins}
+    config = project.config()
+    assert uncovered(config, sources_for(config), made) == []
+    for_windows_too = replace(made, environments=(LINUX_311, WIN_312))
+    (finding,) = uncovered(config, sources_for(config), for_windows_too)
+    assert finding.subject == "requirements.in" and "winonly" in finding.message
+
+
+def test_a_relock_for_the_same_targets_changes_no_byte_and_keeps_each_targets_pins(platforms, make_project):
+    project = make_project(platforms.url, requirements="app\n", python=TARGETS)
+    lock(project.config(), as_of=days(10))
+    first = project.lockfile.read_bytes()
+    again = lock(project.config())  # common 2.0 is out now: every target keeps common 1.0
+    assert not again.written and project.lockfile.read_bytes() == first

@@ -241,7 +241,7 @@ def uncovered(
         for key, text in sorted(record.entries.get("requirements", {}).items()):
             if ("python", key) in pinned or not isinstance(text, str):
                 continue
-            if ";" not in text or _applies(text):
+            if ";" not in text or _applies(text, lock.environments):
                 found.append(Finding("uncovered", input_name, f"requires {text}, which {name} does not pin"))
     for block in config.maven:
         for coordinate in block.dependencies:
@@ -254,10 +254,12 @@ def uncovered(
     return found
 
 
-def _applies(text: str) -> bool:
-    """False when every requirement in `text` (one or several joined by " and ") has an
-    environment marker that excludes this interpreter."""
+def _applies(text: str, environments: tuple[str, ...] = ()) -> bool:
+    """False when the requirement's environment marker excludes this interpreter, or, for a
+    lock made for `environments`, every one of those targets."""
     from packaging.requirements import InvalidRequirement, Requirement
+
+    from releaser.core.targets import parse
 
     try:
         req = Requirement(text)
@@ -266,6 +268,8 @@ def _applies(text: str) -> bool:
     if req.marker is None:
         return True
     try:
+        if environments:
+            return any(req.marker.evaluate(parse(t).environment()) for t in environments)
         return bool(req.marker.evaluate({"extra": ""}))
     except Exception:  # an undecidable marker: better to ask for a pin than to miss one
         return True

@@ -57,6 +57,24 @@ class Target:
         machine = _MACHINES[self.machine.lower()] if self.machine else _DEFAULT_MACHINE[self.platform]
         return _UV_PLATFORMS[(self.platform, machine)]
 
+    def environment(self) -> dict[str, str]:
+        """The marker environment of a CPython on this target, for evaluating requirement markers."""
+        machine = self.machine or {"win32": "AMD64", "darwin": "arm64"}.get(self.platform, "x86_64")
+        return {
+            "sys_platform": self.platform,
+            "platform_system": {"linux": "Linux", "win32": "Windows", "darwin": "Darwin"}[self.platform],
+            "os_name": "nt" if self.platform == "win32" else "posix",
+            "platform_machine": machine,
+            "python_version": self.python,
+            "python_full_version": f"{self.python}.0",
+            "implementation_name": "cpython",
+            "platform_python_implementation": "CPython",
+            "implementation_version": f"{self.python}.0",
+            "platform_release": "",
+            "platform_version": "",
+            "extra": "",
+        }
+
     def covers(self, other: Target) -> bool:
         """True when an interpreter described by `other` is this target."""
         same_machine = self.machine is None or (

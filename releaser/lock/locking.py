@@ -145,6 +145,8 @@ def lock(
         # Nothing moved: keep the recorded cut-off and who resolved these pins (a newer
         # pip-tools that picks the same pins is no change), so the file does not churn.
         new = replace(new, as_of=previous.as_of, releaser=previous.releaser, resolver=previous.resolver)
+        if previous.target is not None:  # nor the interpreter it was first made on
+            new = replace(new, target=previous.target)
     written = write_atomic(config.lockfile, lockfile.dumps(new))
     return LockResult(new, previous, written)
 
