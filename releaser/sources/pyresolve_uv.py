@@ -20,7 +20,6 @@ binary) and runs isolated exactly as pip-compile is:
 
 from __future__ import annotations
 
-
 import subprocess
 import sys
 from datetime import timezone
