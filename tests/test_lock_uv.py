@@ -8,7 +8,7 @@ import tomllib
 from dataclasses import replace
 
 import pytest
-from conftest import days
+from conftest import days, hostile_setup
 from hypothesis import given
 from hypothesis import strategies as st
 from packaging.pylock import Pylock
@@ -18,7 +18,6 @@ from releaser.core.errors import ConfigError, Refused
 from releaser.core.piprun import isolated_env
 from releaser.lock.locking import lock
 from releaser.loopback.pypi import PackageIndex
-from releaser.loopback.wheels import build_wheel
 
 UV = 'resolver = "uv"'
 LINUX_311 = "sys_platform == 'linux' and python_version == '3.11'"
@@ -64,13 +63,7 @@ def test_hostile_uv_and_pip_configuration_change_nothing(populated, make_project
     project.lockfile.unlink()
 
     with PackageIndex() as hostile:
-        hostile.publish("alpha", "9.0", uploaded=days(1))
-        hostile.publish("beta", "9.0", uploaded=days(1))
-        links = tmp_path / "links"
-        links.mkdir()
-        build_wheel(links, "beta", "8.0")
-        constraints = tmp_path / "constraints.txt"
-        constraints.write_text("beta==1.0\n")
+        links, constraints = hostile_setup(hostile, tmp_path)  # all would change the pins if uv saw them
         uv_toml = (
             f'index-url = "{hostile.url}"\nextra-index-url = ["{hostile.url}"]\nfind-links = ["{links}"]\n'
             f'prerelease = "allow"\nexclude-newer = "2024-01-03T00:00:00Z"\n[pip]\nindex-url = "{hostile.url}"\n'

@@ -64,6 +64,13 @@ def prepare(job: Job) -> None:
         job.output.write_text("".join(seed + "\n" for seed in job.seeds), encoding="utf-8")
 
 
+def upgrade_options(request: LockRequest) -> list[str]:
+    """`--upgrade`, or `--upgrade-package NAME` for each name: both resolvers spell them so."""
+    if request.upgrade_all:
+        return ["--upgrade"]
+    return [option for name in sorted(request.upgrade) for option in ("--upgrade-package", name)]
+
+
 def read_pins(output: Path, tool: str) -> tuple[dict[str, str], dict[str, str]]:
     """(name -> version of each `name==version` line, name -> URL of each `name @ url` line)."""
     pins: dict[str, str] = {}

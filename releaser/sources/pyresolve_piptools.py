@@ -12,7 +12,7 @@ import shlex
 from datetime import timezone
 
 from releaser.core.piprun import cache_dir, index_options, run_pip
-from releaser.sources.pyresolve import RESOLVE_TIMEOUT, Job, fail, prepare, read_pins
+from releaser.sources.pyresolve import RESOLVE_TIMEOUT, Job, fail, prepare, read_pins, upgrade_options
 
 
 def describe() -> str:
@@ -45,8 +45,4 @@ def _options(job: Job) -> list[str]:
     ]
     if request.dated:
         options += ["--uploaded-prior-to", request.as_of.astimezone(timezone.utc).isoformat()]
-    if request.upgrade_all:
-        options.append("--upgrade")
-    for name in sorted(request.upgrade):
-        options += ["--upgrade-package", name]
-    return options
+    return options + upgrade_options(request)

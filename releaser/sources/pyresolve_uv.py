@@ -26,7 +26,7 @@ from datetime import timezone
 
 from releaser.core.errors import UpstreamError
 from releaser.core.piprun import isolated_env
-from releaser.sources.pyresolve import RESOLVE_TIMEOUT, Job, fail, not_installed, prepare, read_pins
+from releaser.sources.pyresolve import RESOLVE_TIMEOUT, Job, fail, not_installed, prepare, read_pins, upgrade_options
 
 
 def describe() -> str:
@@ -81,11 +81,7 @@ def _options(job: Job) -> list[str]:
         options += ["--python-platform", job.target.uv_platform, "--python-version", job.target.python]
     if request.dated:
         options += ["--exclude-newer", request.as_of.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")]
-    if request.upgrade_all:
-        options.append("--upgrade")
-    for name in sorted(request.upgrade):
-        options += ["--upgrade-package", name]
-    return options
+    return options + upgrade_options(request)
 
 
 
