@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from releaser.core.http import Http
+    from releaser.core.targets import Target
     from releaser.sources.pyresolve import Resolver
     from releaser.core.verdict import Finding
     from releaser.sources.pydirect import DirectReferences
@@ -129,6 +130,7 @@ class PythonSource(Source):
         With them, one per target, merged: a pin needed on some targets only carries
         the marker that names them (releaser.core.targets).
         """
+        from releaser.core.http import concurrently
         from releaser.core.targets import needed_under, parse
         from releaser.sources.pyresolve import Job
 
@@ -143,11 +145,8 @@ class PythonSource(Source):
         requirements.write_text("".join(direct.line(r) + "\n" for i in self.parsed for r in i.requirements), encoding="utf-8")
         constraints.write_text("\n".join(str(r) for i in self.parsed for r in i.constraints) + "\n", encoding="utf-8")
         targets = [parse(e) for e in self.inputs.environments] or [None]
-        where: dict[tuple[str, str], list] = {}
-        urls: dict[str, str] = {}
-        url_where: dict[str, list] = {}
-        for n, target in enumerate(targets):
-            job = Job(
+        jobs = [
+            Job(
                 root=self.root,
                 work=work / f"target-{n}",
                 requirements=requirements,
@@ -158,8 +157,15 @@ class PythonSource(Source):
                 target=target,
                 requested=frozenset(self._requested()),
             )
+            for n, target in enumerate(targets)
+        ]
+        for job in jobs:
             job.work.mkdir()
-            versions, found_urls = resolve(job)
+        where: dict[tuple[str, str], list[Target | None]] = {}
+        urls: dict[str, str] = {}
+        url_where: dict[str, list[Target | None]] = {}
+        # One resolver per target, side by side: each mostly waits on the index.
+        for target, (versions, found_urls) in zip(targets, concurrently(resolve, jobs, workers=len(jobs))):
             for name, version in versions.items():
                 where.setdefault((name, version), []).append(target)
             for name, url in found_urls.items():
@@ -170,7 +176,7 @@ class PythonSource(Source):
         chosen = [(name, version, needed_under(found, targets)) for (name, version), found in where.items()]
         return chosen, urls, {name: needed_under(found, targets) for name, found in url_where.items()}
 
-    def _seeds(self, request: LockRequest, direct: DirectReferences, target: object) -> tuple[str, ...]:
+    def _seeds(self, request: LockRequest, direct: DirectReferences, target: Target | None) -> tuple[str, ...]:
         """The earlier pins the resolver should keep (for `target`): none with --upgrade."""
         from releaser.core.targets import marker_targets
 
@@ -179,7 +185,7 @@ class PythonSource(Source):
         # Direct references are pinned by their URL, not seeded as `name==version`.
         seeds = [p for p in request.previous if p.name not in direct.names and " @ " not in (p.requested or "")]
         if target is not None:
-            here = target.marker  # type: ignore[attr-defined]
+            here = target.marker
             seeds = [p for p in seeds if here in marker_targets(p.marker, self.inputs.environments)]
         return tuple(f"{p.name}=={p.version}" for p in seeds)
 
