@@ -244,3 +244,11 @@ def test_a_relock_for_the_same_targets_changes_no_byte_and_keeps_each_targets_pi
     first = project.lockfile.read_bytes()
     again = lock(project.config())  # common 2.0 is out now: every target keeps common 1.0
     assert not again.written and project.lockfile.read_bytes() == first
+
+
+def test_the_uv_resolver_without_uv_installed_says_how_to_get_it(populated, make_project, monkeypatch):
+    monkeypatch.setitem(sys.modules, "uv", None)  # `import uv` fails as it would without the extra
+    project = make_project(populated.url, python=UV)
+    with pytest.raises(ConfigError, match=r'pip install "releaser\[uv\]"'):
+        lock(project.config())
+    assert not project.lockfile.exists()
