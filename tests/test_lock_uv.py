@@ -8,7 +8,7 @@ import tomllib
 from dataclasses import replace
 
 import pytest
-from conftest import days, hostile_setup
+from conftest import days, hostile_setup, python_project
 from hypothesis import given
 from hypothesis import strategies as st
 from packaging.pylock import Pylock
@@ -252,3 +252,41 @@ def test_the_uv_resolver_without_uv_installed_says_how_to_get_it(populated, make
     with pytest.raises(ConfigError, match=r'pip install "releaser\[uv\]"'):
         lock(project.config())
     assert not project.lockfile.exists()
+
+
+@pytest.fixture(scope="module")
+def targeted_lock(tmp_path_factory):
+    """The text of a lock for two targets, one pin needed on one of them."""
+    with PackageIndex() as index:
+        index.publish("app", "1.0", uploaded=days(0), requires=["winonly; sys_platform == 'win32'"])
+        index.publish("winonly", "1.0", uploaded=days(1))
+        project = python_project(tmp_path_factory.mktemp("targeted"), index.url, "app\n", python=TARGETS)
+        lock(project.config(), as_of=days(10))
+        return project.lockfile.read_text()
+
+
+@given(
+    key=st.sampled_from(["environments = ", "target = ", "marker = ", "files = "]),
+    value=st.one_of(st.text(max_size=60), st.integers(), st.lists(st.text(max_size=30), max_size=3), st.booleans()),
+)
+def test_a_hand_edited_target_marker_or_files_digest_is_a_config_error(tmp_path_factory, targeted_lock, key, value):
+    import json
+
+    literal = json.dumps(value) if not isinstance(value, bool) else str(value).lower()
+    anchor = {"environments = ": "environments = [", "target = ": "lock-version = 1\n",
+              "marker = ": "marker = ", "files = ": "files = "}[key]
+    text = targeted_lock
+    if key == "environments = ":
+        start = text.index("environments = [")
+        text = text[:start] + f"environments = {literal}" + text[text.index("]", start) + 1 :]
+    elif key == "target = ":
+        text = text.replace(anchor, f"{anchor}target = {literal}\n", 1)
+    else:
+        line = next(line for line in text.splitlines() if line.startswith(anchor))
+        text = text.replace(line, f"{anchor}{literal}", 1)
+    path = tmp_path_factory.mktemp("edited") / "release.lock"
+    path.write_text(text)
+    try:
+        lockfile.read(path)
+    except ConfigError:
+        pass

@@ -168,7 +168,25 @@ def _parse(text: str, path: Path) -> tuple[Lock, object]:
         environments=tuple(r.strings(doc, "environments")),
         target=r.get(doc, "target", str, default=None),
     )
+    _check_targets(lock, path)
     return lock, doc.get("content-digest")
+
+
+def _check_targets(lock: Lock, path: Path) -> None:
+    """Every target in the header is one releaser reads; every pin's marker names some of them."""
+    from releaser.core import targets
+
+    for text in (*lock.environments, *((lock.target,) if lock.target else ())):
+        try:
+            targets.parse(text)
+        except ValueError as exc:
+            raise ConfigError(f"{path}: {exc}") from None
+    for pin in lock.pins:
+        if pin.marker is None:
+            continue
+        named = targets.marker_targets(pin.marker, lock.environments)
+        if not named or len(named) != len(pin.marker.split(" or ")):
+            raise ConfigError(f"{path}: [[{pin.kind}]] {pin.name}: marker {pin.marker!r} names no environment of the lock")
 
 
 def read(path: Path) -> Lock | None:
