@@ -156,6 +156,14 @@ def test_a_lock_for_linux_311_and_win32_312_pins_each_targets_packages_with_mark
     )
     assert installed.returncode == 0, installed.stderr
     assert sorted(p.name for p in site.iterdir() if not p.name.endswith(".dist-info")) == ["app", "common", "oldpy"]
+    hashed = tmp_path / "hashed"
+    installed = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--no-cache-dir", "--require-hashes", "--no-deps", "--target", str(hashed),
+         "-r", str(project.root / "requirements.txt")],
+        capture_output=True, text=True, env=isolated_env(), timeout=300,
+    )
+    assert installed.returncode == 0, installed.stderr
+    assert sorted(p.name for p in hashed.iterdir() if not p.name.endswith(".dist-info")) == ["app", "common", "oldpy"]
 
 
 def test_environments_with_pip_tools_are_refused_naming_uv(make_project):
@@ -247,7 +255,10 @@ def test_a_relock_for_the_same_targets_changes_no_byte_and_keeps_each_targets_pi
 
 
 def test_the_uv_resolver_without_uv_installed_says_how_to_get_it(populated, make_project, monkeypatch):
+    from releaser.sources import pyresolve_uv
+
     monkeypatch.setitem(sys.modules, "uv", None)  # `import uv` fails as it would without the extra
+    monkeypatch.setattr(pyresolve_uv, "_found", [])  # nor was it found before
     project = make_project(populated.url, python=UV)
     with pytest.raises(ConfigError, match=r'pip install "releaser\[uv\]"'):
         lock(project.config())

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 from datetime import timezone
 
 from releaser.core.errors import UpstreamError
@@ -35,12 +36,21 @@ def describe() -> str:
     return f"uv {metadata.version('uv')}"
 
 
+_found: list[str] = []
+_finding = threading.Lock()
+
+
 def uv_binary() -> str:
-    try:
-        import uv
-    except ImportError:
-        raise not_installed("uv", "uv") from None
-    return uv.find_uv_bin()
+    """The uv executable of the `uv` package. Found once, under a lock: one resolver per target
+    runs on its own thread, and `uv.find_uv_bin()` reads `sysconfig`, which is not thread-safe."""
+    with _finding:
+        if not _found:
+            try:
+                import uv
+            except ImportError:
+                raise not_installed("uv", "uv") from None
+            _found.append(uv.find_uv_bin())
+        return _found[0]
 
 
 def uv_env(index_urls: tuple[str, ...]) -> dict[str, str]:
