@@ -46,6 +46,23 @@ def test_uv_and_pip_tools_pin_the_same_versions_and_files(populated, make_projec
     assert uv.target == piptools.target == targets.here().marker
 
 
+def test_with_several_indexes_both_resolvers_take_the_best_version_wherever_it_is(populated, make_project):
+    with PackageIndex() as extra:
+        extra.publish("gamma", "1.0", uploaded=days(0))
+        extra.publish("beta", "3.0", uploaded=days(2))  # newer than the first index's: pip takes it
+        found = {}
+        for resolver in ("pip-tools", "uv"):
+            project = make_project(
+                populated.url, requirements="alpha\ngamma\n",
+                python=f'extra-index-urls = ["{extra.url}"]\nresolver = "{resolver}"',
+            )
+            found[resolver] = {(p.name, p.version, p.source) for p in lock(project.config(), as_of=days(10)).lock.pins}
+            project.lockfile.unlink()
+        assert found["uv"] == found["pip-tools"] == {
+            ("alpha", "1.0", populated.url), ("beta", "3.0", extra.url), ("gamma", "1.0", extra.url)
+        }
+
+
 def test_uv_keeps_earlier_pins_and_upgrades_on_request(populated, make_project):
     project = make_project(populated.url, python=UV)
     lock(project.config(), as_of=days(10))
