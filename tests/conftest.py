@@ -133,3 +133,15 @@ def files() -> Iterator[FileServer]:
     """A plain file server on 127.0.0.1 (Last-Modified, HEAD, injected failures) for URL artifacts."""
     with FileServer() as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator["pgcluster.Cluster"]:
+    """A private PostgreSQL cluster on 127.0.0.1 (tests/pgcluster.py), one for the whole run."""
+    import pgcluster
+
+    cluster = pgcluster.start_cluster()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
