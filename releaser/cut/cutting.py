@@ -50,11 +50,10 @@ from releaser.cut.building import (
     built_files,
     expand,
     fetch_dependencies,
-    install_python,
     run_step,
 )
 from releaser.cut.numbering import rc_id, tag_name_of, tagged_rcs
-from releaser.install.buildenv import create_venv
+from releaser.install.buildenv import create_venv, install_python
 from releaser.install.layout import DEPS, DIST
 from releaser.record import records
 from releaser.record.manifest import (

@@ -1,6 +1,7 @@
 """The isolated virtual environment, filled only by a hash-verified install.
 
-`releaser cut` builds in one (the locked Python set, from the lock's indexes);
+`releaser cut` builds in one and `releaser rehearse` migrates in one (the locked Python
+set, from the lock's indexes: `install_python`);
 `releaser reproduce` makes one (an RC's recorded set, from files already verified).
 Either way the venv is created without pip, so it holds only what is installed
 into it, and releaser's own pip (>= 26) installs into it with `--python`, isolated
@@ -15,11 +16,19 @@ import json
 import os
 import subprocess
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from releaser.core.errors import UpstreamError
-from releaser.core.piprun import isolated_env, run_pip
-from releaser.core.redact import scrub
+from releaser.core.credentials import as_configured
+from releaser.core.errors import Refused, UpstreamError
+from releaser.core.piprun import cache_dir, isolated_env, run_pip, trusted_hosts
+from releaser.core.redact import output_tail, scrub
 
+if TYPE_CHECKING:
+    from releaser.core.config import ReleaseConfig
+    from releaser.core.lockfile import Lock
+
+PIP_TIMEOUT = 60 * 60
+TAIL = 20  # lines of pip's output shown when it fails
 # Variables that would let the caller's Python setup leak into the environment.
 _LEAKS = ("PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP", "PYTHONUSERBASE", "__PYVENV_LAUNCHER__")
 
@@ -89,3 +98,35 @@ def activated_env(venv: Path) -> dict[str, str]:
         PYTHONNOUSERSITE="1",
     )
     return env
+
+
+def install_python(config: ReleaseConfig, lock: Lock, venv: Path, work: Path) -> None:
+    """`pip install --require-hashes --no-deps` the locked Python set into `venv`.
+
+    The requirements are `releaser export --format requirements`, the indexes given
+    back their credentials from release.toml (the lock records none); the file
+    lives in `work`, a private temp folder.
+    """
+    from releaser.lock.export import to_requirements
+
+    if not lock.of_kind("python"):
+        return
+    configured = as_configured(config.python.index_urls if config.python else ())
+    lines, indexes = [], []
+    for line in to_requirements(lock).splitlines():
+        option, _, url = line.partition(" ")
+        if option in ("--index-url", "--extra-index-url"):
+            url = configured.get(url, url)
+            indexes.append(url)
+            line = f"{option} {url}"
+        lines.append(line)
+    options = ["--cache-dir", str(cache_dir()), *trusted_hosts(sorted(set(indexes)))]
+    done = install_hashed(venv, lines, work / "requirements.txt", options=options, timeout=PIP_TIMEOUT)
+    if done.returncode != 0:
+        output = done.stdout + done.stderr
+        if "HASHES" in output.upper() and "DO NOT MATCH" in output.upper():
+            raise Refused(
+                "a locked Python file did not match its sha256 in the lock: upstream serves other bytes now; "
+                f"find out why (releaser check --online) before relocking:\n{output_tail(output, TAIL)}"
+            )
+        raise UpstreamError(f"installing the locked Python packages failed:\n{output_tail(output, TAIL)}")
