@@ -119,11 +119,6 @@ def run_step(argv: list[str], cwd: Path, env: dict[str, str], log: Path, *, what
     return lines[-1][:200] if lines else ""
 
 
-def expand(argv: tuple[str, ...], *, rc: str, dist: Path) -> list[str]:
-    """A command with `{dist}` (the RC's dist folder, with a final separator) and `{rc}` replaced."""
-    return [arg.replace("{dist}", str(dist) + os.sep).replace("{rc}", rc) for arg in argv]
-
-
 def after_build(root: Path, commit: str) -> list[str]:
     """The build must not have changed the commit it built; new untracked files are noted."""
     if gitrepo.head(root) != commit:

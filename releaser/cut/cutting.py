@@ -48,13 +48,12 @@ from releaser.cut.building import (
     after_build,
     build_environment,
     built_files,
-    expand,
     fetch_dependencies,
     run_step,
 )
 from releaser.cut.numbering import rc_id, tag_name_of, tagged_rcs
 from releaser.install.buildenv import create_venv, install_python
-from releaser.install.layout import DEPS, DIST
+from releaser.install.layout import DEPS, DIST, expand
 from releaser.record import records
 from releaser.record.manifest import (
     Subject,

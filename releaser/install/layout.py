@@ -205,3 +205,8 @@ def _tag_priority() -> dict[object, int]:
         for i, tag in enumerate(sys_tags()):
             _TAGS.setdefault(tag, i)
     return _TAGS
+
+
+def expand(argv: tuple[str, ...], *, rc: str, dist: Path) -> list[str]:
+    """A command with `{dist}` (the RC's dist folder, with a final separator) and `{rc}` replaced."""
+    return [arg.replace("{dist}", str(dist) + os.sep).replace("{rc}", rc) for arg in argv]

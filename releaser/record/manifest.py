@@ -114,21 +114,21 @@ def template_source(config: ReleaseConfig) -> tuple[Path | None, str | None]:
     return None, default_template()
 
 
-def default_template() -> str:
-    """releaser's own MANIFEST.md.j2: packaged as `releaser.templates` in a wheel, `templates/` in a checkout."""
+def default_template(name: str = TEMPLATE) -> str:
+    """releaser's own template `name`: packaged as `releaser.templates` in a wheel, `templates/` in a checkout."""
     from importlib import resources
 
     try:
-        packaged = resources.files("releaser.templates") / TEMPLATE
+        packaged = resources.files("releaser.templates") / name
         if packaged.is_file():
             return packaged.read_text(encoding="utf-8")
     except (ModuleNotFoundError, FileNotFoundError):
         pass
-    checkout = Path(__file__).resolve().parent.parent / "templates" / TEMPLATE
+    checkout = Path(__file__).resolve().parent.parent.parent / "templates" / name
     try:
         return checkout.read_text(encoding="utf-8")
     except OSError:
-        raise UpstreamError(f"releaser's {TEMPLATE} is missing from its installation; reinstall releaser") from None
+        raise UpstreamError(f"releaser's {name} is missing from its installation; reinstall releaser") from None
 
 
 def tag_message(plan: Subject, manifest: dict[str, Any]) -> str:
