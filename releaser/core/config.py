@@ -20,6 +20,8 @@ from packaging.version import InvalidVersion, Version
 
 from releaser.core.errors import ConfigError
 from releaser.core.maven_coordinate import MavenCoordinate
+from releaser.core.migration_config import MigrationSettings
+from releaser.core.migration_config import parse as parse_migrations
 from releaser.core.redact import remember_secrets, strip_credentials
 
 CONFIG_NAME = "release.toml"
@@ -84,6 +86,7 @@ class ReleaseConfig:
     maven: tuple[MavenInputs, ...] = ()
     git: tuple[GitInput, ...] = ()
     artifacts: tuple[UrlInput, ...] = ()
+    migrations: MigrationSettings | None = None  # [migrations]: not a dependency, not in the digest
     dependency_digest: str = field(default="", compare=False)
 
     @property
@@ -129,9 +132,10 @@ class _Parser:
     # -- the document -----------------------------------------------------
 
     def config(self, data: dict[str, Any]) -> ReleaseConfig:
-        self._no_unknown(data, {"release", "python", "maven", "git", "artifact"}, "", None)
+        self._no_unknown(data, {"release", "python", "maven", "git", "artifact", "migrations"}, "", None)
         release = self._table(data, "release", required=True)
         python = self._table(data, "python", required=False)
+        migrations = self._table(data, "migrations", required=False)
         return ReleaseConfig(
             path=self.path,
             release=self._release(release),
@@ -141,6 +145,7 @@ class _Parser:
             artifacts=self._unique(
                 self._artifact(t, i) for i, t in enumerate(self._array(data, "artifact"))
             ),
+            migrations=parse_migrations(self, migrations, self.path.parent) if migrations is not None else None,
             dependency_digest=dependency_digest(data),
         )
 

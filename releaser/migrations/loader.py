@@ -1,0 +1,130 @@
+"""Read the migration graph of the working tree, or of any git ref without checking it out.
+
+The configured globs pick the migration directories; their files go, as bytes, to
+the framework's reader. At a git ref the same globs are matched against the
+ref's tree (`git ls-tree`) and the files come out of git's object store in one
+`git cat-file --batch`, so reading trunk or an old release costs two processes.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+
+from releaser.core import gitrepo
+from releaser.core.errors import ConfigError, UpstreamError
+from releaser.core.migration_config import MigrationSettings, matching_dirs
+from releaser.migrations import alembic, django, flyway, south
+from releaser.migrations.graph import Graph
+from releaser.migrations.pysource import Source
+
+Reader = Callable[[MigrationSettings, Mapping[str, Sequence[Source]]], Graph]
+READERS: dict[str, Reader] = {"django": django.read, "alembic": alembic.read, "south": south.read, "flyway": flyway.read}
+RECURSIVE = {"flyway"}  # Flyway scans its locations recursively; the others read one folder
+
+
+def read_graph(settings: MigrationSettings, root: Path) -> Graph:
+    """The graph of the working tree under `root`; a glob that matches nothing is a ConfigError."""
+    dirs: dict[str, list[Source]] = {}
+    for pattern in settings.paths:
+        found = matching_dirs(root, pattern)
+        if not found:
+            raise ConfigError(f"[migrations] paths: {pattern!r} matches no directory under {root}")
+        for directory in found:
+            dirs[directory] = _files_on_disk(root, directory, settings.framework in RECURSIVE)
+    return READERS[settings.framework](settings, dirs)
+
+
+def _files_on_disk(root: Path, directory: str, recursive: bool) -> list[Source]:
+    files = []
+    for top, subdirs, names in os.walk(root / directory):
+        subdirs[:] = sorted(subdirs) if recursive else []
+        for name in sorted(names):
+            path = Path(top) / name
+            try:
+                data = path.read_bytes()
+            except OSError as exc:
+                raise ConfigError(f"{path}: cannot be read: {exc.strerror}") from None
+            files.append(Source(path.relative_to(root).as_posix(), data))
+    return files
+
+
+def read_graph_at(settings: MigrationSettings, root: Path, ref: str) -> Graph:
+    """The graph as it is at git `ref` (a commit, branch or tag), read from git's objects."""
+    if ref.startswith("-") or not gitrepo.ok(root, "rev-parse", "--verify", "-q", f"{ref}^{{commit}}"):
+        raise ConfigError(f"{ref!r} is not a commit, branch or tag in the git repository of {root}")
+    listing = gitrepo.git(root, "ls-tree", "-r", "-z", ref, "--", ".")
+    blobs: dict[str, str] = {}  # path -> object id
+    for entry in listing.split("\0"):
+        meta, tab, path = entry.partition("\t")
+        parts = meta.split()
+        if tab and len(parts) == 3 and parts[1] == "blob":
+            blobs[path] = parts[2]
+    directories = {p.rsplit("/", 1)[0] if "/" in p else "" for p in blobs}
+    every_dir = {"/".join(d.split("/")[: i + 1]) for d in directories if d for i in range(d.count("/") + 1)}
+    recursive = settings.framework in RECURSIVE
+    chosen: dict[str, list[str]] = {}
+    for pattern in settings.paths:
+        regex = glob_regex(pattern)
+        for directory in sorted(d for d in every_dir if regex.fullmatch(d)):
+            prefix = directory + "/"
+            chosen[directory] = sorted(
+                p for p in blobs if p.startswith(prefix) and (recursive or "/" not in p[len(prefix):])
+            )
+    wanted = sorted({p for paths in chosen.values() for p in paths})
+    contents = _cat_blobs(root, [blobs[p] for p in wanted])
+    data = dict(zip(wanted, contents))
+    return READERS[settings.framework](settings, {d: [Source(p, data[p]) for p in ps] for d, ps in chosen.items()})
+
+
+def _cat_blobs(root: Path, oids: list[str]) -> list[bytes]:
+    """The bytes of each blob, in order, from one `git cat-file --batch`."""
+    if not oids:
+        return []
+    try:
+        done = subprocess.run(
+            ["git", "cat-file", "--batch"], cwd=root, input="".join(o + "\n" for o in oids).encode(),
+            capture_output=True, timeout=gitrepo.GIT_TIMEOUT, env={**os.environ, "LC_ALL": "C"},
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise UpstreamError(f"git cat-file failed: {exc}") from None
+    out, at, found = done.stdout, 0, []
+    for _ in oids:
+        end = out.index(b"\n", at)
+        header = out[at:end].split()
+        if len(header) != 3:
+            raise UpstreamError(f"git cat-file answered {out[at:end][:80]!r}")
+        size = int(header[2])
+        found.append(out[end + 1 : end + 1 + size])
+        at = end + 1 + size + 1
+    return found
+
+
+def glob_regex(pattern: str) -> re.Pattern[str]:
+    """A glob as `glob.glob(recursive=True)` reads it, for posix paths: `*` stays in one folder, `**` spans folders."""
+    parts = []
+    for segment in pattern.strip("/").split("/"):
+        if segment == "**":
+            parts.append("(?:[^/]+(?:/[^/]+)*)?")
+            continue
+        out, i = "", 0
+        while i < len(segment):
+            c = segment[i]
+            if c == "*":
+                out += "[^/]*"
+            elif c == "?":
+                out += "[^/]"
+            elif c == "[" and segment.find("]", i + 2) != -1:
+                end = segment.find("]", i + 2)
+                body = segment[i + 1 : end]
+                out += "[" + ("^" + re.escape(body[1:]) if body.startswith("!") else re.escape(body)) + "]"
+                i = end
+            else:
+                out += re.escape(c)
+            i += 1
+        parts.append(out)
+    regex = "/".join(parts).replace("(?:[^/]+(?:/[^/]+)*)?/", "(?:[^/]+/)*")
+    return re.compile(regex)
