@@ -268,3 +268,42 @@ def diff(project: Path, as_json: bool, a: str, b: str) -> None:
 
     document = diffing.diff(diffing.load(a, records_dir), diffing.load(b, records_dir))
     click.echo(scrub(json.dumps(document, indent=2) if as_json else diffing.render(document).rstrip("\n")))
+
+
+@main.command()
+@_project
+@click.option("--json", "as_json", is_flag=True, help="The figures as one JSON document (manifest.json's `rehearsal`).")
+def rehearse(project: Path, as_json: bool) -> None:
+    """Rehearse the upgrade from the last recorded RC on a fresh database: migrate, gate, revert, check, time.
+
+    Exit 0: every step passed; 1: refused (a step failed or was too slow, the revert
+    lost data); 2: bad input; 3: an outside failure (the database, a seed command).
+    """
+    import json
+
+    from releaser.rehearse.rehearsing import rehearse_tree
+
+    cfg = _config(project)
+    result = rehearse_tree(cfg, log=None if as_json else lambda line: click.echo(scrub(line)))
+    if as_json:
+        click.echo(scrub(json.dumps(result.to_record(), indent=2, sort_keys=True)))
+        return
+    for note in result.notes:
+        click.echo(f"note: {scrub(note)}")
+    total = sum(s.seconds for s in result.steps)
+    click.echo(f"rehearsal passed in {total:.1f} s: upgrade, revert to {result.previous or 'an empty database'}, data intact")
+
+
+@main.command(name="revert-plan")
+@_project
+@click.option("--to", "to", metavar="PREV", help="The RC to go back to (default: the RC recorded before RC).")
+@click.option("--json", "as_json", is_flag=True, help="The plan as one JSON document.")
+@click.argument("rc")
+def revert_plan(project: Path, rc: str, to: str | None, as_json: bool) -> None:
+    """The ordered steps and commands that take a database from RC back to PREV (RC's revert.sh runs them)."""
+    import json
+
+    from releaser.rehearse.revertplan import plan_from_records
+
+    found = plan_from_records(_config(project), rc, to)
+    click.echo(json.dumps(found.to_json(), indent=2, sort_keys=True) if as_json else found.render().rstrip("\n"))

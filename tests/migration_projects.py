@@ -100,6 +100,16 @@ import os
 SECRET_KEY = "not a secret: a test project"
 INSTALLED_APPS = ["django.contrib.contenttypes", "django.contrib.auth", {apps}]
 DATABASES = {{"default": {{"ENGINE": "django.db.backends.sqlite3", "NAME": os.environ.get("SQLITE_PATH", "db.sqlite3")}}}}
+if os.environ.get("DATABASE_URL"):  # as the rehearsal gives it: sqlite:////abs/path or postgresql://...
+    from urllib.parse import unquote, urlsplit
+    _url = urlsplit(os.environ["DATABASE_URL"])
+    if _url.scheme == "sqlite":
+        DATABASES["default"]["NAME"] = os.environ["DATABASE_URL"].partition(":///")[2]
+    else:
+        DATABASES["default"] = {{
+            "ENGINE": "django.db.backends.postgresql", "NAME": unquote(_url.path[1:]), "HOST": _url.hostname,
+            "PORT": _url.port or "", "USER": unquote(_url.username or ""), "PASSWORD": unquote(_url.password or ""),
+        }}
 DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
 USE_TZ = True
 """
@@ -201,6 +211,18 @@ def alembic_project(root: Path, git: bool = True) -> AlembicProject:
     ini = (root / "alembic.ini").read_text(encoding="utf-8")
     ini = ini.replace("sqlalchemy.url = driver://user:pass@localhost/dbname", "sqlalchemy.url = sqlite:///app.sqlite3")
     (root / "alembic.ini").write_text(ini, encoding="utf-8")
+    # DATABASE_URL, when set (the rehearsal sets it), names the database; psycopg 3 is the PostgreSQL driver.
+    env_py = (root / "alembic" / "env.py").read_text(encoding="utf-8")
+    env_py = env_py.replace(
+        "config = context.config\n",
+        "config = context.config\n"
+        "import os\n"
+        "if os.environ.get('DATABASE_URL'):\n"
+        "    config.set_main_option('sqlalchemy.url', os.environ['DATABASE_URL']"
+        ".replace('postgresql://', 'postgresql+psycopg://', 1).replace('%', '%%'))\n",
+        1,
+    )
+    (root / "alembic" / "env.py").write_text(env_py, encoding="utf-8")
     if git:
         project.init_git()
     return project

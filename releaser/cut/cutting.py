@@ -14,7 +14,9 @@ refusal leaves the project as it was (no record, no tag, nothing in dist/):
    --no-deps`); the locked Maven and URL files are fetched into `dist/<rc>/deps/`
    and verified by sha256 (`releaser.cut.building`).
 3. `[release] build` runs in that environment, then every `[release] gates`
-   command. A failing build is an outside failure (exit 3), a failing gate a
+   command; with `[migrations] database` set, the rehearsal (`releaser.rehearse`) runs
+   instead, the gates on its migrated database, and the record gains its figures and
+   `revert.sh`. A failing build is an outside failure (exit 3), a failing gate a
    refusal (exit 1); both name the command and show the end of its output, and
    `dist/<rc>/` is removed again.
 4. The record `releases/<rc>/` (manifest.json, MANIFEST.md, a byte copy of the
@@ -64,8 +66,12 @@ from releaser.record.manifest import (
     template_source,
 )
 
+from releaser.rehearse.rehearsing import not_ran
+from releaser.rehearse.revertplan import SCRIPT
+
 if TYPE_CHECKING:
     from releaser.install.bundle import Bundled
+    from releaser.rehearse.rehearsing import Rehearsal
 
 Log = Callable[[str], None]
 
@@ -150,18 +156,23 @@ def cut(
                 argv = expand(config.release.build, rc=plan.rc, dist=dist)
                 last = run_step(argv, plan.root, env, work / "build.log", what="build")
                 say(f"  ok{': ' + last if last else ''}")
-            for gate in config.release.gates:
-                say(f"gate: {shown_command(gate)}")
-                last = run_step(expand(gate, rc=plan.rc, dist=dist), plan.root, env, work / "gate.log", what="gate")
-                say(f"  passed{': ' + last if last else ''}")
+            rehearsal = _rehearse(plan, env, dist, say)  # with a database, the gates run on the migrated one
+            if rehearsal is None:
+                for gate in config.release.gates:
+                    say(f"gate: {shown_command(gate)}")
+                    last = run_step(expand(gate, rc=plan.rc, dist=dist), plan.root, env, work / "gate.log", what="gate")
+                    say(f"  passed{': ' + last if last else ''}")
         notes += after_build(plan.root, plan.commit)
         manifest = make_manifest(plan.subject, built_files(dist))
+        manifest["rehearsal"] = rehearsal.to_record() if rehearsal else not_ran("no [migrations] database is set")
         files = {
             records.MANIFEST: dump_manifest(manifest),
             records.MANIFEST_MD: render_markdown(config, manifest).encode("utf-8"),
             records.LOCK_COPY: plan.lock_bytes,
         }
-        path = records.write(plan.records_dir, plan.rc, files)
+        if rehearsal is not None:
+            files[SCRIPT] = rehearsal.plan.script().encode("utf-8")
+        path = records.write(plan.records_dir, plan.rc, files, executable={SCRIPT})
     except BaseException:
         shutil.rmtree(dist, ignore_errors=True)
         raise
@@ -197,6 +208,16 @@ def cut(
                 f"{plan.rc} is cut and recorded, but bundling it failed: {exc}; finish with: releaser bundle {plan.rc}"
             ) from None
     return CutResult(plan.rc, path, manifest, plan.commit, record_commit, plan.tag, dist, tuple(notes), bundled)
+
+
+def _rehearse(plan: Plan, env: dict[str, str], dist: Path, say: Log) -> Rehearsal | None:
+    """The rehearsal (docs/rehearsal.md) in the build environment, when `[migrations] database` is set."""
+    settings = getattr(plan.config, "migrations", None)
+    if settings is None or settings.database is None:
+        return None
+    from releaser.rehearse.rehearsing import rehearse
+
+    return rehearse(plan.config, rc=plan.rc, lock=plan.lock, lock_bytes=plan.lock_bytes, env=env, dist=dist, log=say)
 
 
 def _undo_record(plan: Plan, path: Path) -> bool:

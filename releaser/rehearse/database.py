@@ -2,7 +2,7 @@
 
 `[migrations] database` is `"sqlite"` (a file in the rehearsal's temporary folder)
 or a URL (`postgresql://user:password@host:port/db`). `${VAR}` in it is expanded
-here, when a rehearsal runs, never when release.toml is read: an offline check
+when a rehearsal runs (`engines.py`), never when release.toml is read: an offline check
 must not need the database's credentials. The password is remembered as a secret
 (every output is scrubbed of it) and reaches a child process only through its
 environment (`DATABASE_URL` for the project's commands, `PGPASSWORD` for the
@@ -10,24 +10,18 @@ PostgreSQL client tools), never a command line or a file.
 
 Each engine lives in its own module (`sqlite.py`, `postgres.py`) and gives the
 same few operations: create a fresh database, back it up, read every table's rows,
-drop it again.
+drop it again; `engines.open_database` picks one.
 """
 
 from __future__ import annotations
 
-import os
-import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from urllib.parse import urlsplit
 
-from releaser.core.errors import ConfigError
-from releaser.core.redact import remember_secrets, strip_credentials
+from releaser.core.redact import strip_credentials
 
 WHERE = "[migrations] database"
-_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
-POSTGRES_SCHEMES = ("postgres", "postgresql")
 
 
 class Database(ABC):
@@ -64,34 +58,3 @@ class Database(ABC):
     @abstractmethod
     def table_rows(self) -> Mapping[str, Iterator[bytes]]:
         """Every table (schema-qualified where the engine has schemas) -> its rows, each as bytes."""
-
-
-def expand(spec: str) -> str:
-    """`spec` with `${VAR}` replaced from the environment; a variable that is not set is a ConfigError."""
-
-    def value(match: re.Match[str]) -> str:
-        name = match.group(1)
-        if name not in os.environ:
-            raise ConfigError(f"{WHERE} refers to ${{{name}}}, which is not set in the environment")
-        return os.environ[name]
-
-    return _ENV_REF.sub(value, spec)
-
-
-def open_database(spec: str, work: Path) -> Database:
-    """The database `spec` names, for a rehearsal whose temporary folder is `work` (not yet created)."""
-    if spec == "sqlite":
-        from releaser.rehearse.sqlite import SqliteDatabase
-
-        return SqliteDatabase(work / "rehearsal.sqlite3")
-    url = expand(spec)
-    remember_secrets(url)
-    scheme = urlsplit(url).scheme.split("+")[0].lower()
-    if scheme in POSTGRES_SCHEMES:
-        from releaser.rehearse.postgres import PostgresDatabase
-
-        return PostgresDatabase.from_url(url)
-    raise ConfigError(
-        f"{WHERE}: {strip_credentials(url)!r} is neither \"sqlite\" nor a postgresql:// URL "
-        "(the engines a rehearsal can create a fresh database on)"
-    )

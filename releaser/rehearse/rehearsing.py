@@ -42,11 +42,13 @@ from releaser.install.layout import expand
 from releaser.record import records
 from releaser.rehearse import snapshot
 from releaser.rehearse.commands import Commands, app_dependencies
-from releaser.rehearse.database import Database, open_database
+from releaser.rehearse.database import Database
+from releaser.rehearse.engines import open_database
 from releaser.rehearse.environments import Place, pinned_venv, previous_place
 from releaser.rehearse.revertplan import RevertPlan, make_plan
 
-NOISE = 1.0  # seconds: a step is only judged slower when it also took this much longer
+NOISE = 2.0  # seconds: a step is only judged slower when it also took this much longer
+TREE = "working-tree"  # what `releaser rehearse` calls the RC it rehearses
 COMMAND_TIMEOUT = 60 * 60
 Log = Callable[[str], None]
 
@@ -91,6 +93,18 @@ class Rehearsal:
             "revert": self.plan.to_json(),
             "notes": list(self.notes),
         }
+
+
+def rehearse_tree(config: ReleaseConfig, *, log: Log | None = None) -> Rehearsal:
+    """`releaser rehearse`: the working tree's upgrade, in a pinned venv made from the current lock."""
+    from releaser.core import lockfile
+
+    try:
+        lock_bytes = config.lockfile.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(f"{config.release.lockfile} does not exist: the rehearsal runs on the pinned set; run releaser lock") from None
+    lock = lockfile.loads(lock_bytes.decode("utf-8"), config.lockfile)
+    return rehearse(config, rc=TREE, lock=lock, lock_bytes=lock_bytes, log=log)
 
 
 def not_ran(reason: str) -> dict[str, Any]:
