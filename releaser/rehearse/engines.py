@@ -34,11 +34,22 @@ def open_database(spec: str, work: Path) -> Database:
     if spec == "sqlite":
         return SqliteDatabase(work / "rehearsal.sqlite3")
     url = expand(spec)
-    remember_secrets(url)
-    scheme = urlsplit(url).scheme.split("+")[0].lower()
-    if scheme in POSTGRES_SCHEMES:
-        return PostgresDatabase.from_url(url)
+    try:
+        remember_secrets(url)
+        scheme = urlsplit(url).scheme.split("+")[0].lower()
+        if scheme in POSTGRES_SCHEMES:
+            return PostgresDatabase.from_url(url)
+    except ValueError as exc:  # urllib's own complaint, e.g. an unclosed [IPv6] host
+        raise ConfigError(f"{WHERE}: {_shown(url)!r} is not a valid URL: {exc}") from None
     raise ConfigError(
-        f"{WHERE}: {strip_credentials(url)!r} is neither \"sqlite\" nor a postgresql:// URL "
+        f"{WHERE}: {_shown(url)!r} is neither \"sqlite\" nor a postgresql:// URL "
         "(the engines a rehearsal can create a fresh database on)"
     )
+
+
+def _shown(url: str) -> str:
+    """`url` without credentials, as far as it can be parsed; scrub() takes any remembered secret out."""
+    try:
+        return strip_credentials(url)
+    except ValueError:
+        return url.rpartition("@")[2] or "(unreadable)"

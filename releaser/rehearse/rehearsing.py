@@ -41,11 +41,11 @@ from releaser.install.buildenv import activated_env
 from releaser.install.layout import expand
 from releaser.record import records
 from releaser.rehearse import snapshot
-from releaser.rehearse.commands import Commands, app_dependencies
+from releaser.rehearse.commands import Commands
 from releaser.rehearse.database import Database
 from releaser.rehearse.engines import open_database
 from releaser.rehearse.environments import Place, pinned_venv, previous_place
-from releaser.rehearse.revertplan import RevertPlan, make_plan
+from releaser.rehearse.revertplan import RevertPlan, graph_dependencies, make_plan, recorded_graph
 
 NOISE = 2.0  # seconds: a step is only judged slower when it also took this much longer
 TREE = "working-tree"  # what `releaser rehearse` calls the RC it rehearses
@@ -148,8 +148,8 @@ def rehearse(
         here = Place(rc, config.root, env)
         graph = _graph(settings, config.root)
         from_heads = graph.heads()
-        to_heads = _heads_of(settings, config.root, previous) if previous is not None else {}
-        depends = app_dependencies((m.app, [p[0] for p in m.parents]) for m in graph.migrations.values())
+        to_heads = recorded_graph(settings, config.root, previous)[0] if previous is not None else {}
+        depends = graph_dependencies(graph)
         plan = make_plan(config, rc, previous.rc if previous else None, from_heads, to_heads, depends)
         say(f"rehearsal on {database.engine} ({database.shown}), from {previous.rc if previous else 'an empty database'}")
         try:
@@ -226,9 +226,6 @@ class _Run:
                     with self.step("seed", "; ".join(shown_command(s) for s in seed)):
                         for argv in seed:
                             self.command(tuple(argv), there, "seed", UpstreamError)
-        else:
-            with self.step("previous", "the first RC of its line: an empty database"):
-                pass
         with self.step("snapshot", "row count and digest of every table"):
             return snapshot.take(self.database)
 
@@ -259,13 +256,3 @@ def _graph(settings: Any, root: Path) -> Any:
     from releaser.migrations.loader import read_graph
 
     return read_graph(settings, root)
-
-
-def _heads_of(settings: Any, root: Path, previous: records.Record) -> dict[str, Any]:
-    """The previous RC's heads: as its record has them, else read from its commit."""
-    recorded = previous.manifest.get("migrations")
-    if isinstance(recorded, dict) and isinstance(recorded.get("heads"), dict):
-        return recorded["heads"]
-    from releaser.migrations.loader import read_graph_at
-
-    return read_graph_at(settings, root, previous.manifest["commit"]).heads()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from releaser.core.config import ReleaseConfig
@@ -96,19 +97,31 @@ def plan_from_records(config: ReleaseConfig, rc: str, to: str | None = None) -> 
         to = earlier[-1] if earlier else None
     elif to not in earlier:
         raise ConfigError(f"--to {to}: not an RC recorded before {rc} (earlier: {', '.join(earlier) or 'none'})")
-    migrations = _migrations_of(current.manifest, rc)
-    depends = app_dependencies(
-        (m["app"], [p.split(".", 1)[0] for p in m.get("parents", ())]) for m in migrations.get("migrations", ())
-    )
-    to_heads = _migrations_of(records.read(folder, to).manifest, to)["heads"] if to is not None else {}
-    return make_plan(config, rc, to, migrations["heads"], to_heads, depends)
+    settings = _settings(config)
+    from_heads, depends = recorded_graph(settings, config.root, current)
+    to_heads = recorded_graph(settings, config.root, records.read(folder, to))[0] if to is not None else {}
+    return make_plan(config, rc, to, from_heads, to_heads, depends)
 
 
-def _migrations_of(manifest: dict[str, Any], rc: str) -> dict[str, Any]:
-    found = manifest.get("migrations")
-    if not isinstance(found, dict) or not isinstance(found.get("heads"), dict):
-        raise ConfigError(f"{rc} recorded no migrations (it was cut without [migrations]): there is no plan to make")
-    return found
+def recorded_graph(settings: Any, root: Path, record: records.Record) -> tuple[dict[str, Any], dict[str, set[str]]]:
+    """An RC's heads per app and which apps depend on which: from its record, else read at its commit."""
+    found = record.manifest.get("migrations")
+    if isinstance(found, dict) and isinstance(found.get("heads"), dict):
+        migrations = [m for m in found.get("migrations", ()) if isinstance(m, dict)]
+        edges = ((m.get("app", ""), [str(p).split(".", 1)[0] for p in m.get("parents", ())]) for m in migrations)
+        return found["heads"], app_dependencies(edges)
+    from releaser.migrations.loader import read_graph_at
+
+    commit = record.manifest.get("commit")
+    if not isinstance(commit, str):
+        raise ConfigError(f"{record.rc}'s record names no commit: its migrations cannot be read")
+    graph = read_graph_at(settings, root, commit)
+    return dict(graph.heads()), graph_dependencies(graph)
+
+
+def graph_dependencies(graph: Any) -> dict[str, set[str]]:
+    """Which apps a graph's migrations depend on, per app."""
+    return app_dependencies((m.app, [p[0] for p in m.parents]) for m in graph.migrations.values())
 
 
 def _settings(config: ReleaseConfig) -> Any:
