@@ -25,6 +25,7 @@ from releaser.loopback.maven import MavenRepository
 from releaser.loopback.pypi import PackageIndex
 
 EXAMPLE = Path(__file__).resolve().parent / "example"
+SHOP = Path(__file__).resolve().parent / "shop"
 
 
 def utc(*args: int) -> datetime:
@@ -72,7 +73,7 @@ def upstream_history(index: PackageIndex, maven: MavenRepository) -> None:
 
 
 def make_repository(work: Path) -> None:
-    (work / ".gitignore").write_text("/dist/\n/site/\n/reproduce/\n")
+    (work / ".gitignore").write_text("/dist/\n/site/\n/reproduce/\n__pycache__/\n")
     run(work, "git", "-c", "init.defaultBranch=main", "init", "--quiet")
     for key, value in (("user.name", "Release Engineer"), ("user.email", "re@cosmo.example"), ("commit.gpgsign", "false"), ("tag.gpgsign", "false")):
         run(work, "git", "config", key, value)
@@ -85,6 +86,31 @@ def installed_set(work: Path, rc: str) -> str:
     python = venv_python(work / "reproduce" / rc / "venv")
     listing = "import importlib.metadata as m; print(*sorted(f'{d.metadata[\"Name\"]} {d.version}' for d in m.distributions()), sep=', ')"
     return run(work, str(python), "-I", "-c", listing).stdout.strip()
+
+
+def rehearsal(work: Path) -> None:
+    """A service with a database (demo/shop, Alembic): every RC's upgrade rehearsed on seeded data."""
+    from releaser.loopback.installed import wheels_with_dependencies
+
+    with PackageIndex() as index, tempfile.TemporaryDirectory(prefix="releaser-wheels-") as wheels:
+        for wheel in wheels_with_dependencies(["alembic"], Path(wheels)):  # as installed here: no network
+            index.add(wheel)
+        shutil.copytree(SHOP, work, ignore=shutil.ignore_patterns("next"))
+        config = work / "release.toml"
+        config.write_text(config.read_text().replace("@INDEX@", index.url))
+        say("A service with a database: shop 2.0.0, its schema migrated by Alembic, locked and cut")
+        releaser(work, "lock")
+        make_repository(work)
+        releaser(work, "cut")
+        print("  (the first RC of its line: the rehearsal records a baseline from an empty database)")
+        say("Its next RC adds a migration; the cut rehearses the upgrade from rc1 on seeded data, reverts, times it")
+        shutil.copy(SHOP / "next" / "b2_order_total.py", work / "alembic" / "versions")
+        run(work, "git", "add", "--all")
+        run(work, "git", "commit", "--quiet", "-m", "Orders get a total")
+        releaser(work, "cut")
+        say("The record keeps the figures, and revert.sh: a post-update backup, then back to rc1's heads")
+        releaser(work, "revert-plan", "2.0.0rc2")
+        run(work, "sed", "-n", "/^echo \"2\./,/^echo \"3\./p", "releases/2.0.0rc2/revert.sh")
 
 
 def main() -> None:
@@ -151,6 +177,7 @@ def main() -> None:
         run(work, "git", "commit", "--quiet", "-m", "Upgrade the dependencies", "release.lock")
         releaser(work, "cut")
         releaser(work, "diff", "0.9.0rc1", "0.9.0rc2")
+        rehearsal(work.parent / "shop")
         say("Done. The example project's files are in " + (str(work) if args.keep else "a temporary folder (use --keep DIR to keep them)"))
 
 

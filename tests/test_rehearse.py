@@ -37,7 +37,7 @@ PASSWORD_VAR = "REHEARSAL_DB_PASSWORD"
 STEPS = ["previous", "seed", "snapshot", "backup", "upgrade", "gates", "revert", "verify", "upgrade-again"]
 BASELINE_STEPS = ["snapshot", "backup", "upgrade", "gates", "revert", "verify", "upgrade-again"]
 
-DJANGO_SEED = "from shop.models import Item; Item.objects.bulk_create([Item(name=f'item {i}') for i in range(5)])"
+DJANGO_SEED = "from shop.models import Item; Item.objects.bulk_create([Item(name=f'item {i}', note=f'note {i}') for i in range(5)])"
 DJANGO_GATE = "from shop.models import Item; print(Item.objects.count(), 'items')"
 ALEMBIC_SEED = """
 import os, sqlalchemy as sa
@@ -55,7 +55,7 @@ def slow(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("shop", "0001_initial")]
+    dependencies = [("shop", "0002_note")]
     operations = [migrations.RunPython(slow, migrations.RunPython.noop)]
 """
 
@@ -112,6 +112,8 @@ def _make_base(framework: str, engine: str, index: PackageIndex, folder: Path, r
     root = folder / f"{framework}-{engine}"
     if framework == "django":
         project = django_project(root)
+        project.add_field("shop", "Item", "note", 'models.CharField(max_length=100, default="")')
+        project.makemigrations("shop", "note")
     else:
         project = alembic_project(root)
         project.revision(
@@ -179,20 +181,20 @@ def _add_migration(base: Base, root: Path, kind: str) -> None:
         if kind == "reversible":
             models.write_text(text + "    price = models.IntegerField(default=0)\n")
             run(root, sys.executable, "manage.py", "makemigrations", "shop", "--name", "add_price")
-        elif kind == "lossy":
-            models.write_text(text.replace("    name = models.CharField(max_length=100)\n", "    pass\n"))
-            run(root, sys.executable, "manage.py", "makemigrations", "shop", "--name", "drop_name")
+        elif kind == "lossy":  # RemoveField: its reverse brings the column back, empty
+            models.write_text(text.replace('    note = models.CharField(max_length=100, default="")\n', ""))
+            run(root, sys.executable, "manage.py", "makemigrations", "shop", "--name", "drop_note")
         elif kind == "slow":
-            (root / "shop" / "migrations" / "0002_slow.py").write_text(SLOW_DJANGO.lstrip())
+            (root / "shop" / "migrations" / "0003_slow.py").write_text(SLOW_DJANGO.lstrip())
         else:
             models.write_text(text + "    price = models.IntegerField(default=0)\n")
             run(root, sys.executable, "manage.py", "makemigrations", "shop", "--name", "add_price")
-            (root / "shop" / "migrations" / "0003_broken.py").write_text(textwrap.dedent("""
+            (root / "shop" / "migrations" / "0004_broken.py").write_text(textwrap.dedent("""
                 from django.db import migrations
 
 
                 class Migration(migrations.Migration):
-                    dependencies = [("shop", "0002_add_price")]
+                    dependencies = [("shop", "0003_add_price")]
                     operations = [migrations.RunSQL("UPDATE no_such_table SET x = 1", "SELECT 1")]
             """).lstrip())
     else:
@@ -254,8 +256,8 @@ def test_a_reversible_rc_passes_and_its_revert_sh_reverts_a_copy(bases, tmp_path
     plan = run_releaser(root, "revert-plan", "0.9.0rc2", "--json")
     assert plan.returncode == 0, plan.stderr
     steps = json.loads(plan.stdout)["steps"]
-    target = "0001_initial" if framework == "django" else "a1"
-    assert [(s["app"], s["target"]) for s in steps] == [("shop" if framework == "django" else "versions", target)]
+    target = "0002_note" if framework == "django" else "a1"
+    assert [(s["app"], s["target"]) for s in steps] == [("shop" if framework == "django" else "alembic", target)]
     text = run_releaser(root, "revert-plan", "0.9.0rc2").stdout
     assert "0.9.0rc2 to 0.9.0rc1" in text and " ".join(steps[0]["argv"]) in text
 
@@ -266,7 +268,7 @@ def test_a_reversible_rc_passes_and_its_revert_sh_reverts_a_copy(bases, tmp_path
     done = subprocess.run(["sh", str(script.relative_to(root))], cwd=root, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "reverted to 0.9.0rc1" in done.stdout
-    assert heads() == ({"0001_initial"} if framework == "django" else {"a1"})
+    assert heads() == ({"0001_initial", "0002_note"} if framework == "django" else {"a1"})
     assert list(root.glob("revert-backup-0.9.0rc2-*"))
 
 

@@ -6,12 +6,18 @@ rehearse`). The previous RC's run in a git worktree at the commit its record nam
 and a venv holding exactly its recorded lock, installed the way `cut` and
 `reproduce` install one (`releaser.install.buildenv`, hash-verified): the database
 is built as a real install of that RC had it. When both locks are the same bytes,
-the one venv serves both.
+the one venv serves both. Venvs made here are kept in the user's cache, one per
+locked set (`pinned_venv`).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import shutil
+import sys
+import sysconfig
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,8 +27,12 @@ from releaser.core import gitrepo
 from releaser.core.config import ReleaseConfig
 from releaser.core.errors import Refused
 from releaser.core.lockfile import Lock
-from releaser.install.buildenv import activated_env, create_venv, install_python
+from releaser.core.fsutil import write_atomic
+from releaser.core.piprun import cache_dir
+from releaser.install.buildenv import activated_env, create_venv, install_python, installed_set
 from releaser.record.records import Record
+
+MARKER = "releaser-installed.json"  # in a kept venv: what was installed, written last
 
 
 @dataclass(frozen=True)
@@ -34,15 +44,37 @@ class Place:
     env: dict[str, str]
 
 
-def pinned_venv(config: ReleaseConfig, lock: Lock, path: Path, *, what: str) -> Path:
-    """A fresh venv at `path` holding exactly `lock`'s Python set, every file hash-verified."""
-    venv = create_venv(path, what=what)
-    work = path.parent / f"{path.name}-work"
-    work.mkdir()
-    try:
-        install_python(config, lock, venv, work)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+def pinned_venv(config: ReleaseConfig, lock: Lock) -> Path:
+    """A venv holding exactly `lock`'s Python set, every file hash-verified when it was installed.
+
+    Kept between rehearsals under the user's cache, one per locked set (the requirements
+    `releaser export` writes, with their hashes) and interpreter: a rehearsal's own
+    overhead stays small. A kept venv is used only when what it holds is still exactly
+    what was installed into it; otherwise it is made again. One rehearsal at a time
+    makes a given venv (a lock file), and it is marked complete only at the end.
+    """
+    import fcntl
+
+    from releaser.lock.export import to_requirements
+
+    key = hashlib.sha256(
+        "\n".join([sys.version, sysconfig.get_platform(), to_requirements(lock)]).encode("utf-8")
+    ).hexdigest()[:24]
+    folder = cache_dir().parent / "venvs"
+    folder.mkdir(parents=True, exist_ok=True)
+    venv, marker = folder / key, folder / key / MARKER
+    with open(folder / f"{key}.lock", "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        try:
+            kept = json.loads(marker.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            kept = None
+        if kept is not None and installed_set(venv) == kept:
+            return venv
+        create_venv(venv, what="the rehearsal's environment")
+        with tempfile.TemporaryDirectory(prefix="releaser-venv-") as work:
+            install_python(config, lock, venv, Path(work))
+        write_atomic(marker, json.dumps(installed_set(venv), sort_keys=True))
     return venv
 
 
@@ -64,8 +96,7 @@ def previous_place(
         if (previous.path / "release.lock").read_bytes() == lock_bytes:
             env = current.env
         else:
-            venv = pinned_venv(config, previous.lock, work / "previous-venv", what=f"{previous.rc}'s environment")
-            env = activated_env(venv)
+            env = activated_env(pinned_venv(config, previous.lock))
         # The project's root may sit below the repository's top (a monorepo): the same place in the tree.
         top = gitrepo.toplevel(root) or root
         yield Place(previous.rc, tree / root.resolve().relative_to(top.resolve()), env)

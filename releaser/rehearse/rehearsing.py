@@ -24,6 +24,7 @@ in one line, scrubbed of the database's password.
 
 from __future__ import annotations
 
+import re
 import subprocess
 import tempfile
 import time
@@ -50,6 +51,7 @@ from releaser.rehearse.revertplan import RevertPlan, graph_dependencies, make_pl
 NOISE = 2.0  # seconds: a step is only judged slower when it also took this much longer
 TREE = "working-tree"  # what `releaser rehearse` calls the RC it rehearses
 COMMAND_TIMEOUT = 60 * 60
+_ERROR_LINE = re.compile(r"^[\w.]*(Error|Exception|Exit)\b|^(error|fatal|FATAL|ERROR)\b|^[\w.]+(Error|Exception): ")
 Log = Callable[[str], None]
 
 
@@ -140,8 +142,8 @@ def rehearse(
         work = Path(tmp)
         database = open_database(settings.database or "sqlite", work / "db")
         if env is None:
-            say(f"rehearsal: installing {len(lock.of_kind('python'))} locked Python packages, hash-verified")
-            env = activated_env(pinned_venv(config, lock, work / "venv", what="the rehearsal's environment"))
+            say(f"rehearsal: the {len(lock.of_kind('python'))} locked Python packages, hash-verified (kept between runs)")
+            env = activated_env(pinned_venv(config, lock))
         if dist is None:
             (dist := work / "dist").mkdir()
         run = _Run(config, rc, database, work, say, previous, settings.max_slowdown)
@@ -248,7 +250,9 @@ class _Run:
             if done.returncode != 0:
                 out.seek(max(0, out.tell() - (1 << 16)))
                 lines = [line.strip() for line in scrub(out.read().decode("utf-8", "replace")).splitlines() if line.strip()]
-                last = lines[-1][:300] if lines else "no output"
+                # The error, not a traceback's footer ("Background on this error at: ...").
+                errors = [line for line in lines if _ERROR_LINE.search(line)]
+                last = (errors or lines or ["no output"])[-1][:300]
                 raise error(f"{where} exited {done.returncode}; nothing is recorded: {last}")
 
 
