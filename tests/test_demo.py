@@ -38,3 +38,7 @@ def test_the_demo_locks_drifts_upgrades_installs_and_cuts(tmp_path):
     ).stdout
     assert (record / "release.lock").read_bytes() == at_tag  # the lock the RC was built from
     assert (tmp_path / "cosmo" / "dist" / "0.9.0rc1" / "cosmo-0.9.0rc1-py3-none-any.whl").is_file()
+    # The service with a database: rc2's upgrade rehearsed from rc1 on seeded data, its revert plan shown.
+    assert "rehearsal on sqlite (sqlite:///" in done.stdout and "from 2.0.0rc1" in done.stdout
+    assert "upgrade-again: " in done.stdout and "cut 2.0.0rc2: commit " in done.stdout
+    assert "revert shop from 2.0.0rc2 to 2.0.0rc1 (alembic)" in done.stdout and "alembic downgrade a1" in done.stdout

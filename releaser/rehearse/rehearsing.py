@@ -79,6 +79,7 @@ class Rehearsal:
     tables: dict[str, Any]
     plan: RevertPlan
     notes: tuple[str, ...] = field(default=())
+    overhead: float = 0.0  # seconds of the whole rehearsal not spent in the project's own commands
 
     def to_record(self) -> dict[str, Any]:
         """manifest.json's `rehearsal`."""
@@ -94,6 +95,7 @@ class Rehearsal:
             "tables": self.tables,
             "revert": self.plan.to_json(),
             "notes": list(self.notes),
+            "overhead_seconds": round(self.overhead, 3),
         }
 
 
@@ -133,6 +135,7 @@ def rehearse(
     settings = config.migrations if hasattr(config, "migrations") else None
     if settings is None:
         raise ConfigError(f"{config.path}: no [migrations] table: there is nothing to rehearse")
+    started = time.perf_counter()
     say = log or (lambda _line: None)
     commands = Commands.of(settings)
     folder = records.records_dir(config)
@@ -184,10 +187,11 @@ def rehearse(
                 run.command(commands.upgrade, here, "upgrade-again", Refused)
         finally:
             database.drop()
-        return Rehearsal(
-            database.engine, "sqlite" if database.engine == "sqlite" else database.shown, previous.rc if previous else None,
-            settings.max_slowdown, tuple(run.results), before.to_record(), plan, tuple(run.notes),
-        )
+    overhead = time.perf_counter() - started - run.command_seconds
+    return Rehearsal(
+        database.engine, "sqlite" if database.engine == "sqlite" else database.shown, previous.rc if previous else None,
+        settings.max_slowdown, tuple(run.results), before.to_record(), plan, tuple(run.notes), overhead,
+    )
 
 
 class _Run:
@@ -202,6 +206,7 @@ class _Run:
         }
         self.results: list[StepResult] = []
         self.notes: list[str] = []
+        self.command_seconds = 0.0  # time spent in the project's own commands
 
     @contextmanager
     def step(self, name: str, did: str) -> Iterator[None]:
@@ -238,6 +243,7 @@ class _Run:
         where = f"rehearsal step '{step}' ({place.rc}): `{shown}`"
         log = self.work / f"{step}.log"
         with open(log, "w+b") as out:
+            started = time.perf_counter()
             try:
                 done = subprocess.run(
                     list(argv), cwd=place.root, env=env, stdout=out, stderr=subprocess.STDOUT,
@@ -247,6 +253,8 @@ class _Run:
                 raise error(f"{where}: {argv[0]} is not found in the RC's environment; nothing is recorded") from None
             except (PermissionError, subprocess.TimeoutExpired) as exc:
                 raise error(f"{where} cannot be run: {scrub(str(exc))}; nothing is recorded") from None
+            finally:
+                self.command_seconds += time.perf_counter() - started
             if done.returncode != 0:
                 out.seek(max(0, out.tell() - (1 << 16)))
                 lines = [line.strip() for line in scrub(out.read().decode("utf-8", "replace")).splitlines() if line.strip()]
