@@ -261,6 +261,11 @@ def test_a_reversible_rc_passes_and_its_revert_sh_reverts_a_copy(bases, tmp_path
     assert [(s["app"], s["target"]) for s in steps] == [("shop" if framework == "django" else "alembic", target)]
     text = run_releaser(root, "revert-plan", "0.9.0rc2").stdout
     assert "0.9.0rc2 to 0.9.0rc1" in text and " ".join(steps[0]["argv"]) in text
+    assert run_releaser(root, "revert-plan", "0.9.0rc2", "--to", "0.9.0rc1").stdout == text
+    wrong = run_releaser(root, "revert-plan", "0.9.0rc1", "--to", "0.9.0rc2")
+    assert wrong.returncode == 2 and "not an RC recorded before 0.9.0rc1" in wrong.stderr
+    page = (rec.path / "MANIFEST.md").read_text()
+    assert "## Rehearsal" in page and "from 0.9.0rc1 was rehearsed on" in page and f"{table} (" in page
 
     # revert.sh on a copy of a database upgraded to rc2 (with this interpreter's Django/Alembic
     # standing in for the deployed environment) takes it back to rc1's heads.
@@ -271,6 +276,16 @@ def test_a_reversible_rc_passes_and_its_revert_sh_reverts_a_copy(bases, tmp_path
     assert "reverted to 0.9.0rc1" in done.stdout
     assert heads() == ({"0001_initial", "0002_note"} if framework == "django" else {"a1"})
     assert list(root.glob("revert-backup-0.9.0rc2-*"))
+
+    if (framework, engine) == ("alembic", "sqlite"):
+        # `releaser rehearse` on the tree rc2 was cut from: nothing new, nothing to revert, all passes.
+        for backup in root.glob("revert-backup-*"):
+            backup.unlink()
+        again = run_releaser(root, "rehearse", "--json")
+        assert again.returncode == 0, again.stdout + again.stderr
+        figures = json.loads(again.stdout)
+        assert figures["previous"] == "0.9.0rc2" and figures["revert"]["steps"] == []
+        assert figures["tables"]["item"]["rows"] == 3 and figures["overhead_seconds"] >= 0
 
 
 @pytest.fixture
