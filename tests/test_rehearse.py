@@ -97,7 +97,8 @@ def _release_toml(framework: str, index_url: str, database: str, *, extra: str =
     return (
         f'[release]\nname = "shop"\nversion = "0.9.0"\ngates = [{json.dumps(gate)}]\n\n'
         f'[python]\nrequirements = ["requirements.in"]\nindex-url = "{index_url}"\n\n'
-        f'[migrations]\n{migrations}\ndatabase = "{database}"\n{extra}'
+        # Loose here (a shared CI machine's load swings timings): the slow-migration test tightens it.
+        f'[migrations]\n{migrations}\ndatabase = "{database}"\nmax-slowdown = 50.0\n{extra}'
     ), f"{requirements}\npsycopg[binary]\n"
 
 
@@ -341,10 +342,12 @@ def _server_url(base: Base) -> str:
     return spec.replace("${" + PASSWORD_VAR + "}", pgcluster.PASSWORD).rsplit("/", 1)[0]
 
 
-def _refused(base: Base, tmp_path: Path, kind: str, command: str) -> tuple[Path, str]:
+def _refused(base: Base, tmp_path: Path, kind: str, command: str, slowdown: str | None = None) -> tuple[Path, str]:
     """Rc2 with a `kind` migration, through `releaser COMMAND`: exit 1, one line, no password, nothing recorded."""
     root = _copy(base, tmp_path)
     _add_migration(base, root, kind)
+    if slowdown is not None:
+        _set_in_toml(root, "max-slowdown", slowdown)
     done = run_releaser(root, command, env=base.env)
     assert done.returncode == 1, done.stdout + done.stderr
     error = done.stderr.strip().splitlines()
@@ -366,10 +369,10 @@ def test_a_revert_that_loses_data_is_refused_naming_the_table(bases, tmp_path, f
 
 @pytest.mark.parametrize("framework,engine", [("django", "sqlite"), ("alembic", "postgresql")])
 def test_a_slow_migration_is_refused_naming_the_step_and_both_times(bases, tmp_path, framework, engine, postgres_if):
-    _, error = _refused(bases(framework, engine), tmp_path, "slow", "cut")
-    found = re.search(r"rehearsal step 'upgrade' took (\d+\.\d+) s, more than max-slowdown 2 × its (\d+\.\d+) s in 0\.9\.0rc1", error)
+    _, error = _refused(bases(framework, engine), tmp_path, "slow", "cut", slowdown="1.0")
+    found = re.search(r"rehearsal step 'upgrade' took (\d+\.\d+) s, more than max-slowdown 1 × its (\d+\.\d+) s in 0\.9\.0rc1", error)
     assert found, error
-    assert float(found.group(1)) > 2 * float(found.group(2))
+    assert float(found.group(1)) > float(found.group(2))
 
 
 @pytest.mark.parametrize("framework,engine", [("django", "sqlite"), ("alembic", "postgresql")])
