@@ -212,7 +212,7 @@ def cut(
 
 def _rehearse(plan: Plan, env: dict[str, str], dist: Path, say: Log) -> Rehearsal | None:
     """The rehearsal (docs/rehearsal.md) in the build environment, when `[migrations] database` is set."""
-    settings = getattr(plan.config, "migrations", None)
+    settings = plan.config.migrations
     if settings is None or settings.database is None:
         return None
     from releaser.rehearse.rehearsing import rehearse

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from releaser.core.errors import ConfigError
+from releaser.core.migration_config import MigrationSettings
 
 _DJANGO = ("python", "manage.py", "migrate", "--noinput")
 UPGRADE = {"django": _DJANGO, "south": _DJANGO, "alembic": ("alembic", "upgrade", "heads")}
@@ -39,7 +40,7 @@ class Commands:
     custom: bool  # `revert` came from release.toml: releaser knows no check for it
 
     @classmethod
-    def of(cls, settings: Any) -> Commands:
+    def of(cls, settings: MigrationSettings) -> Commands:
         """The commands of `settings` (a MigrationSettings): its overrides, else the framework's own."""
         framework = settings.framework
         upgrade = settings.upgrade or UPGRADE.get(framework)

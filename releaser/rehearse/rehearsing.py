@@ -40,6 +40,7 @@ from releaser.core.lockfile import Lock
 from releaser.core.redact import scrub, shown_command
 from releaser.install.buildenv import activated_env
 from releaser.install.layout import expand
+from releaser.migrations.loader import read_graph
 from releaser.record import records
 from releaser.rehearse import snapshot
 from releaser.rehearse.commands import Commands
@@ -132,7 +133,7 @@ def rehearse(
     it one is made from `lock`. `dist` replaces `{dist}` in the gates (an empty folder
     without it). `rc` names this RC in messages and in `{rc}`.
     """
-    settings = config.migrations if hasattr(config, "migrations") else None
+    settings = config.migrations
     if settings is None:
         raise ConfigError(f"{config.path}: no [migrations] table: there is nothing to rehearse")
     started = time.perf_counter()
@@ -151,7 +152,7 @@ def rehearse(
             (dist := work / "dist").mkdir()
         run = _Run(config, rc, database, work, say, previous, settings.max_slowdown)
         here = Place(rc, config.root, env)
-        graph = _graph(settings, config.root)
+        graph = read_graph(settings, config.root)
         from_heads = graph.heads()
         to_heads = recorded_graph(settings, config.root, previous)[0] if previous is not None else {}
         depends = graph_dependencies(graph)
@@ -197,7 +198,10 @@ def rehearse(
 class _Run:
     """The steps' clock, their commands and the comparison with the previous RC's figures."""
 
-    def __init__(self, config: ReleaseConfig, rc: str, database: Database, work: Path, say: Log, previous: Any, slowdown: float) -> None:
+    def __init__(
+        self, config: ReleaseConfig, rc: str, database: Database, work: Path, say: Log,
+        previous: records.Record | None, slowdown: float,
+    ) -> None:
         self.config, self.rc, self.database, self.work, self.say = config, rc, database, work, say
         self.previous, self.slowdown = previous, slowdown
         recorded = (previous.manifest.get("rehearsal") or {}) if previous is not None else {}
@@ -264,7 +268,3 @@ class _Run:
                 raise error(f"{where} exited {done.returncode}; nothing is recorded: {last}")
 
 
-def _graph(settings: Any, root: Path) -> Any:
-    from releaser.migrations.loader import read_graph
-
-    return read_graph(settings, root)

@@ -14,8 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from releaser.core.config import ReleaseConfig
+from releaser.core.migration_config import MigrationSettings
 from releaser.core.errors import ConfigError
 from releaser.core.redact import shown_command
+from releaser.migrations.graph import Graph
+from releaser.migrations.loader import read_graph_at
 from releaser.record import records
 from releaser.rehearse.commands import Commands, RevertStep, app_dependencies, revert_steps
 
@@ -103,15 +106,13 @@ def plan_from_records(config: ReleaseConfig, rc: str, to: str | None = None) -> 
     return make_plan(config, rc, to, from_heads, to_heads, depends)
 
 
-def recorded_graph(settings: Any, root: Path, record: records.Record) -> tuple[dict[str, Any], dict[str, set[str]]]:
+def recorded_graph(settings: MigrationSettings, root: Path, record: records.Record) -> tuple[dict[str, Any], dict[str, set[str]]]:
     """An RC's heads per app and which apps depend on which: from its record, else read at its commit."""
     found = record.manifest.get("migrations")
     if isinstance(found, dict) and isinstance(found.get("heads"), dict):
         migrations = [m for m in found.get("migrations", ()) if isinstance(m, dict)]
         edges = ((m.get("app", ""), [str(p).split(".", 1)[0] for p in m.get("parents", ())]) for m in migrations)
         return found["heads"], app_dependencies(edges)
-    from releaser.migrations.loader import read_graph_at
-
     commit = record.manifest.get("commit")
     if not isinstance(commit, str):
         raise ConfigError(f"{record.rc}'s record names no commit: its migrations cannot be read")
@@ -119,13 +120,13 @@ def recorded_graph(settings: Any, root: Path, record: records.Record) -> tuple[d
     return dict(graph.heads()), graph_dependencies(graph)
 
 
-def graph_dependencies(graph: Any) -> dict[str, set[str]]:
+def graph_dependencies(graph: Graph) -> dict[str, set[str]]:
     """Which apps a graph's migrations depend on, per app."""
     return app_dependencies((m.app, [p[0] for p in m.parents]) for m in graph.migrations.values())
 
 
-def _settings(config: ReleaseConfig) -> Any:
-    settings = getattr(config, "migrations", None)
+def _settings(config: ReleaseConfig) -> MigrationSettings:
+    settings = config.migrations
     if settings is None:
         raise ConfigError(f"{config.path}: no [migrations] table: releaser knows no migrations to revert")
     return settings
