@@ -99,7 +99,7 @@ class Report:
 
     def record(self) -> dict[str, Any]:
         """manifest.json "migrations": the graph, and what is new in this RC."""
-        return {**self.graph.to_record(), "new": list(self.new)}
+        return {**self.graph.to_record(), "new": list(self.new), "previous": self.previous}
 
     def to_dict(self) -> dict[str, Any]:
         return {
