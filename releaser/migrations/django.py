@@ -156,7 +156,7 @@ def _resolve(found: dict[Key, _Read]) -> list[Migration]:
     for key, item in found.items():
         for dep in item.dependencies:
             target = check_key(dep, key[0])
-            if target is not None and target != key:
+            if target is not None:
                 parents[key].append(target)
         for child in item.run_before:
             target = check_key(child, key[0])

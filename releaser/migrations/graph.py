@@ -65,7 +65,7 @@ class Graph:
         for m in self.migrations.values():
             if m.key in alias:
                 continue
-            found[m.key] = {alias.get(p, p) for p in m.parents} - {m.key}
+            found[m.key] = {alias.get(p, p) for p in m.parents}
         return found
 
     def heads(self) -> dict[str, tuple[str, ...]]:

@@ -9,9 +9,9 @@ ref's tree (`git ls-tree`) and the files come out of git's object store in one
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 from collections.abc import Callable, Mapping, Sequence
+from fnmatch import fnmatchcase
 from pathlib import Path
 
 from releaser.core import gitrepo
@@ -68,8 +68,7 @@ def read_graph_at(settings: MigrationSettings, root: Path, ref: str) -> Graph:
     recursive = settings.framework in RECURSIVE
     chosen: dict[str, list[str]] = {}
     for pattern in settings.paths:
-        regex = glob_regex(pattern)
-        for directory in sorted(d for d in every_dir if regex.fullmatch(d)):
+        for directory in sorted(d for d in every_dir if glob_matches(pattern, d)):
             prefix = directory + "/"
             chosen[directory] = sorted(
                 p for p in blobs if p.startswith(prefix) and (recursive or "/" not in p[len(prefix):])
@@ -103,28 +102,19 @@ def _cat_blobs(root: Path, oids: list[str]) -> list[bytes]:
     return found
 
 
-def glob_regex(pattern: str) -> re.Pattern[str]:
-    """A glob as `glob.glob(recursive=True)` reads it, for posix paths: `*` stays in one folder, `**` spans folders."""
-    parts = []
-    for segment in pattern.strip("/").split("/"):
-        if segment == "**":
-            parts.append("(?:[^/]+(?:/[^/]+)*)?")
-            continue
-        out, i = "", 0
-        while i < len(segment):
-            c = segment[i]
-            if c == "*":
-                out += "[^/]*"
-            elif c == "?":
-                out += "[^/]"
-            elif c == "[" and segment.find("]", i + 2) != -1:
-                end = segment.find("]", i + 2)
-                body = segment[i + 1 : end]
-                out += "[" + ("^" + re.escape(body[1:]) if body.startswith("!") else re.escape(body)) + "]"
-                i = end
-            else:
-                out += re.escape(c)
-            i += 1
-        parts.append(out)
-    regex = "/".join(parts).replace("(?:[^/]+(?:/[^/]+)*)?/", "(?:[^/]+/)*")
-    return re.compile(regex)
+def glob_matches(pattern: str, path: str) -> bool:
+    """Whether `glob.glob(pattern, recursive=True)` would find the posix `path`: each folder name
+    matched by `fnmatch`, `**` spanning folders, names starting with "." only matched explicitly."""
+    wanted = pattern.strip("/").split("/")
+    parts = path.split("/")
+
+    def match(w: int, p: int) -> bool:
+        if w == len(wanted):
+            return p == len(parts)
+        if wanted[w] == "**":
+            return any(match(w + 1, k) for k in range(p, len(parts) + 1) if not any(x.startswith(".") for x in parts[p:k]))
+        if p == len(parts) or (parts[p].startswith(".") and not wanted[w].startswith(".")):
+            return False
+        return fnmatchcase(parts[p], wanted[w]) and match(w + 1, p + 1)
+
+    return match(0, 0)
