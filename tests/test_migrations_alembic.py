@@ -3,30 +3,18 @@ merged in real git, `alembic heads` and `alembic upgrade` confirming the verdict
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from releaser.core import config
-from releaser.migrations.gate import evaluate
 from releaser.migrations.loader import read_graph, read_graph_at
-from releaser.migrations.report import Previous, Report
+from releaser.migrations.report import Previous
 
-from migration_projects import AlembicProject, alembic_project
+from migration_projects import AlembicProject, alembic_project, gate, refused
 
 GATE = 'framework = "alembic"\npaths = ["alembic/versions"]\n'
 CREATE = "op.create_table('item', sa.Column('id', sa.Integer, primary_key=True))"
-
-
-def gate(project: AlembicProject, previous: Previous | None = None, **settings: object) -> Report:
-    loaded = config.load(project.root / "release.toml").migrations
-    assert loaded is not None
-    return evaluate(replace(loaded, **settings), project.root, previous)  # type: ignore[arg-type]
-
-
-def refused(report: Report) -> dict[str, str]:
-    return {f.name: f.kind for f in report.refused}
 
 
 @pytest.fixture(scope="module")

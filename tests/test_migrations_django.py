@@ -6,30 +6,18 @@ each verdict on the same tree, before and after the fix.
 from __future__ import annotations
 
 import textwrap
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from releaser.core import config
 from releaser.core.errors import ConfigError
-from releaser.migrations.gate import evaluate
 from releaser.migrations.loader import read_graph
-from releaser.migrations.report import Previous, Report
+from releaser.migrations.report import Previous
 
-from migration_projects import DjangoProject, django_project
+from migration_projects import DjangoProject, django_project, gate, refused
 
 GATE = 'framework = "django"\npaths = ["*/migrations"]\n'
-
-
-def gate(project: DjangoProject, previous: Previous | None = None, **settings: object) -> Report:
-    loaded = config.load(project.root / "release.toml").migrations
-    assert loaded is not None
-    return evaluate(replace(loaded, **settings), project.root, previous)  # type: ignore[arg-type]
-
-
-def refused(report: Report) -> dict[str, str]:
-    return {f.name: f.kind for f in report.refused}
 
 
 def record_of(project: DjangoProject, rc: str = "1.0.0rc1") -> Previous:

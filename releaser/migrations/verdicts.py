@@ -206,8 +206,8 @@ def _alembic_upgrade(graph: Graph, release: Graph, ref: str) -> list[MigrationFi
             head = (app, name)
             if head not in graph.migrations:
                 continue  # reported as missing
-            before = _lineage(release, head)
-            after = _lineage(graph, head)
+            before = release.ancestors(head) | {head}
+            after = graph.ancestors(head) | {head}
             if before == after:
                 continue
             moved = [k for k in sorted(before & after) if set(release.migrations[k].parents) != set(graph.migrations[k].parents)]
@@ -221,18 +221,6 @@ def _alembic_upgrade(graph: Graph, release: Graph, ref: str) -> list[MigrationFi
             fix = f"restore the down_revision {graph.label(culprit.key)} had at {ref}, then: alembic merge heads -m 'merge heads'"
             found.append(_finding(graph, culprit, "upgrade", message, fix))
     return found
-
-
-def _lineage(graph: Graph, key: Key) -> set[Key]:
-    seen = {key}
-    todo = [key]
-    while todo:
-        m = graph.migrations.get(todo.pop())
-        for p in (*m.parents, *m.requires) if m else ():
-            if p not in seen:
-                seen.add(p)
-                todo.append(p)
-    return seen
 
 
 # -- 5 ---------------------------------------------------------------------------
