@@ -302,3 +302,29 @@ def test_digests_ignore_formatting_not_meaning() -> None:
             dependencies = [('shop', '0001')]
             operations = [migrations.AddField('item', 'price', models.IntegerField(default=1))]
     """)
+
+
+_VALUES = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=12)),
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=6), inner, max_size=3)),
+    max_leaves=6,
+)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(table=st.dictionaries(
+    st.sampled_from(["framework", "paths", "trunk", "upgrade-from", "allow", "labels", "database", "seed",
+                     "max-slowdown", "upgrade", "revert", "other"]),
+    _VALUES, max_size=6,
+))
+def test_any_migrations_table_gives_settings_or_a_config_error(folders: tuple[Path, list[str]], table: dict[str, object]) -> None:
+    from releaser.core.migration_config import parse
+
+    root, _ = folders
+    parser = config._Parser(root / "release.toml", "[migrations]\n")
+    try:
+        parsed = parse(parser, {"framework": "django", "paths": ["a"], **table}, root)
+    except ConfigError as exc:
+        assert "\n" not in str(exc)
+        return
+    assert parsed.framework in ("django", "alembic", "south", "flyway") and parsed.paths
