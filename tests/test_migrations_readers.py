@@ -328,3 +328,22 @@ def test_any_migrations_table_gives_settings_or_a_config_error(folders: tuple[Pa
         assert "\n" not in str(exc)
         return
     assert parsed.framework in ("django", "alembic", "south", "flyway") and parsed.paths
+
+
+def test_the_file_cache_is_never_stale_and_never_in_the_way(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    root = tree(tmp_path / "p", {"shop/migrations/0001_initial.py": SOUTH.format(backwards="pass")})
+    settings_ = MigrationSettings("south", ("shop/migrations",))
+    assert read_graph(settings_, root).migrations[("shop", "0001_initial")].reversible is False
+    cached = tmp_path / "cache" / "releaser" / "migrations" / "south.json"
+    assert cached.is_file()
+    tree(root, {"shop/migrations/0001_initial.py": SOUTH.format(backwards="db.delete_column('shop_item', 'x')")})
+    assert read_graph(settings_, root).migrations[("shop", "0001_initial")].reversible is True  # new bytes: read again
+    cached.write_text("{not json")
+    assert read_graph(settings_, root).migrations[("shop", "0001_initial")].reversible is True
+    cached.unlink()
+    cached.parent.chmod(0o500)  # unwritable (root ignores this; then it is simply written)
+    try:
+        assert read_graph(settings_, root).migrations[("shop", "0001_initial")].reversible is True
+    finally:
+        cached.parent.chmod(0o700)

@@ -39,16 +39,19 @@ def read_graph(settings: MigrationSettings, root: Path) -> Graph:
 
 
 def _files_on_disk(root: Path, directory: str, recursive: bool) -> list[Source]:
+    """Every file of `directory` (and below it, `recursive`); plain strings, not Paths: 1,000 files add up."""
     files = []
-    for top, subdirs, names in os.walk(root / directory):
+    base = os.path.join(root, directory)
+    for top, subdirs, names in os.walk(base):
         subdirs[:] = sorted(subdirs) if recursive else []
+        folder = directory if top == base else f"{directory}/{os.path.relpath(top, base).replace(os.sep, '/')}"
         for name in sorted(names):
-            path = Path(top) / name
             try:
-                data = path.read_bytes()
+                with open(os.path.join(top, name), "rb") as f:
+                    data = f.read()
             except OSError as exc:
-                raise ConfigError(f"{path}: cannot be read: {exc.strerror}") from None
-            files.append(Source(path.relative_to(root).as_posix(), data))
+                raise ConfigError(f"{folder}/{name}: cannot be read: {exc.strerror}") from None
+            files.append(Source(f"{folder}/{name}", data))
     return files
 
 
