@@ -24,8 +24,9 @@ _IRREVERSIBLE = {
 }
 
 
-def _finding(graph: Graph, m: Migration, kind: str, message: str, fix: str, name: str | None = None) -> MigrationFinding:
-    return MigrationFinding(name or graph.label(m.key), kind, graph.label(m.key), m.file, message, fix)
+def _finding(graph: Graph, m: Migration, kind: str, message: str, fix: str) -> MigrationFinding:
+    """A finding about one migration, named by it."""
+    return MigrationFinding(graph.label(m.key), kind, graph.label(m.key), m.file, message, fix)
 
 
 # -- 1 ---------------------------------------------------------------------------
@@ -49,7 +50,7 @@ def heads(graph: Graph) -> list[MigrationFinding]:
         what = "app" if fw == "django" else "script directory"
         message = (
             f"{what} {app} has {len(leaves)} heads ({shown}): "
-            + ("a migrate stops at the conflict until one migration merges them" if fw == "django"
+            + ("`migrate` refuses (\"Conflicting migrations detected\") until a merge migration joins them" if fw == "django"
                else "`alembic upgrade head` refuses until a merge revision joins them")
         )
         found.append(MigrationFinding(name, "multiple-heads", shown, files, message, _MERGE[fw].format(app=app)))
@@ -127,9 +128,8 @@ def trunk(graph: Graph, trunk_graph: Graph, ref: str) -> list[MigrationFinding]:
         elif set(m.parents) != set(there.parents):
             here, then = _names(graph, m.parents), _names(trunk_graph, there.parents)
             message = f"depends on {here} here but on {then} on trunk ({ref}): a backport re-parented differently"
-            fix = f"give it the same dependencies as on {ref} ({then}), then merge: " + _MERGE.get(
-                graph.framework, "renumber it after the newest migration"
-            ).format(app=m.app)
+            merge = _MERGE.get(graph.framework, "renumber what sorts after it").format(app=m.app)
+            fix = f"on {ref}, give it the dependencies it has here ({here}), then join the heads that leaves: {merge}"
             found.append(_finding(graph, m, "trunk-parents", message, fix))
     return found
 
