@@ -15,7 +15,7 @@ from releaser.core.errors import ConfigError
 from releaser.migrations.loader import read_graph
 from releaser.migrations.report import Previous
 
-from migration_projects import DjangoProject, django_project, gate, refused
+from migration_projects import PYTHON, DjangoProject, django_project, gate, refused, run
 
 GATE = 'framework = "django"\npaths = ["*/migrations"]\n'
 
@@ -200,6 +200,26 @@ def test_reformatting_a_released_migration_is_no_change(released: tuple[DjangoPr
         assert report.previous == "1.0.0rc1" and report.new == ()
     finally:
         project.migration("shop", "0002").write_text(original)
+
+
+def test_black_isort_and_ruff_format_change_no_digest(released: tuple[DjangoProject, Previous]) -> None:
+    """The real formatters, each set to write a layout of its own, over a released migration."""
+    project, previous = released
+    path = project.migration("shop", "0002")
+    original = path.read_text()
+    try:
+        for command in (
+            ("isort", "--force-single-line-imports", "--quiet", str(path)),
+            ("black", "--quiet", "--line-length", "40", str(path)),
+            ("ruff", "format", "--quiet", "--line-length", "200", str(path)),
+        ):
+            before = path.read_text()
+            run(project.root, PYTHON, "-m", *command)
+            assert path.read_text() != before, command  # the formatter did change the file
+            report = gate(project, previous)
+            assert report.ok, (command, report.render())
+    finally:
+        path.write_text(original)
 
 
 def test_changing_renaming_or_removing_a_released_migration_is_refused(released: tuple[DjangoProject, Previous]) -> None:
