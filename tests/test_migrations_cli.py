@@ -38,6 +38,7 @@ def test_the_first_rc_records_the_graph_and_judges_no_history(cut_twice: DjangoP
     record = json.loads((cut_twice.root / "releases/1.0.0rc1/manifest.json").read_text())
     migrations = record["migrations"]
     assert migrations["framework"] == "django" and migrations["new"] == [] and migrations["previous"] is None
+    assert migrations["accepted"] == []
     assert migrations["heads"] == {"shop": ["0002_add_price"]}
     assert [(m["name"], m["parents"], m["reversible"]) for m in migrations["migrations"]] == [
         ("0001_initial", [], True), ("0002_add_price", ["shop.0001_initial"], True),
@@ -97,6 +98,25 @@ def test_an_irreversible_migration_is_refused_by_check_migrations_and_cut(cut_tw
     assert json.loads(out)["migrations"] == {
         "added": [{"migration": "shop.0003_fill_prices", "file": "shop/migrations/0003_fill_prices.py"}], "removed": [],
     }
+
+
+def test_an_allowed_finding_is_cut_and_recorded_as_accepted(cut_twice: DjangoProject) -> None:
+    project = cut_twice
+    if not (project.root / "releases/1.0.0rc2").exists():
+        pytest.skip("needs the previous test's rc2")
+    data = project.makemigrations("shop", "purge", "--empty")
+    data.write_text(data.read_text().replace(
+        "operations = [\n    ]", "operations = [\n        migrations.RunSQL('delete from shop_item'),\n    ]"
+    ))
+    project.release_toml(GATE + 'allow = ["shop.0004_purge"]\n')
+    project.commit("purge, accepted as irreversible")
+    code, out, err = releaser(project, "cut")
+    assert code == 0, out + err
+    record = json.loads((project.root / "releases/1.0.0rc3/manifest.json").read_text())
+    assert [(f["name"], f["kind"]) for f in record["migrations"]["accepted"]] == [("shop.0004_purge", "irreversible")]
+    page = (project.root / "releases/1.0.0rc3/MANIFEST.md").read_text()
+    assert "- `shop.0004_purge` (irreversible): is new in this RC and cannot be reversed" in page
+    assert "| `shop.0004_purge` | `shop/migrations/0004_purge.py` | **no** |" in page
 
 
 def test_bad_input_is_one_line_and_exit_2(tmp_path: Path) -> None:

@@ -98,8 +98,9 @@ class Report:
         return replace(self, findings=findings, notes=self.notes + tuple(notes))
 
     def record(self) -> dict[str, Any]:
-        """manifest.json "migrations": the graph, and what is new in this RC."""
-        return {**self.graph.to_record(), "new": list(self.new), "previous": self.previous}
+        """manifest.json "migrations": the graph, what is new in this RC, the findings `allow` accepted."""
+        accepted = [{k: f.to_dict()[k] for k in ("name", "kind", "message")} for f in self.findings if f.accepted]
+        return {**self.graph.to_record(), "new": list(self.new), "previous": self.previous, "accepted": accepted}
 
     def to_dict(self) -> dict[str, Any]:
         return {
