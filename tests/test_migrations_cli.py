@@ -117,6 +117,9 @@ def test_an_allowed_finding_is_cut_and_recorded_as_accepted(cut_twice: DjangoPro
     page = (project.root / "releases/1.0.0rc3/MANIFEST.md").read_text()
     assert "- `shop.0004_purge` (irreversible): is new in this RC and cannot be reversed" in page
     assert "| `shop.0004_purge` | `shop/migrations/0004_purge.py` | **no** |" in page
+    code, out, err = releaser(project, "show", "1.0.0rc3")
+    assert code == 0 and "migrations (django, 4; heads: shop 0004_purge):" in out
+    assert "  new: shop.0004_purge" in out and "  accepted: shop.0004_purge (irreversible)" in out
 
 
 def test_bad_input_is_one_line_and_exit_2(tmp_path: Path) -> None:
