@@ -294,12 +294,21 @@ def test_dependencies_across_apps_swappable_and_run_before(tmp_path: Path) -> No
     owner.write_text(owner.read_text().replace(
         "    operations = [", "    run_before = [('shop', '0001_initial')]\n\n    operations = [", 1
     ))
+    project.write("shop/migrations/0002_typed.py", """
+        from django.db import migrations
+
+        class Migration(migrations.Migration):
+            dependencies: list[tuple[str, str]] = [("shop", "0001_initial"), ("blog", "__latest__")]
+            operations: list = [migrations.RunSQL("select 1", reverse_sql=migrations.RunSQL.noop)]
+    """)
     graph = read_graph(config.load(project.root / "release.toml").migrations, project.root)  # type: ignore[arg-type]
+    typed = graph.migrations[("shop", "0002_typed")]
+    assert set(typed.parents) == {("shop", "0001_initial"), ("blog", "0002_owner")} and typed.reversible
     blog = graph.migrations[("blog", "0002_owner")]
     assert ("auth", "__first__") in blog.parents  # swappable_dependency(settings.AUTH_USER_MODEL)
     assert graph.migrations[("auth", "__first__")].external
     assert ("blog", "0002_owner") in graph.migrations[("shop", "0001_initial")].parents  # run_before
-    assert graph.heads() == {"auth": (), "blog": ("0002_owner",), "shop": ("0001_initial",)}
+    assert graph.heads() == {"auth": (), "blog": ("0002_owner",), "shop": ("0002_typed",)}
 
 
 def test_bad_input_is_one_line(tmp_path: Path) -> None:

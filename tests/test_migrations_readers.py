@@ -347,3 +347,24 @@ def test_the_file_cache_is_never_stale_and_never_in_the_way(tmp_path: Path, monk
         assert read_graph(settings_, root).migrations[("shop", "0001_initial")].reversible is True
     finally:
         cached.parent.chmod(0o700)
+
+
+_JSON = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(), st.text(alphabet="ab.0_", max_size=6)),
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(
+        st.sampled_from(["app", "name", "file", "parents", "digest", "reversible", "replaces", "requires", "x"]), inner, max_size=8
+    )),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(record=st.one_of(_JSON, st.fixed_dictionaries({"framework": st.sampled_from(["django", 1]), "migrations": _JSON})))
+def test_any_recorded_graph_gives_a_graph_or_a_config_error(record: object) -> None:
+    """A previous RC's manifest.json is outside input too: an edited one is one clear error."""
+    try:
+        graph = Graph.from_record(record)  # type: ignore[arg-type]
+    except ConfigError as exc:
+        assert "\n" not in str(exc)
+        return
+    graph.heads()
