@@ -88,6 +88,50 @@ def installed_set(work: Path, rc: str) -> str:
     return run(work, str(python), "-I", "-c", listing).stdout.strip()
 
 
+REVISION = '''"""{message}"""
+from alembic import op
+import sqlalchemy as sa
+
+revision = "{rev}"
+down_revision = {down!r}
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    {upgrade}
+
+
+def downgrade() -> None:
+    {downgrade}
+'''
+
+
+def migration_story(work: Path) -> None:
+    """Two branches each add a migration after a1; merged, the gate refuses two heads; a merge revision fixes it."""
+    say("Two branches each add a database migration after a1, and both are merged")
+    for branch, rev, column in (("price", "b2", "price"), ("stock", "c3", "stock")):
+        run(work, "git", "checkout", "--quiet", "-b", branch, "main")
+        (work / "db" / "versions" / f"{rev}_add_{column}.py").write_text(REVISION.format(
+            message=f"add {column}", rev=rev, down="a1",
+            upgrade=f"op.add_column(\"item\", sa.Column(\"{column}\", sa.Integer))",
+            downgrade=f"op.drop_column(\"item\", \"{column}\")",
+        ))
+        run(work, "git", "add", "--all")
+        run(work, "git", "commit", "--quiet", "-m", f"Add {column}")
+    run(work, "git", "checkout", "--quiet", "main")
+    run(work, "git", "merge", "--quiet", "--no-edit", "price", "stock")
+    say("The gate refuses: the database would have two heads, and `alembic upgrade head` would stop")
+    releaser(work, "check", ok=(1,))
+    say("The fix it names: a merge revision (what `alembic merge heads` writes); the gate passes")
+    (work / "db" / "versions" / "d4_merge_heads.py").write_text(
+        REVISION.format(message="merge heads", rev="d4", down=("b2", "c3"), upgrade="pass", downgrade="pass")
+    )
+    run(work, "git", "add", "--all")
+    run(work, "git", "commit", "--quiet", "-m", "Merge the migration heads")
+    releaser(work, "migrations")
+
+
 def rehearsal(work: Path) -> None:
     """A service with a database (demo/shop, Alembic): every RC's upgrade rehearsed on seeded data."""
     from releaser.loopback.installed import wheels_with_dependencies
@@ -171,6 +215,8 @@ def main() -> None:
         releaser(work, "reproduce", "0.9.0rc1")
         print(f"  the reproduction holds exactly 0.9.0rc1's Python set: {installed_set(work, '0.9.0rc1')}")
         run(work, "cat", "reproduce/0.9.0rc1/maven/classpath.txt")
+
+        migration_story(work)
 
         say("Upgrade on purpose, cut rc2, and see what changed since rc1")
         releaser(work, "lock", "--upgrade")

@@ -109,9 +109,39 @@ def check(project: Path, as_json: bool, online: bool) -> None:
     """
     from releaser.check.checking import check as run_check
 
-    verdict = run_check(_config(project), online=online)
+    cfg = _config(project)
+    verdict = run_check(cfg, online=online, previous=_previous_rc(cfg))
     click.echo(scrub(verdict.to_json() if as_json else verdict.render()))  # no secret reaches a CI log
     sys.exit(verdict.exit_code)
+
+
+def _previous_rc(cfg: Any) -> Any:
+    """The migration gate's baseline: the newest recorded RC (None without [migrations])."""
+    if cfg.migrations is None:
+        return None
+    from releaser.record.baseline import previous
+
+    return previous(cfg)
+
+
+@main.command()
+@_project
+@click.option("--json", "as_json", is_flag=True, help="One JSON document (schema: docs/migrations.md).")
+def migrations(project: Path, as_json: bool) -> None:
+    """The migration graph: heads per app, what is new since the previous RC, every finding.
+
+    Exit 1 when any finding is refused (not named in [migrations] allow).
+    """
+    import json
+
+    from releaser.check.checking import migration_gate
+
+    cfg = _config(project)
+    report = migration_gate(cfg, _previous_rc(cfg))
+    if report is None:
+        raise ConfigError(f"{cfg.path}: has no [migrations] table (docs/migrations.md says how to describe them)")
+    click.echo(scrub(json.dumps(report.to_dict(), indent=2) if as_json else report.render()))
+    sys.exit(report.exit_code)
 
 
 @main.command()

@@ -17,8 +17,13 @@ import os
 import subprocess
 import sys
 import textwrap
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
+
+from releaser.core import config
+from releaser.migrations.gate import evaluate
+from releaser.migrations.report import Previous, Report
 
 PYTHON = sys.executable
 _GIT_ENV = {
@@ -83,6 +88,18 @@ class GitProject:
     def release_toml(self, migrations: str, name: str = "shop") -> None:
         """A release.toml without dependencies: [release] and the given [migrations] table."""
         self.write("release.toml", f'[release]\nname = "{name}"\nversion = "1.0.0"\n\n[migrations]\n' + textwrap.dedent(migrations).lstrip())
+
+
+def gate(project: GitProject, previous: Previous | None = None, **settings: Any) -> Report:
+    """The migration gate on the project's working tree: its release.toml's [migrations], with `settings` over it."""
+    loaded = config.load(project.root / "release.toml").migrations
+    assert loaded is not None
+    return evaluate(replace(loaded, **settings), project.root, previous)
+
+
+def refused(report: Report) -> dict[str, str]:
+    """Finding name -> kind, of every refused finding."""
+    return {f.name: f.kind for f in report.refused}
 
 
 # -- Django -------------------------------------------------------------------

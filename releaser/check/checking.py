@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from packaging.requirements import Requirement
 
     from releaser.core.http import Http
+    from releaser.migrations.report import Previous, Report
 
 __all__ = ["Finding", "Verdict", "check", "floats"]
 
@@ -58,19 +59,24 @@ _LABELS = {
 }
 
 
-def check(config: ReleaseConfig, *, online: bool = False, http: Http | None = None) -> Verdict:
-    """The verdict on `config`'s lockfile. Reads, never writes.
+def check(
+    config: ReleaseConfig, *, online: bool = False, http: Http | None = None, previous: Previous | None = None
+) -> Verdict:
+    """The verdict on `config`'s lockfile and, with `[migrations]`, its migrations. Reads, never writes.
 
-    Raises ConfigError (exit 2) for a malformed release.toml, requirement file or
-    lock; with `online`, UpstreamError (exit 3) when upstream cannot be reached at all.
+    `previous` is the previous RC as its record keeps it (`releaser.record.baseline`),
+    the migration gate's baseline. Raises ConfigError (exit 2) for a malformed
+    release.toml, requirement file, lock or migration; with `online`, UpstreamError
+    (exit 3) when upstream cannot be reached at all.
     """
     sources = sources_for(config)
     current = input_records(config, sources)  # parses and validates every input
+    migrations = migration_gate(config, previous)
     name = config.release.lockfile
     found = lockfile.read_recorded(config.lockfile)
     if found is None:
         missing = Finding("missing-lock", name, f"there is no {name}: nothing is pinned yet", LOCK)
-        return Verdict(name, (missing,), inputs=len(current), online=online)
+        return Verdict(name, (missing,), inputs=len(current), online=online, migrations=migrations)
     lock, recorded = found
     findings = [
         *tampered(lock, recorded, name),
@@ -80,7 +86,16 @@ def check(config: ReleaseConfig, *, online: bool = False, http: Http | None = No
     ]
     if online:
         findings += verify_online(config, sources, lock, http)
-    return Verdict(name, tuple(findings), pins=len(lock.pins), inputs=len(current), online=online)
+    return Verdict(name, tuple(findings), pins=len(lock.pins), inputs=len(current), online=online, migrations=migrations)
+
+
+def migration_gate(config: ReleaseConfig, previous: Previous | None = None) -> Report | None:
+    """The migration gate's report, or None without `[migrations]` (imported only then: check stays fast)."""
+    if config.migrations is None:
+        return None
+    from releaser.migrations.gate import evaluate
+
+    return evaluate(config.migrations, config.root, previous)
 
 
 # -- offline ------------------------------------------------------------------

@@ -52,9 +52,10 @@ def parse(p: Any, t: dict[str, Any], root: Path) -> MigrationSettings:
     paths = p._strings(t, "paths", WHERE, SECTION)
     if not paths:
         p._fail(WHERE, "paths", "names no migration directories, e.g. paths = [\"src/*/migrations\"]", SECTION)
+    paths = [pattern.rstrip("/") for pattern in paths]
     for pattern in paths:
-        if not pattern or Path(pattern).is_absolute() or ".." in Path(pattern).parts:
-            p._fail(WHERE, "paths", f"{pattern!r} must be a glob inside the project", SECTION)
+        if pattern.startswith("/") or any(part in ("", ".", "..") for part in pattern.split("/")):
+            p._fail(WHERE, "paths", f"{pattern!r} must be a glob inside the project, such as \"src/*/migrations\"", SECTION)
         if not matching_dirs(root, pattern):
             p._fail(WHERE, "paths", f"{pattern!r} matches no directory under {root}", SECTION)
     trunk = p._get(t, "trunk", str, WHERE, SECTION, default=None)

@@ -88,10 +88,11 @@ class Plan:
     lock: Lock
     tag: str | None  # the tag name, None with tag=False
     commit_record: bool
+    migrations: dict[str, Any] | None = None  # manifest.json "migrations", with [migrations]
 
     @property
     def subject(self) -> Subject:
-        return Subject(self.config, self.rc, self.commit, self.tag, self.lock, self.lock_bytes)
+        return Subject(self.config, self.rc, self.commit, self.tag, self.lock, self.lock_bytes, self.migrations)
 
     @property
     def root(self) -> Path:
@@ -235,6 +236,7 @@ def _undo_record(plan: Plan, path: Path) -> bool:
 def prepare(config: ReleaseConfig, *, rc_number: int | None = None, tag: bool = True, commit: bool = True) -> Plan:
     """Check everything a cut needs, in the order a release engineer would; write nothing."""
     from releaser.check.checking import check
+    from releaser.record.baseline import previous
 
     root = config.root
     if not root.is_dir():
@@ -255,9 +257,10 @@ def prepare(config: ReleaseConfig, *, rc_number: int | None = None, tag: bool = 
             f"the work tree of {repo} is not clean ({shown}): an RC is built from a commit, exactly. "
             "Commit or stash the changes (ignore generated files in .gitignore), then cut again"
         )
-    verdict = check(config)
+    verdict = check(config, previous=previous(config) if config.migrations is not None else None)
     if not verdict.ok:
-        raise Refused(f"{config.release.lockfile} is not fit to cut an RC from:\n{verdict.render()}")
+        what = config.release.lockfile if verdict.migrations is None or verdict.migrations.ok else "this tree"
+        raise Refused(f"{what} is not fit to cut an RC from:\n{verdict.render()}")
     lock_bytes = config.lockfile.read_bytes()
     lock = lockfile.loads(lock_bytes.decode("utf-8"), config.lockfile)
 
@@ -291,4 +294,5 @@ def prepare(config: ReleaseConfig, *, rc_number: int | None = None, tag: bool = 
             "git config user.name 'NAME' && git config user.email 'EMAIL'"
         )
     template_source(config)  # a configured template folder must hold MANIFEST.md.j2
-    return Plan(config, rc, head, gitrepo.commit_time(root, head), lock_bytes, lock, tag_name, commit)
+    migrations = verdict.migrations.record() if verdict.migrations is not None else None
+    return Plan(config, rc, head, gitrepo.commit_time(root, head), lock_bytes, lock, tag_name, commit, migrations)

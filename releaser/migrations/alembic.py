@@ -14,10 +14,12 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from releaser.core.errors import ConfigError
 from releaser.core.migration_config import MigrationSettings
 from releaser.migrations import pysource
+from releaser.migrations.filecache import FileCache
 from releaser.migrations.graph import Graph, Key, Migration, build
 from releaser.migrations.pysource import Source
 
@@ -29,21 +31,24 @@ _ID_IN_NAME = re.compile(r"^([A-Za-z0-9]+)(?:_|\.py$)")
 
 def read(settings: MigrationSettings, dirs: Mapping[str, Sequence[Source]]) -> Graph:
     warnings: list[str] = []
-    revisions: dict[str, tuple[str, Source, dict[str, object]]] = {}  # id -> (app, source, fields)
+    revisions: dict[str, tuple[str, Source, dict[str, Any]]] = {}  # id -> (app, source, fields)
     duplicates: dict[Key, tuple[str, ...]] = {}
+    cache = FileCache(FRAMEWORK, (__file__, pysource.__file__))
     for directory, files in sorted(dirs.items()):
         app = settings.label_of(directory)
         for source in files:
             if not _FILE.match(source.filename):
                 continue
-            fields = _read_file(source, warnings)
+            fields = cache.read(source, lambda: _read_file(source))
+            warnings += fields["warnings"]
             rev = str(fields["revision"])
             if rev in revisions:
                 first = revisions[rev][1].path
                 duplicates[(revisions[rev][0], rev)] = duplicates.get((revisions[rev][0], rev), (first,)) + (source.path,)
                 continue
             revisions[rev] = (app, source, fields)
-    labels = {label: rev for rev, (_, _, f) in revisions.items() for label in f["branch_labels"]}  # type: ignore[attr-defined]
+    cache.save()
+    labels = {label: rev for rev, (_, _, f) in revisions.items() for label in f["branch_labels"]}
 
     def key_of(ref: str, source: Source, what: str) -> Key:
         rev = labels.get(ref, ref)
@@ -61,24 +66,24 @@ def read(settings: MigrationSettings, dirs: Mapping[str, Sequence[Source]]) -> G
                 app=app,
                 name=rev,
                 file=source.path,
-                parents=tuple(key_of(r, source, "down_revision") for r in f["down"]),  # type: ignore[attr-defined]
+                parents=tuple(key_of(r, source, "down_revision") for r in f["down"]),
                 digest=str(f["digest"]),
-                reversible=f["reversible"],  # type: ignore[arg-type]
-                requires=tuple(key_of(r, source, "depends_on") for r in f["depends_on"]),  # type: ignore[attr-defined]
+                reversible=f["reversible"],
+                requires=tuple(key_of(r, source, "depends_on") for r in f["depends_on"]),
             )
         )
     return build(FRAMEWORK, nodes, warnings=warnings, duplicates=duplicates)
 
 
-def _read_file(source: Source, warnings: list[str]) -> dict[str, object]:
+def _read_file(source: Source) -> dict[str, object]:
+    """What one file says, as plain values (kept by `FileCache`)."""
     tree, problem = pysource.parse(source)
     if tree is None:
-        warnings.append(problem or source.path)
         named = _ID_IN_NAME.match(source.filename)
         if not named:
             raise ConfigError(f"{source.path}: does not parse, and its name gives no revision id")
         return {"revision": named.group(1), "down": (), "branch_labels": (), "depends_on": (),
-                "reversible": None, "digest": pysource.digest(None, source)}
+                "reversible": None, "digest": pysource.digest(None, source), "warnings": [problem or source.path]}
     values = pysource.assignments(tree.body)
     revision = pysource.literal(values.get("revision"))
     if "revision" not in values:
@@ -88,7 +93,7 @@ def _read_file(source: Source, warnings: list[str]) -> dict[str, object]:
         revision = legacy.group(1)
     if not isinstance(revision, str) or not revision:
         raise ConfigError(f"{source.path}: revision must be a string written out, not {ast.unparse(values['revision'])[:60]}")
-    found: dict[str, object] = {"revision": revision}
+    found: dict[str, object] = {"revision": revision, "warnings": []}
     for name, key in (("down_revision", "down"), ("branch_labels", "branch_labels"), ("depends_on", "depends_on")):
         value = pysource.literal(values.get(name)) if name in values else None
         if value is ...:

@@ -19,6 +19,7 @@ from typing import Any
 from releaser.core.errors import ConfigError
 from releaser.core.migration_config import MigrationSettings
 from releaser.migrations import pysource
+from releaser.migrations.filecache import FileCache
 from releaser.migrations.graph import Graph, Key, Migration, build
 from releaser.migrations.pysource import Source
 
@@ -29,13 +30,13 @@ _DEFAULT_USER_APP = "auth"  # settings.AUTH_USER_MODEL is "auth.User" unless the
 class _Read:
     """One migration file, its dependencies not yet resolved."""
 
-    def __init__(self, app: str, source: Source) -> None:
+    def __init__(self, app: str, source: Source, found: dict[str, Any]) -> None:
         self.app, self.source, self.name = app, source, source.stem
-        self.dependencies: list[Key] = []
-        self.run_before: list[Key] = []
-        self.replaces: list[Key] = []
-        self.reversible: bool | None = None
-        self.digest = ""
+        self.dependencies: list[Key] = [tuple(k) for k in found["dependencies"]]  # type: ignore[misc]
+        self.run_before: list[Key] = [tuple(k) for k in found["run_before"]]  # type: ignore[misc]
+        self.replaces: list[Key] = [tuple(k) for k in found["replaces"]]  # type: ignore[misc]
+        self.reversible: bool | None = found["reversible"]
+        self.digest: str = found["digest"]
 
 
 def is_migration(filename: str) -> bool:
@@ -46,37 +47,42 @@ def read(settings: MigrationSettings, dirs: Mapping[str, Sequence[Source]]) -> G
     warnings: list[str] = []
     found: dict[Key, _Read] = {}
     duplicates: dict[Key, tuple[str, ...]] = {}
+    cache = FileCache(FRAMEWORK, (__file__, pysource.__file__))
     for directory, files in sorted(dirs.items()):
         app = settings.label_of(directory)
         for source in files:
             if not is_migration(source.filename):
                 continue
-            item = _read_file(app, source, warnings)
-            key = (app, item.name)
+            result = cache.read(source, lambda: _read_file(source))
+            warnings += result["warnings"]
+            key = (app, source.stem)
             if key in found:
                 duplicates[key] = duplicates.get(key, (found[key].source.path,)) + (source.path,)
                 continue
-            found[key] = item
+            found[key] = _Read(app, source, result)
+    cache.save()
     return build(FRAMEWORK, _resolve(found), warnings=warnings, duplicates=duplicates)
 
 
-def _read_file(app: str, source: Source, warnings: list[str]) -> _Read:
-    item = _Read(app, source)
+def _read_file(source: Source) -> dict[str, Any]:
+    """What one file says, as plain values (kept by `FileCache`)."""
+    warnings: list[str] = []
     tree, problem = pysource.parse(source)
     if tree is None:
-        warnings.append(problem or source.path)
-        item.digest = pysource.digest(None, source)
-        return item
+        return {"dependencies": [], "run_before": [], "replaces": [], "reversible": None,
+                "digest": pysource.digest(None, source), "warnings": [problem or source.path]}
     cls = next((n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "Migration"), None)
     if cls is None:
         raise ConfigError(f"{source.path}: has no class Migration (Django refuses such a file in a migrations directory)")
     values = pysource.assignments(cls.body)
-    item.dependencies = _keys(values.get("dependencies"), "dependencies", source, warnings)
-    item.run_before = _keys(values.get("run_before"), "run_before", source, warnings)
-    item.replaces = _keys(values.get("replaces"), "replaces", source, warnings)
-    item.reversible = _reversible(values.get("operations"))
-    item.digest = pysource.digest(tree, source)
-    return item
+    return {
+        "dependencies": _keys(values.get("dependencies"), "dependencies", source, warnings),
+        "run_before": _keys(values.get("run_before"), "run_before", source, warnings),
+        "replaces": _keys(values.get("replaces"), "replaces", source, warnings),
+        "reversible": _reversible(values.get("operations")),
+        "digest": pysource.digest(tree, source),  # last: it normalizes the tree in place
+        "warnings": warnings,
+    }
 
 
 def _keys(node: ast.expr | None, what: str, source: Source, warnings: list[str]) -> list[Key]:
@@ -156,7 +162,7 @@ def _resolve(found: dict[Key, _Read]) -> list[Migration]:
     for key, item in found.items():
         for dep in item.dependencies:
             target = check_key(dep, key[0])
-            if target is not None and target != key:
+            if target is not None:
                 parents[key].append(target)
         for child in item.run_before:
             target = check_key(child, key[0])

@@ -65,7 +65,7 @@ class Graph:
         for m in self.migrations.values():
             if m.key in alias:
                 continue
-            found[m.key] = {alias.get(p, p) for p in m.parents} - {m.key}
+            found[m.key] = {alias.get(p, p) for p in m.parents}
         return found
 
     def heads(self) -> dict[str, tuple[str, ...]]:
@@ -81,15 +81,15 @@ class Graph:
         return {app: tuple(names) for app, names in found.items()}
 
     def ancestors(self, key: Key) -> set[Key]:
-        """Every migration `key` needs applied first (itself excluded), through parents."""
+        """Every migration `key` needs applied first (itself excluded): parents and `requires`, transitively."""
         seen: set[Key] = set()
-        todo = list(self.migrations[key].parents) if key in self.migrations else []
+        todo = [key]
         while todo:
-            node = todo.pop()
-            if node not in seen:
-                seen.add(node)
-                if node in self.migrations:
-                    todo.extend(self.migrations[node].parents)
+            m = self.migrations.get(todo.pop())
+            for p in (*m.parents, *m.requires) if m else ():
+                if p not in seen:
+                    seen.add(p)
+                    todo.append(p)
         return seen
 
     def label(self, key: Key) -> str:

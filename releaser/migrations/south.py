@@ -12,10 +12,13 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from typing import Any
 
 from releaser.core.errors import ConfigError
 from releaser.core.migration_config import MigrationSettings
 from releaser.migrations import pysource
+from releaser.migrations.filecache import FileCache
 from releaser.migrations.graph import Graph, Key, Migration, build
 from releaser.migrations.pysource import Source
 
@@ -32,6 +35,7 @@ def read(settings: MigrationSettings, dirs: Mapping[str, Sequence[Source]]) -> G
     nodes: dict[Key, Migration] = {}
     extra_children: list[tuple[Key, Key]] = []  # (needed_by target, migration)
     duplicates: dict[Key, tuple[str, ...]] = {}
+    cache = FileCache(FRAMEWORK, (__file__, pysource.__file__))
     for app, sources in sorted(by_app.items()):
         previous: Key | None = None
         for source in sorted(sources, key=lambda s: (s.stem, s.path)):
@@ -39,29 +43,37 @@ def read(settings: MigrationSettings, dirs: Mapping[str, Sequence[Source]]) -> G
             if key in nodes:
                 duplicates[key] = duplicates.get(key, (nodes[key].file,)) + (source.path,)
                 continue
-            tree, problem = pysource.parse(source)
-            depends: list[Key] = []
-            reversible: bool | None = None
-            if tree is None:
-                warnings.append(problem or source.path)
-            else:
-                cls = next((n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "Migration"), None)
-                values = pysource.assignments(cls.body) if cls is not None else {}
-                depends = [_key(p, names, source) for p in _pairs(values.get("depends_on"), source)]
-                extra_children += [(_key(p, names, source), key) for p in _pairs(values.get("needed_by"), source)]
-                if cls is not None:
-                    forwards = pysource.function(cls.body, "forwards")
-                    backwards = pysource.function(cls.body, "backwards")
-                    no_op = pysource.does_nothing(forwards) and pysource.does_nothing(backwards)
-                    reversible = no_op or not (pysource.does_nothing(backwards) or pysource.raises(backwards))
+            found = cache.read(source, lambda: _read_file(source))
+            warnings += found["warnings"]
+            depends = [_key(tuple(p), names, source) for p in found["depends_on"]]
+            extra_children += [(_key(tuple(p), names, source), key) for p in found["needed_by"]]
+            reversible, digest = found["reversible"], found["digest"]
             parents = ((previous,) if previous else ()) + tuple(depends)
-            nodes[key] = Migration(app, source.stem, source.path, parents, pysource.digest(tree, source), reversible)
+            nodes[key] = Migration(app, source.stem, source.path, parents, digest, reversible)
             previous = key
+    cache.save()
     for target, child in extra_children:
         if target in nodes:
-            old = nodes[target]
-            nodes[target] = Migration(old.app, old.name, old.file, old.parents + (child,), old.digest, old.reversible)
+            nodes[target] = replace(nodes[target], parents=nodes[target].parents + (child,))
     return build(FRAMEWORK, nodes.values(), warnings=warnings, duplicates=duplicates)
+
+
+def _read_file(source: Source) -> dict[str, Any]:
+    """What one file says, as plain values (kept by `FileCache`); a Python 2 file: its name only."""
+    tree, problem = pysource.parse(source)
+    found: dict[str, Any] = {"depends_on": [], "needed_by": [], "reversible": None, "warnings": []}
+    if tree is None:
+        return {**found, "digest": pysource.digest(None, source), "warnings": [problem or source.path]}
+    cls = next((n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "Migration"), None)
+    if cls is not None:
+        values = pysource.assignments(cls.body)
+        found["depends_on"] = _pairs(values.get("depends_on"), source)
+        found["needed_by"] = _pairs(values.get("needed_by"), source)
+        forwards = pysource.function(cls.body, "forwards")
+        backwards = pysource.function(cls.body, "backwards")
+        no_op = pysource.does_nothing(forwards) and pysource.does_nothing(backwards)
+        found["reversible"] = no_op or not (pysource.does_nothing(backwards) or pysource.raises(backwards))
+    return {**found, "digest": pysource.digest(tree, source)}
 
 
 def _pairs(node: ast.expr | None, source: Source) -> list[tuple[str, str]]:

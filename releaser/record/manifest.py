@@ -39,12 +39,13 @@ class Subject:
     tag: str | None
     lock: Lock
     lock_bytes: bytes
+    migrations: dict[str, Any] | None = None  # the migration gate's record, with [migrations]
 
 
 def make_manifest(plan: Subject, built: list[dict[str, Any]]) -> dict[str, Any]:
     """manifest.json, schema 1 (docs/records.md)."""
     config, lock = plan.config, plan.lock
-    return {
+    manifest = {
         "schema": records.SCHEMA,
         "rc": plan.rc,
         "name": config.release.name,
@@ -68,6 +69,9 @@ def make_manifest(plan: Subject, built: list[dict[str, Any]]) -> dict[str, Any]:
             "locked_by": lock.releaser,
         },
     }
+    if plan.migrations is not None:
+        manifest["migrations"] = plan.migrations
+    return manifest
 
 
 def dump_manifest(manifest: dict[str, Any]) -> bytes:

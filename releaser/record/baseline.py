@@ -1,0 +1,21 @@
+"""The previous RC, as the migration gate compares with it: the newest one recorded.
+
+Verdicts 2, 4 and 5 of the gate (and the rehearsal) judge a tree against what the
+previous RC shipped: its record's `migrations` (the graph it recorded) and commit.
+"""
+
+from __future__ import annotations
+
+from releaser.core.config import ReleaseConfig
+from releaser.migrations.report import Previous
+from releaser.record import records
+
+
+def previous(config: ReleaseConfig, before: str | None = None) -> Previous | None:
+    """The newest recorded RC other than `before` (the one being cut); None for the first RC of a line."""
+    folder = records.records_dir(config)
+    names = [rc for rc in records.recorded(folder) if rc != before]
+    if not names:
+        return None
+    record = records.read(folder, names[-1])
+    return Previous(record.rc, record.manifest.get("commit"), record.manifest.get("migrations"))
