@@ -13,9 +13,14 @@ from releaser.record import records
 
 def previous(config: ReleaseConfig, before: str | None = None) -> Previous | None:
     """The newest recorded RC other than `before` (the one being cut); None for the first RC of a line."""
+    record = previous_record(config, before)
+    if record is None:
+        return None
+    return Previous(record.rc, record.manifest.get("commit"), record.manifest.get("migrations"))
+
+
+def previous_record(config: ReleaseConfig, before: str | None = None) -> records.Record | None:
+    """The record of the newest recorded RC other than `before`, verified; None for the first RC of a line."""
     folder = records.records_dir(config)
     names = [rc for rc in records.recorded(folder) if rc != before]
-    if not names:
-        return None
-    record = records.read(folder, names[-1])
-    return Previous(record.rc, record.manifest.get("commit"), record.manifest.get("migrations"))
+    return records.read(folder, names[-1]) if names else None

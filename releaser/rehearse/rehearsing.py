@@ -41,7 +41,7 @@ from releaser.core.redact import scrub, shown_command
 from releaser.install.buildenv import activated_env
 from releaser.install.layout import expand
 from releaser.migrations.loader import read_graph
-from releaser.record import records
+from releaser.record import baseline, records
 from releaser.rehearse import snapshot
 from releaser.rehearse.commands import Commands
 from releaser.rehearse.database import Database
@@ -139,9 +139,7 @@ def rehearse(
     started = time.perf_counter()
     say = log or (lambda _line: None)
     commands = Commands.of(settings)
-    folder = records.records_dir(config)
-    earlier = [name for name in records.recorded(folder) if name != rc]
-    previous = records.read(folder, earlier[-1]) if earlier else None
+    previous = baseline.previous_record(config, before=rc)
     with tempfile.TemporaryDirectory(prefix="releaser-rehearse-") as tmp:
         work = Path(tmp)
         database = open_database(settings.database or "sqlite", work / "db")
@@ -154,7 +152,7 @@ def rehearse(
         here = Place(rc, config.root, env)
         graph = read_graph(settings, config.root)
         from_heads = graph.heads()
-        to_heads = recorded_graph(settings, config.root, previous)[0] if previous is not None else {}
+        to_heads = recorded_graph(settings, config.root, previous).heads() if previous is not None else {}
         depends = graph_dependencies(graph)
         plan = make_plan(config, rc, previous.rc if previous else None, from_heads, to_heads, depends)
         say(f"rehearsal on {database.engine} ({database.shown}), from {previous.rc if previous else 'an empty database'}")

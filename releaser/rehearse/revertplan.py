@@ -101,23 +101,20 @@ def plan_from_records(config: ReleaseConfig, rc: str, to: str | None = None) -> 
     elif to not in earlier:
         raise ConfigError(f"--to {to}: not an RC recorded before {rc} (earlier: {', '.join(earlier) or 'none'})")
     settings = _settings(config)
-    from_heads, depends = recorded_graph(settings, config.root, current)
-    to_heads = recorded_graph(settings, config.root, records.read(folder, to))[0] if to is not None else {}
-    return make_plan(config, rc, to, from_heads, to_heads, depends)
+    graph = recorded_graph(settings, config.root, current)
+    to_heads = recorded_graph(settings, config.root, records.read(folder, to)).heads() if to is not None else {}
+    return make_plan(config, rc, to, graph.heads(), to_heads, graph_dependencies(graph))
 
 
-def recorded_graph(settings: MigrationSettings, root: Path, record: records.Record) -> tuple[dict[str, Any], dict[str, set[str]]]:
-    """An RC's heads per app and which apps depend on which: from its record, else read at its commit."""
+def recorded_graph(settings: MigrationSettings, root: Path, record: records.Record) -> Graph:
+    """An RC's migration graph: as its record keeps it, else read at the commit it names."""
     found = record.manifest.get("migrations")
-    if isinstance(found, dict) and isinstance(found.get("heads"), dict):
-        migrations = [m for m in found.get("migrations", ()) if isinstance(m, dict)]
-        edges = ((m.get("app", ""), [str(p).split(".", 1)[0] for p in m.get("parents", ())]) for m in migrations)
-        return found["heads"], app_dependencies(edges)
+    if isinstance(found, dict):
+        return Graph.from_record(found)
     commit = record.manifest.get("commit")
     if not isinstance(commit, str):
         raise ConfigError(f"{record.rc}'s record names no commit: its migrations cannot be read")
-    graph = read_graph_at(settings, root, commit)
-    return dict(graph.heads()), graph_dependencies(graph)
+    return read_graph_at(settings, root, commit)
 
 
 def graph_dependencies(graph: Graph) -> dict[str, set[str]]:
