@@ -10,8 +10,8 @@ site-packages are left out; pip writes console scripts from the entry points.
 
 from __future__ import annotations
 
-import importlib.metadata as metadata
 import re
+from importlib import metadata
 from pathlib import Path, PurePosixPath
 
 from packaging.utils import canonicalize_name
@@ -40,7 +40,7 @@ def wheel_of_installed(name: str, dest: Path) -> Path:
             entries[str(pure)] = path.read_bytes()
     entries[f"{info}/RECORD"] = _record(entries, f"{info}/RECORD").encode()
     wheel_text = entries[f"{info}/WHEEL"].decode()
-    tags = re.findall(r"^Tag:\s*(\S+)\s*$", wheel_text, re.M)
+    tags = re.findall(r"^Tag:\s*(\S+)\s*$", wheel_text, re.MULTILINE)
     tag = tags[0] if len(tags) == 1 else _compressed(tags)
     target = dest / f"{dist_name(canonicalize_name(dist.metadata['Name']))}-{dist.version}-{tag}.whl"
     _write_zip(target, entries)

@@ -26,10 +26,15 @@ from pathlib import Path
 from releaser.core import gitrepo
 from releaser.core.config import ReleaseConfig
 from releaser.core.errors import Refused
-from releaser.core.lockfile import Lock
 from releaser.core.fsutil import write_atomic
+from releaser.core.lockfile import Lock
 from releaser.core.piprun import cache_dir
-from releaser.install.buildenv import activated_env, create_venv, install_python, installed_set
+from releaser.install.buildenv import (
+    activated_env,
+    create_venv,
+    install_python,
+    installed_set,
+)
 from releaser.record.records import Record
 
 MARKER = "releaser-installed.json"  # in a kept venv: what was installed, written last

@@ -47,7 +47,12 @@ from releaser.rehearse.commands import Commands
 from releaser.rehearse.database import Database
 from releaser.rehearse.engines import open_database
 from releaser.rehearse.environments import Place, pinned_venv, previous_place
-from releaser.rehearse.revertplan import RevertPlan, graph_dependencies, make_plan, recorded_graph
+from releaser.rehearse.revertplan import (
+    RevertPlan,
+    graph_dependencies,
+    make_plan,
+    recorded_graph,
+)
 
 NOISE = 2.0  # seconds: a step is only judged slower when it also took this much longer
 TREE = "working-tree"  # what `releaser rehearse` calls the RC it rehearses

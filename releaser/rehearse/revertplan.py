@@ -14,13 +14,18 @@ from pathlib import Path
 from typing import Any
 
 from releaser.core.config import ReleaseConfig
-from releaser.core.migration_config import MigrationSettings
 from releaser.core.errors import ConfigError
+from releaser.core.migration_config import MigrationSettings
 from releaser.core.redact import shown_command
 from releaser.migrations.graph import Graph
 from releaser.migrations.loader import read_graph_at
 from releaser.record import records
-from releaser.rehearse.commands import Commands, RevertStep, app_dependencies, revert_steps
+from releaser.rehearse.commands import (
+    Commands,
+    RevertStep,
+    app_dependencies,
+    revert_steps,
+)
 
 SCRIPT = "revert.sh"
 TEMPLATE = "revert.sh.j2"
