@@ -15,7 +15,7 @@ import secrets
 import shutil
 import subprocess
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
@@ -32,10 +32,10 @@ class PostgresDatabase(Database):
     host: str
     port: int | None
     user: str | None
-    password: str | None
-    maintenance: str  # the database the URL names: connected to for CREATE/DROP DATABASE
-    query: str
-    scheme: str
+    password: str | None = field(repr=False)  # never shown
+    maintenance: str = "postgres"  # the database the URL names: connected to for CREATE/DROP DATABASE
+    query: str = ""
+    scheme: str = "postgresql"
     name: str = ""
 
     engine = "postgresql"
