@@ -127,7 +127,7 @@ def render(rows: list[dict[str, float]], runs: int) -> str:
                   f"(each is applied, reverted and applied again); the overhead stayed between {low:.3f} s and {high:.3f} s."]
     lines += [
         f"Measured on {os.cpu_count()} cores, load average {LOAD_START[0]:.2f} at the start and {os.getloadavg()[0]:.2f} at "
-        "the end: on a shared machine most of the spread between sizes is the load, not the migrations.",
+        "the end (other jobs may share the machine: compare the load before reading much into small differences).",
         END,
     ]
     return "\n".join(lines) + "\n"
