@@ -223,8 +223,17 @@ def test_a_reversible_rc_passes_and_its_revert_sh_reverts_a_copy(bases, tmp_path
     base = bases(framework, engine)
     root = _copy(base, tmp_path)
     _add_migration(base, root, "reversible")
+    if (framework, engine) == ("django", "sqlite"):
+        # rc2 pins one more package: rc1's schema is built in rc1's own environment, from its recorded lock.
+        with (root / "requirements.in").open("a") as f:
+            f.write("sqlparse\n")
+        lock(config_mod.load(root / "release.toml"))
+        run(root, "git", "commit", "-q", "-am", "pin sqlparse too")
     done = run_releaser(root, "cut", env=base.env)
     assert done.returncode == 0, done.stdout + done.stderr
+    own = (framework, engine) == ("django", "sqlite")
+    assert ("0.9.0rc1 had another lock: its schema is built in its own pinned environment" in done.stdout) == own
+    assert ("0.9.0rc1 had the same lock" in done.stdout) != own
     rec = records.read(root / "releases", "0.9.0rc2")
     rehearsal = rec.manifest["rehearsal"]
     assert rehearsal["ran"] and rehearsal["verdict"] == "passed" and rehearsal["previous"] == "0.9.0rc1"

@@ -52,3 +52,24 @@ def test_the_revert_order_takes_dependents_back_first():
     flyway = type("S", (), {"framework": "flyway", "upgrade": None, "revert": None})()
     with pytest.raises(ConfigError, match="set upgrade and revert"):
         Commands.of(flyway)
+
+
+def test_the_rehearsal_benchmark_keeps_working(tmp_path):
+    """`bench/rehearsal.py` writes its section, with figures (none is judged: a time on a shared machine proves nothing)."""
+    import re
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    output = tmp_path / "benchmarks.md"
+    output.write_text("# Benchmarks\n\nearlier sections\n\n<!-- rehearsal -->\nan older run\n<!-- /rehearsal -->\n")
+    script = Path(__file__).resolve().parent.parent / "bench" / "rehearsal.py"
+    done = subprocess.run(
+        [sys.executable, str(script), "--sizes", "2", "--runs", "1", "--output", str(output)],
+        cwd=tmp_path, capture_output=True, text=True, timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    text = output.read_text()
+    assert text.startswith("# Benchmarks\n\nearlier sections\n") and "an older run" not in text  # replaced, the rest kept
+    assert text.count("<!-- rehearsal -->") == 1
+    assert re.search(r"\| 2 \| \d+\.\d\d \| \d+\.\d\d \| \d+\.\d{3} \| (yes|no) \|", text), text

@@ -18,7 +18,7 @@ import shutil
 import sys
 import sysconfig
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -85,7 +85,8 @@ def pinned_venv(config: ReleaseConfig, lock: Lock) -> Path:
 
 @contextmanager
 def previous_place(
-    config: ReleaseConfig, previous: Record, work: Path, *, lock_bytes: bytes, current: Place
+    config: ReleaseConfig, previous: Record, work: Path, *, lock_bytes: bytes, current: Place,
+    say: Callable[[str], None],
 ) -> Iterator[Place]:
     """The previous RC's tree (a detached git worktree at its commit) and pinned environment."""
     commit = previous.manifest.get("commit")
@@ -99,8 +100,10 @@ def previous_place(
     gitrepo.git(root, "worktree", "add", "--detach", "--force", str(tree), commit)
     try:
         if (previous.path / "release.lock").read_bytes() == lock_bytes:
+            say(f"  {previous.rc} had the same lock: its schema is built in this RC's environment")
             env = current.env
         else:
+            say(f"  {previous.rc} had another lock: its schema is built in its own pinned environment (its recorded lock)")
             env = activated_env(pinned_venv(config, previous.lock))
         # The project's root may sit below the repository's top (a monorepo): the same place in the tree.
         top = gitrepo.toplevel(root) or root

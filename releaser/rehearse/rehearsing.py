@@ -233,7 +233,8 @@ class _Run:
     def build_previous(self, commands: Commands, seed: Sequence[Sequence[str]], lock_bytes: bytes, here: Place) -> snapshot.Snapshot:
         """Step 1 and the snapshot after it."""
         if self.previous is not None:
-            with previous_place(self.config, self.previous, self.work, lock_bytes=lock_bytes, current=here) as there:
+            place = previous_place(self.config, self.previous, self.work, lock_bytes=lock_bytes, current=here, say=self.say)
+            with place as there:
                 with self.step("previous", f"{self.previous.rc}: {shown_command(commands.upgrade)}"):
                     self.command(commands.upgrade, there, "previous", UpstreamError)
                 if seed:
