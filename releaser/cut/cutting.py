@@ -257,7 +257,7 @@ def prepare(config: ReleaseConfig, *, rc_number: int | None = None, tag: bool = 
             f"the work tree of {repo} is not clean ({shown}): an RC is built from a commit, exactly. "
             "Commit or stash the changes (ignore generated files in .gitignore), then cut again"
         )
-    verdict = check(config, previous=previous(config) if config.migrations is not None else None)
+    verdict = check(config, previous=previous(config))
     if not verdict.ok:
         what = config.release.lockfile if verdict.migrations is None or verdict.migrations.ok else "this tree"
         raise Refused(f"{what} is not fit to cut an RC from:\n{verdict.render()}")

@@ -12,7 +12,12 @@ from releaser.record import records
 
 
 def previous(config: ReleaseConfig, before: str | None = None) -> Previous | None:
-    """The newest recorded RC other than `before` (the one being cut); None for the first RC of a line."""
+    """The newest recorded RC other than `before` (the one being cut).
+
+    None for the first RC of a line, and without `[migrations]` (no gate to compare for).
+    """
+    if config.migrations is None:
+        return None
     record = previous_record(config, before)
     if record is None:
         return None
