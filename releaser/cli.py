@@ -88,6 +88,8 @@ def lock(project: Path, as_of: datetime | None, upgrade: bool, packages: tuple[s
         raise ConfigError("package names are only taken with --upgrade: releaser lock --upgrade PKG...")
     cfg = _config(project)
     result = run_lock(cfg, as_of=as_of, upgrade_all=upgrade and not packages, upgrade=packages)
+    for note in result.notes:
+        click.echo(f"note: {note}")
     for line in result.changes:
         click.echo(f"  {line}")
     verb = "wrote" if result.written else "unchanged:"

@@ -79,6 +79,7 @@ def check(config: ReleaseConfig, *, online: bool = False, http: Http | None = No
         *uncovered(config, sources, lock, name),
     ]
     if online:
+        config.require_environment()  # offline, an unset ${VAR} is fine: no URL is used
         findings += verify_online(config, sources, lock, http)
     return Verdict(name, tuple(findings), pins=len(lock.pins), inputs=len(current), online=online)
 

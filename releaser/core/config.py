@@ -85,6 +85,15 @@ class ReleaseConfig:
     git: tuple[GitInput, ...] = ()
     artifacts: tuple[UrlInput, ...] = ()
     dependency_digest: str = field(default="", compare=False)
+    # One error per `${VAR}` a URL names that is not set. Offline commands (`check`,
+    # `export`) never use the URLs and run without the secrets; the others call
+    # `require_environment` before they use one.
+    unset: tuple[str, ...] = field(default=(), compare=False)
+
+    def require_environment(self) -> None:
+        """Raise the ConfigError naming the first `${VAR}` of a URL that is not set."""
+        if self.unset:
+            raise ConfigError(self.unset[0])
 
     @property
     def root(self) -> Path:
@@ -125,6 +134,7 @@ class _Parser:
     def __init__(self, path: Path, text: str) -> None:
         self.path = path
         self.lines = text.splitlines()
+        self.unset: list[str] = []
 
     # -- the document -----------------------------------------------------
 
@@ -142,6 +152,7 @@ class _Parser:
                 self._artifact(t, i) for i, t in enumerate(self._array(data, "artifact"))
             ),
             dependency_digest=dependency_digest(data),
+            unset=tuple(dict.fromkeys(self.unset)),
         )
 
     def _release(self, t: dict[str, Any]) -> ReleaseSettings:
@@ -284,12 +295,16 @@ class _Parser:
         return url
 
     def _expand(self, url: str, where: str, key: str, section: Any) -> str:
-        """Substitute `${VAR}` from the environment: how credentials reach a URL."""
+        """Substitute `${VAR}` from the environment: how credentials reach a URL.
+
+        An unset one stays as written, its error kept for `require_environment`.
+        """
 
         def value(match: re.Match[str]) -> str:
             name = match.group(1)
             if name not in os.environ:
-                self._fail(where, key, f"refers to ${{{name}}}, which is not set in the environment", section)
+                self.unset.append(self._message(where, key, f"refers to ${{{name}}}, which is not set in the environment", section))
+                return match.group(0)
             return os.environ[name]
 
         return _ENV_REF.sub(value, url)
@@ -312,10 +327,13 @@ class _Parser:
                 self._fail(label, key, f"unknown key (expected one of: {', '.join(sorted(allowed))})", sect)
 
     def _fail(self, where: str, key: str | None, message: str, section: Any) -> None:
+        raise ConfigError(self._message(where, key, message, section))
+
+    def _message(self, where: str, key: str | None, message: str, section: Any) -> str:
         line = self._line_of(section, key)
         place = f"{self.path}" + (f":{line}" if line else "")
         name = f"{where} {key}" if key else where
-        raise ConfigError(f"{place}: {name.strip()}: {message}")
+        return f"{place}: {name.strip()}: {message}"
 
     def _line_of(self, section: Any, key: str | None) -> int | None:
         """Best-effort line of `key` in `section` (a table name, or (array name, index))."""

@@ -236,6 +236,7 @@ def prepare(config: ReleaseConfig, *, rc_number: int | None = None, tag: bool = 
             f"the work tree of {repo} is not clean ({shown}): an RC is built from a commit, exactly. "
             "Commit or stash the changes (ignore generated files in .gitignore), then cut again"
         )
+    config.require_environment()  # the build environment is installed from the indexes
     verdict = check(config)
     if not verdict.ok:
         raise Refused(f"{config.release.lockfile} is not fit to cut an RC from:\n{verdict.render()}")

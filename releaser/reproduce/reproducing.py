@@ -93,6 +93,8 @@ def reproduce(
     result = Reproduction(rc, into, bundle_root)
     targets = [(item, _reproduction_path(into, item.rel)) for item in items]
 
+    if bundle_root is None:
+        config.require_environment()  # the record's URLs get their credentials from release.toml
     if bundle_root is not None:
         result.placed = record_fetcher(rc, bundle=bundle_root).fetch_all(targets, doing="reproduced")
     else:
