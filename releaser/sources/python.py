@@ -159,19 +159,41 @@ class PythonSource(Source):
         if _NETWORK_TROUBLE.search(text):
             indexes = ", ".join(self.source_urls())
             raise UpstreamError(f"pip-compile could not reach the index ({indexes}): {summary}")
+        self._insist_on_answers(request, text)
         raise ResolutionError(f"pip-compile could not resolve the Python requirements: {summary}")
 
     def _insist_on_upload_times(self, request: LockRequest, stderr: str) -> None:
         """A dated lock fails when an index has no upload times; name that index."""
         from releaser.sources.pyindex import PackageIndexReader, missing_upload_times
 
-        names = set(self._requested())
-        names |= {canonicalize_name(m) for m in re.findall(r"requirement ([A-Za-z0-9][A-Za-z0-9._-]*)", stderr)}
         reader = PackageIndexReader(request.http, self.inputs.index_urls)
         for index in self.inputs.index_urls:
-            for files in request.http.map(lambda n: reader.project_files(index, n), sorted(names)):
+            for files in request.http.map(lambda n: reader.project_files(index, n), self._failed_names(stderr)):
                 if files and all(f.uploaded is None for f in files):
                     raise missing_upload_times(index)
+
+    def _insist_on_answers(self, request: LockRequest, stderr: str) -> None:
+        """pip reads an index that refuses (401, 403), is not there (404) or fails (5xx) as one
+        without versions; releaser asks it itself, so that is an outside failure naming the status."""
+        from releaser.sources.pyindex import PackageIndexReader
+
+        reader = PackageIndexReader(request.http, self.inputs.index_urls)
+        names = self._failed_names(stderr)
+        for index in self.inputs.index_urls:
+            # A project page that answers an error status raises, naming it; 404 is "no such project"...
+            pages = request.http.map(lambda n: reader.project_files(index, n), names)
+            if names and all(page is None for page in pages):
+                # ... unless the index itself is not there.
+                root = index.rstrip("/") + "/"
+                status = request.http.status(root, what="the index")
+                if status in (401, 403, 404, 410) or status >= 500:
+                    raise UpstreamError(f"the index {strip_credentials(root)} answered HTTP {status}; check its URL and credentials")
+
+    def _failed_names(self, stderr: str) -> list[str]:
+        """The requirements pip-compile could not satisfy, and every direct one."""
+        names = set(self._requested())
+        names |= {canonicalize_name(m) for m in re.findall(r"requirement ([A-Za-z0-9][A-Za-z0-9._-]*)", stderr)}
+        return sorted(names)
 
 
 def _read_pins(output: Path) -> tuple[dict[str, str], dict[str, str]]:
