@@ -122,9 +122,12 @@ def check(project: Path, as_json: bool, online: bool) -> None:
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Default: pylock.toml or requirements.txt; '-' for stdout.")
 def export(project: Path, fmt: str, output: Path | None) -> None:
     """Write the Python pins as a PEP 751 pylock.toml or a hash-pinned requirements file."""
+    from releaser.check.checking import insist_fit
     from releaser.lock import export as exporting
 
-    current = exporting.current_lock(_config(project))
+    cfg = _config(project)
+    current = exporting.current_lock(cfg)
+    insist_fit(cfg, "export from")  # stale or edited: what it pins is not what the inputs ask for
     if str(output) == "-":
         click.echo(exporting.render(current, fmt), nl=False)
         return

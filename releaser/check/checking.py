@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 
     from releaser.core.http import Http
 
-__all__ = ["Finding", "Verdict", "check", "floats"]
+__all__ = ["Finding", "Verdict", "check", "floats", "insist_fit"]
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
@@ -82,6 +82,15 @@ def check(config: ReleaseConfig, *, online: bool = False, http: Http | None = No
         config.require_environment()  # offline, an unset ${VAR} is fine: no URL is used
         findings += verify_online(config, sources, lock, http)
     return Verdict(name, tuple(findings), pins=len(lock.pins), inputs=len(current), online=online)
+
+
+def insist_fit(config: ReleaseConfig, doing: str) -> None:
+    """Refuse (exit 1) with the verdict when `releaser check` would: `cut` and `export` use only a fresh, honest lock."""
+    from releaser.core.errors import Refused
+
+    verdict = check(config)
+    if not verdict.ok:
+        raise Refused(f"{config.release.lockfile} is not fit to {doing}:\n{verdict.render()}")
 
 
 # -- offline ------------------------------------------------------------------

@@ -47,17 +47,21 @@ PIP_TIMEOUT = 60 * 60
 def install_python(config: ReleaseConfig, lock: Lock, venv: Path, work: Path) -> None:
     """`pip install --require-hashes --no-deps` the locked Python set into `venv`.
 
-    The requirements are `releaser export --format requirements`, the indexes given
+    The requirements are `releaser export --format requirements` (its git pins, whose
+    commit is their hash, installed after, by commit), the indexes given
     back their credentials from release.toml (the lock records none); the file
     lives in `work`, a private temp folder.
     """
-    from releaser.lock.export import to_requirements
+    from releaser.lock.export import to_requirements, vcs_lines
 
     if not lock.of_kind("python"):
         return
     configured = as_configured(config.python.index_urls if config.python else ())
     lines, indexes = [], []
+    vcs = vcs_lines(lock)
     for line in to_requirements(lock).splitlines():
+        if line in vcs:
+            continue
         option, _, url = line.partition(" ")
         if option in ("--index-url", "--extra-index-url"):
             url = configured.get(url, url)
@@ -66,6 +70,11 @@ def install_python(config: ReleaseConfig, lock: Lock, venv: Path, work: Path) ->
         lines.append(line)
     options = ["--cache-dir", str(cache_dir()), *trusted_hosts(sorted(set(indexes)))]
     done = install_hashed(venv, lines, work / "requirements.txt", options=options, timeout=PIP_TIMEOUT)
+    if done.returncode == 0 and vcs:
+        done = install_hashed(
+            venv, [*(line for line in lines if line.startswith("-")), *vcs],
+            work / "requirements-git.txt", options=options, timeout=PIP_TIMEOUT, hashed=False,
+        )
     if done.returncode != 0:
         output = done.stdout + done.stderr
         if "HASHES" in output.upper() and "DO NOT MATCH" in output.upper():

@@ -215,7 +215,7 @@ def _undo_record(plan: Plan, path: Path) -> bool:
 
 def prepare(config: ReleaseConfig, *, rc_number: int | None = None, tag: bool = True, commit: bool = True) -> Plan:
     """Check everything a cut needs, in the order a release engineer would; write nothing."""
-    from releaser.check.checking import check
+    from releaser.check.checking import insist_fit
 
     root = config.root
     if not root.is_dir():
@@ -237,9 +237,7 @@ def prepare(config: ReleaseConfig, *, rc_number: int | None = None, tag: bool = 
             "Commit or stash the changes (ignore generated files in .gitignore), then cut again"
         )
     config.require_environment()  # the build environment is installed from the indexes
-    verdict = check(config)
-    if not verdict.ok:
-        raise Refused(f"{config.release.lockfile} is not fit to cut an RC from:\n{verdict.render()}")
+    insist_fit(config, "cut an RC from")
     lock_bytes = config.lockfile.read_bytes()
     lock = lockfile.loads(lock_bytes.decode("utf-8"), config.lockfile)
 

@@ -41,20 +41,21 @@ def create_venv(path: Path, *, what: str = "the virtual environment") -> Path:
 
 
 def install_hashed(
-    venv: Path, lines: list[str], requirements: Path, *, options: list[str], timeout: int
+    venv: Path, lines: list[str], requirements: Path, *, options: list[str], timeout: int, hashed: bool = True
 ) -> subprocess.CompletedProcess[str]:
     """`pip --python VENV install --require-hashes --no-deps -r REQUIREMENTS`, REQUIREMENTS being `lines`.
 
     `requirements` is created afresh, readable by this user only (index URLs in it
     may carry credentials). `options` adds pip options (indexes, cache, trusted
     hosts). The finished run is returned for the caller to judge; one that takes
-    longer than `timeout` seconds is an UpstreamError.
+    longer than `timeout` seconds is an UpstreamError. `hashed=False` is for git
+    requirements pinned to a full commit id, which is their hash (pip cannot hash them).
     """
     fd = os.open(requirements, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         f.write("".join(line + "\n" for line in lines))
     args = [
-        "--python", str(venv_python(venv)), "install", "--require-hashes", "--no-deps", "--no-input",
+        "--python", str(venv_python(venv)), "install", *(["--require-hashes"] if hashed else []), "--no-deps", "--no-input",
         "--disable-pip-version-check", *options, "-r", str(requirements),
     ]
     return run_pip(args, timeout=timeout, timed_out=f"pip install into {venv} did not finish")
