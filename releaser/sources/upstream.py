@@ -67,6 +67,22 @@ def commit_of(pin: Pin) -> str | None:
     return pin.version if pin.kind == "git" else pin.commit
 
 
+def requested_ref(pin: Pin) -> str | None:
+    """The ref a pin's commit was asked for by: a [[git]] pin's `requested`, or the `@ref` inside
+    a Python reference's `git+URL@ref` (the remote's HEAD when it names none)."""
+    if pin.kind == "git":
+        return pin.requested
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    from releaser.sources.pydirect import split_vcs_url
+
+    try:
+        url = Requirement(pin.requested or "").url or ""
+    except InvalidRequirement:
+        return None
+    return split_vcs_url(url)[1] or "HEAD" if url.startswith("git+") else None
+
+
 def verify_commit(pin: Pin, url: str) -> list[Finding]:
     """`gone` when the remote no longer has the commit; `newer` when a [[git]] ref moved on."""
     from releaser.sources.git import FULL_COMMIT_ID, GitRemote
@@ -77,7 +93,7 @@ def verify_commit(pin: Pin, url: str) -> list[Finding]:
         remote = GitRemote(url, what=f"{pin.kind} {pin.name}", workdir=Path(tmp))
         if remote.commit(commit) is None:
             return [Finding("gone", subject, f"commit {commit} is gone from {remote.display}", upgrade(pin.name))]
-        ref = pin.requested if pin.kind == "git" else None  # a Python reference's ref is inside its URL
+        ref = requested_ref(pin)
         if not ref or FULL_COMMIT_ID.fullmatch(ref.lower()):
             return []
         try:
