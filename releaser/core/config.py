@@ -49,6 +49,8 @@ class PythonInputs:
     pyproject: bool
     index_url: str
     extra_index_urls: tuple[str, ...] = ()
+    extras: tuple[str, ...] = ()  # [project.optional-dependencies] of pyproject.toml to lock too
+    groups: tuple[str, ...] = ()  # PEP 735 [dependency-groups] of pyproject.toml to lock too
 
     @property
     def index_urls(self) -> tuple[str, ...]:
@@ -186,11 +188,16 @@ class _Parser:
 
     def _python(self, t: dict[str, Any]) -> PythonInputs:
         where = "[python]"
-        self._no_unknown(t, {"requirements", "pyproject", "index-url", "extra-index-urls"}, where, "python")
+        keys = {"requirements", "pyproject", "index-url", "extra-index-urls", "extras", "groups"}
+        self._no_unknown(t, keys, where, "python")
         reqs = self._strings(t, "requirements", where, "python")
         pyproject = self._get(t, "pyproject", bool, where, "python", default=False)
-        if not reqs and not pyproject:
+        extras, groups = (tuple(self._strings(t, key, where, "python")) for key in ("extras", "groups"))
+        if not reqs and not pyproject and not extras and not groups:
             self._fail(where, "requirements", "names no requirements: set requirements = [...] or pyproject = true", "python")
+        for key, names in (("extras", extras), ("groups", groups)):
+            if names and not (self.path.parent / "pyproject.toml").is_file():
+                self._fail(where, key, "are read from pyproject.toml, but there is none beside release.toml", "python")
         paths = []
         for req in reqs:
             p = self.path.parent / req
@@ -200,8 +207,8 @@ class _Parser:
         if pyproject and not (self.path.parent / "pyproject.toml").is_file():
             self._fail(where, "pyproject", "is true but there is no pyproject.toml beside release.toml", "python")
         index = self._url(self._get(t, "index-url", str, where, "python", default=DEFAULT_INDEX), where, "index-url", "python")
-        extras = tuple(self._url(u, where, "extra-index-urls", "python") for u in self._strings(t, "extra-index-urls", where, "python"))
-        return PythonInputs(tuple(paths), pyproject, index, extras)
+        extra_urls = tuple(self._url(u, where, "extra-index-urls", "python") for u in self._strings(t, "extra-index-urls", where, "python"))
+        return PythonInputs(tuple(paths), pyproject, index, extra_urls, extras, groups)
 
     def _maven(self, t: dict[str, Any], i: int) -> MavenInputs:
         where = f"[[maven]] #{i + 1}"

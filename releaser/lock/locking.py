@@ -70,6 +70,9 @@ def config_entries(config: ReleaseConfig) -> dict[str, dict[str, Any]]:
             settings["requirements"] = " ".join(_relative(config.root, p) for p in py.requirements)
         if py.pyproject:
             settings["pyproject"] = "true"
+        for key, names in (("extras", py.extras), ("groups", py.groups)):
+            if names:
+                settings[key] = " ".join(names)
         entries["python"] = settings
     maven = {
         c.key: {"version": c.version, "repository": strip_credentials(block.repository)}
