@@ -195,6 +195,10 @@ def floats(pin: Pin) -> str | None:
         except InvalidVersion:
             if version not in {commit, *(a.sha256 for a in pin.artifacts)}:
                 return f"version {version!r} is not an exact version"
+        for b in pin.build:
+            reason = floats(b)
+            if reason:
+                return f"build requirement {b.name} {b.version} {reason}"
     elif pin.kind == "maven":
         if version.endswith("-SNAPSHOT"):
             return "is a -SNAPSHOT, not a timestamped build"

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+from dataclasses import replace
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -32,6 +33,7 @@ from releaser.core.redact import output_tail, scrub, shown_command
 from releaser.install.buildenv import activated_env, install_hashed
 from releaser.install.fetch import Fetcher, PinnedFile, session
 from releaser.install.layout import BUNDLE, DEPS
+from releaser.install.sdists import build_files, build_wheel, built_here, refuse_unpinned
 
 if TYPE_CHECKING:
     from releaser.core.http import Http
@@ -44,8 +46,12 @@ PIP_TIMEOUT = 60 * 60
 # -- the environment ------------------------------------------------------------
 
 
-def install_python(config: ReleaseConfig, lock: Lock, venv: Path, work: Path) -> None:
+def install_python(config: ReleaseConfig, lock: Lock, venv: Path, work: Path, *, http: Http | None = None) -> None:
     """`pip install --require-hashes --no-deps` the locked Python set into `venv`.
+
+    A pin with no wheel for this interpreter is first built from its sdist with exactly
+    its locked build pins (`releaser.install.sdists`), and its wheel installed instead;
+    one whose lock pins no build requirements is refused, as its build would float.
 
     The requirements are `releaser export --format requirements` (its git pins, whose
     commit is their hash, installed after, by commit), the indexes given
@@ -56,10 +62,13 @@ def install_python(config: ReleaseConfig, lock: Lock, venv: Path, work: Path) ->
 
     if not lock.of_kind("python"):
         return
+    refuse_unpinned(lock, config.release.lockfile)
+    built = _built_wheels(config, lock, work, http)
     configured = as_configured(config.python.index_urls if config.python else ())
     lines, indexes = [], []
     vcs = vcs_lines(lock)
-    for line in to_requirements(lock).splitlines():
+    rest = replace(lock, pins=tuple(p for p in lock.pins if p.name not in built or p.kind != "python"))
+    for line in to_requirements(rest).splitlines():
         if line in vcs:
             continue
         option, _, url = line.partition(" ")
@@ -68,6 +77,7 @@ def install_python(config: ReleaseConfig, lock: Lock, venv: Path, work: Path) ->
             indexes.append(url)
             line = f"{option} {url}"
         lines.append(line)
+    lines += [f"{wheel} --hash=sha256:{sha256}" for wheel, sha256 in built.values()]
     options = ["--cache-dir", str(cache_dir()), *trusted_hosts(sorted(set(indexes)))]
     done = install_hashed(venv, lines, work / "requirements.txt", options=options, timeout=PIP_TIMEOUT)
     if done.returncode == 0 and vcs:
@@ -83,6 +93,28 @@ def install_python(config: ReleaseConfig, lock: Lock, venv: Path, work: Path) ->
                 f"find out why (releaser check --online) before relocking:\n{output_tail(output, TAIL)}"
             )
         raise UpstreamError(f"installing the locked Python packages failed:\n{output_tail(output, TAIL)}")
+
+
+def _built_wheels(config: ReleaseConfig, lock: Lock, work: Path, http: Http | None) -> dict[str, tuple[Path, str]]:
+    """name -> (wheel, sha256) of each pin built here from its sdist, its files fetched and verified first."""
+    from releaser.install.layout import choose_python_file
+
+    pins = built_here(lock)
+    if not pins:
+        return {}
+    items = [
+        PinnedFile(p, choose_python_file(p), PurePosixPath("python", choose_python_file(p).name), f"python {p.name} {p.version}")
+        for p in pins
+    ] + build_files(lock)
+    targets = [(item, work / "sdists" / Path(*item.rel.parts)) for item in items]
+
+    def mismatch(item: PinnedFile, origin: str, sha256: str, _size: int) -> ReleaserError:
+        return Refused(f"{item.what}: {origin} serves other bytes (sha256 {sha256[:12]}…, locked {item.artifact.sha256[:12]}…); find out why (releaser check --online) before relocking")
+
+    with session(http) as web:
+        Fetcher(rc="the build environment", mismatch=mismatch, http=web, userinfo=configured_userinfo(config)).fetch_all(targets)
+    paths = {item.rel: path for item, path in targets}
+    return {p.name: build_wheel(p, paths[PurePosixPath("python", choose_python_file(p).name)], paths, work) for p in pins}
 
 
 def fetch_dependencies(config: ReleaseConfig, lock: Lock, deps: Path, rc: str, *, http: Http | None = None) -> int:

@@ -93,7 +93,11 @@ class PythonSource(Source):
                 artifacts=found.artifacts,
             )
 
-        return request.http.map(pin, sorted(versions.items())) + direct.pins(direct_urls, request.workdir)
+        from releaser.sources.pybuild import BuildPins
+
+        pins = request.http.map(pin, sorted(versions.items()))
+        pins = BuildPins(request, reader, lambda reqs, work: self._compile_build(reqs, work, request)).add(pins)
+        return pins + direct.pins(direct_urls, request.workdir)
 
     def _requested(self) -> dict[str, str]:
         """Canonical name -> what the inputs ask for, for direct requirements."""
@@ -129,6 +133,20 @@ class PythonSource(Source):
         if done.returncode != 0:
             self._fail(done.stderr, request)
         return _read_pins(output)
+
+    def _compile_build(self, requirements: list[str], work: Path, request: LockRequest) -> dict[str, str]:
+        """pip-compile of an sdist's build requirements, as isolated and dated as the lock's own."""
+        work.mkdir(parents=True, exist_ok=True)
+        source, output = work / "build.in", work / "build.txt"
+        source.write_text("".join(r + "\n" for r in requirements), encoding="utf-8")
+        args = ["compile", *self._options(request, work), "-o", str(output), str(source)]
+        done = run_pip(args, timeout=RESOLVE_TIMEOUT, timed_out="pip-compile did not finish", module="piptools", cwd=work)
+        if done.returncode != 0:
+            self._fail(done.stderr, request)
+        pins, direct = _read_pins(output)
+        if direct:
+            raise UpstreamError(f"a build requirement is a direct reference ({', '.join(sorted(direct))}); releaser pins only index ones")
+        return pins
 
     def _options(self, request: LockRequest, work: Path) -> list[str]:
         options = [
