@@ -9,17 +9,20 @@ uploaded after the cut-off, which would break any build that took it.
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 from dataclasses import replace
 from pathlib import Path
+from typing import Iterator
 
 import pytest
-from conftest import days
+from conftest import Project, days, python_project
 
 from releaser.core import lockfile
 from releaser.core.errors import Refused
 from releaser.install.buildenv import create_venv, venv_python
 from releaser.lock.locking import lock
+from releaser.loopback.pypi import PackageIndex
 from releaser.loopback.wheels import build_sdist, wheel_of_installed
 from releaser.record import records
 
@@ -27,21 +30,28 @@ RC = "0.9.0rc1"
 
 
 @pytest.fixture(scope="module")
-def backend_wheels(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
-    folder = tmp_path_factory.mktemp("backend")
-    return [wheel_of_installed(name, folder) for name in ("setuptools", "wheel", "packaging")]
+def locked(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[PackageIndex, Path]]:
+    """The index, and a project (alpha needs sdonly) locked against it as of day 10: once, ~15 s."""
+    folder = tmp_path_factory.mktemp("sdists")
+    with PackageIndex() as index, pytest.MonkeyPatch.context() as env:
+        env.setenv("XDG_CACHE_HOME", str(tmp_path_factory.getbasetemp() / "cache"))
+        for name in ("setuptools", "wheel", "packaging"):
+            index.add(wheel_of_installed(name, folder), uploaded=days(0))
+        index.publish("setuptools", "99.0", uploaded=days(30))  # not a working setuptools at all
+        index.add(build_sdist(folder, "sdonly", "1.0"), uploaded=days(1))  # [build-system] requires setuptools>=61
+        index.publish("alpha", "1.0", requires=["sdonly"], uploaded=days(2))
+        project = python_project(folder / "project", index.url)
+        lock(project.config(), as_of=days(10))
+        # Gone again: an undated relock's pip-compile prepares sdonly's metadata (pip's own
+        # isolated build, at lock time) with the newest setuptools.
+        index.remove("setuptools-99.0-py3-none-any.whl")
+        yield index, project.root
 
 
 @pytest.fixture
-def project(index, make_project, backend_wheels, tmp_path):  # type: ignore[no-untyped-def]
-    for wheel in backend_wheels:
-        index.add(wheel, uploaded=days(0))
-    index.publish("setuptools", "99.0", uploaded=days(30))  # not a working setuptools at all
-    index.add(build_sdist(tmp_path, "sdonly", "1.0"), uploaded=days(1))  # [build-system] requires setuptools>=61
-    index.publish("alpha", "1.0", requires=["sdonly"], uploaded=days(2))
-    project = make_project(index.url)
-    lock(project.config(), as_of=days(10))
-    return project
+def project(locked, tmp_path) -> Project:  # type: ignore[no-untyped-def]
+    shutil.copytree(locked[1], tmp_path / "project")
+    return Project(tmp_path / "project")
 
 
 def installed(venv: Path) -> dict[str, str]:
@@ -50,7 +60,7 @@ def installed(venv: Path) -> dict[str, str]:
     return json.loads(done.stdout)
 
 
-def test_build_requirements_are_pinned_hashed_and_dated_under_the_cut_off(project, index):  # type: ignore[no-untyped-def]
+def test_build_requirements_are_pinned_hashed_and_dated_under_the_cut_off(project):  # type: ignore[no-untyped-def]
     pins = {p.name: p for p in lockfile.read(project.lockfile).pins}
     assert set(pins) == {"alpha", "sdonly"}  # build pins are not part of the set
     build = {b.name: b for b in pins["sdonly"].build}
@@ -60,28 +70,23 @@ def test_build_requirements_are_pinned_hashed_and_dated_under_the_cut_off(projec
     assert pins["alpha"].build == ()  # it has a wheel: nothing is built
     assert project.releaser("check").returncode == 0
 
-    # A relock keeps them byte for byte. (Without a cut-off, pip-compile itself would
-    # prepare sdonly's metadata with the newest setuptools, the broken one: take it away.)
-    index.remove("setuptools-99.0-py3-none-any.whl")
+    # A relock keeps them byte for byte.
     before = project.lockfile.read_bytes()
     assert not lock(project.config()).written and project.lockfile.read_bytes() == before
 
 
-def test_reproduce_builds_the_sdist_from_its_pins_online_and_from_a_bundle(project, index, tmp_path):  # type: ignore[no-untyped-def]
+def test_reproduce_builds_the_sdist_from_its_pins_offline_from_a_bundle(project, locked, tmp_path):  # type: ignore[no-untyped-def]
     data = project.lockfile.read_bytes()
     manifest = {"schema": records.SCHEMA, "rc": RC, "lock_digest": records.lock_digest(data)}
     records.write(project.root / "releases", RC, {"manifest.json": json.dumps(manifest).encode(), "release.lock": data})
-
-    done = project.releaser("reproduce", RC, "--into", str(tmp_path / "one"))
-    assert done.returncode == 0, done.stderr
-    assert {k.lower(): v for k, v in installed(tmp_path / "one" / "venv").items()} == {"alpha": "1.0", "sdonly": "1.0"}
-
     bundled = project.releaser("bundle", RC)
     assert bundled.returncode == 0, bundled.stderr
-    index.stop()  # upstream is gone: the bundle is all there is
-    done = project.releaser("reproduce", RC, "--into", str(tmp_path / "two"), "--from-bundle", f"dist/{RC}/bundle")
+
+    index, seen = locked[0], len(locked[0].requests_seen)
+    done = project.releaser("reproduce", RC, "--into", str(tmp_path / "out"), "--from-bundle", f"dist/{RC}/bundle")
     assert done.returncode == 0, done.stderr
-    assert {k.lower(): v for k, v in installed(tmp_path / "two" / "venv").items()} == {"alpha": "1.0", "sdonly": "1.0"}
+    assert {k.lower(): v for k, v in installed(tmp_path / "out" / "venv").items()} == {"alpha": "1.0", "sdonly": "1.0"}
+    assert len(index.requests_seen) == seen  # offline: the sdist and its build pins came from the bundle
 
 
 def test_cut_builds_the_sdist_from_its_pins_and_refuses_an_older_lock_without_them(project, tmp_path):  # type: ignore[no-untyped-def]
