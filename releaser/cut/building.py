@@ -102,19 +102,21 @@ def _built_wheels(config: ReleaseConfig, lock: Lock, work: Path, http: Http | No
     pins = built_here(lock)
     if not pins:
         return {}
-    items = [
-        PinnedFile(p, choose_python_file(p), PurePosixPath("python", choose_python_file(p).name), f"python {p.name} {p.version}")
-        for p in pins
-    ] + build_files(lock)
-    targets = [(item, work / "sdists" / Path(*item.rel.parts)) for item in items]
-
-    def mismatch(item: PinnedFile, origin: str, sha256: str, _size: int) -> ReleaserError:
-        return Refused(f"{item.what}: {origin} serves other bytes (sha256 {sha256[:12]}…, locked {item.artifact.sha256[:12]}…); find out why (releaser check --online) before relocking")
-
+    sdists = {p.name: choose_python_file(p) for p in pins}
+    items = [PinnedFile(p, sdists[p.name], PurePosixPath("python", sdists[p.name].name), f"python {p.name} {p.version}") for p in pins]
+    targets = [(item, work / "sdists" / Path(*item.rel.parts)) for item in items + build_files(lock)]
     with session(http) as web:
-        Fetcher(rc="the build environment", mismatch=mismatch, http=web, userinfo=configured_userinfo(config)).fetch_all(targets)
+        Fetcher(rc="the build", mismatch=_changed_upstream, http=web, userinfo=configured_userinfo(config)).fetch_all(targets)
     paths = {item.rel: path for item, path in targets}
-    return {p.name: build_wheel(p, paths[PurePosixPath("python", choose_python_file(p).name)], paths, work) for p in pins}
+    return {p.name: build_wheel(p, paths[PurePosixPath("python", sdists[p.name].name)], paths, work) for p in pins}
+
+
+def _changed_upstream(item: PinnedFile, _origin: str, sha256: str, _size: int) -> ReleaserError:
+    pin, artifact = item.pin, item.artifact
+    return Refused(
+        f"{pin.kind} {pin.name} {pin.version}: {artifact.url} now serves other bytes "
+        f"(sha256 {sha256[:12]}…, locked {artifact.sha256[:12]}…); find out why (releaser check --online) before relocking"
+    )
 
 
 def fetch_dependencies(config: ReleaseConfig, lock: Lock, deps: Path, rc: str, *, http: Http | None = None) -> int:
@@ -141,16 +143,8 @@ def fetch_dependencies(config: ReleaseConfig, lock: Lock, deps: Path, rc: str, *
             raise UpstreamError(f"{pin.kind} {pin.name} {pin.version}: cannot fetch {item.artifact.url}: only http(s) URLs are fetched")
     if not targets:
         return 0
-
-    def mismatch(item: PinnedFile, _origin: str, sha256: str, _size: int) -> ReleaserError:
-        pin, artifact = item.pin, item.artifact
-        return Refused(
-            f"{pin.kind} {pin.name} {pin.version}: {artifact.url} now serves other bytes "
-            f"(sha256 {sha256[:12]}…, locked {artifact.sha256[:12]}…); find out why (releaser check --online) before relocking"
-        )
-
     with session(http) as web:
-        Fetcher(rc=rc, mismatch=mismatch, http=web, userinfo=configured_userinfo(config)).fetch_all(targets)
+        Fetcher(rc=rc, mismatch=_changed_upstream, http=web, userinfo=configured_userinfo(config)).fetch_all(targets)
     return len(targets)
 
 

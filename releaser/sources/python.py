@@ -95,9 +95,8 @@ class PythonSource(Source):
 
         from releaser.sources.pybuild import BuildPins
 
-        pins = request.http.map(pin, sorted(versions.items()))
-        pins = BuildPins(request, reader, lambda reqs, work: self._compile_build(reqs, work, request)).add(pins)
-        return pins + direct.pins(direct_urls, request.workdir)
+        pins = request.http.map(pin, sorted(versions.items())) + direct.pins(direct_urls, request.workdir)
+        return BuildPins(request, reader, lambda reqs, work: self._compile_build(reqs, work, request)).add(pins)
 
     def _requested(self) -> dict[str, str]:
         """Canonical name -> what the inputs ask for, for direct requirements."""
