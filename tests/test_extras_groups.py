@@ -6,6 +6,8 @@ import json
 
 import pytest
 from conftest import days
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from releaser.core import lockfile
 from releaser.core.errors import ConfigError
@@ -71,3 +73,43 @@ def test_an_extra_or_group_pyproject_does_not_have_is_bad_input(project):  # typ
     done = project.releaser("lock")
     assert done.returncode == 2 and "'docs' not found" in done.stderr and "Traceback" not in done.stderr
     assert not project.lockfile.exists()
+
+
+# -- any pyproject.toml: only releaser's own errors escape ----------------------------
+
+_scalars = st.one_of(st.text(max_size=12), st.integers(), st.booleans())
+_items = st.one_of(
+    st.sampled_from(["alpha", "beta<2", "cosmo[postgres]", "cosmo[all]", "x y z", "gamma; python_version<'3'"]),
+    st.fixed_dictionaries({"include-group": st.sampled_from(["test", "lint", "nope"])}),
+    _scalars,
+)
+_tables = st.dictionaries(st.sampled_from(["test", "lint", "all", "postgres", "Test"]), st.one_of(st.lists(_items, max_size=4), _scalars), max_size=4)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    optional=st.one_of(st.none(), _tables, _scalars),  # None: no such table
+    groups_table=st.one_of(st.none(), _tables, _scalars),
+    dynamic=st.lists(st.sampled_from(["dependencies", "optional-dependencies", "version"]), max_size=2),
+    extras=st.lists(st.sampled_from(["all", "postgres", "test", "mysql"]), max_size=2),
+    groups=st.lists(st.sampled_from(["test", "lint", "docs"]), max_size=2),
+)
+def test_any_pyproject_gives_requirements_or_a_config_error(tmp_path_factory, optional, groups_table, dynamic, extras, groups):  # type: ignore[no-untyped-def]
+    import tomli_w
+
+    from releaser.core.config import PythonInputs
+    from releaser.sources.requirements import read_inputs
+
+    root = tmp_path_factory.mktemp("pyproject")
+    doc: dict = {"project": {"name": "cosmo", "version": "1", "dynamic": dynamic, "dependencies": ["alpha"]}}
+    if optional is not None:
+        doc["project"]["optional-dependencies"] = optional
+    if groups_table is not None:
+        doc["dependency-groups"] = groups_table
+    (root / "pyproject.toml").write_text(tomli_w.dumps(doc))
+    inputs = PythonInputs((), True, "https://pypi.example/simple", (), tuple(extras), tuple(groups))
+    try:
+        (found,) = read_inputs(root, inputs)
+    except ConfigError:
+        return
+    assert all(r.name for r in found.requirements)
