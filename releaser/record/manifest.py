@@ -124,7 +124,7 @@ def default_template() -> str:
             return packaged.read_text(encoding="utf-8")
     except (ModuleNotFoundError, FileNotFoundError):
         pass
-    checkout = Path(__file__).resolve().parent.parent / "templates" / TEMPLATE
+    checkout = Path(__file__).resolve().parents[2] / "templates" / TEMPLATE  # releaser/record/ -> the checkout
     try:
         return checkout.read_text(encoding="utf-8")
     except OSError:
