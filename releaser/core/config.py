@@ -226,10 +226,7 @@ class _Parser:
         where = f"[[git]] #{i + 1}"
         self._no_unknown(t, {"name", "url", "ref"}, where, "git", i)
         name = self._name(t, where, ("git", i))
-        unset_before = len(self.unset)
         url = self._expand(self._get(t, "url", str, where, ("git", i)), where, "url", ("git", i))
-        if len(self.unset) == unset_before:  # an unset ${VAR} is no secret: keep its name in messages
-            remember_secrets(url)
         ref = self._get(t, "ref", str, where, ("git", i))
         if not ref.strip() or ref.startswith("-"):
             self._fail(where, "ref", f"{ref!r} is not a branch, tag or commit", ("git", i))
@@ -296,20 +293,20 @@ class _Parser:
         return name
 
     def _url(self, url: str, where: str, key: str, section: Any) -> str:
-        unset_before = len(self.unset)
         url = self._expand(url, where, key, section)
         parts = urlsplit(url)
         if parts.scheme not in _URL_SCHEMES or not parts.hostname:
             self._fail(where, key, f"{strip_credentials(url)!r} is not an http(s) URL", section)
-        if len(self.unset) == unset_before:  # an unset ${VAR} is no secret: keep its name in messages
-            remember_secrets(url)
         return url
 
     def _expand(self, url: str, where: str, key: str, section: Any) -> str:
-        """Substitute `${VAR}` from the environment: how credentials reach a URL.
+        """Substitute `${VAR}` from the environment: how credentials reach a URL; its secret is
+        remembered for scrubbing.
 
-        An unset one stays as written, its error kept for `require_environment`.
+        An unset one stays as written (no secret: its name stays in messages), its error
+        kept for `require_environment`.
         """
+        unset_before = len(self.unset)
 
         def value(match: re.Match[str]) -> str:
             name = match.group(1)
@@ -318,7 +315,10 @@ class _Parser:
                 return match.group(0)
             return os.environ[name]
 
-        return _ENV_REF.sub(value, url)
+        expanded = _ENV_REF.sub(value, url)
+        if len(self.unset) == unset_before:
+            remember_secrets(expanded)
+        return expanded
 
     def _unique(self, items: Any) -> tuple[Any, ...]:
         seen: dict[str, Any] = {}
