@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
+
 import pytest
 from conftest import days
 
@@ -81,6 +83,4 @@ def test_a_cut_off_in_the_future_is_refused(moving, make_project):  # type: igno
     assert done.returncode == 2 and "--as-of 2999-01-01T00:00:00+00:00 is in the future" in done.stderr
     assert not project.lockfile.exists()
     with pytest.raises(ConfigError, match="in the future"):
-        from datetime import datetime, timedelta, timezone
-
         lock(project.config(), as_of=datetime.now(timezone.utc) + timedelta(hours=1))
