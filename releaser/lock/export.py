@@ -73,15 +73,9 @@ def _vcs(pin: Pin) -> tuple[str, str | None, str | None]:
     """(the pinned `git+URL@commit[#fragment]`, the ref asked for, the subdirectory) of a git pin."""
     from urllib.parse import parse_qs
 
-    from packaging.requirements import InvalidRequirement, Requirement
+    from releaser.sources.pydirect import requested_vcs
 
-    from releaser.sources.pydirect import split_vcs_url
-
-    ref, fragment = None, ""
-    try:
-        _repo, ref, fragment = split_vcs_url(Requirement(pin.requested or "").url or "")
-    except InvalidRequirement:
-        pass
+    ref, fragment = requested_vcs(pin) or (None, "")
     subdirectory = (parse_qs(fragment).get("subdirectory") or [None])[0]
     url = f"git+{pin.source}@{pin.commit}" + (f"#{fragment}" if fragment else "")
     return url, ref, subdirectory

@@ -72,19 +72,14 @@ def requested_ref(pin: Pin) -> str | None:
     a Python reference's `git+URL@ref` (the remote's HEAD when it names none)."""
     if pin.kind == "git":
         return pin.requested
-    from packaging.requirements import InvalidRequirement, Requirement
+    from releaser.sources.pydirect import requested_vcs
 
-    from releaser.sources.pydirect import split_vcs_url
-
-    try:
-        url = Requirement(pin.requested or "").url or ""
-    except InvalidRequirement:
-        return None
-    return split_vcs_url(url)[1] or "HEAD" if url.startswith("git+") else None
+    found = requested_vcs(pin)
+    return (found[0] or "HEAD") if found else None
 
 
 def verify_commit(pin: Pin, url: str) -> list[Finding]:
-    """`gone` when the remote no longer has the commit; `newer` when a [[git]] ref moved on."""
+    """`gone` when the remote no longer has the commit; `newer` when the ref it was asked by moved on."""
     from releaser.sources.git import FULL_COMMIT_ID, GitRemote
 
     subject = f"{pin.kind} {pin.name} {pin.version}"
