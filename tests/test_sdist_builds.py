@@ -106,3 +106,13 @@ def test_cut_builds_the_sdist_from_its_pins_and_refuses_an_older_lock_without_th
     (tmp_path / "work2").mkdir()
     with pytest.raises(Refused, match=r"sdonly 1.0: no wheel for this interpreter.*releaser lock --upgrade sdonly"):
         install_python(project.config(), lockfile.read(project.lockfile), create_venv(tmp_path / "v2"), tmp_path / "work2")
+
+
+def test_check_online_verifies_the_build_pins_too(project, locked):  # type: ignore[no-untyped-def]
+    assert project.releaser("check", "--online").returncode == 0
+    locked[0].fail_next("/simple/setuptools/", 1, 404)  # the index no longer lists it
+    done = project.releaser("check", "--online", "--json")
+    assert done.returncode == 1, done.stdout + done.stderr
+    (gone,) = [f for f in json.loads(done.stdout)["findings"] if f["code"] == "gone"]
+    assert gone["subject"].startswith("python sdonly 1.0 build requirement setuptools ")
+    assert gone["fix"] == "releaser lock --upgrade sdonly"
