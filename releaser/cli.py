@@ -88,6 +88,8 @@ def lock(project: Path, as_of: datetime | None, upgrade: bool, packages: tuple[s
         raise ConfigError("package names are only taken with --upgrade: releaser lock --upgrade PKG...")
     cfg = _config(project)
     result = run_lock(cfg, as_of=as_of, upgrade_all=upgrade and not packages, upgrade=packages)
+    for note in result.notes:
+        click.echo(f"note: {note}")
     for line in result.changes:
         click.echo(f"  {line}")
     verb = "wrote" if result.written else "unchanged:"
@@ -150,9 +152,12 @@ def migrations(project: Path, as_json: bool) -> None:
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Default: pylock.toml or requirements.txt; '-' for stdout.")
 def export(project: Path, fmt: str, output: Path | None) -> None:
     """Write the Python pins as a PEP 751 pylock.toml or a hash-pinned requirements file."""
+    from releaser.check.checking import insist_fit
     from releaser.lock import export as exporting
 
-    current = exporting.current_lock(_config(project))
+    cfg = _config(project)
+    current = exporting.current_lock(cfg)
+    insist_fit(cfg, "export from")  # stale or edited: what it pins is not what the inputs ask for
     if str(output) == "-":
         click.echo(exporting.render(current, fmt), nl=False)
         return

@@ -45,7 +45,7 @@ if TYPE_CHECKING:
     from releaser.core.http import Http
     from releaser.migrations.report import Previous, Report
 
-__all__ = ["Finding", "Verdict", "check", "floats"]
+__all__ = ["Finding", "Verdict", "check", "floats", "insist_fit"]
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
@@ -85,6 +85,7 @@ def check(
         *uncovered(config, sources, lock, name),
     ]
     if online:
+        config.require_environment()  # offline, an unset ${VAR} is fine: no URL is used
         findings += verify_online(config, sources, lock, http)
     return Verdict(name, tuple(findings), pins=len(lock.pins), inputs=len(current), online=online, migrations=migrations)
 
@@ -96,6 +97,21 @@ def migration_gate(config: ReleaseConfig, previous: Previous | None = None) -> R
     from releaser.migrations.gate import evaluate
 
     return evaluate(config.migrations, config.root, previous)
+
+
+def insist_fit(config: ReleaseConfig, doing: str, *, previous: Previous | None = None, migrations: bool = False) -> Verdict:
+    """The verdict, or Refused (exit 1) when `releaser check` would say no: `cut` and `export` use only a fresh, honest lock.
+
+    With `migrations` (cut), the migration gate must pass too, judged against `previous`;
+    `export` judges only the lock, which is all it writes out.
+    """
+    from releaser.core.errors import Refused
+
+    verdict = check(config, previous=previous)
+    if verdict.lock_ok and (not migrations or verdict.ok):
+        return verdict
+    what = config.release.lockfile if not verdict.lock_ok else "this tree"
+    raise Refused(f"{what} is not fit to {doing}:\n{verdict.render()}")
 
 
 # -- offline ------------------------------------------------------------------
@@ -200,6 +216,10 @@ def floats(pin: Pin) -> str | None:
         except InvalidVersion:
             if version not in {commit, *(a.sha256 for a in pin.artifacts)}:
                 return f"version {version!r} is not an exact version"
+        for b in pin.build:
+            reason = floats(b)
+            if reason:
+                return f"build requirement {b.name} {b.version} {reason}"
     elif pin.kind == "maven":
         if version.endswith("-SNAPSHOT"):
             return "is a -SNAPSHOT, not a timestamped build"

@@ -53,6 +53,10 @@ class Pin:
     # The commit id of a Python direct reference to a git repository (`pkg @ git+URL@ref`):
     # its hash, as it has no artifact. None for everything else (a [[git]] pin's version is its commit).
     commit: str | None = None
+    # What building a Python pin from its sdist needs (its [build-system] requirements,
+    # resolved under the same cut-off, hashed): set only when no wheel of it fits the
+    # interpreter that locked. Absent in locks written before build pins existed.
+    build: tuple[Pin, ...] = ()
 
 
 # A recorded entry: a string (a requirement, a version, a setting) or a table of
@@ -191,6 +195,8 @@ def _pin_table(pin: Pin) -> dict[str, Any]:
         table["date"] = _utc(pin.date)
     if pin.artifacts:
         table["artifacts"] = [_artifact_table(a) for a in sorted(pin.artifacts, key=lambda a: (a.name, a.url))]
+    if pin.build:
+        table["build"] = [_pin_table(b) for b in sorted(pin.build, key=_pin_order)]
     return table
 
 
@@ -279,4 +285,7 @@ class _Reader:
             date=self.get(t, "date", datetime, where, default=None),
             artifacts=tuple(artifacts),
             commit=self.get(t, "commit", str, where, default=None),
+            build=tuple(
+                self.pin(kind, b, f"{where} build[{j}]") for j, b in enumerate(self.get(t, "build", list, where, default=[]))
+            ),
         )

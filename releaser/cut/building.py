@@ -1,6 +1,6 @@
 """Building an RC: its environment, the build and the gates in it, and what they built.
 
-- The locked Python set goes into an isolated venv (`releaser.install.buildenv.install_python`), every
+- The locked Python set goes into an isolated venv (`releaser.install.pyinstall`), every
   file hash-verified, from the lock's indexes with the credentials release.toml
   gives them; the locked Maven and URL files are fetched into `dist/<rc>/deps/`
   (`releaser.install.fetch`), sha256-verified.
@@ -24,13 +24,14 @@ from urllib.parse import urlsplit
 from releaser.core import gitrepo
 from releaser.core.config import ReleaseConfig
 from releaser.core.credentials import configured_userinfo
-from releaser.core.errors import ConfigError, Refused, ReleaserError, UpstreamError
+from releaser.core.errors import ConfigError, Refused, UpstreamError
 from releaser.core.fsutil import sha256_of
 from releaser.core.lockfile import Lock
 from releaser.core.redact import output_tail, scrub, shown_command
 from releaser.install.buildenv import activated_env
 from releaser.install.fetch import Fetcher, PinnedFile, session
 from releaser.install.layout import BUNDLE, DEPS
+from releaser.install.pyinstall import changed_upstream
 
 if TYPE_CHECKING:
     from releaser.core.http import Http
@@ -66,16 +67,8 @@ def fetch_dependencies(config: ReleaseConfig, lock: Lock, deps: Path, rc: str, *
             raise UpstreamError(f"{pin.kind} {pin.name} {pin.version}: cannot fetch {item.artifact.url}: only http(s) URLs are fetched")
     if not targets:
         return 0
-
-    def mismatch(item: PinnedFile, _origin: str, sha256: str, _size: int) -> ReleaserError:
-        pin, artifact = item.pin, item.artifact
-        return Refused(
-            f"{pin.kind} {pin.name} {pin.version}: {artifact.url} now serves other bytes "
-            f"(sha256 {sha256[:12]}…, locked {artifact.sha256[:12]}…); find out why (releaser check --online) before relocking"
-        )
-
     with session(http) as web:
-        Fetcher(rc=rc, mismatch=mismatch, http=web, userinfo=configured_userinfo(config)).fetch_all(targets)
+        Fetcher(rc=rc, mismatch=changed_upstream, http=web, userinfo=configured_userinfo(config)).fetch_all(targets)
     return len(targets)
 
 

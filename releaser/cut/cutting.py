@@ -54,7 +54,8 @@ from releaser.cut.building import (
     run_step,
 )
 from releaser.cut.numbering import rc_id, tag_name_of, tagged_rcs
-from releaser.install.buildenv import create_venv, install_python
+from releaser.install.buildenv import create_venv
+from releaser.install.pyinstall import install_python
 from releaser.install.layout import DEPS, DIST, expand
 from releaser.record import records
 from releaser.record.manifest import (
@@ -235,7 +236,7 @@ def _undo_record(plan: Plan, path: Path) -> bool:
 
 def prepare(config: ReleaseConfig, *, rc_number: int | None = None, tag: bool = True, commit: bool = True) -> Plan:
     """Check everything a cut needs, in the order a release engineer would; write nothing."""
-    from releaser.check.checking import check
+    from releaser.check.checking import insist_fit
     from releaser.record.baseline import previous
 
     root = config.root
@@ -257,10 +258,8 @@ def prepare(config: ReleaseConfig, *, rc_number: int | None = None, tag: bool = 
             f"the work tree of {repo} is not clean ({shown}): an RC is built from a commit, exactly. "
             "Commit or stash the changes (ignore generated files in .gitignore), then cut again"
         )
-    verdict = check(config, previous=previous(config))
-    if not verdict.ok:
-        what = config.release.lockfile if verdict.migrations is None or verdict.migrations.ok else "this tree"
-        raise Refused(f"{what} is not fit to cut an RC from:\n{verdict.render()}")
+    config.require_environment()  # the build environment is installed from the indexes
+    verdict = insist_fit(config, "cut an RC from", previous=previous(config), migrations=True)
     lock_bytes = config.lockfile.read_bytes()
     lock = lockfile.loads(lock_bytes.decode("utf-8"), config.lockfile)
 

@@ -32,9 +32,9 @@ from releaser.core.piprun import cache_dir
 from releaser.install.buildenv import (
     activated_env,
     create_venv,
-    install_python,
     installed_set,
 )
+from releaser.install.pyinstall import install_python
 from releaser.record.records import Record
 
 MARKER = "releaser-installed.json"  # in a kept venv: what was installed, written last

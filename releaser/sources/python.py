@@ -93,7 +93,10 @@ class PythonSource(Source):
                 artifacts=found.artifacts,
             )
 
-        return request.http.map(pin, sorted(versions.items())) + direct.pins(direct_urls, request.workdir)
+        from releaser.sources.pybuild import BuildPins
+
+        pins = request.http.map(pin, sorted(versions.items())) + direct.pins(direct_urls, request.workdir)
+        return BuildPins(request, reader, lambda reqs, work: self._compile_build(reqs, work, request)).add(pins)
 
     def _requested(self) -> dict[str, str]:
         """Canonical name -> what the inputs ask for, for direct requirements."""
@@ -130,6 +133,20 @@ class PythonSource(Source):
             self._fail(done.stderr, request)
         return _read_pins(output)
 
+    def _compile_build(self, requirements: list[str], work: Path, request: LockRequest) -> dict[str, str]:
+        """pip-compile of an sdist's build requirements, as isolated and dated as the lock's own."""
+        work.mkdir(parents=True, exist_ok=True)
+        source, output = work / "build.in", work / "build.txt"
+        source.write_text("".join(r + "\n" for r in requirements), encoding="utf-8")
+        args = ["compile", *self._options(request, work), "-o", str(output), str(source)]
+        done = run_pip(args, timeout=RESOLVE_TIMEOUT, timed_out="pip-compile did not finish", module="piptools", cwd=work)
+        if done.returncode != 0:
+            self._fail(done.stderr, request)
+        pins, direct = _read_pins(output)
+        if direct:
+            raise UpstreamError(f"a build requirement is a direct reference ({', '.join(sorted(direct))}); releaser pins only index ones")
+        return pins
+
     def _options(self, request: LockRequest, work: Path) -> list[str]:
         options = [
             "--no-config", "--no-header", "--no-annotate", "--no-emit-index-url", "--no-emit-trusted-host",
@@ -159,19 +176,41 @@ class PythonSource(Source):
         if _NETWORK_TROUBLE.search(text):
             indexes = ", ".join(self.source_urls())
             raise UpstreamError(f"pip-compile could not reach the index ({indexes}): {summary}")
+        self._insist_on_answers(request, text)
         raise ResolutionError(f"pip-compile could not resolve the Python requirements: {summary}")
 
     def _insist_on_upload_times(self, request: LockRequest, stderr: str) -> None:
         """A dated lock fails when an index has no upload times; name that index."""
         from releaser.sources.pyindex import PackageIndexReader, missing_upload_times
 
-        names = set(self._requested())
-        names |= {canonicalize_name(m) for m in re.findall(r"requirement ([A-Za-z0-9][A-Za-z0-9._-]*)", stderr)}
         reader = PackageIndexReader(request.http, self.inputs.index_urls)
         for index in self.inputs.index_urls:
-            for files in request.http.map(lambda n: reader.project_files(index, n), sorted(names)):
+            for files in request.http.map(lambda n: reader.project_files(index, n), self._failed_names(stderr)):
                 if files and all(f.uploaded is None for f in files):
                     raise missing_upload_times(index)
+
+    def _insist_on_answers(self, request: LockRequest, stderr: str) -> None:
+        """pip reads an index that refuses (401, 403), is not there (404) or fails (5xx) as one
+        without versions; releaser asks it itself, so that is an outside failure naming the status."""
+        from releaser.sources.pyindex import PackageIndexReader
+
+        reader = PackageIndexReader(request.http, self.inputs.index_urls)
+        names = self._failed_names(stderr)
+        for index in self.inputs.index_urls:
+            # A project page that answers an error status raises, naming it; 404 is "no such project"...
+            pages = request.http.map(lambda n: reader.project_files(index, n), names)
+            if names and all(page is None for page in pages):
+                # ... unless the index itself is not there.
+                root = index.rstrip("/") + "/"
+                status = request.http.status(root, what="the index")
+                if status in (401, 403, 404, 410) or status >= 500:
+                    raise UpstreamError(f"the index {strip_credentials(root)} answered HTTP {status}; check its URL and credentials")
+
+    def _failed_names(self, stderr: str) -> list[str]:
+        """The requirements pip-compile could not satisfy, and every direct one."""
+        names = set(self._requested())
+        names |= {canonicalize_name(m) for m in re.findall(r"requirement ([A-Za-z0-9][A-Za-z0-9._-]*)", stderr)}
+        return sorted(names)
 
 
 def _read_pins(output: Path) -> tuple[dict[str, str], dict[str, str]]:
