@@ -8,7 +8,7 @@ from datetime import datetime
 from pathlib import Path
 
 from bench import check as check_bench
-from bench import maven_snapshots, pylock
+from bench import maven_snapshots, migrations, pylock
 from bench.measure import Series, Spread
 
 FINDINGS = Path(__file__).resolve().with_name("findings.md")
@@ -52,6 +52,7 @@ class Results:
     lock: list[tuple[int, pylock.Compared]] = field(default_factory=list)
     maven: list[maven_snapshots.Compared] = field(default_factory=list)  # X-Checksum headers
     sidecars: maven_snapshots.Compared | None = None  # sidecar files only, at the largest size
+    migrations: list[migrations.Compared] = field(default_factory=list)
 
 
 def seconds(spread: Spread) -> str:
@@ -180,6 +181,7 @@ def render(r: Results) -> str:
             f"| 3 | the same, vs the sequential baseline | ≥ {MAVEN_SPEEDUP:.0f}× at {MAVEN_AT} | {times(s.pairs.ratio)} | "
             f"{verdict(s.pairs.ratio.median >= MAVEN_SPEEDUP if judged else None)} |"
         )
+    out.extend(migrations.goal_rows(r.migrations, verdict))
     add("")
     add("Sections 4 (how cost grows) and 5 (memory) report figures; they set no goal.")
     add("")
@@ -356,6 +358,8 @@ def render(r: Results) -> str:
     if r.sidecars:
         add(f"| `releaser lock` (Maven, sidecars) | {r.sidecars.count} | {mib(r.sidecars.pairs.a.rss_mib)} |")
     add("")
+
+    out.extend(migrations.render(r.migrations))
 
     if FINDINGS.exists():
         add(FINDINGS.read_text(encoding="utf-8").rstrip())

@@ -25,6 +25,7 @@ from releaser.loopback.maven import MavenRepository
 from releaser.loopback.pypi import PackageIndex
 
 EXAMPLE = Path(__file__).resolve().parent / "example"
+SHOP = Path(__file__).resolve().parent / "shop"
 
 
 def utc(*args: int) -> datetime:
@@ -72,7 +73,7 @@ def upstream_history(index: PackageIndex, maven: MavenRepository) -> None:
 
 
 def make_repository(work: Path) -> None:
-    (work / ".gitignore").write_text("/dist/\n/site/\n/reproduce/\n")
+    (work / ".gitignore").write_text("/dist/\n/site/\n/reproduce/\n__pycache__/\n")
     run(work, "git", "-c", "init.defaultBranch=main", "init", "--quiet")
     for key, value in (("user.name", "Release Engineer"), ("user.email", "re@cosmo.example"), ("commit.gpgsign", "false"), ("tag.gpgsign", "false")):
         run(work, "git", "config", key, value)
@@ -85,6 +86,75 @@ def installed_set(work: Path, rc: str) -> str:
     python = venv_python(work / "reproduce" / rc / "venv")
     listing = "import importlib.metadata as m; print(*sorted(f'{d.metadata[\"Name\"]} {d.version}' for d in m.distributions()), sep=', ')"
     return run(work, str(python), "-I", "-c", listing).stdout.strip()
+
+
+REVISION = '''"""{message}"""
+from alembic import op
+import sqlalchemy as sa
+
+revision = "{rev}"
+down_revision = {down!r}
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    {upgrade}
+
+
+def downgrade() -> None:
+    {downgrade}
+'''
+
+
+def migration_story(work: Path) -> None:
+    """Two branches each add a migration after a1; merged, the gate refuses two heads; a merge revision fixes it."""
+    say("Two branches each add a database migration after a1, and both are merged")
+    for branch, rev, column in (("price", "b2", "price"), ("stock", "c3", "stock")):
+        run(work, "git", "checkout", "--quiet", "-b", branch, "main")
+        (work / "db" / "versions" / f"{rev}_add_{column}.py").write_text(REVISION.format(
+            message=f"add {column}", rev=rev, down="a1",
+            upgrade=f"op.add_column(\"item\", sa.Column(\"{column}\", sa.Integer))",
+            downgrade=f"op.drop_column(\"item\", \"{column}\")",
+        ))
+        run(work, "git", "add", "--all")
+        run(work, "git", "commit", "--quiet", "-m", f"Add {column}")
+    run(work, "git", "checkout", "--quiet", "main")
+    run(work, "git", "merge", "--quiet", "--no-edit", "price", "stock")
+    say("The gate refuses: the database would have two heads, and `alembic upgrade head` would stop")
+    releaser(work, "check", ok=(1,))
+    say("The fix it names: a merge revision (what `alembic merge heads` writes); the gate passes")
+    (work / "db" / "versions" / "d4_merge_heads.py").write_text(
+        REVISION.format(message="merge heads", rev="d4", down=("b2", "c3"), upgrade="pass", downgrade="pass")
+    )
+    run(work, "git", "add", "--all")
+    run(work, "git", "commit", "--quiet", "-m", "Merge the migration heads")
+    releaser(work, "migrations")
+
+
+def rehearsal(work: Path) -> None:
+    """A service with a database (demo/shop, Alembic): every RC's upgrade rehearsed on seeded data."""
+    from releaser.loopback.installed import wheels_with_dependencies
+
+    with PackageIndex() as index, tempfile.TemporaryDirectory(prefix="releaser-wheels-") as wheels:
+        for wheel in wheels_with_dependencies(["alembic"], Path(wheels)):  # as installed here: no network
+            index.add(wheel)
+        shutil.copytree(SHOP, work, ignore=shutil.ignore_patterns("next"))
+        config = work / "release.toml"
+        config.write_text(config.read_text().replace("@INDEX@", index.url))
+        say("A service with a database: shop 2.0.0, its schema migrated by Alembic, locked and cut")
+        releaser(work, "lock")
+        make_repository(work)
+        releaser(work, "cut")
+        print("  (the first RC of its line: the rehearsal records a baseline from an empty database)")
+        say("Its next RC adds a migration; the cut rehearses the upgrade from rc1 on seeded data, reverts, times it")
+        shutil.copy(SHOP / "next" / "b2_order_total.py", work / "alembic" / "versions")
+        run(work, "git", "add", "--all")
+        run(work, "git", "commit", "--quiet", "-m", "Orders get a total")
+        releaser(work, "cut")
+        say("The record keeps the figures, and revert.sh: a post-update backup, then back to rc1's heads")
+        releaser(work, "revert-plan", "2.0.0rc2")
+        run(work, "sed", "-n", "/^echo \"2\./,/^echo \"3\./p", "releases/2.0.0rc2/revert.sh")
 
 
 def main() -> None:
@@ -146,11 +216,14 @@ def main() -> None:
         print(f"  the reproduction holds exactly 0.9.0rc1's Python set: {installed_set(work, '0.9.0rc1')}")
         run(work, "cat", "reproduce/0.9.0rc1/maven/classpath.txt")
 
+        migration_story(work)
+
         say("Upgrade on purpose, cut rc2, and see what changed since rc1")
         releaser(work, "lock", "--upgrade")
         run(work, "git", "commit", "--quiet", "-m", "Upgrade the dependencies", "release.lock")
         releaser(work, "cut")
         releaser(work, "diff", "0.9.0rc1", "0.9.0rc2")
+        rehearsal(work.parent / "shop")
         say("Done. The example project's files are in " + (str(work) if args.keep else "a temporary folder (use --keep DIR to keep them)"))
 
 

@@ -88,6 +88,8 @@ def lock(project: Path, as_of: datetime | None, upgrade: bool, packages: tuple[s
         raise ConfigError("package names are only taken with --upgrade: releaser lock --upgrade PKG...")
     cfg = _config(project)
     result = run_lock(cfg, as_of=as_of, upgrade_all=upgrade and not packages, upgrade=packages)
+    for note in result.notes:
+        click.echo(f"note: {note}")
     for line in result.changes:
         click.echo(f"  {line}")
     verb = "wrote" if result.written else "unchanged:"
@@ -109,9 +111,39 @@ def check(project: Path, as_json: bool, online: bool) -> None:
     """
     from releaser.check.checking import check as run_check
 
-    verdict = run_check(_config(project), online=online)
+    cfg = _config(project)
+    verdict = run_check(cfg, online=online, previous=_previous_rc(cfg))
     click.echo(scrub(verdict.to_json() if as_json else verdict.render()))  # no secret reaches a CI log
     sys.exit(verdict.exit_code)
+
+
+def _previous_rc(cfg: Any) -> Any:
+    """The migration gate's baseline: the newest recorded RC (None without [migrations])."""
+    if cfg.migrations is None:
+        return None  # and nothing imported: `check` stays fast
+    from releaser.record.baseline import previous
+
+    return previous(cfg)
+
+
+@main.command()
+@_project
+@click.option("--json", "as_json", is_flag=True, help="One JSON document (schema: docs/migrations.md).")
+def migrations(project: Path, as_json: bool) -> None:
+    """The migration graph: heads per app, what is new since the previous RC, every finding.
+
+    Exit 1 when any finding is refused (not named in [migrations] allow).
+    """
+    import json
+
+    from releaser.check.checking import migration_gate
+
+    cfg = _config(project)
+    report = migration_gate(cfg, _previous_rc(cfg))
+    if report is None:
+        raise ConfigError(f"{cfg.path}: has no [migrations] table (docs/migrations.md says how to describe them)")
+    click.echo(scrub(json.dumps(report.to_dict(), indent=2) if as_json else report.render()))
+    sys.exit(report.exit_code)
 
 
 @main.command()
@@ -120,9 +152,12 @@ def check(project: Path, as_json: bool, online: bool) -> None:
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Default: pylock.toml or requirements.txt; '-' for stdout.")
 def export(project: Path, fmt: str, output: Path | None) -> None:
     """Write the Python pins as a PEP 751 pylock.toml or a hash-pinned requirements file."""
+    from releaser.check.checking import insist_fit
     from releaser.lock import export as exporting
 
-    current = exporting.current_lock(_config(project))
+    cfg = _config(project)
+    current = exporting.current_lock(cfg)
+    insist_fit(cfg, "export from")  # stale or edited: what it pins is not what the inputs ask for
     if str(output) == "-":
         click.echo(exporting.render(current, fmt), nl=False)
         return
@@ -268,3 +303,42 @@ def diff(project: Path, as_json: bool, a: str, b: str) -> None:
 
     document = diffing.diff(diffing.load(a, records_dir), diffing.load(b, records_dir))
     click.echo(scrub(json.dumps(document, indent=2) if as_json else diffing.render(document).rstrip("\n")))
+
+
+@main.command()
+@_project
+@click.option("--json", "as_json", is_flag=True, help="The figures as one JSON document (manifest.json's `rehearsal`).")
+def rehearse(project: Path, as_json: bool) -> None:
+    """Rehearse the upgrade from the last recorded RC on a fresh database: migrate, gate, revert, check, time.
+
+    Exit 0: every step passed; 1: refused (a step failed or was too slow, the revert
+    lost data); 2: bad input; 3: an outside failure (the database, a seed command).
+    """
+    import json
+
+    from releaser.rehearse.rehearsing import rehearse_tree
+
+    cfg = _config(project)
+    result = rehearse_tree(cfg, log=None if as_json else lambda line: click.echo(scrub(line)))
+    if as_json:
+        click.echo(scrub(json.dumps(result.to_record(), indent=2, sort_keys=True)))
+        return
+    for note in result.notes:
+        click.echo(f"note: {scrub(note)}")
+    total = sum(s.seconds for s in result.steps)
+    click.echo(f"rehearsal passed in {total:.1f} s: upgrade, revert to {result.previous or 'an empty database'}, data intact")
+
+
+@main.command(name="revert-plan")
+@_project
+@click.option("--to", "to", metavar="PREV", help="The RC to go back to (default: the RC recorded before RC).")
+@click.option("--json", "as_json", is_flag=True, help="The plan as one JSON document.")
+@click.argument("rc")
+def revert_plan(project: Path, rc: str, to: str | None, as_json: bool) -> None:
+    """The ordered steps and commands that take a database from RC back to PREV (RC's revert.sh runs them)."""
+    import json
+
+    from releaser.rehearse.revertplan import plan_from_records
+
+    found = plan_from_records(_config(project), rc, to)
+    click.echo(json.dumps(found.to_json(), indent=2, sort_keys=True) if as_json else found.render().rstrip("\n"))

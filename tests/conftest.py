@@ -135,6 +135,18 @@ def files() -> Iterator[FileServer]:
         yield server
 
 
+@pytest.fixture(scope="session")
+def postgres() -> Iterator["pgcluster.Cluster"]:
+    """A private PostgreSQL cluster on 127.0.0.1 (tests/pgcluster.py), one for the whole run."""
+    import pgcluster
+
+    cluster = pgcluster.start_cluster()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
 def hostile_setup(hostile: PackageIndex, tmp_path: Path) -> tuple[Path, Path]:
     """What a machine's resolver configuration could point at to change the pins of `populated`:
     newer alpha and beta on `hostile`, a find-links folder with beta 8.0 and a constraints file

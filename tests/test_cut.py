@@ -156,6 +156,7 @@ def test_cut_builds_gates_records_commits_and_tags(populated, make_project):
     art = pins["alpha"]["artifacts"][0]
     assert set(art) == {"name", "url", "sha256", "size", "date", "upstream"} and len(art["sha256"]) == 64
     assert m["builder"]["releaser"] and m["builder"]["resolver"].startswith("pip-tools")
+    assert m["rehearsal"] == {"ran": False, "reason": "no [migrations] database is set"}  # and no revert.sh
     # Deterministic JSON: sorted keys, indent 2.
     raw = (rec.path / "manifest.json").read_text()
     assert raw == json.dumps(m, sort_keys=True, indent=2, ensure_ascii=False) + "\n"

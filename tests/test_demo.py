@@ -27,6 +27,11 @@ def test_the_demo_locks_drifts_upgrades_installs_and_cuts(tmp_path):
     assert "1.0-SNAPSHOT/ical4j-1.0-20240328.230503-3.jar" in done.stdout  # rc1's build, not the newest
     assert "python  tzkit               1.1 (2024-03-02) -> 2.1 (" in done.stdout  # releaser diff
     assert "maven   net.fortuna:ical4j  1.0-20240328.230503-3 (2024-03-28) -> 1.0-" in done.stdout
+    # The migration gate: two heads after a merge refused, the merge revision fixes it, rc2 records them.
+    assert "refused: multiple-heads b2+c3: script directory db has 2 heads" in done.stdout
+    assert "fix: alembic merge heads" in done.stdout
+    assert "migrations (alembic): 4 read, 3 new since 0.9.0rc1; heads: db d4; nothing refused" in done.stdout
+    assert "migration added    db.d4 (db/versions/d4_merge_heads.py)" in done.stdout
     # The RC: built and gated against the pins, recorded, committed, tagged, shown.
     assert "passed: cosmo-0.9.0rc1-py3-none-any.whl: cosmo on sqlpath 0.6 and tzkit 1.1" in done.stdout
     assert "cut 0.9.0rc1: commit " in done.stdout and "tagged v0.9.0rc1" in done.stdout
@@ -38,3 +43,7 @@ def test_the_demo_locks_drifts_upgrades_installs_and_cuts(tmp_path):
     ).stdout
     assert (record / "release.lock").read_bytes() == at_tag  # the lock the RC was built from
     assert (tmp_path / "cosmo" / "dist" / "0.9.0rc1" / "cosmo-0.9.0rc1-py3-none-any.whl").is_file()
+    # The service with a database: rc2's upgrade rehearsed from rc1 on seeded data, its revert plan shown.
+    assert "rehearsal on sqlite (sqlite:///" in done.stdout and "from 2.0.0rc1" in done.stdout
+    assert "upgrade-again: " in done.stdout and "cut 2.0.0rc2: commit " in done.stdout
+    assert "revert shop from 2.0.0rc2 to 2.0.0rc1 (alembic)" in done.stdout and "alembic downgrade a1" in done.stdout

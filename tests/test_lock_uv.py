@@ -190,7 +190,7 @@ def test_environments_with_pip_tools_are_refused_naming_uv(make_project):
 
 
 def test_cut_and_reproduce_refuse_an_environment_the_lock_does_not_cover(platforms, make_project, tmp_path):
-    from releaser.cut.building import install_python
+    from releaser.install.pyinstall import install_python
     from releaser.install.layout import files_for_here
 
     project = make_project(platforms.url, requirements="app\n", python=TARGETS)

@@ -69,7 +69,7 @@ def test_git_branch_is_pinned_to_a_commit(
     assert not lock(project.config()).written  # type: ignore[attr-defined]
     assert project.lockfile.read_bytes() == before  # type: ignore[attr-defined]
     result = lock(project.config(), upgrade=("gitpkg",))  # type: ignore[attr-defined]
-    assert result.changes == ["python gitpkg: 1.1 -> 1.2"]
+    assert result.changes == [f"python gitpkg: 1.1 ({tip[:12]}) -> 1.2 ({gitpkg.rev('main')[:12]})"]
     assert python_pins(project)["gitpkg"].commit == gitpkg.rev("main")
 
 

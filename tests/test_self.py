@@ -16,3 +16,16 @@ def test_releasers_own_lock_is_fresh_and_nothing_floats():
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "release.lock is fresh" in done.stdout
+
+
+def test_the_manifest_template_is_found_in_a_checkout_where_releaser_is_not_installed(monkeypatch):
+    # `releaser cut` on releaser runs its tests from the checkout: no `releaser.templates` package.
+    from importlib import resources
+
+    from releaser.record import manifest
+
+    def not_installed(name: str):  # type: ignore[no-untyped-def]
+        raise ModuleNotFoundError(name)
+
+    monkeypatch.setattr(resources, "files", not_installed)
+    assert "manifest.rc" in manifest.default_template()

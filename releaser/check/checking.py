@@ -37,8 +37,9 @@ from releaser.sources import Source, sources_for
 
 if TYPE_CHECKING:
     from releaser.core.http import Http
+    from releaser.migrations.report import Previous, Report
 
-__all__ = ["Finding", "Verdict", "check", "floats"]
+__all__ = ["Finding", "Verdict", "check", "floats", "insist_fit"]
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
@@ -52,19 +53,24 @@ _LABELS = {
 }
 
 
-def check(config: ReleaseConfig, *, online: bool = False, http: Http | None = None) -> Verdict:
-    """The verdict on `config`'s lockfile. Reads, never writes.
+def check(
+    config: ReleaseConfig, *, online: bool = False, http: Http | None = None, previous: Previous | None = None
+) -> Verdict:
+    """The verdict on `config`'s lockfile and, with `[migrations]`, its migrations. Reads, never writes.
 
-    Raises ConfigError (exit 2) for a malformed release.toml, requirement file or
-    lock; with `online`, UpstreamError (exit 3) when upstream cannot be reached at all.
+    `previous` is the previous RC as its record keeps it (`releaser.record.baseline`),
+    the migration gate's baseline. Raises ConfigError (exit 2) for a malformed
+    release.toml, requirement file, lock or migration; with `online`, UpstreamError
+    (exit 3) when upstream cannot be reached at all.
     """
     sources = sources_for(config)
+    migrations = migration_gate(config, previous)
     name = config.release.lockfile
     found = lockfile.read_recorded(config.lockfile)
     if found is None:
         current = input_records(config, sources)  # parses and validates every input
         missing = Finding("missing-lock", name, f"there is no {name}: nothing is pinned yet", LOCK)
-        return Verdict(name, (missing,), inputs=len(current), online=online)
+        return Verdict(name, (missing,), inputs=len(current), online=online, migrations=migrations)
     lock, recorded = found
     # An input whose bytes are the ones the lock recorded is taken as recorded, unparsed.
     current = input_records(config, sources, known=lock.inputs)
@@ -76,8 +82,33 @@ def check(config: ReleaseConfig, *, online: bool = False, http: Http | None = No
         *other_target(lock, name),
     ]
     if online:
+        config.require_environment()  # offline, an unset ${VAR} is fine: no URL is used
         findings += verify_online(config, sources, lock, http)
-    return Verdict(name, tuple(findings), pins=len(lock.pins), inputs=len(current), online=online)
+    return Verdict(name, tuple(findings), pins=len(lock.pins), inputs=len(current), online=online, migrations=migrations)
+
+
+def migration_gate(config: ReleaseConfig, previous: Previous | None = None) -> Report | None:
+    """The migration gate's report, or None without `[migrations]` (imported only then: check stays fast)."""
+    if config.migrations is None:
+        return None
+    from releaser.migrations.gate import evaluate
+
+    return evaluate(config.migrations, config.root, previous)
+
+
+def insist_fit(config: ReleaseConfig, doing: str, *, previous: Previous | None = None, migrations: bool = False) -> Verdict:
+    """The verdict, or Refused (exit 1) when `releaser check` would say no: `cut` and `export` use only a fresh, honest lock.
+
+    With `migrations` (cut), the migration gate must pass too, judged against `previous`;
+    `export` judges only the lock, which is all it writes out.
+    """
+    from releaser.core.errors import Refused
+
+    verdict = check(config, previous=previous)
+    if verdict.lock_ok and (not migrations or verdict.ok):
+        return verdict
+    what = config.release.lockfile if not verdict.lock_ok else "this tree"
+    raise Refused(f"{what} is not fit to {doing}:\n{verdict.render()}")
 
 
 # -- offline ------------------------------------------------------------------
@@ -185,6 +216,10 @@ def floats(pin: Pin) -> str | None:
         except InvalidVersion:
             if version not in {commit, *(a.sha256 for a in pin.artifacts)}:
                 return f"version {version!r} is not an exact version"
+        for b in pin.build:
+            reason = floats(b)
+            if reason:
+                return f"build requirement {b.name} {b.version} {reason}"
     elif pin.kind == "maven":
         if version.endswith("-SNAPSHOT"):
             return "is a -SNAPSHOT, not a timestamped build"

@@ -20,6 +20,8 @@ from packaging.version import InvalidVersion, Version
 
 from releaser.core.errors import ConfigError
 from releaser.core.maven_coordinate import MavenCoordinate
+from releaser.core.migration_config import MigrationSettings
+from releaser.core.migration_config import parse as parse_migrations
 from releaser.core.redact import remember_secrets, strip_credentials
 
 CONFIG_NAME = "release.toml"
@@ -49,6 +51,8 @@ class PythonInputs:
     pyproject: bool
     index_url: str
     extra_index_urls: tuple[str, ...] = ()
+    extras: tuple[str, ...] = ()  # [project.optional-dependencies] of pyproject.toml to lock too
+    groups: tuple[str, ...] = ()  # PEP 735 [dependency-groups] of pyproject.toml to lock too
     resolver: str = "pip-tools"  # or "uv" (releaser.sources.pyresolve)
     environments: tuple[str, ...] = ()  # targets, as markers (releaser.core.targets); uv only
 
@@ -86,7 +90,17 @@ class ReleaseConfig:
     maven: tuple[MavenInputs, ...] = ()
     git: tuple[GitInput, ...] = ()
     artifacts: tuple[UrlInput, ...] = ()
+    migrations: MigrationSettings | None = None  # [migrations]: not a dependency, not in the digest
     dependency_digest: str = field(default="", compare=False)
+    # One error per `${VAR}` a URL names that is not set. Offline commands (`check`,
+    # `export`) never use the URLs and run without the secrets; the others call
+    # `require_environment` before they use one.
+    unset: tuple[str, ...] = field(default=(), compare=False)
+
+    def require_environment(self) -> None:
+        """Raise the ConfigError naming the first `${VAR}` of a URL that is not set."""
+        if self.unset:
+            raise ConfigError(self.unset[0])
 
     @property
     def root(self) -> Path:
@@ -127,13 +141,15 @@ class _Parser:
     def __init__(self, path: Path, text: str) -> None:
         self.path = path
         self.lines = text.splitlines()
+        self.unset: list[str] = []
 
     # -- the document -----------------------------------------------------
 
     def config(self, data: dict[str, Any]) -> ReleaseConfig:
-        self._no_unknown(data, {"release", "python", "maven", "git", "artifact"}, "", None)
+        self._no_unknown(data, {"release", "python", "maven", "git", "artifact", "migrations"}, "", None)
         release = self._table(data, "release", required=True)
         python = self._table(data, "python", required=False)
+        migrations = self._table(data, "migrations", required=False)
         return ReleaseConfig(
             path=self.path,
             release=self._release(release),
@@ -143,7 +159,9 @@ class _Parser:
             artifacts=self._unique(
                 self._artifact(t, i) for i, t in enumerate(self._array(data, "artifact"))
             ),
+            migrations=parse_migrations(self, migrations, self.path.parent) if migrations is not None else None,
             dependency_digest=dependency_digest(data),
+            unset=tuple(dict.fromkeys(self.unset)),
         )
 
     def _release(self, t: dict[str, Any]) -> ReleaseSettings:
@@ -177,13 +195,16 @@ class _Parser:
 
     def _python(self, t: dict[str, Any]) -> PythonInputs:
         where = "[python]"
-        self._no_unknown(
-            t, {"requirements", "pyproject", "index-url", "extra-index-urls", "resolver", "environments"}, where, "python"
-        )
+        keys = {"requirements", "pyproject", "index-url", "extra-index-urls", "extras", "groups", "resolver", "environments"}
+        self._no_unknown(t, keys, where, "python")
         reqs = self._strings(t, "requirements", where, "python")
         pyproject = self._get(t, "pyproject", bool, where, "python", default=False)
-        if not reqs and not pyproject:
+        extras, groups = (tuple(self._strings(t, key, where, "python")) for key in ("extras", "groups"))
+        if not reqs and not pyproject and not extras and not groups:
             self._fail(where, "requirements", "names no requirements: set requirements = [...] or pyproject = true", "python")
+        for key, names in (("extras", extras), ("groups", groups)):
+            if names and not (self.path.parent / "pyproject.toml").is_file():
+                self._fail(where, key, "are read from pyproject.toml, but there is none beside release.toml", "python")
         paths = []
         for req in reqs:
             p = self.path.parent / req
@@ -193,9 +214,9 @@ class _Parser:
         if pyproject and not (self.path.parent / "pyproject.toml").is_file():
             self._fail(where, "pyproject", "is true but there is no pyproject.toml beside release.toml", "python")
         index = self._url(self._get(t, "index-url", str, where, "python", default=DEFAULT_INDEX), where, "index-url", "python")
-        extras = tuple(self._url(u, where, "extra-index-urls", "python") for u in self._strings(t, "extra-index-urls", where, "python"))
+        extra_urls = tuple(self._url(u, where, "extra-index-urls", "python") for u in self._strings(t, "extra-index-urls", where, "python"))
         resolver, environments = self._targets(t, where)
-        return PythonInputs(tuple(paths), pyproject, index, extras, resolver, environments)
+        return PythonInputs(tuple(paths), pyproject, index, extra_urls, extras, groups, resolver, environments)
 
     def _targets(self, t: dict[str, Any], where: str) -> tuple[str, tuple[str, ...]]:
         """[python] resolver and environments (each a target marker, normalized)."""
@@ -204,22 +225,12 @@ class _Parser:
         resolver = self._get(t, "resolver", str, where, "python", default="pip-tools")
         if resolver not in ("pip-tools", "uv"):
             self._fail(where, "resolver", f"{resolver!r} is not a resolver (expected \"pip-tools\" or \"uv\")", "python")
-        environments: list[str] = []
-        for text in self._strings(t, "environments", where, "python"):
-            try:
-                environments.append(targets.parse(text).marker)
-            except ValueError as exc:
-                self._fail(where, "environments", str(exc), "python")
-        if "environments" in t and not environments:
-            self._fail(where, "environments", "is empty: name at least one target, or leave it out", "python")
-        if len(set(environments)) != len(environments):
-            self._fail(where, "environments", "names the same target twice", "python")
-        if environments and resolver != "uv":
-            self._fail(
-                where, "environments", 'needs the uv resolver (resolver = "uv"): pip-tools resolves only for '
-                "the interpreter that runs it", "python",
-            )
-        return resolver, tuple(environments)
+        try:
+            listed = self._strings(t, "environments", where, "python") if "environments" in t else None
+            return resolver, targets.configured(listed, resolver)
+        except ValueError as exc:
+            self._fail(where, "environments", str(exc), "python")
+            raise  # unreachable: _fail raises
 
     def _maven(self, t: dict[str, Any], i: int) -> MavenInputs:
         where = f"[[maven]] #{i + 1}"
@@ -238,7 +249,6 @@ class _Parser:
         self._no_unknown(t, {"name", "url", "ref"}, where, "git", i)
         name = self._name(t, where, ("git", i))
         url = self._expand(self._get(t, "url", str, where, ("git", i)), where, "url", ("git", i))
-        remember_secrets(url)
         ref = self._get(t, "ref", str, where, ("git", i))
         if not ref.strip() or ref.startswith("-"):
             self._fail(where, "ref", f"{ref!r} is not a branch, tag or commit", ("git", i))
@@ -309,19 +319,28 @@ class _Parser:
         parts = urlsplit(url)
         if parts.scheme not in _URL_SCHEMES or not parts.hostname:
             self._fail(where, key, f"{strip_credentials(url)!r} is not an http(s) URL", section)
-        remember_secrets(url)
         return url
 
     def _expand(self, url: str, where: str, key: str, section: Any) -> str:
-        """Substitute `${VAR}` from the environment: how credentials reach a URL."""
+        """Substitute `${VAR}` from the environment: how credentials reach a URL; its secret is
+        remembered for scrubbing.
+
+        An unset one stays as written (no secret: its name stays in messages), its error
+        kept for `require_environment`.
+        """
+        unset_before = len(self.unset)
 
         def value(match: re.Match[str]) -> str:
             name = match.group(1)
             if name not in os.environ:
-                self._fail(where, key, f"refers to ${{{name}}}, which is not set in the environment", section)
+                self.unset.append(self._message(where, key, f"refers to ${{{name}}}, which is not set in the environment", section))
+                return match.group(0)
             return os.environ[name]
 
-        return _ENV_REF.sub(value, url)
+        expanded = _ENV_REF.sub(value, url)
+        if len(self.unset) == unset_before:
+            remember_secrets(expanded)
+        return expanded
 
     def _unique(self, items: Any) -> tuple[Any, ...]:
         seen: dict[str, Any] = {}
@@ -341,10 +360,13 @@ class _Parser:
                 self._fail(label, key, f"unknown key (expected one of: {', '.join(sorted(allowed))})", sect)
 
     def _fail(self, where: str, key: str | None, message: str, section: Any) -> None:
+        raise ConfigError(self._message(where, key, message, section))
+
+    def _message(self, where: str, key: str | None, message: str, section: Any) -> str:
         line = self._line_of(section, key)
         place = f"{self.path}" + (f":{line}" if line else "")
         name = f"{where} {key}" if key else where
-        raise ConfigError(f"{place}: {name.strip()}: {message}")
+        return f"{place}: {name.strip()}: {message}"
 
     def _line_of(self, section: Any, key: str | None) -> int | None:
         """Best-effort line of `key` in `section` (a table name, or (array name, index))."""

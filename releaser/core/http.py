@@ -75,6 +75,14 @@ class Http:
             )
         return response
 
+    def status(self, url: str, *, what: str) -> int:
+        """The HTTP status `url` answers a GET with; the body is not read (an index root may be large)."""
+        try:
+            with self.session.get(url, stream=True, timeout=TIMEOUT) as response:
+                return response.status_code
+        except requests.RequestException as exc:
+            raise UpstreamError(scrub(f"{what}: cannot reach {strip_credentials(url)}: {reason(exc)}")) from None
+
     def download(self, url: str, dest: Path | None, *, what: str) -> tuple[str, int]:
         """Stream `url` into `dest` (or nowhere, when None); return (sha256, size).
 

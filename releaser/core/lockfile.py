@@ -56,6 +56,10 @@ class Pin:
     # A Python pin needed on only some of the lock's targets: the marker naming them
     # (releaser.core.targets). None: needed on every target.
     marker: str | None = None
+    # What building a Python pin from its sdist needs (its [build-system] requirements,
+    # resolved under the same cut-off, hashed): set only when no wheel of it fits the
+    # interpreter that locked. Absent in locks written before build pins existed.
+    build: tuple[Pin, ...] = ()
 
 
 # A recorded entry: a string (a requirement, a version, a setting) or a table of
@@ -225,6 +229,8 @@ def _pin_table(pin: Pin) -> dict[str, Any]:
         table["date"] = _utc(pin.date)
     if pin.artifacts:
         table["artifacts"] = [_artifact_table(a) for a in sorted(pin.artifacts, key=lambda a: (a.name, a.url))]
+    if pin.build:
+        table["build"] = [_pin_table(b) for b in sorted(pin.build, key=_pin_order)]
     return table
 
 
@@ -316,6 +322,9 @@ class _Reader:
             artifacts=tuple(artifacts),
             commit=self.get(t, "commit", str, where, default=None),
             marker=self.get(t, "marker", str, where, default=None),
+            build=tuple(
+                self.pin(kind, b, f"{where} build[{j}]") for j, b in enumerate(self.get(t, "build", list, where, default=[]))
+            ),
         )
 
     def strings(self, table: dict[str, Any], key: str) -> list[str]:

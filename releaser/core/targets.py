@@ -107,6 +107,20 @@ def parse(text: str) -> Target:
     return Target(values["sys_platform"], values["python_version"], machine)
 
 
+def configured(listed: list[str] | None, resolver: str) -> tuple[str, ...]:
+    """`[python] environments` as normalized markers; ValueError saying what is wrong with them."""
+    if listed is None:
+        return ()
+    environments = [parse(text).marker for text in listed]
+    if not environments:
+        raise ValueError("is empty: name at least one target, or leave it out")
+    if len(set(environments)) != len(environments):
+        raise ValueError("names the same target twice")
+    if resolver != "uv":
+        raise ValueError('needs the uv resolver (resolver = "uv"): pip-tools resolves only for the interpreter that runs it')
+    return tuple(environments)
+
+
 def here() -> Target:
     """The running interpreter as a target (with its machine)."""
     machine = os.uname().machine if hasattr(os, "uname") else os.environ.get("PROCESSOR_ARCHITECTURE", "")

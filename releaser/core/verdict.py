@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 SCHEMA = 1
 ERROR, INFO = "error", "info"
@@ -78,15 +78,29 @@ class Finding:
         }
 
 
+class MigrationPart(Protocol):
+    """The migration gate's report (releaser.migrations.report.Report), as the verdict needs it."""
+
+    @property
+    def ok(self) -> bool: ...
+
+    def to_dict(self) -> dict[str, Any]: ...
+
+    def lines(self) -> list[str]: ...
+
+    def record(self) -> dict[str, Any]: ...
+
+
 @dataclass(frozen=True)
 class Verdict:
-    """Every finding about one lockfile; `ok` when none of them is an error."""
+    """Every finding about one lockfile (and, with [migrations], the migration gate's); `ok` when none refuses."""
 
     lockfile: str  # as release.toml names it, relative to the project root
     findings: tuple[Finding, ...] = ()
     pins: int = 0  # entries in the lock, for the summary line
     inputs: int = 0  # inputs compared, for the summary line
     online: bool = False
+    migrations: MigrationPart | None = None
 
     def __post_init__(self) -> None:
         ordered = tuple(sorted(self.findings, key=lambda f: (_ORDER[f.code], f.subject, f.message)))
@@ -97,8 +111,12 @@ class Verdict:
         return tuple(f for f in self.findings if f.is_error)
 
     @property
-    def ok(self) -> bool:
+    def lock_ok(self) -> bool:
         return not self.errors
+
+    @property
+    def ok(self) -> bool:
+        return self.lock_ok and (self.migrations is None or self.migrations.ok)
 
     @property
     def exit_code(self) -> int:
@@ -115,18 +133,21 @@ class Verdict:
         `releaser lock --upgrade A B` re-resolves A and B and refreshes everything else
         as `releaser lock` does, so it covers both kinds of fix.
         """
-        if self.ok:
+        if self.lock_ok:
             return None
         names = sorted({f.fix[len(UPGRADE):] for f in self.errors if f.fix.startswith(UPGRADE)})
         return upgrade(" ".join(names)) if names else LOCK
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        document = {
             "schema": SCHEMA,
             "ok": self.ok,
             "lockfile": self.lockfile,
             "findings": [f.to_dict() for f in self.findings],
         }
+        if self.migrations is not None:
+            document["migrations"] = self.migrations.to_dict()  # the document of `releaser migrations --json`
+        return document
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2)
@@ -134,13 +155,15 @@ class Verdict:
     def render(self) -> str:
         """The human form: one line per finding, then the command that fixes them all."""
         lines = [f.line() for f in self.findings]
-        if self.ok:
+        if self.lock_ok:
             what = "every pinned file verified upstream" if self.online else "nothing floats"
             counted = f"{_count(self.pins, 'pin')}, {_count(self.inputs, 'input')} unchanged"
             lines.append(f"{self.lockfile} is fresh: {counted}, {what}")
         else:
             count = len(self.errors)
             lines.append(f"{self.lockfile}: {count} problem{'s' if count != 1 else ''}; run: {self.fix}")
+        if self.migrations is not None:
+            lines += self.migrations.lines()
         return "\n".join(lines)
 
 

@@ -1,6 +1,6 @@
 """Building an RC: its environment, the build and the gates in it, and what they built.
 
-- The locked Python set goes into an isolated venv (`releaser.install.buildenv`), every
+- The locked Python set goes into an isolated venv (`releaser.install.pyinstall`), every
   file hash-verified, from the lock's indexes with the credentials release.toml
   gives them; the locked Maven and URL files are fetched into `dist/<rc>/deps/`
   (`releaser.install.fetch`), sha256-verified.
@@ -23,63 +23,25 @@ from urllib.parse import urlsplit
 
 from releaser.core import gitrepo
 from releaser.core.config import ReleaseConfig
-from releaser.core.credentials import as_configured, configured_userinfo
-from releaser.core.errors import ConfigError, Refused, ReleaserError, UpstreamError
+from releaser.core.credentials import configured_userinfo
+from releaser.core.errors import ConfigError, Refused, UpstreamError
 from releaser.core.fsutil import sha256_of
 from releaser.core.lockfile import Lock
-from releaser.core.piprun import cache_dir, trusted_hosts
 from releaser.core.redact import output_tail, scrub, shown_command
-from releaser.install.buildenv import activated_env, install_hashed
+from releaser.install.buildenv import activated_env
 from releaser.install.fetch import Fetcher, PinnedFile, session
 from releaser.install.layout import BUNDLE, DEPS
+from releaser.install.pyinstall import changed_upstream
 
 if TYPE_CHECKING:
     from releaser.core.http import Http
 
 DEP_KINDS = ("maven", "artifact")  # pins whose files are fetched into deps/
 TAIL = 20  # lines of a failed command's output shown
-PIP_TIMEOUT = 60 * 60
 
 
 # -- the environment ------------------------------------------------------------
 
-
-def install_python(config: ReleaseConfig, lock: Lock, venv: Path, work: Path) -> None:
-    """`pip install --require-hashes --no-deps` the locked Python set into `venv`.
-
-    The requirements are `releaser export --format requirements`, the indexes given
-    back their credentials from release.toml (the lock records none); the file
-    lives in `work`, a private temp folder.
-    """
-    from dataclasses import replace
-
-    from releaser.core.targets import needed_here, refuse_unless_covered
-    from releaser.lock.export import to_requirements
-
-    if not lock.of_kind("python"):
-        return
-    refuse_unless_covered(lock.environments)
-    # Only what this interpreter needs: a pin for another target may have no file for it.
-    lock = replace(lock, pins=tuple(p for p in lock.pins if needed_here(p.marker, lock.environments)))
-    configured = as_configured(config.python.index_urls if config.python else ())
-    lines, indexes = [], []
-    for line in to_requirements(lock).splitlines():
-        option, _, url = line.partition(" ")
-        if option in ("--index-url", "--extra-index-url"):
-            url = configured.get(url, url)
-            indexes.append(url)
-            line = f"{option} {url}"
-        lines.append(line)
-    options = ["--cache-dir", str(cache_dir()), *trusted_hosts(sorted(set(indexes)))]
-    done = install_hashed(venv, lines, work / "requirements.txt", options=options, timeout=PIP_TIMEOUT)
-    if done.returncode != 0:
-        output = done.stdout + done.stderr
-        if "HASHES" in output.upper() and "DO NOT MATCH" in output.upper():
-            raise Refused(
-                "a locked Python file did not match its sha256 in the lock: upstream serves other bytes now; "
-                f"find out why (releaser check --online) before relocking:\n{output_tail(output, TAIL)}"
-            )
-        raise UpstreamError(f"installing the locked Python packages failed:\n{output_tail(output, TAIL)}")
 
 
 def fetch_dependencies(config: ReleaseConfig, lock: Lock, deps: Path, rc: str, *, http: Http | None = None) -> int:
@@ -106,16 +68,8 @@ def fetch_dependencies(config: ReleaseConfig, lock: Lock, deps: Path, rc: str, *
             raise UpstreamError(f"{pin.kind} {pin.name} {pin.version}: cannot fetch {item.artifact.url}: only http(s) URLs are fetched")
     if not targets:
         return 0
-
-    def mismatch(item: PinnedFile, _origin: str, sha256: str, _size: int) -> ReleaserError:
-        pin, artifact = item.pin, item.artifact
-        return Refused(
-            f"{pin.kind} {pin.name} {pin.version}: {artifact.url} now serves other bytes "
-            f"(sha256 {sha256[:12]}…, locked {artifact.sha256[:12]}…); find out why (releaser check --online) before relocking"
-        )
-
     with session(http) as web:
-        Fetcher(rc=rc, mismatch=mismatch, http=web, userinfo=configured_userinfo(config)).fetch_all(targets)
+        Fetcher(rc=rc, mismatch=changed_upstream, http=web, userinfo=configured_userinfo(config)).fetch_all(targets)
     return len(targets)
 
 
@@ -157,11 +111,6 @@ def run_step(argv: list[str], cwd: Path, env: dict[str, str], log: Path, *, what
             )
     lines = [line.strip() for line in scrub(output).splitlines() if line.strip()]
     return lines[-1][:200] if lines else ""
-
-
-def expand(argv: tuple[str, ...], *, rc: str, dist: Path) -> list[str]:
-    """A command with `{dist}` (the RC's dist folder, with a final separator) and `{rc}` replaced."""
-    return [arg.replace("{dist}", str(dist) + os.sep).replace("{rc}", rc) for arg in argv]
 
 
 def after_build(root: Path, commit: str) -> list[str]:

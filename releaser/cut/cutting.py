@@ -14,7 +14,9 @@ refusal leaves the project as it was (no record, no tag, nothing in dist/):
    --no-deps`); the locked Maven and URL files are fetched into `dist/<rc>/deps/`
    and verified by sha256 (`releaser.cut.building`).
 3. `[release] build` runs in that environment, then every `[release] gates`
-   command. A failing build is an outside failure (exit 3), a failing gate a
+   command; with `[migrations] database` set, the rehearsal (`releaser.rehearse`) runs
+   instead, the gates on its migrated database, and the record gains its figures and
+   `revert.sh`. A failing build is an outside failure (exit 3), a failing gate a
    refusal (exit 1); both name the command and show the end of its output, and
    `dist/<rc>/` is removed again.
 4. The record `releases/<rc>/` (manifest.json, MANIFEST.md, a byte copy of the
@@ -48,14 +50,13 @@ from releaser.cut.building import (
     after_build,
     build_environment,
     built_files,
-    expand,
     fetch_dependencies,
-    install_python,
     run_step,
 )
 from releaser.cut.numbering import rc_id, tag_name_of, tagged_rcs
 from releaser.install.buildenv import create_venv
-from releaser.install.layout import DEPS, DIST
+from releaser.install.pyinstall import install_python
+from releaser.install.layout import DEPS, DIST, expand
 from releaser.record import records
 from releaser.record.manifest import (
     Subject,
@@ -66,8 +67,12 @@ from releaser.record.manifest import (
     template_source,
 )
 
+from releaser.rehearse.rehearsing import not_ran
+from releaser.rehearse.revertplan import SCRIPT
+
 if TYPE_CHECKING:
     from releaser.install.bundle import Bundled
+    from releaser.rehearse.rehearsing import Rehearsal
 
 Log = Callable[[str], None]
 
@@ -84,10 +89,11 @@ class Plan:
     lock: Lock
     tag: str | None  # the tag name, None with tag=False
     commit_record: bool
+    migrations: dict[str, Any] | None = None  # manifest.json "migrations", with [migrations]
 
     @property
     def subject(self) -> Subject:
-        return Subject(self.config, self.rc, self.commit, self.tag, self.lock, self.lock_bytes)
+        return Subject(self.config, self.rc, self.commit, self.tag, self.lock, self.lock_bytes, self.migrations)
 
     @property
     def root(self) -> Path:
@@ -152,18 +158,23 @@ def cut(
                 argv = expand(config.release.build, rc=plan.rc, dist=dist)
                 last = run_step(argv, plan.root, env, work / "build.log", what="build")
                 say(f"  ok{': ' + last if last else ''}")
-            for gate in config.release.gates:
-                say(f"gate: {shown_command(gate)}")
-                last = run_step(expand(gate, rc=plan.rc, dist=dist), plan.root, env, work / "gate.log", what="gate")
-                say(f"  passed{': ' + last if last else ''}")
+            rehearsal = _rehearse(plan, env, dist, say)  # with a database, the gates run on the migrated one
+            if rehearsal is None:
+                for gate in config.release.gates:
+                    say(f"gate: {shown_command(gate)}")
+                    last = run_step(expand(gate, rc=plan.rc, dist=dist), plan.root, env, work / "gate.log", what="gate")
+                    say(f"  passed{': ' + last if last else ''}")
         notes += after_build(plan.root, plan.commit)
         manifest = make_manifest(plan.subject, built_files(dist))
+        manifest["rehearsal"] = rehearsal.to_record() if rehearsal else not_ran("no [migrations] database is set")
         files = {
             records.MANIFEST: dump_manifest(manifest),
             records.MANIFEST_MD: render_markdown(config, manifest).encode("utf-8"),
             records.LOCK_COPY: plan.lock_bytes,
         }
-        path = records.write(plan.records_dir, plan.rc, files)
+        if rehearsal is not None:
+            files[SCRIPT] = rehearsal.plan.script().encode("utf-8")
+        path = records.write(plan.records_dir, plan.rc, files, executable={SCRIPT})
     except BaseException:
         shutil.rmtree(dist, ignore_errors=True)
         raise
@@ -201,6 +212,16 @@ def cut(
     return CutResult(plan.rc, path, manifest, plan.commit, record_commit, plan.tag, dist, tuple(notes), bundled)
 
 
+def _rehearse(plan: Plan, env: dict[str, str], dist: Path, say: Log) -> Rehearsal | None:
+    """The rehearsal (docs/rehearsal.md) in the build environment, when `[migrations] database` is set."""
+    settings = plan.config.migrations
+    if settings is None or settings.database is None:
+        return None
+    from releaser.rehearse.rehearsing import rehearse
+
+    return rehearse(plan.config, rc=plan.rc, lock=plan.lock, lock_bytes=plan.lock_bytes, env=env, dist=dist, log=say)
+
+
 def _undo_record(plan: Plan, path: Path) -> bool:
     """After a failed commit: unstage and remove the record, unless it was committed after all."""
     if gitrepo.head(plan.root) != plan.commit:
@@ -215,7 +236,8 @@ def _undo_record(plan: Plan, path: Path) -> bool:
 
 def prepare(config: ReleaseConfig, *, rc_number: int | None = None, tag: bool = True, commit: bool = True) -> Plan:
     """Check everything a cut needs, in the order a release engineer would; write nothing."""
-    from releaser.check.checking import check
+    from releaser.check.checking import insist_fit
+    from releaser.record.baseline import previous
 
     root = config.root
     if not root.is_dir():
@@ -236,9 +258,8 @@ def prepare(config: ReleaseConfig, *, rc_number: int | None = None, tag: bool = 
             f"the work tree of {repo} is not clean ({shown}): an RC is built from a commit, exactly. "
             "Commit or stash the changes (ignore generated files in .gitignore), then cut again"
         )
-    verdict = check(config)
-    if not verdict.ok:
-        raise Refused(f"{config.release.lockfile} is not fit to cut an RC from:\n{verdict.render()}")
+    config.require_environment()  # the build environment is installed from the indexes
+    verdict = insist_fit(config, "cut an RC from", previous=previous(config), migrations=True)
     lock_bytes = config.lockfile.read_bytes()
     lock = lockfile.loads(lock_bytes.decode("utf-8"), config.lockfile)
 
@@ -272,4 +293,5 @@ def prepare(config: ReleaseConfig, *, rc_number: int | None = None, tag: bool = 
             "git config user.name 'NAME' && git config user.email 'EMAIL'"
         )
     template_source(config)  # a configured template folder must hold MANIFEST.md.j2
-    return Plan(config, rc, head, gitrepo.commit_time(root, head), lock_bytes, lock, tag_name, commit)
+    migrations = verdict.migrations.record() if verdict.migrations is not None else None
+    return Plan(config, rc, head, gitrepo.commit_time(root, head), lock_bytes, lock, tag_name, commit, migrations)

@@ -1,6 +1,7 @@
 """The isolated virtual environment, filled only by a hash-verified install.
 
-`releaser cut` builds in one (the locked Python set, from the lock's indexes);
+`releaser cut` builds in one and `releaser rehearse` migrates in one (the locked Python
+set, from the lock's indexes: `releaser.install.pyinstall`);
 `releaser reproduce` makes one (an RC's recorded set, from files already verified).
 Either way the venv is created without pip, so it holds only what is installed
 into it, and releaser's own pip (>= 26) installs into it with `--python`, isolated
@@ -16,48 +17,13 @@ import os
 import subprocess
 from pathlib import Path
 
-from releaser.core.errors import UpstreamError
-from releaser.core.piprun import isolated_env, run_pip
-from releaser.core.redact import scrub
+from releaser.core.piprun import isolated_env
+from releaser.core.venvs import create_venv, install_hashed, venv_python
+
+__all__ = ["activated_env", "create_venv", "install_hashed", "installed_set", "venv_python"]
 
 # Variables that would let the caller's Python setup leak into the environment.
 _LEAKS = ("PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP", "PYTHONUSERBASE", "__PYVENV_LAUNCHER__")
-
-
-def venv_python(venv: Path) -> Path:
-    """The interpreter of the virtual environment `venv`."""
-    return venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
-
-
-def create_venv(path: Path, *, what: str = "the virtual environment") -> Path:
-    """A fresh virtual environment at `path`, without pip (whatever was there is cleared)."""
-    import venv as venvs
-
-    try:
-        venvs.EnvBuilder(with_pip=False, clear=True, symlinks=os.name != "nt").create(path)
-    except (OSError, subprocess.SubprocessError) as exc:
-        raise UpstreamError(f"cannot create {what}: {scrub(str(exc))}") from None
-    return path
-
-
-def install_hashed(
-    venv: Path, lines: list[str], requirements: Path, *, options: list[str], timeout: int
-) -> subprocess.CompletedProcess[str]:
-    """`pip --python VENV install --require-hashes --no-deps -r REQUIREMENTS`, REQUIREMENTS being `lines`.
-
-    `requirements` is created afresh, readable by this user only (index URLs in it
-    may carry credentials). `options` adds pip options (indexes, cache, trusted
-    hosts). The finished run is returned for the caller to judge; one that takes
-    longer than `timeout` seconds is an UpstreamError.
-    """
-    fd = os.open(requirements, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write("".join(line + "\n" for line in lines))
-    args = [
-        "--python", str(venv_python(venv)), "install", "--require-hashes", "--no-deps", "--no-input",
-        "--disable-pip-version-check", *options, "-r", str(requirements),
-    ]
-    return run_pip(args, timeout=timeout, timed_out=f"pip install into {venv} did not finish")
 
 
 def installed_set(venv: Path) -> dict[str, str] | None:

@@ -81,6 +81,7 @@ def make_bundle(config: ReleaseConfig, rc: str, *, into: Path | None = None, htt
 
     rec = records.read(records.records_dir(config), rc)
     items = every_file(rec.lock)
+    config.require_environment()
     root = (into or bundle_root(config, rc)).absolute()
     root.mkdir(parents=True, exist_ok=True)
     index = root / BUNDLE_INDEX

@@ -116,8 +116,18 @@ def artifact_rels(pins: Iterable[Pin]) -> dict[tuple[str, str], PurePosixPath]:
 
 
 def every_file(lock: Lock) -> list[PinnedFile]:
-    """Every recorded file of every pin (git has none), as a bundle holds them."""
-    return _files(lock, lambda pin: list(pin.artifacts))
+    """Every recorded file of every pin (git has none), and of every build pin, as a bundle holds them."""
+    found = _files(lock, lambda pin: list(pin.artifacts))
+    for pin in lock.of_kind("python"):
+        for b in pin.build:
+            for art in b.artifacts:
+                found.append(PinnedFile(b, art, build_rel(art.name, pin), f"python {pin.name} {pin.version}: build requirement {art.name}"))
+    return list({item.rel: item for item in found}.values())
+
+
+def build_rel(name: str, pin: Pin) -> PurePosixPath:
+    """Where a build pin's file goes: python/build/<file>, apart from the set that is installed."""
+    return PurePosixPath("python", "build", plain(name, f"python {pin.name} build requirement"))
 
 
 def files_for_here(lock: Lock) -> list[PinnedFile]:
@@ -217,3 +227,8 @@ def _tag_priority() -> dict[object, int]:
         for i, tag in enumerate(sys_tags()):
             _TAGS.setdefault(tag, i)
     return _TAGS
+
+
+def expand(argv: tuple[str, ...], *, rc: str, dist: Path) -> list[str]:
+    """A command with `{dist}` (the RC's dist folder, with a final separator) and `{rc}` replaced."""
+    return [arg.replace("{dist}", str(dist) + os.sep).replace("{rc}", rc) for arg in argv]

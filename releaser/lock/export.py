@@ -4,6 +4,12 @@
 - `requirements`: a requirements file that `pip install --require-hashes --no-deps -r`
   accepts: every pin `==` its version, with the sha256 of every file of it.
 
+A Python pin of a git repository (`pkg @ git+URL@ref` in the inputs) has no file:
+its commit is its hash. It is exported as `pkg @ git+URL@<full commit id>` and as a
+PEP 751 `vcs` entry. pip cannot hash-check a VCS requirement, so such lines come
+last in the requirements file, after a comment saying so (`vcs_lines` gives them
+alone, as `releaser cut` installs them).
+
 A pin needed on some of the lock's targets only carries its marker in both, and the
 pylock names the targets (`environments`) and the lowest Python they need
 (`requires-python`), so an installer takes only what its environment needs.
@@ -52,16 +58,43 @@ def to_requirements(lock: Lock) -> str:
         lines.append(f"--index-url {indexes[0]}")
         lines += [f"--extra-index-url {url}" for url in indexes[1:]]
     for pin in _python_pins(lock):
-        hashes = sorted({a.sha256 for a in pin.artifacts})
-        marker = f" ; {pin.marker}" if pin.marker else ""
-        lines.append(" \\\n".join([f"{pin.name}=={pin.version}{marker}", *(f"    --hash=sha256:{h}" for h in hashes)]))
+        if pin.commit is None:
+            hashes = sorted({a.sha256 for a in pin.artifacts})
+            requirement = f"{pin.name}=={pin.version}{_marker(pin)}"
+            lines.append(" \\\n".join([requirement, *(f"    --hash=sha256:{h}" for h in hashes)]))
+    vcs = vcs_lines(lock)
+    if vcs:
+        lines.append("# Pinned to a git commit (the commit id is the hash; pip cannot check it with --require-hashes):")
+        lines += vcs
     return "\n".join(lines) + "\n"
+
+
+def vcs_lines(lock: Lock) -> list[str]:
+    """`name @ git+URL@<commit>` for each Python pin of a git repository."""
+    return [f"{pin.name} @ {_vcs(pin)[0]}{_marker(pin)}" for pin in _python_pins(lock) if pin.commit is not None]
+
+
+def _marker(pin: Pin) -> str:
+    """` ; MARKER` for a pin only some of the lock's targets need; else nothing."""
+    return f" ; {pin.marker}" if pin.marker else ""
+
+
+def _vcs(pin: Pin) -> tuple[str, str | None, str | None]:
+    """(the pinned `git+URL@commit[#fragment]`, the ref asked for, the subdirectory) of a git pin."""
+    from urllib.parse import parse_qs
+
+    from releaser.sources.pydirect import requested_vcs
+
+    ref, fragment = requested_vcs(pin) or (None, "")
+    subdirectory = (parse_qs(fragment).get("subdirectory") or [None])[0]
+    url = f"git+{pin.source}@{pin.commit}" + (f"#{fragment}" if fragment else "")
+    return url, ref, subdirectory
 
 
 def to_pylock(lock: Lock) -> str:
     import tomli_w
     from packaging.markers import Marker
-    from packaging.pylock import Package, PackageSdist, PackageWheel, Pylock
+    from packaging.pylock import Package, PackageSdist, PackageVcs, PackageWheel, Pylock
     from packaging.specifiers import SpecifierSet
     from packaging.utils import canonicalize_name
     from packaging.version import Version
@@ -70,6 +103,18 @@ def to_pylock(lock: Lock) -> str:
 
     packages = []
     for pin in _python_pins(lock):
+        if pin.commit is not None:
+            _url, ref, subdirectory = _vcs(pin)
+            vcs = PackageVcs(
+                type="git", url=pin.source, requested_revision=ref, commit_id=pin.commit, subdirectory=subdirectory
+            )
+            packages.append(
+                Package(
+                    name=canonicalize_name(pin.name), version=_version(pin.version), vcs=vcs,
+                    marker=Marker(pin.marker) if pin.marker else None,
+                )
+            )
+            continue
         wheels = [a for a in pin.artifacts if a.name.endswith(".whl")]
         sdists = [a for a in pin.artifacts if not a.name.endswith(".whl")]
         packages.append(
@@ -108,9 +153,19 @@ def _header(lock: Lock) -> str:
 def _python_pins(lock: Lock) -> list[Pin]:
     pins = sorted(lock.of_kind("python"), key=lambda p: p.name)
     for pin in pins:
-        if not pin.artifacts:
+        if not pin.artifacts and pin.commit is None:
             raise ConfigError(f"release.lock: python {pin.name} has no hashed files; run `releaser lock`")
     return pins
+
+
+def _version(text: str):  # type: ignore[no-untyped-def]
+    """A git pin's version, when pip could read one (else the lock holds the commit id there)."""
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        return Version(text)
+    except InvalidVersion:
+        return None
 
 
 def _file(kind: type, artifact: Artifact):  # type: ignore[no-untyped-def]

@@ -24,18 +24,24 @@ class LockResult:
     lock: Lock
     previous: Lock | None
     written: bool  # False when the file already held exactly these bytes
+    notes: tuple[str, ...] = ()  # what the user should know about how the lock was made
 
     @property
     def changes(self) -> list[str]:
-        """One line per pin added, removed or moved, for the summary."""
-        before = {(p.kind, p.name): p.version for p in (self.previous.pins if self.previous else ())}
-        after = {(p.kind, p.name): p.version for p in self.lock.pins}
+        """One line per pin added, removed or moved (a Python git pin: its version or its commit)."""
+        before = {(p.kind, p.name): _shown(p) for p in (self.previous.pins if self.previous else ())}
+        after = {(p.kind, p.name): _shown(p) for p in self.lock.pins}
         lines = []
         for key in sorted(before.keys() | after.keys()):
             old, new = before.get(key), after.get(key)
             if old != new:
                 lines.append(f"{key[0]} {key[1]}: {old or '(new)'} -> {new or '(removed)'}")
         return lines
+
+
+def _shown(pin: Pin) -> str:
+    """A pin's version as a change line shows it; a commit moved under the same version shows too."""
+    return f"{pin.version} ({pin.commit[:12]})" if pin.commit else pin.version
 
 
 def input_records(
@@ -68,6 +74,9 @@ def config_entries(config: ReleaseConfig) -> dict[str, dict[str, Any]]:
             settings["requirements"] = " ".join(_relative(config.root, p) for p in py.requirements)
         if py.pyproject:
             settings["pyproject"] = "true"
+        for key, names in (("extras", py.extras), ("groups", py.groups)):
+            if names:
+                settings[key] = " ".join(names)
         if py.resolver != "pip-tools":
             settings["resolver"] = py.resolver
         if py.environments:
@@ -104,12 +113,26 @@ def lock(
     upgrade: tuple[str, ...] = (),
     http: Http | None = None,
 ) -> LockResult:
-    """Resolve every input and write the lockfile; the previous one stays intact on failure."""
-    previous = lockfile.read(config.lockfile)
+    """Resolve every input and write the lockfile; the previous one stays intact on failure.
+
+    Earlier pins are kept (seeded into the resolvers) only when they can be trusted
+    and asked for: not with `as_of`, whose lock must be the one the inputs and the
+    cut-off give from scratch, whatever lock was there, and not from a lock edited
+    by hand, whose entries are re-derived from the inputs (`LockResult.notes` says so).
+    """
+    now = datetime.now(timezone.utc)
+    if as_of is not None and as_of > now:
+        raise ConfigError(
+            f"--as-of {as_of.astimezone(timezone.utc).isoformat()} is in the future: "
+            "a cut-off must be a time the indexes have already seen"
+        )
+    previous, notes = _previous(config)
     sources = sources_for(config)
     records = input_records(config, sources)  # validates every input before any network
+    config.require_environment()  # a URL's ${VAR} is needed now
     wanted = _upgrade_names(previous, upgrade)
-    cutoff = (as_of or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    cutoff = (as_of or now).astimezone(timezone.utc)
+    seeds = previous if as_of is None and not notes else None
 
     pins: list[Pin] = []
     import tempfile  # here, not at the top: `releaser check` imports this module
@@ -124,7 +147,7 @@ def lock(
             request = LockRequest(
                 as_of=cutoff,
                 dated=as_of is not None,
-                previous=previous.of_kind(source.kind) if previous else (),
+                previous=seeds.of_kind(source.kind) if seeds else (),
                 upgrade_all=upgrade_all,
                 upgrade=frozenset(n for kind, n in wanted if kind == source.kind),
                 http=session,
@@ -141,14 +164,28 @@ def lock(
         pins=tuple(pins),
         **_targets(config),
     )
-    if as_of is None and previous is not None and new.same_pins(previous):
+    if seeds is not None and new.same_pins(seeds):
         # Nothing moved: keep the recorded cut-off and who resolved these pins (a newer
         # pip-tools that picks the same pins is no change), so the file does not churn.
         new = replace(new, as_of=previous.as_of, releaser=previous.releaser, resolver=previous.resolver)
         if previous.target is not None:  # nor the interpreter it was first made on
             new = replace(new, target=previous.target)
     written = write_atomic(config.lockfile, lockfile.dumps(new))
-    return LockResult(new, previous, written)
+    return LockResult(new, previous, written, tuple(notes))
+
+
+def _previous(config: ReleaseConfig) -> tuple[Lock | None, list[str]]:
+    """The lock there now, and a note when it was edited by hand (then none of it is kept)."""
+    found = lockfile.read_recorded(config.lockfile)
+    if found is None:
+        return None, []
+    previous, recorded = found
+    if recorded == previous.content_digest:
+        return previous, []
+    return previous, [
+        f"{config.release.lockfile} was edited by hand (its entries do not match its content-digest): "
+        "no pin of it was kept; every pin is re-derived from the inputs"
+    ]
 
 
 def _targets(config: ReleaseConfig) -> dict[str, Any]:

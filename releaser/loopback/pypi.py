@@ -120,12 +120,19 @@ class PackageIndex(LoopbackServer[str]):
             del self._files[filename]
             (self._files_dir / filename).unlink()
 
+    def fail_next(self, path_prefix: str, count: int, status: int = 503) -> None:
+        """Answer `status` to the next `count` requests whose path starts with `path_prefix` (e.g. "/simple/")."""
+        self._fail(path_prefix, count, status)
+
     def _seen_as(self, method: str, target: str) -> str:
         return target
 
     def _respond(self, request: LoopbackHandler) -> None:
         """Route /simple/, /simple/<project>/ and /files/<filename>."""
         path = unquote(urlsplit(request.path).path)
+        failure = self._take_failure(path, prefix=True)
+        if failure is not None:
+            return request.send(failure, b"injected failure\n")
         name = path.removeprefix("/simple/").rstrip("/")
         if path.startswith("/files/"):
             data = self._file_bytes(path.removeprefix("/files/"))

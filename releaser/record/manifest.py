@@ -39,12 +39,13 @@ class Subject:
     tag: str | None
     lock: Lock
     lock_bytes: bytes
+    migrations: dict[str, Any] | None = None  # the migration gate's record, with [migrations]
 
 
 def make_manifest(plan: Subject, built: list[dict[str, Any]]) -> dict[str, Any]:
     """manifest.json, schema 1 (docs/records.md)."""
     config, lock = plan.config, plan.lock
-    return {
+    manifest = {
         "schema": records.SCHEMA,
         "rc": plan.rc,
         "name": config.release.name,
@@ -68,6 +69,9 @@ def make_manifest(plan: Subject, built: list[dict[str, Any]]) -> dict[str, Any]:
             "locked_by": lock.releaser,
         },
     }
+    if plan.migrations is not None:
+        manifest["migrations"] = plan.migrations
+    return manifest
 
 
 def dump_manifest(manifest: dict[str, Any]) -> bytes:
@@ -114,21 +118,21 @@ def template_source(config: ReleaseConfig) -> tuple[Path | None, str | None]:
     return None, default_template()
 
 
-def default_template() -> str:
-    """releaser's own MANIFEST.md.j2: packaged as `releaser.templates` in a wheel, `templates/` in a checkout."""
+def default_template(name: str = TEMPLATE) -> str:
+    """releaser's own template `name`: packaged as `releaser.templates` in a wheel, `templates/` in a checkout."""
     from importlib import resources
 
     try:
-        packaged = resources.files("releaser.templates") / TEMPLATE
+        packaged = resources.files("releaser.templates") / name
         if packaged.is_file():
             return packaged.read_text(encoding="utf-8")
     except (ModuleNotFoundError, FileNotFoundError):
         pass
-    checkout = Path(__file__).resolve().parents[2] / "templates" / TEMPLATE  # releaser/record/manifest.py
+    checkout = Path(__file__).resolve().parent.parent.parent / "templates" / name
     try:
         return checkout.read_text(encoding="utf-8")
     except OSError:
-        raise UpstreamError(f"releaser's {TEMPLATE} is missing from its installation; reinstall releaser") from None
+        raise UpstreamError(f"releaser's {name} is missing from its installation; reinstall releaser") from None
 
 
 def tag_message(plan: Subject, manifest: dict[str, Any]) -> str:

@@ -89,8 +89,8 @@ def read(records_dir: Path, rc: str) -> Record:
     return Record(rc, path, manifest, lockfile.loads(data.decode("utf-8"), path / LOCK_COPY))
 
 
-def write(records_dir: Path, rc: str, files: dict[str, bytes]) -> Path:
-    """Create `records_dir/rc` holding `files`, all at once; refuse if it exists."""
+def write(records_dir: Path, rc: str, files: dict[str, bytes], *, executable: set[str] | frozenset[str] = frozenset()) -> Path:
+    """Create `records_dir/rc` holding `files` (those named in `executable` executable), all at once; refuse if it exists."""
     target = records_dir / rc
     if target.exists():
         raise Refused(f"{target}: {rc} is already recorded; a record is never overwritten (cut the next RC)")
@@ -99,6 +99,8 @@ def write(records_dir: Path, rc: str, files: dict[str, bytes]) -> Path:
     try:
         for name, data in files.items():
             write_synced(staging / name, data)
+            if name in executable:
+                os.chmod(staging / name, 0o755)
         os.chmod(staging, 0o755)
         # rename(2) onto a missing name is atomic; onto an existing non-empty folder it fails.
         os.rename(staging, target)

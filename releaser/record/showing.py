@@ -104,4 +104,10 @@ def summary(manifest: dict[str, Any]) -> str:
     if gates:
         lines.append(f"gates passed ({len(gates)}):")
         lines += [f"  {shlex.join(g)}" for g in gates]
+    migrations = m.get("migrations")
+    if isinstance(migrations, dict):
+        heads = "; ".join(f"{app} {', '.join(h)}" for app, h in sorted(migrations.get("heads", {}).items()) if h)
+        lines.append(f"migrations ({migrations.get('framework')}, {len(migrations.get('migrations', []))}; heads: {heads or 'none'}):")
+        lines += [f"  new: {name}" for name in migrations.get("new", [])]
+        lines += [f"  accepted: {f.get('name')} ({f.get('kind')})" for f in migrations.get("accepted", [])]
     return "\n".join(lines)

@@ -6,6 +6,11 @@ document is stable and documented in docs/reproduce.md; the text is for people,
 one line per pin, grouped by kind:
 
     python    beta      1.0 (2024-01-02) -> 2.0 (2024-01-31)
+
+Between two RCs whose records hold migrations, the migrations added (and removed)
+from A to B are listed too:
+
+    migration added    shop.0043_add_price (shop/migrations/0043_add_price.py)
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ class Side:
     ref: str  # as given on the command line
     type: str  # "rc" or "lockfile"
     lock: Lock
+    migrations: dict[str, Any] | None = None  # an RC's recorded migration graph, if it has one
 
 
 def load(arg: str, records_dir: Callable[[], Path]) -> Side:
@@ -36,7 +42,8 @@ def load(arg: str, records_dir: Callable[[], Path]) -> Side:
     lock = lockfile.read(path) if path.is_file() else None
     if lock is not None:
         return Side(arg, "lockfile", lock)
-    return Side(arg, "rc", records.read(records_dir(), arg).lock)
+    record = records.read(records_dir(), arg)
+    return Side(arg, "rc", record.lock, record.manifest.get("migrations"))
 
 
 def pin_document(pin: Pin) -> dict[str, Any]:
@@ -76,12 +83,28 @@ def diff(a: Side, b: Side) -> dict[str, Any]:
         changes.append(
             {"kind": key[0], "name": key[1], "change": change, "fields": differing, "from": old_doc, "to": new_doc}
         )
-    return {
+    document = {
         "schema": SCHEMA,
         "from": _side_document(a),
         "to": _side_document(b),
         "summary": counts,
         "changes": changes,
+    }
+    if a.migrations is not None and b.migrations is not None:
+        document["migrations"] = migration_changes(a.migrations, b.migrations)
+    return document
+
+
+def migration_changes(a: dict[str, Any], b: dict[str, Any]) -> dict[str, list[dict[str, str]]]:
+    """The migrations B recorded that A did not (added), and the other way round (removed)."""
+
+    def files(record: dict[str, Any]) -> dict[str, str]:
+        return {f"{m['app']}.{m['name']}": m["file"] for m in record.get("migrations", [])}
+
+    before, after = files(a), files(b)
+    return {
+        "added": [{"migration": k, "file": after[k]} for k in sorted(after.keys() - before.keys())],
+        "removed": [{"migration": k, "file": before[k]} for k in sorted(before.keys() - after.keys())],
     }
 
 
@@ -109,8 +132,12 @@ def render(document: dict[str, Any]) -> str:
     """The document as text: a summary line, then one aligned line per pin that moved."""
     s = document["summary"]
     head = f"{document['from']['ref']} -> {document['to']['ref']}: "
+    moved = document.get("migrations", {})
+    migration_lines = [
+        f"migration {change:<7}  {m['migration']} ({m['file']})" for change in ("added", "removed") for m in moved.get(change, [])
+    ]
     if not document["changes"]:
-        return head + f"no changes ({s['unchanged']} pins the same)\n"
+        return "\n".join([head + f"no changes ({s['unchanged']} pins the same)", *migration_lines]) + "\n"
     head += f"{s['changed']} changed, {s['added']} added, {s['removed']} removed, {s['unchanged']} unchanged"
     rows = []
     for c in document["changes"]:
@@ -137,4 +164,4 @@ def render(document: dict[str, Any]) -> str:
     name_width = max(len(r[1]) for r in rows)
     lines = [head]
     lines += [f"{kind:<{kind_width}}  {name:<{name_width}}  {text}".rstrip() for kind, name, text in rows]
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + migration_lines) + "\n"

@@ -23,6 +23,7 @@ import hashlib
 import json
 import os
 import shutil
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
@@ -37,6 +38,7 @@ from releaser.install.bundle import check_bundle_file, open_bundle, record_fetch
 from releaser.install.checkouts import checkout
 from releaser.install.fetch import PinnedFile, raise_failures, session
 from releaser.install.layout import files_for_here, snapshot_aliases
+from releaser.install.sdists import build_files, build_wheel
 from releaser.record import records
 
 if TYPE_CHECKING:
@@ -88,21 +90,25 @@ def reproduce(
     lock = rec.lock
     into = into.absolute()
     items = files_for_here(lock)  # validates every name before anything is written
+    builds = build_files(lock)  # what building a pin's sdist here needs
     bundle_root = open_bundle(bundle.absolute(), rec) if bundle is not None else None
     _claim(into, rc)
     result = Reproduction(rc, into, bundle_root)
     targets = [(item, _reproduction_path(into, item.rel)) for item in items]
+    build_targets = [(item, _reproduction_path(into, item.rel)) for item in builds]
 
+    if bundle_root is None:
+        config.require_environment()  # the record's URLs get their credentials from release.toml
     if bundle_root is not None:
-        result.placed = record_fetcher(rc, bundle=bundle_root).fetch_all(targets, doing="reproduced")
+        result.placed = record_fetcher(rc, bundle=bundle_root).fetch_all(targets + build_targets, doing="reproduced")
     else:
         with session(http) as web:
-            result.placed = record_fetcher(rc, http=web).fetch_all(targets, doing="reproduced")
+            result.placed = record_fetcher(rc, http=web).fetch_all(targets + build_targets, doing="reproduced")
 
     python = [(item, path) for item, path in targets if item.pin.kind == "python"]
     if python:
         result.venv = into / "venv"
-        result.venv_status = make_venv(result.venv, python, rc)
+        result.venv_status = make_venv(result.venv, python, rc, {item.rel: path for item, path in build_targets})
         result.packages = sorted((item.pin.name, item.pin.version) for item, _ in python)
 
     maven = [(item, path) for item, path in targets if item.pin.kind == "maven"]
@@ -165,8 +171,11 @@ def _claim(into: Path, rc: str) -> None:
 # -- the Python environment ------------------------------------------------------
 
 
-def make_venv(venv: Path, chosen: list[tuple[PinnedFile, Path]], rc: str) -> str:
-    """'kept' when the venv already holds exactly this set, else 'created' from the verified files."""
+def make_venv(venv: Path, chosen: list[tuple[PinnedFile, Path]], rc: str, build: dict[PurePosixPath, Path] | None = None) -> str:
+    """'kept' when the venv already holds exactly this set, else 'created' from the verified files.
+
+    A pin chosen as its sdist with build pins is built first, from `build` (rel -> verified file).
+    """
     from packaging.version import Version
 
     wanted = {p.pin.name: str(Version(p.pin.version)) for p, _ in chosen}
@@ -181,12 +190,19 @@ def make_venv(venv: Path, chosen: list[tuple[PinnedFile, Path]], rc: str) -> str
     if venv.exists():
         shutil.rmtree(venv)
     create_venv(venv)
-    lines = [f"{path.resolve()} --hash=sha256:{p.artifact.sha256}" for p, path in sorted(chosen, key=lambda c: c[0].pin.name)]
-    options = ["--no-index", "--no-cache-dir", "--quiet"]
-    done = install_hashed(venv, lines, venv / "releaser-requirements.txt", options=options, timeout=PIP_TIMEOUT)
+    with tempfile.TemporaryDirectory(prefix="releaser-build-") as work:
+        lines = []
+        for p, path in sorted(chosen, key=lambda c: c[0].pin.name):
+            if p.pin.build and not p.artifact.name.endswith(".whl"):
+                wheel, sha256 = build_wheel(p.pin, path.resolve(), build or {}, Path(work))
+                lines.append(f"{wheel} --hash=sha256:{sha256}")
+            else:
+                lines.append(f"{path.resolve()} --hash=sha256:{p.artifact.sha256}")
+        options = ["--no-index", "--no-cache-dir", "--quiet"]
+        done = install_hashed(venv, lines, venv / "releaser-requirements.txt", options=options, timeout=PIP_TIMEOUT)
     if done.returncode != 0:
         errors = pip_errors(done.stderr, otherwise=2)
-        sdists = [f"{p.pin.name} {p.pin.version}" for p, _ in chosen if not p.artifact.name.endswith(".whl")]
+        sdists = [f"{p.pin.name} {p.pin.version}" for p, _ in chosen if not p.artifact.name.endswith(".whl") and not p.pin.build]
         hint = (
             f"; {', '.join(sdists)}: no wheel for this interpreter, and building the sdist offline needs build "
             "dependencies the record does not pin (reproduce on a platform the RC has wheels for)"

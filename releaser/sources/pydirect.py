@@ -205,6 +205,20 @@ def split_vcs_url(url: str) -> tuple[str, str | None, str]:
     return urlunsplit(parts._replace(path=path)), ref or None, fragment
 
 
+def requested_vcs(pin: Pin) -> tuple[str | None, str] | None:
+    """(the ref or None, the #fragment) of the `git+URL@ref` a Python pin was asked for by; None for others."""
+    from packaging.requirements import InvalidRequirement
+
+    try:
+        url = Requirement(pin.requested or "").url or ""
+    except InvalidRequirement:
+        return None
+    if not url.startswith("git+"):
+        return None
+    _repo, ref, fragment = split_vcs_url(url)
+    return ref, fragment
+
+
 def _vcs_url(repo: str, commit: str, fragment: str) -> str:
     return f"git+{repo}@{commit}" + (f"#{fragment}" if fragment else "")
 

@@ -106,6 +106,7 @@ def fail(tool: str, stderr: str, job: Job) -> None:
     if _NETWORK_TROUBLE.search(text):
         indexes = ", ".join(strip_credentials(u) for u in job.index_urls)
         raise UpstreamError(f"{tool} could not reach the index ({indexes}): {summary}")
+    _insist_on_answers(job, text)
     raise ResolutionError(f"{tool} could not resolve the Python requirements: {summary}")
 
 
@@ -113,15 +114,38 @@ def _insist_on_upload_times(job: Job, stderr: str) -> None:
     """A dated lock fails when an index has no upload times; name that index."""
     from releaser.sources.pyindex import PackageIndexReader, missing_upload_times
 
-    names = set(job.requested) | {
-        canonicalize_name(m) for m in re.findall(r"requirement ([A-Za-z0-9][A-Za-z0-9._-]*)", stderr)
-    }
     http = job.request.http
     reader = PackageIndexReader(http, job.index_urls)
     for index in job.index_urls:
-        for files in http.map(lambda n: reader.project_files(index, n), sorted(names)):
+        for files in http.map(lambda n: reader.project_files(index, n), _failed_names(job, stderr)):
             if files and all(f.uploaded is None for f in files):
                 raise missing_upload_times(index)
+
+
+def _insist_on_answers(job: Job, stderr: str) -> None:
+    """A resolver reads an index that refuses (401, 403), is not there (404) or fails (5xx) as one
+    without versions; releaser asks it itself, so that is an outside failure naming the status."""
+    from releaser.sources.pyindex import PackageIndexReader
+
+    http = job.request.http
+    reader = PackageIndexReader(http, job.index_urls)
+    names = _failed_names(job, stderr)
+    for index in job.index_urls:
+        # A project page that answers an error status raises, naming it; 404 is "no such project"...
+        pages = http.map(lambda n: reader.project_files(index, n), names)
+        if names and all(page is None for page in pages):
+            # ... unless the index itself is not there.
+            root = index.rstrip("/") + "/"
+            status = http.status(root, what="the index")
+            if status in (401, 403, 404, 410) or status >= 500:
+                raise UpstreamError(f"the index {strip_credentials(root)} answered HTTP {status}; check its URL and credentials")
+
+
+def _failed_names(job: Job, stderr: str) -> list[str]:
+    """The requirements the resolver could not satisfy, and every direct one."""
+    names = set(job.requested)
+    names |= {canonicalize_name(m) for m in re.findall(r"requirement ([A-Za-z0-9][A-Za-z0-9._-]*)", stderr)}
+    return sorted(names)
 
 
 def not_installed(tool: str, package: str) -> ConfigError:

@@ -106,8 +106,11 @@ class PythonSource(Source):
                 marker=marker,
             )
 
+        from releaser.sources.pybuild import BuildPins
+
         pinned = [replace(p, marker=direct_markers.get(p.name)) for p in direct.pins(direct_urls, request.workdir)]
-        return request.http.map(pin, sorted(chosen, key=lambda c: (c[0], c[1]))) + pinned
+        pins = request.http.map(pin, sorted(chosen, key=lambda c: (c[0], c[1]))) + pinned
+        return BuildPins(request, reader, lambda reqs, work: self._compile_build(reqs, work, request)).add(pins)
 
     def _requested(self) -> dict[str, str]:
         """Canonical name -> what the inputs ask for, for direct requirements."""
@@ -175,6 +178,22 @@ class PythonSource(Source):
             return [(name, version, None) for name, version in where], urls, {}
         chosen = [(name, version, needed_under(found, targets)) for (name, version), found in where.items()]
         return chosen, urls, {name: needed_under(found, targets) for name, found in url_where.items()}
+
+    def _compile_build(self, requirements: list[str], work: Path, request: LockRequest) -> dict[str, str]:
+        """An sdist's build requirements, resolved by the lock's resolver, as isolated and dated as the lock's own."""
+        from releaser.core.errors import UpstreamError
+        from releaser.sources.pyresolve import Job
+
+        resolve, _ = _resolver(self.inputs.resolver)
+        work.mkdir(parents=True, exist_ok=True)
+        source, constraints = work / "build.in", work / "build-constraints.txt"
+        source.write_text("".join(r + "\n" for r in requirements), encoding="utf-8")
+        constraints.write_text("", encoding="utf-8")
+        job = Job(work, work, source, constraints, (), self.inputs.index_urls, request, None)
+        pins, direct = resolve(job)
+        if direct:
+            raise UpstreamError(f"a build requirement is a direct reference ({', '.join(sorted(direct))}); releaser pins only index ones")
+        return pins
 
     def _seeds(self, request: LockRequest, direct: DirectReferences, target: Target | None) -> tuple[str, ...]:
         """The earlier pins the resolver should keep (for `target`): none with --upgrade."""

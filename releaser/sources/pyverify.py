@@ -6,7 +6,9 @@ One project page per pin (fetched concurrently on the shared `Http` pool), then:
   (`hash-changed` if the index now gives another; when it gives none, the file is
   downloaded and hashed);
 - a version with a yanked file (PEP 592) is `yanked`;
-- a newer final release on the index is `newer`: information, not a failure.
+- a newer final release on the index is `newer`: information, not a failure;
+- the build pins of a pin built from its sdist are checked the same way (gone,
+  hash-changed, yanked), said of the pin they build.
 """
 
 from __future__ import annotations
@@ -35,7 +37,15 @@ def verify(pins: tuple[Pin, ...], http: Http, index_urls: tuple[str, ...]) -> li
     def one(pin: Pin) -> list[Finding]:
         return _verify_pin(pin, reader, http, configured[pin.source])
 
-    found = [finding for result in http.map(one, listed) for finding in result]
+    def built_with(item: tuple[Pin, Pin]) -> list[Finding]:
+        """A build pin's files as any pin's, said of the pin built with it; a newer one is no news."""
+        pin, b = item
+        subject = f"python {pin.name} {pin.version} build requirement {b.name} {b.version}"
+        found = _verify_pin(b, reader, http, configured[b.source]) if b.source in configured else []
+        return [Finding(f.code, subject, f.message, upgrade(pin.name)) for f in found if f.code != "newer"]
+
+    builds = [(pin, b) for pin in pins for b in pin.build]
+    found = [finding for result in http.map(one, listed) + http.map(built_with, builds) for finding in result]
     return found + verify_generic(direct, http, userinfo=userinfo_of(index_urls))
 
 

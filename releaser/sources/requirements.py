@@ -76,7 +76,7 @@ def input_files(root: Path, inputs: PythonInputs) -> dict[str, str]:
         for included in _included(path, set()):
             digest.update(f"{len(included)}\n".encode() + included)
         found[_relative(root, path)] = "sha256:" + digest.hexdigest()
-    if inputs.pyproject:
+    if inputs.pyproject or inputs.extras or inputs.groups:
         pyproject = root / "pyproject.toml"
         found[_relative(root, pyproject)] = "sha256:" + hashlib.sha256(_bytes(pyproject)).hexdigest()
     return found
@@ -107,8 +107,8 @@ def _bytes(path: Path) -> bytes:
 def read_inputs(root: Path, inputs: PythonInputs) -> list[RequirementInput]:
     """Every input release.toml's [python] names, parsed and validated."""
     found = [_read_file(root, path) for path in inputs.requirements]
-    if inputs.pyproject:
-        found.append(_read_pyproject(root, root / "pyproject.toml"))
+    if inputs.pyproject or inputs.extras or inputs.groups:
+        found.append(_read_pyproject(root, root / "pyproject.toml", inputs))
     return found
 
 
@@ -173,27 +173,93 @@ def _logical_lines(text: str) -> list[tuple[int, str]]:
     return out
 
 
-def _read_pyproject(root: Path, path: Path) -> RequirementInput:
+def _read_pyproject(root: Path, path: Path, inputs: PythonInputs) -> RequirementInput:
+    """`[project.dependencies]` (with `pyproject = true`), the `extras` and the PEP 735 `groups` asked for."""
     try:
-        project = tomllib.loads(path.read_text(encoding="utf-8")).get("project")
+        doc = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
-    if not isinstance(project, dict):
-        raise ConfigError(f"{path}: has no [project] table, but release.toml sets [python] pyproject = true")
-    if "dependencies" in project.get("dynamic", []):
-        raise ConfigError(f"{path}: [project] dependencies are dynamic; releaser needs them written out")
-    deps = project.get("dependencies", [])
-    if not isinstance(deps, list) or not all(isinstance(d, str) for d in deps):
-        raise ConfigError(f"{path}: [project] dependencies must be a list of strings")
-    from packaging.requirements import InvalidRequirement, Requirement
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot be read: {exc}") from None
+    project = doc.get("project")
+    requirements: list[Requirement] = []
+    if inputs.pyproject or inputs.extras:
+        if not isinstance(project, dict):
+            raise ConfigError(f"{path}: has no [project] table, but release.toml's [python] reads it (pyproject, extras)")
+        if inputs.pyproject:
+            _not_dynamic(path, project, "dependencies")
+            requirements += _requirements(path, project.get("dependencies", []), "[project] dependencies")
+        requirements += _extras(path, project, inputs.extras)
+    if inputs.groups:
+        requirements += _groups(path, doc.get("dependency-groups"), inputs.groups)
+    return RequirementInput(_relative(root, path), tuple(requirements), ())
 
+
+def _not_dynamic(path: Path, project: dict, key: str) -> None:
+    dynamic = project.get("dynamic", [])
+    if isinstance(dynamic, list) and key in dynamic:
+        raise ConfigError(f"{path}: [project] {key} are dynamic; releaser needs them written out")
+
+
+def _requirements(path: Path, items: object, where: str) -> list[Requirement]:
+    from packaging.requirements import InvalidRequirement, Requirement  # not on check's unchanged path
+
+    if not isinstance(items, list) or not all(isinstance(d, str) for d in items):
+        raise ConfigError(f"{path}: {where} must be a list of strings")
     requirements = []
-    for dep in deps:
+    for dep in items:
         try:
             requirements.append(Requirement(dep))
         except InvalidRequirement as exc:
-            raise ConfigError(f"{path}: [project] dependencies: invalid requirement {dep!r}: {exc}") from None
-    return RequirementInput(_relative(root, path), tuple(requirements), ())
+            raise ConfigError(f"{path}: {where}: invalid requirement {dep!r}: {exc}") from None
+    return requirements
+
+
+def _extras(path: Path, project: dict, extras: tuple[str, ...]) -> list[Requirement]:
+    """The requirements of each extra; `name[other]` of the project itself brings `other`'s too."""
+    from packaging.utils import canonicalize_name
+
+    if not extras:
+        return []
+    _not_dynamic(path, project, "optional-dependencies")
+    table = project.get("optional-dependencies", {})
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: [project.optional-dependencies] must be a table")
+    by_name = {canonicalize_name(k): k for k in table}
+    own = canonicalize_name(str(project.get("name", "")))
+    found: list[Requirement] = []
+    wanted, seen = [canonicalize_name(e) for e in extras], set()
+    while wanted:
+        extra = wanted.pop(0)
+        if extra in seen:
+            continue
+        seen.add(extra)
+        if extra not in by_name:
+            known = ", ".join(sorted(by_name)) or "none"
+            raise ConfigError(f"{path}: release.toml's [python] extras names {extra!r}, which [project.optional-dependencies] does not have (it has: {known})")
+        for req in _requirements(path, table[by_name[extra]], f"[project.optional-dependencies] {by_name[extra]}"):
+            if own and canonicalize_name(req.name) == own:
+                wanted += [canonicalize_name(e) for e in sorted(req.extras)]
+            else:
+                found.append(req)
+    return found
+
+
+def _groups(path: Path, table: object, groups: tuple[str, ...]) -> list[Requirement]:
+    """The requirements of PEP 735 dependency groups, `include-group` followed (by `dependency_groups`)."""
+    from dependency_groups import resolve
+    from packaging.requirements import InvalidRequirement
+
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: has no [dependency-groups] table, but release.toml's [python] groups names some")
+    try:
+        resolved = resolve(table, *groups)
+    except LookupError as exc:
+        known = ", ".join(sorted(str(k) for k in table)) or "none"
+        raise ConfigError(f"{path}: [dependency-groups]: {exc} (it has: {known})") from None
+    except (TypeError, ValueError, InvalidRequirement) as exc:
+        raise ConfigError(f"{path}: [dependency-groups]: {exc}") from None
+    return _requirements(path, list(resolved), "[dependency-groups]")
 
 
 def _relative(root: Path, path: Path) -> str:

@@ -67,8 +67,19 @@ def commit_of(pin: Pin) -> str | None:
     return pin.version if pin.kind == "git" else pin.commit
 
 
+def requested_ref(pin: Pin) -> str | None:
+    """The ref a pin's commit was asked for by: a [[git]] pin's `requested`, or the `@ref` inside
+    a Python reference's `git+URL@ref` (the remote's HEAD when it names none)."""
+    if pin.kind == "git":
+        return pin.requested
+    from releaser.sources.pydirect import requested_vcs
+
+    found = requested_vcs(pin)
+    return (found[0] or "HEAD") if found else None
+
+
 def verify_commit(pin: Pin, url: str) -> list[Finding]:
-    """`gone` when the remote no longer has the commit; `newer` when a [[git]] ref moved on."""
+    """`gone` when the remote no longer has the commit; `newer` when the ref it was asked by moved on."""
     from releaser.sources.git import FULL_COMMIT_ID, GitRemote
 
     subject = f"{pin.kind} {pin.name} {pin.version}"
@@ -77,7 +88,7 @@ def verify_commit(pin: Pin, url: str) -> list[Finding]:
         remote = GitRemote(url, what=f"{pin.kind} {pin.name}", workdir=Path(tmp))
         if remote.commit(commit) is None:
             return [Finding("gone", subject, f"commit {commit} is gone from {remote.display}", upgrade(pin.name))]
-        ref = pin.requested if pin.kind == "git" else None  # a Python reference's ref is inside its URL
+        ref = requested_ref(pin)
         if not ref or FULL_COMMIT_ID.fullmatch(ref.lower()):
             return []
         try:

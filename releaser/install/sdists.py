@@ -1,0 +1,81 @@
+"""A pinned sdist built from its pinned build requirements, for `cut` and `reproduce` alike.
+
+A Python pin with no wheel for this interpreter is built from its sdist. The lock
+records what that build needs (`Pin.build`, pinned by `releaser.sources.pybuild`);
+here those files, fetched and sha256-verified like every other
+(`releaser.install.fetch`, under `python/build/`), are installed with
+`--require-hashes --no-index` into a private build venv, and pip builds the wheel
+there with `--no-build-isolation --no-index`: nothing but the pins takes part,
+and nothing is downloaded. The wheel is then installed in place of the sdist,
+checked against the sha256 taken right after it was built.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path, PurePosixPath
+
+from releaser.core.errors import Refused, UpstreamError
+from releaser.core.fsutil import sha256_of
+from releaser.core.lockfile import Lock, Pin
+from releaser.core.piprun import pip_errors, run_pip
+from releaser.core.venvs import create_venv, install_hashed, venv_python
+from releaser.install.fetch import PinnedFile
+from releaser.install.layout import build_rel, choose_python_file
+
+BUILD_TIMEOUT = 30 * 60
+
+
+def built_here(lock: Lock) -> list[Pin]:
+    """The Python pins this interpreter installs from their sdist."""
+    return [p for p in lock.of_kind("python") if p.artifacts and not choose_python_file(p).name.endswith(".whl")]
+
+
+def unpinned_builds(lock: Lock) -> list[str]:
+    """`name version` of each pin built here whose lock pins nothing to build it with (an older lock)."""
+    return [f"{p.name} {p.version}" for p in built_here(lock) if not p.build]
+
+
+def build_files(lock: Lock) -> list[PinnedFile]:
+    """The file of each build pin, for this interpreter, at python/build/<file>."""
+    found = {}
+    for pin in built_here(lock):
+        for b in pin.build:
+            art = choose_python_file(b)
+            rel = build_rel(art.name, pin)
+            found[rel] = PinnedFile(b, art, rel, f"python {pin.name} {pin.version}: build requirement {art.name}")
+    return list(found.values())
+
+
+def build_wheel(pin: Pin, sdist: Path, files: dict[PurePosixPath, Path], work: Path) -> tuple[Path, str]:
+    """Build `pin`'s wheel from `sdist` with exactly its build pins (`files`: rel -> verified file); (wheel, sha256)."""
+    what = f"python {pin.name} {pin.version}"
+    lines = []
+    for b in pin.build:
+        art = choose_python_file(b)
+        lines.append(f"{files[build_rel(art.name, pin)]} --hash=sha256:{art.sha256}")
+    venv = create_venv(work / f"build-{pin.name}", what=f"the build environment of {pin.name}")
+    options = ["--no-index", "--no-cache-dir", "--quiet"]
+    done = install_hashed(venv, lines, work / f"build-{pin.name}.txt", options=options, timeout=BUILD_TIMEOUT)
+    if done.returncode != 0:
+        raise UpstreamError(f"{what}: installing its build requirements failed: {' / '.join(pip_errors(done.stderr)[:2])}")
+    out = work / f"wheel-{pin.name}"
+    args = [
+        "--python", str(venv_python(venv)), "wheel", "--no-deps", "--no-build-isolation", "--no-index",
+        "--no-cache-dir", "--quiet", "--wheel-dir", str(out), str(sdist),
+    ]
+    done = run_pip(args, timeout=BUILD_TIMEOUT, timed_out=f"building {what} from its sdist did not finish")
+    wheels = sorted(out.glob("*.whl")) if done.returncode == 0 else []
+    if len(wheels) != 1:
+        raise UpstreamError(f"{what}: building its sdist with the pinned build requirements failed: {' / '.join(pip_errors(done.stderr, otherwise=3)[:3])}")
+    return wheels[0], sha256_of(wheels[0])[0]
+
+
+def refuse_unpinned(lock: Lock, name: str) -> None:
+    """Refuse (exit 1) when a pin built here has no build pins: its build would float."""
+    missing = unpinned_builds(lock)
+    if missing:
+        raise Refused(
+            f"{', '.join(missing)}: no wheel for this interpreter, and {name} pins nothing to build the sdist with "
+            f"(written by an older releaser); its build would float. Run `releaser lock --upgrade "
+            f"{' '.join(m.split()[0] for m in missing)}` to pin its build requirements"
+        )

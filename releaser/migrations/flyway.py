@@ -1,0 +1,74 @@
+"""Flyway SQL migrations: `V<version>__<description>.sql`, their `U` undo scripts, `R__` repeatables.
+
+Versions compare as Flyway's `MigrationVersion` compares them: numerically, part
+by part, `.` and `_` both separators, a missing part counting as 0 (`V1_2` is
+`1.2`, and `1.0` is `1`). Every location is scanned recursively, and all of them
+are one sequence, "app" `flyway`: each version depends on the one below it.
+Repeatables re-run whenever they change, so they are no part of the graph. A
+digest is of the SQL without comments and whitespace.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Mapping, Sequence
+
+from releaser.core.migration_config import MigrationSettings
+from releaser.migrations.graph import Graph, Key, Migration, build
+from releaser.migrations.pysource import Source
+
+FRAMEWORK = "flyway"
+APP = "flyway"
+_NAME = re.compile(r"^(?P<prefix>[VU])(?P<version>\d+(?:[._]\d+)*)__(?P<description>.*)\.sql$")
+_REPEATABLE = re.compile(r"^R__.*\.sql$")
+_SQL_NOISE = re.compile(r"('(?:[^']|'')*'|\"(?:[^\"]|\"\")*\")|--[^\n]*|/\*.*?\*/|\s+", re.DOTALL)
+
+
+def version_key(text: str) -> tuple[int, ...]:
+    """`1_2.0` -> (1, 2): the parts as numbers, trailing zeros dropped, as Flyway orders and equates them."""
+    parts = [int(p) for p in re.split(r"[._]", text)]
+    while len(parts) > 1 and parts[-1] == 0:
+        parts.pop()
+    return tuple(parts)
+
+
+def version_name(key: tuple[int, ...]) -> str:
+    return ".".join(str(p) for p in key)
+
+
+def sql_digest(data: bytes) -> str:
+    text = data.decode("utf-8", "surrogateescape")
+    kept = _SQL_NOISE.sub(lambda m: m.group(1) or "", text)
+    return "sha256:" + hashlib.sha256(kept.encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def read(settings: MigrationSettings, dirs: Mapping[str, Sequence[Source]]) -> Graph:
+    warnings: list[str] = []
+    versioned: dict[tuple[int, ...], Source] = {}
+    undo: set[tuple[int, ...]] = set()
+    duplicates: dict[Key, tuple[str, ...]] = {}
+    for _directory, files in sorted(dirs.items()):
+        for source in files:
+            if not source.filename.endswith(".sql") or _REPEATABLE.match(source.filename):
+                continue
+            match = _NAME.match(source.filename)
+            if not match:
+                warnings.append(f"{source.path}: not a Flyway migration name (V<version>__<description>.sql); left out")
+                continue
+            key = version_key(match.group("version"))
+            if match.group("prefix") == "U":
+                undo.add(key)
+            elif key in versioned:
+                name = (APP, version_name(key))
+                duplicates[name] = duplicates.get(name, (versioned[key].path,)) + (source.path,)
+            else:
+                versioned[key] = source
+    nodes = []
+    previous: Key | None = None
+    for key in sorted(versioned):
+        source = versioned[key]
+        name = (APP, version_name(key))
+        nodes.append(Migration(APP, name[1], source.path, (previous,) if previous else (), sql_digest(source.data), key in undo))
+        previous = name
+    return build(FRAMEWORK, nodes, warnings=warnings, duplicates=duplicates)

@@ -1,0 +1,31 @@
+"""The previous RC, as the migration gate compares with it: the newest one recorded.
+
+Verdicts 2, 4 and 5 of the gate (and the rehearsal) judge a tree against what the
+previous RC shipped: its record's `migrations` (the graph it recorded) and commit.
+"""
+
+from __future__ import annotations
+
+from releaser.core.config import ReleaseConfig
+from releaser.migrations.report import Previous
+from releaser.record import records
+
+
+def previous(config: ReleaseConfig, before: str | None = None) -> Previous | None:
+    """The newest recorded RC other than `before` (the one being cut).
+
+    None for the first RC of a line, and without `[migrations]` (no gate to compare for).
+    """
+    if config.migrations is None:
+        return None
+    record = previous_record(config, before)
+    if record is None:
+        return None
+    return Previous(record.rc, record.manifest.get("commit"), record.manifest.get("migrations"))
+
+
+def previous_record(config: ReleaseConfig, before: str | None = None) -> records.Record | None:
+    """The record of the newest recorded RC other than `before`, verified; None for the first RC of a line."""
+    folder = records.records_dir(config)
+    names = [rc for rc in records.recorded(folder) if rc != before]
+    return records.read(folder, names[-1]) if names else None

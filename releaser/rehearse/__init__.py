@@ -1,0 +1,1 @@
+"""The rehearsal: an RC's upgrade tried on a real database, reverted, checked and timed (docs/rehearsal.md)."""

@@ -1,0 +1,55 @@
+"""Which engine a rehearsal's `[migrations] database` names, with `${VAR}` expanded now."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from releaser.core.errors import ConfigError
+from releaser.core.redact import remember_secrets, strip_credentials
+from releaser.rehearse.database import WHERE, Database
+from releaser.rehearse.postgres import PostgresDatabase
+from releaser.rehearse.sqlite import SqliteDatabase
+
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+POSTGRES_SCHEMES = ("postgres", "postgresql")
+
+
+def expand(spec: str) -> str:
+    """`spec` with `${VAR}` replaced from the environment; a variable that is not set is a ConfigError."""
+
+    def value(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in os.environ:
+            raise ConfigError(f"{WHERE} refers to ${{{name}}}, which is not set in the environment")
+        return os.environ[name]
+
+    return _ENV_REF.sub(value, spec)
+
+
+def open_database(spec: str, work: Path) -> Database:
+    """The database `spec` names, for a rehearsal whose temporary folder is `work` (not yet created)."""
+    if spec == "sqlite":
+        return SqliteDatabase(work / "rehearsal.sqlite3")
+    url = expand(spec)
+    try:
+        remember_secrets(url)
+        scheme = urlsplit(url).scheme.split("+")[0].lower()
+        if scheme in POSTGRES_SCHEMES:
+            return PostgresDatabase.from_url(url)
+    except ValueError as exc:  # urllib's own complaint, e.g. an unclosed [IPv6] host
+        raise ConfigError(f"{WHERE}: {_shown(url)!r} is not a valid URL: {exc}") from None
+    raise ConfigError(
+        f"{WHERE}: {_shown(url)!r} is neither \"sqlite\" nor a postgresql:// URL "
+        "(the engines a rehearsal can create a fresh database on)"
+    )
+
+
+def _shown(url: str) -> str:
+    """`url` without credentials, as far as it can be parsed; scrub() takes any remembered secret out."""
+    try:
+        return strip_credentials(url)
+    except ValueError:
+        return url.rpartition("@")[2] or "(unreadable)"

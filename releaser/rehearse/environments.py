@@ -1,0 +1,114 @@
+"""Where the rehearsal's commands run: a tree and its pinned environment, for each of two RCs.
+
+This RC's commands run in the project's own tree (the commit `cut` builds) and its
+pinned venv (the one `cut` builds in, or one made the same way for `releaser
+rehearse`). The previous RC's run in a git worktree at the commit its record names
+and a venv holding exactly its recorded lock, installed the way `cut` and
+`reproduce` install one (`releaser.install.buildenv`, hash-verified): the database
+is built as a real install of that RC had it. When both locks are the same bytes,
+the one venv serves both. Venvs made here are kept in the user's cache, one per
+locked set (`pinned_venv`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import sys
+import sysconfig
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from releaser.core import gitrepo
+from releaser.core.config import ReleaseConfig
+from releaser.core.errors import Refused
+from releaser.core.fsutil import write_atomic
+from releaser.core.lockfile import Lock
+from releaser.core.piprun import cache_dir
+from releaser.install.buildenv import (
+    activated_env,
+    create_venv,
+    installed_set,
+)
+from releaser.install.pyinstall import install_python
+from releaser.record.records import Record
+
+MARKER = "releaser-installed.json"  # in a kept venv: what was installed, written last
+
+
+@dataclass(frozen=True)
+class Place:
+    """A tree and the environment its commands run in."""
+
+    rc: str  # the RC id, or "this RC"
+    root: Path
+    env: dict[str, str]
+
+
+def pinned_venv(config: ReleaseConfig, lock: Lock) -> Path:
+    """A venv holding exactly `lock`'s Python set, every file hash-verified when it was installed.
+
+    Kept between rehearsals under the user's cache, one per locked set (the requirements
+    `releaser export` writes, with their hashes) and interpreter: a rehearsal's own
+    overhead stays small. A kept venv is used only when what it holds is still exactly
+    what was installed into it; otherwise it is made again. One rehearsal at a time
+    makes a given venv (a lock file), and it is marked complete only at the end.
+    """
+    import fcntl
+
+    from releaser.lock.export import to_requirements
+
+    key = hashlib.sha256(
+        "\n".join([sys.version, sysconfig.get_platform(), to_requirements(lock)]).encode("utf-8")
+    ).hexdigest()[:24]
+    folder = cache_dir().parent / "venvs"
+    folder.mkdir(parents=True, exist_ok=True)
+    venv, marker = folder / key, folder / key / MARKER
+    with open(folder / f"{key}.lock", "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        try:
+            kept = json.loads(marker.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            kept = None
+        if kept is not None and installed_set(venv) == kept:
+            return venv
+        create_venv(venv, what="the rehearsal's environment")
+        with tempfile.TemporaryDirectory(prefix="releaser-venv-") as work:
+            install_python(config, lock, venv, Path(work))
+        write_atomic(marker, json.dumps(installed_set(venv), sort_keys=True))
+    return venv
+
+
+@contextmanager
+def previous_place(
+    config: ReleaseConfig, previous: Record, work: Path, *, lock_bytes: bytes, current: Place,
+    say: Callable[[str], None],
+) -> Iterator[Place]:
+    """The previous RC's tree (a detached git worktree at its commit) and pinned environment."""
+    commit = previous.manifest.get("commit")
+    root = config.root
+    if not isinstance(commit, str) or not gitrepo.ok(root, "cat-file", "-e", f"{commit}^{{commit}}"):
+        raise Refused(
+            f"{previous.rc}'s record names commit {str(commit)[:12]}, which this repository does not have: "
+            "fetch it (git fetch --tags) to rehearse the upgrade from it"
+        )
+    tree = work / "previous-tree"
+    gitrepo.git(root, "worktree", "add", "--detach", "--force", str(tree), commit)
+    try:
+        if (previous.path / "release.lock").read_bytes() == lock_bytes:
+            say(f"  {previous.rc} had the same lock: its schema is built in this RC's environment")
+            env = current.env
+        else:
+            say(f"  {previous.rc} had another lock: its schema is built in its own pinned environment (its recorded lock)")
+            env = activated_env(pinned_venv(config, previous.lock))
+        # The project's root may sit below the repository's top (a monorepo): the same place in the tree.
+        top = gitrepo.toplevel(root) or root
+        yield Place(previous.rc, tree / root.resolve().relative_to(top.resolve()), env)
+    finally:
+        gitrepo.run(root, "worktree", "remove", "--force", str(tree))
+        shutil.rmtree(tree, ignore_errors=True)
+        gitrepo.run(root, "worktree", "prune")
