@@ -36,7 +36,13 @@ def check(project: str, *, as_json: bool) -> int:
         from releaser.check.checking import check as run_check
         from releaser.core import config
 
-        verdict = run_check(config.load(Path(project) / config.CONFIG_NAME))
+        loaded = config.load(Path(project) / config.CONFIG_NAME)
+        previous = None  # the migration gate's baseline, as releaser.cli's check reads it
+        if loaded.migrations is not None:
+            from releaser.record.baseline import previous as newest_rc
+
+            previous = newest_rc(loaded)
+        verdict = run_check(loaded, previous=previous)
     except ReleaserError as exc:
         print(f"releaser: {scrub(str(exc))}", file=sys.stderr)
         return exc.exit_code
