@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 from packaging.version import InvalidVersion, Version
 
 from releaser.core.errors import ConfigError
+from releaser.core.fsutil import inside
 from releaser.core.maven_coordinate import MavenCoordinate
 from releaser.core.redact import remember_secrets, strip_credentials
 
@@ -183,6 +184,8 @@ class _Parser:
         paths = []
         for req in reqs:
             p = self.path.parent / req
+            if not inside(self.path.parent, p):
+                self._fail(where, "requirements", f"{req[:60]!r} leads outside the project; refused", "python")
             if not p.is_file():
                 self._fail(where, "requirements", f"{req} does not exist", "python")
             paths.append(p)
@@ -265,7 +268,7 @@ class _Parser:
 
     def _relative_path(self, t: dict[str, Any], key: str, default: str, where: str, section: Any) -> str:
         value = self._get(t, key, str, where, section, default=default)
-        if not value or Path(value).is_absolute() or ".." in Path(value).parts:
+        if not value or Path(value).is_absolute() or ".." in Path(value).parts or not inside(self.path.parent, self.path.parent / value):
             self._fail(where, key, f"{value!r} must be a path inside the project", section)
         return value
 

@@ -51,10 +51,11 @@ def install_python(config: ReleaseConfig, lock: Lock, venv: Path, work: Path) ->
     back their credentials from release.toml (the lock records none); the file
     lives in `work`, a private temp folder.
     """
-    from releaser.lock.export import to_requirements
+    from releaser.lock.export import check_indexes, to_requirements
 
     if not lock.of_kind("python"):
         return
+    check_indexes(config, lock)
     configured = as_configured(config.python.index_urls if config.python else ())
     lines, indexes = [], []
     for line in to_requirements(lock).splitlines():
