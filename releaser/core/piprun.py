@@ -54,18 +54,20 @@ def index_options(index_urls: tuple[str, ...]) -> list[str]:
 
 
 def run_pip(
-    args: list[str], *, timeout: int, timed_out: str, module: str = "pip", cwd: Path | None = None
+    args: list[str], *, timeout: int, timed_out: str, module: str = "pip", cwd: Path | None = None,
+    env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """`python -P -m MODULE ARGS` (pip, or piptools) in the isolated environment, its output captured.
 
     -P: files in the working directory must not shadow pip's own imports. A run
     that takes longer than `timeout` seconds is an UpstreamError saying
     `timed_out` "within N minutes"; any other outcome is the caller's to read.
+    `env` adds to the isolated environment (NETRC: credentials never go in `args`).
     """
     command = [sys.executable, "-P", "-m", module, *args]
     try:
         return subprocess.run(
-            command, cwd=cwd, env=isolated_env(), capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL
+            command, cwd=cwd, env={**isolated_env(), **(env or {})}, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL
         )
     except subprocess.TimeoutExpired:
         raise UpstreamError(f"{timed_out} within {timeout // 60} minutes") from None

@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 
 from releaser.core import gitrepo
 from releaser.core.config import ReleaseConfig
-from releaser.core.credentials import as_configured, configured_userinfo
+from releaser.core.credentials import configured_userinfo, private_netrc
 from releaser.core.errors import ConfigError, Refused, ReleaserError, UpstreamError
 from releaser.core.fsutil import sha256_of
 from releaser.core.lockfile import Lock
@@ -56,17 +56,13 @@ def install_python(config: ReleaseConfig, lock: Lock, venv: Path, work: Path) ->
     if not lock.of_kind("python"):
         return
     check_indexes(config, lock)
-    configured = as_configured(config.python.index_urls if config.python else ())
-    lines, indexes = [], []
-    for line in to_requirements(lock).splitlines():
-        option, _, url = line.partition(" ")
-        if option in ("--index-url", "--extra-index-url"):
-            url = configured.get(url, url)
-            indexes.append(url)
-            line = f"{option} {url}"
-        lines.append(line)
+    # The lock's indexes are release.toml's (check_indexes); their credentials reach pip
+    # through a private netrc, so that no build-isolation pip it starts has them in its arguments.
+    _, credentials = private_netrc(config.python.index_urls if config.python else (), work)
+    indexes = lock.sources.get("python", ())
     options = ["--cache-dir", str(cache_dir()), *trusted_hosts(sorted(set(indexes)))]
-    done = install_hashed(venv, lines, work / "requirements.txt", options=options, timeout=PIP_TIMEOUT)
+    lines = to_requirements(lock).splitlines()
+    done = install_hashed(venv, lines, work / "requirements.txt", options=options, timeout=PIP_TIMEOUT, env=credentials)
     if done.returncode != 0:
         output = done.stdout + done.stderr
         if "HASHES" in output.upper() and "DO NOT MATCH" in output.upper():

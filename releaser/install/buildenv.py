@@ -41,13 +41,14 @@ def create_venv(path: Path, *, what: str = "the virtual environment") -> Path:
 
 
 def install_hashed(
-    venv: Path, lines: list[str], requirements: Path, *, options: list[str], timeout: int
+    venv: Path, lines: list[str], requirements: Path, *, options: list[str], timeout: int,
+    env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """`pip --python VENV install --require-hashes --no-deps -r REQUIREMENTS`, REQUIREMENTS being `lines`.
 
     `requirements` is created afresh, readable by this user only (index URLs in it
     may carry credentials). `options` adds pip options (indexes, cache, trusted
-    hosts). The finished run is returned for the caller to judge; one that takes
+    hosts); `env` adds to pip's environment (NETRC). The finished run is returned for the caller to judge; one that takes
     longer than `timeout` seconds is an UpstreamError.
     """
     fd = os.open(requirements, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -57,7 +58,7 @@ def install_hashed(
         "--python", str(venv_python(venv)), "install", "--require-hashes", "--no-deps", "--no-input",
         "--disable-pip-version-check", *options, "-r", str(requirements),
     ]
-    return run_pip(args, timeout=timeout, timed_out=f"pip install into {venv} did not finish")
+    return run_pip(args, timeout=timeout, timed_out=f"pip install into {venv} did not finish", env=env)
 
 
 def installed_set(venv: Path) -> dict[str, str] | None:

@@ -28,6 +28,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
 from releaser.core import gitrepo
+from releaser.core.credentials import configured_userinfo
 from releaser.core.errors import ConfigError, Refused, ReleaserError, UpstreamError
 from releaser.core.fsutil import write_atomic
 from releaser.core.lockfile import Pin
@@ -93,11 +94,12 @@ def reproduce(
     result = Reproduction(rc, into, bundle_root)
     targets = [(item, _reproduction_path(into, item.rel)) for item in items]
 
+    userinfo = configured_userinfo(config)  # the record keeps no credentials: release.toml gives them, as to cut
     if bundle_root is not None:
         result.placed = record_fetcher(rc, bundle=bundle_root).fetch_all(targets, doing="reproduced")
     else:
         with session(http) as web:
-            result.placed = record_fetcher(rc, http=web).fetch_all(targets, doing="reproduced")
+            result.placed = record_fetcher(rc, http=web, userinfo=userinfo).fetch_all(targets, doing="reproduced")
 
     python = [(item, path) for item, path in targets if item.pin.kind == "python"]
     if python:
@@ -125,7 +127,7 @@ def reproduce(
                 bundle_file = bundle_root / "git" / f"{pin.name}.bundle" if bundle_root is not None else None
                 if bundle_file is not None:
                     check_bundle_file(bundle_root, bundle_file, pin)  # type: ignore[arg-type]
-                status = checkout(pin, into / "git" / pin.name, bundle_file=bundle_file)
+                status = checkout(pin, into / "git" / pin.name, bundle_file=bundle_file, userinfo=userinfo)
                 return GitResult(pin.name, pin.version, into / "git" / pin.name, status)
             except ReleaserError as exc:
                 return exc

@@ -172,19 +172,23 @@ class DirectReferences:
         """name -> version, as pip reads each package's metadata (one `pip install --dry-run --report`)."""
         if not chosen:
             return {}
+        from releaser.core.credentials import private_netrc
         from releaser.core.piprun import cache_dir, index_options, pip_errors, run_pip
 
+        indexes, credentials = private_netrc(self.inputs.index_urls, work)
         source, report = work / "direct.txt", work / "direct-report.json"
         source.write_text("".join(r.line + "\n" for r in chosen), encoding="utf-8")
         args = [
             "install", "--dry-run", "--ignore-installed", "--no-deps", "--quiet",
             "--report", str(report), "--cache-dir", str(cache_dir()), "--timeout", "30", "--retries", "3",
-            *index_options(self.inputs.index_urls),
+            *index_options(indexes),
         ]
         if self.request.dated:
             args += ["--uploaded-prior-to", self.request.as_of.isoformat()]
         args += ["-r", str(source)]
-        done = run_pip(args, timeout=REPORT_TIMEOUT, timed_out="pip did not read the direct references' metadata")
+        done = run_pip(
+            args, timeout=REPORT_TIMEOUT, timed_out="pip did not read the direct references' metadata", env=credentials
+        )
         if done.returncode != 0:
             errors = pip_errors(done.stderr)
             raise UpstreamError(f"pip could not read the metadata of {', '.join(r.name for r in chosen)}: {' / '.join(errors[:2])}")

@@ -18,6 +18,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
 from releaser.core.config import PythonInputs
+from releaser.core.credentials import private_netrc
 from releaser.core.errors import ConfigError, ResolutionError, UpstreamError
 from releaser.core.lockfile import InputRecord, Pin
 from releaser.core.piprun import cache_dir, index_options, run_pip
@@ -122,15 +123,17 @@ class PythonSource(Source):
             seeds = [p for p in request.previous if p.name not in direct.names and " @ " not in (p.requested or "")]
             output.write_text("".join(f"{p.name}=={p.version}\n" for p in seeds), encoding="utf-8")
 
-        args = ["compile", *self._options(request, work), "-c", str(constraints_file), "-o", str(output), str(source_file)]
+        indexes, credentials = private_netrc(self.inputs.index_urls, work)
+        args = ["compile", *self._options(request, work, indexes), "-c", str(constraints_file), "-o", str(output), str(source_file)]
         done = run_pip(
-            args, timeout=RESOLVE_TIMEOUT, timed_out="pip-compile did not finish", module="piptools", cwd=self.root
+            args, timeout=RESOLVE_TIMEOUT, timed_out="pip-compile did not finish", module="piptools", cwd=self.root,
+            env=credentials,
         )
         if done.returncode != 0:
             self._fail(done.stderr, request)
         return _read_pins(output)
 
-    def _options(self, request: LockRequest, work: Path) -> list[str]:
+    def _options(self, request: LockRequest, work: Path, indexes: tuple[str, ...]) -> list[str]:
         options = [
             "--no-config", "--no-header", "--no-annotate", "--no-emit-index-url", "--no-emit-trusted-host",
             "--no-emit-find-links", "--no-emit-options", "--allow-unsafe", "--strip-extras",
@@ -138,7 +141,7 @@ class PythonSource(Source):
             # index: a private one per lock keeps one index's metadata out of another's.
             "--cache-dir", str(work / "pip-tools-cache"),
             "--pip-args", shlex.join(["--cache-dir", str(cache_dir()), "--timeout", "30", "--retries", "3"]),
-            *index_options(self.inputs.index_urls),
+            *index_options(indexes),  # credentials come from a private netrc, never the command line
         ]
         if request.dated:
             options += ["--uploaded-prior-to", request.as_of.astimezone(timezone.utc).isoformat()]

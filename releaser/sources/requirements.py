@@ -100,7 +100,7 @@ def _parse(
             _parse(root, nested, reqs, cons, seen, as_constraint or flag in ("-c", "--constraint"))
             continue
         if line.startswith("-"):
-            option = _token(line.split()[0].partition("=")[0])
+            option = line.split()[0].partition("=")[0][:40]
             raise ConfigError(
                 f"{where}: {option} is not allowed here: indexes and pip options come from "
                 "release.toml ([python] index-url, extra-index-urls), and editable installs float"
