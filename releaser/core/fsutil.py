@@ -28,6 +28,7 @@ def write_atomic(path: Path, data: str | bytes) -> bool:
     try:
         write_synced(fd, raw)
         os.chmod(tmp, 0o644)
+        fault_point(f"replace:{path.name}")
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -65,3 +66,15 @@ def inside(root: Path, path: Path) -> bool:
     except (ValueError, OSError, RuntimeError):  # RuntimeError: a symlink loop
         return False
     return True
+
+
+def fault_point(name: str) -> None:
+    """Die here, as `kill -9` would, when RELEASER_KILL_AT names this commit point.
+
+    How the tests prove that a kill at any commit point of lock, cut or reproduce
+    leaves nothing half-written and nothing the next run trips over.
+    """
+    if os.environ.get("RELEASER_KILL_AT") == name:
+        import signal
+
+        os.kill(os.getpid(), signal.SIGKILL)

@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from releaser.core import gitrepo, lockfile
 from releaser.core.config import ReleaseConfig
 from releaser.core.errors import ConfigError, Refused, ReleaserError, UpstreamError
+from releaser.core.fsutil import fault_point
 from releaser.core.lockfile import Lock
 from releaser.core.redact import shown_command
 from releaser.cut.building import (
@@ -127,12 +128,24 @@ def cut(
     bundle: bool = False,
     log: Log | None = None,
 ) -> CutResult:
-    """Cut the next RC (or `{version}rc{rc_number}`); see the module docstring."""
+    """Cut the next RC (or `{version}rc{rc_number}`); see the module docstring.
+
+    Holds the project lock throughout (`releaser.core.projectlock`): a second cut waits or refuses.
+    """
+    from releaser.core.projectlock import hold
+
+    with hold(config, "cut") as cleaned:
+        notes = cleaned + finish_interrupted(config)
+        return _cut(config, rc_number=rc_number, tag=tag, commit=commit, bundle=bundle, log=log, notes=notes)
+
+
+def _cut(
+    config: ReleaseConfig, *, rc_number: int | None, tag: bool, commit: bool, bundle: bool, log: Log | None, notes: list[str]
+) -> CutResult:
     say = log or (lambda _line: None)
     plan = prepare(config, rc_number=rc_number, tag=tag, commit=commit)
     say(f"cutting {plan.rc} of {config.release.name} from commit {plan.commit[:12]} ({len(plan.lock.pins)} pins)")
     dist = plan.dist
-    notes: list[str] = []
     if dist.exists():  # only a killed earlier attempt leaves one: the RC is not recorded
         notes.append(f"removed {DIST}/{plan.rc}/, left over from an interrupted cut")
         shutil.rmtree(dist)
@@ -157,6 +170,7 @@ def cut(
                 last = run_step(expand(gate, rc=plan.rc, dist=dist), plan.root, env, work / "gate.log", what="gate")
                 say(f"  passed{': ' + last if last else ''}")
         notes += after_build(plan.root, plan.commit)
+        fault_point("cut:built")
         manifest = make_manifest(plan.subject, built_files(dist))
         files = {
             records.MANIFEST: dump_manifest(manifest),
@@ -168,6 +182,7 @@ def cut(
         shutil.rmtree(dist, ignore_errors=True)
         raise
     say(f"recorded {plan.rc} in {config.release.records}/{plan.rc}/")
+    fault_point("cut:recorded")
 
     record_commit = None
     if plan.commit_record:
@@ -178,6 +193,7 @@ def cut(
                 shutil.rmtree(dist, ignore_errors=True)
             raise
         say(f"committed the record: {record_commit[:12]} Record {plan.rc}")
+        fault_point("cut:committed")
     if plan.tag is not None:
         target = record_commit or plan.commit
         try:
@@ -199,6 +215,44 @@ def cut(
                 f"{plan.rc} is cut and recorded, but bundling it failed: {exc}; finish with: releaser bundle {plan.rc}"
             ) from None
     return CutResult(plan.rc, path, manifest, plan.commit, record_commit, plan.tag, dist, tuple(notes), bundled)
+
+
+def finish_interrupted(config: ReleaseConfig) -> list[str]:
+    """Finish what a cut killed after writing its record left undone: the record commit, the tag.
+
+    A record not yet committed is committed when it was built from HEAD and is the
+    only change in the tree; a committed record whose manifest names a tag that does
+    not exist gets it (None, with --no-tag, is left alone), on the commit that added
+    the record, as a cut makes it. Anything else is left for `prepare` to report.
+    """
+    root = config.root
+    top = gitrepo.toplevel(root)
+    if top is None:
+        return []
+    existing, notes = set(gitrepo.tags(root)), []
+    folder = records.records_dir(config)
+    for rc in records.recorded(folder):
+        manifest_path = folder / rc / records.MANIFEST
+        try:
+            rec = records.read(folder, rc)
+        except ReleaserError:
+            continue  # `releaser list` reports a record that does not verify
+        tag = rec.manifest.get("tag")
+        if not isinstance(tag, str) or tag in existing:
+            continue
+        added = gitrepo.run(root, "log", "-1", "--format=%H", "--diff-filter=A", "--", str(manifest_path)).stdout.strip()
+        if not added:
+            dirt = gitrepo.status(root)
+            if rec.manifest.get("commit") != gitrepo.head(root) or not all(
+                line.startswith("?? ") and (top / line[3:]).resolve().is_relative_to(rec.path.resolve()) for line in dirt
+            ):
+                continue  # not ours to finish: prepare reports the dirty tree
+            added = gitrepo.commit_paths(root, rec.path, f"Record {rc}")
+            notes.append(f"committed the record of {rc} ({added[:12]}), left uncommitted by an interrupted cut")
+        subject = Subject(config, rc, str(rec.manifest.get("commit")), tag, rec.lock, (rec.path / records.LOCK_COPY).read_bytes())
+        gitrepo.git(root, "tag", "-a", tag, "-m", tag_message(subject, rec.manifest), added)
+        notes.append(f"tagged {tag} -> {added[:12]}: {rc} was recorded and committed by a cut interrupted before its tag")
+    return notes
 
 
 def _undo_record(plan: Plan, path: Path) -> bool:

@@ -80,6 +80,13 @@ def record_fetcher(
 
 def make_bundle(config: ReleaseConfig, rc: str, *, into: Path | None = None, http: Http | None = None) -> Bundled:
     """Store every pinned file of `rc`'s record (and a git bundle per repository) under dist/<rc>/bundle/."""
+    from releaser.core.projectlock import hold
+
+    with hold(config, "bundle"):
+        return _make_bundle(config, rc, into=into, http=http)
+
+
+def _make_bundle(config: ReleaseConfig, rc: str, *, into: Path | None, http: Http | None) -> Bundled:
     import tempfile
 
     from releaser.core.http import concurrently

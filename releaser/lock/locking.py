@@ -96,7 +96,19 @@ def lock(
     upgrade: tuple[str, ...] = (),
     http: Http | None = None,
 ) -> LockResult:
-    """Resolve every input and write the lockfile; the previous one stays intact on failure."""
+    """Resolve every input and write the lockfile; the previous one stays intact on failure.
+
+    Holds the project lock (`releaser.core.projectlock`) while it runs.
+    """
+    from releaser.core.projectlock import hold
+
+    with hold(config, "lock"):
+        return _lock(config, as_of=as_of, upgrade_all=upgrade_all, upgrade=upgrade, http=http)
+
+
+def _lock(
+    config: ReleaseConfig, *, as_of: datetime | None, upgrade_all: bool, upgrade: tuple[str, ...], http: Http | None
+) -> LockResult:
     previous = lockfile.read(config.lockfile)
     sources = sources_for(config)
     records = input_records(config, sources)  # validates every input before any network
@@ -106,7 +118,7 @@ def lock(
     pins: list[Pin] = []
     import tempfile  # here, not at the top: `releaser check` imports this module
 
-    from releaser.core.fsutil import write_atomic
+    from releaser.core.fsutil import fault_point, write_atomic
     from releaser.core.http import Http
 
     with tempfile.TemporaryDirectory(prefix="releaser-lock-") as tmp, (http or Http()) as session:
@@ -136,6 +148,7 @@ def lock(
         # Nothing moved: keep the recorded cut-off and who resolved these pins (a newer
         # pip-tools that picks the same pins is no change), so the file does not churn.
         new = replace(new, as_of=previous.as_of, releaser=previous.releaser, resolver=previous.resolver)
+    fault_point("lock:resolved")
     written = write_atomic(config.lockfile, lockfile.dumps(new))
     return LockResult(new, previous, written)
 

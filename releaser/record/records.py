@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from releaser.core import lockfile
 from releaser.core.errors import ConfigError, Refused
-from releaser.core.fsutil import write_synced
+from releaser.core.fsutil import fault_point, write_synced
 from releaser.core.lockfile import Lock
 
 if TYPE_CHECKING:
@@ -129,6 +129,7 @@ def write(records_dir: Path, rc: str, files: dict[str, bytes]) -> Path:
         for name, data in files.items():
             write_synced(staging / name, data)
         os.chmod(staging, 0o755)
+        fault_point("record:staged")
         # rename(2) onto a missing name is atomic; onto an existing non-empty folder it fails.
         os.rename(staging, target)
     except BaseException:

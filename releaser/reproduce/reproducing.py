@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 from releaser.core import gitrepo
 from releaser.core.credentials import configured_userinfo
 from releaser.core.errors import ConfigError, Refused, ReleaserError, UpstreamError
-from releaser.core.fsutil import write_atomic
+from releaser.core.fsutil import fault_point, write_atomic
 from releaser.core.lockfile import Pin
 from releaser.core.piprun import pip_errors
 from releaser.install.buildenv import create_venv, install_hashed, installed_set
@@ -84,7 +84,17 @@ class Reproduction:
 def reproduce(
     config: ReleaseConfig, rc: str, into: Path, *, bundle: Path | None = None, http: Http | None = None
 ) -> Reproduction:
-    """Recreate `rc`'s dependency set in `into`, every file verified; offline with `bundle`."""
+    """Recreate `rc`'s dependency set in `into`, every file verified; offline with `bundle`.
+
+    Holds the project lock (`releaser.core.projectlock`) while it runs.
+    """
+    from releaser.core.projectlock import hold
+
+    with hold(config, "reproduce"):
+        return _reproduce(config, rc, into, bundle=bundle, http=http)
+
+
+def _reproduce(config: ReleaseConfig, rc: str, into: Path, *, bundle: Path | None, http: Http | None) -> Reproduction:
     rec = records.read(records.records_dir(config), rc)
     lock = rec.lock
     into = into.absolute()
@@ -101,10 +111,12 @@ def reproduce(
         with session(http) as web:
             result.placed = record_fetcher(rc, http=web, userinfo=userinfo).fetch_all(targets, doing="reproduced")
 
+    fault_point("reproduce:fetched")
     python = [(item, path) for item, path in targets if item.pin.kind == "python"]
     if python:
         result.venv = into / "venv"
         result.venv_status = make_venv(result.venv, python, rc)
+        fault_point("reproduce:venv")
         result.packages = sorted((item.pin.name, item.pin.version) for item, _ in python)
 
     maven = [(item, path) for item, path in targets if item.pin.kind == "maven"]
