@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -135,8 +135,10 @@ def cut(
     from releaser.core.projectlock import hold
 
     with hold(config, "cut") as cleaned:
-        notes = cleaned + finish_interrupted(config)
-        return _cut(config, rc_number=rc_number, tag=tag, commit=commit, bundle=bundle, log=log, notes=notes)
+        finished = finish_interrupted(config)
+        if finished is not None:  # that RC is what this cut gives: the next one is another `releaser cut`
+            return replace(finished, notes=(*cleaned, *finished.notes))
+        return _cut(config, rc_number=rc_number, tag=tag, commit=commit, bundle=bundle, log=log, notes=cleaned)
 
 
 def _cut(
@@ -217,7 +219,7 @@ def _cut(
     return CutResult(plan.rc, path, manifest, plan.commit, record_commit, plan.tag, dist, tuple(notes), bundled)
 
 
-def finish_interrupted(config: ReleaseConfig) -> list[str]:
+def finish_interrupted(config: ReleaseConfig) -> CutResult | None:
     """Finish what a cut killed after writing its record left undone: the record commit, the tag.
 
     A record not yet committed is committed when it was built from HEAD and is the
@@ -228,8 +230,8 @@ def finish_interrupted(config: ReleaseConfig) -> list[str]:
     root = config.root
     top = gitrepo.toplevel(root)
     if top is None:
-        return []
-    existing, notes = set(gitrepo.tags(root)), []
+        return None
+    existing, notes, finished = set(gitrepo.tags(root)), [], None
     folder = records.records_dir(config)
     for rc in records.recorded(folder):
         manifest_path = folder / rc / records.MANIFEST
@@ -251,8 +253,9 @@ def finish_interrupted(config: ReleaseConfig) -> list[str]:
             notes.append(f"committed the record of {rc} ({added[:12]}), left uncommitted by an interrupted cut")
         subject = Subject(config, rc, str(rec.manifest.get("commit")), tag, rec.lock, (rec.path / records.LOCK_COPY).read_bytes())
         gitrepo.git(root, "tag", "-a", tag, "-m", tag_message(subject, rec.manifest), added)
-        notes.append(f"tagged {tag} -> {added[:12]}: {rc} was recorded and committed by a cut interrupted before its tag")
-    return notes
+        notes.append(f"tagged {tag} -> {added[:12]}: {rc} was recorded by a cut interrupted before its tag")
+        finished = CutResult(rc, rec.path, rec.manifest, subject.commit, added, tag, config.root / DIST / rc, tuple(notes))
+    return finished
 
 
 def _undo_record(plan: Plan, path: Path) -> bool:
