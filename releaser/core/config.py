@@ -172,6 +172,8 @@ class _Parser:
         tag = self._get(t, "tag", str, where, "release", default="v{rc}")
         if tag.count("{rc}") != 1 or "{" in tag.replace("{rc}", "") or "}" in tag.replace("{rc}", ""):
             self._fail(where, "tag", f"{tag!r} must name the RC once as {{rc}}, e.g. \"v{{rc}}\"", "release")
+        if _BAD_TAG.search(tag.replace("{rc}", "1.0rc1")):  # git check-ref-format's rules, and no leading '-'
+            self._fail(where, "tag", f"{tag[:60]!r} does not make a git tag name (no leading '-' or '.', no spaces, ..)", "release")
         return tag
 
     def _python(self, t: dict[str, Any]) -> PythonInputs:
@@ -209,10 +211,19 @@ class _Parser:
 
     def _git(self, t: dict[str, Any], i: int) -> GitInput:
         where = f"[[git]] #{i + 1}"
-        self._no_unknown(t, {"name", "url", "ref"}, where, "git", i)
+        self._no_unknown(t, {"name", "url", "ref", "allow-local"}, where, "git", i)
         name = self._name(t, where, ("git", i))
         url = self._expand(self._get(t, "url", str, where, ("git", i)), where, "url", ("git", i))
         remember_secrets(url)
+        local = self._get(t, "allow-local", bool, where, ("git", i), default=False)
+        kind = _git_url_kind(url)
+        if kind == "helper" or (kind == "local" and not local):
+            self._fail(
+                where, "url", f"{strip_credentials(url)[:80]!r}: " + (
+                    "a git remote helper (`X::`) runs a command of the input's choosing; refused"
+                    if kind == "helper" else "a local repository (file:// or a path) is refused unless allow-local = true"
+                ), ("git", i),
+            )
         ref = self._get(t, "ref", str, where, ("git", i))
         if not ref.strip() or ref.startswith("-"):
             self._fail(where, "ref", f"{ref!r} is not a branch, tag or commit", ("git", i))
@@ -342,6 +353,21 @@ class _Parser:
             if pattern.match(self.lines[i]):
                 return i + 1
         return None
+
+
+_BAD_TAG = re.compile(r"^[-.]|/\.|\.\.|[\x00-\x20\x7f~^:?*\[\\]|@\{|//|[/.]$|\.lock(/|$)|^@$")
+
+
+def _git_url_kind(url: str) -> str:
+    """'remote' (http(s), ssh, git, scp-like user@host:path), 'local' (file://, a path) or 'helper' (ext::...)."""
+    if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*::", url):
+        return "helper"
+    scheme = urlsplit(url).scheme.lower() if "://" in url else ""
+    if scheme in ("http", "https", "ssh", "git", "git+ssh", "ssh+git"):
+        return "remote"
+    if not scheme and re.match(r"^[^/:]+:", url) and not url.startswith("."):
+        return "remote"  # scp-like: [user@]host:path
+    return "local"
 
 
 def _kind(value: Any) -> str:
