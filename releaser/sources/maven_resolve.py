@@ -21,7 +21,7 @@ from releaser.core.errors import UpstreamError
 from releaser.core.http import Http
 from releaser.core.lockfile import Artifact, Pin
 from releaser.core.maven_coordinate import MavenCoordinate
-from releaser.core.redact import scrub, strip_credentials
+from releaser.core.redact import strip_credentials
 from releaser.sources.base import LockRequest
 from releaser.sources.maven_files import (
     ALGORITHMS,
