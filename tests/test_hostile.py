@@ -268,3 +268,20 @@ def test_dangerous_settings_are_refused_before_anything_runs(tmp_path: Path, ext
 def test_a_local_git_repository_is_allowed_when_said_so(tmp_path: Path) -> None:
     root = project(tmp_path / "p", extra='[[git]]\nname = "w"\nurl = "file:///srv/git/w.git"\nref = "main"\nallow-local = true\n')
     assert config.load(root / "release.toml").git[0].url == "file:///srv/git/w.git"
+
+
+def test_lock_does_not_keep_the_pins_of_a_hand_edited_lock(tmp_path: Path) -> None:
+    from releaser.lock.locking import lock
+    from releaser.loopback.files import FileServer
+
+    with FileServer() as files:
+        url = files.put("tz.tar.gz", b"tz 1\n")
+        root = tmp_path / "p"
+        root.mkdir()
+        (root / "release.toml").write_text(f'[release]\nname = "c"\nversion = "1.0"\n[[artifact]]\nname = "tz"\nurl = "{url}"\n')
+        first = lock(config.load(root / "release.toml")).lock
+        text = (root / "release.lock").read_text()
+        (root / "release.lock").write_text(text.replace("size = 5\n", "size = 6\n"))  # a hand edit, digest unchanged
+        relocked = lock(config.load(root / "release.toml"))
+    assert relocked.lock.pins[0].artifacts[0].size == 5  # resolved again, not the edit laundered into a valid digest
+    assert relocked.lock.pins == first.pins and check(config.load(root / "release.toml")).ok

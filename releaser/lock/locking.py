@@ -109,7 +109,9 @@ def lock(
 def _lock(
     config: ReleaseConfig, *, as_of: datetime | None, upgrade_all: bool, upgrade: tuple[str, ...], http: Http | None
 ) -> LockResult:
-    previous = lockfile.read(config.lockfile)
+    found = lockfile.read_recorded(config.lockfile)
+    # A lock edited by hand keeps none of its pins: relocking must not launder the edit into a valid digest.
+    previous = found[0] if found is not None and found[1] == found[0].content_digest else None
     sources = sources_for(config)
     records = input_records(config, sources)  # validates every input before any network
     wanted = _upgrade_names(previous, upgrade)
