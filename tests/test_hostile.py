@@ -285,3 +285,10 @@ def test_lock_does_not_keep_the_pins_of_a_hand_edited_lock(tmp_path: Path) -> No
         relocked = lock(config.load(root / "release.toml"))
     assert relocked.lock.pins[0].artifacts[0].size == 5  # resolved again, not the edit laundered into a valid digest
     assert relocked.lock.pins == first.pins and check(config.load(root / "release.toml")).ok
+
+
+def test_a_direct_reference_to_a_local_git_repository_needs_allow_local(tmp_path: Path) -> None:
+    root = project(tmp_path / "p", requirements="pkg @ git+file:///srv/git/pkg.git@main\n")
+    done = run_releaser(root, "lock")
+    assert done.returncode == 2 and "local git repository is refused unless [python] allow-local = true" in one_line(done)
+    assert not (root / "release.lock").exists()

@@ -50,6 +50,7 @@ class PythonInputs:
     pyproject: bool
     index_url: str
     extra_index_urls: tuple[str, ...] = ()
+    allow_local: bool = False  # `pkg @ git+file://...` direct references may name a local repository
 
     @property
     def index_urls(self) -> tuple[str, ...]:
@@ -178,7 +179,7 @@ class _Parser:
 
     def _python(self, t: dict[str, Any]) -> PythonInputs:
         where = "[python]"
-        self._no_unknown(t, {"requirements", "pyproject", "index-url", "extra-index-urls"}, where, "python")
+        self._no_unknown(t, {"requirements", "pyproject", "index-url", "extra-index-urls", "allow-local"}, where, "python")
         reqs = self._strings(t, "requirements", where, "python")
         pyproject = self._get(t, "pyproject", bool, where, "python", default=False)
         if not reqs and not pyproject:
@@ -195,7 +196,8 @@ class _Parser:
             self._fail(where, "pyproject", "is true but there is no pyproject.toml beside release.toml", "python")
         index = self._url(self._get(t, "index-url", str, where, "python", default=DEFAULT_INDEX), where, "index-url", "python")
         extras = tuple(self._url(u, where, "extra-index-urls", "python") for u in self._strings(t, "extra-index-urls", where, "python"))
-        return PythonInputs(tuple(paths), pyproject, index, extras)
+        local = self._get(t, "allow-local", bool, where, "python", default=False)
+        return PythonInputs(tuple(paths), pyproject, index, extras, local)
 
     def _maven(self, t: dict[str, Any], i: int) -> MavenInputs:
         where = f"[[maven]] #{i + 1}"
@@ -216,7 +218,7 @@ class _Parser:
         url = self._expand(self._get(t, "url", str, where, ("git", i)), where, "url", ("git", i))
         remember_secrets(url)
         local = self._get(t, "allow-local", bool, where, ("git", i), default=False)
-        kind = _git_url_kind(url)
+        kind = git_url_kind(url)
         if kind == "helper" or (kind == "local" and not local):
             self._fail(
                 where, "url", f"{strip_credentials(url)[:80]!r}: " + (
@@ -358,7 +360,7 @@ class _Parser:
 _BAD_TAG = re.compile(r"^[-.]|/\.|\.\.|[\x00-\x20\x7f~^:?*\[\\]|@\{|//|[/.]$|\.lock(/|$)|^@$")
 
 
-def _git_url_kind(url: str) -> str:
+def git_url_kind(url: str) -> str:
     """'remote' (http(s), ssh, git, scp-like user@host:path), 'local' (file://, a path) or 'helper' (ext::...)."""
     if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*::", url):
         return "helper"

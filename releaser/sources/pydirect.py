@@ -24,7 +24,7 @@ from urllib.parse import urlsplit, urlunsplit
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from releaser.core.config import PythonInputs
+from releaser.core.config import PythonInputs, git_url_kind
 from releaser.core.errors import ConfigError, UpstreamError
 from releaser.core.lockfile import Artifact, Pin
 from releaser.core.redact import remember_secrets, scrub, strip_credentials
@@ -109,6 +109,12 @@ class DirectReferences:
     def _resolve_git(self, req: Requirement, previous: Pin | None) -> Resolved:
         name, request = canonicalize_name(req.name), self.request
         repo, ref, fragment = split_vcs_url(req.url or "")
+        kind = git_url_kind(repo)
+        if kind == "helper" or (kind == "local" and not self.inputs.allow_local):
+            raise ConfigError(
+                f"{shown(req)}: a local git repository is refused unless [python] allow-local = true"
+                if kind == "local" else f"{shown(req)}: a git remote helper is refused"
+            )
         remote = GitRemote(repo, what=f"python {name}", workdir=request.workdir / "direct" / name)
         if previous is not None and previous.commit and keeps(previous, shown(req), strip_credentials(repo), name, request):
             if remote.commit(previous.commit) is not None:
