@@ -233,7 +233,7 @@ def finish_interrupted(config: ReleaseConfig) -> CutResult | None:
         return None
     existing, notes, finished = set(gitrepo.tags(root)), [], None
     folder = records.records_dir(config)
-    for rc in records.recorded(folder):
+    for rc in records.recorded(folder)[-1:]:  # only the newest record can be a cut's that was interrupted
         manifest_path = folder / rc / records.MANIFEST
         try:
             rec = records.read(folder, rc)
