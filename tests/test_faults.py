@@ -120,3 +120,15 @@ def test_a_bad_limit_in_the_environment_is_bad_input(tmp_path: Path) -> None:
     (tmp_path / "release.toml").write_text('[release]\nname = "c"\nversion = "1.0"\n[[artifact]]\nname = "a"\nurl = "http://127.0.0.1:9/a"\n')
     done = run_releaser(tmp_path, "lock", env={"RELEASER_DOWNLOAD_DEADLINE": "soon"})
     assert done.returncode == 2 and "RELEASER_DOWNLOAD_DEADLINE" in done.stderr, done.stderr
+
+
+def test_the_resolver_is_bounded_by_its_deadline_when_the_index_drips(faults: FaultServer, tmp_path: Path) -> None:
+    faults.script("simple/alpha/", Drip(b"<html>" + b" " * 10_000, interval=0.2, content_type="text/html"))
+    (tmp_path / "requirements.in").write_text("alpha\n")
+    (tmp_path / "release.toml").write_text(
+        f'[release]\nname = "cosmo"\nversion = "0.9.0"\n\n[python]\nrequirements = ["requirements.in"]\nindex-url = "{faults.url("simple")}"\n'
+    )
+    done = run_releaser(tmp_path, "lock", env={"RELEASER_RESOLVE_DEADLINE": "4"}, timeout=120)
+    assert done.returncode == 3, done.stderr
+    assert "pip-compile did not finish within 4 s (RELEASER_RESOLVE_DEADLINE)" in done.stderr
+    assert faults.hits("simple/alpha/") >= 1 and not (tmp_path / "release.lock").exists()

@@ -34,7 +34,6 @@ from releaser.sources.pyindex import filename_version
 from releaser.sources.requirements import shown
 from releaser.sources.url import check_cutoff, fetch, file_name
 
-REPORT_TIMEOUT = 30 * 60
 _ARCHIVE_SCHEMES = ("http", "https")
 _HASH_NAMES = ("sha1", "sha224", "sha256", "sha384", "sha512", "md5")
 
@@ -179,7 +178,7 @@ class DirectReferences:
         if not chosen:
             return {}
         from releaser.core.credentials import private_netrc
-        from releaser.core.piprun import cache_dir, index_options, pip_errors, run_pip
+        from releaser.core.piprun import cache_dir, index_options, pip_errors, resolve_deadline, run_pip
 
         indexes, credentials = private_netrc(self.inputs.index_urls, work)
         source, report = work / "direct.txt", work / "direct-report.json"
@@ -193,7 +192,7 @@ class DirectReferences:
             args += ["--uploaded-prior-to", self.request.as_of.isoformat()]
         args += ["-r", str(source)]
         done = run_pip(
-            args, timeout=REPORT_TIMEOUT, timed_out="pip did not read the direct references' metadata", env=credentials
+            args, timeout=resolve_deadline(), timed_out="pip did not read the direct references' metadata", env=credentials
         )
         if done.returncode != 0:
             errors = pip_errors(done.stderr)

@@ -21,7 +21,7 @@ from releaser.core.config import PythonInputs
 from releaser.core.credentials import private_netrc
 from releaser.core.errors import ConfigError, ResolutionError, UpstreamError
 from releaser.core.lockfile import InputRecord, Pin
-from releaser.core.piprun import cache_dir, index_options, run_pip
+from releaser.core.piprun import cache_dir, index_options, resolve_deadline, run_pip
 from releaser.core.redact import scrub, strip_credentials
 from releaser.sources.base import LockRequest, Source
 from releaser.sources.requirements import RequirementInput, read_inputs, shown
@@ -31,7 +31,6 @@ if TYPE_CHECKING:
     from releaser.core.verdict import Finding
     from releaser.sources.pydirect import DirectReferences
 
-RESOLVE_TIMEOUT = 30 * 60  # seconds; a resolution that takes longer is stuck
 _NETWORK_TROUBLE = re.compile(r"NewConnectionError|Connection refused|Max retries exceeded|timed out|Name or service not known")
 
 
@@ -126,7 +125,7 @@ class PythonSource(Source):
         indexes, credentials = private_netrc(self.inputs.index_urls, work)
         args = ["compile", *self._options(request, work, indexes), "-c", str(constraints_file), "-o", str(output), str(source_file)]
         done = run_pip(
-            args, timeout=RESOLVE_TIMEOUT, timed_out="pip-compile did not finish", module="piptools", cwd=self.root,
+            args, timeout=resolve_deadline(), timed_out="pip-compile did not finish", module="piptools", cwd=self.root,
             env=credentials,
         )
         if done.returncode != 0:
