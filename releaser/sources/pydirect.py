@@ -23,6 +23,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
 
 from releaser.core.config import PythonInputs, git_url_kind
 from releaser.core.errors import ConfigError, UpstreamError
@@ -199,9 +200,19 @@ class DirectReferences:
             raise UpstreamError(f"pip could not read the metadata of {', '.join(r.name for r in chosen)}: {' / '.join(errors[:2])}")
         try:
             items = json.loads(report.read_text(encoding="utf-8")).get("install", [])
-            return {canonicalize_name(i["metadata"]["name"]): str(i["metadata"]["version"]) for i in items}
-        except (OSError, ValueError, KeyError, TypeError):
+            found = {canonicalize_name(i["metadata"]["name"]): str(i["metadata"]["version"]) for i in items}
+            # what a package says of itself reaches the lock only as a valid version
+            return {name: version for name, version in found.items() if _is_version(version)}
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return {}  # not determinable: the commit id or sha256 stays the version
+
+
+def _is_version(text: str) -> bool:
+    try:
+        Version(text)
+    except InvalidVersion:
+        return False
+    return True
 
 
 def split_vcs_url(url: str) -> tuple[str, str | None, str]:
