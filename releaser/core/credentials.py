@@ -83,6 +83,7 @@ def private_netrc(urls: Iterable[str], directory: Path) -> tuple[tuple[str, ...]
     path = directory / "releaser.netrc"
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(_users_netrc())  # its hosts still work; a later entry for a host wins
         for host, (user, password) in sorted(by_host.items()):
             f.write(f"machine {host} login {_quoted(user)} password {_quoted(password)}\n")
     return tuple(stripped), {"NETRC": str(path)}
@@ -104,6 +105,15 @@ def git_credentials(url: str) -> tuple[str, dict[str, str]]:
         "RELEASER_GIT_USERNAME": unquote(parts.username),
         "RELEASER_GIT_PASSWORD": unquote(parts.password or ""),
     }
+
+
+def _users_netrc() -> str:
+    """The text of the netrc pip would read otherwise ($NETRC, else ~/.netrc), ending in a blank line."""
+    try:
+        text = Path(os.environ.get("NETRC") or Path.home() / ".netrc").read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError, RuntimeError):
+        return ""
+    return text.rstrip("\n") + "\n\n" if text.strip() else ""
 
 
 def _quoted(token: str) -> str:
