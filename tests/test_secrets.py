@@ -173,3 +173,18 @@ def test_reproduce_and_bundle_use_the_credentials_release_toml_gives(upstream: U
     assert (root / "dist/0.9.0rc1/bundle/git/windmill.bundle").is_file()
     for path in files_under(root):
         assert SECRET.encode() not in path.read_bytes(), path
+
+
+def test_the_private_netrc_is_0600_and_keeps_the_users_own_hosts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import netrc
+
+    from releaser.core.credentials import private_netrc
+
+    (tmp_path / "users.netrc").write_text("machine other.example.org login u password p\n")
+    monkeypatch.setenv("NETRC", str(tmp_path / "users.netrc"))
+    urls, env = private_netrc(["https://ci:a%20b%22c@pypi.example.org/simple", "https://other.example.org/simple"], tmp_path)
+    assert urls == ("https://pypi.example.org/simple", "https://other.example.org/simple")
+    assert os.stat(env["NETRC"]).st_mode & 0o777 == 0o600
+    found = netrc.netrc(env["NETRC"])
+    assert found.authenticators("pypi.example.org") == ("ci", "", 'a b"c')
+    assert found.authenticators("other.example.org") == ("u", "", "p")
