@@ -19,6 +19,7 @@ import pytest
 from conftest import days, run_releaser
 
 from releaser.loopback.files import FileServer
+from test_reproduce import world  # noqa: F401  (a recorded RC with Python, Maven, git and URL pins)
 
 RC1, RC2 = "0.9.0rc1", "0.9.0rc2"
 IDENTITY = {
@@ -159,3 +160,15 @@ def test_a_lock_held_by_a_dead_process_is_stale(tmp_path: Path, files: FileServe
     done = run_releaser(root, "lock", env={"RELEASER_LOCK_WAIT": "0"})
     assert done.returncode == 0, done.stderr
     assert not (root / ".git" / "releaser.lock").exists()
+
+
+@pytest.mark.parametrize("point", ["reproduce:fetched", "reproduce:venv"])
+def test_a_reproduce_with_python_killed_midway_is_completed_by_the_next_one(world, point: str) -> None:  # type: ignore[no-untyped-def]
+    killed = run_releaser(world.project.root, "reproduce", RC1, env={"RELEASER_KILL_AT": point})
+    assert killed.returncode == -signal.SIGKILL
+    done = world.run("reproduce", RC1)
+    assert done.returncode == 0, done.stderr
+    into = world.project.root / "reproduce" / RC1
+    assert (into / "venv" / "releaser-set.json").is_file()
+    assert "reused" in done.stdout if point == "reproduce:venv" else "created" in done.stdout
+    assert (into / "git" / "windmill" / ".git").is_dir() and not list(into.rglob(".*.partial"))
