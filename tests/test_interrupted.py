@@ -163,7 +163,7 @@ def test_a_lock_held_by_a_dead_process_is_stale(tmp_path: Path, files: FileServe
 
 
 @pytest.mark.parametrize("point", ["reproduce:fetched", "reproduce:venv"])
-def test_a_reproduce_with_python_killed_midway_is_completed_by_the_next_one(world, point: str) -> None:  # type: ignore[no-untyped-def]
+def test_a_reproduce_with_python_killed_midway_is_completed_by_the_next_one(world, point: str) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
     killed = run_releaser(world.project.root, "reproduce", RC1, env={"RELEASER_KILL_AT": point})
     assert killed.returncode == -signal.SIGKILL
     done = world.run("reproduce", RC1)
