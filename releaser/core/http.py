@@ -32,6 +32,7 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 WORKERS = 16
+TIMEOUT = (10, 60)  # (connect, read) for code that calls `session` itself; prefer `Http.request` (deadline, retries)
 RETRY_STATUS = (429, 500, 502, 503, 504)
 CHUNK = 1 << 16
 
