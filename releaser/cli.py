@@ -34,6 +34,25 @@ class _Group(click.Group):
             _fail(str(exc), exc.exit_code)
         except KeyboardInterrupt:
             _fail("interrupted; files are as they were before this command", 130)
+        except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise  # usage errors, --help, --version: click's own
+        except OSError as exc:  # the disk or the system, not the input: an outside failure
+            _fail(f"{exc.filename + ': ' if exc.filename else ''}{exc.strerror or type(exc).__name__}", 3)
+        except Exception as exc:  # the last resort: a bug, told in one line (the traceback with --debug)
+            if (ctx.params or {}).get("debug"):
+                import traceback
+
+                click.echo(scrub(traceback.format_exc()).rstrip(), err=True)
+            where = f" (at {_bug_site(exc)})" if _bug_site(exc) else ""
+            _fail(f"this is a bug in releaser: {type(exc).__name__}{where}; run with --debug for the traceback", 3)
+
+
+def _bug_site(exc: BaseException) -> str:
+    """file:line of the innermost frame that raised, without the message (it may hold input)."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    return f"{Path(tb.tb_frame.f_code.co_filename).name}:{tb.tb_lineno}" if tb is not None else ""
 
 
 def _as_of(_ctx: click.Context, _param: click.Parameter, value: str | None) -> datetime | None:
@@ -67,7 +86,8 @@ def _config(project: Path):  # type: ignore[no-untyped-def]
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="releaser")
-def main() -> None:
+@click.option("--debug", is_flag=True, help="Show the traceback of an unexpected error (a bug in releaser).")
+def main(debug: bool) -> None:
     """Cut release candidates in which no dependency floats."""
 
 

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 from packaging.version import InvalidVersion, Version
 
 from releaser.core.errors import ConfigError
+from releaser.core.fsutil import inside
 from releaser.core.maven_coordinate import MavenCoordinate
 from releaser.core.migration_config import MigrationSettings
 from releaser.core.migration_config import parse as parse_migrations
@@ -53,6 +54,7 @@ class PythonInputs:
     extra_index_urls: tuple[str, ...] = ()
     extras: tuple[str, ...] = ()  # [project.optional-dependencies] of pyproject.toml to lock too
     groups: tuple[str, ...] = ()  # PEP 735 [dependency-groups] of pyproject.toml to lock too
+    allow_local: bool = False  # `pkg @ git+file://...` direct references may name a local repository
 
     @property
     def index_urls(self) -> tuple[str, ...]:
@@ -189,11 +191,13 @@ class _Parser:
         tag = self._get(t, "tag", str, where, "release", default="v{rc}")
         if tag.count("{rc}") != 1 or "{" in tag.replace("{rc}", "") or "}" in tag.replace("{rc}", ""):
             self._fail(where, "tag", f"{tag!r} must name the RC once as {{rc}}, e.g. \"v{{rc}}\"", "release")
+        if _BAD_TAG.search(tag.replace("{rc}", "1.0rc1")):  # git check-ref-format's rules, and no leading '-'
+            self._fail(where, "tag", f"{tag[:60]!r} does not make a git tag name (no leading '-' or '.', no spaces, ..)", "release")
         return tag
 
     def _python(self, t: dict[str, Any]) -> PythonInputs:
         where = "[python]"
-        keys = {"requirements", "pyproject", "index-url", "extra-index-urls", "extras", "groups"}
+        keys = {"requirements", "pyproject", "index-url", "extra-index-urls", "extras", "groups", "allow-local"}
         self._no_unknown(t, keys, where, "python")
         reqs = self._strings(t, "requirements", where, "python")
         pyproject = self._get(t, "pyproject", bool, where, "python", default=False)
@@ -206,6 +210,8 @@ class _Parser:
         paths = []
         for req in reqs:
             p = self.path.parent / req
+            if not inside(self.path.parent, p):
+                self._fail(where, "requirements", f"{req[:60]!r} leads outside the project; refused", "python")
             if not p.is_file():
                 self._fail(where, "requirements", f"{req} does not exist", "python")
             paths.append(p)
@@ -213,7 +219,8 @@ class _Parser:
             self._fail(where, "pyproject", "is true but there is no pyproject.toml beside release.toml", "python")
         index = self._url(self._get(t, "index-url", str, where, "python", default=DEFAULT_INDEX), where, "index-url", "python")
         extra_urls = tuple(self._url(u, where, "extra-index-urls", "python") for u in self._strings(t, "extra-index-urls", where, "python"))
-        return PythonInputs(tuple(paths), pyproject, index, extra_urls, extras, groups)
+        local = self._get(t, "allow-local", bool, where, "python", default=False)
+        return PythonInputs(tuple(paths), pyproject, index, extra_urls, extras, groups, local)
 
     def _maven(self, t: dict[str, Any], i: int) -> MavenInputs:
         where = f"[[maven]] #{i + 1}"
@@ -229,9 +236,18 @@ class _Parser:
 
     def _git(self, t: dict[str, Any], i: int) -> GitInput:
         where = f"[[git]] #{i + 1}"
-        self._no_unknown(t, {"name", "url", "ref"}, where, "git", i)
+        self._no_unknown(t, {"name", "url", "ref", "allow-local"}, where, "git", i)
         name = self._name(t, where, ("git", i))
         url = self._expand(self._get(t, "url", str, where, ("git", i)), where, "url", ("git", i))
+        local = self._get(t, "allow-local", bool, where, ("git", i), default=False)
+        kind = git_url_kind(url)
+        if kind == "helper" or (kind == "local" and not local):
+            self._fail(
+                where, "url", f"{strip_credentials(url)[:80]!r}: " + (
+                    "a git remote helper (`X::`) runs a command of the input's choosing; refused"
+                    if kind == "helper" else "a local repository (file:// or a path) is refused unless allow-local = true"
+                ), ("git", i),
+            )
         ref = self._get(t, "ref", str, where, ("git", i))
         if not ref.strip() or ref.startswith("-"):
             self._fail(where, "ref", f"{ref!r} is not a branch, tag or commit", ("git", i))
@@ -287,7 +303,7 @@ class _Parser:
 
     def _relative_path(self, t: dict[str, Any], key: str, default: str, where: str, section: Any) -> str:
         value = self._get(t, key, str, where, section, default=default)
-        if not value or Path(value).is_absolute() or ".." in Path(value).parts:
+        if not value or Path(value).is_absolute() or ".." in Path(value).parts or not inside(self.path.parent, self.path.parent / value):
             self._fail(where, key, f"{value!r} must be a path inside the project", section)
         return value
 
@@ -373,6 +389,21 @@ class _Parser:
             if pattern.match(self.lines[i]):
                 return i + 1
         return None
+
+
+_BAD_TAG = re.compile(r"^[-.]|/\.|\.\.|[\x00-\x20\x7f~^:?*\[\\]|@\{|//|[/.]$|\.lock(/|$)|^@$")
+
+
+def git_url_kind(url: str) -> str:
+    """'remote' (http(s), ssh, git, scp-like user@host:path), 'local' (file://, a path) or 'helper' (ext::...)."""
+    if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*::", url):
+        return "helper"
+    scheme = urlsplit(url).scheme.lower() if "://" in url else ""
+    if scheme in ("http", "https", "ssh", "git", "git+ssh", "ssh+git"):
+        return "remote"
+    if not scheme and re.match(r"^[^/:]+:", url) and not url.startswith("."):
+        return "remote"  # scp-like: [user@]host:path
+    return "local"
 
 
 def _kind(value: Any) -> str:

@@ -37,13 +37,14 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from releaser.core import gitrepo, lockfile
 from releaser.core.config import ReleaseConfig
 from releaser.core.errors import ConfigError, Refused, ReleaserError, UpstreamError
+from releaser.core.fsutil import fault_point
 from releaser.core.lockfile import Lock
 from releaser.core.redact import shown_command
 from releaser.cut.building import (
@@ -133,12 +134,26 @@ def cut(
     bundle: bool = False,
     log: Log | None = None,
 ) -> CutResult:
-    """Cut the next RC (or `{version}rc{rc_number}`); see the module docstring."""
+    """Cut the next RC (or `{version}rc{rc_number}`); see the module docstring.
+
+    Holds the project lock throughout (`releaser.core.projectlock`): a second cut waits or refuses.
+    """
+    from releaser.core.projectlock import hold
+
+    with hold(config, "cut") as cleaned:
+        finished = finish_interrupted(config)
+        if finished is not None:  # that RC is what this cut gives: the next one is another `releaser cut`
+            return replace(finished, notes=(*cleaned, *finished.notes))
+        return _cut(config, rc_number=rc_number, tag=tag, commit=commit, bundle=bundle, log=log, notes=cleaned)
+
+
+def _cut(
+    config: ReleaseConfig, *, rc_number: int | None, tag: bool, commit: bool, bundle: bool, log: Log | None, notes: list[str]
+) -> CutResult:
     say = log or (lambda _line: None)
     plan = prepare(config, rc_number=rc_number, tag=tag, commit=commit)
     say(f"cutting {plan.rc} of {config.release.name} from commit {plan.commit[:12]} ({len(plan.lock.pins)} pins)")
     dist = plan.dist
-    notes: list[str] = []
     if dist.exists():  # only a killed earlier attempt leaves one: the RC is not recorded
         notes.append(f"removed {DIST}/{plan.rc}/, left over from an interrupted cut")
         shutil.rmtree(dist)
@@ -165,6 +180,7 @@ def cut(
                     last = run_step(expand(gate, rc=plan.rc, dist=dist), plan.root, env, work / "gate.log", what="gate")
                     say(f"  passed{': ' + last if last else ''}")
         notes += after_build(plan.root, plan.commit)
+        fault_point("cut:built")
         manifest = make_manifest(plan.subject, built_files(dist))
         manifest["rehearsal"] = rehearsal.to_record() if rehearsal else not_ran("no [migrations] database is set")
         files = {
@@ -179,6 +195,7 @@ def cut(
         shutil.rmtree(dist, ignore_errors=True)
         raise
     say(f"recorded {plan.rc} in {config.release.records}/{plan.rc}/")
+    fault_point("cut:recorded")
 
     record_commit = None
     if plan.commit_record:
@@ -189,6 +206,7 @@ def cut(
                 shutil.rmtree(dist, ignore_errors=True)
             raise
         say(f"committed the record: {record_commit[:12]} Record {plan.rc}")
+        fault_point("cut:committed")
     if plan.tag is not None:
         target = record_commit or plan.commit
         try:
@@ -220,6 +238,45 @@ def _rehearse(plan: Plan, env: dict[str, str], dist: Path, say: Log) -> Rehearsa
     from releaser.rehearse.rehearsing import rehearse
 
     return rehearse(plan.config, rc=plan.rc, lock=plan.lock, lock_bytes=plan.lock_bytes, env=env, dist=dist, log=say)
+
+
+def finish_interrupted(config: ReleaseConfig) -> CutResult | None:
+    """Finish what a cut killed after writing its record left undone: the record commit, the tag.
+
+    A record not yet committed is committed when it was built from HEAD and is the
+    only change in the tree; a committed record whose manifest names a tag that does
+    not exist gets it (None, with --no-tag, is left alone), on the commit that added
+    the record, as a cut makes it. Anything else is left for `prepare` to report.
+    """
+    root = config.root
+    top = gitrepo.toplevel(root)
+    if top is None:
+        return None
+    existing, notes, finished = set(gitrepo.tags(root)), [], None
+    folder = records.records_dir(config)
+    for rc in records.recorded(folder)[-1:]:  # only the newest record can be a cut's that was interrupted
+        manifest_path = folder / rc / records.MANIFEST
+        try:
+            rec = records.read(folder, rc)
+        except ReleaserError:
+            continue  # `releaser list` reports a record that does not verify
+        tag = rec.manifest.get("tag")
+        if not isinstance(tag, str) or tag in existing:
+            continue
+        added = gitrepo.run(root, "log", "-1", "--format=%H", "--diff-filter=A", "--", str(manifest_path)).stdout.strip()
+        if not added:
+            dirt = gitrepo.status(root)
+            if rec.manifest.get("commit") != gitrepo.head(root) or not all(
+                line.startswith("?? ") and (top / line[3:]).resolve().is_relative_to(rec.path.resolve()) for line in dirt
+            ):
+                continue  # not ours to finish: prepare reports the dirty tree
+            added = gitrepo.commit_paths(root, rec.path, f"Record {rc}")
+            notes.append(f"committed the record of {rc} ({added[:12]}), left uncommitted by an interrupted cut")
+        subject = Subject(config, rc, str(rec.manifest.get("commit")), tag, rec.lock, (rec.path / records.LOCK_COPY).read_bytes())
+        gitrepo.git(root, "tag", "-a", tag, "-m", tag_message(subject, rec.manifest), added)
+        notes.append(f"tagged {tag} -> {added[:12]}: {rc} was recorded by a cut interrupted before its tag")
+        finished = CutResult(rc, rec.path, rec.manifest, subject.commit, added, tag, config.root / DIST / rc, tuple(notes))
+    return finished
 
 
 def _undo_record(plan: Plan, path: Path) -> bool:

@@ -27,13 +27,30 @@ DEFAULT_OUTPUT = {"pylock": "pylock.toml", "requirements": "requirements.txt"}
 
 
 def current_lock(config: ReleaseConfig) -> Lock:
-    """The lock to export from; refused (exit 1) when there is none yet."""
+    """The lock to export from; refused (exit 1) when there is none yet, it was edited, or names other indexes."""
     from releaser.core import lockfile
 
-    found = lockfile.read(config.lockfile)
+    found = lockfile.read_recorded(config.lockfile)
     if found is None:
         raise Refused(f"{config.lockfile}: no lockfile yet; run `releaser lock` first")
-    return found
+    lock, recorded = found
+    if recorded != lock.content_digest:
+        raise Refused(f"{config.lockfile}: was edited by hand (its content-digest does not match); run `releaser lock`")
+    check_indexes(config, lock)
+    return lock
+
+
+def check_indexes(config: ReleaseConfig, lock: Lock) -> None:
+    """The lock's Python indexes must be the ones release.toml names: an install never follows another."""
+    from releaser.core.redact import strip_credentials
+
+    configured = tuple(strip_credentials(u) for u in config.python.index_urls) if config.python else ()
+    recorded = lock.sources.get("python", ())
+    if lock.of_kind("python") and recorded != configured:
+        raise Refused(
+            f"{config.lockfile}: its Python indexes ({', '.join(recorded) or 'none'}) are not the ones release.toml "
+            f"names ({', '.join(configured) or 'none'}); run `releaser lock`"
+        )
 
 
 def render(lock: Lock, fmt: str) -> str:

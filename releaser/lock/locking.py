@@ -110,8 +110,19 @@ def lock(
     Earlier pins are kept (seeded into the resolvers) only when they can be trusted
     and asked for: not with `as_of`, whose lock must be the one the inputs and the
     cut-off give from scratch, whatever lock was there, and not from a lock edited
-    by hand, whose entries are re-derived from the inputs (`LockResult.notes` says so).
+    by hand, whose entries are re-derived from the inputs (`LockResult.notes` says so),
+    so that relocking never launders an edit into a valid digest. Holds the project
+    lock (`releaser.core.projectlock`) while it runs.
     """
+    from releaser.core.projectlock import hold
+
+    with hold(config, "lock"):
+        return _lock(config, as_of=as_of, upgrade_all=upgrade_all, upgrade=upgrade, http=http)
+
+
+def _lock(
+    config: ReleaseConfig, *, as_of: datetime | None, upgrade_all: bool, upgrade: tuple[str, ...], http: Http | None
+) -> LockResult:
     now = datetime.now(timezone.utc)
     if as_of is not None and as_of > now:
         raise ConfigError(
@@ -129,7 +140,7 @@ def lock(
     pins: list[Pin] = []
     import tempfile  # here, not at the top: `releaser check` imports this module
 
-    from releaser.core.fsutil import write_atomic
+    from releaser.core.fsutil import fault_point, write_atomic
     from releaser.core.http import Http
 
     with tempfile.TemporaryDirectory(prefix="releaser-lock-") as tmp, (http or Http()) as session:
@@ -159,6 +170,7 @@ def lock(
         # Nothing moved: keep the recorded cut-off and who resolved these pins (a newer
         # pip-tools that picks the same pins is no change), so the file does not churn.
         new = replace(new, as_of=previous.as_of, releaser=previous.releaser, resolver=previous.resolver)
+    fault_point("lock:resolved")
     written = write_atomic(config.lockfile, lockfile.dumps(new))
     return LockResult(new, previous, written, tuple(notes))
 

@@ -18,10 +18,10 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from releaser.core.errors import UpstreamError
-from releaser.core.http import TIMEOUT, Http, reason
+from releaser.core.http import Http
 from releaser.core.lockfile import Artifact, Pin
 from releaser.core.maven_coordinate import MavenCoordinate
-from releaser.core.redact import scrub, strip_credentials
+from releaser.core.redact import strip_credentials
 from releaser.sources.base import LockRequest
 from releaser.sources.maven_files import (
     ALGORITHMS,
@@ -327,10 +327,7 @@ class Resolver:
 
     def _session_get(self, coord: MavenCoordinate, url: str, method: str) -> requests.Response | None:
         """A request on the shared session whose 4xx the caller interprets (no listing, absent)."""
-        try:
-            response = self.http.session.request(method, url, timeout=TIMEOUT, allow_redirects=True)
-        except requests.RequestException as exc:
-            raise UpstreamError(scrub(f"{coord}: cannot reach {strip_credentials(url)}: {reason(exc)}")) from None
+        response = self.http.request(method, url, what=str(coord))  # a listing: size-capped, within the deadline
         if response.status_code >= 500:
             raise UpstreamError(f"{coord}: {strip_credentials(url)} answered HTTP {response.status_code}")
         if response.status_code in (401, 403, 404, 405, 410):

@@ -18,9 +18,10 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
 from releaser.core.config import PythonInputs
+from releaser.core.credentials import private_netrc
 from releaser.core.errors import ConfigError, ResolutionError, UpstreamError
 from releaser.core.lockfile import InputRecord, Pin
-from releaser.core.piprun import cache_dir, index_options, run_pip
+from releaser.core.piprun import cache_dir, index_options, resolve_deadline, run_pip
 from releaser.core.redact import scrub, strip_credentials
 from releaser.sources.base import LockRequest, Source
 from releaser.sources.requirements import RequirementInput, read_inputs, shown
@@ -30,7 +31,6 @@ if TYPE_CHECKING:
     from releaser.core.verdict import Finding
     from releaser.sources.pydirect import DirectReferences
 
-RESOLVE_TIMEOUT = 30 * 60  # seconds; a resolution that takes longer is stuck
 _NETWORK_TROUBLE = re.compile(r"NewConnectionError|Connection refused|Max retries exceeded|timed out|Name or service not known")
 
 
@@ -125,29 +125,33 @@ class PythonSource(Source):
             seeds = [p for p in request.previous if p.name not in direct.names and " @ " not in (p.requested or "")]
             output.write_text("".join(f"{p.name}=={p.version}\n" for p in seeds), encoding="utf-8")
 
-        args = ["compile", *self._options(request, work), "-c", str(constraints_file), "-o", str(output), str(source_file)]
+        self._pip_compile(request, work, ["-c", str(constraints_file), str(source_file)], output, cwd=self.root)
+        return _read_pins(output)
+
+    def _pip_compile(self, request: LockRequest, work: Path, inputs: list[str], output: Path, *, cwd: Path) -> None:
+        """pip-compile `inputs` into `output`: isolated, dated, only release.toml's indexes, their
+        credentials from a private netrc (never the command line)."""
+        indexes, credentials = private_netrc(self.inputs.index_urls, work)
+        args = ["compile", *self._options(request, work, indexes), "-o", str(output), *inputs]
         done = run_pip(
-            args, timeout=RESOLVE_TIMEOUT, timed_out="pip-compile did not finish", module="piptools", cwd=self.root
+            args, timeout=resolve_deadline(), timed_out="pip-compile did not finish", module="piptools", cwd=cwd,
+            env=credentials,
         )
         if done.returncode != 0:
             self._fail(done.stderr, request)
-        return _read_pins(output)
 
     def _compile_build(self, requirements: list[str], work: Path, request: LockRequest) -> dict[str, str]:
         """pip-compile of an sdist's build requirements, as isolated and dated as the lock's own."""
         work.mkdir(parents=True, exist_ok=True)
         source, output = work / "build.in", work / "build.txt"
         source.write_text("".join(r + "\n" for r in requirements), encoding="utf-8")
-        args = ["compile", *self._options(request, work), "-o", str(output), str(source)]
-        done = run_pip(args, timeout=RESOLVE_TIMEOUT, timed_out="pip-compile did not finish", module="piptools", cwd=work)
-        if done.returncode != 0:
-            self._fail(done.stderr, request)
+        self._pip_compile(request, work, [str(source)], output, cwd=work)
         pins, direct = _read_pins(output)
         if direct:
             raise UpstreamError(f"a build requirement is a direct reference ({', '.join(sorted(direct))}); releaser pins only index ones")
         return pins
 
-    def _options(self, request: LockRequest, work: Path) -> list[str]:
+    def _options(self, request: LockRequest, work: Path, indexes: tuple[str, ...]) -> list[str]:
         options = [
             "--no-config", "--no-header", "--no-annotate", "--no-emit-index-url", "--no-emit-trusted-host",
             "--no-emit-find-links", "--no-emit-options", "--allow-unsafe", "--strip-extras",
@@ -155,7 +159,7 @@ class PythonSource(Source):
             # index: a private one per lock keeps one index's metadata out of another's.
             "--cache-dir", str(work / "pip-tools-cache"),
             "--pip-args", shlex.join(["--cache-dir", str(cache_dir()), "--timeout", "30", "--retries", "3"]),
-            *index_options(self.inputs.index_urls),
+            *index_options(indexes),  # credentials come from a private netrc, never the command line
         ]
         if request.dated:
             options += ["--uploaded-prior-to", request.as_of.astimezone(timezone.utc).isoformat()]

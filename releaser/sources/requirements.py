@@ -19,6 +19,7 @@ from packaging.utils import canonicalize_name
 
 from releaser.core.config import PythonInputs
 from releaser.core.errors import ConfigError
+from releaser.core.fsutil import inside
 from releaser.core.redact import strip_credentials
 
 _COMMENT = re.compile(r"(^|\s+)#.*$")
@@ -74,31 +75,32 @@ def read_inputs(root: Path, inputs: PythonInputs) -> list[RequirementInput]:
 def _read_file(root: Path, path: Path) -> RequirementInput:
     requirements: list[Requirement] = []
     constraints: list[Requirement] = []
-    _parse(path, requirements, constraints, seen=set(), as_constraint=False)
+    _parse(root, path, requirements, constraints, seen=set(), as_constraint=False)
     return RequirementInput(_relative(root, path), tuple(requirements), tuple(constraints))
 
 
-def _parse(path: Path, reqs: list[Requirement], cons: list[Requirement], seen: set[Path], as_constraint: bool) -> None:
+def _parse(
+    root: Path, path: Path, reqs: list[Requirement], cons: list[Requirement], seen: set[Path], as_constraint: bool
+) -> None:
     resolved = path.resolve()
     if resolved in seen:
         return
     seen.add(resolved)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot be read: {exc.strerror}") from None
+    text = read_input(root, path)
     for number, line in _logical_lines(text):
         where = f"{path}:{number}"
         include = _INCLUDE.match(line)
         if include:
             flag, target = include.groups()
             nested = path.parent / target
+            if not inside(root, nested):
+                raise ConfigError(f"{where}: {flag} {_token(target)}: leads outside the project; refused")
             if not nested.is_file():
-                raise ConfigError(f"{where}: {flag} {target}: no such file")
-            _parse(nested, reqs, cons, seen, as_constraint or flag in ("-c", "--constraint"))
+                raise ConfigError(f"{where}: {flag} {_token(target)}: no such file")
+            _parse(root, nested, reqs, cons, seen, as_constraint or flag in ("-c", "--constraint"))
             continue
         if line.startswith("-"):
-            option = line.split()[0]
+            option = line.split()[0].partition("=")[0][:40]
             raise ConfigError(
                 f"{where}: {option} is not allowed here: indexes and pip options come from "
                 "release.toml ([python] index-url, extra-index-urls), and editable installs float"
@@ -106,8 +108,40 @@ def _parse(path: Path, reqs: list[Requirement], cons: list[Requirement], seen: s
         try:
             requirement = Requirement(line)
         except InvalidRequirement as exc:
-            raise ConfigError(f"{where}: invalid requirement {line!r}: {exc}") from None
+            raise ConfigError(f"{where}: invalid requirement{_offence(line, exc)}") from None
         (cons if as_constraint else reqs).append(requirement)
+
+
+def read_input(root: Path, path: Path) -> str:
+    """The text of an input file, which must lie inside the project (symlinks resolved) and be UTF-8."""
+    if not inside(root, path):
+        raise ConfigError(f"{path}: leads outside the project {root}; inputs must live inside it")
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: is not UTF-8 text (byte {exc.start})") from None
+
+
+def _token(text: str) -> str:
+    """At most 40 characters of one token of input, for a message: never a whole line."""
+    return repr(text if len(text) <= 40 else text[:37] + "...")
+
+
+def _offence(line: str, exc: InvalidRequirement) -> str:
+    """Where packaging stopped (its caret's column) and why, quoting only what parsed before it.
+
+    packaging's own message repeats the whole line, which may be anything (a file
+    full of secrets): only its first line, the reason, is kept.
+    """
+    message = str(exc).splitlines()
+    column = message[-1].find("^") - 4 if len(message) >= 3 else -1
+    reason = message[0].strip() if message else "not a requirement"
+    if column < 0:
+        return f": {reason}"
+    before = line[:column].strip()
+    return f" at column {column + 1}" + (f", after {_token(before)}" if before else "") + f": {reason}"
 
 
 def _logical_lines(text: str) -> list[tuple[int, str]]:
@@ -133,11 +167,9 @@ def _logical_lines(text: str) -> list[tuple[int, str]]:
 def _read_pyproject(root: Path, path: Path, inputs: PythonInputs) -> RequirementInput:
     """`[project.dependencies]` (with `pyproject = true`), the `extras` and the PEP 735 `groups` asked for."""
     try:
-        doc = tomllib.loads(path.read_text(encoding="utf-8"))
+        doc = tomllib.loads(read_input(root, path))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot be read: {exc}") from None
     project = doc.get("project")
     requirements: list[Requirement] = []
     if inputs.pyproject or inputs.extras:
@@ -154,7 +186,9 @@ def _read_pyproject(root: Path, path: Path, inputs: PythonInputs) -> Requirement
 
 def _not_dynamic(path: Path, project: dict, key: str) -> None:
     dynamic = project.get("dynamic", [])
-    if isinstance(dynamic, list) and key in dynamic:
+    if not isinstance(dynamic, list) or not all(isinstance(d, str) for d in dynamic):
+        raise ConfigError(f"{path}: [project] dynamic must be a list of strings")
+    if key in dynamic:
         raise ConfigError(f"{path}: [project] {key} are dynamic; releaser needs them written out")
 
 
@@ -166,7 +200,7 @@ def _requirements(path: Path, items: object, where: str) -> list[Requirement]:
         try:
             requirements.append(Requirement(dep))
         except InvalidRequirement as exc:
-            raise ConfigError(f"{path}: {where}: invalid requirement {dep!r}: {exc}") from None
+            raise ConfigError(f"{path}: {where}: invalid requirement{_offence(dep, exc)}") from None
     return requirements
 
 
