@@ -53,6 +53,9 @@ class Pin:
     # The commit id of a Python direct reference to a git repository (`pkg @ git+URL@ref`):
     # its hash, as it has no artifact. None for everything else (a [[git]] pin's version is its commit).
     commit: str | None = None
+    # A Maven pin's scope as Maven would give it (compile, runtime, ...; parent or import for a POM
+    # that shapes the graph). None for every other kind.
+    scope: str | None = None
 
 
 # A recorded entry: a string (a requirement, a version, a setting) or a table of
@@ -186,6 +189,8 @@ def _pin_table(pin: Pin) -> dict[str, Any]:
         table["commit"] = pin.commit
     if pin.requested is not None:
         table["requested"] = pin.requested
+    if pin.scope is not None:
+        table["scope"] = pin.scope
     table["source"] = pin.source
     if pin.date is not None:
         table["date"] = _utc(pin.date)
@@ -279,4 +284,5 @@ class _Reader:
             date=self.get(t, "date", datetime, where, default=None),
             artifacts=tuple(artifacts),
             commit=self.get(t, "commit", str, where, default=None),
+            scope=self.get(t, "scope", str, where, default=None),
         )

@@ -62,22 +62,28 @@ class MavenSource(Source):
         return sorted(seen.values(), key=lambda c: c.key)
 
     def input_digests(self) -> dict[str, str]:
-        self.coordinates  # validate before any network; the inputs live in release.toml
-        return {}
+        """The project's POM files (`pom = ...`: itself, its modules, local parents); the rest is release.toml."""
+        self.coordinates  # validate before any network
+        found: dict[str, str] = {}
+        for block in self.inputs:
+            if block.pom is not None:
+                from releaser.sources.maven_project import digests
+
+                found.update(digests(block.pom, self.config_path.parent))
+        return found
 
     def source_urls(self) -> tuple[str, ...]:
         return tuple(strip_credentials(r) for r in self.repositories)
 
     def lock(self, request: LockRequest) -> list[Pin]:
         coordinates = self.coordinates
-        if not coordinates:
+        if not coordinates and not any(block.pom for block in self.inputs):
             return []
-        previous = {p.name: p for p in request.previous}
+        from releaser.sources.maven_walk import Walk, pin_graph
+
         with self._resolver(request) as resolver:
-            return request.http.map(
-                lambda item: resolver.pin(item[1], previous.get(item[1].key), request.workdir, f"{item[0]}-"),
-                list(enumerate(coordinates)),
-            )
+            walk = Walk(resolver, request, self.config_path.parent)
+            return pin_graph(walk, coordinates, self.inputs, request.http.map)
 
     def verify(self, pins: tuple[Pin, ...], http: Http) -> list[Finding]:
         """Every file still served with its sha256; a newer build or release is news."""
