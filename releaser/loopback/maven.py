@@ -16,6 +16,7 @@ import hashlib
 import html
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from datetime import datetime, timezone
 from email.utils import format_datetime
 from urllib.parse import quote, unquote, urlsplit
@@ -184,6 +185,27 @@ class MavenRepository(LoopbackServer[str]):
         if release:
             state.release = version
         state.last_updated = max(state.last_updated, updated)
+
+    def publish_tree(self, root: Path, *, modified: datetime | None = None) -> list[str]:
+        """Serve what a real `mvn deploy` wrote under `root` (a file:// repository): every file
+        not yet served, dated `modified` (default: now); its maven-metadata.xml exactly as
+        Maven wrote it. Checksum files are answered from the bytes, as for every file.
+        Returns the paths newly published.
+        """
+        moment = modified or datetime.now(timezone.utc).replace(microsecond=0)
+        added = []
+        with self._lock:
+            for path in sorted(p for p in root.rglob("*") if p.is_file()):
+                rel = path.relative_to(root).as_posix()
+                if rel.rpartition(".")[2] in ALGORITHMS:
+                    continue
+                if path.name == METADATA:
+                    self._raw[rel] = path.read_bytes()
+                elif rel not in self._files:
+                    content = path.read_bytes()
+                    self._files[rel] = _Stored(content, moment, checksums(content))
+                    added.append(rel)
+        return added
 
     # -- faults -----------------------------------------------------------
 

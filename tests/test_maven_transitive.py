@@ -1,0 +1,263 @@
+"""Maven, transitively: a project's POM and every POM under it, deployed by the real Maven.
+
+The repository is written by real `mvn deploy:deploy-file -DpomFile=...` (two runs: the
+second deploys a newer SNAPSHOT build and a newer release in range) and served by the
+loopback Maven server. The project is a real multi-module Maven project on disk.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import textwrap
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+from conftest import run_releaser
+
+from releaser.core import config, lockfile
+from releaser.core.errors import ConfigError, UpstreamError
+from releaser.core.lockfile import Pin
+from releaser.lock import locking
+from releaser.loopback import maven_deploy
+from releaser.loopback.maven import MavenRepository
+from releaser.loopback.maven_deploy import Deployable
+from releaser.sources.maven_pom import parse_pom
+
+pytestmark = pytest.mark.skipif(not maven_deploy.available(), reason="needs mvn and its deploy plugin in ~/.m2")
+
+G = "org.example"
+
+
+def pom(artifact: str, version: str, body: str = "", *, packaging: str = "jar", parent: str = "") -> Deployable:
+    text = (
+        '<project xmlns="http://maven.apache.org/POM/4.0.0"><modelVersion>4.0.0</modelVersion>'
+        f"{parent}<groupId>{G}</groupId><artifactId>{artifact}</artifactId><version>{version}</version>"
+        f"<packaging>{packaging}</packaging>{body}</project>\n"
+    )
+    return Deployable(text, None if packaging == "pom" else f"{artifact}-{version}\n".encode())
+
+
+def deps(*items: str) -> str:
+    """`artifact:version[:scope][:optional]`, or a raw <dependency> element."""
+    out = []
+    for item in items:
+        if item.startswith("<"):
+            out.append(item)
+            continue
+        artifact, version, *rest = item.split(":")
+        extra = "".join(f"<scope>{r}</scope>" if r != "optional" else "<optional>true</optional>" for r in rest)
+        out.append(f"<dependency><groupId>{G}</groupId><artifactId>{artifact}</artifactId><version>{version}</version>{extra}</dependency>")
+    return f"<dependencies>{''.join(out)}</dependencies>"
+
+
+PARENT = f"<parent><groupId>{G}</groupId><artifactId>parent</artifactId><version>1.0</version><relativePath/></parent>"
+FIRST = [
+    pom("parent", "1.0", "<properties><lib.version>2.0-SNAPSHOT</lib.version><prop.version>3.0</prop.version></properties>", packaging="pom"),
+    pom("bom", "1.0", f"<dependencyManagement>{deps('bommed:2.0')}</dependencyManagement>", packaging="pom"),
+    pom(
+        "app",
+        "1.0-SNAPSHOT",
+        deps(
+            "lib:${lib.version}",
+            "a:1.0",
+            f"<dependency><groupId>{G}</groupId><artifactId>b</artifactId><version>1.0</version>"
+            f"<exclusions><exclusion><groupId>*</groupId><artifactId>excluded</artifactId></exclusion></exclusions></dependency>",
+        ),
+        parent=PARENT,
+    ),
+    pom("lib", "2.0-SNAPSHOT", deps("deep:[1.0,2.0)", "opt:1.0:optional", "testonly:1.0:test", "managed:1.0", "bommed:1.0")),
+    pom("deep", "1.0"),
+    pom("deep", "2.0"),
+    pom("a", "1.0", deps("x:1.0")),
+    pom("b", "1.0", deps("c:1.0", "excluded:1.0")),
+    pom("c", "1.0", deps("x:2.0")),
+    pom("d", "1.0", deps("y:1.0")),
+    pom("e", "1.0", deps("y:2.0")),
+    *(pom(a, v) for a, v in [("x", "1.0"), ("x", "2.0"), ("y", "1.0"), ("y", "2.0"), ("managed", "1.0"), ("managed", "1.5")]),
+    *(pom(a, v) for a, v in [("bommed", "1.0"), ("bommed", "2.0"), ("opt", "1.0"), ("testonly", "1.0"), ("excluded", "1.0")]),
+    *(pom(a, v) for a, v in [("junit-like", "1.0"), ("prop", "3.0"), ("new", "1.0")]),
+    pom("old", "1.0", f"<distributionManagement><relocation><artifactId>new</artifactId></relocation></distributionManagement>", packaging="pom"),
+    Deployable(pom("natives", "1.0").pom, b"native code\n", classifier="linux"),
+]
+SECOND = [pom("lib", "2.0-SNAPSHOT", deps("deep:[1.0,2.0)", "opt:1.0:optional", "testonly:1.0:test", "managed:1.0", "bommed:1.0")), pom("deep", "1.5")]
+
+PROJECT_POM = f"""\
+<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  {PARENT}
+  <artifactId>project</artifactId>
+  <version>1.0-SNAPSHOT</version>
+  <packaging>pom</packaging>
+  <modules><module>core</module></modules>
+  <dependencyManagement>
+    <dependencies>
+      <dependency><groupId>{G}</groupId><artifactId>managed</artifactId><version>1.5</version></dependency>
+      <dependency><groupId>{G}</groupId><artifactId>bom</artifactId><version>1.0</version><type>pom</type><scope>import</scope></dependency>
+    </dependencies>
+  </dependencyManagement>
+  {deps("app:1.0-SNAPSHOT", "d:1.0", "e:1.0", "junit-like:1.0:test")}
+</project>
+"""
+CORE_POM = f"""\
+<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <parent><groupId>{G}</groupId><artifactId>project</artifactId><version>1.0-SNAPSHOT</version></parent>
+  <artifactId>core</artifactId>
+  {deps("prop:${prop.version}", "old:1.0", f"<dependency><groupId>{G}</groupId><artifactId>natives</artifactId><version>1.0</version><classifier>linux</classifier></dependency>")}
+</project>
+"""
+
+
+class Repo:
+    """The deployed repository: its server, and the times that separate the two deploys."""
+
+    def __init__(self, server: MavenRepository, between: datetime, builds: tuple[str, str]) -> None:
+        self.server, self.between, self.builds = server, between, builds
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Repo]:
+    tree = tmp_path_factory.mktemp("m2") / "repository"
+    with MavenRepository() as server:
+        maven_deploy.deploy(tree, FIRST)
+        server.publish_tree(tree)
+        between = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(seconds=1)
+        time.sleep(2.1)  # whole seconds: the second build is stamped after `between`
+        maven_deploy.deploy(tree, SECOND)
+        server.publish_tree(tree)
+        lib = sorted(p.name for p in (tree / "org/example/lib/2.0-SNAPSHOT").glob("lib-*.jar"))
+        builds = tuple(name.removeprefix("lib-").removesuffix(".jar") for name in lib)
+        assert len(builds) == 2
+        yield Repo(server, between, builds)  # type: ignore[arg-type]
+
+
+def write_project(root: Path, repository: str, extra: str = "") -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "pom.xml").write_text(PROJECT_POM, encoding="utf-8")
+    (root / "core").mkdir(exist_ok=True)
+    (root / "core/pom.xml").write_text(CORE_POM, encoding="utf-8")
+    (root / "release.toml").write_text(
+        f'[release]\nname = "cosmo"\nversion = "0.9.0"\n\n[[maven]]\nrepository = "{repository}"\npom = "pom.xml"\n{extra}',
+        encoding="utf-8",
+    )
+    return root
+
+
+def lock(root: Path, **kwargs: object) -> dict[str, Pin]:
+    result = locking.lock(config.load(root / "release.toml"), **kwargs)  # type: ignore[arg-type]
+    return {p.name: p for p in result.lock.pins}
+
+
+@pytest.fixture(scope="module")
+def locked(repo: Repo, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Pin]]:
+    root = write_project(tmp_path_factory.mktemp("project") / "p", repo.server.url)
+    return root, lock(root)
+
+
+def test_the_graph_is_what_maven_resolves(locked: tuple[Path, dict[str, Pin]], repo: Repo) -> None:
+    _, pins = locked
+    versions = {name: (p.version, p.scope) for name, p in pins.items()}
+    newest = repo.builds[1]
+    assert versions == {
+        f"{G}:app": (versions[f"{G}:app"][0], "compile"),
+        f"{G}:lib": (newest, "compile"),  # ${lib.version} from app's parent: a SNAPSHOT, its newest build
+        f"{G}:deep": ("1.5", "compile"),  # [1.0,2.0): the newest release in range
+        f"{G}:managed": ("1.5", "compile"),  # the project's dependencyManagement beats lib's 1.0
+        f"{G}:bommed": ("2.0", "compile"),  # ... and so does the BOM it imports
+        f"{G}:a": ("1.0", "compile"),
+        f"{G}:b": ("1.0", "compile"),
+        f"{G}:c": ("1.0", "compile"),
+        f"{G}:x": ("1.0", "compile"),  # nearest: app > a > x beats app > b > c > x
+        f"{G}:d": ("1.0", "compile"),
+        f"{G}:e": ("1.0", "compile"),
+        f"{G}:y": ("1.0", "compile"),  # a tie at depth 2: d is declared first
+        f"{G}:prop": ("3.0", "compile"),  # ${prop.version}: core > project (local) > parent (repository)
+        f"{G}:new": ("1.0", "compile"),  # old:1.0 is relocated to new
+        f"{G}:natives:jar:linux": ("1.0", "compile"),
+        f"{G}:parent:pom@1.0": ("1.0", "parent"),
+        f"{G}:bom:pom@1.0": ("1.0", "import"),
+        f"{G}:old:pom@1.0": ("1.0", "relocation"),
+    }
+    assert versions[f"{G}:app"][0].startswith("1.0-") and "SNAPSHOT" not in versions[f"{G}:app"][0]
+    # optional, test-scoped, excluded and test-only: not pinned (see the dict above), and why each pin is there:
+    assert pins[f"{G}:app"].requested == "1.0-SNAPSHOT via org.example:project"
+    assert pins[f"{G}:lib"].requested == "2.0-SNAPSHOT via org.example:app"
+    assert pins[f"{G}:deep"].requested == "[1.0,2.0) via org.example:lib"
+    assert pins[f"{G}:prop"].requested == "3.0 via org.example:core"
+    for pin in pins.values():
+        assert pin.artifacts and all(len(a.sha256) == 64 for a in pin.artifacts), pin.name
+    jar = next(a for a in pins[f"{G}:natives:jar:linux"].artifacts if a.name.endswith(".jar"))
+    assert jar.name == "natives-1.0-linux.jar"
+
+
+def test_as_of_between_two_builds_pins_the_older_transitively(repo: Repo, tmp_path: Path) -> None:
+    root = write_project(tmp_path / "p", repo.server.url)
+    pins = lock(root, as_of=repo.between)
+    assert pins[f"{G}:lib"].version == repo.builds[0]  # the SNAPSHOT reached through a property
+    assert pins[f"{G}:deep"].version == "1.0"  # the range: 1.5 was deployed after the cut-off
+    assert pins[f"{G}:lib"].date is not None and pins[f"{G}:lib"].date < repo.between
+    assert lock(root)[f"{G}:lib"].version == repo.builds[0]  # a relock keeps it
+    assert lock(root, upgrade=(f"{G}:lib",))[f"{G}:lib"].version == repo.builds[1]
+
+
+def test_check_refuses_a_transitive_entry_edited_back_to_floating(locked: tuple[Path, dict[str, Pin]], tmp_path: Path) -> None:
+    source, pins = locked
+    root = tmp_path / "p"
+    shutil.copytree(source, root)
+    assert run_releaser(root, "check").returncode == 0
+    text = (root / "release.lock").read_text()
+    for name, floating in ((f"{G}:lib", "2.0-SNAPSHOT"), (f"{G}:deep", "[1.0,2.0)")):
+        text = text.replace(f'version = "{pins[name].version}"\nrequested', f'version = "{floating}"\nrequested', 1)
+    (root / "release.lock").write_text(text)
+    run = run_releaser(root, "check")
+    assert run.returncode == 1
+    assert f"maven {G}:lib 2.0-SNAPSHOT" in run.stdout and "-SNAPSHOT, not a timestamped build" in run.stdout
+    assert f"maven {G}:deep [1.0,2.0)" in run.stdout and "version range" in run.stdout
+
+
+def test_a_changed_module_pom_makes_the_lock_stale(locked: tuple[Path, dict[str, Pin]], tmp_path: Path) -> None:
+    source, _ = locked
+    root = tmp_path / "p"
+    shutil.copytree(source, root)
+    lock_file = lockfile.read(root / "release.lock")
+    assert lock_file is not None and {"pom.xml", "core/pom.xml"} <= set(lock_file.inputs)
+    (root / "core/pom.xml").write_text(CORE_POM.replace("old", "new"), encoding="utf-8")
+    run = run_releaser(root, "check")
+    assert run.returncode == 1 and "core/pom.xml" in run.stdout
+
+
+def test_export_maven_round_trips_the_pins(locked: tuple[Path, dict[str, Pin]], tmp_path: Path) -> None:
+    source, pins = locked
+    root = tmp_path / "p"
+    shutil.copytree(source, root)
+    run = run_releaser(root, "export", "--format", "maven", "-o", "pins.pom")
+    assert run.returncode == 0, run.stderr
+    exported = parse_pom((root / "pins.pom").read_bytes(), "pins.pom")
+    assert exported.packaging == "pom"
+    managed = {":".join(filter(None, [d.group, d.artifact, d.type if d.type not in ("", "jar") or d.classifier else "", d.classifier])): d.version for d in exported.managed}
+    expected = {name: p.version for name, p in pins.items() if p.scope not in ("parent", "import", "relocation")}
+    assert managed == expected
+    assert all("SNAPSHOT" not in v for v in managed.values())
+
+
+@pytest.mark.parametrize(
+    ("document", "message"),
+    [
+        (b"not xml at all", "not XML"),
+        (b'<?xml version="1.0"?><!DOCTYPE p [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;">]><project>&b;</project>', "hostile XML"),
+        (PROJECT_POM.replace("d:1.0", "").encode().replace(b"<version>1.0</version><type>pom", b"<version>${nowhere}</version><type>pom"), "unresolvable property ${nowhere}"),
+        (PROJECT_POM.replace("<artifactId>parent</artifactId>", "<artifactId>no-such-parent</artifactId>").encode(), "parent org.example:no-such-parent:1.0"),
+    ],
+    ids=["not-xml", "entity-bomb", "unresolvable-property", "missing-parent"],
+)
+def test_a_bad_project_pom_is_bad_input(repo: Repo, tmp_path: Path, document: bytes, message: str) -> None:
+    root = write_project(tmp_path / "p", repo.server.url)
+    (root / "pom.xml").write_bytes(document)
+    run = run_releaser(root, "lock")
+    assert run.returncode == 2, run.stderr
+    assert message in run.stderr and "pom.xml" in run.stderr
+    assert len(run.stderr.strip().splitlines()) == 1 and not (root / "release.lock").exists()
