@@ -21,6 +21,7 @@ from conftest import run_releaser
 from releaser.core import config, lockfile
 from releaser.core.errors import ConfigError, UpstreamError
 from releaser.core.lockfile import Pin
+from releaser.core.maven_coordinate import MavenCoordinate
 from releaser.lock import locking
 from releaser.loopback import maven_deploy
 from releaser.loopback.maven import MavenRepository
@@ -238,7 +239,7 @@ def test_export_maven_round_trips_the_pins(locked: tuple[Path, dict[str, Pin]], 
     assert run.returncode == 0, run.stderr
     exported = parse_pom((root / "pins.pom").read_bytes(), "pins.pom")
     assert exported.packaging == "pom"
-    managed = {":".join(filter(None, [d.group, d.artifact, d.type if d.type not in ("", "jar") or d.classifier else "", d.classifier])): d.version for d in exported.managed}
+    managed = {MavenCoordinate(d.group, d.artifact, d.version, d.type or "jar", d.classifier).key: d.version for d in exported.managed}
     expected = {name: p.version for name, p in pins.items() if p.scope not in ("parent", "import", "relocation")}
     assert managed == expected
     assert all("SNAPSHOT" not in v for v in managed.values())
