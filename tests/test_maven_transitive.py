@@ -26,6 +26,7 @@ from releaser.lock import locking
 from releaser.loopback import maven_deploy
 from releaser.loopback.maven import MavenRepository
 from releaser.loopback.maven_deploy import Deployable
+from releaser.sources.maven_metadata import BUILD
 from releaser.sources.maven_pom import parse_pom
 
 pytestmark = pytest.mark.skipif(not maven_deploy.available(), reason="needs mvn and its deploy plugin in ~/.m2")
@@ -51,7 +52,8 @@ def deps(*items: str) -> str:
             continue
         artifact, version, *rest = item.split(":")
         extra = "".join(f"<scope>{r}</scope>" if r != "optional" else "<optional>true</optional>" for r in rest)
-        out.append(f"<dependency><groupId>{G}</groupId><artifactId>{artifact}</artifactId><version>{version}</version>{extra}</dependency>")
+        pinned = f"<version>{version}</version>" if version else ""
+        out.append(f"<dependency><groupId>{G}</groupId><artifactId>{artifact}</artifactId>{pinned}{extra}</dependency>")
     return f"<dependencies>{''.join(out)}</dependencies>"
 
 
@@ -116,8 +118,8 @@ CORE_POM = f"""\
 class Repo:
     """The deployed repository: its server, and the times that separate the two deploys."""
 
-    def __init__(self, server: MavenRepository, between: datetime, builds: tuple[str, str]) -> None:
-        self.server, self.between, self.builds = server, between, builds
+    def __init__(self, server: MavenRepository, tree: Path, between: datetime, builds: tuple[str, str]) -> None:
+        self.server, self.tree, self.between, self.builds = server, tree, between, builds
 
 
 @pytest.fixture(scope="module")
@@ -133,7 +135,7 @@ def repo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Repo]:
         lib = sorted(p.name for p in (tree / "org/example/lib/2.0-SNAPSHOT").glob("lib-*.jar"))
         builds = tuple(name.removeprefix("lib-").removesuffix(".jar") for name in lib)
         assert len(builds) == 2
-        yield Repo(server, between, builds)  # type: ignore[arg-type]
+        yield Repo(server, tree, between, builds)  # type: ignore[arg-type]
 
 
 def write_project(root: Path, repository: str, extra: str = "") -> Path:
@@ -262,3 +264,48 @@ def test_a_bad_project_pom_is_bad_input(repo: Repo, tmp_path: Path, document: by
     assert run.returncode == 2, run.stderr
     assert message in run.stderr and "pom.xml" in run.stderr
     assert len(run.stderr.strip().splitlines()) == 1 and not (root / "release.lock").exists()
+
+
+def _as_maven_names(pins: dict[str, Pin]) -> dict[str, str]:
+    """Pins as Maven's log shows them: a SNAPSHOT build by its base version; graph-only POMs left out."""
+    return {
+        name: (m["base"] + "-SNAPSHOT" if (m := BUILD.match(p.version)) else p.version)
+        for name, p in pins.items()
+        if p.scope not in ("parent", "import", "relocation")
+    }
+
+
+def test_maven_itself_resolves_the_same_graph(locked: tuple[Path, dict[str, Pin]], repo: Repo, tmp_path: Path) -> None:
+    root, pins = locked
+    project = tmp_path / "p"
+    shutil.copytree(root, project)
+    graph = maven_deploy.resolved_by_maven(project, repo.server.url, tmp_path)[f"{G}:core"]
+    maven = {key: version for key, (version, scope) in graph.items() if scope in ("compile", "runtime")}
+    assert maven == _as_maven_names(pins)
+    assert graph[f"{G}:junit-like"] == ("1.0", "test")  # test scope: Maven has it, releaser does not pin it
+
+
+def test_maven_builds_on_the_exported_pins(locked: tuple[Path, dict[str, Pin]], repo: Repo, tmp_path: Path) -> None:
+    root, pins = locked
+    project = tmp_path / "p"
+    shutil.copytree(root, project)
+    assert run_releaser(project, "export", "--format", "maven").returncode == 0
+    bom = parse_pom((project / "maven-pins.pom").read_bytes(), "maven-pins.pom")
+    maven_deploy.deploy(repo.tree, [Deployable((project / "maven-pins.pom").read_text(), None)])
+    repo.server.publish_tree(repo.tree)
+    consumer = tmp_path / "consumer"
+    consumer.mkdir()
+    (consumer / "pom.xml").write_text(
+        '<project xmlns="http://maven.apache.org/POM/4.0.0"><modelVersion>4.0.0</modelVersion>'
+        "<groupId>org.consumer</groupId><artifactId>consumer</artifactId><version>1</version>"
+        f"<dependencyManagement><dependencies><dependency><groupId>{bom.group}</groupId><artifactId>{bom.artifact}</artifactId>"
+        f"<version>{bom.version}</version><type>pom</type><scope>import</scope></dependency></dependencies></dependencyManagement>"
+        f"{deps('app:', 'd:')}</project>\n",  # no versions: the BOM gives them, as for any BOM
+        encoding="utf-8",
+    )
+    graph = maven_deploy.resolved_by_maven(consumer, repo.server.url, tmp_path)["org.consumer:consumer"]
+    # Every version Maven uses is the pinned one: SNAPSHOTs as their timestamped builds.
+    assert graph[f"{G}:app"][0] == pins[f"{G}:app"].version
+    assert graph[f"{G}:lib"][0] == pins[f"{G}:lib"].version == repo.builds[1]
+    for key, (version, _) in graph.items():
+        assert version == pins[key].version, key

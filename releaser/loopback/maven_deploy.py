@@ -84,3 +84,61 @@ def deploy(target: Path, artifacts: list[Deployable]) -> None:
         if run.returncode != 0:
             errors = [line for line in run.stdout.splitlines() if "ERROR" in line][:3]
             raise RuntimeError(f"mvn deploy:deploy-file failed: {' '.join(errors) or run.stderr[-500:]}")
+
+
+def resolved_by_maven(project: Path, repository: str, work: Path) -> dict[str, dict[str, tuple[str, str]]]:
+    """What the real Maven resolves for each module of `project`, from `repository` alone.
+
+    Maven 3 logs each module's resolved dependency graph at debug level when a goal
+    first needs it (`compile` here); it is read from that log, before any plugin
+    runs. Maven runs with a private local repository in `work` (plugins are linked
+    from ~/.m2, which is never written) and a mirror that sends every other
+    repository to a closed port on 127.0.0.1. Returns {module: {key: (version, scope)}},
+    the key as releaser names pins (`group:artifact[:extension[:classifier]]`).
+    """
+    local = work / "local"
+    if not local.exists():
+        _link_local_repository(local)
+    settings = work / "settings.xml"
+    settings.write_text(
+        f"<settings><localRepository>{local}</localRepository><mirrors><mirror><id>nowhere</id>"
+        "<mirrorOf>*,!releaser</mirrorOf><url>http://127.0.0.1:9/</url></mirror></mirrors><profiles><profile>"
+        "<id>releaser</id><activation><activeByDefault>true</activeByDefault></activation><repositories><repository>"
+        f"<id>releaser</id><url>{html.escape(repository)}</url><snapshots><enabled>true</enabled></snapshots>"
+        "</repository></repositories></profile></profiles></settings>\n",
+        encoding="utf-8",
+    )
+    run = subprocess.run(
+        ["mvn", "-X", "-B", "-fae", "-s", str(settings), "compile"], cwd=project, capture_output=True, text=True, timeout=300
+    )
+    modules: dict[str, dict[str, tuple[str, str]]] = {}
+    current: dict[str, tuple[str, str]] | None = None
+    for line in run.stdout.splitlines():
+        text = line.removeprefix("[DEBUG] ")
+        if line.startswith("[DEBUG] ") and not text.startswith(" ") and text.count(":") == 3 and " " not in text:
+            group, artifact, _, _ = text.split(":")
+            current = modules.setdefault(f"{group}:{artifact}", {})
+        elif current is not None and line.startswith("[DEBUG]    ") and text.strip().count(":") >= 4:
+            fields = text.strip().split(" ")[0].split(":")
+            group, artifact, extension, *middle, version, scope = fields
+            key = ":".join([group, artifact, *([extension, *middle] if extension != "jar" or middle else [])])
+            current[key] = (version, scope)
+        else:
+            current = None if not line.startswith("[DEBUG]    ") else current
+    if not modules:
+        raise RuntimeError(f"mvn printed no dependency graph: {[l for l in run.stdout.splitlines() if 'ERROR' in l][:2]}")
+    return modules
+
+
+def _link_local_repository(local: Path) -> None:
+    """A local repository that sees ~/.m2's plugins through links, so Maven writes only here."""
+    m2 = Path.home() / ".m2/repository"
+    local.mkdir(parents=True)
+    for entry in m2.iterdir():
+        if entry.is_dir() and entry.name == "org":
+            (local / "org").mkdir()
+            for child in entry.iterdir():
+                if child.name != "example":
+                    (local / "org" / child.name).symlink_to(child)
+        else:
+            (local / entry.name).symlink_to(entry)
