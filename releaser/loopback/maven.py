@@ -151,15 +151,17 @@ class MavenRepository(LoopbackServer[str]):
         extension: str = "jar",
         classifier: str = "",
         in_metadata: bool = True,
+        pom: bytes | None = None,
     ) -> None:
-        """Deploy a release file and its pom; `last_modified` is what HTTP answers say of them."""
+        """Deploy a release file and its pom (`pom`: its bytes; default a bare POM naming it);
+        `last_modified` is what HTTP answers say of them."""
         moment = last_modified or datetime.now(timezone.utc).replace(microsecond=0)
         directory = f"{_group_path(group)}/{artifact}/{version}"
         with self._lock:
             self._put(f"{directory}/{_file(artifact, version, classifier, extension)}", content, group, artifact, version, moment)
-            pom = f"{directory}/{_file(artifact, version, '', 'pom')}"
-            if pom not in self._files:
-                self._put(pom, None, group, artifact, version, moment, pom=True)
+            pom_path = f"{directory}/{_file(artifact, version, '', 'pom')}"
+            if pom_path not in self._files or pom is not None:
+                self._put(pom_path, pom, group, artifact, version, moment, pom=True)
             if in_metadata:
                 self._versions(group, artifact, version, _updated(moment), release=True)
 
