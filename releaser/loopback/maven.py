@@ -118,8 +118,9 @@ class MavenRepository(LoopbackServer[str]):
         classifier: str = "",
         legacy_metadata: bool = False,
         content: bytes | None = None,
+        pom: bytes | None = None,
     ) -> str:
-        """Deploy one build's file (and its pom) as `mvn deploy` does; return the timestamped version."""
+        """Deploy one build's file (and its pom, `pom` if given) as `mvn deploy` does; return the timestamped version."""
         if timestamp.tzinfo is None:
             raise ValueError("timestamp must be timezone-aware")
         base_version = base_version if base_version.endswith("-SNAPSHOT") else base_version + "-SNAPSHOT"
@@ -129,9 +130,9 @@ class MavenRepository(LoopbackServer[str]):
         updated = _updated(timestamp)
         with self._lock:
             self._put(f"{directory}/{_file(artifact, value, classifier, extension)}", content, group, artifact, value, timestamp)
-            pom = f"{directory}/{_file(artifact, value, '', 'pom')}"
-            if pom not in self._files:
-                self._put(pom, None, group, artifact, value, timestamp, pom=True)
+            pom_path = f"{directory}/{_file(artifact, value, '', 'pom')}"
+            if pom_path not in self._files or pom is not None:
+                self._put(pom_path, pom, group, artifact, value, timestamp, pom=True)
             state = self._snapshots.setdefault((group, artifact, base_version), _SnapshotState())
             state.legacy = legacy_metadata
             state.timestamp, state.build_number, state.last_updated = stamp, build_number, updated
