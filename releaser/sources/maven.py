@@ -92,6 +92,7 @@ class MavenSource(Source):
 
         found = verify_generic(pins, http, userinfo=userinfo_of(self.repositories))
         floating = {c.key: c for c in self.coordinates if c.floats}
+        floating.update((p.name, c) for p in pins if p.name not in floating and (c := _asked(p)) is not None and c.floats)
         pinned = [p for p in pins if p.name in floating]
         with tempfile.TemporaryDirectory(prefix="releaser-check-") as tmp:
             request = LockRequest(datetime.now(timezone.utc), False, (), True, frozenset(), http, Path(tmp))
@@ -113,3 +114,12 @@ class MavenSource(Source):
         # to a second pool of the same size, created once for the whole run.
         with ThreadPoolExecutor(max_workers=request.http.workers, thread_name_prefix="maven") as helper:
             yield Resolver(self.repositories, request, helper)
+
+
+def _asked(pin: Pin) -> MavenCoordinate | None:
+    """What a transitive pin's `requested` asked for (`[1.0,2.0) via g:a` -> g:a...:[1.0,2.0)), if it reads."""
+    spec = (pin.requested or "").split(" via ")[0].split(" (")[0]
+    try:
+        return MavenCoordinate.parse(f"{pin.name}:{spec}") if "@" not in pin.name and spec else None
+    except ValueError:
+        return None
