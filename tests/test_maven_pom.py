@@ -230,3 +230,38 @@ def test_a_bad_pom_in_the_repository_is_an_outside_failure(tmp_path: Path, poms:
     assert run.returncode == 3, run.stderr
     assert message in run.stderr and "Traceback" not in run.stderr
     assert len(run.stderr.strip().splitlines()) == 1 and not (tmp_path / "release.lock").exists()
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ('pom = "missing/pom.xml"', "pom: missing/pom.xml does not exist"),
+        ('pom = "../pom.xml"', "pom: '../pom.xml' must be a path inside the project"),
+        ('pom = "pom.xml"\nscopes = ["compile", "system"]', "scopes: 'system' is not one of compile, runtime, provided, test"),
+    ],
+    ids=["missing", "outside", "system-scope"],
+)
+def test_maven_project_settings_are_validated(tmp_path: Path, table: str, message: str) -> None:
+    from releaser.core import config
+
+    (tmp_path / "pom.xml").write_bytes(project(""))
+    (tmp_path / "release.toml").write_text(
+        f'[release]\nname = "x"\nversion = "1.0"\n\n[[maven]]\nrepository = "https://repo.example/maven2"\n{table}\n'
+    )
+    with pytest.raises(ConfigError, match=r"release.toml:\d+: \[\[maven\]\] #1 " + message.replace("[", r"\[").replace("(", r"\(")):
+        config.load(tmp_path / "release.toml")
+
+
+def test_a_module_outside_the_project_or_missing_is_bad_input(tmp_path: Path) -> None:
+    from releaser.sources.maven_project import digests
+
+    (tmp_path / "p").mkdir()
+    (tmp_path / "p/pom.xml").write_bytes(project("<modules><module>../elsewhere</module></modules>"))
+    with pytest.raises(ConfigError, match="pom.xml: module '../elsewhere' leads outside the project"):
+        digests(tmp_path / "p/pom.xml", tmp_path / "p")
+    (tmp_path / "p/pom.xml").write_bytes(project("<modules><module>core</module></modules>"))
+    with pytest.raises(ConfigError, match="module 'core' has no core/pom.xml"):
+        digests(tmp_path / "p/pom.xml", tmp_path / "p")
+    (tmp_path / "p/core").mkdir()
+    (tmp_path / "p/core/pom.xml").write_bytes(project("<parent><groupId>g</groupId><artifactId>a</artifactId><version>1</version></parent>", "<artifactId>core</artifactId>"))
+    assert sorted(digests(tmp_path / "p/pom.xml", tmp_path / "p")) == ["core/pom.xml", "pom.xml"]

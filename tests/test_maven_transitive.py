@@ -197,6 +197,13 @@ def test_the_graph_is_what_maven_resolves(locked: tuple[Path, dict[str, Pin]], r
     assert jar.name == "natives-1.0-linux.jar"
 
 
+def test_test_scope_is_pinned_when_asked(repo: Repo, tmp_path: Path) -> None:
+    root = write_project(tmp_path / "p", repo.server.url, 'scopes = ["compile", "runtime", "test"]\n')
+    pins = lock(root)
+    assert (pins[f"{G}:junit-like"].version, pins[f"{G}:junit-like"].scope) == ("1.0", "test")
+    assert f"{G}:testonly" not in pins  # lib's own test dependency is still lib's business
+
+
 def test_as_of_between_two_builds_pins_the_older_transitively(repo: Repo, tmp_path: Path) -> None:
     root = write_project(tmp_path / "p", repo.server.url)
     pins = lock(root, as_of=repo.between)
