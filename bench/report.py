@@ -168,11 +168,11 @@ def render(r: Results) -> str:
         )
     if r.transitive is not None:
         t = r.transitive
-        judged = t.count == MAVEN_AT
         add(
-            f"| 3 | Maven, {t.count} artifacts of a transitive graph (a quarter named, the rest only in POMs), checksum headers: "
-            f"`releaser lock` | ≤ {MAVEN_TRANSITIVE_SECONDS} s at {MAVEN_AT} | {seconds(t.pairs.a.wall)} s | "
-            f"{verdict(t.pairs.a.wall.median <= MAVEN_TRANSITIVE_SECONDS if judged else None)} |"
+            f"| 3 | Maven, {t.count} artifacts of a transitive graph (a quarter named, the rest only in POMs), checksum "
+            f"headers: `releaser lock` | ≤ {MAVEN_TRANSITIVE_SECONDS} s at {MAVEN_AT} | {seconds(t.pairs.a.wall)} s | "
+            + verdict(t.pairs.a.wall.median <= MAVEN_TRANSITIVE_SECONDS if t.count == MAVEN_AT else None)
+            + " |"
         )
     add("")
     add("Sections 4 (how cost grows) and 5 (memory) report figures; they set no goal.")

@@ -12,12 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
-from xml.etree.ElementTree import ParseError
-
-import defusedxml
-import defusedxml.ElementTree as SafeET
-
 from releaser.core.errors import UpstreamError
+from releaser.sources.maven_metadata import xml_root
 
 MAX_POM_BYTES = 4 << 20  # a POM is a few kB; anything this large is not one
 
@@ -74,19 +70,7 @@ def parse_pom(data: bytes, where: str) -> Pom:
     """The POM in `data`; PomError naming `where` for anything that is not a usable POM."""
     if len(data) > MAX_POM_BYTES:
         raise PomError(f"{where}: not a POM ({len(data)} bytes)")
-    try:
-        root = SafeET.fromstring(data)
-    except defusedxml.DefusedXmlException:
-        raise PomError(f"{where}: refused hostile XML (entity declarations or external references)") from None
-    except ParseError as exc:
-        raise PomError(f"{where}: not XML: {exc}") from None
-    except (ValueError, LookupError, UnicodeError) as exc:  # an unknown or lying encoding declaration
-        raise PomError(f"{where}: not XML: {exc}") from None
-    for element in root.iter():
-        if not isinstance(element.tag, str):
-            continue
-        if "}" in element.tag:
-            element.tag = element.tag.rpartition("}")[2]
+    root = xml_root(data, PomError, hostile=f"{where}: refused hostile XML", broken=f"{where}: not XML")
     if root.tag != "project":
         raise PomError(f"{where}: not a POM (root element <{root.tag}>)")
     parent = root.find("parent")
