@@ -62,13 +62,15 @@ class Walk:
                 model = self.builder.build(pom)
                 if model.relocation is None:
                     raise missing from None
-                self.graph_poms[pom_pin.name] = pom_pin
+                self._keep_pom(pom_pin)
                 coord = self._relocated(coord, model)
                 requested = f"{requested} (relocated from {node.coordinate.group}:{node.coordinate.artifact})"
                 continue
             model = self.builder.build(self._read_pom(pin, coord, prefix))
             if model.relocation is not None and (model.group, model.artifact) != (coord.group, coord.artifact):
-                self.graph_poms[pin.name + "@relocated"] = replace(pin, name=pin.name + "@relocated", scope="relocation")
+                poms = tuple(a for a in pin.artifacts if a.name.endswith(".pom"))  # its file is not what a build uses
+                name = f"{coord.group}:{coord.artifact}:pom@{coord.version}"
+                self._keep_pom(replace(pin, name=name, artifacts=poms, scope="relocation"))
                 coord = self._relocated(coord, model)
                 requested = f"{requested} (relocated from {node.coordinate.group}:{node.coordinate.artifact})"
                 continue
@@ -140,10 +142,13 @@ class Walk:
         except BaseException as exc:
             future.set_exception(exc)
             raise
-        with self._lock:
-            self.graph_poms.setdefault(pin.name, pin)
+        self._keep_pom(pin)
         future.set_result(pom)
         return pom
+
+    def _keep_pom(self, pin: Pin) -> None:
+        with self._lock:
+            self.graph_poms.setdefault(pin.name, pin)
 
     def _pom(self, coord: MavenCoordinate, requested: str, why: str) -> tuple[Pin, Pom]:
         pom_coord = replace(coord, extension="pom", classifier="")
