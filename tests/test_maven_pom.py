@@ -238,8 +238,9 @@ def test_a_bad_pom_in_the_repository_is_an_outside_failure(tmp_path: Path, poms:
         ('pom = "missing/pom.xml"', "pom: missing/pom.xml does not exist"),
         ('pom = "../pom.xml"', "pom: '../pom.xml' must be a path inside the project"),
         ('pom = "pom.xml"\nscopes = ["compile", "system"]', "scopes: 'system' is not one of compile, runtime, provided, test"),
+        ('scopes = ["test"]', "scopes: applies to a Maven project's dependencies"),
     ],
-    ids=["missing", "outside", "system-scope"],
+    ids=["missing", "outside", "system-scope", "scopes-without-pom"],
 )
 def test_maven_project_settings_are_validated(tmp_path: Path, table: str, message: str) -> None:
     from releaser.core import config

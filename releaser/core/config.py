@@ -203,6 +203,8 @@ class _Parser:
         if pom is not None and not (self.path.parent / pom).is_file():
             self._fail(where, "pom", f"{pom} does not exist", ("maven", i))
         scopes = tuple(self._strings(t, "scopes", where, ("maven", i))) or ("compile", "runtime")
+        if "scopes" in t and pom is None:
+            self._fail(where, "scopes", "applies to a Maven project's dependencies: set pom = \"path/pom.xml\"", ("maven", i))
         for scope in scopes:
             if scope not in MAVEN_SCOPES:
                 self._fail(where, "scopes", f"{scope!r} is not one of {', '.join(MAVEN_SCOPES)}", ("maven", i))
