@@ -266,3 +266,21 @@ def test_a_module_outside_the_project_or_missing_is_bad_input(tmp_path: Path) ->
     (tmp_path / "p/core").mkdir()
     (tmp_path / "p/core/pom.xml").write_bytes(project("<parent><groupId>g</groupId><artifactId>a</artifactId><version>1</version></parent>", "<artifactId>core</artifactId>"))
     assert sorted(digests(tmp_path / "p/pom.xml", tmp_path / "p")) == ["core/pom.xml", "pom.xml"]
+
+
+def test_a_relocated_artifact_with_a_file_of_its_own_is_followed(tmp_path: Path) -> None:
+    from releaser.core import config
+    from releaser.lock import locking
+    from releaser.loopback.maven import MavenRepository
+
+    with MavenRepository() as repo:
+        relocation = "<distributionManagement><relocation><groupId>org.r</groupId><artifactId>new</artifactId></relocation></distributionManagement>"
+        repo.deploy_release("org.old", "lib", "2.0", pom=project(relocation, "<groupId>org.old</groupId><artifactId>lib</artifactId><version>2.0</version>"))
+        repo.deploy_release("org.r", "new", "2.0")
+        (tmp_path / "release.toml").write_text(
+            f'[release]\nname = "x"\nversion = "1.0"\n\n[[maven]]\nrepository = "{repo.url}"\ndependencies = ["org.old:lib:2.0"]\n'
+        )
+        pins = {p.name: p for p in locking.lock(config.load(tmp_path / "release.toml")).lock.pins}
+    assert set(pins) == {"org.r:new", "org.old:lib:pom@2.0"}
+    assert (pins["org.r:new"].version, pins["org.r:new"].requested) == ("2.0", "2.0 (relocated from org.old:lib)")
+    assert [a.name for a in pins["org.old:lib:pom@2.0"].artifacts] == ["lib-2.0.pom"]

@@ -316,3 +316,19 @@ def test_maven_builds_on_the_exported_pins(locked: tuple[Path, dict[str, Pin]], 
     assert graph[f"{G}:lib"][0] == pins[f"{G}:lib"].version == repo.builds[1]
     for key, (version, _) in graph.items():
         assert version == pins[key].version, key
+
+
+def test_diff_says_why_a_transitive_artifact_came_or_went(locked: tuple[Path, dict[str, Pin]], repo: Repo, tmp_path: Path) -> None:
+    source, _ = locked
+    root = tmp_path / "p"
+    shutil.copytree(source, root)
+    shutil.copy(root / "release.lock", tmp_path / "before.lock")
+    (root / "pom.xml").write_text(PROJECT_POM.replace(deps("app:1.0-SNAPSHOT", "d:1.0", "e:1.0", "junit-like:1.0:test"), deps("app:1.0-SNAPSHOT", "e:1.0")))
+    assert run_releaser(root, "lock").returncode == 0
+    run = run_releaser(root, "diff", str(tmp_path / "before.lock"), "release.lock")
+    assert run.returncode == 0, run.stderr
+    lines = {line.split()[1]: line for line in run.stdout.splitlines()[1:]}
+    assert "removed 1.0 (" in lines[f"{G}:d"] and lines[f"{G}:d"].endswith("1.0 via org.example:project")
+    # y is still there, now from e (2.0, the only declaration left): the version and why both changed
+    assert "1.0 (" in lines[f"{G}:y"] and "-> 2.0 (" in lines[f"{G}:y"]
+    assert "requested 1.0 via org.example:d -> 2.0 via org.example:e" in lines[f"{G}:y"]

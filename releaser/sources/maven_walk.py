@@ -67,7 +67,7 @@ class Walk:
                 requested = f"{requested} (relocated from {node.coordinate.group}:{node.coordinate.artifact})"
                 continue
             model = self.builder.build(self._read_pom(pin, coord, prefix))
-            if model.relocation is not None and (model.group, model.artifact) != (coord.group, coord.artifact):
+            if model.relocation is not None and self._relocated(coord, model) != coord:
                 poms = tuple(a for a in pin.artifacts if a.name.endswith(".pom"))  # its file is not what a build uses
                 name = f"{coord.group}:{coord.artifact}:pom@{coord.version}"
                 self._keep_pom(replace(pin, name=name, artifacts=poms, scope="relocation"))
