@@ -168,10 +168,10 @@ def migrations(project: Path, as_json: bool) -> None:
 
 @main.command()
 @_project
-@click.option("--format", "fmt", type=click.Choice(["pylock", "requirements"]), required=True)
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Default: pylock.toml or requirements.txt; '-' for stdout.")
+@click.option("--format", "fmt", type=click.Choice(["pylock", "requirements", "maven"]), required=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Default: pylock.toml, requirements.txt or maven-pins.pom; '-' for stdout.")
 def export(project: Path, fmt: str, output: Path | None) -> None:
-    """Write the Python pins as a PEP 751 pylock.toml or a hash-pinned requirements file."""
+    """Write the Python pins as a PEP 751 pylock.toml or a hash-pinned requirements file, or the Maven pins as a BOM."""
     from releaser.check.checking import insist_fit
     from releaser.lock import export as exporting
 

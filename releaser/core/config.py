@@ -30,6 +30,7 @@ DEFAULT_INDEX = "https://pypi.org/simple"
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]*$")
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _URL_SCHEMES = ("http", "https")
+MAVEN_SCOPES = ("compile", "runtime", "provided", "test")  # system: a file on disk, not in a repository
 
 T = TypeVar("T")
 
@@ -66,6 +67,8 @@ class PythonInputs:
 class MavenInputs:
     repository: str
     dependencies: tuple[MavenCoordinate, ...]
+    pom: Path | None = None  # a Maven project whose dependencies (and its modules') are inputs
+    scopes: tuple[str, ...] = ("compile", "runtime")  # of the project's dependencies, pinned
 
 
 @dataclass(frozen=True)
@@ -224,15 +227,24 @@ class _Parser:
 
     def _maven(self, t: dict[str, Any], i: int) -> MavenInputs:
         where = f"[[maven]] #{i + 1}"
-        self._no_unknown(t, {"repository", "dependencies"}, where, "maven", i)
+        self._no_unknown(t, {"repository", "dependencies", "pom", "scopes"}, where, "maven", i)
         repo = self._url(self._get(t, "repository", str, where, ("maven", i)), where, "repository", ("maven", i))
+        pom = self._relative_path(t, "pom", "", where, ("maven", i)) if "pom" in t else None
+        if pom is not None and not (self.path.parent / pom).is_file():
+            self._fail(where, "pom", f"{pom} does not exist", ("maven", i))
+        scopes = tuple(self._strings(t, "scopes", where, ("maven", i))) or ("compile", "runtime")
+        if "scopes" in t and pom is None:
+            self._fail(where, "scopes", "applies to a Maven project's dependencies: set pom = \"path/pom.xml\"", ("maven", i))
+        for scope in scopes:
+            if scope not in MAVEN_SCOPES:
+                self._fail(where, "scopes", f"{scope!r} is not one of {', '.join(MAVEN_SCOPES)}", ("maven", i))
         coords = []
         for text in self._strings(t, "dependencies", where, ("maven", i)):
             try:
                 coords.append(MavenCoordinate.parse(text))
             except ValueError as exc:
                 self._fail(where, "dependencies", str(exc), ("maven", i))
-        return MavenInputs(repo, tuple(coords))
+        return MavenInputs(repo, tuple(coords), self.path.parent / pom if pom else None, scopes)
 
     def _git(self, t: dict[str, Any], i: int) -> GitInput:
         where = f"[[git]] #{i + 1}"

@@ -22,7 +22,7 @@ LOCK_VERSION = 1
 KINDS = ("python", "maven", "git", "artifact")
 # Every key a lock may hold; anything else is refused (it would sit outside what releaser reads).
 HEADER_KEYS = frozenset({"lock-version", "as-of", "releaser", "resolver", "content-digest", "inputs", "sources", *KINDS})
-PIN_KEYS = frozenset({"name", "version", "commit", "requested", "source", "date", "artifacts", "build"})
+PIN_KEYS = frozenset({"name", "version", "commit", "requested", "source", "date", "artifacts", "build", "scope"})
 ARTIFACT_KEYS = frozenset({"name", "url", "sha256", "size", "date", "upstream"})
 _BANNER = (
     "# Written by `releaser lock`. Do not edit: change release.toml or the requirement\n"
@@ -61,6 +61,9 @@ class Pin:
     # resolved under the same cut-off, hashed): set only when no wheel of it fits the
     # interpreter that locked. Absent in locks written before build pins existed.
     build: tuple[Pin, ...] = ()
+    # A Maven pin's scope as Maven would give it (compile, runtime, ...; parent or import for a POM
+    # that shapes the graph). None for every other kind.
+    scope: str | None = None
 
 
 # A recorded entry: a string (a requirement, a version, a setting) or a table of
@@ -229,6 +232,8 @@ def _pin_table(pin: Pin) -> dict[str, Any]:
         table["commit"] = pin.commit
     if pin.requested is not None:
         table["requested"] = pin.requested
+    if pin.scope is not None:
+        table["scope"] = pin.scope
     table["source"] = pin.source
     if pin.date is not None:
         table["date"] = _utc(pin.date)
@@ -347,4 +352,5 @@ class _Reader:
             build=tuple(
                 self.pin(kind, b, f"{where} build[{j}]") for j, b in enumerate(self.get(t, "build", list, where, default=[]))
             ),
+            scope=self.get(t, "scope", str, where, default=None),
         )

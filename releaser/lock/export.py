@@ -1,8 +1,9 @@
-"""`releaser export`: the Python part of the lock in the formats installers read.
+"""`releaser export`: the lock in the formats installers read.
 
 - `pylock`: a PEP 751 `pylock.toml`, built and validated with `packaging.pylock`.
 - `requirements`: a requirements file that `pip install --require-hashes --no-deps -r`
   accepts: every pin `==` its version, with the sha256 of every file of it.
+- `maven`: a BOM pinning every Maven artifact (`export_maven.py`).
 
 A Python pin of a git repository (`pkg @ git+URL@ref` in the inputs) has no file:
 its commit is its hash. It is exported as `pkg @ git+URL@<full commit id>` and as a
@@ -10,7 +11,7 @@ PEP 751 `vcs` entry. pip cannot hash-check a VCS requirement, so such lines come
 last in the requirements file, after a comment saying so (`vcs_lines` gives them
 alone, as `releaser cut` installs them).
 
-Both are written from release.lock alone: no network, no resolver.
+All are written from release.lock alone: no network, no resolver.
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ from releaser.core.config import ReleaseConfig
 from releaser.core.errors import ConfigError, Refused
 from releaser.core.lockfile import Artifact, Lock, Pin
 
-FORMATS = ("pylock", "requirements")
-DEFAULT_OUTPUT = {"pylock": "pylock.toml", "requirements": "requirements.txt"}
+FORMATS = ("pylock", "requirements", "maven")
+DEFAULT_OUTPUT = {"pylock": "pylock.toml", "requirements": "requirements.txt", "maven": "maven-pins.pom"}
 
 
 def current_lock(config: ReleaseConfig) -> Lock:
@@ -58,6 +59,10 @@ def render(lock: Lock, fmt: str) -> str:
         return to_pylock(lock)
     if fmt == "requirements":
         return to_requirements(lock)
+    if fmt == "maven":
+        from releaser.lock.export_maven import to_maven
+
+        return to_maven(lock)
     raise ConfigError(f"--format {fmt}: unknown export format (expected one of: {', '.join(FORMATS)})")
 
 

@@ -145,7 +145,9 @@ def tag_message(plan: Subject, manifest: dict[str, Any]) -> str:
 
 
 def _pin(pin: Pin) -> dict[str, Any]:
+    scope = {"scope": pin.scope} if pin.scope is not None else {}  # a Maven pin's scope
     return {
+        **scope,
         "kind": pin.kind,
         "name": pin.name,
         "version": pin.version,

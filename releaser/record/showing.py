@@ -95,7 +95,8 @@ def summary(manifest: dict[str, Any]) -> str:
         for p in of_kind:
             files = len(p.get("artifacts", []))
             date = p.get("date") or "undated"
-            lines.append(f"    {p['name']:<{width}}  {p['version']}  {date}  {files} file{'s' if files != 1 else ''}")
+            why = f"  {p['requested']}" if " via " in (p.get("requested") or "") else ""  # a transitive Maven pin
+            lines.append(f"    {p['name']:<{width}}  {p['version']}  {date}  {files} file{'s' if files != 1 else ''}{why}")
     built = m.get("built", [])
     lines.append(f"built ({len(built)}):")
     for f in built:

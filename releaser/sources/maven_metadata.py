@@ -65,19 +65,29 @@ class SnapshotMetadata:
 def parse_xml(data: bytes, url: str) -> Any:
     """The document's root with namespaces removed; UpstreamError for hostile or broken XML."""
     shown = strip_credentials(url)
+    root = xml_root(data, UpstreamError, hostile=f"refused hostile XML in {shown}", broken=f"{shown}: malformed XML")
+    if root.tag != "metadata":
+        raise UpstreamError(f"{shown}: not Maven metadata (root element <{root.tag}>)")
+    return root
+
+
+def xml_root(data: bytes, error: type[Exception], *, hostile: str, broken: str) -> Any:
+    """The root of a document parsed only with defusedxml, namespaces removed.
+
+    `error(hostile + ...)` for entity declarations or external references (never
+    expanded), `error(broken + ": ...")` for anything else that is not XML.
+    """
     try:
         root = SafeET.fromstring(data)
     except defusedxml.DefusedXmlException:
-        raise UpstreamError(f"refused hostile XML in {shown} (entity declarations or external references)") from None
+        raise error(f"{hostile} (entity declarations or external references)") from None
     except ParseError as exc:
-        raise UpstreamError(f"{shown}: malformed XML: {exc}") from None
+        raise error(f"{broken}: {exc}") from None
     except (LookupError, ValueError, UnicodeError) as exc:  # e.g. encoding="x-evil": expat cannot decode it
-        raise UpstreamError(f"{shown}: unreadable XML ({type(exc).__name__}: {str(exc)[:80]})") from None
+        raise error(f"{broken}: unreadable XML ({type(exc).__name__}: {str(exc)[:80]})") from None
     for element in root.iter():
         if isinstance(element.tag, str) and "}" in element.tag:
             element.tag = element.tag.rpartition("}")[2]
-    if root.tag != "metadata":
-        raise UpstreamError(f"{shown}: not Maven metadata (root element <{root.tag}>)")
     return root
 
 
