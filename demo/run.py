@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -37,7 +38,7 @@ def say(text: str) -> None:
 
 def run(work: Path, *args: str, show: int = 40, ok: tuple[int, ...] = (0,)) -> subprocess.CompletedProcess[str]:
     """Run a command in the project as a user would; print it and the start of its output."""
-    print(f"$ {' '.join(args)}", flush=True)
+    print(f"$ {shlex.join(args)}", flush=True)  # pasteable: quoted as a shell needs
     # The machine's pip configuration stays out of the demo's own pip calls too.
     done = subprocess.run(args, cwd=work, capture_output=True, text=True, env={**isolated_env(), "NO_COLOR": "1"})
     lines = (done.stdout + done.stderr).rstrip().splitlines()
@@ -46,7 +47,7 @@ def run(work: Path, *args: str, show: int = 40, ok: tuple[int, ...] = (0,)) -> s
     if len(lines) > show:
         print(f"  ... ({len(lines) - show} more lines)")
     if done.returncode not in ok:
-        raise SystemExit(f"demo: `{' '.join(args)}` exited {done.returncode}")
+        raise SystemExit(f"demo: `{shlex.join(args)}` exited {done.returncode}")
     return done
 
 

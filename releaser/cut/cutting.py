@@ -18,7 +18,7 @@ refusal leaves the project as it was (no record, no tag, nothing in dist/):
    refusal (exit 1); both name the command and show the end of its output, and
    `dist/<rc>/` is removed again.
 4. The record `releases/<rc>/` (manifest.json, MANIFEST.md, a byte copy of the
-   lock; `releaser.record.manifest`) is written in one step by `records.write`, which
+   lock, the CycloneDX SBOM `sbom.cdx.json`; `releaser.record.manifest`, `releaser.lock.sbom`) is written in one step by `records.write`, which
    never overwrites.
 5. The record is committed (`Record <rc>`), so the RC's tag points at a commit
    that contains its own record, whose parent is the commit that was built; then
@@ -56,6 +56,7 @@ from releaser.cut.building import (
 from releaser.cut.numbering import rc_id, tag_name_of, tagged_rcs
 from releaser.install.buildenv import create_venv
 from releaser.install.layout import DEPS, DIST
+from releaser.lock.sbom import SBOM_NAME, to_cyclonedx
 from releaser.record import records
 from releaser.record.manifest import (
     Subject,
@@ -148,20 +149,23 @@ def cut(
                 say(f"fetched {fetched} locked files into {DIST}/{plan.rc}/{DEPS}/, sha256-verified")
             env = build_environment(venv, rc=plan.rc, commit_time=plan.commit_time, dist=dist)
             if config.release.build:
-                say(f"build: {shown_command(config.release.build)}")
                 argv = expand(config.release.build, rc=plan.rc, dist=dist)
+                say(f"build: {shown_command(argv)}")  # as run, {dist} filled: pasteable
                 last = run_step(argv, plan.root, env, work / "build.log", what="build")
                 say(f"  ok{': ' + last if last else ''}")
             for gate in config.release.gates:
-                say(f"gate: {shown_command(gate)}")
-                last = run_step(expand(gate, rc=plan.rc, dist=dist), plan.root, env, work / "gate.log", what="gate")
+                argv = expand(gate, rc=plan.rc, dist=dist)
+                say(f"gate: {shown_command(argv)}")
+                last = run_step(argv, plan.root, env, work / "gate.log", what="gate")
                 say(f"  passed{': ' + last if last else ''}")
         notes += after_build(plan.root, plan.commit)
-        manifest = make_manifest(plan.subject, built_files(dist))
+        sbom = to_cyclonedx(plan.lock, name=config.release.name, version=config.release.version, rc=plan.rc)
+        manifest = make_manifest(plan.subject, built_files(dist), sbom=sbom.encode("utf-8"))
         files = {
             records.MANIFEST: dump_manifest(manifest),
             records.MANIFEST_MD: render_markdown(config, manifest).encode("utf-8"),
             records.LOCK_COPY: plan.lock_bytes,
+            SBOM_NAME: sbom.encode("utf-8"),
         }
         path = records.write(plan.records_dir, plan.rc, files)
     except BaseException:
@@ -185,7 +189,7 @@ def cut(
         except ReleaserError as exc:
             raise UpstreamError(
                 f"{plan.rc} is recorded{' and committed' if record_commit else ''}, but the tag failed: {exc}; "
-                f"finish with: git tag -a {plan.tag} -m 'Release candidate {plan.rc}' {target[:12]}"
+                "finish with: " + shown_command(["git", "tag", "-a", plan.tag, "-m", f"Release candidate {plan.rc}", target])
             ) from None
         say(f"tagged {plan.tag} -> {target[:12]}")
     bundled = None

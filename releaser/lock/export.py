@@ -3,6 +3,7 @@
 - `pylock`: a PEP 751 `pylock.toml`, built and validated with `packaging.pylock`.
 - `requirements`: a requirements file that `pip install --require-hashes --no-deps -r`
   accepts: every pin `==` its version, with the sha256 of every file of it.
+- `cyclonedx`: a CycloneDX 1.6 JSON SBOM of every pin, of every kind (`releaser.lock.sbom`).
 
 Both are written from release.lock alone: no network, no resolver.
 """
@@ -16,8 +17,8 @@ from releaser.core.config import ReleaseConfig
 from releaser.core.errors import ConfigError, Refused
 from releaser.core.lockfile import Artifact, Lock, Pin
 
-FORMATS = ("pylock", "requirements")
-DEFAULT_OUTPUT = {"pylock": "pylock.toml", "requirements": "requirements.txt"}
+FORMATS = ("pylock", "requirements", "cyclonedx")
+DEFAULT_OUTPUT = {"pylock": "pylock.toml", "requirements": "requirements.txt", "cyclonedx": "sbom.cdx.json"}
 
 
 def current_lock(config: ReleaseConfig) -> Lock:
@@ -30,7 +31,13 @@ def current_lock(config: ReleaseConfig) -> Lock:
     return found
 
 
-def render(lock: Lock, fmt: str) -> str:
+def render(lock: Lock, fmt: str, config: ReleaseConfig | None = None) -> str:
+    """`lock` in format `fmt`; the SBOM names the project of `config`."""
+    if fmt == "cyclonedx":
+        from releaser.lock.sbom import to_cyclonedx
+
+        release = config.release if config is not None else None
+        return to_cyclonedx(lock, name=release.name if release else "project", version=release.version if release else "0")
     if fmt == "pylock":
         return to_pylock(lock)
     if fmt == "requirements":
@@ -77,10 +84,10 @@ def to_pylock(lock: Lock) -> str:
     return _header(lock) + "\n" + tomli_w.dumps(dict(pylock.to_dict()))
 
 
-def write(lock: Lock, fmt: str, output: Path) -> None:
+def write(lock: Lock, fmt: str, output: Path, config: ReleaseConfig | None = None) -> None:
     from releaser.core.fsutil import write_atomic
 
-    write_atomic(output, render(lock, fmt))
+    write_atomic(output, render(lock, fmt, config))
 
 
 def _header(lock: Lock) -> str:

@@ -23,6 +23,7 @@ from releaser.core.config import ReleaseConfig
 from releaser.core.errors import ConfigError, UpstreamError
 from releaser.core.lockfile import KINDS, Lock, Pin
 from releaser.core.redact import scrub, shown_command
+from releaser.lock.sbom import SBOM_NAME
 from releaser.record import records
 
 TEMPLATE = "MANIFEST.md.j2"
@@ -41,10 +42,10 @@ class Subject:
     lock_bytes: bytes
 
 
-def make_manifest(plan: Subject, built: list[dict[str, Any]]) -> dict[str, Any]:
-    """manifest.json, schema 1 (docs/records.md)."""
+def make_manifest(plan: Subject, built: list[dict[str, Any]], sbom: bytes | None = None) -> dict[str, Any]:
+    """manifest.json, schema 1 (docs/records.md); `sbom`: the record's sbom.cdx.json, named with its digest."""
     config, lock = plan.config, plan.lock
-    return {
+    manifest = {
         "schema": records.SCHEMA,
         "rc": plan.rc,
         "name": config.release.name,
@@ -68,6 +69,9 @@ def make_manifest(plan: Subject, built: list[dict[str, Any]]) -> dict[str, Any]:
             "locked_by": lock.releaser,
         },
     }
+    if sbom is not None:
+        manifest["sbom"] = {"file": SBOM_NAME, "format": "CycloneDX 1.6 JSON", "sha256": records.lock_digest(sbom)}
+    return manifest
 
 
 def dump_manifest(manifest: dict[str, Any]) -> bytes:
