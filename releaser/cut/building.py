@@ -28,6 +28,7 @@ from releaser.core.errors import ConfigError, Refused, ReleaserError, UpstreamEr
 from releaser.core.fsutil import sha256_of
 from releaser.core.lockfile import Lock
 from releaser.core.piprun import cache_dir, trusted_hosts
+from releaser.core.progress import Progress
 from releaser.core.redact import output_tail, scrub, shown_command
 from releaser.install.buildenv import activated_env, install_hashed
 from releaser.install.fetch import Fetcher, PinnedFile, session
@@ -76,7 +77,9 @@ def install_python(config: ReleaseConfig, lock: Lock, venv: Path, work: Path) ->
         raise UpstreamError(f"installing the locked Python packages failed:\n{output_tail(output, TAIL)}")
 
 
-def fetch_dependencies(config: ReleaseConfig, lock: Lock, deps: Path, rc: str, *, http: Http | None = None) -> int:
+def fetch_dependencies(
+    config: ReleaseConfig, lock: Lock, deps: Path, rc: str, *, http: Http | None = None, progress: Progress | None = None
+) -> int:
     """Download every file of every Maven and URL pin into `deps/<kind>/`, verified by sha256."""
     wanted: dict[Path, PinnedFile] = {}
     for pin in (p for kind in DEP_KINDS for p in lock.of_kind(kind)):
@@ -109,7 +112,7 @@ def fetch_dependencies(config: ReleaseConfig, lock: Lock, deps: Path, rc: str, *
         )
 
     with session(http) as web:
-        Fetcher(rc=rc, mismatch=mismatch, http=web, userinfo=configured_userinfo(config)).fetch_all(targets)
+        Fetcher(rc=rc, mismatch=mismatch, http=web, userinfo=configured_userinfo(config)).fetch_all(targets, progress=progress)
     return len(targets)
 
 

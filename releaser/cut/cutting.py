@@ -43,6 +43,7 @@ from releaser.core import gitrepo, lockfile
 from releaser.core.config import ReleaseConfig
 from releaser.core.errors import ConfigError, Refused, ReleaserError, UpstreamError
 from releaser.core.lockfile import Lock
+from releaser.core.progress import Progress
 from releaser.core.redact import shown_command
 from releaser.cut.building import (
     after_build,
@@ -127,8 +128,12 @@ def cut(
     commit: bool = True,
     bundle: bool = False,
     log: Log | None = None,
+    progress: Progress | None = None,
 ) -> CutResult:
-    """Cut the next RC (or `{version}rc{rc_number}`); see the module docstring."""
+    """Cut the next RC (or `{version}rc{rc_number}`); see the module docstring.
+
+    `log` hears each step as a line; `progress` the files fetched, N of M.
+    """
     say = log or (lambda _line: None)
     plan = prepare(config, rc_number=rc_number, tag=tag, commit=commit)
     say(f"cutting {plan.rc} of {config.release.name} from commit {plan.commit[:12]} ({len(plan.lock.pins)} pins)")
@@ -144,7 +149,7 @@ def cut(
             say(f"installing {len(plan.lock.of_kind('python'))} locked Python packages, hash-verified")
             install_python(config, plan.lock, venv, work)
             dist.mkdir(parents=True)
-            fetched = fetch_dependencies(config, plan.lock, dist / DEPS, plan.rc)
+            fetched = fetch_dependencies(config, plan.lock, dist / DEPS, plan.rc, progress=progress)
             if fetched:
                 say(f"fetched {fetched} locked files into {DIST}/{plan.rc}/{DEPS}/, sha256-verified")
             env = build_environment(venv, rc=plan.rc, commit_time=plan.commit_time, dist=dist)

@@ -12,8 +12,9 @@ from packaging.utils import canonicalize_name
 from releaser import __version__
 from releaser.core import lockfile
 from releaser.core.config import CONFIG_NAME, ReleaseConfig
-from releaser.core.errors import ConfigError
+from releaser.core.errors import ConfigError, Refused
 from releaser.core.lockfile import InputRecord, Lock, Pin
+from releaser.core.progress import Event, Progress, silent
 from releaser.core.redact import strip_credentials
 from releaser.sources import LockRequest, Source, sources_for
 
@@ -26,6 +27,7 @@ class LockResult:
     lock: Lock
     previous: Lock | None
     written: bool  # False when the file already held exactly these bytes
+    warnings: tuple[str, ...] = ()  # pinned, but worth a word: a yanked release
 
     @property
     def changes(self) -> list[str]:
@@ -95,8 +97,14 @@ def lock(
     upgrade_all: bool = False,
     upgrade: tuple[str, ...] = (),
     http: Http | None = None,
+    progress: Progress | None = None,
+    strict: bool = False,
 ) -> LockResult:
-    """Resolve every input and write the lockfile; the previous one stays intact on failure."""
+    """Resolve every input and write the lockfile; the previous one stays intact on failure.
+
+    `progress` hears of each source's resolution and of the index pages read (N/M).
+    A yanked release is pinned with a warning; with `strict`, refused and nothing written.
+    """
     previous = lockfile.read(config.lockfile)
     sources = sources_for(config)
     records = input_records(config, sources)  # validates every input before any network
@@ -104,6 +112,7 @@ def lock(
     cutoff = (as_of or datetime.now(timezone.utc)).astimezone(timezone.utc)
 
     pins: list[Pin] = []
+    warnings: list[str] = []
     import tempfile  # here, not at the top: `releaser check` imports this module
 
     from releaser.core.fsutil import write_atomic
@@ -121,7 +130,10 @@ def lock(
                 upgrade=frozenset(n for kind, n in wanted if kind == source.kind),
                 http=session,
                 workdir=workdir,
+                progress=progress,
+                warnings=warnings,
             )
+            (progress or silent)(Event("resolve", f"resolving the {source.kind} inputs"))
             pins.extend(source.lock(request))
 
     new = Lock(
@@ -136,8 +148,10 @@ def lock(
         # Nothing moved: keep the recorded cut-off and who resolved these pins (a newer
         # pip-tools that picks the same pins is no change), so the file does not churn.
         new = replace(new, as_of=previous.as_of, releaser=previous.releaser, resolver=previous.resolver)
+    if strict and warnings:
+        raise Refused(f"{'; '.join(warnings)} (--strict): require another version, then lock again")
     written = write_atomic(config.lockfile, lockfile.dumps(new))
-    return LockResult(new, previous, written)
+    return LockResult(new, previous, written, tuple(warnings))
 
 
 def _upgrade_names(previous: Lock | None, names: tuple[str, ...]) -> set[tuple[str, str]]:
