@@ -8,7 +8,6 @@ no traceback.
 from __future__ import annotations
 
 import functools
-import inspect
 import json
 import sys
 from dataclasses import dataclass
@@ -138,9 +137,12 @@ def _as_of(_ctx: click.Context, _param: click.Parameter, value: str | None) -> d
 def _project(func: Callable[..., Any]) -> Callable[..., Any]:
     """The global options on a command, and its `project` argument: -C DIR, else found."""
 
+    code = func.__code__
+    takes_json = "as_json" in code.co_varnames[: code.co_argcount + code.co_kwonlyargcount]
+
     @functools.wraps(func)
     def command(**params: Any) -> Any:
-        if "as_json" in inspect.signature(func).parameters:
+        if takes_json:  # the command's own --json, or the global one
             params["as_json"] = params.get("as_json", False) or _run.json
         return func(project=_project_root(), **params)
 

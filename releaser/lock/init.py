@@ -114,7 +114,11 @@ def _commands(found: Findings) -> list[str]:
 
 
 def _command(key: str, value: str, needs: str | None, found: Findings, why: str) -> list[str]:
-    if needs is None or needs in found.tools:
+    locked = set(found.tools["inputs"])
+    for where in ("extras", "groups"):
+        if ACCEPTED[where]:
+            locked |= found.tools[where]
+    if needs is None or needs in locked:
         return [f"{key} = {value}  # {why}"]
     return [
         f"# {key} = {value}  # {why};",

@@ -42,7 +42,9 @@ class Findings:
     pyproject: bool = False
     extras: list[str] = field(default_factory=list)
     groups: list[str] = field(default_factory=list)
-    tools: set[str] = field(default_factory=set)  # canonical names of every requirement seen (pytest, build)
+    # Canonical names of the requirements seen, by where: "inputs" (requirement files,
+    # [project] dependencies), "extras", "groups"; so init knows whether pytest is locked.
+    tools: dict[str, set[str]] = field(default_factory=lambda: {"inputs": set(), "extras": set(), "groups": set()})
     maven_repositories: list[str] = field(default_factory=list)
     maven: list[str] = field(default_factory=list)  # group:artifact[:ext[:classifier]]:version
     poms: list[str] = field(default_factory=list)
@@ -111,7 +113,7 @@ def _requirement_files(root: Path, found: Findings) -> None:
             found.notes.append(f"{_rel(root, path)}: left out: {problem}")
             continue
         found.requirements.append(_rel(root, path))
-        found.tools |= _names(path.read_text(encoding="utf-8").splitlines())
+        found.tools["inputs"] |= _names(path.read_text(encoding="utf-8").splitlines())
 
 
 def _is_compiled(path: Path) -> bool:
@@ -143,17 +145,17 @@ def _pyproject_inputs(pyproject: dict[str, Any], found: Findings) -> None:
         found.notes.append("pyproject.toml: dependencies are dynamic; list them in a requirements file")
     elif isinstance(deps, list) and deps:
         found.pyproject = True
-        found.tools |= _names(deps)
+        found.tools["inputs"] |= _names(deps)
     optional = project.get("optional-dependencies")
     if isinstance(optional, dict):
         found.extras = sorted(optional)
         for reqs in optional.values():
-            found.tools |= _names(reqs if isinstance(reqs, list) else [])
+            found.tools["extras"] |= _names(reqs if isinstance(reqs, list) else [])
     groups = pyproject.get("dependency-groups")
     if isinstance(groups, dict):
         found.groups = sorted(groups)
         for reqs in groups.values():
-            found.tools |= _names([r for r in reqs if isinstance(r, str)] if isinstance(reqs, list) else [])
+            found.tools["groups"] |= _names([r for r in reqs if isinstance(r, str)] if isinstance(reqs, list) else [])
 
 
 def _names(lines: list[str]) -> set[str]:
@@ -216,7 +218,7 @@ def _build_and_tests(root: Path, pyproject: dict[str, Any], found: Findings) -> 
         or "pytest" in pyproject.get("tool", {})
         or (root / "tests").is_dir()
     )
-    if pytest_configured or "pytest" in found.tools:
+    if pytest_configured or any("pytest" in names for names in found.tools.values()):
         found.gates.append(["python", "-m", "pytest", "-q"])
     elif (root / "manage.py").is_file():
         found.gates.append(["python", "manage.py", "test"])
