@@ -85,6 +85,9 @@ _GLOBAL_OPTIONS = (
 def _global_options(func: Callable[..., Any]) -> Callable[..., Any]:
     for option in _GLOBAL_OPTIONS:
         func = option(func)
+    params = func.__click_params__  # type: ignore[attr-defined]
+    shared = params[-len(_GLOBAL_OPTIONS):]
+    params[:] = shared + params[: -len(_GLOBAL_OPTIONS)]  # click lists them reversed: the command's own first
     return func
 
 
@@ -348,7 +351,7 @@ def cut(project: Path, rc_number: int | None, no_tag: bool, no_commit: bool, bun
     })
 
 
-@main.command(name="list", epilog="Example:\n\n  releaser list --json")
+@main.command(name="list", epilog="\b\nExample:\n  releaser list --json")
 @_project
 def list_(project: Path, as_json: bool) -> None:
     """The recorded RCs: id, cut time, commit, pin count.
@@ -371,7 +374,7 @@ def list_(project: Path, as_json: bool) -> None:
         sys.exit(Refused.exit_code)
 
 
-@main.command(epilog="Examples:\n\n\b\n  releaser show 0.9.0rc1\n  releaser show 0.9.0rc1 --json      its manifest.json, as recorded")
+@main.command(epilog="\b\nExamples:\n  releaser show 0.9.0rc1\n  releaser show 0.9.0rc1 --json      its manifest.json, as recorded")
 @_project
 @click.argument("rc")
 def show(project: Path, as_json: bool, rc: str) -> None:
@@ -421,7 +424,7 @@ def reproduce(project: Path, rc: str, into: Path | None, from_bundle: Path | Non
     _run.document({"rc": rc, "into": str(target), "notes": notes})
 
 
-@main.command(epilog="Example:\n\n  releaser bundle 0.9.0rc1 && releaser reproduce 0.9.0rc1 --from-bundle dist/0.9.0rc1/bundle")
+@main.command(epilog="\b\nExample:\n  releaser bundle 0.9.0rc1 && releaser reproduce 0.9.0rc1 --from-bundle dist/0.9.0rc1/bundle")
 @_project
 @click.argument("rc")
 def bundle(project: Path, rc: str) -> None:
