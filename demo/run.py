@@ -11,6 +11,7 @@ as a release engineer would see them.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shlex
 import shutil
@@ -121,9 +122,12 @@ def main() -> None:
         say("Upgrade one package on purpose")
         releaser(work, "lock", "--upgrade", "sqlpath")
 
-        say("Export for installers: PEP 751 pylock.toml, and hash-pinned requirements")
+        say("Export for installers: PEP 751 pylock.toml, hash-pinned requirements, and a CycloneDX SBOM")
         releaser(work, "export", "--format", "pylock")
         releaser(work, "export", "--format", "requirements")
+        releaser(work, "export", "--format", "cyclonedx")
+        sbom = json.loads((work / "sbom.cdx.json").read_text())
+        print(f"  sbom.cdx.json: CycloneDX {sbom['specVersion']}, {len(sbom['components'])} components, each with its purl and every file's SHA-256")
         run(work, sys.executable, "-m", "pip", "install", "--quiet", "--no-cache-dir", "--require-hashes",
             "--no-deps", "--target", str(work / "site"), "-r", "requirements.txt")
         print("  installed, every file hash-verified: " + ", ".join(sorted(p.name for p in (work / "site").iterdir() if not p.name.endswith("-info"))))
@@ -134,6 +138,7 @@ def main() -> None:
         run(work, "git", "log", "--oneline", "--decorate", "-2")
         releaser(work, "list")
         run(work, "cat", "releases/0.9.0rc1/MANIFEST.md", show=80)
+        run(work, "ls", "releases/0.9.0rc1")
 
         say("Upstream drifts: a new ical4j SNAPSHOT build is deployed, tzkit 2.1 and sqlpath 0.7 uploaded")
         maven.deploy_snapshot("net.fortuna", "ical4j", "1.0", now(), 4)

@@ -7,13 +7,14 @@ no traceback.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import sys
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 import click
 
@@ -46,12 +47,17 @@ class _Run:
         if self.json:
             click.echo(scrub(json.dumps({"ok": True, "exit": 0, **document}, indent=2, sort_keys=True)))
 
-    def progress(self) -> Progress | None:
-        if self.json:
-            return None
+    @contextlib.contextmanager
+    def progress(self) -> Iterator[Progress | None]:
+        """Progress on stderr while the block runs: none with --json or --quiet."""
         from releaser.core.progress import renderer
 
-        return renderer(sys.stderr, quiet=self.quiet)
+        shown = None if self.json else renderer(sys.stderr, quiet=self.quiet)
+        try:
+            yield shown
+        finally:
+            if shown is not None:
+                shown.close()
 
 
 _run = _Run()
@@ -218,14 +224,10 @@ def lock(project: Path, as_of: datetime | None, upgrade: bool, strict: bool, pac
     if packages and not upgrade:
         raise ConfigError("package names are only taken with --upgrade: releaser lock --upgrade PKG...")
     cfg = _config(project)
-    show = _run.progress()
-    try:
+    with _run.progress() as show:
         result = run_lock(
             cfg, as_of=as_of, upgrade_all=upgrade and not packages, upgrade=packages, progress=show, strict=strict
         )
-    finally:
-        if show is not None:
-            show.close()
     for line in result.changes:
         _run.echo(f"  {line}")
     verb = "wrote" if result.written else "unchanged:"
@@ -285,6 +287,8 @@ def export(project: Path, fmt: str, output: Path | None) -> None:
     cfg = _config(project)
     current = exporting.current_lock(cfg)
     if str(output) == "-":
+        if _run.json:
+            raise ConfigError("-o - prints the export on stdout, where --json prints its document: choose one")
         click.echo(exporting.render(current, fmt, cfg), nl=False)
         return
     target = output or project / exporting.DEFAULT_OUTPUT[fmt]
@@ -321,15 +325,11 @@ def cut(project: Path, rc_number: int | None, no_tag: bool, no_commit: bool, bun
 
     signal.signal(signal.SIGTERM, terminated)
     cfg = _config(project)
-    show = _run.progress()
-    try:
+    with _run.progress() as show:
         result = run_cut(
             cfg, rc_number=rc_number, tag=not no_tag, commit=not no_commit, bundle=bundle_it,
             log=_run.echo, progress=show,
         )
-    finally:
-        if show is not None:
-            show.close()
     for note in result.notes:
         _run.echo(f"note: {note}")
     where = f"{cfg.release.records}/{result.rc}/"

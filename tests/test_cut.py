@@ -142,6 +142,9 @@ def test_cut_builds_gates_records_commits_and_tags(populated, make_project):
     assert done.returncode == 0, done.stdout + done.stderr
     assert "cut 0.9.0rc1" in done.stdout and "tagged v0.9.0rc1" in done.stdout
     assert "gate: python -c" in done.stdout and "  passed: gate ok" in done.stdout
+    # Every command shown is pasteable: quoted, placeholders filled.
+    assert f"build: python tools/build_rc.py {root / 'dist' / '0.9.0rc1'}/ 0.9.0rc1\n" in done.stdout
+    assert "{dist}" not in done.stdout and "{rc}" not in done.stdout
 
     # The record, verified through the reader `reproduce` and `diff` use.
     rec = records.read(root / "releases", "0.9.0rc1")

@@ -168,7 +168,7 @@ def cut(
         manifest = make_manifest(plan.subject, built_files(dist), sbom=sbom.encode("utf-8"))
         files = {
             records.MANIFEST: dump_manifest(manifest),
-            records.MANIFEST_MD: render_markdown(config, manifest).encode("utf-8"),
+            records.MANIFEST_MD: render_markdown(config, manifest, dist=f"{DIST}/{plan.rc}/").encode("utf-8"),
             records.LOCK_COPY: plan.lock_bytes,
             SBOM_NAME: sbom.encode("utf-8"),
         }

@@ -79,8 +79,12 @@ def dump_manifest(manifest: dict[str, Any]) -> bytes:
     return (json.dumps(manifest, sort_keys=True, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
 
 
-def render_markdown(config: ReleaseConfig, manifest: dict[str, Any]) -> str:
-    """MANIFEST.md from `MANIFEST.md.j2`: the project's `[release] templates` folder or releaser's own."""
+def render_markdown(config: ReleaseConfig, manifest: dict[str, Any], *, dist: str | None = None) -> str:
+    """MANIFEST.md from `MANIFEST.md.j2`: the project's `[release] templates` folder or releaser's own.
+
+    `dist` (the RC's dist folder, relative to the project) fills `{dist}` in the commands
+    shown, and the RC fills `{rc}`: each is pasteable from the project root.
+    """
     import jinja2
 
     folder, text = template_source(config)
@@ -95,7 +99,8 @@ def render_markdown(config: ReleaseConfig, manifest: dict[str, Any]) -> str:
     )
     env.filters["short"] = _short
     env.filters["cell"] = _cell
-    env.filters["shell"] = shown_command
+    fill = {"{rc}": manifest["rc"], **({"{dist}": dist} if dist else {})}
+    env.filters["shell"] = lambda argv: shown_command([_filled(a, fill) for a in argv])
     pins_by_kind: dict[str, list[dict[str, Any]]] = {}
     for pin in manifest["pins"]:
         pins_by_kind.setdefault(pin["kind"], []).append(pin)
@@ -170,6 +175,12 @@ def iso(moment: datetime | None) -> str | None:
     if moment is None:
         return None
     return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def _filled(arg: str, fill: dict[str, str]) -> str:
+    for placeholder, value in fill.items():
+        arg = arg.replace(placeholder, value)
+    return arg
 
 
 def _short(value: Any, n: int = 12) -> str:
