@@ -110,6 +110,7 @@ class _Group(click.Group):
 
     def main(self, args: Any = None, prog_name: str | None = None, **extra: Any) -> Any:
         argv = list(sys.argv[1:] if args is None else args)
+        extra.pop("standalone_mode", None)  # errors are rendered here, as text or as JSON
         global _run
         _run = _Run(json="--json" in argv[: argv.index("--")] if "--" in argv else "--json" in argv)
         try:
