@@ -416,7 +416,8 @@ def reproduce(project: Path, rc: str, into: Path | None, from_bundle: Path | Non
 
     cfg = _config(project)
     target = into or project / "reproduce" / rc
-    result = reproducing.reproduce(cfg, rc, target, bundle=from_bundle)
+    with _run.progress() as show:
+        result = reproducing.reproduce(cfg, rc, target, bundle=from_bundle, progress=show)
     for line in reproducing.describe(result):
         _run.echo(line)
     notes = reproducing.notes(result.into)

@@ -57,11 +57,8 @@ def test_progress_is_line_oriented_off_a_terminal(populated, make_project):
     for env in ({}, {"CI": "true"}):
         done = project.releaser("lock", "--upgrade", env=env)
         assert done.returncode == 0, done.stderr
-        lines = done.stderr.splitlines()
-        assert "resolving the python inputs" in lines
-        # A counted step is one line when done, never one per file, and no terminal control codes.
-        assert [line for line in lines if "read from the index" in line] == ["python: files of each pin read from the index 2/2"]
-        assert "\r" not in done.stderr and "\x1b" not in done.stderr
+        # Quiet: a counted step is one line when done, never one per file, no announcements, no control codes.
+        assert done.stderr.splitlines() == ["python: files of each pin read from the index 2/2"]
 
 
 class _Terminal(io.StringIO):

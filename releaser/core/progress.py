@@ -3,8 +3,10 @@
 A stage that takes long (resolution, files fetched N of M, the build, the gates)
 calls a `Progress` callback with an `Event`; it decides nothing by it. The command
 line picks the rendering (`renderer`): on a terminal, one line rewritten in place
-with a counter; elsewhere (a pipe, a log, `CI` set) plain lines, one per step and
-none per file, so CI logs stay short; nothing with `--quiet` or `--json`.
+with a counter; elsewhere (a pipe, a log, `CI` set) quiet and line-oriented: one
+plain line per counted step once it is finished ("files fetched 12/12"), nothing
+per file and no step announcements, so CI logs stay short and an error stays the
+last line; nothing with `--quiet` or `--json`.
 Everything goes to stderr: stdout is the command's result.
 """
 
@@ -65,8 +67,8 @@ class Renderer:
                 self._open = True
                 if not counted or event.done == event.total:
                     self._end()
-            elif not counted or event.done == event.total:
-                self.stream.write(text + "\n")  # line-oriented: a counted step once, when finished
+            elif counted and event.done == event.total:
+                self.stream.write(text + "\n")  # quiet: a counted step once, when finished; nothing else
             self.stream.flush()
 
     def close(self) -> None:

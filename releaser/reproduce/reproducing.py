@@ -32,6 +32,7 @@ from releaser.core.errors import ConfigError, Refused, ReleaserError, UpstreamEr
 from releaser.core.fsutil import write_atomic
 from releaser.core.lockfile import Pin
 from releaser.core.piprun import pip_errors
+from releaser.core.progress import Progress
 from releaser.install.buildenv import create_venv, install_hashed, installed_set
 from releaser.install.bundle import check_bundle_file, open_bundle, record_fetcher
 from releaser.install.checkouts import checkout
@@ -81,9 +82,13 @@ class Reproduction:
 
 
 def reproduce(
-    config: ReleaseConfig, rc: str, into: Path, *, bundle: Path | None = None, http: Http | None = None
+    config: ReleaseConfig, rc: str, into: Path, *, bundle: Path | None = None, http: Http | None = None,
+    progress: Progress | None = None,
 ) -> Reproduction:
-    """Recreate `rc`'s dependency set in `into`, every file verified; offline with `bundle`."""
+    """Recreate `rc`'s dependency set in `into`, every file verified; offline with `bundle`.
+
+    `progress` hears of the files placed, N of M.
+    """
     rec = records.read(records.records_dir(config), rc)
     lock = rec.lock
     into = into.absolute()
@@ -94,10 +99,10 @@ def reproduce(
     targets = [(item, _reproduction_path(into, item.rel)) for item in items]
 
     if bundle_root is not None:
-        result.placed = record_fetcher(rc, bundle=bundle_root).fetch_all(targets, doing="reproduced")
+        result.placed = record_fetcher(rc, bundle=bundle_root).fetch_all(targets, doing="reproduced", progress=progress)
     else:
         with session(http) as web:
-            result.placed = record_fetcher(rc, http=web).fetch_all(targets, doing="reproduced")
+            result.placed = record_fetcher(rc, http=web).fetch_all(targets, doing="reproduced", progress=progress)
 
     python = [(item, path) for item, path in targets if item.pin.kind == "python"]
     if python:
