@@ -9,7 +9,7 @@ as a resolver without concurrency would.
     python bench/sequential_lock.py DIR --workers 32   # what-if: another pool size
     python bench/sequential_lock.py DIR --workers 16 --no-trust-env   # what-if: no per-request environment look-up
 
-The options measure what a change to releaser/http.py would give (bench/findings.md):
+The options measure what a change to releaser/core/http.py would give (bench/findings.md):
 `--no-trust-env` stops requests from reading proxy variables and ~/.netrc on every
 request; the loopback repository needs neither, so it is the upper bound of what
 looking them up once per origin would save.
