@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -38,3 +39,10 @@ def test_the_demo_locks_drifts_upgrades_installs_and_cuts(tmp_path):
     ).stdout
     assert (record / "release.lock").read_bytes() == at_tag  # the lock the RC was built from
     assert (tmp_path / "cosmo" / "dist" / "0.9.0rc1" / "cosmo-0.9.0rc1-py3-none-any.whl").is_file()
+    # Pasteable, line by line: commands quoted as a shell needs, placeholders filled.
+    assert "$ git commit --quiet -m 'cosmo 0.9.0, locked'\n" in done.stdout
+    assert "{dist}" not in done.stdout and "- `python tools/smoke.py dist/0.9.0rc1/`" in done.stdout
+    assert all(shlex.split(line[2:]) for line in done.stdout.splitlines() if line.startswith("$ "))
+    # MANIFEST.md: the SNAPSHOT's full build and every file's full sha256; the SBOM in the record.
+    assert "| net.fortuna:ical4j | 1.0-20240328.230503-3 |" in done.stdout
+    assert (record / "sbom.cdx.json").is_file() and "sbom.cdx.json: CycloneDX 1.6, 3 components" in done.stdout
