@@ -165,10 +165,10 @@ def cut(
                 say(f"  passed{': ' + last if last else ''}")
         notes += after_build(plan.root, plan.commit)
         sbom = to_cyclonedx(plan.lock, name=config.release.name, version=config.release.version, rc=plan.rc)
-        manifest = make_manifest(plan.subject, built_files(dist), sbom=sbom.encode("utf-8"))
+        manifest = make_manifest(plan.subject, built_files(dist), sbom=sbom.encode("utf-8"), dist=f"{DIST}/{plan.rc}/")
         files = {
             records.MANIFEST: dump_manifest(manifest),
-            records.MANIFEST_MD: render_markdown(config, manifest, dist=f"{DIST}/{plan.rc}/").encode("utf-8"),
+            records.MANIFEST_MD: render_markdown(config, manifest).encode("utf-8"),
             records.LOCK_COPY: plan.lock_bytes,
             SBOM_NAME: sbom.encode("utf-8"),
         }

@@ -42,8 +42,11 @@ class Subject:
     lock_bytes: bytes
 
 
-def make_manifest(plan: Subject, built: list[dict[str, Any]], sbom: bytes | None = None) -> dict[str, Any]:
-    """manifest.json, schema 1 (docs/records.md); `sbom`: the record's sbom.cdx.json, named with its digest."""
+def make_manifest(
+    plan: Subject, built: list[dict[str, Any]], sbom: bytes | None = None, dist: str | None = None
+) -> dict[str, Any]:
+    """manifest.json, schema 1 (docs/records.md); `sbom`: the record's sbom.cdx.json, named with its
+    digest; `dist`: where the build wrote, relative to the project (what `{dist}` stood for)."""
     config, lock = plan.config, plan.lock
     manifest = {
         "schema": records.SCHEMA,
@@ -69,6 +72,8 @@ def make_manifest(plan: Subject, built: list[dict[str, Any]], sbom: bytes | None
             "locked_by": lock.releaser,
         },
     }
+    if dist is not None:
+        manifest["dist"] = dist
     if sbom is not None:
         manifest["sbom"] = {"file": SBOM_NAME, "format": "CycloneDX 1.6 JSON", "sha256": records.lock_digest(sbom)}
     return manifest
@@ -79,12 +84,8 @@ def dump_manifest(manifest: dict[str, Any]) -> bytes:
     return (json.dumps(manifest, sort_keys=True, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
 
 
-def render_markdown(config: ReleaseConfig, manifest: dict[str, Any], *, dist: str | None = None) -> str:
-    """MANIFEST.md from `MANIFEST.md.j2`: the project's `[release] templates` folder or releaser's own.
-
-    `dist` (the RC's dist folder, relative to the project) fills `{dist}` in the commands
-    shown, and the RC fills `{rc}`: each is pasteable from the project root.
-    """
+def render_markdown(config: ReleaseConfig, manifest: dict[str, Any]) -> str:
+    """MANIFEST.md from `MANIFEST.md.j2`: the project's `[release] templates` folder or releaser's own."""
     import jinja2
 
     folder, text = template_source(config)
@@ -99,8 +100,7 @@ def render_markdown(config: ReleaseConfig, manifest: dict[str, Any], *, dist: st
     )
     env.filters["short"] = _short
     env.filters["cell"] = _cell
-    fill = {"{rc}": manifest["rc"], **({"{dist}": dist} if dist else {})}
-    env.filters["shell"] = lambda argv: shown_command([_filled(a, fill) for a in argv])
+    env.filters["shell"] = lambda argv: shown_step(argv, manifest)
     pins_by_kind: dict[str, list[dict[str, Any]]] = {}
     for pin in manifest["pins"]:
         pins_by_kind.setdefault(pin["kind"], []).append(pin)
@@ -177,10 +177,16 @@ def iso(moment: datetime | None) -> str | None:
     return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
 
 
-def _filled(arg: str, fill: dict[str, str]) -> str:
-    for placeholder, value in fill.items():
-        arg = arg.replace(placeholder, value)
-    return arg
+def shown_step(argv: list[str], manifest: dict[str, Any]) -> str:
+    """A recorded build or gate command as it ran, pasteable in the project root: quoted,
+    `{rc}` and `{dist}` filled in (`{dist}` relative, as `dist` in the manifest says)."""
+    fill = {"{rc}": manifest["rc"], **({"{dist}": manifest["dist"]} if manifest.get("dist") else {})}
+    filled = []
+    for arg in argv:
+        for placeholder, value in fill.items():
+            arg = arg.replace(placeholder, value)
+        filled.append(arg)
+    return shown_command(filled)
 
 
 def _short(value: Any, n: int = 12) -> str:
