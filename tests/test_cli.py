@@ -8,10 +8,13 @@ import json
 import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import days, run_releaser
 from releaser.core.progress import Event, Renderer, renderer
 from releaser.loopback.wheels import build_wheel
+from releaser.sources.python import SHOWN_VERSIONS, _newest_versions
 
 COMMANDS = ["init", "lock", "check", "export", "cut", "list", "show", "reproduce", "bundle", "diff"]
 
@@ -114,3 +117,15 @@ def test_every_command_has_a_manual_with_an_example(command, tmp_path):
     assert done.returncode == 0, done.stderr
     assert "Example" in done.stdout and f"releaser {command}" in done.stdout
     assert "-C, --project DIR" in done.stdout and "--json" in done.stdout and "--quiet" in done.stdout
+
+
+@settings(max_examples=200, deadline=None)
+@given(versions=st.lists(st.from_regex(r"[0-9]{1,3}(\.[0-9]{1,3}){0,2}", fullmatch=True), max_size=40), noise=st.text(max_size=40))
+def test_the_version_list_is_cut_to_the_newest_few_whatever_pip_prints(versions, noise):
+    line = f"ERROR: Could not find a version that satisfies the requirement x>=99 {noise}(from versions: {', '.join(versions)})"
+    shown = _newest_versions(line)
+    if len(versions) > SHOWN_VERSIONS:
+        assert shown.endswith(f"(from versions: …, {', '.join(versions[-SHOWN_VERSIONS:])}; {len(versions)} in all)")
+    else:
+        assert shown == line
+    assert _newest_versions(noise) == noise or "(from versions:" in noise

@@ -171,6 +171,7 @@ def test_src_layout_library(tmp_path: Path, index) -> None:  # type: ignore[no-u
     assert '# build = ["python", "-m", "build", "--outdir", "{dist}"]' in text
     assert '# gates = [["python", "-m", "pytest", "-q"]]' in text and "add pytest to your inputs first" in text
     assert "python: optional dependencies fast" in out and "python: dependency groups test" in out
+    assert "gate: python -m pytest -q (commented out: add pytest to your inputs first)" in out
 
 
 def test_init_never_overwrites_and_speaks_json(tmp_path: Path) -> None:

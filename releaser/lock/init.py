@@ -14,6 +14,7 @@ suggestions; `ACCEPTED` says which, one switch each.
 from __future__ import annotations
 
 import json
+import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,10 +64,15 @@ def summary(found: Findings) -> list[str]:
     if found.migrations:
         lines.append(f"migrations: {found.migrations[0]} in {', '.join(found.migrations[1])}")
     if found.build:
-        lines.append(f"build: {' '.join(found.build)}")
+        lines.append(f"build: {shlex.join(found.build)}{_unless_locked(found, found.build)}")
     for gate in found.gates:
-        lines.append(f"gate: {' '.join(gate)}")
+        lines.append(f"gate: {shlex.join(gate)}{_unless_locked(found, gate)}")
     return lines + found.notes
+
+
+def _unless_locked(found: Findings, argv: list[str]) -> str:
+    tool = _tool_of(argv)
+    return "" if tool is None or tool in _locked(found) else f" (commented out: add {tool} to your inputs first)"
 
 
 def render(found: Findings, index_url: str) -> str:
@@ -105,20 +111,28 @@ def _commands(found: Findings) -> list[str]:
     a command whose tool is locked is written as is; the others are suggestions."""
     lines = []
     if found.build:
-        needs = "build" if found.build[:3] == ["python", "-m", "build"] else None
-        lines += _command("build", json.dumps(found.build), needs, found, "{dist} is dist/<rc>/")
+        lines += _command("build", json.dumps(found.build), _tool_of(found.build), found, "{dist} is dist/<rc>/")
     if found.gates:
-        needs = "pytest" if "pytest" in found.gates[0] else None
-        lines += _command("gates", json.dumps(found.gates), needs, found, "must pass before an RC is recorded")
+        lines += _command("gates", json.dumps(found.gates), _tool_of(found.gates[0]), found, "must pass before an RC is recorded")
     return lines
 
 
-def _command(key: str, value: str, needs: str | None, found: Findings, why: str) -> list[str]:
+def _tool_of(argv: list[str]) -> str | None:
+    """The Python package a `python -m TOOL` command needs in the build environment."""
+    return argv[2] if argv[:2] == ["python", "-m"] and len(argv) > 2 else None
+
+
+def _locked(found: Findings) -> set[str]:
+    """The names `releaser lock` will lock, from what init writes."""
     locked = set(found.tools["inputs"])
     for where in ("extras", "groups"):
         if ACCEPTED[where]:
             locked |= found.tools[where]
-    if needs is None or needs in locked:
+    return locked
+
+
+def _command(key: str, value: str, needs: str | None, found: Findings, why: str) -> list[str]:
+    if needs is None or needs in _locked(found):
         return [f"{key} = {value}  # {why}"]
     return [
         f"# {key} = {value}  # {why};",

@@ -24,6 +24,7 @@ from releaser.core.config import MavenInputs
 from releaser.core.errors import ConfigError
 from releaser.core.lockfile import Pin
 from releaser.core.maven_coordinate import MavenCoordinate
+from releaser.core.progress import Counter
 from releaser.core.redact import strip_credentials
 from releaser.core.verdict import Finding, upgrade
 from releaser.sources.base import LockRequest, Source
@@ -73,11 +74,15 @@ class MavenSource(Source):
         if not coordinates:
             return []
         previous = {p.name: p for p in request.previous}
+        counter = Counter(request.progress, "resolve", "maven: dependencies pinned and their files hashed", len(coordinates))
+
+        def pin(item: tuple[int, MavenCoordinate]) -> Pin:
+            found = resolver.pin(item[1], previous.get(item[1].key), request.workdir, f"{item[0]}-")
+            counter.tick()
+            return found
+
         with self._resolver(request) as resolver:
-            return request.http.map(
-                lambda item: resolver.pin(item[1], previous.get(item[1].key), request.workdir, f"{item[0]}-"),
-                list(enumerate(coordinates)),
-            )
+            return request.http.map(pin, list(enumerate(coordinates)))
 
     def verify(self, pins: tuple[Pin, ...], http: Http) -> list[Finding]:
         """Every file still served with its sha256; a newer build or release is news."""
