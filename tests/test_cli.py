@@ -75,13 +75,16 @@ def test_progress_on_a_terminal_rewrites_one_line(monkeypatch):
     screen = _Terminal()
     show = renderer(screen)
     assert isinstance(show, Renderer) and show.live
+    show(Event("resolve", "resolving the python inputs"))
     show(Event("fetch", "files fetched", 0, 3))
     show(Event("fetch", "files fetched", 1, 3))
-    show(Event("build", "build: make"))
     show(Event("fetch", "files fetched", 3, 3))
+    show(Event("resolve", "resolving the maven inputs"))
     show.close()
+    # Announcements give way to what follows; a finished count stays; nothing is left half-drawn.
     assert screen.getvalue() == (
-        "\r\x1b[2Kfiles fetched 0/3\r\x1b[2Kfiles fetched 1/3\r\x1b[2Kbuild: make\n\r\x1b[2Kfiles fetched 3/3\n"
+        "\r\x1b[2Kresolving the python inputs\r\x1b[2Kfiles fetched 0/3\r\x1b[2Kfiles fetched 1/3"
+        "\r\x1b[2Kfiles fetched 3/3\n\r\x1b[2Kresolving the maven inputs\r\x1b[2K"
     )
     monkeypatch.setenv("CI", "1")
     assert not renderer(_Terminal()).live  # type: ignore[union-attr]

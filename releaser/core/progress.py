@@ -63,23 +63,24 @@ class Renderer:
         text = f"{event.message} {event.done}/{event.total}" if counted else event.message
         with self._lock:
             if self.live:
+                # One line, rewritten: a step's announcement gives way to what follows;
+                # a counted step, once finished, stays on screen.
                 self.stream.write(f"\r\x1b[2K{text}")
                 self._open = True
-                if not counted or event.done == event.total:
-                    self._end()
+                if counted and event.done == event.total:
+                    self.stream.write("\n")
+                    self._open = False
             elif counted and event.done == event.total:
                 self.stream.write(text + "\n")  # quiet: a counted step once, when finished; nothing else
             self.stream.flush()
 
     def close(self) -> None:
+        """Clear a line left open, so the command's own output starts on a clean line."""
         with self._lock:
-            self._end()
+            if self._open:
+                self.stream.write("\r\x1b[2K")
+                self._open = False
             self.stream.flush()
-
-    def _end(self) -> None:
-        if self._open:
-            self.stream.write("\n")
-            self._open = False
 
 
 def renderer(stream: TextIO, *, quiet: bool = False) -> Renderer | None:
