@@ -5,7 +5,7 @@
   accepts: every pin `==` its version, with the sha256 of every file of it.
 - `cyclonedx`: a CycloneDX 1.6 JSON SBOM of every pin, of every kind (`releaser.lock.sbom`).
 
-Both are written from release.lock alone: no network, no resolver.
+All are written from release.lock alone: no network, no resolver.
 """
 
 from __future__ import annotations
@@ -36,8 +36,9 @@ def render(lock: Lock, fmt: str, config: ReleaseConfig | None = None) -> str:
     if fmt == "cyclonedx":
         from releaser.lock.sbom import to_cyclonedx
 
-        release = config.release if config is not None else None
-        return to_cyclonedx(lock, name=release.name if release else "project", version=release.version if release else "0")
+        if config is None:
+            raise ValueError("the SBOM names the project: render it with the project's config")
+        return to_cyclonedx(lock, name=config.release.name, version=config.release.version)
     if fmt == "pylock":
         return to_pylock(lock)
     if fmt == "requirements":

@@ -9,6 +9,7 @@ from it with the Jinja2 template `MANIFEST.md.j2`: the project's own, in
 
 from __future__ import annotations
 
+import hashlib
 import json
 import platform
 import re
@@ -75,7 +76,7 @@ def make_manifest(
     if dist is not None:
         manifest["dist"] = dist
     if sbom is not None:
-        manifest["sbom"] = {"file": SBOM_NAME, "format": "CycloneDX 1.6 JSON", "sha256": records.lock_digest(sbom)}
+        manifest["sbom"] = {"file": SBOM_NAME, "format": "CycloneDX 1.6 JSON", "sha256": "sha256:" + hashlib.sha256(sbom).hexdigest()}
     return manifest
 
 
