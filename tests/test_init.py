@@ -216,3 +216,13 @@ def test_whatever_the_project_holds_init_writes_valid_toml_or_a_clear_error(tmp_
         tomllib.loads(render(found, "https://pypi.org/simple"))
     except ReleaserError:
         pass
+
+
+def test_a_credential_in_the_index_url_never_reaches_the_file(tmp_path: Path) -> None:
+    (tmp_path / "requirements.in").write_text("alpha\n")
+    done = run_releaser(tmp_path, "init", "--index-url", "https://ci:s3cret@pypi.example.org/simple")
+    assert done.returncode == 2 and "s3cret" not in done.stdout + done.stderr and "${VARS}" in done.stderr
+    assert not (tmp_path / "release.toml").exists()
+    done = run_releaser(tmp_path, "init", "--index-url", "https://ci:${INDEX_TOKEN}@pypi.example.org/simple")
+    assert done.returncode == 0, done.stderr  # a reference to the environment is what release.toml holds
+    assert 'index-url = "https://ci:${INDEX_TOKEN}@pypi.example.org/simple"' in (tmp_path / "release.toml").read_text()

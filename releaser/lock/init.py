@@ -14,12 +14,15 @@ suggestions; `ACCEPTED` says which, one switch each.
 from __future__ import annotations
 
 import json
+import re
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from releaser.core.config import CONFIG_NAME, DEFAULT_INDEX, parse
 from releaser.core.errors import ConfigError, Refused
+from releaser.core.redact import strip_credentials
 from releaser.lock.initfind import Findings, find
 
 # release.toml keys that other parts of releaser add; False: written commented out.
@@ -42,9 +45,17 @@ def initialize(root: Path, *, index_url: str | None = None) -> InitResult:
         raise ConfigError(f"{root}: no such folder")
     if path.exists():
         raise Refused(f"{path} exists already; releaser init never overwrites it (edit it, or remove it first)")
+    index_url = index_url or DEFAULT_INDEX
+    userinfo = urlsplit(index_url).netloc.rpartition("@")[0]
+    if userinfo and "${" not in userinfo:
+        raise ConfigError(
+            f"--index-url {strip_credentials(index_url)}: credentials never go into release.toml; "
+            "write them as ${VARS} (https://ci:${INDEX_TOKEN}@host/simple) or put them in ~/.netrc"
+        )
     found = find(root)
-    text = render(found, index_url or DEFAULT_INDEX)
-    parse(text, path)  # what init writes, `releaser lock` accepts: a ConfigError here is init's own bug
+    text = render(found, index_url)
+    # What init writes, `releaser lock` accepts. ${VARS} need not be set yet (CI sets them).
+    parse(render(found, re.sub(r"\$\{\w+\}", "placeholder", index_url)), path)
     write_atomic(path, text)
     return InitResult(path, tuple(summary(found)), text)
 
