@@ -475,10 +475,10 @@ Examples:
 @_global_options
 @click.option("--index-url", "index_url", metavar="URL", help="The Python index to lock against (default: https://pypi.org/simple).")
 def init(index_url: str | None) -> None:
-    """Write a release.toml from what the project already has.
+    """Write a release.toml, here or in -C DIR, from what the project already has.
 
-    Reads requirement files that are inputs (requirements*.in, or requirements*.txt
-    that pin nothing), pyproject.toml ([project] dependencies, optional-dependencies,
+    Reads requirement files that are inputs (requirements*.in, and requirements*.txt
+    unless compiled from one), pyproject.toml ([project] dependencies, optional-dependencies,
     dependency-groups), pom.xml, migration folders (Django, Alembic's alembic.ini,
     Flyway) and the build and test commands it can see (python -m build, pytest),
     then writes a commented release.toml that `releaser lock` accepts as it is, and
