@@ -11,7 +11,9 @@ as a release engineer would see them.
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -38,7 +40,7 @@ def say(text: str) -> None:
 
 def run(work: Path, *args: str, show: int = 40, ok: tuple[int, ...] = (0,)) -> subprocess.CompletedProcess[str]:
     """Run a command in the project as a user would; print it and the start of its output."""
-    print(f"$ {' '.join(args)}", flush=True)
+    print(f"$ {shlex.join(args)}", flush=True)  # pasteable: quoted as a shell needs
     # The machine's pip configuration stays out of the demo's own pip calls too.
     done = subprocess.run(args, cwd=work, capture_output=True, text=True, env={**isolated_env(), "NO_COLOR": "1"})
     lines = (done.stdout + done.stderr).rstrip().splitlines()
@@ -47,7 +49,7 @@ def run(work: Path, *args: str, show: int = 40, ok: tuple[int, ...] = (0,)) -> s
     if len(lines) > show:
         print(f"  ... ({len(lines) - show} more lines)")
     if done.returncode not in ok:
-        raise SystemExit(f"demo: `{' '.join(args)}` exited {done.returncode}")
+        raise SystemExit(f"demo: `{shlex.join(args)}` exited {done.returncode}")
     return done
 
 
@@ -205,12 +207,15 @@ def main() -> None:
         say("Upgrade one package on purpose")
         releaser(work, "lock", "--upgrade", "sqlpath")
 
-        say("Export for installers: PEP 751 pylock.toml, and hash-pinned requirements")
+        say("Export for installers: PEP 751 pylock.toml, hash-pinned requirements, and a CycloneDX SBOM")
         releaser(work, "export", "--format", "pylock")
         releaser(work, "export", "--format", "requirements")
         releaser(work, "export", "--format", "maven")
         run(work, "grep", "-A1", "<artifactId>ical4j", "maven-pins.pom")
         print("  (a BOM to import: Maven then builds on both pinned SNAPSHOT builds; see docs/maven.md)")
+        releaser(work, "export", "--format", "cyclonedx")
+        sbom = json.loads((work / "sbom.cdx.json").read_text())
+        print(f"  sbom.cdx.json: CycloneDX {sbom['specVersion']}, {len(sbom['components'])} components, each with its purl and every file's SHA-256")
         run(work, sys.executable, "-m", "pip", "install", "--quiet", "--no-cache-dir", "--require-hashes",
             "--no-deps", "--target", str(work / "site"), "-r", "requirements.txt")
         print("  installed, every file hash-verified: " + ", ".join(sorted(p.name for p in (work / "site").iterdir() if not p.name.endswith("-info"))))
@@ -221,6 +226,7 @@ def main() -> None:
         run(work, "git", "log", "--oneline", "--decorate", "-2")
         releaser(work, "list")
         run(work, "cat", "releases/0.9.0rc1/MANIFEST.md", show=80)
+        run(work, "ls", "releases/0.9.0rc1")
 
         say("Upstream drifts: new ical4j SNAPSHOT builds are deployed, tzkit 2.1 and sqlpath 0.7 uploaded")
         deploy_ical4j(maven, now(), 4)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -51,3 +52,12 @@ def test_the_demo_locks_drifts_upgrades_installs_and_cuts(tmp_path):
     assert "rehearsal on sqlite (sqlite:///" in done.stdout and "from 2.0.0rc1" in done.stdout
     assert "upgrade-again: " in done.stdout and "cut 2.0.0rc2: commit " in done.stdout
     assert "revert shop from 2.0.0rc2 to 2.0.0rc1 (alembic)" in done.stdout and "alembic downgrade a1" in done.stdout
+    # Pasteable, line by line: commands quoted as a shell needs, placeholders filled.
+    assert "$ git commit --quiet -m 'cosmo 0.9.0, locked'\n" in done.stdout
+    assert "{dist}" not in done.stdout and "- `python tools/smoke.py dist/0.9.0rc1/`" in done.stdout
+    assert all(shlex.split(line[2:]) for line in done.stdout.splitlines() if line.startswith("$ "))
+    # MANIFEST.md: the SNAPSHOT's full build and every file's full sha256; the SBOM in the record.
+    assert "| net.fortuna:ical4j | 1.0-20240328.230503-3 |" in done.stdout
+    sbom = json.loads((record / "sbom.cdx.json").read_text())
+    pins = json.loads((record / "manifest.json").read_text())["pins"]
+    assert len(sbom["components"]) == len(pins) and f"sbom.cdx.json: CycloneDX 1.6, {len(pins)} components" in done.stdout

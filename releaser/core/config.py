@@ -120,10 +120,16 @@ def load(path: Path) -> ReleaseConfig:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(
-            f"{path}: not found; releaser reads its inputs from {CONFIG_NAME} at the project root"
+            f"{path}: not found; releaser reads its inputs from {CONFIG_NAME} at the project root "
+            "(found from the current folder upwards, or -C DIR); write one with: releaser init"
         ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot be read: {exc}") from None
+    return parse(text, path)
+
+
+def parse(text: str, path: Path) -> ReleaseConfig:
+    """Validate `text` as the release.toml at `path` (files it names are looked up beside `path`)."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

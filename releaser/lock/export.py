@@ -4,6 +4,7 @@
 - `requirements`: a requirements file that `pip install --require-hashes --no-deps -r`
   accepts: every pin `==` its version, with the sha256 of every file of it.
 - `maven`: a BOM pinning every Maven artifact (`export_maven.py`).
+- `cyclonedx`: a CycloneDX 1.6 JSON SBOM of every pin, of every kind (`releaser.lock.sbom`).
 
 A Python pin of a git repository (`pkg @ git+URL@ref` in the inputs) has no file:
 its commit is its hash. It is exported as `pkg @ git+URL@<full commit id>` and as a
@@ -23,8 +24,8 @@ from releaser.core.config import ReleaseConfig
 from releaser.core.errors import ConfigError, Refused
 from releaser.core.lockfile import Artifact, Lock, Pin
 
-FORMATS = ("pylock", "requirements", "maven")
-DEFAULT_OUTPUT = {"pylock": "pylock.toml", "requirements": "requirements.txt", "maven": "maven-pins.pom"}
+FORMATS = ("pylock", "requirements", "maven", "cyclonedx")
+DEFAULT_OUTPUT = {"pylock": "pylock.toml", "requirements": "requirements.txt", "maven": "maven-pins.pom", "cyclonedx": "sbom.cdx.json"}
 
 
 def current_lock(config: ReleaseConfig) -> Lock:
@@ -54,7 +55,14 @@ def check_indexes(config: ReleaseConfig, lock: Lock) -> None:
         )
 
 
-def render(lock: Lock, fmt: str) -> str:
+def render(lock: Lock, fmt: str, config: ReleaseConfig | None = None) -> str:
+    """`lock` in format `fmt`; the SBOM names the project of `config`."""
+    if fmt == "cyclonedx":
+        from releaser.lock.sbom import to_cyclonedx
+
+        if config is None:
+            raise ValueError("the SBOM names the project: render it with the project's config")
+        return to_cyclonedx(lock, name=config.release.name, version=config.release.version)
     if fmt == "pylock":
         return to_pylock(lock)
     if fmt == "requirements":
@@ -134,10 +142,10 @@ def to_pylock(lock: Lock) -> str:
     return _header(lock) + "\n" + tomli_w.dumps(dict(pylock.to_dict()))
 
 
-def write(lock: Lock, fmt: str, output: Path) -> None:
+def write(lock: Lock, fmt: str, output: Path, config: ReleaseConfig | None = None) -> None:
     from releaser.core.fsutil import write_atomic
 
-    write_atomic(output, render(lock, fmt))
+    write_atomic(output, render(lock, fmt, config))
 
 
 def _header(lock: Lock) -> str:

@@ -12,8 +12,9 @@ from packaging.utils import canonicalize_name
 from releaser import __version__
 from releaser.core import lockfile
 from releaser.core.config import CONFIG_NAME, ReleaseConfig
-from releaser.core.errors import ConfigError
+from releaser.core.errors import ConfigError, Refused
 from releaser.core.lockfile import InputRecord, Lock, Pin
+from releaser.core.progress import Event, Progress, silent
 from releaser.core.redact import strip_credentials
 from releaser.sources import LockRequest, Source, sources_for
 
@@ -27,6 +28,7 @@ class LockResult:
     previous: Lock | None
     written: bool  # False when the file already held exactly these bytes
     notes: tuple[str, ...] = ()  # what the user should know about how the lock was made
+    warnings: tuple[str, ...] = ()  # pinned, but worth a word: a yanked release
 
     @property
     def changes(self) -> list[str]:
@@ -104,6 +106,8 @@ def lock(
     upgrade_all: bool = False,
     upgrade: tuple[str, ...] = (),
     http: Http | None = None,
+    progress: Progress | None = None,
+    strict: bool = False,
 ) -> LockResult:
     """Resolve every input and write the lockfile; the previous one stays intact on failure.
 
@@ -112,16 +116,19 @@ def lock(
     cut-off give from scratch, whatever lock was there, and not from a lock edited
     by hand, whose entries are re-derived from the inputs (`LockResult.notes` says so),
     so that relocking never launders an edit into a valid digest. Holds the project
-    lock (`releaser.core.projectlock`) while it runs.
+    lock (`releaser.core.projectlock`) while it runs. `progress` hears of each source's
+    resolution and of the index pages read (N/M). A yanked release is pinned with a
+    warning; with `strict`, refused and nothing written.
     """
     from releaser.core.projectlock import hold
 
     with hold(config, "lock"):
-        return _lock(config, as_of=as_of, upgrade_all=upgrade_all, upgrade=upgrade, http=http)
+        return _lock(config, as_of=as_of, upgrade_all=upgrade_all, upgrade=upgrade, http=http, progress=progress, strict=strict)
 
 
 def _lock(
-    config: ReleaseConfig, *, as_of: datetime | None, upgrade_all: bool, upgrade: tuple[str, ...], http: Http | None
+    config: ReleaseConfig, *, as_of: datetime | None, upgrade_all: bool, upgrade: tuple[str, ...], http: Http | None,
+    progress: Progress | None, strict: bool,
 ) -> LockResult:
     now = datetime.now(timezone.utc)
     if as_of is not None and as_of > now:
@@ -138,6 +145,7 @@ def _lock(
     seeds = previous if as_of is None and not notes else None
 
     pins: list[Pin] = []
+    warnings: list[str] = []
     import tempfile  # here, not at the top: `releaser check` imports this module
 
     from releaser.core.fsutil import fault_point, write_atomic
@@ -155,7 +163,10 @@ def _lock(
                 upgrade=frozenset(n for kind, n in wanted if kind == source.kind),
                 http=session,
                 workdir=workdir,
+                progress=progress,
+                warnings=warnings,
             )
+            (progress or silent)(Event("resolve", f"resolving the {source.kind} inputs"))
             pins.extend(source.lock(request))
 
     new = Lock(
@@ -170,9 +181,11 @@ def _lock(
         # Nothing moved: keep the recorded cut-off and who resolved these pins (a newer
         # pip-tools that picks the same pins is no change), so the file does not churn.
         new = replace(new, as_of=previous.as_of, releaser=previous.releaser, resolver=previous.resolver)
+    if strict and warnings:
+        raise Refused(f"{'; '.join(warnings)} (--strict): require another version, then lock again")
     fault_point("lock:resolved")
     written = write_atomic(config.lockfile, lockfile.dumps(new))
-    return LockResult(new, previous, written, tuple(notes))
+    return LockResult(new, previous, written, tuple(notes), tuple(warnings))
 
 
 def _previous(config: ReleaseConfig) -> tuple[Lock | None, list[str]]:

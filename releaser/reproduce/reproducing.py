@@ -34,6 +34,7 @@ from releaser.core.errors import ConfigError, Refused, ReleaserError, UpstreamEr
 from releaser.core.fsutil import fault_point, write_atomic
 from releaser.core.lockfile import Pin
 from releaser.core.piprun import pip_errors
+from releaser.core.progress import Progress
 from releaser.install.buildenv import create_venv, install_hashed, installed_set
 from releaser.install.bundle import check_bundle_file, open_bundle, record_fetcher
 from releaser.install.checkouts import checkout
@@ -84,19 +85,22 @@ class Reproduction:
 
 
 def reproduce(
-    config: ReleaseConfig, rc: str, into: Path, *, bundle: Path | None = None, http: Http | None = None
+    config: ReleaseConfig, rc: str, into: Path, *, bundle: Path | None = None, http: Http | None = None,
+    progress: Progress | None = None,
 ) -> Reproduction:
     """Recreate `rc`'s dependency set in `into`, every file verified; offline with `bundle`.
 
-    Holds the project lock (`releaser.core.projectlock`) while it runs.
+    `progress` hears of the files placed, N of M. Holds the project lock (`releaser.core.projectlock`) while it runs.
     """
     from releaser.core.projectlock import hold
 
     with hold(config, "reproduce"):
-        return _reproduce(config, rc, into, bundle=bundle, http=http)
+        return _reproduce(config, rc, into, bundle=bundle, http=http, progress=progress)
 
 
-def _reproduce(config: ReleaseConfig, rc: str, into: Path, *, bundle: Path | None, http: Http | None) -> Reproduction:
+def _reproduce(config: ReleaseConfig, rc: str, into: Path, *, bundle: Path | None, http: Http | None,
+    progress: Progress | None,
+) -> Reproduction:
     rec = records.read(records.records_dir(config), rc)
     lock = rec.lock
     into = into.absolute()
@@ -112,10 +116,10 @@ def _reproduce(config: ReleaseConfig, rc: str, into: Path, *, bundle: Path | Non
         config.require_environment()  # the record's URLs get their credentials from release.toml
     userinfo = configured_userinfo(config)  # the record keeps no credentials: release.toml gives them, as to cut
     if bundle_root is not None:
-        result.placed = record_fetcher(rc, bundle=bundle_root).fetch_all(targets + build_targets, doing="reproduced")
+        result.placed = record_fetcher(rc, bundle=bundle_root).fetch_all(targets + build_targets, doing="reproduced", progress=progress)
     else:
         with session(http) as web:
-            result.placed = record_fetcher(rc, http=web, userinfo=userinfo).fetch_all(targets + build_targets, doing="reproduced")
+            result.placed = record_fetcher(rc, http=web, userinfo=userinfo).fetch_all(targets + build_targets, doing="reproduced", progress=progress)
 
     fault_point("reproduce:fetched")
     python = [(item, path) for item, path in targets if item.pin.kind == "python"]

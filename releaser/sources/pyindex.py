@@ -51,6 +51,7 @@ class VersionFiles:
     index: str  # the index URL, as configured
     artifacts: tuple[Artifact, ...]
     date: datetime | None  # the first upload: when this version appeared
+    yanked: tuple[str, ...] = ()  # the files of it the index marks yanked (PEP 592)
 
 
 class PackageIndexReader:
@@ -101,7 +102,8 @@ class PackageIndexReader:
             if chosen:
                 artifacts = tuple(self._artifact(f, name) for f in chosen)
                 dates = [f.uploaded for f in chosen if f.uploaded is not None]
-                return VersionFiles(index_url, artifacts, min(dates) if dates else None)
+                yanked = tuple(sorted(f.filename for f in chosen if f.yanked))
+                return VersionFiles(index_url, artifacts, min(dates) if dates else None, yanked)
         indexes = ", ".join(strip_credentials(u) for u in self.index_urls)
         raise UpstreamError(f"{name}=={version}: no file of it uploaded before the cut-off on {indexes}")
 

@@ -22,6 +22,7 @@ from releaser.core.credentials import private_netrc
 from releaser.core.errors import ConfigError, ResolutionError, UpstreamError
 from releaser.core.lockfile import InputRecord, Pin
 from releaser.core.piprun import cache_dir, index_options, resolve_deadline, run_pip
+from releaser.core.progress import Counter
 from releaser.core.redact import scrub, strip_credentials
 from releaser.sources.base import LockRequest, Source
 from releaser.sources.requirements import RequirementInput, read_inputs, shown
@@ -79,10 +80,16 @@ class PythonSource(Source):
         versions, direct_urls = self._compile(request, direct)
         reader = PackageIndexReader(request.http, self.inputs.index_urls)
         requested = self._requested()
+        counter = Counter(request.progress, "index", "python: files of each pin read from the index", len(versions))
 
         def pin(item: tuple[str, str]) -> Pin:
             name, version = item
             found = reader.version_files(name, version, cutoff=request.as_of, dated=request.dated)
+            counter.tick()
+            if found.yanked:  # pip takes a yanked release only when pinned `==` to it: say so
+                request.warnings.append(
+                    f"python {name} {version} is yanked on {strip_credentials(found.index)} ({', '.join(found.yanked)})"
+                )
             return Pin(
                 kind=self.kind,
                 name=name,
@@ -174,7 +181,7 @@ class PythonSource(Source):
         text = scrub(stderr)
         if request.dated:
             self._insist_on_upload_times(request, text)
-        lines = [line.strip() for line in text.splitlines() if line.strip()]
+        lines = [_newest_versions(line.strip()) for line in text.splitlines() if line.strip()]
         errors = [line for line in lines if line.startswith("ERROR") or "Could not find a version" in line]
         summary = " / ".join(dict.fromkeys(errors[:3])) or (lines[-1] if lines else "no output")
         if _NETWORK_TROUBLE.search(text):
@@ -215,6 +222,22 @@ class PythonSource(Source):
         names = set(self._requested())
         names |= {canonicalize_name(m) for m in re.findall(r"requirement ([A-Za-z0-9][A-Za-z0-9._-]*)", stderr)}
         return sorted(names)
+
+
+_FROM_VERSIONS = re.compile(r"\(from versions: ([^)]*)\)")
+SHOWN_VERSIONS = 5  # of pip's "from versions: ..." list, the newest few; the rest is "…"
+
+
+def _newest_versions(line: str) -> str:
+    """pip lists every version it saw (kilobytes for Django); keep the newest few."""
+
+    def cut(match: re.Match[str]) -> str:
+        versions = [v.strip() for v in match.group(1).split(",") if v.strip()]
+        if len(versions) <= SHOWN_VERSIONS:
+            return match.group(0)
+        return f"(from versions: …, {', '.join(versions[-SHOWN_VERSIONS:])}; {len(versions)} in all)"
+
+    return _FROM_VERSIONS.sub(cut, line)
 
 
 def _read_pins(output: Path) -> tuple[dict[str, str], dict[str, str]]:
