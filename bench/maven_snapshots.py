@@ -18,7 +18,13 @@ Maven Central and Artifactory do, so each SNAPSHOT costs three requests
 (version metadata, file, pom). `--sidecars-only` serves them only as `.sha1`-style
 files, as a plain web server would: six more requests per SNAPSHOT.
 
-    .venv/bin/python bench/maven_snapshots.py [--artifacts 200] [--delay 0.05] [--runs 5] [--sidecars-only]
+`--transitive` serves a dependency graph instead, --artifacts in all: a quarter are
+SNAPSHOTs that release.toml names, each with one parent POM shared by all of them and
+three dependencies only its POM declares: a SNAPSHOT, a range ([1.0,2.0) over 1.0 and
+1.5) and a version from the parent's `${property}`. Every one is pinned, the parent too,
+two depths one after the other.
+
+    .venv/bin/python bench/maven_snapshots.py [--artifacts 200] [--delay 0.05] [--runs 5] [--sidecars-only] [--transitive]
 """
 
 from __future__ import annotations
@@ -43,10 +49,12 @@ T0 = datetime(2024, 1, 1, tzinfo=timezone.utc)
 SEQUENTIAL = Path(__file__).resolve().with_name("sequential_lock.py")
 
 
-def serve(conn: object, artifacts: int, delay: float, headers: bool) -> None:
+def serve(conn: object, artifacts: int, delay: float, headers: bool, transitive: bool = False) -> None:
     """The repository's process: deploy, report the URL and the request count, stop when told."""
     with MavenRepository(delay=delay, checksum_headers=headers) as repo:
-        for i in range(artifacts):
+        if transitive:
+            deploy_graph(repo, artifacts // 4)
+        for i in range(0 if transitive else artifacts):
             for build in (1, 2):  # two builds each: the metadata must be read, not guessed
                 repo.deploy_snapshot(f"org.bench.g{i % 10}", f"artifact-{i}", f"1.{i}-SNAPSHOT", T0 + timedelta(hours=i, minutes=build), build)
         conn.send(repo.url)  # type: ignore[attr-defined]
@@ -54,13 +62,36 @@ def serve(conn: object, artifacts: int, delay: float, headers: bool) -> None:
             conn.send(len(repo.requests_seen))  # type: ignore[attr-defined]
 
 
+def deploy_graph(repo: MavenRepository, roots: int) -> None:
+    """`roots` SNAPSHOTs (app-i), each with a shared parent and three dependencies of its own."""
+    group = "org.bench.graph"
+    parent = b"<project><groupId>org.bench.graph</groupId><artifactId>parent</artifactId><version>1</version><packaging>pom</packaging><properties><prop.version>1.0</prop.version></properties></project>"
+    repo.deploy_release(group, "parent", "1", extension="pom", content=parent, pom=parent, last_modified=T0)
+    for i in range(roots):
+        dependencies = "".join(
+            f"<dependency><groupId>{group}</groupId><artifactId>{a}-{i}</artifactId><version>{v}</version></dependency>"
+            for a, v in (("snap", "1.0-SNAPSHOT"), ("range", "[1.0,2.0)"), ("prop", "${prop.version}"))
+        )
+        pom = (
+            f"<project><parent><groupId>{group}</groupId><artifactId>parent</artifactId><version>1</version></parent>"
+            f"<artifactId>app-{i}</artifactId><version>1.0-SNAPSHOT</version><dependencies>{dependencies}</dependencies></project>"
+        ).encode()
+        for build in (1, 2):
+            when = T0 + timedelta(hours=i, minutes=build)
+            repo.deploy_snapshot(group, f"app-{i}", "1.0-SNAPSHOT", when, build, pom=pom)
+            repo.deploy_snapshot(group, f"snap-{i}", "1.0-SNAPSHOT", when, build)
+            repo.deploy_release(group, f"range-{i}", f"1.{5 * (build - 1)}", last_modified=when)
+        repo.deploy_release(group, f"prop-{i}", "1.0", last_modified=T0)
+
+
 class Repository:
     """`serve` in a process of its own, as a context manager: `url`, and `requests()` served so far."""
 
-    def __init__(self, artifacts: int, delay: float, headers: bool) -> None:
+    def __init__(self, artifacts: int, delay: float, headers: bool, transitive: bool = False) -> None:
         context = multiprocessing.get_context("spawn")
         self._conn, theirs = context.Pipe()
-        self._process = context.Process(target=serve, args=(theirs, artifacts, delay, headers), daemon=True)
+        self._process = context.Process(target=serve, args=(theirs, artifacts, delay, headers, transitive), daemon=True)
+        self.transitive = transitive
         self.url = ""
 
     def __enter__(self) -> Repository:
@@ -77,8 +108,11 @@ class Repository:
         return self._conn.recv()
 
 
-def project(root: Path, repository: str, count: int) -> config.ReleaseConfig:
-    deps = ",\n    ".join(f'"org.bench.g{i % 10}:artifact-{i}:1.{i}-SNAPSHOT"' for i in range(count))
+def project(root: Path, repository: str, count: int, transitive: bool = False) -> config.ReleaseConfig:
+    if transitive:
+        deps = ",\n    ".join(f'"org.bench.graph:app-{i}:1.0-SNAPSHOT"' for i in range(count // 4))
+    else:
+        deps = ",\n    ".join(f'"org.bench.g{i % 10}:artifact-{i}:1.{i}-SNAPSHOT"' for i in range(count))
     (root / "release.toml").write_text(
         f'[release]\nname = "bench"\nversion = "1.0.0"\n\n[[maven]]\nrepository = "{repository}"\n'
         f"dependencies = [\n    {deps},\n]\n",
@@ -103,7 +137,7 @@ def compare(repo: Repository, count: int, *, runs: int) -> Compared:
     with tempfile.TemporaryDirectory(prefix="releaser-bench-") as tmp:
         root = Path(tmp) / "project"
         root.mkdir()
-        cfg = project(root, repo.url, count)
+        cfg = project(root, repo.url, count, repo.transitive)
         env = clean_env(Path(tmp) / "cache")
 
         def lock(command: list[str]) -> Sample:
@@ -115,18 +149,27 @@ def compare(repo: Repository, count: int, *, runs: int) -> Compared:
         before = repo.requests()
         lock(concurrent)  # uncounted
         requests = repo.requests() - before
-        check_pins(cfg, count)
+        check_pins(cfg, count, repo.transitive)
         pairs = paired(lambda: lock(concurrent), lambda: lock(sequential), runs=runs, warm_up=False)
-        check_pins(cfg, count)
+        check_pins(cfg, count, repo.transitive)
         return Compared(count, pairs, requests)
 
 
-def check_pins(cfg: config.ReleaseConfig, count: int) -> None:
-    """Every SNAPSHOT pinned to its second (newest) build: a fast wrong lock measures nothing."""
+def check_pins(cfg: config.ReleaseConfig, count: int, transitive: bool = False) -> None:
+    """Every SNAPSHOT pinned to its second (newest) build: a fast wrong lock measures nothing.
+
+    Transitively: every artifact of the graph and the parent, the range at 1.5.
+    """
     written = lockfile.read(cfg.lockfile)
     pins = written.pins if written else ()
-    if len(pins) != count or not all(p.version.endswith("-2") and "SNAPSHOT" not in p.version for p in pins):
-        raise BenchError(f"the lock pins {len(pins)} of {count} SNAPSHOTs, or not their newest builds")
+    if transitive:
+        snapshots = [p for p in pins if p.name.split(":")[1].startswith(("app-", "snap-"))]
+        ranges = [p for p in pins if p.name.split(":")[1].startswith("range-")]
+        ok = len(pins) == count // 4 * 4 + 1 and all(p.version == "1.5" for p in ranges)
+    else:
+        snapshots, ok = list(pins), len(pins) == count
+    if not ok or not all(p.version.endswith("-2") and "SNAPSHOT" not in p.version for p in snapshots):
+        raise BenchError(f"the lock pins {len(pins)} of {count} artifacts, or not their newest builds")
 
 
 def main() -> int:
@@ -135,11 +178,13 @@ def main() -> int:
     parser.add_argument("--delay", type=float, default=0.05, help="seconds added to every answer")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--sidecars-only", action="store_true", help="no X-Checksum-* headers, only .sha1-style files")
+    parser.add_argument("--transitive", action="store_true", help="a dependency graph: a quarter direct, the rest only in POMs")
     args = parser.parse_args()
 
     kind = "sidecar files only" if args.sidecars_only else "X-Checksum headers"
-    print(f"{args.artifacts} SNAPSHOTs, {args.delay * 1000:.0f} ms added to every request, checksums as {kind}")
-    with Repository(args.artifacts, args.delay, not args.sidecars_only) as repo:
+    what = "artifacts in a transitive graph" if args.transitive else "SNAPSHOTs"
+    print(f"{args.artifacts} {what}, {args.delay * 1000:.0f} ms added to every request, checksums as {kind}")
+    with Repository(args.artifacts, args.delay, not args.sidecars_only, args.transitive) as repo:
         found = compare(repo, args.artifacts, runs=args.runs)
     print(f"  releaser lock:       {show(found.pairs.a.wall)} s; {found.requests} requests per lock")
     print(f"  sequential baseline: {show(found.pairs.b.wall)} s")

@@ -10,7 +10,7 @@ writes the document (bench/report.py), including bench/findings.md.
 1. `releaser check` vs re-running `pip-compile --generate-hashes` and vs `uv lock --check --offline` (bench/check.py);
 2. `releaser lock` (Python) vs `pip-compile --generate-hashes`, and with the uv resolver vs
    `uv pip compile --generate-hashes` (bench/pylock.py);
-3. Maven SNAPSHOTs behind a slow repository vs a sequential baseline (bench/maven_snapshots.py);
+3. Maven SNAPSHOTs (and a transitive graph) behind a slow repository vs a sequential baseline (bench/maven_snapshots.py);
 4. how each grows with size, and 5. peak memory: from the same runs;
 6. the migration gate in `releaser check` vs `makemigrations --check` and `alembic heads` (bench/migrations.py).
 """
@@ -126,6 +126,9 @@ def main(argv: list[str] | None = None) -> int:
     with maven_snapshots.Repository(max(maven), delay, headers=False) as repo:
         say(f"3. Maven, {max(maven)} SNAPSHOTs, sidecar files only")
         results.sidecars = maven_snapshots.compare(repo, max(maven), runs=runs)
+    with maven_snapshots.Repository(max(maven), delay, headers=True, transitive=True) as repo:
+        say(f"3. Maven, {max(maven)} artifacts of a transitive graph, checksum headers")
+        results.transitive = maven_snapshots.compare(repo, max(maven), runs=runs)
 
     for n in sizes(args.migration_sizes, plan["migrations"]):
         say(f"6. the migration gate, {n} migration files")

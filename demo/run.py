@@ -11,12 +11,14 @@ as a release engineer would see them.
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import shlex
 import shutil
 import subprocess
 import sys
 import tempfile
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from releaser.core.piprun import isolated_env
@@ -38,7 +40,7 @@ def say(text: str) -> None:
 
 def run(work: Path, *args: str, show: int = 40, ok: tuple[int, ...] = (0,)) -> subprocess.CompletedProcess[str]:
     """Run a command in the project as a user would; print it and the start of its output."""
-    print(f"$ {' '.join(args)}", flush=True)
+    print(f"$ {shlex.join(args)}", flush=True)  # pasteable: quoted as a shell needs
     # The machine's pip configuration stays out of the demo's own pip calls too.
     done = subprocess.run(args, cwd=work, capture_output=True, text=True, env={**isolated_env(), "NO_COLOR": "1"})
     lines = (done.stdout + done.stderr).rstrip().splitlines()
@@ -47,7 +49,7 @@ def run(work: Path, *args: str, show: int = 40, ok: tuple[int, ...] = (0,)) -> s
     if len(lines) > show:
         print(f"  ... ({len(lines) - show} more lines)")
     if done.returncode not in ok:
-        raise SystemExit(f"demo: `{' '.join(args)}` exited {done.returncode}")
+        raise SystemExit(f"demo: `{shlex.join(args)}` exited {done.returncode}")
     return done
 
 
@@ -67,9 +69,24 @@ def upstream_history(index: PackageIndex, maven: MavenRepository) -> None:
     index.publish("sqlpath", "0.5", requires=["tzkit>=1.1", "rowcodec<2"], uploaded=utc(2024, 5, 20))
     index.publish("rowcodec", "1.2", uploaded=utc(2024, 4, 1))
     for n, day in enumerate((3, 9, 28), start=1):
-        maven.deploy_snapshot("net.fortuna", "ical4j", "1.0", utc(2024, 3, day, 23, 5, 3), n)
+        deploy_ical4j(maven, utc(2024, 3, day, 23, 5, 3), n)
     print("  python: tzkit 1.0, 1.1 · sqlpath 0.4, 0.5 · rowcodec 1.2")
-    print("  maven:  net.fortuna:ical4j:1.0-SNAPSHOT, builds 1 to 3 (the last on 2024-03-28)")
+    print("  maven:  net.fortuna:ical4j:1.0-SNAPSHOT, builds 1 to 3 (the last on 2024-03-28); its POM depends on")
+    print("          net.fortuna:ical4j-zoneinfo:1.0-SNAPSHOT, a second SNAPSHOT that release.toml does not name")
+
+
+# ical4j's POM, as its team deploys it: it needs a second SNAPSHOT, built alongside it.
+ICAL4J_POM = b"""<project xmlns="http://maven.apache.org/POM/4.0.0"><modelVersion>4.0.0</modelVersion>
+  <groupId>net.fortuna</groupId><artifactId>ical4j</artifactId><version>1.0-SNAPSHOT</version>
+  <dependencies><dependency><groupId>net.fortuna</groupId><artifactId>ical4j-zoneinfo</artifactId>
+    <version>${project.version}</version></dependency></dependencies>
+</project>
+"""
+
+
+def deploy_ical4j(maven: MavenRepository, when: datetime, build: int) -> None:
+    maven.deploy_snapshot("net.fortuna", "ical4j-zoneinfo", "1.0", when - timedelta(minutes=5), build)
+    maven.deploy_snapshot("net.fortuna", "ical4j", "1.0", when, build, pom=ICAL4J_POM)
 
 
 def make_repository(work: Path) -> None:
@@ -177,8 +194,8 @@ def main() -> None:
 
         say("Lock as upstream was on 2024-04-15: every floating dependency pinned, hashed, dated")
         releaser(work, "lock", "--as-of", "2024-04-15T00:00:00Z")
-        run(work, "grep", "-A8", "^\\[\\[maven\\]\\]", "release.lock")
-        print("  (the SNAPSHOT is now one exact timestamped build, its jar and pom hashed)")
+        run(work, "grep", "-A6", "^\\[\\[maven\\]\\]", "release.lock")
+        print("  (both SNAPSHOTs are now exact timestamped builds, jars and poms hashed; `requested` says why the second is there)")
         say("CI's gate, offline: is the lock fresh, and does nothing float?")
         releaser(work, "check")
 
@@ -190,9 +207,15 @@ def main() -> None:
         say("Upgrade one package on purpose")
         releaser(work, "lock", "--upgrade", "sqlpath")
 
-        say("Export for installers: PEP 751 pylock.toml, and hash-pinned requirements")
+        say("Export for installers: PEP 751 pylock.toml, hash-pinned requirements, and a CycloneDX SBOM")
         releaser(work, "export", "--format", "pylock")
         releaser(work, "export", "--format", "requirements")
+        releaser(work, "export", "--format", "maven")
+        run(work, "grep", "-A1", "<artifactId>ical4j", "maven-pins.pom")
+        print("  (a BOM to import: Maven then builds on both pinned SNAPSHOT builds; see docs/maven.md)")
+        releaser(work, "export", "--format", "cyclonedx")
+        sbom = json.loads((work / "sbom.cdx.json").read_text())
+        print(f"  sbom.cdx.json: CycloneDX {sbom['specVersion']}, {len(sbom['components'])} components, each with its purl and every file's SHA-256")
         run(work, sys.executable, "-m", "pip", "install", "--quiet", "--no-cache-dir", "--require-hashes",
             "--no-deps", "--target", str(work / "site"), "-r", "requirements.txt")
         print("  installed, every file hash-verified: " + ", ".join(sorted(p.name for p in (work / "site").iterdir() if not p.name.endswith("-info"))))
@@ -203,9 +226,10 @@ def main() -> None:
         run(work, "git", "log", "--oneline", "--decorate", "-2")
         releaser(work, "list")
         run(work, "cat", "releases/0.9.0rc1/MANIFEST.md", show=80)
+        run(work, "ls", "releases/0.9.0rc1")
 
-        say("Upstream drifts: a new ical4j SNAPSHOT build is deployed, tzkit 2.1 and sqlpath 0.7 uploaded")
-        maven.deploy_snapshot("net.fortuna", "ical4j", "1.0", now(), 4)
+        say("Upstream drifts: new ical4j SNAPSHOT builds are deployed, tzkit 2.1 and sqlpath 0.7 uploaded")
+        deploy_ical4j(maven, now(), 4)
         index.publish("tzkit", "2.1", uploaded=now())
         index.publish("sqlpath", "0.7", requires=["tzkit>=2.1"], uploaded=now())
         say("check --online re-verifies every pin upstream: still there, same hashes; newer builds are news, not failures")

@@ -208,11 +208,15 @@ def test_no_lock_at_all(project: Project) -> None:
 def test_bad_input_is_exit_2_naming_file_and_place(project: Project, name: str, edit, message: str) -> None:  # type: ignore[no-untyped-def]
     path = project.root / name
     path.write_text(edit(path.read_text()))
-    for args in ((), ("--json",)):
-        done = run_check(project, *args)
-        assert done.returncode == 2, done.stdout + done.stderr
-        assert done.stdout == ""
-        assert re.search(message, done.stderr), done.stderr
+    done = run_check(project)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert done.stdout == ""
+    assert re.search(message, done.stderr), done.stderr
+    # With --json the error is a JSON document on stdout, and nothing else is printed.
+    done = run_check(project, "--json")
+    assert done.returncode == 2 and done.stderr == "", done.stdout + done.stderr
+    document = json.loads(done.stdout)
+    assert document["ok"] is False and document["exit"] == 2 and re.search(message, document["error"])
 
 
 def offline_imports(root: Path) -> dict:
@@ -437,7 +441,9 @@ def test_online_with_upstream_unreachable_is_exit_3(make_project) -> None:  # ty
         origin = gone.url.removesuffix("/simple")
     # The index is shut down: nothing answers on its port any more.
     assert run_check(project).returncode == 0  # offline, nothing is asked upstream
-    for args in (("--online",), ("--online", "--json")):
-        done = run_check(project, *args)
-        assert done.returncode == 3, done.stdout + done.stderr
-        assert done.stdout == "" and done.stderr.startswith("releaser: ") and origin in done.stderr, done.stderr
+    done = run_check(project, "--online")
+    assert done.returncode == 3, done.stdout + done.stderr
+    assert done.stdout == "" and done.stderr.startswith("releaser: ") and origin in done.stderr, done.stderr
+    done = run_check(project, "--online", "--json")  # the same error, as JSON on stdout
+    assert done.returncode == 3 and done.stderr == "", done.stdout + done.stderr
+    assert json.loads(done.stdout)["exit"] == 3 and origin in json.loads(done.stdout)["error"]

@@ -26,6 +26,7 @@ from releaser.cut import numbering
 from releaser.cut.cutting import cut
 from releaser.lock.locking import lock
 from releaser.record import manifest, records
+from test_sbom import validated_sbom
 
 # A build as a project would write one, stdlib only: a real wheel (zip with dist-info),
 # dated by SOURCE_DATE_EPOCH, plus what the build saw of its environment.
@@ -141,6 +142,9 @@ def test_cut_builds_gates_records_commits_and_tags(populated, make_project):
     assert done.returncode == 0, done.stdout + done.stderr
     assert "cut 0.9.0rc1" in done.stdout and "tagged v0.9.0rc1" in done.stdout
     assert "gate: python -c" in done.stdout and "  passed: gate ok" in done.stdout
+    # Every command shown is pasteable: quoted, placeholders filled.
+    assert f"build: python tools/build_rc.py {root / 'dist' / '0.9.0rc1'}/ 0.9.0rc1\n" in done.stdout
+    assert "{dist}" not in done.stdout and "{rc}" not in done.stdout
 
     # The record, verified through the reader `reproduce` and `diff` use.
     rec = records.read(root / "releases", "0.9.0rc1")
@@ -184,6 +188,11 @@ def test_cut_builds_gates_records_commits_and_tags(populated, make_project):
     assert page.startswith("# cosmo 0.9.0rc1\n")
     assert built_from in page and m["as_of"] in page and "| alpha | 1.0 |" in page
     assert f"`{sha256(wheel)}`" in page and "### Python (2)" in page
+    assert f"`{art['sha256']}`" in page  # full digests: they identify the files
+    # The SBOM, linked from MANIFEST.md, named with its digest in manifest.json.
+    sbom = (rec.path / "sbom.cdx.json").read_bytes()
+    assert m["sbom"] == {"file": "sbom.cdx.json", "format": "CycloneDX 1.6 JSON", "sha256": "sha256:" + hashlib.sha256(sbom).hexdigest()}
+    assert "[`sbom.cdx.json`](sbom.cdx.json)" in page and m["sbom"]["sha256"] in page
     assert not any(line != line.rstrip() for line in page.splitlines())
 
     # Committed, then tagged: the tag's commit holds the record, its parent was built.
@@ -192,6 +201,7 @@ def test_cut_builds_gates_records_commits_and_tags(populated, make_project):
     assert git(root, "log", "-1", "--format=%s") == "Record 0.9.0rc1"
     assert git(root, "show", "--name-only", "--format=", "HEAD").splitlines() == [
         "releases/0.9.0rc1/MANIFEST.md", "releases/0.9.0rc1/manifest.json", "releases/0.9.0rc1/release.lock",
+        "releases/0.9.0rc1/sbom.cdx.json",
     ]
     assert git(root, "cat-file", "-t", "v0.9.0rc1") == "tag"  # annotated
     assert git(root, "rev-parse", "v0.9.0rc1^{commit}") == record_commit
@@ -463,11 +473,16 @@ def test_locked_files_fetched_custom_template_and_tag(populated, make_project, m
         f"RC 0.9.0rc1 of cosmo\npython alpha 1.0\npython beta 2.0\n"
         f"maven org.cosmo:ical {snapshot[:12]}…\nartifact tzdata {tz[:12]}…\n"
     )
+    # The record's SBOM: valid CycloneDX 1.6, the RC named, the SNAPSHOT as its full timestamped build.
+    sbom = validated_sbom((result.record / "sbom.cdx.json").read_text())
+    assert {"name": "releaser:rc", "value": "0.9.0rc1"} in sbom["metadata"]["properties"]
+    assert f"pkg:maven/org.cosmo/ical@{snapshot}" in {c["purl"] for c in sbom["components"]}
     # --no-commit: the record is left for the engineer to commit; the tag is on the built commit.
     assert git(root, "rev-parse", "HEAD") == built_from
     assert git(root, "rev-parse", "cosmo-0.9.0rc1^{commit}") == built_from
     assert git(root, "status", "--porcelain", "--untracked-files=all").splitlines() == [
         "?? releases/0.9.0rc1/MANIFEST.md", "?? releases/0.9.0rc1/manifest.json", "?? releases/0.9.0rc1/release.lock",
+        "?? releases/0.9.0rc1/sbom.cdx.json",
     ]
     # ...so the next cut is refused until it is committed.
     with pytest.raises(Refused, match=r"not clean \(\?\? releases/0.9.0rc1/"):

@@ -40,7 +40,7 @@ def test_a_git_pinned_requirement_is_exported_by_its_commit(tmp_path: Path, inde
     repo = GitRepo(tmp_path / "gitpkg")
     repo.commit(python_package("gitpkg", "1.0", requires=("beta",)), when=JAN, message="1.0")
     commit = repo.rev("main")
-    project = make_project(index.url, requirements=f"gitpkg @ git+{repo.url}@main\n")
+    project = make_project(index.url, requirements=f"gitpkg @ git+{repo.url}@main\n", python="allow-local = true")
     lock(project.config())
 
     done = project.releaser("export", "--format", "requirements", "-o", "-")

@@ -33,7 +33,11 @@ def locked(populated, make_project):
 
 
 @pytest.mark.parametrize(
-    "args", [("check",), ("check", "--json"), ("check", "-C", "."), ("check", "--project=."), ("check", "-C", "nowhere")]
+    "args",
+    [
+        ("check",), ("check", "--json"), ("check", "-C", "."), ("check", "--project=."), ("check", "-C", "nowhere"),
+        ("-C", ".", "check", "--quiet"), ("--json", "check", "-C", "nowhere"), ("check", "-q"),
+    ],
 )
 def test_the_entry_point_answers_check_exactly_as_the_command_line_does(locked, args):
     entry, full = both(locked.root, *args)
@@ -48,7 +52,11 @@ def test_stale_and_bad_inputs_get_the_same_verdict_and_exit_code(locked):
     assert "requirements.in: requires gamma, which release.lock does not pin" in entry.stdout
     (locked.root / "release.toml").write_text("[release\n")
     entry, full = both(locked.root, "check", "--json")
-    assert entry.returncode == full.returncode == 2 and entry.stderr == full.stderr and entry.stdout == ""
+    assert entry.returncode == full.returncode == 2
+    assert (entry.stdout, entry.stderr) == (full.stdout, full.stderr) and json.loads(entry.stdout)["exit"] == 2
+    entry, full = both(locked.root, "check")
+    assert (entry.returncode, entry.stdout, entry.stderr) == (full.returncode, full.stdout, full.stderr)
+    assert entry.stderr.startswith("releaser: ") and "invalid TOML" in entry.stderr
 
 
 def test_other_forms_go_to_the_full_command_line(locked):
@@ -74,3 +82,11 @@ def test_an_unchanged_project_is_checked_without_loading_click_or_parsing_requir
     ).replace("HEAVY", repr(HEAVY))
     done = subprocess.run([sys.executable, "-c", script], cwd=locked.root, capture_output=True, text=True, timeout=60)
     assert json.loads(done.stdout.splitlines()[-1]) == {"code": 0, "heavy": []}, done.stdout + done.stderr
+
+
+def test_from_a_subfolder_both_find_the_project_upwards(locked):
+    sub = locked.root / "docs" / "deep"
+    sub.mkdir(parents=True)
+    entry, full = both(sub, "check")
+    assert (entry.returncode, entry.stdout, entry.stderr) == (full.returncode, full.stdout, full.stderr)
+    assert entry.returncode == 0 and "release.lock is fresh" in entry.stdout

@@ -28,6 +28,7 @@ def write_project(root: Path, *deps: tuple[str, str, str]) -> Path:
     text = '[release]\nname = "cosmo"\nversion = "0.9.0"\n'
     for name, url, ref in deps:
         text += f'\n[[git]]\nname = "{name}"\nurl = "{url}"\nref = "{ref}"\n'
+        text += "allow-local = true\n" if url.startswith("file:") else ""
     (root / "release.toml").write_text(text, encoding="utf-8")
     return root
 

@@ -40,6 +40,7 @@ def test_every_kind_of_floating_dependency_is_pinned_in_one_lock(maven_repo, pop
             name = "windmill"
             url = "{upstream.url}"
             ref = "main"
+            allow-local = true
 
             [[artifact]]
             name = "tzdata"

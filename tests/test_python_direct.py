@@ -50,7 +50,7 @@ def test_git_branch_is_pinned_to_a_commit(
 ) -> None:
     index.publish("beta", "1.0", uploaded=JAN)
     requirement = f"gitpkg @ git+{gitpkg.url}@main"
-    project = make_project(index.url, requirements=requirement + "\n")
+    project = make_project(index.url, requirements=requirement + "\n", python="allow-local = true")
     done = project.releaser("lock")  # type: ignore[attr-defined]
     assert done.returncode == 0, done.stderr
 
@@ -77,7 +77,7 @@ def test_git_branch_as_of_takes_the_older_commit(
     index: PackageIndex, gitpkg: GitRepo, make_project: Callable[..., object]
 ) -> None:
     index.publish("beta", "1.0", uploaded=JAN)
-    project = make_project(index.url, requirements=f"gitpkg @ git+{gitpkg.url}@main\n")
+    project = make_project(index.url, requirements=f"gitpkg @ git+{gitpkg.url}@main\n", python="allow-local = true")
     lock(project.config(), as_of=datetime(2024, 1, 15, tzinfo=timezone.utc))  # type: ignore[attr-defined]
     pin = python_pins(project)["gitpkg"]
     assert (pin.version, pin.commit, pin.date) == ("1.0", gitpkg.rev("main~1"), JAN)

@@ -19,7 +19,7 @@ def test_a_moved_branch_is_news_and_upgrading_it_says_what_moved(tmp_path: Path,
     repo = GitRepo(tmp_path / "gitpkg")
     repo.commit(python_package("gitpkg", "1.0", requires=("beta",)), when=JAN, message="one")
     first = repo.rev("main")
-    project = make_project(index.url, requirements=f"gitpkg @ git+{repo.url}@main\n")
+    project = make_project(index.url, requirements=f"gitpkg @ git+{repo.url}@main\n", python="allow-local = true")
     assert project.releaser("lock").returncode == 0
 
     done = project.releaser("check", "--online", "--json")

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 from packaging.version import InvalidVersion, Version
 
 from releaser.core.errors import ConfigError
+from releaser.core.fsutil import inside
 from releaser.core.maven_coordinate import MavenCoordinate
 from releaser.core.migration_config import MigrationSettings
 from releaser.core.migration_config import parse as parse_migrations
@@ -29,6 +30,7 @@ DEFAULT_INDEX = "https://pypi.org/simple"
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]*$")
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _URL_SCHEMES = ("http", "https")
+MAVEN_SCOPES = ("compile", "runtime", "provided", "test")  # system: a file on disk, not in a repository
 
 T = TypeVar("T")
 
@@ -53,6 +55,7 @@ class PythonInputs:
     extra_index_urls: tuple[str, ...] = ()
     extras: tuple[str, ...] = ()  # [project.optional-dependencies] of pyproject.toml to lock too
     groups: tuple[str, ...] = ()  # PEP 735 [dependency-groups] of pyproject.toml to lock too
+    allow_local: bool = False  # `pkg @ git+file://...` direct references may name a local repository
     resolver: str = "pip-tools"  # or "uv" (releaser.sources.pyresolve)
     environments: tuple[str, ...] = ()  # targets, as markers (releaser.core.targets); uv only
 
@@ -66,6 +69,8 @@ class PythonInputs:
 class MavenInputs:
     repository: str
     dependencies: tuple[MavenCoordinate, ...]
+    pom: Path | None = None  # a Maven project whose dependencies (and its modules') are inputs
+    scopes: tuple[str, ...] = ("compile", "runtime")  # of the project's dependencies, pinned
 
 
 @dataclass(frozen=True)
@@ -117,10 +122,16 @@ def load(path: Path) -> ReleaseConfig:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(
-            f"{path}: not found; releaser reads its inputs from {CONFIG_NAME} at the project root"
+            f"{path}: not found; releaser reads its inputs from {CONFIG_NAME} at the project root "
+            "(found from the current folder upwards, or -C DIR); write one with: releaser init"
         ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot be read: {exc}") from None
+    return parse(text, path)
+
+
+def parse(text: str, path: Path) -> ReleaseConfig:
+    """Validate `text` as the release.toml at `path` (files it names are looked up beside `path`)."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -191,11 +202,13 @@ class _Parser:
         tag = self._get(t, "tag", str, where, "release", default="v{rc}")
         if tag.count("{rc}") != 1 or "{" in tag.replace("{rc}", "") or "}" in tag.replace("{rc}", ""):
             self._fail(where, "tag", f"{tag!r} must name the RC once as {{rc}}, e.g. \"v{{rc}}\"", "release")
+        if _BAD_TAG.search(tag.replace("{rc}", "1.0rc1")):  # git check-ref-format's rules, and no leading '-'
+            self._fail(where, "tag", f"{tag[:60]!r} does not make a git tag name (no leading '-' or '.', no spaces, ..)", "release")
         return tag
 
     def _python(self, t: dict[str, Any]) -> PythonInputs:
         where = "[python]"
-        keys = {"requirements", "pyproject", "index-url", "extra-index-urls", "extras", "groups", "resolver", "environments"}
+        keys = {"requirements", "pyproject", "index-url", "extra-index-urls", "extras", "groups", "allow-local", "resolver", "environments"}
         self._no_unknown(t, keys, where, "python")
         reqs = self._strings(t, "requirements", where, "python")
         pyproject = self._get(t, "pyproject", bool, where, "python", default=False)
@@ -208,6 +221,8 @@ class _Parser:
         paths = []
         for req in reqs:
             p = self.path.parent / req
+            if not inside(self.path.parent, p):
+                self._fail(where, "requirements", f"{req[:60]!r} leads outside the project; refused", "python")
             if not p.is_file():
                 self._fail(where, "requirements", f"{req} does not exist", "python")
             paths.append(p)
@@ -215,8 +230,9 @@ class _Parser:
             self._fail(where, "pyproject", "is true but there is no pyproject.toml beside release.toml", "python")
         index = self._url(self._get(t, "index-url", str, where, "python", default=DEFAULT_INDEX), where, "index-url", "python")
         extra_urls = tuple(self._url(u, where, "extra-index-urls", "python") for u in self._strings(t, "extra-index-urls", where, "python"))
+        local = self._get(t, "allow-local", bool, where, "python", default=False)
         resolver, environments = self._targets(t, where)
-        return PythonInputs(tuple(paths), pyproject, index, extra_urls, extras, groups, resolver, environments)
+        return PythonInputs(tuple(paths), pyproject, index, extra_urls, extras, groups, local, resolver, environments)
 
     def _targets(self, t: dict[str, Any], where: str) -> tuple[str, tuple[str, ...]]:
         """[python] resolver and environments (each a target marker, normalized)."""
@@ -234,21 +250,39 @@ class _Parser:
 
     def _maven(self, t: dict[str, Any], i: int) -> MavenInputs:
         where = f"[[maven]] #{i + 1}"
-        self._no_unknown(t, {"repository", "dependencies"}, where, "maven", i)
+        self._no_unknown(t, {"repository", "dependencies", "pom", "scopes"}, where, "maven", i)
         repo = self._url(self._get(t, "repository", str, where, ("maven", i)), where, "repository", ("maven", i))
+        pom = self._relative_path(t, "pom", "", where, ("maven", i)) if "pom" in t else None
+        if pom is not None and not (self.path.parent / pom).is_file():
+            self._fail(where, "pom", f"{pom} does not exist", ("maven", i))
+        scopes = tuple(self._strings(t, "scopes", where, ("maven", i))) or ("compile", "runtime")
+        if "scopes" in t and pom is None:
+            self._fail(where, "scopes", "applies to a Maven project's dependencies: set pom = \"path/pom.xml\"", ("maven", i))
+        for scope in scopes:
+            if scope not in MAVEN_SCOPES:
+                self._fail(where, "scopes", f"{scope!r} is not one of {', '.join(MAVEN_SCOPES)}", ("maven", i))
         coords = []
         for text in self._strings(t, "dependencies", where, ("maven", i)):
             try:
                 coords.append(MavenCoordinate.parse(text))
             except ValueError as exc:
                 self._fail(where, "dependencies", str(exc), ("maven", i))
-        return MavenInputs(repo, tuple(coords))
+        return MavenInputs(repo, tuple(coords), self.path.parent / pom if pom else None, scopes)
 
     def _git(self, t: dict[str, Any], i: int) -> GitInput:
         where = f"[[git]] #{i + 1}"
-        self._no_unknown(t, {"name", "url", "ref"}, where, "git", i)
+        self._no_unknown(t, {"name", "url", "ref", "allow-local"}, where, "git", i)
         name = self._name(t, where, ("git", i))
         url = self._expand(self._get(t, "url", str, where, ("git", i)), where, "url", ("git", i))
+        local = self._get(t, "allow-local", bool, where, ("git", i), default=False)
+        kind = git_url_kind(url)
+        if kind == "helper" or (kind == "local" and not local):
+            self._fail(
+                where, "url", f"{strip_credentials(url)[:80]!r}: " + (
+                    "a git remote helper (`X::`) runs a command of the input's choosing; refused"
+                    if kind == "helper" else "a local repository (file:// or a path) is refused unless allow-local = true"
+                ), ("git", i),
+            )
         ref = self._get(t, "ref", str, where, ("git", i))
         if not ref.strip() or ref.startswith("-"):
             self._fail(where, "ref", f"{ref!r} is not a branch, tag or commit", ("git", i))
@@ -304,7 +338,7 @@ class _Parser:
 
     def _relative_path(self, t: dict[str, Any], key: str, default: str, where: str, section: Any) -> str:
         value = self._get(t, key, str, where, section, default=default)
-        if not value or Path(value).is_absolute() or ".." in Path(value).parts:
+        if not value or Path(value).is_absolute() or ".." in Path(value).parts or not inside(self.path.parent, self.path.parent / value):
             self._fail(where, key, f"{value!r} must be a path inside the project", section)
         return value
 
@@ -390,6 +424,21 @@ class _Parser:
             if pattern.match(self.lines[i]):
                 return i + 1
         return None
+
+
+_BAD_TAG = re.compile(r"^[-.]|/\.|\.\.|[\x00-\x20\x7f~^:?*\[\\]|@\{|//|[/.]$|\.lock(/|$)|^@$")
+
+
+def git_url_kind(url: str) -> str:
+    """'remote' (http(s), ssh, git, scp-like user@host:path), 'local' (file://, a path) or 'helper' (ext::...)."""
+    if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*::", url):
+        return "helper"
+    scheme = urlsplit(url).scheme.lower() if "://" in url else ""
+    if scheme in ("http", "https", "ssh", "git", "git+ssh", "ssh+git"):
+        return "remote"
+    if not scheme and re.match(r"^[^/:]+:", url) and not url.startswith("."):
+        return "remote"  # scp-like: [user@]host:path
+    return "local"
 
 
 def _kind(value: Any) -> str:

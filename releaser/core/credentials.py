@@ -8,9 +8,11 @@ credentials release.toml configures for that URL's host.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from releaser.core.redact import strip_credentials
 
@@ -47,3 +49,72 @@ def with_userinfo(url: str, userinfo: Mapping[str, str]) -> str:
 def as_configured(urls: Iterable[str]) -> dict[str, str]:
     """Each of `urls` without its credentials -> the URL as configured, credentials and all."""
     return {strip_credentials(url): url for url in urls}
+
+
+# -- credentials for a child process, never on its command line -------------------
+#
+# Every local user can read another's command lines (/proc/PID/cmdline), but not its
+# environment or its private files. So pip gets credentials from a netrc file of
+# mode 0600 in the run's private work folder (NETRC; removed with the folder), and
+# git from a credential helper that reads them from its environment.
+
+
+def private_netrc(urls: Iterable[str], directory: Path) -> tuple[tuple[str, ...], dict[str, str]]:
+    """(`urls` without credentials, the environment that gives pip their credentials by host).
+
+    pip (through requests) reads the file NETRC names; netrc is keyed by host name,
+    so two URLs of one host with different credentials are refused.
+    """
+    from releaser.core.errors import ConfigError
+
+    stripped, by_host = [], {}
+    for url in urls:
+        stripped.append(strip_credentials(url))
+        parts = urlsplit(url)
+        if parts.username is None:
+            continue
+        login = (unquote(parts.username), unquote(parts.password or ""))
+        if by_host.setdefault(parts.hostname or "", login) != login:
+            raise ConfigError(
+                f"two URLs of {parts.hostname} carry different credentials; releaser hands pip one set per host"
+            )
+    if not by_host:
+        return tuple(stripped), {}
+    path = directory / "releaser.netrc"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(_users_netrc())  # its hosts still work; a later entry for a host wins
+        for host, (user, password) in sorted(by_host.items()):
+            f.write(f"machine {host} login {_quoted(user)} password {_quoted(password)}\n")
+    return tuple(stripped), {"NETRC": str(path)}
+
+
+def git_credentials(url: str) -> tuple[str, dict[str, str]]:
+    """(`url` without credentials, the environment in which git finds them: a credential helper reading it)."""
+    parts = urlsplit(url)
+    if parts.username is None:
+        return url, {}
+    helper = (
+        "!f() { test \"$1\" = get && printf 'username=%s\\npassword=%s\\n' "
+        "\"$RELEASER_GIT_USERNAME\" \"$RELEASER_GIT_PASSWORD\"; }; f"
+    )
+    return strip_credentials(url), {
+        "GIT_CONFIG_COUNT": "1",
+        "GIT_CONFIG_KEY_0": "credential.helper",
+        "GIT_CONFIG_VALUE_0": helper,
+        "RELEASER_GIT_USERNAME": unquote(parts.username),
+        "RELEASER_GIT_PASSWORD": unquote(parts.password or ""),
+    }
+
+
+def _users_netrc() -> str:
+    """The text of the netrc pip would read otherwise ($NETRC, else ~/.netrc), ending in a blank line."""
+    try:
+        text = Path(os.environ.get("NETRC") or Path.home() / ".netrc").read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError, RuntimeError):
+        return ""
+    return text.rstrip("\n") + "\n\n" if text.strip() else ""
+
+
+def _quoted(token: str) -> str:
+    return '"' + token.replace("\\", "\\\\").replace('"', '\\"') + '"'

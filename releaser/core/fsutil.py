@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 from pathlib import Path
 
 
@@ -22,11 +21,14 @@ def write_atomic(path: Path, data: str | bytes) -> bool:
             return False
     except FileNotFoundError:
         pass
+    import tempfile  # not at the top: `releaser check` imports this module and writes nothing
+
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         write_synced(fd, raw)
         os.chmod(tmp, 0o644)
+        fault_point(f"replace:{path.name}")
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -55,3 +57,24 @@ def sha256_of(path: Path) -> tuple[str, int]:
             digest.update(chunk)
             size += len(chunk)
     return digest.hexdigest(), size
+
+
+def inside(root: Path, path: Path) -> bool:
+    """Whether `path`, every symlink resolved, is `root` or below it: input may not lead outside the project."""
+    try:
+        path.resolve().relative_to(root.resolve())
+    except (ValueError, OSError, RuntimeError):  # RuntimeError: a symlink loop
+        return False
+    return True
+
+
+def fault_point(name: str) -> None:
+    """Die here, as `kill -9` would, when RELEASER_KILL_AT names this commit point.
+
+    How the tests prove that a kill at any commit point of lock, cut or reproduce
+    leaves nothing half-written and nothing the next run trips over.
+    """
+    if os.environ.get("RELEASER_KILL_AT") == name:
+        import signal
+
+        os.kill(os.getpid(), signal.SIGKILL)

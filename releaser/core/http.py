@@ -1,8 +1,9 @@
 """The one HTTP layer every source uses.
 
 A shared session (connection reuse), timeouts on every request, retries with
-backoff on 5xx answers and connection errors, and a bounded thread pool to fetch
-independent things concurrently. Credentials come from the URL or `~/.netrc`
+backoff on 429/5xx answers and connection errors, an overall deadline per request
+(retries and body included) and a size cap on metadata documents (`Limits`, from
+the environment), and a bounded thread pool to fetch independent things concurrently. Credentials come from the URL or `~/.netrc`
 (requests reads it); every error message is scrubbed of them.
 """
 
@@ -11,42 +12,78 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from pathlib import Path
-from typing import Callable, Iterable, TypeVar
+from typing import Callable, Iterable, Iterator, TypeVar
 
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
-from urllib3.util.retry import Retry
 
 from releaser import __version__
-from releaser.core.errors import UpstreamError, UpstreamMissing
+from releaser.core.errors import ConfigError, UpstreamError, UpstreamMissing
 from releaser.core.redact import scrub, strip_credentials
 
 T = TypeVar("T")
 R = TypeVar("R")
 
-TIMEOUT = (10, 60)  # connect, read (seconds)
 WORKERS = 16
+TIMEOUT = (10, 60)  # (connect, read) for code that calls `session` itself; prefer `Http.request` (deadline, retries)
+RETRY_STATUS = (429, 500, 502, 503, 504)
+CHUNK = 1 << 16
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How long and how much, from the environment (docs/check.md, "Network limits").
+
+    `timeout`: seconds to connect, and without a byte, before an attempt fails;
+    `metadata_deadline`: seconds for an index page, metadata, a checksum or a HEAD, retries and body included;
+    `download_deadline`: the same for a file; `metadata_max`: bytes a metadata document may have.
+    """
+
+    timeout: float = 30.0
+    metadata_deadline: float = 120.0
+    download_deadline: float = 1800.0
+    metadata_max: int = 64 << 20
+
+    @classmethod
+    def from_env(cls) -> Limits:
+        values: dict[str, float] = {}
+        for name, key in _ENV.items():
+            text = os.environ.get(name)
+            if text is None:
+                continue
+            try:
+                value = float(text)
+            except ValueError:
+                value = -1.0
+            if not value > 0 or value == float("inf"):
+                raise ConfigError(f"{name}={text[:20]!r}: must be a positive number")
+            values[key] = int(value) if key == "metadata_max" else value
+        return cls(**values)  # type: ignore[arg-type]
+
+
+_ENV = {
+    "RELEASER_HTTP_TIMEOUT": "timeout",
+    "RELEASER_METADATA_DEADLINE": "metadata_deadline",
+    "RELEASER_DOWNLOAD_DEADLINE": "download_deadline",
+    "RELEASER_METADATA_MAX_BYTES": "metadata_max",
+}
 
 
 class Http:
-    def __init__(self, *, retries: int = 3, backoff: float = 0.2, workers: int = WORKERS) -> None:
+    def __init__(self, *, retries: int = 3, backoff: float = 0.2, workers: int = WORKERS, limits: Limits | None = None) -> None:
         self.workers = workers
+        self.retries, self.backoff = retries, backoff
+        self.limits = limits or Limits.from_env()
         self.session = requests.Session()
-        retry = Retry(
-            total=retries,
-            connect=retries,
-            read=retries,
-            status=retries,
-            backoff_factor=backoff,
-            status_forcelist=(500, 502, 503, 504),
-            allowed_methods=("GET", "HEAD"),
-            raise_on_status=False,
-        )
-        adapter = HTTPAdapter(max_retries=retry, pool_connections=workers, pool_maxsize=workers)
+        # Retries are ours (`request`), so that they count against the deadline.
+        adapter = HTTPAdapter(max_retries=0, pool_connections=workers, pool_maxsize=workers)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
         self.session.headers["User-Agent"] = f"releaser/{__version__}"
@@ -57,16 +94,75 @@ class Http:
     def __exit__(self, *exc: object) -> None:
         self.session.close()
 
-    def get(self, url: str, *, what: str, accept: str | None = None, ok_missing: bool = False) -> requests.Response | None:
-        """GET `url`; UpstreamError naming `what` and the URL on failure.
+    def request(
+        self, method: str, url: str, *, what: str, deadline: Deadline | None = None,
+        headers: dict[str, str] | None = None, stream: bool = False,
+    ) -> requests.Response:
+        """One answer to `method url`, retried on 429/5xx and connection errors within the deadline.
 
-        With `ok_missing`, a 404 returns None (the caller decides what absence means).
+        After the retries the last answer is returned, whatever its status; a failure
+        to connect, or the deadline passing, is an UpstreamError naming `what` and the URL.
         """
-        headers = {"Accept": accept} if accept else {}
+        deadline = deadline or Deadline(self.limits.metadata_deadline, url)
+        attempt = 0
+        while True:
+            left = deadline.left(what)
+            timeout = (min(self.limits.timeout, left), min(self.limits.timeout, left))
+            try:
+                response = self.session.request(
+                    method, url, headers=headers, stream=True, timeout=timeout, allow_redirects=True
+                )
+            except requests.RequestException as exc:
+                if attempt >= self.retries:
+                    deadline.left(what)  # a timeout because the deadline passed says so
+                    raise UpstreamError(scrub(f"{what}: cannot reach {strip_credentials(url)}: {reason(exc)}")) from None
+                wait = self.backoff * 2**attempt
+            else:
+                if response.status_code not in RETRY_STATUS or attempt >= self.retries:
+                    if not stream:
+                        self.read(response, url, what=what, deadline=deadline, cap=self.limits.metadata_max)
+                    return response
+                wait = _retry_after(response, self.backoff * 2**attempt)
+                response.close()
+            attempt += 1
+            time.sleep(max(0.0, min(wait, deadline.left(what) - 0.01)))
+
+    def read(self, response: requests.Response, url: str, *, what: str, deadline: Deadline, cap: int | None) -> bytes:
+        """The body, read within `deadline` and at most `cap` bytes; kept as `response.content`."""
+        parts, size = [], 0
+        for chunk in self.chunks(response, url, what=what, deadline=deadline):
+            size += len(chunk)
+            if cap is not None and size > cap:
+                response.close()
+                raise UpstreamError(
+                    f"{what}: {strip_credentials(url)} sends more than {cap} bytes, the limit for a metadata "
+                    "document (RELEASER_METADATA_MAX_BYTES)"
+                )
+            parts.append(chunk)
+        response._content = b"".join(parts)  # type: ignore[attr-defined]  # what .content, .text, .json() read
+        response._content_consumed = True  # type: ignore[attr-defined]
+        return response._content  # type: ignore[attr-defined,no-any-return]
+
+    def chunks(self, response: requests.Response, url: str, *, what: str, deadline: Deadline) -> Iterator[bytes]:
+        """The body as it arrives (read1: a server that drips cannot hold a read past the deadline)."""
         try:
-            response = self.session.get(url, headers=headers, timeout=TIMEOUT)
-        except requests.RequestException as exc:
-            raise UpstreamError(scrub(f"{what}: cannot reach {strip_credentials(url)}: {reason(exc)}")) from None
+            while True:
+                deadline.left(what)
+                chunk = response.raw.read1(CHUNK, decode_content=True)
+                if not chunk:
+                    return
+                yield chunk
+        except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
+            deadline.left(what)
+            raise UpstreamError(scrub(f"{what}: reading {strip_credentials(url)} failed: {str(exc)[:200]}")) from None
+
+    def get(self, url: str, *, what: str, accept: str | None = None, ok_missing: bool = False) -> requests.Response | None:
+        """GET a metadata document at `url` (size-capped, within the metadata deadline).
+
+        UpstreamError naming `what` and the URL on failure. With `ok_missing`, a 404
+        returns None (the caller decides what absence means).
+        """
+        response = self.request("GET", url, what=what, headers={"Accept": accept} if accept else None)
         if ok_missing and response.status_code in (404, 410):
             return None
         if response.status_code >= 400:
@@ -91,8 +187,9 @@ class Http:
         """
         tmp: str | None = None
         sink = None
+        deadline = Deadline(self.limits.download_deadline, url)
         try:
-            response = self.session.get(url, stream=True, timeout=TIMEOUT)
+            response = self.request("GET", url, what=what, deadline=deadline, stream=True)
             if response.status_code in (404, 410):
                 raise UpstreamMissing(f"{what}: {strip_credentials(url)} answered HTTP {response.status_code}")
             if response.status_code >= 400:
@@ -102,7 +199,7 @@ class Http:
                 fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
                 sink = os.fdopen(fd, "wb")
             digest, size = hashlib.sha256(), 0
-            for chunk in response.iter_content(1 << 16):
+            for chunk in self.chunks(response, url, what=what, deadline=deadline):
                 digest.update(chunk)
                 size += len(chunk)
                 if sink is not None:
@@ -111,8 +208,6 @@ class Http:
                 sink.close()
                 os.replace(tmp, dest)
                 tmp = None
-        except requests.RequestException as exc:
-            raise UpstreamError(scrub(f"{what}: download of {strip_credentials(url)} failed: {reason(exc)}")) from None
         finally:
             if sink is not None:
                 sink.close()
@@ -127,8 +222,8 @@ class Http:
         failing HEAD only means "no date".
         """
         try:
-            response = self.session.head(url, timeout=TIMEOUT, allow_redirects=True)
-        except requests.RequestException:
+            response = self.request("HEAD", url, what="HEAD")
+        except UpstreamError:
             return None
         header = response.headers.get("Last-Modified") if response.status_code < 400 else None
         if not header:
@@ -153,6 +248,32 @@ def concurrently(fn: Callable[[T], R], items: Iterable[T], *, workers: int = WOR
         return [fn(item) for item in items]
     with ThreadPoolExecutor(max_workers=min(workers, len(items))) as pool:
         return list(pool.map(fn, items))
+
+
+class Deadline:
+    """The time one request may take in all: attempts, waits between them and the body."""
+
+    def __init__(self, seconds: float, url: str) -> None:
+        self.seconds, self.url = seconds, url
+        self.end = time.monotonic() + seconds
+
+    def left(self, what: str) -> float:
+        """Seconds left; UpstreamError naming `what` and the URL once there are none."""
+        left = self.end - time.monotonic()
+        if left <= 0:
+            raise UpstreamError(
+                f"{what}: {strip_credentials(self.url)} did not answer in full within {self.seconds:g} s "
+                "(RELEASER_METADATA_DEADLINE, RELEASER_DOWNLOAD_DEADLINE)"
+            )
+        return left
+
+
+def _retry_after(response: requests.Response, default: float) -> float:
+    """A 429's or 503's Retry-After in seconds (capped at a minute), else `default`."""
+    try:
+        return min(60.0, max(0.0, float(response.headers.get("Retry-After", ""))))
+    except ValueError:
+        return default
 
 
 def reason(exc: requests.RequestException) -> str:

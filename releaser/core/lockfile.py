@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Mapping
@@ -20,6 +20,12 @@ from releaser.core.errors import ConfigError
 
 LOCK_VERSION = 1
 KINDS = ("python", "maven", "git", "artifact")
+# Every key a lock may hold; anything else is refused (it would sit outside what releaser reads).
+HEADER_KEYS = frozenset(
+    {"lock-version", "as-of", "releaser", "resolver", "content-digest", "environments", "target", "inputs", "sources", *KINDS}
+)
+PIN_KEYS = frozenset({"name", "version", "commit", "marker", "requested", "source", "date", "artifacts", "build", "scope"})
+ARTIFACT_KEYS = frozenset({"name", "url", "sha256", "size", "date", "upstream"})
 _BANNER = (
     "# Written by `releaser lock`. Do not edit: change release.toml or the requirement\n"
     "# files and run `releaser lock` again (`releaser check` detects hand edits).\n"
@@ -60,6 +66,9 @@ class Pin:
     # resolved under the same cut-off, hashed): set only when no wheel of it fits the
     # interpreter that locked. Absent in locks written before build pins existed.
     build: tuple[Pin, ...] = ()
+    # A Maven pin's scope as Maven would give it (compile, runtime, ...; parent or import for a POM
+    # that shapes the graph). None for every other kind.
+    scope: str | None = None
 
 
 # A recorded entry: a string (a requirement, a version, a setting) or a table of
@@ -96,6 +105,9 @@ class Lock:
     # interpreter the lock was made on (`target`). Both empty in a lock written before them.
     environments: tuple[str, ...] = ()
     target: str | None = None
+    # Read from a lock whose content-digest covers only its entries (releaser before 0.2 wrote
+    # those); every lock written now has a digest of the whole document.
+    legacy_digest: bool = field(default=False, compare=False)
 
     def of_kind(self, kind: str) -> tuple[Pin, ...]:
         return tuple(p for p in self.pins if p.kind == kind)
@@ -105,21 +117,35 @@ class Lock:
 
     @property
     def content_digest(self) -> str:
-        """Digest of the pins, recorded in the header so a hand edit shows."""
-        tables = [(p.kind, _pin_table(p)) for p in sorted(self.pins, key=_pin_order)]
-        blob = json.dumps(tables, sort_keys=True, default=str)
-        return "sha256:" + hashlib.sha256(blob.encode()).hexdigest()
+        """Digest of the whole document but this digest, recorded in the header so a hand edit shows.
+
+        Header, inputs, sources and entries alike: an edited index URL shows as much as
+        an edited pin. A lock read with `legacy_digest` is checked the old way (entries only).
+        """
+        if self.legacy_digest:
+            return _entries_digest(self)
+        return _digest(_document(self))
 
 
-def dumps(lock: Lock) -> str:
-    import tomli_w  # only writers pay for the import
+def _digest(document: Any) -> str:
+    blob = json.dumps(document, sort_keys=True, default=str, separators=(",", ":"))
+    return "sha256:" + hashlib.sha256(blob.encode()).hexdigest()
 
+
+def _entries_digest(lock: Lock) -> str:
+    """The content-digest of locks written before it covered the whole document: the entries only."""
+    tables = [(p.kind, _pin_table(p)) for p in sorted(lock.pins, key=_pin_order)]
+    blob = json.dumps(tables, sort_keys=True, default=str)
+    return "sha256:" + hashlib.sha256(blob.encode()).hexdigest()
+
+
+def _document(lock: Lock) -> dict[str, Any]:
+    """The lock as the TOML document holds it, without its content-digest."""
     doc: dict[str, Any] = {
         "lock-version": LOCK_VERSION,
         "as-of": _utc(lock.as_of),
         "releaser": lock.releaser,
         "resolver": lock.resolver,
-        "content-digest": lock.content_digest,
         **({"environments": list(lock.environments)} if lock.environments else {}),
         **({"target": lock.target} if lock.target else {}),
         "inputs": {name: _input_table(rec) for name, rec in sorted(lock.inputs.items())},
@@ -129,7 +155,16 @@ def dumps(lock: Lock) -> str:
         pins = sorted(lock.of_kind(kind), key=_pin_order)
         if pins:
             doc[kind] = [_pin_table(p) for p in pins]
-    return _BANNER + tomli_w.dumps(doc)
+    return doc
+
+
+def dumps(lock: Lock) -> str:
+    import tomli_w  # only writers pay for the import
+
+    doc = _document(lock)
+    written = {**doc, "content-digest": _digest(doc)}  # always the whole-document digest
+    ordered = {key: written[key] for key in ("lock-version", "as-of", "releaser", "resolver", "content-digest")}
+    return _BANNER + tomli_w.dumps({**ordered, **written})
 
 
 def loads(text: str, path: Path) -> Lock:
@@ -153,27 +188,36 @@ def _parse(text: str, path: Path) -> tuple[Lock, object]:
         doc = tomli.loads(text)
     except tomli.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    unknown = sorted(set(doc) - HEADER_KEYS)
+    if unknown:
+        raise ConfigError(f"{path}: unknown key or table {unknown[0][:40]!r}; a lock holds only what `releaser lock` writes")
     version = doc.get("lock-version")
     if version != LOCK_VERSION or isinstance(version, bool):
         hint = "; upgrade releaser" if isinstance(version, int) and version > LOCK_VERSION else ""
         raise ConfigError(f"{path}: lock-version {version!r} is not one this releaser reads ({LOCK_VERSION}){hint}")
     r = _Reader(path)
-    pins = []
+    pins: dict[tuple[str, str], Pin] = {}
     for kind in KINDS:
         for i, table in enumerate(r.get(doc, kind, list, default=[])):
-            pins.append(r.pin(kind, table, f"[[{kind}]] #{i + 1}"))
+            pin = r.pin(kind, table, f"[[{kind}]] #{i + 1}")
+            if (kind, pin.name) in pins:
+                raise ConfigError(f"{path}: {kind} {pin.name[:60]!r} is pinned twice; a lock pins each dependency once")
+            pins[(kind, pin.name)] = pin
     lock = Lock(
         as_of=r.get(doc, "as-of", datetime),
         releaser=r.get(doc, "releaser", str),
         resolver=r.get(doc, "resolver", str),
         inputs={name: r.input(name, rec) for name, rec in r.get(doc, "inputs", dict, default={}).items()},
-        sources={k: tuple(v) for k, v in r.get(doc, "sources", dict, default={}).items()},
-        pins=tuple(pins),
+        sources=r.sources(r.get(doc, "sources", dict, default={})),
+        pins=tuple(pins.values()),
         environments=tuple(r.strings(doc, "environments")),
         target=r.get(doc, "target", str, default=None),
     )
     _check_targets(lock, path)
-    return lock, doc.get("content-digest")
+    recorded = doc.get("content-digest")
+    if recorded != lock.content_digest and recorded == _entries_digest(lock):
+        lock = replace(lock, legacy_digest=True)  # written before the digest covered the whole document
+    return lock, recorded
 
 
 def _check_targets(lock: Lock, path: Path) -> None:
@@ -224,6 +268,8 @@ def _pin_table(pin: Pin) -> dict[str, Any]:
         table["marker"] = pin.marker
     if pin.requested is not None:
         table["requested"] = pin.requested
+    if pin.scope is not None:
+        table["scope"] = pin.scope
     table["source"] = pin.source
     if pin.date is not None:
         table["date"] = _utc(pin.date)
@@ -294,14 +340,34 @@ class _Reader:
             groups[group] = entries
         return InputRecord(self.get(record, "digest", str, where), groups, self.get(record, "files", str, where, None))
 
+    def sources(self, table: dict[str, Any]) -> dict[str, tuple[str, ...]]:
+        for kind, urls in table.items():
+            if kind not in KINDS:
+                raise ConfigError(f"{self.path}: [sources] {kind[:40]!r} is not a kind releaser pins ({', '.join(KINDS)})")
+            if not isinstance(urls, list) or not all(isinstance(u, str) for u in urls):
+                raise ConfigError(f"{self.path}: [sources] {kind} must be a list of URLs")
+        return {kind: tuple(urls) for kind, urls in table.items()}
+
+    def known(self, table: dict[str, Any], keys: frozenset[str], where: str) -> None:
+        unknown = sorted(set(table) - keys)
+        if unknown:
+            raise ConfigError(f"{self.path}: {where}: unknown key {unknown[0][:40]!r}")
+
     def pin(self, kind: str, t: dict[str, Any], where: str) -> Pin:
         if not isinstance(t, dict):
             raise ConfigError(f"{self.path}: {where} must be a table")
+        self.known(t, PIN_KEYS, where)
         artifacts = []
         for j, a in enumerate(self.get(t, "artifacts", list, where, default=[])):
             if not isinstance(a, dict):
                 raise ConfigError(f"{self.path}: {where} artifacts[{j}] must be a table")
             at = f"{where} artifacts[{j}]"
+            self.known(a, ARTIFACT_KEYS, at)
+            upstream = self.get(a, "upstream", dict, at, default={})
+            if not all(isinstance(v, str) for v in upstream.values()):
+                raise ConfigError(f"{self.path}: {at} upstream must be a table of strings")
+            if self.get(a, "size", int, at) < 0:
+                raise ConfigError(f"{self.path}: {at} size is negative")
             artifacts.append(
                 Artifact(
                     name=self.get(a, "name", str, at),
@@ -325,6 +391,7 @@ class _Reader:
             build=tuple(
                 self.pin(kind, b, f"{where} build[{j}]") for j, b in enumerate(self.get(t, "build", list, where, default=[]))
             ),
+            scope=self.get(t, "scope", str, where, default=None),
         )
 
     def strings(self, table: dict[str, Any], key: str) -> list[str]:

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from releaser.core.errors import UpstreamError
+from releaser.core.errors import ConfigError, UpstreamError
 from releaser.core.redact import scrub
 
 
@@ -53,22 +53,38 @@ def index_options(index_urls: tuple[str, ...]) -> list[str]:
     return options + trusted_hosts(index_urls)
 
 
+def resolve_deadline(default: int = 30 * 60) -> int:
+    """Seconds a resolver run (pip-compile, pip's metadata report) may take: RELEASER_RESOLVE_DEADLINE.
+
+    pip bounds each request only by its idle timeout, so an index that drips bytes
+    would hold it for as long as it likes: this bounds the whole run.
+    """
+    text = os.environ.get("RELEASER_RESOLVE_DEADLINE")
+    if text is None:
+        return default
+    if not text.isascii() or not text.isdigit() or int(text) < 1:
+        raise ConfigError(f"RELEASER_RESOLVE_DEADLINE={text[:20]!r}: must be a whole number of seconds")
+    return int(text)
+
+
 def run_pip(
-    args: list[str], *, timeout: int, timed_out: str, module: str = "pip", cwd: Path | None = None
+    args: list[str], *, timeout: int, timed_out: str, module: str = "pip", cwd: Path | None = None,
+    env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """`python -P -m MODULE ARGS` (pip, or piptools) in the isolated environment, its output captured.
 
     -P: files in the working directory must not shadow pip's own imports. A run
     that takes longer than `timeout` seconds is an UpstreamError saying
     `timed_out` "within N minutes"; any other outcome is the caller's to read.
+    `env` adds to the isolated environment (NETRC: credentials never go in `args`).
     """
     command = [sys.executable, "-P", "-m", module, *args]
     try:
         return subprocess.run(
-            command, cwd=cwd, env=isolated_env(), capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL
+            command, cwd=cwd, env={**isolated_env(), **(env or {})}, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL
         )
     except subprocess.TimeoutExpired:
-        raise UpstreamError(f"{timed_out} within {timeout // 60} minutes") from None
+        raise UpstreamError(f"{timed_out} within {timeout} s (RELEASER_RESOLVE_DEADLINE)") from None
 
 
 def pip_errors(stderr: str, *, otherwise: int = 1) -> list[str]:

@@ -34,13 +34,14 @@ def create_venv(path: Path, *, what: str = "the virtual environment") -> Path:
 
 
 def install_hashed(
-    venv: Path, lines: list[str], requirements: Path, *, options: list[str], timeout: int, hashed: bool = True
+    venv: Path, lines: list[str], requirements: Path, *, options: list[str], timeout: int, hashed: bool = True,
+    env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """`pip --python VENV install --require-hashes --no-deps -r REQUIREMENTS`, REQUIREMENTS being `lines`.
 
     `requirements` is created afresh, readable by this user only (index URLs in it
     may carry credentials). `options` adds pip options (indexes, cache, trusted
-    hosts). The finished run is returned for the caller to judge; one that takes
+    hosts); `env` adds to pip's environment (NETRC: credentials never on its command line). The finished run is returned for the caller to judge; one that takes
     longer than `timeout` seconds is an UpstreamError. `hashed=False` is for git
     requirements pinned to a full commit id, which is their hash (pip cannot hash them).
     """
@@ -51,4 +52,4 @@ def install_hashed(
         "--python", str(venv_python(venv)), "install", *(["--require-hashes"] if hashed else []), "--no-deps", "--no-input",
         "--disable-pip-version-check", *options, "-r", str(requirements),
     ]
-    return run_pip(args, timeout=timeout, timed_out=f"pip install into {venv} did not finish")
+    return run_pip(args, timeout=timeout, timed_out=f"pip install into {venv} did not finish", env=env)

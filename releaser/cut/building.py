@@ -27,6 +27,7 @@ from releaser.core.credentials import configured_userinfo
 from releaser.core.errors import ConfigError, Refused, UpstreamError
 from releaser.core.fsutil import sha256_of
 from releaser.core.lockfile import Lock
+from releaser.core.progress import Progress
 from releaser.core.redact import output_tail, scrub, shown_command
 from releaser.install.buildenv import activated_env
 from releaser.install.fetch import Fetcher, PinnedFile, session
@@ -43,8 +44,9 @@ TAIL = 20  # lines of a failed command's output shown
 # -- the environment ------------------------------------------------------------
 
 
-
-def fetch_dependencies(config: ReleaseConfig, lock: Lock, deps: Path, rc: str, *, http: Http | None = None) -> int:
+def fetch_dependencies(
+    config: ReleaseConfig, lock: Lock, deps: Path, rc: str, *, http: Http | None = None, progress: Progress | None = None
+) -> int:
     """Download every file of every Maven and URL pin into `deps/<kind>/`, verified by sha256."""
     wanted: dict[Path, PinnedFile] = {}
     for pin in (p for kind in DEP_KINDS for p in lock.of_kind(kind)):
@@ -69,7 +71,7 @@ def fetch_dependencies(config: ReleaseConfig, lock: Lock, deps: Path, rc: str, *
     if not targets:
         return 0
     with session(http) as web:
-        Fetcher(rc=rc, mismatch=changed_upstream, http=web, userinfo=configured_userinfo(config)).fetch_all(targets)
+        Fetcher(rc=rc, mismatch=changed_upstream, http=web, userinfo=configured_userinfo(config)).fetch_all(targets, progress=progress)
     return len(targets)
 
 

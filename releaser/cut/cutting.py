@@ -20,7 +20,7 @@ refusal leaves the project as it was (no record, no tag, nothing in dist/):
    refusal (exit 1); both name the command and show the end of its output, and
    `dist/<rc>/` is removed again.
 4. The record `releases/<rc>/` (manifest.json, MANIFEST.md, a byte copy of the
-   lock; `releaser.record.manifest`) is written in one step by `records.write`, which
+   lock, the CycloneDX SBOM `sbom.cdx.json`; `releaser.record.manifest`, `releaser.lock.sbom`) is written in one step by `records.write`, which
    never overwrites.
 5. The record is committed (`Record <rc>`), so the RC's tag points at a commit
    that contains its own record, whose parent is the commit that was built; then
@@ -37,14 +37,16 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from releaser.core import gitrepo, lockfile
 from releaser.core.config import ReleaseConfig
 from releaser.core.errors import ConfigError, Refused, ReleaserError, UpstreamError
+from releaser.core.fsutil import fault_point
 from releaser.core.lockfile import Lock
+from releaser.core.progress import Progress
 from releaser.core.redact import shown_command
 from releaser.cut.building import (
     after_build,
@@ -55,8 +57,9 @@ from releaser.cut.building import (
 )
 from releaser.cut.numbering import rc_id, tag_name_of, tagged_rcs
 from releaser.install.buildenv import create_venv
-from releaser.install.pyinstall import install_python
 from releaser.install.layout import DEPS, DIST, expand
+from releaser.install.pyinstall import install_python
+from releaser.lock.sbom import SBOM_NAME, to_cyclonedx
 from releaser.record import records
 from releaser.record.manifest import (
     Subject,
@@ -132,13 +135,30 @@ def cut(
     commit: bool = True,
     bundle: bool = False,
     log: Log | None = None,
+    progress: Progress | None = None,
 ) -> CutResult:
-    """Cut the next RC (or `{version}rc{rc_number}`); see the module docstring."""
+    """Cut the next RC (or `{version}rc{rc_number}`); see the module docstring.
+
+    `log` hears each step as a line; `progress` the files fetched, N of M. Holds the
+    project lock throughout (`releaser.core.projectlock`): a second cut waits or refuses.
+    """
+    from releaser.core.projectlock import hold
+
+    with hold(config, "cut") as cleaned:
+        finished = finish_interrupted(config)
+        if finished is not None:  # that RC is what this cut gives: the next one is another `releaser cut`
+            return replace(finished, notes=(*cleaned, *finished.notes))
+        return _cut(config, rc_number=rc_number, tag=tag, commit=commit, bundle=bundle, log=log, progress=progress, notes=cleaned)
+
+
+def _cut(
+    config: ReleaseConfig, *, rc_number: int | None, tag: bool, commit: bool, bundle: bool, log: Log | None,
+    progress: Progress | None, notes: list[str],
+) -> CutResult:
     say = log or (lambda _line: None)
     plan = prepare(config, rc_number=rc_number, tag=tag, commit=commit)
     say(f"cutting {plan.rc} of {config.release.name} from commit {plan.commit[:12]} ({len(plan.lock.pins)} pins)")
     dist = plan.dist
-    notes: list[str] = []
     if dist.exists():  # only a killed earlier attempt leaves one: the RC is not recorded
         notes.append(f"removed {DIST}/{plan.rc}/, left over from an interrupted cut")
         shutil.rmtree(dist)
@@ -149,28 +169,32 @@ def cut(
             say(f"installing {len(plan.lock.of_kind('python'))} locked Python packages, hash-verified")
             install_python(config, plan.lock, venv, work)
             dist.mkdir(parents=True)
-            fetched = fetch_dependencies(config, plan.lock, dist / DEPS, plan.rc)
+            fetched = fetch_dependencies(config, plan.lock, dist / DEPS, plan.rc, progress=progress)
             if fetched:
                 say(f"fetched {fetched} locked files into {DIST}/{plan.rc}/{DEPS}/, sha256-verified")
             env = build_environment(venv, rc=plan.rc, commit_time=plan.commit_time, dist=dist)
             if config.release.build:
-                say(f"build: {shown_command(config.release.build)}")
                 argv = expand(config.release.build, rc=plan.rc, dist=dist)
+                say(f"build: {shown_command(argv)}")  # as run, {dist} filled: pasteable
                 last = run_step(argv, plan.root, env, work / "build.log", what="build")
                 say(f"  ok{': ' + last if last else ''}")
             rehearsal = _rehearse(plan, env, dist, say)  # with a database, the gates run on the migrated one
             if rehearsal is None:
                 for gate in config.release.gates:
-                    say(f"gate: {shown_command(gate)}")
-                    last = run_step(expand(gate, rc=plan.rc, dist=dist), plan.root, env, work / "gate.log", what="gate")
+                    argv = expand(gate, rc=plan.rc, dist=dist)
+                    say(f"gate: {shown_command(argv)}")
+                    last = run_step(argv, plan.root, env, work / "gate.log", what="gate")
                     say(f"  passed{': ' + last if last else ''}")
         notes += after_build(plan.root, plan.commit)
-        manifest = make_manifest(plan.subject, built_files(dist))
+        fault_point("cut:built")
+        sbom = to_cyclonedx(plan.lock, name=config.release.name, version=config.release.version, rc=plan.rc)
+        manifest = make_manifest(plan.subject, built_files(dist), sbom=sbom.encode("utf-8"), dist=f"{DIST}/{plan.rc}/")
         manifest["rehearsal"] = rehearsal.to_record() if rehearsal else not_ran("no [migrations] database is set")
         files = {
             records.MANIFEST: dump_manifest(manifest),
             records.MANIFEST_MD: render_markdown(config, manifest).encode("utf-8"),
             records.LOCK_COPY: plan.lock_bytes,
+            SBOM_NAME: sbom.encode("utf-8"),
         }
         if rehearsal is not None:
             files[SCRIPT] = rehearsal.plan.script().encode("utf-8")
@@ -179,6 +203,7 @@ def cut(
         shutil.rmtree(dist, ignore_errors=True)
         raise
     say(f"recorded {plan.rc} in {config.release.records}/{plan.rc}/")
+    fault_point("cut:recorded")
 
     record_commit = None
     if plan.commit_record:
@@ -189,6 +214,7 @@ def cut(
                 shutil.rmtree(dist, ignore_errors=True)
             raise
         say(f"committed the record: {record_commit[:12]} Record {plan.rc}")
+        fault_point("cut:committed")
     if plan.tag is not None:
         target = record_commit or plan.commit
         try:
@@ -196,7 +222,7 @@ def cut(
         except ReleaserError as exc:
             raise UpstreamError(
                 f"{plan.rc} is recorded{' and committed' if record_commit else ''}, but the tag failed: {exc}; "
-                f"finish with: git tag -a {plan.tag} -m 'Release candidate {plan.rc}' {target[:12]}"
+                "finish with: " + shown_command(["git", "tag", "-a", plan.tag, "-m", f"Release candidate {plan.rc}", target])
             ) from None
         say(f"tagged {plan.tag} -> {target[:12]}")
     bundled = None
@@ -220,6 +246,45 @@ def _rehearse(plan: Plan, env: dict[str, str], dist: Path, say: Log) -> Rehearsa
     from releaser.rehearse.rehearsing import rehearse
 
     return rehearse(plan.config, rc=plan.rc, lock=plan.lock, lock_bytes=plan.lock_bytes, env=env, dist=dist, log=say)
+
+
+def finish_interrupted(config: ReleaseConfig) -> CutResult | None:
+    """Finish what a cut killed after writing its record left undone: the record commit, the tag.
+
+    A record not yet committed is committed when it was built from HEAD and is the
+    only change in the tree; a committed record whose manifest names a tag that does
+    not exist gets it (None, with --no-tag, is left alone), on the commit that added
+    the record, as a cut makes it. Anything else is left for `prepare` to report.
+    """
+    root = config.root
+    top = gitrepo.toplevel(root)
+    if top is None:
+        return None
+    existing, notes, finished = set(gitrepo.tags(root)), [], None
+    folder = records.records_dir(config)
+    for rc in records.recorded(folder)[-1:]:  # only the newest record can be a cut's that was interrupted
+        manifest_path = folder / rc / records.MANIFEST
+        try:
+            rec = records.read(folder, rc)
+        except ReleaserError:
+            continue  # `releaser list` reports a record that does not verify
+        tag = rec.manifest.get("tag")
+        if not isinstance(tag, str) or tag in existing:
+            continue
+        added = gitrepo.run(root, "log", "-1", "--format=%H", "--diff-filter=A", "--", str(manifest_path)).stdout.strip()
+        if not added:
+            dirt = gitrepo.status(root)
+            if rec.manifest.get("commit") != gitrepo.head(root) or not all(
+                line.startswith("?? ") and (top / line[3:]).resolve().is_relative_to(rec.path.resolve()) for line in dirt
+            ):
+                continue  # not ours to finish: prepare reports the dirty tree
+            added = gitrepo.commit_paths(root, rec.path, f"Record {rc}")
+            notes.append(f"committed the record of {rc} ({added[:12]}), left uncommitted by an interrupted cut")
+        subject = Subject(config, rc, str(rec.manifest.get("commit")), tag, rec.lock, (rec.path / records.LOCK_COPY).read_bytes())
+        gitrepo.git(root, "tag", "-a", tag, "-m", tag_message(subject, rec.manifest), added)
+        notes.append(f"tagged {tag} -> {added[:12]}: {rc} was recorded by a cut interrupted before its tag")
+        finished = CutResult(rc, rec.path, rec.manifest, subject.commit, added, tag, config.root / DIST / rc, tuple(notes))
+    return finished
 
 
 def _undo_record(plan: Plan, path: Path) -> bool:

@@ -17,10 +17,12 @@ record's files, from upstream or from a bundle, is `record_fetcher`.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from releaser.core.credentials import configured_userinfo
 from releaser.core.errors import ConfigError, Refused, ReleaserError, UpstreamError
 from releaser.core.fsutil import sha256_of, write_atomic
 from releaser.core.lockfile import Pin
@@ -54,11 +56,14 @@ def bundle_hint(rc: str) -> str:
     return f"if upstream is gone or changed it, reproduce from a bundle made earlier: releaser reproduce {rc} --from-bundle dist/{rc}/bundle"
 
 
-def record_fetcher(rc: str, *, http: Http | None = None, bundle: Path | None = None, hint: bool = True) -> Fetcher:
+def record_fetcher(
+    rc: str, *, http: Http | None = None, bundle: Path | None = None, hint: bool = True, userinfo: Mapping[str, str] | None = None
+) -> Fetcher:
     """Fetches `rc`'s recorded files from upstream (`http`) or from a `bundle`.
 
     Other bytes upstream are an UpstreamError, in a bundle a refusal; from upstream,
-    with `hint`, the error points at reproducing from a bundle.
+    with `hint`, the error points at reproducing from a bundle. `userinfo`: release.toml's
+    credentials by host (`credentials.configured_userinfo`), as `cut` uses them.
     """
     tail = f"; {bundle_hint(rc)}" if hint and bundle is None else ""
 
@@ -70,11 +75,18 @@ def record_fetcher(rc: str, *, http: Http | None = None, bundle: Path | None = N
             f"{expected.sha256} ({expected.size} bytes); refused, nothing was put in its place" + tail
         )
 
-    return Fetcher(rc=rc, mismatch=mismatch, http=http, bundle=bundle, hint=tail)
+    return Fetcher(rc=rc, mismatch=mismatch, http=http, bundle=bundle, hint=tail, userinfo=userinfo)
 
 
 def make_bundle(config: ReleaseConfig, rc: str, *, into: Path | None = None, http: Http | None = None) -> Bundled:
     """Store every pinned file of `rc`'s record (and a git bundle per repository) under dist/<rc>/bundle/."""
+    from releaser.core.projectlock import hold
+
+    with hold(config, "bundle"):
+        return _make_bundle(config, rc, into=into, http=http)
+
+
+def _make_bundle(config: ReleaseConfig, rc: str, *, into: Path | None, http: Http | None) -> Bundled:
     import tempfile
 
     from releaser.core.http import concurrently
@@ -89,8 +101,9 @@ def make_bundle(config: ReleaseConfig, rc: str, *, into: Path | None = None, htt
     if previous and previous.get("lock_digest") != rec.manifest.get("lock_digest"):
         raise Refused(f"{root} is a bundle of another lock of {previous.get('rc')}; delete it to bundle {rc}")
     targets = [(item, root / Path(*item.rel.parts)) for item in items]
+    userinfo = configured_userinfo(config)
     with session(http) as web:
-        placed = record_fetcher(rc, http=web, hint=False).fetch_all(targets, doing="bundled")
+        placed = record_fetcher(rc, http=web, hint=False, userinfo=userinfo).fetch_all(targets, doing="bundled")
     files = {str(item.rel): item.artifact.sha256 for item in items}
 
     git_status: dict[str, str] = {}
@@ -105,7 +118,7 @@ def make_bundle(config: ReleaseConfig, rc: str, *, into: Path | None = None, htt
                 try:
                     if path.is_file() and known.get(rel) == sha256_of(path)[0] and bundle_has(path, pin):
                         return rel, "kept"
-                    make_git_bundle(pin, path, Path(tmp))
+                    make_git_bundle(pin, path, Path(tmp), userinfo)
                     if not bundle_has(path, pin):
                         path.unlink(missing_ok=True)
                         raise UpstreamError(f"git {pin.name}: the bundle made of {pin.source} lacks commit {pin.version}")

@@ -13,8 +13,10 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from collections.abc import Mapping
 from pathlib import Path
 
+from releaser.core.credentials import git_credentials, with_userinfo
 from releaser.core.errors import Refused, UpstreamError
 from releaser.core.lockfile import Pin
 from releaser.core.redact import strip_credentials
@@ -24,13 +26,14 @@ GIT_BUNDLE_REF = "refs/heads/pinned"
 GIT_TIMEOUT = 30 * 60
 
 
-def checkout(pin: Pin, dest: Path, *, bundle_file: Path | None) -> str:
+def checkout(pin: Pin, dest: Path, *, bundle_file: Path | None, userinfo: Mapping[str, str] | None = None) -> str:
     """Clone the pin's remote (or its git bundle) into `dest`, detached at the recorded commit.
 
     'kept' when `dest` is already a clean checkout of it; a checkout with local
-    changes is never touched (Refused).
+    changes is never touched (Refused). `userinfo` gives credentials by host, as release.toml does.
     """
     sha, what = commit_of(pin), f"git {pin.name}"
+    env = _credentials(pin, userinfo)
     if dest.exists():
         if not (dest / ".git").exists():
             raise Refused(f"{what}: {dest} exists and is not a git checkout; move it away to reproduce it")
@@ -47,12 +50,12 @@ def checkout(pin: Pin, dest: Path, *, bundle_file: Path | None) -> str:
     partial.parent.mkdir(parents=True, exist_ok=True)
     origin = str(bundle_file) if bundle_file is not None else pin.source
     try:
-        done = _git(["clone", "--quiet", "--no-checkout", "--", origin, str(partial)], what=what)
+        done = _git(["clone", "--quiet", "--no-checkout", "--", origin, str(partial)], what=what, env=env)
         if done.returncode != 0:
             raise UpstreamError(f"{what}: cloning {strip_credentials(origin)} failed: {_summary(done)}")
         if _git(["cat-file", "-e", f"{sha}^{{commit}}"], what=what, cwd=partial).returncode != 0:
             # Not on any branch or tag any more (a force-push): ask for the commit itself.
-            _git(["fetch", "--quiet", "origin", sha], what=what, cwd=partial)
+            _git(["fetch", "--quiet", "origin", sha], what=what, cwd=partial, env=env)
         done = _git(["checkout", "--quiet", "--detach", sha], what=what, cwd=partial)
         if done.returncode != 0:
             raise UpstreamError(
@@ -70,16 +73,17 @@ def checkout(pin: Pin, dest: Path, *, bundle_file: Path | None) -> str:
     return "cloned"
 
 
-def make_git_bundle(pin: Pin, dest: Path, workdir: Path) -> None:
+def make_git_bundle(pin: Pin, dest: Path, workdir: Path, userinfo: Mapping[str, str] | None = None) -> None:
     """`dest`: a git bundle of the pin's commit and its history, ref `refs/heads/pinned`."""
     sha, what = commit_of(pin), f"git {pin.name}"
+    env = _credentials(pin, userinfo)
     repo = workdir / pin.name
     shutil.rmtree(repo, ignore_errors=True)
-    done = _git(["clone", "--quiet", "--bare", "--", pin.source, str(repo)], what=what)
+    done = _git(["clone", "--quiet", "--bare", "--", pin.source, str(repo)], what=what, env=env)
     if done.returncode != 0:
         raise UpstreamError(f"{what}: cloning {pin.source} failed: {_summary(done)}")
     if _git(["cat-file", "-e", f"{sha}^{{commit}}"], what=what, cwd=repo).returncode != 0:
-        _git(["fetch", "--quiet", "--", pin.source, sha], what=what, cwd=repo)
+        _git(["fetch", "--quiet", "--", pin.source, sha], what=what, cwd=repo, env=env)
     if _git(["update-ref", GIT_BUNDLE_REF, sha], what=what, cwd=repo).returncode != 0:
         raise UpstreamError(f"{what}: {pin.source} no longer has commit {sha}; it cannot be bundled")
     partial = dest.with_name(f".{dest.name}.partial")
@@ -105,10 +109,17 @@ def git_head(path: Path, what: str) -> str | None:
     return done.stdout.strip() if done.returncode == 0 else None
 
 
-def _git(args: list[str], *, what: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def _git(
+    args: list[str], *, what: str, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     from releaser.sources.git import run_git
 
-    return run_git(args, what=what, timeout=GIT_TIMEOUT, cwd=cwd)
+    return run_git(args, what=what, timeout=GIT_TIMEOUT, cwd=cwd, env=env)
+
+
+def _credentials(pin: Pin, userinfo: Mapping[str, str] | None) -> dict[str, str]:
+    """git's environment for the pin's remote: release.toml's credentials for its host (never in its arguments)."""
+    return git_credentials(with_userinfo(pin.source, userinfo or {}))[1]
 
 
 def _summary(done: subprocess.CompletedProcess[str]) -> str:

@@ -27,6 +27,7 @@ from releaser.core.credentials import with_userinfo
 from releaser.core.errors import Refused, ReleaserError, UpstreamError
 from releaser.core.fsutil import sha256_of
 from releaser.core.lockfile import Artifact, Pin
+from releaser.core.progress import Counter, Progress
 from releaser.core.redact import strip_credentials
 
 if TYPE_CHECKING:
@@ -102,15 +103,21 @@ class Fetcher:
             unverified.unlink(missing_ok=True)
         return "copied" if self.bundle is not None else "downloaded"
 
-    def fetch_all(self, items: list[tuple[PinnedFile, Path]], *, doing: str = "fetched") -> dict[str, list[PinnedFile]]:
+    def fetch_all(
+        self, items: list[tuple[PinnedFile, Path]], *, doing: str = "fetched", progress: Progress | None = None
+    ) -> dict[str, list[PinnedFile]]:
         """Every (file, destination), concurrently: status -> files. Every failure is raised together."""
         from releaser.core.http import concurrently
+
+        counter = Counter(progress, "fetch", f"files {doing}", len(items))
 
         def one(pair: tuple[PinnedFile, Path]) -> str | ReleaserError:
             try:
                 return self.fetch(*pair)
             except ReleaserError as exc:
                 return exc
+            finally:
+                counter.tick()
 
         outcome = self.http.map(one, items) if self.http is not None else concurrently(one, items)
         raise_failures([(item.artifact.name, e) for (item, _), e in zip(items, outcome)], doing=doing)

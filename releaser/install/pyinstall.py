@@ -12,7 +12,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
 from releaser.core.config import ReleaseConfig
-from releaser.core.credentials import as_configured, configured_userinfo
+from releaser.core.credentials import configured_userinfo, private_netrc
 from releaser.core.errors import Refused, ReleaserError, UpstreamError
 from releaser.core.lockfile import Lock
 from releaser.core.piprun import cache_dir, trusted_hosts
@@ -36,41 +36,34 @@ def install_python(config: ReleaseConfig, lock: Lock, venv: Path, work: Path, *,
     one whose lock pins no build requirements is refused, as its build would float.
 
     The requirements are `releaser export --format requirements` (its git pins, whose
-    commit is their hash, installed after, by commit), the indexes given
-    back their credentials from release.toml (the lock records none); the file
-    lives in `work`, a private temp folder.
+    commit is their hash, installed after, by commit), from the lock's indexes, which
+    must be release.toml's (`check_indexes`); their credentials reach pip through a
+    private netrc, never its arguments or the requirements file. Both files live in
+    `work`, a private temp folder.
     """
-    from releaser.lock.export import to_requirements, vcs_lines
-
     from releaser.core.targets import needed_here, refuse_unless_covered
+    from releaser.lock.export import check_indexes, to_requirements, vcs_lines
 
     if not lock.of_kind("python"):
         return
     refuse_unless_covered(lock.environments)
     # Only what this interpreter needs: a pin for another target may have no file for it.
     lock = replace(lock, pins=tuple(p for p in lock.pins if needed_here(p.marker, lock.environments)))
+    check_indexes(config, lock)
     refuse_unpinned(lock, config.release.lockfile)
     built = _built_wheels(config, lock, work, http)
-    configured = as_configured(config.python.index_urls if config.python else ())
-    lines, indexes = [], []
+    _, credentials = private_netrc(config.python.index_urls if config.python else (), work)
+    options = ["--cache-dir", str(cache_dir()), *trusted_hosts(sorted(set(lock.sources.get("python", ()))))]
     vcs = vcs_lines(lock)
     rest = replace(lock, pins=tuple(p for p in lock.pins if p.name not in built or p.kind != "python"))
-    for line in to_requirements(rest).splitlines():
-        if line in vcs:
-            continue
-        option, _, url = line.partition(" ")
-        if option in ("--index-url", "--extra-index-url"):
-            url = configured.get(url, url)
-            indexes.append(url)
-            line = f"{option} {url}"
-        lines.append(line)
+    lines = [line for line in to_requirements(rest).splitlines() if line not in vcs]
     lines += [f"{wheel} --hash=sha256:{sha256}" for wheel, sha256 in built.values()]
-    options = ["--cache-dir", str(cache_dir()), *trusted_hosts(sorted(set(indexes)))]
-    done = install_hashed(venv, lines, work / "requirements.txt", options=options, timeout=PIP_TIMEOUT)
+    done = install_hashed(venv, lines, work / "requirements.txt", options=options, timeout=PIP_TIMEOUT, env=credentials)
     if done.returncode == 0 and vcs:
+        indexes = [line for line in lines if line.startswith("-")]
         done = install_hashed(
-            venv, [*(line for line in lines if line.startswith("-")), *vcs],
-            work / "requirements-git.txt", options=options, timeout=PIP_TIMEOUT, hashed=False,
+            venv, [*indexes, *vcs], work / "requirements-git.txt", options=options, timeout=PIP_TIMEOUT,
+            hashed=False, env=credentials,
         )
     if done.returncode != 0:
         output = done.stdout + done.stderr

@@ -1,8 +1,10 @@
-"""`releaser export`: the Python part of the lock in the formats installers read.
+"""`releaser export`: the lock in the formats installers read.
 
 - `pylock`: a PEP 751 `pylock.toml`, built and validated with `packaging.pylock`.
 - `requirements`: a requirements file that `pip install --require-hashes --no-deps -r`
   accepts: every pin `==` its version, with the sha256 of every file of it.
+- `maven`: a BOM pinning every Maven artifact (`export_maven.py`).
+- `cyclonedx`: a CycloneDX 1.6 JSON SBOM of every pin, of every kind (`releaser.lock.sbom`).
 
 A Python pin of a git repository (`pkg @ git+URL@ref` in the inputs) has no file:
 its commit is its hash. It is exported as `pkg @ git+URL@<full commit id>` and as a
@@ -14,7 +16,7 @@ A pin needed on some of the lock's targets only carries its marker in both, and 
 pylock names the targets (`environments`) and the lowest Python they need
 (`requires-python`), so an installer takes only what its environment needs.
 
-Both are written from release.lock alone: no network, no resolver.
+All are written from release.lock alone: no network, no resolver.
 """
 
 from __future__ import annotations
@@ -26,25 +28,53 @@ from releaser.core.config import ReleaseConfig
 from releaser.core.errors import ConfigError, Refused
 from releaser.core.lockfile import Artifact, Lock, Pin
 
-FORMATS = ("pylock", "requirements")
-DEFAULT_OUTPUT = {"pylock": "pylock.toml", "requirements": "requirements.txt"}
+FORMATS = ("pylock", "requirements", "maven", "cyclonedx")
+DEFAULT_OUTPUT = {"pylock": "pylock.toml", "requirements": "requirements.txt", "maven": "maven-pins.pom", "cyclonedx": "sbom.cdx.json"}
 
 
 def current_lock(config: ReleaseConfig) -> Lock:
-    """The lock to export from; refused (exit 1) when there is none yet."""
+    """The lock to export from; refused (exit 1) when there is none yet, it was edited, or names other indexes."""
     from releaser.core import lockfile
 
-    found = lockfile.read(config.lockfile)
+    found = lockfile.read_recorded(config.lockfile)
     if found is None:
         raise Refused(f"{config.lockfile}: no lockfile yet; run `releaser lock` first")
-    return found
+    lock, recorded = found
+    if recorded != lock.content_digest:
+        raise Refused(f"{config.lockfile}: was edited by hand (its content-digest does not match); run `releaser lock`")
+    check_indexes(config, lock)
+    return lock
 
 
-def render(lock: Lock, fmt: str) -> str:
+def check_indexes(config: ReleaseConfig, lock: Lock) -> None:
+    """The lock's Python indexes must be the ones release.toml names: an install never follows another."""
+    from releaser.core.redact import strip_credentials
+
+    configured = tuple(strip_credentials(u) for u in config.python.index_urls) if config.python else ()
+    recorded = lock.sources.get("python", ())
+    if lock.of_kind("python") and recorded != configured:
+        raise Refused(
+            f"{config.lockfile}: its Python indexes ({', '.join(recorded) or 'none'}) are not the ones release.toml "
+            f"names ({', '.join(configured) or 'none'}); run `releaser lock`"
+        )
+
+
+def render(lock: Lock, fmt: str, config: ReleaseConfig | None = None) -> str:
+    """`lock` in format `fmt`; the SBOM names the project of `config`."""
+    if fmt == "cyclonedx":
+        from releaser.lock.sbom import to_cyclonedx
+
+        if config is None:
+            raise ValueError("the SBOM names the project: render it with the project's config")
+        return to_cyclonedx(lock, name=config.release.name, version=config.release.version)
     if fmt == "pylock":
         return to_pylock(lock)
     if fmt == "requirements":
         return to_requirements(lock)
+    if fmt == "maven":
+        from releaser.lock.export_maven import to_maven
+
+        return to_maven(lock)
     raise ConfigError(f"--format {fmt}: unknown export format (expected one of: {', '.join(FORMATS)})")
 
 
@@ -140,10 +170,10 @@ def to_pylock(lock: Lock) -> str:
     return _header(lock) + "\n" + tomli_w.dumps(dict(pylock.to_dict()))
 
 
-def write(lock: Lock, fmt: str, output: Path) -> None:
+def write(lock: Lock, fmt: str, output: Path, config: ReleaseConfig | None = None) -> None:
     from releaser.core.fsutil import write_atomic
 
-    write_atomic(output, render(lock, fmt))
+    write_atomic(output, render(lock, fmt, config))
 
 
 def _header(lock: Lock) -> str:

@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING, Any, Mapping
 from releaser import __version__
 from releaser.core import lockfile
 from releaser.core.config import CONFIG_NAME, ReleaseConfig
-from releaser.core.errors import ConfigError
+from releaser.core.errors import ConfigError, Refused
 from releaser.core.lockfile import InputRecord, Lock, Pin
+from releaser.core.progress import Event, Progress, silent
 from releaser.core.redact import strip_credentials
 from releaser.sources import LockRequest, Source, sources_for
 
@@ -25,6 +26,7 @@ class LockResult:
     previous: Lock | None
     written: bool  # False when the file already held exactly these bytes
     notes: tuple[str, ...] = ()  # what the user should know about how the lock was made
+    warnings: tuple[str, ...] = ()  # pinned, but worth a word: a yanked release
 
     @property
     def changes(self) -> list[str]:
@@ -112,14 +114,30 @@ def lock(
     upgrade_all: bool = False,
     upgrade: tuple[str, ...] = (),
     http: Http | None = None,
+    progress: Progress | None = None,
+    strict: bool = False,
 ) -> LockResult:
     """Resolve every input and write the lockfile; the previous one stays intact on failure.
 
     Earlier pins are kept (seeded into the resolvers) only when they can be trusted
     and asked for: not with `as_of`, whose lock must be the one the inputs and the
     cut-off give from scratch, whatever lock was there, and not from a lock edited
-    by hand, whose entries are re-derived from the inputs (`LockResult.notes` says so).
+    by hand, whose entries are re-derived from the inputs (`LockResult.notes` says so),
+    so that relocking never launders an edit into a valid digest. Holds the project
+    lock (`releaser.core.projectlock`) while it runs. `progress` hears of each source's
+    resolution and of the index pages read (N/M). A yanked release is pinned with a
+    warning; with `strict`, refused and nothing written.
     """
+    from releaser.core.projectlock import hold
+
+    with hold(config, "lock"):
+        return _lock(config, as_of=as_of, upgrade_all=upgrade_all, upgrade=upgrade, http=http, progress=progress, strict=strict)
+
+
+def _lock(
+    config: ReleaseConfig, *, as_of: datetime | None, upgrade_all: bool, upgrade: tuple[str, ...], http: Http | None,
+    progress: Progress | None, strict: bool,
+) -> LockResult:
     now = datetime.now(timezone.utc)
     if as_of is not None and as_of > now:
         raise ConfigError(
@@ -135,9 +153,10 @@ def lock(
     seeds = previous if as_of is None and not notes else None
 
     pins: list[Pin] = []
+    warnings: list[str] = []
     import tempfile  # here, not at the top: `releaser check` imports this module
 
-    from releaser.core.fsutil import write_atomic
+    from releaser.core.fsutil import fault_point, write_atomic
     from releaser.core.http import Http
 
     with tempfile.TemporaryDirectory(prefix="releaser-lock-") as tmp, (http or Http()) as session:
@@ -152,7 +171,10 @@ def lock(
                 upgrade=frozenset(n for kind, n in wanted if kind == source.kind),
                 http=session,
                 workdir=workdir,
+                progress=progress,
+                warnings=warnings,
             )
+            (progress or silent)(Event("resolve", f"resolving the {source.kind} inputs"))
             pins.extend(source.lock(request))
 
     new = Lock(
@@ -170,8 +192,11 @@ def lock(
         new = replace(new, as_of=previous.as_of, releaser=previous.releaser, resolver=previous.resolver)
         if previous.target is not None:  # nor the interpreter it was first made on
             new = replace(new, target=previous.target)
+    if strict and warnings:
+        raise Refused(f"{'; '.join(warnings)} (--strict): require another version, then lock again")
+    fault_point("lock:resolved")
     written = write_atomic(config.lockfile, lockfile.dumps(new))
-    return LockResult(new, previous, written, tuple(notes))
+    return LockResult(new, previous, written, tuple(notes), tuple(warnings))
 
 
 def _previous(config: ReleaseConfig) -> tuple[Lock | None, list[str]]:

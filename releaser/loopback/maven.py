@@ -16,6 +16,7 @@ import hashlib
 import html
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from datetime import datetime, timezone
 from email.utils import format_datetime
 from urllib.parse import quote, unquote, urlsplit
@@ -117,8 +118,9 @@ class MavenRepository(LoopbackServer[str]):
         classifier: str = "",
         legacy_metadata: bool = False,
         content: bytes | None = None,
+        pom: bytes | None = None,
     ) -> str:
-        """Deploy one build's file (and its pom) as `mvn deploy` does; return the timestamped version."""
+        """Deploy one build's file (and its pom, `pom` if given) as `mvn deploy` does; return the timestamped version."""
         if timestamp.tzinfo is None:
             raise ValueError("timestamp must be timezone-aware")
         base_version = base_version if base_version.endswith("-SNAPSHOT") else base_version + "-SNAPSHOT"
@@ -128,9 +130,9 @@ class MavenRepository(LoopbackServer[str]):
         updated = _updated(timestamp)
         with self._lock:
             self._put(f"{directory}/{_file(artifact, value, classifier, extension)}", content, group, artifact, value, timestamp)
-            pom = f"{directory}/{_file(artifact, value, '', 'pom')}"
-            if pom not in self._files:
-                self._put(pom, None, group, artifact, value, timestamp, pom=True)
+            pom_path = f"{directory}/{_file(artifact, value, '', 'pom')}"
+            if pom_path not in self._files or pom is not None:
+                self._put(pom_path, pom, group, artifact, value, timestamp, pom=True)
             state = self._snapshots.setdefault((group, artifact, base_version), _SnapshotState())
             state.legacy = legacy_metadata
             state.timestamp, state.build_number, state.last_updated = stamp, build_number, updated
@@ -150,15 +152,17 @@ class MavenRepository(LoopbackServer[str]):
         extension: str = "jar",
         classifier: str = "",
         in_metadata: bool = True,
+        pom: bytes | None = None,
     ) -> None:
-        """Deploy a release file and its pom; `last_modified` is what HTTP answers say of them."""
+        """Deploy a release file and its pom (`pom`: its bytes; default a bare POM naming it);
+        `last_modified` is what HTTP answers say of them."""
         moment = last_modified or datetime.now(timezone.utc).replace(microsecond=0)
         directory = f"{_group_path(group)}/{artifact}/{version}"
         with self._lock:
             self._put(f"{directory}/{_file(artifact, version, classifier, extension)}", content, group, artifact, version, moment)
-            pom = f"{directory}/{_file(artifact, version, '', 'pom')}"
-            if pom not in self._files:
-                self._put(pom, None, group, artifact, version, moment, pom=True)
+            pom_path = f"{directory}/{_file(artifact, version, '', 'pom')}"
+            if pom_path not in self._files or pom is not None:
+                self._put(pom_path, pom, group, artifact, version, moment, pom=True)
             if in_metadata:
                 self._versions(group, artifact, version, _updated(moment), release=True)
 
@@ -184,6 +188,27 @@ class MavenRepository(LoopbackServer[str]):
         if release:
             state.release = version
         state.last_updated = max(state.last_updated, updated)
+
+    def publish_tree(self, root: Path, *, modified: datetime | None = None) -> list[str]:
+        """Serve what a real `mvn deploy` wrote under `root` (a file:// repository): every file
+        not yet served, dated `modified` (default: now); its maven-metadata.xml exactly as
+        Maven wrote it. Checksum files are answered from the bytes, as for every file.
+        Returns the paths newly published.
+        """
+        moment = modified or datetime.now(timezone.utc).replace(microsecond=0)
+        added = []
+        with self._lock:
+            for path in sorted(p for p in root.rglob("*") if p.is_file()):
+                rel = path.relative_to(root).as_posix()
+                if rel.rpartition(".")[2] in ALGORITHMS:
+                    continue
+                if path.name == METADATA:
+                    self._raw[rel] = path.read_bytes()
+                elif rel not in self._files:
+                    content = path.read_bytes()
+                    self._files[rel] = _Stored(content, moment, checksums(content))
+                    added.append(rel)
+        return added
 
     # -- faults -----------------------------------------------------------
 

@@ -9,6 +9,7 @@ from it with the Jinja2 template `MANIFEST.md.j2`: the project's own, in
 
 from __future__ import annotations
 
+import hashlib
 import json
 import platform
 import re
@@ -23,6 +24,7 @@ from releaser.core.config import ReleaseConfig
 from releaser.core.errors import ConfigError, UpstreamError
 from releaser.core.lockfile import KINDS, Lock, Pin
 from releaser.core.redact import scrub, shown_command
+from releaser.lock.sbom import SBOM_NAME
 from releaser.record import records
 
 TEMPLATE = "MANIFEST.md.j2"
@@ -42,8 +44,11 @@ class Subject:
     migrations: dict[str, Any] | None = None  # the migration gate's record, with [migrations]
 
 
-def make_manifest(plan: Subject, built: list[dict[str, Any]]) -> dict[str, Any]:
-    """manifest.json, schema 1 (docs/records.md)."""
+def make_manifest(
+    plan: Subject, built: list[dict[str, Any]], sbom: bytes | None = None, dist: str | None = None
+) -> dict[str, Any]:
+    """manifest.json, schema 1 (docs/records.md); `sbom`: the record's sbom.cdx.json, named with its
+    digest; `dist`: where the build wrote, relative to the project (what `{dist}` stood for)."""
     config, lock = plan.config, plan.lock
     manifest = {
         "schema": records.SCHEMA,
@@ -71,6 +76,10 @@ def make_manifest(plan: Subject, built: list[dict[str, Any]]) -> dict[str, Any]:
     }
     if plan.migrations is not None:
         manifest["migrations"] = plan.migrations
+    if dist is not None:
+        manifest["dist"] = dist
+    if sbom is not None:
+        manifest["sbom"] = {"file": SBOM_NAME, "format": "CycloneDX 1.6 JSON", "sha256": "sha256:" + hashlib.sha256(sbom).hexdigest()}
     return manifest
 
 
@@ -95,7 +104,7 @@ def render_markdown(config: ReleaseConfig, manifest: dict[str, Any]) -> str:
     )
     env.filters["short"] = _short
     env.filters["cell"] = _cell
-    env.filters["shell"] = shown_command
+    env.filters["shell"] = lambda argv: shown_step(argv, manifest)
     pins_by_kind: dict[str, list[dict[str, Any]]] = {}
     for pin in manifest["pins"]:
         pins_by_kind.setdefault(pin["kind"], []).append(pin)
@@ -145,7 +154,9 @@ def tag_message(plan: Subject, manifest: dict[str, Any]) -> str:
 
 
 def _pin(pin: Pin) -> dict[str, Any]:
+    scope = {"scope": pin.scope} if pin.scope is not None else {}  # a Maven pin's scope
     return {
+        **scope,
         "kind": pin.kind,
         "name": pin.name,
         "version": pin.version,
@@ -170,6 +181,18 @@ def iso(moment: datetime | None) -> str | None:
     if moment is None:
         return None
     return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def shown_step(argv: list[str], manifest: dict[str, Any]) -> str:
+    """A recorded build or gate command as it ran, pasteable in the project root: quoted,
+    `{rc}` and `{dist}` filled in (`{dist}` relative, as `dist` in the manifest says)."""
+    fill = {"{rc}": manifest["rc"], **({"{dist}": manifest["dist"]} if manifest.get("dist") else {})}
+    filled = []
+    for arg in argv:
+        for placeholder, value in fill.items():
+            arg = arg.replace(placeholder, value)
+        filled.append(arg)
+    return shown_command(filled)
 
 
 def _short(value: Any, n: int = 12) -> str:

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from releaser.core import lockfile
 from releaser.core.errors import ConfigError, Refused
-from releaser.core.fsutil import write_synced
+from releaser.core.fsutil import fault_point, write_synced
 from releaser.core.lockfile import Lock
 
 if TYPE_CHECKING:
@@ -57,7 +57,8 @@ def recorded(records_dir: Path) -> list[str]:
     """The RC ids recorded under `records_dir`, oldest first by name order of PEP 440."""
     from packaging.version import InvalidVersion, Version
 
-    names = [p.name for p in records_dir.iterdir() if (p / MANIFEST).is_file()] if records_dir.is_dir() else []
+    # A hidden name is a record being written (`.<rc>.*.partial`), or one a killed cut left: never an RC.
+    names = [p.name for p in records_dir.iterdir() if _RC_NAME.match(p.name) and (p / MANIFEST).is_file()] if records_dir.is_dir() else []
 
     def order(name: str) -> tuple[int, Any]:
         try:
@@ -77,16 +78,44 @@ def read(records_dir: Path, rc: str) -> Record:
         known = ", ".join(recorded(records_dir)) or "none yet"
         raise ConfigError(f"{rc}: no such RC in {records_dir} (recorded: {known})")
     try:
-        manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ConfigError(f"{path / MANIFEST}: cannot be read: {exc}") from None
+        manifest = json.loads((path / MANIFEST).read_bytes())
+    except (OSError, ValueError) as exc:  # ValueError: not JSON, or not UTF-8
+        raise ConfigError(f"{path / MANIFEST}: cannot be read: {str(exc)[:120]}") from None
     data = (path / LOCK_COPY).read_bytes() if (path / LOCK_COPY).is_file() else b""
-    if manifest.get("schema") != SCHEMA or manifest.get("lock_digest") != lock_digest(data):
+    if not isinstance(manifest, dict) or manifest.get("schema") != SCHEMA or manifest.get("lock_digest") != lock_digest(data):
         raise Refused(
             f"{path}: the manifest does not match its copy of the lock (edited by hand?); "
             "a record is only trusted as it was cut"
         )
-    return Record(rc, path, manifest, lockfile.loads(data.decode("utf-8"), path / LOCK_COPY))
+    problem = _malformed(manifest, rc)
+    if problem:
+        raise Refused(f"{path / MANIFEST}: {problem}; a record is only trusted as it was cut")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path / LOCK_COPY}: is not UTF-8 text") from None
+    return Record(rc, path, manifest, lockfile.loads(text, path / LOCK_COPY))
+
+
+def _malformed(manifest: dict[str, Any], rc: str) -> str | None:
+    """What is wrong with the shape of a manifest whose digest matches, or None: `show` and `cut` read these fields."""
+    if manifest.get("rc") != rc:
+        return f"names RC {str(manifest.get('rc'))[:40]!r}, not {rc}"
+    for key, fields in (("pins", {"kind": str, "name": str, "version": str}), ("built", {"name": str, "sha256": str, "size": int})):
+        items = manifest.get(key, [])
+        if not isinstance(items, list):
+            return f"{key} is not a list"
+        for item in items:
+            if not isinstance(item, dict) or not all(isinstance(item.get(k), t) for k, t in fields.items()):
+                return f"an entry of {key} lacks {', '.join(fields)}"
+            if not isinstance(item.get("artifacts", []), list):
+                return f"an entry of {key} has artifacts that are not a list"
+    gates = manifest.get("gates", [])
+    if not isinstance(gates, list) or not all(isinstance(g, list) and all(isinstance(a, str) for a in g) for g in gates):
+        return "gates is not a list of commands"
+    if not isinstance(manifest.get("builder", {}), dict):
+        return "builder is not a table"
+    return None
 
 
 def write(records_dir: Path, rc: str, files: dict[str, bytes], *, executable: set[str] | frozenset[str] = frozenset()) -> Path:
@@ -102,6 +131,7 @@ def write(records_dir: Path, rc: str, files: dict[str, bytes], *, executable: se
             if name in executable:
                 os.chmod(staging / name, 0o755)
         os.chmod(staging, 0o755)
+        fault_point("record:staged")
         # rename(2) onto a missing name is atomic; onto an existing non-empty folder it fails.
         os.rename(staging, target)
     except BaseException:

@@ -7,7 +7,6 @@ one that does not is listed as such rather than trusted.
 from __future__ import annotations
 
 import json
-import shlex
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,7 +14,7 @@ from releaser.core.config import ReleaseConfig
 from releaser.core.errors import ConfigError, Refused
 from releaser.core.lockfile import KINDS
 from releaser.record import records
-from releaser.record.manifest import KIND_TITLES
+from releaser.record.manifest import KIND_TITLES, shown_step
 
 
 @dataclass(frozen=True)
@@ -95,7 +94,8 @@ def summary(manifest: dict[str, Any]) -> str:
         for p in of_kind:
             files = len(p.get("artifacts", []))
             date = p.get("date") or "undated"
-            lines.append(f"    {p['name']:<{width}}  {p['version']}  {date}  {files} file{'s' if files != 1 else ''}")
+            why = f"  {p['requested']}" if " via " in (p.get("requested") or "") else ""  # a transitive Maven pin
+            lines.append(f"    {p['name']:<{width}}  {p['version']}  {date}  {files} file{'s' if files != 1 else ''}{why}")
     built = m.get("built", [])
     lines.append(f"built ({len(built)}):")
     for f in built:
@@ -103,7 +103,7 @@ def summary(manifest: dict[str, Any]) -> str:
     gates = m.get("gates", [])
     if gates:
         lines.append(f"gates passed ({len(gates)}):")
-        lines += [f"  {shlex.join(g)}" for g in gates]
+        lines += [f"  {shown_step(g, m)}" for g in gates]
     migrations = m.get("migrations")
     if isinstance(migrations, dict):
         heads = "; ".join(f"{app} {', '.join(h)}" for app, h in sorted(migrations.get("heads", {}).items()) if h)

@@ -128,6 +128,12 @@ def _shown(kind: str, pin: dict[str, Any]) -> str:
     return f"{version} ({date[:10]})" if date else version
 
 
+def _why(pin: dict[str, Any]) -> str:
+    """For a Maven pin another artifact's POM brought in: what asked for it."""
+    requested = pin.get("requested") or ""
+    return f", {requested}" if " via " in requested else ""
+
+
 def render(document: dict[str, Any]) -> str:
     """The document as text: a summary line, then one aligned line per pin that moved."""
     s = document["summary"]
@@ -143,9 +149,9 @@ def render(document: dict[str, Any]) -> str:
     for c in document["changes"]:
         kind, old, new = c["kind"], c["from"], c["to"]
         if c["change"] == "added":
-            text = f"added {_shown(kind, new)}"
+            text = f"added {_shown(kind, new)}{_why(new)}"
         elif c["change"] == "removed":
-            text = f"removed {_shown(kind, old)}"
+            text = f"removed {_shown(kind, old)}{_why(old)}"
         else:
             text = f"{_shown(kind, old)} -> {_shown(kind, new)}"
             extra = []

@@ -29,10 +29,12 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
 from releaser.core import gitrepo
+from releaser.core.credentials import configured_userinfo
 from releaser.core.errors import ConfigError, Refused, ReleaserError, UpstreamError
-from releaser.core.fsutil import write_atomic
+from releaser.core.fsutil import fault_point, write_atomic
 from releaser.core.lockfile import Pin
 from releaser.core.piprun import pip_errors
+from releaser.core.progress import Progress
 from releaser.install.buildenv import create_venv, install_hashed, installed_set
 from releaser.install.bundle import check_bundle_file, open_bundle, record_fetcher
 from releaser.install.checkouts import checkout
@@ -83,9 +85,22 @@ class Reproduction:
 
 
 def reproduce(
-    config: ReleaseConfig, rc: str, into: Path, *, bundle: Path | None = None, http: Http | None = None
+    config: ReleaseConfig, rc: str, into: Path, *, bundle: Path | None = None, http: Http | None = None,
+    progress: Progress | None = None,
 ) -> Reproduction:
-    """Recreate `rc`'s dependency set in `into`, every file verified; offline with `bundle`."""
+    """Recreate `rc`'s dependency set in `into`, every file verified; offline with `bundle`.
+
+    `progress` hears of the files placed, N of M. Holds the project lock (`releaser.core.projectlock`) while it runs.
+    """
+    from releaser.core.projectlock import hold
+
+    with hold(config, "reproduce"):
+        return _reproduce(config, rc, into, bundle=bundle, http=http, progress=progress)
+
+
+def _reproduce(config: ReleaseConfig, rc: str, into: Path, *, bundle: Path | None, http: Http | None,
+    progress: Progress | None,
+) -> Reproduction:
     rec = records.read(records.records_dir(config), rc)
     lock = rec.lock
     into = into.absolute()
@@ -99,16 +114,19 @@ def reproduce(
 
     if bundle_root is None:
         config.require_environment()  # the record's URLs get their credentials from release.toml
+    userinfo = configured_userinfo(config)  # the record keeps no credentials: release.toml gives them, as to cut
     if bundle_root is not None:
-        result.placed = record_fetcher(rc, bundle=bundle_root).fetch_all(targets + build_targets, doing="reproduced")
+        result.placed = record_fetcher(rc, bundle=bundle_root).fetch_all(targets + build_targets, doing="reproduced", progress=progress)
     else:
         with session(http) as web:
-            result.placed = record_fetcher(rc, http=web).fetch_all(targets + build_targets, doing="reproduced")
+            result.placed = record_fetcher(rc, http=web, userinfo=userinfo).fetch_all(targets + build_targets, doing="reproduced", progress=progress)
 
+    fault_point("reproduce:fetched")
     python = [(item, path) for item, path in targets if item.pin.kind == "python"]
     if python:
         result.venv = into / "venv"
         result.venv_status = make_venv(result.venv, python, rc, {item.rel: path for item, path in build_targets})
+        fault_point("reproduce:venv")
         result.packages = sorted((item.pin.name, item.pin.version) for item, _ in python)
 
     maven = [(item, path) for item, path in targets if item.pin.kind == "maven"]
@@ -131,7 +149,7 @@ def reproduce(
                 bundle_file = bundle_root / "git" / f"{pin.name}.bundle" if bundle_root is not None else None
                 if bundle_file is not None:
                     check_bundle_file(bundle_root, bundle_file, pin)  # type: ignore[arg-type]
-                status = checkout(pin, into / "git" / pin.name, bundle_file=bundle_file)
+                status = checkout(pin, into / "git" / pin.name, bundle_file=bundle_file, userinfo=userinfo)
                 return GitResult(pin.name, pin.version, into / "git" / pin.name, status)
             except ReleaserError as exc:
                 return exc

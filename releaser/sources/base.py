@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from releaser.core.lockfile import InputRecord, Pin
+from releaser.core.progress import Progress
 
 if TYPE_CHECKING:
     from releaser.core.http import Http
@@ -26,6 +27,8 @@ class LockRequest:
     upgrade: frozenset[str]  # names to re-resolve (as the source names its pins)
     http: Http
     workdir: Path  # a private temporary directory, removed after the lock
+    progress: Progress | None = None  # how far it is, for the command line to show
+    warnings: list[str] = field(default_factory=list)  # pinned, but worth a word (a yanked release)
 
 
 class Source(ABC):

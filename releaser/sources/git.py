@@ -27,6 +27,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from releaser.core.config import GitInput
+from releaser.core.credentials import git_credentials
 from releaser.core.errors import ResolutionError, UpstreamError
 from releaser.core.lockfile import Pin
 from releaser.core.redact import remember_secrets, scrub, strip_credentials
@@ -77,13 +78,19 @@ def git_env() -> dict[str, str]:
     return env
 
 
-def run_git(args: list[str], *, what: str, timeout: int, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    """Run git; a missing binary or a hang is an UpstreamError naming `what`."""
+def run_git(
+    args: list[str], *, what: str, timeout: int, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run git; a missing binary or a hang is an UpstreamError naming `what`.
+
+    `env` adds to git's environment: how credentials reach it (`credentials.git_credentials`),
+    never in `args`, which every local user can read.
+    """
     try:
         return subprocess.run(
             ["git", *args],
             cwd=cwd,
-            env=git_env(),
+            env={**git_env(), **(env or {})},
             stdin=subprocess.DEVNULL,
             capture_output=True,
             text=True,
@@ -126,10 +133,10 @@ class GitRemote:
     """
 
     def __init__(self, url: str, *, what: str, workdir: Path) -> None:
-        self.url = url
+        remember_secrets(url)  # git echoes URLs: scrub() must know this one's secret
+        self.url, self.credentials = git_credentials(url)  # the secret goes through the environment
         self.what = what
         self.workdir = workdir
-        remember_secrets(url)  # git echoes URLs: scrub() must know this one's secret
 
     @property
     def display(self) -> str:
@@ -213,7 +220,7 @@ class GitRemote:
 
     def _git(self, args: list[str], repo: Path | None = None) -> subprocess.CompletedProcess[str]:
         timeout = FETCH_TIMEOUT if args[0] == "fetch" else LIST_TIMEOUT
-        return run_git(args, what=self.what, timeout=timeout, cwd=repo)
+        return run_git(args, what=self.what, timeout=timeout, cwd=repo, env=self.credentials)
 
     def _list(self, refnames: list[str]) -> dict[str, str]:
         """refname -> object id for each of `refnames` (and its peeled `^{}`) on the remote."""

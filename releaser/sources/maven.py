@@ -62,22 +62,28 @@ class MavenSource(Source):
         return sorted(seen.values(), key=lambda c: c.key)
 
     def input_digests(self) -> dict[str, str]:
-        self.coordinates  # validate before any network; the inputs live in release.toml
-        return {}
+        """The project's POM files (`pom = ...`: itself, its modules, local parents); the rest is release.toml."""
+        self.coordinates  # validate before any network
+        found: dict[str, str] = {}
+        for block in self.inputs:
+            if block.pom is not None:
+                from releaser.sources.maven_project import digests
+
+                found.update(digests(block.pom, self.config_path.parent))
+        return found
 
     def source_urls(self) -> tuple[str, ...]:
         return tuple(strip_credentials(r) for r in self.repositories)
 
     def lock(self, request: LockRequest) -> list[Pin]:
         coordinates = self.coordinates
-        if not coordinates:
+        if not coordinates and not any(block.pom for block in self.inputs):
             return []
-        previous = {p.name: p for p in request.previous}
+        from releaser.sources.maven_walk import Walk, pin_graph
+
         with self._resolver(request) as resolver:
-            return request.http.map(
-                lambda item: resolver.pin(item[1], previous.get(item[1].key), request.workdir, f"{item[0]}-"),
-                list(enumerate(coordinates)),
-            )
+            walk = Walk(resolver, request, self.config_path.parent)
+            return pin_graph(walk, coordinates, self.inputs, request.http.map)
 
     def verify(self, pins: tuple[Pin, ...], http: Http) -> list[Finding]:
         """Every file still served with its sha256; a newer build or release is news."""
@@ -86,6 +92,7 @@ class MavenSource(Source):
 
         found = verify_generic(pins, http, userinfo=userinfo_of(self.repositories))
         floating = {c.key: c for c in self.coordinates if c.floats}
+        floating.update((p.name, c) for p in pins if p.name not in floating and (c := _asked(p)) is not None and c.floats)
         pinned = [p for p in pins if p.name in floating]
         with tempfile.TemporaryDirectory(prefix="releaser-check-") as tmp:
             request = LockRequest(datetime.now(timezone.utc), False, (), True, frozenset(), http, Path(tmp))
@@ -107,3 +114,12 @@ class MavenSource(Source):
         # to a second pool of the same size, created once for the whole run.
         with ThreadPoolExecutor(max_workers=request.http.workers, thread_name_prefix="maven") as helper:
             yield Resolver(self.repositories, request, helper)
+
+
+def _asked(pin: Pin) -> MavenCoordinate | None:
+    """What a transitive pin's `requested` asked for (`[1.0,2.0) via g:a` -> g:a...:[1.0,2.0)), if it reads."""
+    spec = (pin.requested or "").split(" via ")[0].split(" (")[0]
+    try:
+        return MavenCoordinate.parse(f"{pin.name}:{spec}") if "@" not in pin.name and spec else None
+    except ValueError:
+        return None

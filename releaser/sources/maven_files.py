@@ -17,11 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
 
-import requests
-
 from releaser.core.errors import UpstreamError
-from releaser.core.http import TIMEOUT, Http, reason
-from releaser.core.redact import scrub, strip_credentials
+from releaser.core.http import Deadline, Http
+from releaser.core.redact import strip_credentials
 
 ALGORITHMS = ("sha512", "sha256", "sha1", "md5")
 SIDECARS = ("sha512", "sha256", "sha1")  # fetched when the headers lack them; md5 only as a last resort
@@ -44,10 +42,8 @@ class Downloaded:
 def download(http: Http, url: str, dest: Path, *, what: str) -> Downloaded | None:
     """Stream `url` into `dest` on the shared session, hashing it; None when it is absent (404/410)."""
     shown = strip_credentials(url)
-    try:
-        response = http.session.get(url, stream=True, timeout=TIMEOUT)
-    except requests.RequestException as exc:
-        raise UpstreamError(scrub(f"{what}: cannot reach {shown}: {reason(exc)}")) from None
+    deadline = Deadline(http.limits.download_deadline, url)
+    response = http.request("GET", url, what=what, deadline=deadline, stream=True)
     with response:
         if response.status_code in (404, 410):
             return None
@@ -55,17 +51,14 @@ def download(http: Http, url: str, dest: Path, *, what: str) -> Downloaded | Non
             raise UpstreamError(f"{what}: {shown} answered HTTP {response.status_code}")
         digests = {a: hashlib.new(a, usedforsecurity=False) for a in ALGORITHMS}
         size = 0
-        try:
-            # `dest` is in the lock's private work directory, removed afterwards: a
-            # half-written file there is never mistaken for a whole one.
-            with dest.open("wb") as sink:
-                for chunk in response.iter_content(1 << 16):
-                    sink.write(chunk)
-                    size += len(chunk)
-                    for digest in digests.values():
-                        digest.update(chunk)
-        except requests.RequestException as exc:
-            raise UpstreamError(scrub(f"{what}: download of {shown} failed: {reason(exc)}")) from None
+        # `dest` is in the lock's private work directory, removed afterwards: a
+        # half-written file there is never mistaken for a whole one.
+        with dest.open("wb") as sink:
+            for chunk in http.chunks(response, url, what=what, deadline=deadline):
+                sink.write(chunk)
+                size += len(chunk)
+                for digest in digests.values():
+                    digest.update(chunk)
         headers = {k.lower(): v for k, v in response.headers.items()}
     return Downloaded(dest, size, {a: d.hexdigest() for a, d in digests.items()}, headers)
 

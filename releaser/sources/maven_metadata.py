@@ -23,8 +23,8 @@ from releaser.core.errors import UpstreamError
 from releaser.core.redact import strip_credentials
 
 METADATA = "maven-metadata.xml"
-BUILD = re.compile(r"^(?P<base>.+)-(?P<stamp>\d{8}\.\d{6})-(?P<number>\d+)$")
-_SAFE = re.compile(r"^[A-Za-z0-9_.+\-]+$")
+BUILD = re.compile(r"^(?P<base>.+)-(?P<stamp>[0-9]{8}\.[0-9]{6})-(?P<number>[0-9]+)$")
+_SAFE = re.compile(r"^[A-Za-z0-9_.+\-]+$", re.ASCII)
 
 
 @dataclass(frozen=True)
@@ -65,17 +65,29 @@ class SnapshotMetadata:
 def parse_xml(data: bytes, url: str) -> Any:
     """The document's root with namespaces removed; UpstreamError for hostile or broken XML."""
     shown = strip_credentials(url)
+    root = xml_root(data, UpstreamError, hostile=f"refused hostile XML in {shown}", broken=f"{shown}: malformed XML")
+    if root.tag != "metadata":
+        raise UpstreamError(f"{shown}: not Maven metadata (root element <{root.tag}>)")
+    return root
+
+
+def xml_root(data: bytes, error: type[Exception], *, hostile: str, broken: str) -> Any:
+    """The root of a document parsed only with defusedxml, namespaces removed.
+
+    `error(hostile + ...)` for entity declarations or external references (never
+    expanded), `error(broken + ": ...")` for anything else that is not XML.
+    """
     try:
         root = SafeET.fromstring(data)
     except defusedxml.DefusedXmlException:
-        raise UpstreamError(f"refused hostile XML in {shown} (entity declarations or external references)") from None
+        raise error(f"{hostile} (entity declarations or external references)") from None
     except ParseError as exc:
-        raise UpstreamError(f"{shown}: malformed XML: {exc}") from None
+        raise error(f"{broken}: {exc}") from None
+    except (LookupError, ValueError, UnicodeError) as exc:  # e.g. encoding="x-evil": expat cannot decode it
+        raise error(f"{broken}: unreadable XML ({type(exc).__name__}: {str(exc)[:80]})") from None
     for element in root.iter():
         if isinstance(element.tag, str) and "}" in element.tag:
             element.tag = element.tag.rpartition("}")[2]
-    if root.tag != "metadata":
-        raise UpstreamError(f"{shown}: not Maven metadata (root element <{root.tag}>)")
     return root
 
 
@@ -115,7 +127,7 @@ def snapshot_metadata(data: bytes, url: str) -> SnapshotMetadata:
     if element is not None:
         stamp, number = _text(element.find("timestamp")), _text(element.find("buildNumber"))
         if stamp and number:
-            if not re.fullmatch(r"\d{8}\.\d{6}", stamp) or not number.isdigit():
+            if not re.fullmatch(r"[0-9]{8}\.[0-9]{6}", stamp) or not re.fullmatch(r"[0-9]{1,9}", number):
                 raise UpstreamError(f"{strip_credentials(url)}: malformed snapshot timestamp {stamp!r}-{number!r}")
             snapshot = (stamp, int(number))
     return SnapshotMetadata(last_updated, entries, snapshot)
@@ -125,12 +137,16 @@ def maven_time(text: str, url: str) -> datetime | None:
     """`yyyyMMddHHmmss` (lastUpdated, updated) or `yyyyMMdd.HHmmss` (a build), in UTC."""
     if not text:
         return None
-    for layout in ("%Y%m%d%H%M%S", "%Y%m%d.%H%M%S"):
+    for layout in ("%Y%m%d%H%M%S", "%Y%m%d.%H%M%S") if _ascii_digits(text.replace(".", "", 1)) else ():
         try:
             return datetime.strptime(text, layout).replace(tzinfo=timezone.utc)
         except ValueError:
             continue
     raise UpstreamError(f"{strip_credentials(url)}: malformed timestamp {text[:40]!r}")
+
+
+def _ascii_digits(text: str) -> bool:
+    return text.isascii() and text.isdigit()
 
 
 def build_time(value: str) -> datetime | None:
@@ -195,5 +211,5 @@ def listed_builds(names: list[str], artifact: str, base_version: str, classifier
     """
     base = base_version.removesuffix("-SNAPSHOT")
     suffix = (f"-{re.escape(classifier)}" if classifier else "") + "." + re.escape(extension)
-    pattern = re.compile(rf"^{re.escape(artifact)}-(?P<value>{re.escape(base)}-\d{{8}}\.\d{{6}}-\d+){suffix}$")
+    pattern = re.compile(rf"^{re.escape(artifact)}-(?P<value>{re.escape(base)}-[0-9]{{8}}\.[0-9]{{6}}-[0-9]+){suffix}$")
     return sorted({m["value"] for m in map(pattern.match, names) if m})

@@ -17,11 +17,11 @@ from typing import Callable, Mapping, TypeVar
 import requests
 from requests.adapters import HTTPAdapter
 
-from releaser.core.errors import UpstreamError
-from releaser.core.http import TIMEOUT, Http, reason
+from releaser.core.errors import UpstreamError, UpstreamMissing
+from releaser.core.http import Http
 from releaser.core.lockfile import Artifact, Pin
 from releaser.core.maven_coordinate import MavenCoordinate
-from releaser.core.redact import scrub, strip_credentials
+from releaser.core.redact import strip_credentials
 from releaser.sources.base import LockRequest
 from releaser.sources.maven_files import (
     ALGORITHMS,
@@ -74,10 +74,12 @@ class Resolver:
 
     # -- one coordinate ---------------------------------------------------
 
-    def pin(self, coord: MavenCoordinate, previous: Pin | None, workdir: Path, prefix: str) -> Pin:
-        if previous is not None and self._keep(coord, previous):
+    def pin(self, coord: MavenCoordinate, previous: Pin | None, workdir: Path, prefix: str, requested: str | None = None) -> Pin:
+        """`coord` pinned; `requested` is what the lock records as asked for (default: its version)."""
+        requested = coord.version if requested is None else requested
+        if previous is not None and self._keep(coord, previous, requested):
             return previous
-        return self._fetch(coord, self.resolve(coord), workdir, prefix)
+        return self._fetch(coord, self.resolve(coord), workdir, prefix, requested)
 
     def resolve(self, coord: MavenCoordinate) -> Found:
         """The exact version `coord` means now (or as of the cut-off), without fetching it."""
@@ -92,10 +94,10 @@ class Resolver:
             return self._latest_or_release(coord, version)
         return self._exact(coord, version, version)
 
-    def _keep(self, coord: MavenCoordinate, pin: Pin) -> bool:
+    def _keep(self, coord: MavenCoordinate, pin: Pin, requested: str) -> bool:
         """Keep an earlier pin while it answers upstream and what is asked for is unchanged."""
         request = self.request
-        if request.upgrade_all or coord.key in request.upgrade or pin.requested != coord.version:
+        if request.upgrade_all or pin.name in request.upgrade or pin.requested != requested:
             return False
         if request.dated and (pin.date is None or pin.date >= request.as_of):
             return False
@@ -136,7 +138,7 @@ class Resolver:
                 choices.append((updated or built or _EPOCH, -index, repository, value))
         if not choices:
             if all(d is None for d in documents):
-                raise UpstreamError(f"{coord}: no repository has {directory} (no {METADATA} at {self._tried(urls)})")
+                raise UpstreamMissing(f"{coord}: no repository has {directory} (no {METADATA} at {self._tried(urls)})")
             when = f" before {self._cutoff()}" if self.request.dated else ""
             raise UpstreamError(f"{coord}: no build of {directory} for this file{when} in {self._tried(urls)}")
         _, _, repository, value = max(choices)
@@ -164,7 +166,7 @@ class Resolver:
         documents = self._map(lambda url: self._get_xml(coord, url, artifact_metadata), urls)
         found = [(r, d) for r, d in zip(self.repositories, documents) if d is not None]
         if not found:
-            raise UpstreamError(f"{coord}: no repository knows {coord.group}:{coord.artifact} (no {METADATA} at {self._tried(urls)})")
+            raise UpstreamMissing(f"{coord}: no repository knows {coord.group}:{coord.artifact} (no {METADATA} at {self._tried(urls)})")
         return found
 
     def _latest_or_release(self, coord: MavenCoordinate, keyword: str) -> Found:
@@ -241,11 +243,11 @@ class Resolver:
                         f"{coord}: {version} was published at {_iso(moment)}, not before --as-of {self._cutoff()}"
                     )
             return found
-        raise UpstreamError(f"{coord}: not found in any repository (tried {self._tried(urls)})")
+        raise UpstreamMissing(f"{coord}: not found in any repository (tried {self._tried(urls)})")
 
     # -- downloading and verifying ---------------------------------------
 
-    def _fetch(self, coord: MavenCoordinate, found: Found, workdir: Path, prefix: str) -> Pin:
+    def _fetch(self, coord: MavenCoordinate, found: Found, workdir: Path, prefix: str, requested: str) -> Pin:
         """Download the file and its pom, verify them, and make the pin."""
         names = list(dict.fromkeys([_file_name(coord, found.version), f"{coord.artifact}-{found.version}.pom"]))
         urls = {name: self._url(found.repository, coord, found.directory, name) for name in names}
@@ -254,7 +256,7 @@ class Resolver:
         def get(name: str) -> Downloaded:
             file = download(self.http, urls[name], workdir / (prefix + name), what=what)
             if file is None:
-                raise UpstreamError(f"{coord}: {strip_credentials(urls[name])} is missing (HTTP 404)")
+                raise UpstreamMissing(f"{coord}: {strip_credentials(urls[name])} is missing (HTTP 404)")
             return file
 
         files = dict(zip(names, self._map(get, names)))
@@ -282,7 +284,7 @@ class Resolver:
             name=coord.key,
             version=found.version,
             source=strip_credentials(found.repository),
-            requested=coord.version,
+            requested=requested,
             date=date,
             artifacts=tuple(artifacts),
         )
@@ -327,10 +329,7 @@ class Resolver:
 
     def _session_get(self, coord: MavenCoordinate, url: str, method: str) -> requests.Response | None:
         """A request on the shared session whose 4xx the caller interprets (no listing, absent)."""
-        try:
-            response = self.http.session.request(method, url, timeout=TIMEOUT, allow_redirects=True)
-        except requests.RequestException as exc:
-            raise UpstreamError(scrub(f"{coord}: cannot reach {strip_credentials(url)}: {reason(exc)}")) from None
+        response = self.http.request(method, url, what=str(coord))  # a listing: size-capped, within the deadline
         if response.status_code >= 500:
             raise UpstreamError(f"{coord}: {strip_credentials(url)} answered HTTP {response.status_code}")
         if response.status_code in (401, 403, 404, 405, 410):

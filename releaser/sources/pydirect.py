@@ -23,8 +23,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
 
-from releaser.core.config import PythonInputs
+from releaser.core.config import PythonInputs, git_url_kind
 from releaser.core.errors import ConfigError, UpstreamError
 from releaser.core.lockfile import Artifact, Pin
 from releaser.core.redact import remember_secrets, scrub, strip_credentials
@@ -34,7 +35,6 @@ from releaser.sources.pyindex import filename_version
 from releaser.sources.requirements import shown
 from releaser.sources.url import check_cutoff, fetch, file_name
 
-REPORT_TIMEOUT = 30 * 60
 _ARCHIVE_SCHEMES = ("http", "https")
 _HASH_NAMES = ("sha1", "sha224", "sha256", "sha384", "sha512", "md5")
 
@@ -109,6 +109,12 @@ class DirectReferences:
     def _resolve_git(self, req: Requirement, previous: Pin | None) -> Resolved:
         name, request = canonicalize_name(req.name), self.request
         repo, ref, fragment = split_vcs_url(req.url or "")
+        kind = git_url_kind(repo)
+        if kind == "helper" or (kind == "local" and not self.inputs.allow_local):
+            raise ConfigError(
+                f"{shown(req)}: a local git repository is refused unless [python] allow-local = true"
+                if kind == "local" else f"{shown(req)}: a git remote helper is refused"
+            )
         remote = GitRemote(repo, what=f"python {name}", workdir=request.workdir / "direct" / name)
         if previous is not None and previous.commit and keeps(previous, shown(req), strip_credentials(repo), name, request):
             if remote.commit(previous.commit) is not None:
@@ -172,27 +178,41 @@ class DirectReferences:
         """name -> version, as pip reads each package's metadata (one `pip install --dry-run --report`)."""
         if not chosen:
             return {}
-        from releaser.core.piprun import cache_dir, index_options, pip_errors, run_pip
+        from releaser.core.credentials import private_netrc
+        from releaser.core.piprun import cache_dir, index_options, pip_errors, resolve_deadline, run_pip
 
+        indexes, credentials = private_netrc(self.inputs.index_urls, work)
         source, report = work / "direct.txt", work / "direct-report.json"
         source.write_text("".join(r.line + "\n" for r in chosen), encoding="utf-8")
         args = [
             "install", "--dry-run", "--ignore-installed", "--no-deps", "--quiet",
             "--report", str(report), "--cache-dir", str(cache_dir()), "--timeout", "30", "--retries", "3",
-            *index_options(self.inputs.index_urls),
+            *index_options(indexes),
         ]
         if self.request.dated:
             args += ["--uploaded-prior-to", self.request.as_of.isoformat()]
         args += ["-r", str(source)]
-        done = run_pip(args, timeout=REPORT_TIMEOUT, timed_out="pip did not read the direct references' metadata")
+        done = run_pip(
+            args, timeout=resolve_deadline(), timed_out="pip did not read the direct references' metadata", env=credentials
+        )
         if done.returncode != 0:
             errors = pip_errors(done.stderr)
             raise UpstreamError(f"pip could not read the metadata of {', '.join(r.name for r in chosen)}: {' / '.join(errors[:2])}")
         try:
             items = json.loads(report.read_text(encoding="utf-8")).get("install", [])
-            return {canonicalize_name(i["metadata"]["name"]): str(i["metadata"]["version"]) for i in items}
-        except (OSError, ValueError, KeyError, TypeError):
+            found = {canonicalize_name(i["metadata"]["name"]): str(i["metadata"]["version"]) for i in items}
+            # what a package says of itself reaches the lock only as a valid version
+            return {name: version for name, version in found.items() if _is_version(version)}
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return {}  # not determinable: the commit id or sha256 stays the version
+
+
+def _is_version(text: str) -> bool:
+    try:
+        Version(text)
+    except InvalidVersion:
+        return False
+    return True
 
 
 def split_vcs_url(url: str) -> tuple[str, str | None, str]:

@@ -8,11 +8,14 @@ machine's.
 
 from __future__ import annotations
 
+import json
+import re
 import threading
 from dataclasses import dataclass
 from datetime import datetime
 from html.parser import HTMLParser
-from urllib.parse import urldefrag, urljoin
+from typing import Any
+from urllib.parse import urldefrag, urljoin, urlsplit
 
 from packaging.utils import (
     InvalidSdistFilename,
@@ -21,7 +24,7 @@ from packaging.utils import (
     parse_sdist_filename,
     parse_wheel_filename,
 )
-from packaging.version import Version
+from packaging.version import InvalidVersion, Version
 
 from releaser.core.errors import UpstreamError
 from releaser.core.http import Http
@@ -29,6 +32,7 @@ from releaser.core.lockfile import Artifact
 from releaser.core.redact import strip_credentials
 
 JSON_TYPE = "application/vnd.pypi.simple.v1+json"
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 ACCEPT = f"{JSON_TYPE}, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.1"
 
 
@@ -47,6 +51,7 @@ class VersionFiles:
     index: str  # the index URL, as configured
     artifacts: tuple[Artifact, ...]
     date: datetime | None  # the first upload: when this version appeared
+    yanked: tuple[str, ...] = ()  # the files of it the index marks yanked (PEP 592)
 
 
 class PackageIndexReader:
@@ -70,7 +75,11 @@ class PackageIndexReader:
         if response is not None:
             content_type = response.headers.get("Content-Type", "").split(";")[0].strip()
             if content_type == JSON_TYPE:
-                files = _parse_json(page, response.json())
+                try:
+                    document = json.loads(response.content)
+                except ValueError:  # also a body that is not UTF-8
+                    raise _bad(page, "is not valid JSON") from None
+                files = _parse_json(page, document)
             else:
                 files = _parse_html(page, response.text)
         with self._lock:
@@ -93,7 +102,8 @@ class PackageIndexReader:
             if chosen:
                 artifacts = tuple(self._artifact(f, name) for f in chosen)
                 dates = [f.uploaded for f in chosen if f.uploaded is not None]
-                return VersionFiles(index_url, artifacts, min(dates) if dates else None)
+                yanked = tuple(sorted(f.filename for f in chosen if f.yanked))
+                return VersionFiles(index_url, artifacts, min(dates) if dates else None, yanked)
         indexes = ", ".join(strip_credentials(u) for u in self.index_urls)
         raise UpstreamError(f"{name}=={version}: no file of it uploaded before the cut-off on {indexes}")
 
@@ -120,28 +130,88 @@ def filename_version(filename: str, name: str) -> Version | None:
             project, version, *_ = parse_wheel_filename(filename)
         else:
             project, version = parse_sdist_filename(filename)
-    except (InvalidWheelFilename, InvalidSdistFilename):
+    except (InvalidWheelFilename, InvalidSdistFilename, InvalidVersion):
         return None
     return version if project == canonicalize_name(name) else None
 
 
-def _parse_json(page: str, doc: dict) -> list[IndexFile]:
+def _parse_json(page: str, doc: object) -> list[IndexFile]:
+    """A PEP 691 project page; every field checked before it can reach a lock (UpstreamError)."""
+    if not isinstance(doc, dict) or not isinstance(doc.get("files", []), list):
+        raise _bad(page, "is not a PEP 691 project page (no list of files)")
     files = []
-    for f in doc.get("files", []):
-        url, fragment = urldefrag(urljoin(page, f["url"]))
+    for i, f in enumerate(doc.get("files", [])):
+        if not isinstance(f, dict):
+            raise _bad(page, f"files[{i}] is not an object")
+        filename, href = _field(page, f, "filename", str), _field(page, f, "url", str)
+        url, fragment = urldefrag(urljoin(page, href))
         hashes = f.get("hashes") or {}
-        uploaded = f.get("upload-time")
+        if not isinstance(hashes, dict):
+            raise _bad(page, f"{_short(filename)}: hashes is not an object")
+        size = f.get("size")
+        if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size < 0):
+            raise _bad(page, f"{_short(filename)}: size {_short(size)} is not a byte count")
         files.append(
             IndexFile(
-                filename=f["filename"],
-                url=url,
-                sha256=hashes.get("sha256") or _fragment_sha256(fragment),
-                size=f.get("size"),
-                uploaded=datetime.fromisoformat(uploaded.replace("Z", "+00:00")) if uploaded else None,
+                filename=_file_name(page, filename),
+                url=_file_url(page, url, filename),
+                sha256=_sha256(page, filename, hashes.get("sha256") or _fragment_sha256(fragment)),
+                size=size,
+                uploaded=_upload_time(page, filename, f.get("upload-time")),
                 yanked=bool(f.get("yanked")),
             )
         )
     return files
+
+
+def _bad(page: str, what: str) -> UpstreamError:
+    return UpstreamError(f"{strip_credentials(page)}: {what}; refused (nothing from it is recorded)")
+
+
+def _short(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _field(page: str, f: dict, key: str, kind: type) -> Any:
+    value = f.get(key)
+    if not isinstance(value, kind):
+        raise _bad(page, f"a file's {key} is {'missing' if value is None else 'not a ' + kind.__name__}")
+    return value
+
+
+def _file_name(page: str, name: str) -> str:
+    """A file name that can be a path segment: no separators, no `..`, no control characters."""
+    if not name or len(name) > 255 or "/" in name or "\\" in name or name in (".", "..") or any(ord(c) < 32 or c == "\x7f" for c in name):
+        raise _bad(page, f"file name {_short(name)} is not a plain file name")
+    return name
+
+
+def _file_url(page: str, url: str, name: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise _bad(page, f"{_short(name)}: its URL is not http(s)")
+    return url
+
+
+def _sha256(page: str, name: str, value: object) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not _SHA256.fullmatch(value.lower()):
+        raise _bad(page, f"{_short(name)}: sha256 {_short(value)} is not 64 hex digits")
+    return value.lower()
+
+
+def _upload_time(page: str, name: str, value: object) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00")) if isinstance(value, str) else None
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise _bad(page, f"{_short(name)}: upload-time {_short(value)} is not an ISO 8601 time with a zone")
+    return moment
 
 
 def _parse_html(page: str, text: str) -> list[IndexFile]:
@@ -150,7 +220,9 @@ def _parse_html(page: str, text: str) -> list[IndexFile]:
     files = []
     for href, filename, yanked in parser.anchors:
         url, fragment = urldefrag(urljoin(page, href))
-        files.append(IndexFile(filename, url, _fragment_sha256(fragment), None, None, yanked))
+        if urlsplit(url).scheme not in ("http", "https") or not filename:
+            continue  # not a file of this index (a mailto:, a javascript: link)
+        files.append(IndexFile(_file_name(page, filename), url, _sha256(page, filename, _fragment_sha256(fragment)), None, None, yanked))
     return files
 
 

@@ -29,7 +29,8 @@ if TYPE_CHECKING:
     from releaser.core.targets import Target
     from releaser.sources.base import LockRequest
 
-RESOLVE_TIMEOUT = 30 * 60  # seconds; a resolution that takes longer is stuck
+_FROM_VERSIONS = re.compile(r"\(from versions: ([^)]*)\)")
+SHOWN_VERSIONS = 5  # of pip's "from versions: ..." list, the newest few; the rest is "…"
 _NETWORK_TROUBLE = re.compile(
     r"NewConnectionError|Connection refused|Max retries exceeded|timed out|Name or service not known|"
     r"error sending request|Failed to fetch|failed to connect"
@@ -98,7 +99,7 @@ def fail(tool: str, stderr: str, job: Job) -> None:
     text = scrub(stderr)
     if job.request.dated:
         _insist_on_upload_times(job, text)
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    lines = [_newest_versions(line.strip()) for line in text.splitlines() if line.strip()]
     errors = [line for line in lines if line.startswith(("ERROR", "error:", "×")) or "Could not find a version" in line]
     summary = " / ".join(dict.fromkeys(errors[:3])) or (lines[-1] if lines else "no output")
     if job.target is not None:
@@ -108,6 +109,18 @@ def fail(tool: str, stderr: str, job: Job) -> None:
         raise UpstreamError(f"{tool} could not reach the index ({indexes}): {summary}")
     _insist_on_answers(job, text)
     raise ResolutionError(f"{tool} could not resolve the Python requirements: {summary}")
+
+
+def _newest_versions(line: str) -> str:
+    """pip lists every version it saw (kilobytes for Django); keep the newest few."""
+
+    def cut(match: re.Match[str]) -> str:
+        versions = [v.strip() for v in match.group(1).split(",") if v.strip()]
+        if len(versions) <= SHOWN_VERSIONS:
+            return match.group(0)
+        return f"(from versions: …, {', '.join(versions[-SHOWN_VERSIONS:])}; {len(versions)} in all)"
+
+    return _FROM_VERSIONS.sub(cut, line)
 
 
 def _insist_on_upload_times(job: Job, stderr: str) -> None:

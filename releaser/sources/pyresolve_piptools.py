@@ -11,8 +11,9 @@ from __future__ import annotations
 import shlex
 from datetime import timezone
 
-from releaser.core.piprun import cache_dir, index_options, run_pip
-from releaser.sources.pyresolve import RESOLVE_TIMEOUT, Job, fail, prepare, read_pins, upgrade_options
+from releaser.core.credentials import private_netrc
+from releaser.core.piprun import cache_dir, index_options, resolve_deadline, run_pip
+from releaser.sources.pyresolve import Job, fail, prepare, read_pins, upgrade_options
 
 
 def describe() -> str:
@@ -23,16 +24,19 @@ def describe() -> str:
 
 def resolve(job: Job) -> tuple[dict[str, str], dict[str, str]]:
     prepare(job)
-    args = ["compile", *_options(job), "-c", str(job.constraints), "-o", str(job.output), str(job.requirements)]
+    # Credentials reach pip through a private netrc, never its command line.
+    indexes, credentials = private_netrc(job.index_urls, job.work)
+    args = ["compile", *_options(job, indexes), "-c", str(job.constraints), "-o", str(job.output), str(job.requirements)]
     done = run_pip(
-        args, timeout=RESOLVE_TIMEOUT, timed_out="pip-compile did not finish", module="piptools", cwd=job.root
+        args, timeout=resolve_deadline(), timed_out="pip-compile did not finish", module="piptools", cwd=job.root,
+        env=credentials,
     )
     if done.returncode != 0:
         fail("pip-compile", done.stderr, job)
     return read_pins(job.output, "pip-compile")
 
 
-def _options(job: Job) -> list[str]:
+def _options(job: Job, indexes: tuple[str, ...]) -> list[str]:
     request = job.request
     options = [
         "--no-config", "--no-header", "--no-annotate", "--no-emit-index-url", "--no-emit-trusted-host",
@@ -41,7 +45,7 @@ def _options(job: Job) -> list[str]:
         # index: a private one per lock keeps one index's metadata out of another's.
         "--cache-dir", str(job.work / "pip-tools-cache"),
         "--pip-args", shlex.join(["--cache-dir", str(cache_dir()), "--timeout", "30", "--retries", "3"]),
-        *index_options(job.index_urls),
+        *index_options(indexes),
     ]
     if request.dated:
         options += ["--uploaded-prior-to", request.as_of.astimezone(timezone.utc).isoformat()]

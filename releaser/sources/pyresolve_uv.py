@@ -26,8 +26,8 @@ import threading
 from datetime import timezone
 
 from releaser.core.errors import UpstreamError
-from releaser.core.piprun import isolated_env
-from releaser.sources.pyresolve import RESOLVE_TIMEOUT, Job, fail, not_installed, prepare, read_pins, upgrade_options
+from releaser.core.piprun import isolated_env, resolve_deadline
+from releaser.sources.pyresolve import Job, fail, not_installed, prepare, read_pins, upgrade_options
 
 
 def describe() -> str:
@@ -64,14 +64,15 @@ def uv_env(index_urls: tuple[str, ...]) -> dict[str, str]:
 
 def resolve(job: Job) -> tuple[dict[str, str], dict[str, str]]:
     prepare(job)
+    deadline = resolve_deadline()
     command = [uv_binary(), "pip", "compile", *_options(job), "-c", str(job.constraints), "-o", str(job.output), str(job.requirements)]
     try:
         done = subprocess.run(
             command, cwd=job.root, env=uv_env(job.index_urls), capture_output=True, text=True,
-            timeout=RESOLVE_TIMEOUT, stdin=subprocess.DEVNULL,
+            timeout=deadline, stdin=subprocess.DEVNULL,
         )
     except subprocess.TimeoutExpired:
-        raise UpstreamError(f"uv did not finish within {RESOLVE_TIMEOUT // 60} minutes") from None
+        raise UpstreamError(f"uv did not finish within {deadline // 60} minutes") from None
     except OSError as exc:
         raise UpstreamError(f"uv could not be run: {exc}") from None
     if done.returncode != 0:

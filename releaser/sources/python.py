@@ -19,6 +19,7 @@ from releaser.core.config import PythonInputs
 from releaser.core.errors import ConfigError, ReleaserError
 from releaser.core.lockfile import InputRecord, Pin
 from releaser.core.redact import strip_credentials
+from releaser.core.progress import Counter
 from releaser.sources.base import LockRequest, Source
 from releaser.sources.requirements import RequirementInput, input_files, read_inputs, shown
 
@@ -91,10 +92,16 @@ class PythonSource(Source):
             chosen, direct_urls, direct_markers = self._resolve(request, direct)
         finally:
             early.join()
+        counter = Counter(request.progress, "index", "python: files of each pin read from the index", len(chosen))
 
         def pin(item: tuple[str, str, str | None]) -> Pin:
             name, version, marker = item
             found = reader.version_files(name, version, cutoff=request.as_of, dated=request.dated)
+            counter.tick()
+            if found.yanked:  # pip takes a yanked release only when pinned `==` to it: say so
+                request.warnings.append(
+                    f"python {name} {version} is yanked on {strip_credentials(found.index)} ({', '.join(found.yanked)})"
+                )
             return Pin(
                 kind=self.kind,
                 name=name,

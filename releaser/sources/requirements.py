@@ -18,10 +18,11 @@ from typing import TYPE_CHECKING
 
 from releaser.core.config import PythonInputs
 from releaser.core.errors import ConfigError
+from releaser.core.fsutil import inside
 from releaser.core.redact import strip_credentials
 
 if TYPE_CHECKING:
-    from packaging.requirements import Requirement
+    from packaging.requirements import InvalidRequirement, Requirement
 
 _COMMENT = re.compile(r"(^|\s+)#.*$")
 _INCLUDE = re.compile(r"^(-r|--requirement|-c|--constraint)(?:\s+|=)(\S+)$")
@@ -68,40 +69,34 @@ def shown(req: Requirement) -> str:
 
 
 def input_files(root: Path, inputs: PythonInputs) -> dict[str, str]:
-    """Input name -> sha256 of its bytes as read (a requirements file with every file it
-    includes), without parsing a requirement: `releaser check`'s shortcut when none changed."""
+    """Input name -> sha256 of its text as read (a requirements file with every file it
+    includes), without parsing a requirement: `releaser check`'s shortcut when none changed.
+    Each file is read as `read_input` reads it, refused where the parse would refuse it."""
     found = {}
     for path in inputs.requirements:
         digest = hashlib.sha256()
-        for included in _included(path, set()):
+        for included in _included(root, path, set()):
             digest.update(f"{len(included)}\n".encode() + included)
         found[_relative(root, path)] = "sha256:" + digest.hexdigest()
     if inputs.pyproject or inputs.extras or inputs.groups:
         pyproject = root / "pyproject.toml"
-        found[_relative(root, pyproject)] = "sha256:" + hashlib.sha256(_bytes(pyproject)).hexdigest()
+        found[_relative(root, pyproject)] = "sha256:" + hashlib.sha256(read_input(root, pyproject).encode()).hexdigest()
     return found
 
 
-def _included(path: Path, seen: set[Path]) -> list[bytes]:
-    """The bytes of `path` and of every file it includes (-r, -c), in the order `_parse` reads them."""
+def _included(root: Path, path: Path, seen: set[Path]) -> list[bytes]:
+    """The text of `path` and of every file it includes (-r, -c), in the order `_parse` reads them."""
     resolved = path.resolve()
     if resolved in seen:
         return []
     seen.add(resolved)
-    data = _bytes(path)
-    found = [data]
-    for _number, line in _logical_lines(data.decode("utf-8", errors="replace")):
+    text = read_input(root, path)
+    found = [text.encode()]
+    for _number, line in _logical_lines(text):
         include = _INCLUDE.match(line)
         if include and (path.parent / include.group(2)).is_file():
-            found += _included(path.parent / include.group(2), seen)
+            found += _included(root, path.parent / include.group(2), seen)
     return found
-
-
-def _bytes(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot be read: {exc.strerror}") from None
 
 
 def read_inputs(root: Path, inputs: PythonInputs) -> list[RequirementInput]:
@@ -115,33 +110,34 @@ def read_inputs(root: Path, inputs: PythonInputs) -> list[RequirementInput]:
 def _read_file(root: Path, path: Path) -> RequirementInput:
     requirements: list[Requirement] = []
     constraints: list[Requirement] = []
-    _parse(path, requirements, constraints, seen=set(), as_constraint=False)
+    _parse(root, path, requirements, constraints, seen=set(), as_constraint=False)
     return RequirementInput(_relative(root, path), tuple(requirements), tuple(constraints))
 
 
-def _parse(path: Path, reqs: list[Requirement], cons: list[Requirement], seen: set[Path], as_constraint: bool) -> None:
+def _parse(
+    root: Path, path: Path, reqs: list[Requirement], cons: list[Requirement], seen: set[Path], as_constraint: bool
+) -> None:
     from packaging.requirements import InvalidRequirement, Requirement  # not on check's unchanged path
 
     resolved = path.resolve()
     if resolved in seen:
         return
     seen.add(resolved)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot be read: {exc.strerror}") from None
+    text = read_input(root, path)
     for number, line in _logical_lines(text):
         where = f"{path}:{number}"
         include = _INCLUDE.match(line)
         if include:
             flag, target = include.groups()
             nested = path.parent / target
+            if not inside(root, nested):
+                raise ConfigError(f"{where}: {flag} {_token(target)}: leads outside the project; refused")
             if not nested.is_file():
-                raise ConfigError(f"{where}: {flag} {target}: no such file")
-            _parse(nested, reqs, cons, seen, as_constraint or flag in ("-c", "--constraint"))
+                raise ConfigError(f"{where}: {flag} {_token(target)}: no such file")
+            _parse(root, nested, reqs, cons, seen, as_constraint or flag in ("-c", "--constraint"))
             continue
         if line.startswith("-"):
-            option = line.split()[0]
+            option = line.split()[0].partition("=")[0][:40]
             raise ConfigError(
                 f"{where}: {option} is not allowed here: indexes and pip options come from "
                 "release.toml ([python] index-url, extra-index-urls), and editable installs float"
@@ -149,8 +145,40 @@ def _parse(path: Path, reqs: list[Requirement], cons: list[Requirement], seen: s
         try:
             requirement = Requirement(line)
         except InvalidRequirement as exc:
-            raise ConfigError(f"{where}: invalid requirement {line!r}: {exc}") from None
+            raise ConfigError(f"{where}: invalid requirement{_offence(line, exc)}") from None
         (cons if as_constraint else reqs).append(requirement)
+
+
+def read_input(root: Path, path: Path) -> str:
+    """The text of an input file, which must lie inside the project (symlinks resolved) and be UTF-8."""
+    if not inside(root, path):
+        raise ConfigError(f"{path}: leads outside the project {root}; inputs must live inside it")
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: is not UTF-8 text (byte {exc.start})") from None
+
+
+def _token(text: str) -> str:
+    """At most 40 characters of one token of input, for a message: never a whole line."""
+    return repr(text if len(text) <= 40 else text[:37] + "...")
+
+
+def _offence(line: str, exc: InvalidRequirement) -> str:
+    """Where packaging stopped (its caret's column) and why, quoting only what parsed before it.
+
+    packaging's own message repeats the whole line, which may be anything (a file
+    full of secrets): only its first line, the reason, is kept.
+    """
+    message = str(exc).splitlines()
+    column = message[-1].find("^") - 4 if len(message) >= 3 else -1
+    reason = message[0].strip() if message else "not a requirement"
+    if column < 0:
+        return f": {reason}"
+    before = line[:column].strip()
+    return f" at column {column + 1}" + (f", after {_token(before)}" if before else "") + f": {reason}"
 
 
 def _logical_lines(text: str) -> list[tuple[int, str]]:
@@ -176,11 +204,9 @@ def _logical_lines(text: str) -> list[tuple[int, str]]:
 def _read_pyproject(root: Path, path: Path, inputs: PythonInputs) -> RequirementInput:
     """`[project.dependencies]` (with `pyproject = true`), the `extras` and the PEP 735 `groups` asked for."""
     try:
-        doc = tomllib.loads(path.read_text(encoding="utf-8"))
+        doc = tomllib.loads(read_input(root, path))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot be read: {exc}") from None
     project = doc.get("project")
     requirements: list[Requirement] = []
     if inputs.pyproject or inputs.extras:
@@ -197,7 +223,9 @@ def _read_pyproject(root: Path, path: Path, inputs: PythonInputs) -> Requirement
 
 def _not_dynamic(path: Path, project: dict, key: str) -> None:
     dynamic = project.get("dynamic", [])
-    if isinstance(dynamic, list) and key in dynamic:
+    if not isinstance(dynamic, list) or not all(isinstance(d, str) for d in dynamic):
+        raise ConfigError(f"{path}: [project] dynamic must be a list of strings")
+    if key in dynamic:
         raise ConfigError(f"{path}: [project] {key} are dynamic; releaser needs them written out")
 
 
@@ -211,7 +239,7 @@ def _requirements(path: Path, items: object, where: str) -> list[Requirement]:
         try:
             requirements.append(Requirement(dep))
         except InvalidRequirement as exc:
-            raise ConfigError(f"{path}: {where}: invalid requirement {dep!r}: {exc}") from None
+            raise ConfigError(f"{path}: {where}: invalid requirement{_offence(dep, exc)}") from None
     return requirements
 
 
