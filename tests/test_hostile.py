@@ -210,7 +210,7 @@ def test_an_edit_anywhere_in_the_lock_shows_as_tampered(tmp_path: Path, edit: tu
     assert exported.returncode == 1 and "evil" not in exported.stdout
 
 
-@pytest.mark.parametrize("extra", ['npm = "x"\n', "[npm]\nx = 1\n", "[[python]]\nname = \"b\"\nversion = \"1\"\nsource = \"s\"\nmarker = \"x\"\n"])
+@pytest.mark.parametrize("extra", ['npm = "x"\n', "[npm]\nx = 1\n", "[[python]]\nname = \"b\"\nversion = \"1\"\nsource = \"s\"\nmarkers = \"x\"\n"])
 def test_unknown_keys_and_tables_are_refused(tmp_path: Path, extra: str) -> None:
     root = project(tmp_path / "p")
     honest_lock(root, alpha())

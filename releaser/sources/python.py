@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from releaser.core.config import PythonInputs
-from releaser.core.errors import ConfigError, ReleaserError
+from releaser.core.errors import ConfigError
 from releaser.core.lockfile import InputRecord, Pin
 from releaser.core.redact import strip_credentials
 from releaser.core.progress import Counter
@@ -88,10 +88,8 @@ class PythonSource(Source):
         requested = self._requested()
         # While the resolver runs, read the pages of the projects it will surely pin.
         early = _prefetch(reader, self.inputs.index_urls[0], {*requested, *(p.name for p in request.previous)})
-        try:
-            chosen, direct_urls, direct_markers = self._resolve(request, direct)
-        finally:
-            early.join()
+        chosen, direct_urls, direct_markers = self._resolve(request, direct)  # a failure does not wait for it
+        early.join()
         counter = Counter(request.progress, "index", "python: files of each pin read from the index", len(chosen))
 
         def pin(item: tuple[str, str, str | None]) -> Pin:
@@ -225,18 +223,36 @@ def _resolver(name: str) -> tuple[Resolver, Callable[[], str]]:
     return module.resolve, module.describe
 
 
-def _prefetch(reader: PackageIndexReader, index_url: str, names: set[str]) -> threading.Thread:
+def _prefetch(reader: PackageIndexReader, index_url: str, names: set[str]) -> _Prefetch:
     """Fetch the project pages of `names` from `index_url` into `reader`'s cache, in the background.
 
-    Only a head start: a page that fails here is fetched again, and its error told, when needed.
+    Only a head start: a page that fails here is fetched again, and its error told, when
+    needed. Daemon threads, not the HTTP pool's: a lock that fails while a page still drips
+    in exits without waiting for it.
     """
+    return _Prefetch(reader, index_url, sorted(names))
 
-    def fetch(name: str) -> None:
-        try:
-            reader.project_files(index_url, name)
-        except ReleaserError:
-            pass
 
-    thread = threading.Thread(target=lambda: reader.http.map(fetch, sorted(names)), daemon=True)
-    thread.start()
-    return thread
+class _Prefetch:
+    WORKERS = 8
+
+    def __init__(self, reader: PackageIndexReader, index_url: str, names: list[str]) -> None:
+        self._reader, self._index_url, self._names, self._lock = reader, index_url, names, threading.Lock()
+        self._threads = [threading.Thread(target=self._work, daemon=True) for _ in range(min(self.WORKERS, len(names)))]
+        for thread in self._threads:
+            thread.start()
+
+    def _work(self) -> None:
+        while True:
+            with self._lock:
+                if not self._names:
+                    return
+                name = self._names.pop()
+            try:
+                self._reader.project_files(self._index_url, name)
+            except Exception:  # noqa: BLE001 - told, if it matters, when the page is read for the pin
+                pass
+
+    def join(self) -> None:
+        for thread in self._threads:
+            thread.join()
