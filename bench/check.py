@@ -8,13 +8,17 @@ code). Then, whole processes, as CI runs them:
 
 - `releaser check -C DIR`, offline;
 - `pip-compile --generate-hashes` on the same requirements.in against the index,
-  starting from its previous output, as a "re-run pip-compile and git diff" gate does.
+  starting from its previous output, as a "re-run pip-compile and git diff" gate does;
+- `uv lock --check --offline` on a uv project of the same N dependencies (its
+  pyproject.toml and the uv.lock `uv lock` wrote against the same index, and the
+  project's `.venv` that `uv sync` would have made, so uv finds its interpreter there
+  rather than searching the PATH): uv's own offline gate, the fastest there is.
 
-Each command runs once to warm up (bytecode, pip's cache), then RUNS times, in pairs
-(bench/measure.py); the table gives the median and the min-max of the wall times.
+Each command runs once to warm up (bytecode, pip's cache), then RUNS times, in rotating
+rounds (bench/measure.py); the table gives the median and the min-max of the wall times.
 `bench/run.py` runs this comparison with the others and writes docs/benchmarks.md.
 
-    .venv/bin/python bench/check.py [--sizes 50,300,1000] [--runs 5]
+    .venv/bin/python bench/check.py [--sizes 50,150,300] [--runs 5]
 """
 
 from __future__ import annotations
@@ -25,13 +29,14 @@ import os
 import shutil
 import sys
 import tempfile
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 if __package__ in (None, ""):  # run as a script: make `bench` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.measure import Pairs, Sample, Spread, paired, run
+from bench.measure import Pairs, Sample, Spread, interleaved, run
 from releaser import __version__
 from releaser.core import config, lockfile
 from releaser.core.lockfile import Artifact, Lock, Pin
@@ -96,17 +101,49 @@ def pip_compile_command(index_url: str, cache: Path) -> list[str]:
     ]
 
 
-def compare(n: int, *, runs: int, warm_up: bool = True) -> Pairs:
-    """A: `releaser check` on a lock of `n` pins; B: pip-compile re-run on the same inputs."""
+def uv_env(cache: Path) -> dict[str, str]:
+    """No uv configuration from the machine; the benchmark's own uv cache."""
+    env = {k: v for k, v in clean_env(cache).items() if not k.upper().startswith("UV_")}
+    env.update(UV_CACHE_DIR=str(cache / "uv"), UV_NO_PROGRESS="1", UV_PYTHON_DOWNLOADS="never")
+    return env
+
+
+def uv_project(root: Path, index_url: str, n: int, env: dict[str, str]) -> None:
+    """A uv project of the same `n` requirements at `root`, locked (uv.lock), with its .venv."""
+    import uv
+
+    deps = "".join(f'    "pkg-{i:04d}>=1.0",\n' for i in range(n))
+    (root / "pyproject.toml").write_text(
+        f'[project]\nname = "bench"\nversion = "1.0"\nrequires-python = ">=3.11"\ndependencies = [\n{deps}]\n\n'
+        f'[tool.uv]\npackage = false\n\n[[tool.uv.index]]\nurl = "{index_url}"\ndefault = true\n',
+        encoding="utf-8",
+    )
+    run([uv.find_uv_bin(), "lock"], cwd=root, env=env)
+    run([uv.find_uv_bin(), "venv", "--python", sys.executable, ".venv"], cwd=root, env=env)
+
+
+@dataclass(frozen=True)
+class Compared:
+    pip: Pairs  # A: releaser check, B: pip-compile --generate-hashes re-run
+    uv: Pairs  # A: releaser check, B: uv lock --check --offline
+
+
+def compare(n: int, *, runs: int, warm_up: bool = True) -> Compared:
+    """A: `releaser check` on a lock of `n` pins; B: pip-compile re-run; C: `uv lock --check --offline`."""
+    import uv
+
     with tempfile.TemporaryDirectory(prefix="releaser-bench-") as tmp, PackageIndex() as index:
-        root, cache = Path(tmp) / "project", Path(tmp) / "cache"
+        root, cache, uv_root = Path(tmp) / "project", Path(tmp) / "cache", Path(tmp) / "uv-project"
         root.mkdir()
+        uv_root.mkdir()
         synthesize(root, index, n)
         env = clean_env(cache)
         command = pip_compile_command(index.url, cache)
         run(command, cwd=root, env=env)  # the "committed" output every run starts from
         committed = Path(tmp) / "requirements.txt"
         shutil.copyfile(root / "requirements.txt", committed)
+        env_uv = uv_env(cache)
+        uv_project(uv_root, index.url, n, env_uv)
 
         def check() -> Sample:
             return run([*releaser_command(), "check", "-C", str(root)], cwd=root, env=env)
@@ -115,7 +152,11 @@ def compare(n: int, *, runs: int, warm_up: bool = True) -> Pairs:
             shutil.copyfile(committed, root / "requirements.txt")
             return run(command, cwd=root, env=env)
 
-        return paired(check, recompile, runs=runs, warm_up=warm_up)
+        def uv_check() -> Sample:
+            return run([uv.find_uv_bin(), "lock", "--check", "--offline"], cwd=uv_root, env=env_uv)
+
+        (a, b, c), load = interleaved((check, recompile, uv_check), runs=runs, warm_up=None if warm_up else (False,) * 3)
+        return Compared(Pairs(a, b, load), Pairs(a, c, load))
 
 
 def show(spread: Spread) -> str:
@@ -124,7 +165,7 @@ def show(spread: Spread) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="50,300,1000")
+    parser.add_argument("--sizes", default="50,150,300")
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
 
@@ -132,7 +173,7 @@ def main() -> None:
     print(f"| {'pins':>5} | {'check, wall':>20} | {'check, cpu':>20} | {'pip-compile, wall':>23} | {'pip-compile, cpu':>23} | {'speed-up':>8} |")
     print(f"|{'-' * 7}|{'-' * 22}|{'-' * 22}|{'-' * 25}|{'-' * 25}|{'-' * 10}|")
     for n in (int(s) for s in args.sizes.split(",")):
-        pairs = compare(n, runs=args.runs)
+        pairs = compare(n, runs=args.runs).pip
         a, b = pairs.a, pairs.b
         print(f"| {n:>5} | {show(a.wall):>20} | {show(a.cpu):>20} | {show(b.wall):>23} | {show(b.cpu):>23} | {pairs.ratio.median:7.0f}x |")
 

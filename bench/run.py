@@ -7,8 +7,9 @@ It generates its own inputs (loopback index and repository on 127.0.0.1, nothing
 from the network), measures whole processes side by side (bench/measure.py) and
 writes the document (bench/report.py), including bench/findings.md.
 
-1. `releaser check` vs re-running `pip-compile --generate-hashes` (bench/check.py);
-2. `releaser lock` (Python) vs `pip-compile --generate-hashes` (bench/pylock.py);
+1. `releaser check` vs re-running `pip-compile --generate-hashes` and vs `uv lock --check --offline` (bench/check.py);
+2. `releaser lock` (Python) vs `pip-compile --generate-hashes`, and with the uv resolver vs
+   `uv pip compile --generate-hashes` (bench/pylock.py);
 3. Maven SNAPSHOTs (and a transitive graph) behind a slow repository vs a sequential baseline (bench/maven_snapshots.py);
 4. how each grows with size, and 5. peak memory: from the same runs;
 6. the migration gate in `releaser check` vs `makemigrations --check` and `alembic heads` (bench/migrations.py).
@@ -35,7 +36,7 @@ from releaser.core.http import WORKERS
 
 ROOT = Path(__file__).resolve().parent.parent
 
-FULL = {"check": (50, 300, 1000), "lock": (20, 60, 150), "maven": (50, 100, 200), "migrations": (100, 1000), "runs": 5, "delay": 0.05}
+FULL = {"check": (50, 150, 300), "lock": (50, 150, 300), "maven": (50, 100, 200), "migrations": (100, 1000), "runs": 5, "delay": 0.05}
 QUICK = {"check": (3, 5, 8), "lock": (2, 3, 4), "maven": (2, 3, 4), "migrations": (5,), "runs": 1, "delay": 0.02}
 
 
@@ -67,8 +68,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="tiny sizes, one run each, no warm-up")
     parser.add_argument("--output", type=Path, default=ROOT / "docs" / "benchmarks.md")
     parser.add_argument("--runs", type=int, help="counted runs per command and size (default 5; 1 with --quick)")
-    parser.add_argument("--check-sizes", help="comma-separated (default 50,300,1000)")
-    parser.add_argument("--lock-sizes", help="comma-separated (default 20,60,150)")
+    parser.add_argument("--check-sizes", help="comma-separated (default 50,150,300)")
+    parser.add_argument("--lock-sizes", help="comma-separated (default 50,150,300)")
     parser.add_argument("--maven-sizes", help="comma-separated; sidecars are measured at the last (default 50,100,200)")
     parser.add_argument("--migration-sizes", help="comma-separated (default 100,1000)")
     parser.add_argument("--save", type=Path, help="also keep the measurements in this file (pickle)")
@@ -90,7 +91,10 @@ def main(argv: list[str] | None = None) -> int:
             cores=os.cpu_count(),
             python=platform.python_version(),
             platform=platform.platform(),
-            versions=f"releaser {__version__}, pip-tools {metadata.version('pip-tools')}, pip {metadata.version('pip')}",
+            versions=(
+                f"releaser {__version__}, pip-tools {metadata.version('pip-tools')}, pip {metadata.version('pip')}, "
+                f"uv {metadata.version('uv')}"
+            ),
             started=started,
             finished=started,
             load_start=load_start,
@@ -109,10 +113,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"[{datetime.now():%H:%M:%S}] {text}", file=sys.stderr, flush=True)
 
     for n in sizes(args.check_sizes, plan["check"]):
-        say(f"1. check vs pip-compile, {n} pins")
+        say(f"1. check vs pip-compile and uv lock --check, {n} pins")
         results.check.append((n, check.compare(n, runs=runs, warm_up=warm_up)))
     for n in sizes(args.lock_sizes, plan["lock"]):
-        say(f"2. lock vs pip-compile, {n} packages")
+        say(f"2. lock vs pip-compile and uv pip compile, {n} packages")
         results.lock.append((n, pylock.compare(n, runs=runs, warm_up=warm_up)))
     maven = sizes(args.maven_sizes, plan["maven"])
     with maven_snapshots.Repository(max(maven), delay, headers=True) as repo:

@@ -1,3 +1,3 @@
-from releaser.cli import main
+from releaser.entry import main
 
 main()

@@ -145,3 +145,19 @@ def postgres() -> Iterator["pgcluster.Cluster"]:
         yield cluster
     finally:
         cluster.stop()
+
+
+def hostile_setup(hostile: PackageIndex, tmp_path: Path) -> tuple[Path, Path]:
+    """What a machine's resolver configuration could point at to change the pins of `populated`:
+    newer alpha and beta on `hostile`, a find-links folder with beta 8.0 and a constraints file
+    pinning beta==1.0. Returns (links folder, constraints file)."""
+    from releaser.loopback.wheels import build_wheel
+
+    hostile.publish("alpha", "9.0", uploaded=days(1))
+    hostile.publish("beta", "9.0", uploaded=days(1))
+    links = tmp_path / "links"
+    links.mkdir()
+    build_wheel(links, "beta", "8.0")
+    constraints = tmp_path / "constraints.txt"
+    constraints.write_text("beta==1.0\n")
+    return links, constraints

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from conftest import days
+from conftest import hostile_setup
 
 from releaser.loopback.pypi import PackageIndex
-from releaser.loopback.wheels import build_wheel
 
 
 def test_hostile_pip_config_and_variables_change_nothing(populated, make_project, tmp_path):
@@ -17,13 +16,7 @@ def test_hostile_pip_config_and_variables_change_nothing(populated, make_project
 
     with PackageIndex() as hostile:
         # Everything here would change the pins if pip saw it.
-        hostile.publish("alpha", "9.0", uploaded=days(1))
-        hostile.publish("beta", "9.0", uploaded=days(1))
-        links = tmp_path / "links"
-        links.mkdir()
-        build_wheel(links, "beta", "8.0")
-        constraints = tmp_path / "constraints.txt"
-        constraints.write_text("beta==1.0\n")
+        links, constraints = hostile_setup(hostile, tmp_path)
         conf = f"[global]\nindex-url = {hostile.url}\nextra-index-url = {hostile.url}\nfind-links = {links}\npre = true\n"
         home = tmp_path / "home"
         for where in (home / ".config/pip/pip.conf", home / ".pip/pip.conf", tmp_path / "xdg/pip/pip.conf"):

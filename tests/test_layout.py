@@ -15,6 +15,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "releaser"
 # The stages of a release, in order. A module may import its own stage and the
 # ones before it; `cli` (the one command line) may import any; `loopback` (the
 # servers for demo, tests and benchmarks) is no stage and imports only itself.
+# `entry` (the console script) answers a plain `releaser check` and hands the rest to `cli`.
 STAGES = [
     "core",  # what every stage uses: config, the lock's values, errors, HTTP, git
     "sources",  # resolution per ecosystem
@@ -27,7 +28,7 @@ STAGES = [
     "cut",  # releaser cut
     "reproduce",  # releaser reproduce, diff
 ]
-TOP_LEVEL = {"__init__", "__main__", "cli"}
+TOP_LEVEL = {"__init__", "__main__", "cli", "entry"}  # entry: the console script, `check` without cli
 
 
 def module_name(path: Path) -> str:

@@ -27,21 +27,15 @@ from collections.abc import Mapping
 from contextlib import nullcontext
 from typing import TYPE_CHECKING
 
-from packaging.utils import canonicalize_name
-
 from releaser.core import lockfile
 from releaser.core.config import CONFIG_NAME, ReleaseConfig
 from releaser.core.credentials import configured_userinfo
 from releaser.core.lockfile import KINDS, EntryValue, InputRecord, Lock, Pin
-from releaser.core.redact import strip_credentials
 from releaser.core.verdict import LOCK, Finding, Verdict, upgrade
 from releaser.lock.locking import input_records
 from releaser.sources import Source, sources_for
-from releaser.sources.git import FULL_COMMIT_ID
 
 if TYPE_CHECKING:
-    from packaging.requirements import Requirement
-
     from releaser.core.http import Http
     from releaser.migrations.report import Previous, Report
 
@@ -70,19 +64,22 @@ def check(
     (exit 3) when upstream cannot be reached at all.
     """
     sources = sources_for(config)
-    current = input_records(config, sources)  # parses and validates every input
     migrations = migration_gate(config, previous)
     name = config.release.lockfile
     found = lockfile.read_recorded(config.lockfile)
     if found is None:
+        current = input_records(config, sources)  # parses and validates every input
         missing = Finding("missing-lock", name, f"there is no {name}: nothing is pinned yet", LOCK)
         return Verdict(name, (missing,), inputs=len(current), online=online, migrations=migrations)
     lock, recorded = found
+    # An input whose bytes are the ones the lock recorded is taken as recorded, unparsed.
+    current = input_records(config, sources, known=lock.inputs)
     findings = [
         *tampered(lock, recorded, name),
         *stale(current, lock),
         *floating(lock),
-        *uncovered(config, sources, lock, name),
+        *uncovered(config, sources, lock, name, current),
+        *other_target(lock, name),
     ]
     if online:
         config.require_environment()  # offline, an unset ${VAR} is fine: no URL is used
@@ -207,8 +204,11 @@ def floats(pin: Pin) -> str | None:
         from packaging.version import InvalidVersion, Version
 
         commit = pin.commit
-        if commit is not None and not FULL_COMMIT_ID.fullmatch(commit):
-            return f"commit {commit!r} is not a full commit id"
+        if commit is not None:
+            from releaser.sources.git import FULL_COMMIT_ID
+
+            if not FULL_COMMIT_ID.fullmatch(commit):
+                return f"commit {commit!r} is not a full commit id"
         if commit is None and not pin.artifacts:
             return "has no hashed files"
         try:
@@ -230,6 +230,8 @@ def floats(pin: Pin) -> str | None:
         if not pin.artifacts:
             return "has no sha256"
     elif pin.kind == "git":
+        from releaser.sources.git import FULL_COMMIT_ID
+
         if not FULL_COMMIT_ID.fullmatch(version):
             return f"{version!r} is not a full commit id (a branch or tag can move)"
     elif pin.kind == "artifact" and not pin.artifacts:
@@ -237,15 +239,45 @@ def floats(pin: Pin) -> str | None:
     return None
 
 
-def uncovered(config: ReleaseConfig, sources: list[Source], lock: Lock, name: str = "release.lock") -> list[Finding]:
-    """Every direct input the lock does not pin."""
+def other_target(lock: Lock, name: str = "release.lock") -> list[Finding]:
+    """Information when the lock, made without `environments`, was made for another interpreter.
+
+    Its Python pins are what that interpreter needed: a dependency only this one needs
+    (by environment marker) may be missing. Not a failure: CI may well run elsewhere.
+    """
+    from releaser.core.targets import any_covers, here
+
+    if lock.target is None or lock.environments or any_covers((lock.target,)):
+        return []
+    why = (
+        f"was made for {lock.target}, not this interpreter ({here().marker}); pins only other targets need "
+        "may be missing: set [python] environments (resolver = \"uv\") to lock for every target"
+    )
+    return [Finding("other-target", name, why)]
+
+
+def uncovered(
+    config: ReleaseConfig,
+    sources: list[Source],
+    lock: Lock,
+    name: str = "release.lock",
+    current: Mapping[str, InputRecord] | None = None,
+) -> list[Finding]:
+    """Every direct input the lock does not pin.
+
+    Python requirements are read from the inputs' records (`current`: canonical name
+    -> requirement), so an unchanged input needs no parsing; one with an environment
+    marker is parsed, to evaluate the marker here.
+    """
     pinned = {(p.kind, p.name) for p in lock.pins}
+    current = current if current is not None else input_records(config, sources)
     found = []
-    for source in sources:
-        for item in getattr(source, "parsed", ()) if source.kind == "python" else ():
-            for req in item.requirements:
-                if _applies(req) and ("python", canonicalize_name(req.name)) not in pinned:
-                    found.append(Finding("uncovered", item.name, f"requires {_req(req)}, which {name} does not pin"))
+    for input_name, record in sorted(current.items()):
+        for key, text in sorted(record.entries.get("requirements", {}).items()):
+            if ("python", key) in pinned or not isinstance(text, str):
+                continue
+            if ";" not in text or _applies(text, lock.environments):
+                found.append(Finding("uncovered", input_name, f"requires {text}, which {name} does not pin"))
     for block in config.maven:
         for coordinate in block.dependencies:
             if ("maven", coordinate.key) not in pinned and ("maven", str(coordinate)) not in pinned:
@@ -257,19 +289,25 @@ def uncovered(config: ReleaseConfig, sources: list[Source], lock: Lock, name: st
     return found
 
 
-def _applies(req: Requirement) -> bool:
-    """False when the requirement's environment marker excludes this interpreter."""
+def _applies(text: str, environments: tuple[str, ...] = ()) -> bool:
+    """False when the requirement's environment marker excludes this interpreter, or, for a
+    lock made for `environments`, every one of those targets."""
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    from releaser.core.targets import parse
+
+    try:
+        req = Requirement(text)
+    except InvalidRequirement:  # several requirements of one name: better to ask for a pin than to miss one
+        return True
     if req.marker is None:
         return True
     try:
+        if environments:
+            return any(req.marker.evaluate(parse(t).environment()) for t in environments)
         return bool(req.marker.evaluate({"extra": ""}))
     except Exception:  # an undecidable marker: better to ask for a pin than to miss one
         return True
-
-
-def _req(req: Requirement) -> str:
-    text = str(req)
-    return text.replace(req.url, strip_credentials(req.url)) if req.url else text
 
 
 # -- online -------------------------------------------------------------------

@@ -56,6 +56,8 @@ class PythonInputs:
     extras: tuple[str, ...] = ()  # [project.optional-dependencies] of pyproject.toml to lock too
     groups: tuple[str, ...] = ()  # PEP 735 [dependency-groups] of pyproject.toml to lock too
     allow_local: bool = False  # `pkg @ git+file://...` direct references may name a local repository
+    resolver: str = "pip-tools"  # or "uv" (releaser.sources.pyresolve)
+    environments: tuple[str, ...] = ()  # targets, as markers (releaser.core.targets); uv only
 
     @property
     def index_urls(self) -> tuple[str, ...]:
@@ -206,7 +208,7 @@ class _Parser:
 
     def _python(self, t: dict[str, Any]) -> PythonInputs:
         where = "[python]"
-        keys = {"requirements", "pyproject", "index-url", "extra-index-urls", "extras", "groups", "allow-local"}
+        keys = {"requirements", "pyproject", "index-url", "extra-index-urls", "extras", "groups", "allow-local", "resolver", "environments"}
         self._no_unknown(t, keys, where, "python")
         reqs = self._strings(t, "requirements", where, "python")
         pyproject = self._get(t, "pyproject", bool, where, "python", default=False)
@@ -229,7 +231,22 @@ class _Parser:
         index = self._url(self._get(t, "index-url", str, where, "python", default=DEFAULT_INDEX), where, "index-url", "python")
         extra_urls = tuple(self._url(u, where, "extra-index-urls", "python") for u in self._strings(t, "extra-index-urls", where, "python"))
         local = self._get(t, "allow-local", bool, where, "python", default=False)
-        return PythonInputs(tuple(paths), pyproject, index, extra_urls, extras, groups, local)
+        resolver, environments = self._targets(t, where)
+        return PythonInputs(tuple(paths), pyproject, index, extra_urls, extras, groups, local, resolver, environments)
+
+    def _targets(self, t: dict[str, Any], where: str) -> tuple[str, tuple[str, ...]]:
+        """[python] resolver and environments (each a target marker, normalized)."""
+        from releaser.core import targets
+
+        resolver = self._get(t, "resolver", str, where, "python", default="pip-tools")
+        if resolver not in ("pip-tools", "uv"):
+            self._fail(where, "resolver", f"{resolver!r} is not a resolver (expected \"pip-tools\" or \"uv\")", "python")
+        try:
+            listed = self._strings(t, "environments", where, "python") if "environments" in t else None
+            return resolver, targets.configured(listed, resolver)
+        except ValueError as exc:
+            self._fail(where, "environments", str(exc), "python")
+            raise  # unreachable: _fail raises
 
     def _maven(self, t: dict[str, Any], i: int) -> MavenInputs:
         where = f"[[maven]] #{i + 1}"

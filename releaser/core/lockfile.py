@@ -21,8 +21,10 @@ from releaser.core.errors import ConfigError
 LOCK_VERSION = 1
 KINDS = ("python", "maven", "git", "artifact")
 # Every key a lock may hold; anything else is refused (it would sit outside what releaser reads).
-HEADER_KEYS = frozenset({"lock-version", "as-of", "releaser", "resolver", "content-digest", "inputs", "sources", *KINDS})
-PIN_KEYS = frozenset({"name", "version", "commit", "requested", "source", "date", "artifacts", "build", "scope"})
+HEADER_KEYS = frozenset(
+    {"lock-version", "as-of", "releaser", "resolver", "content-digest", "environments", "target", "inputs", "sources", *KINDS}
+)
+PIN_KEYS = frozenset({"name", "version", "commit", "marker", "requested", "source", "date", "artifacts", "build", "scope"})
 ARTIFACT_KEYS = frozenset({"name", "url", "sha256", "size", "date", "upstream"})
 _BANNER = (
     "# Written by `releaser lock`. Do not edit: change release.toml or the requirement\n"
@@ -57,6 +59,9 @@ class Pin:
     # The commit id of a Python direct reference to a git repository (`pkg @ git+URL@ref`):
     # its hash, as it has no artifact. None for everything else (a [[git]] pin's version is its commit).
     commit: str | None = None
+    # A Python pin needed on only some of the lock's targets: the marker naming them
+    # (releaser.core.targets). None: needed on every target.
+    marker: str | None = None
     # What building a Python pin from its sdist needs (its [build-system] requirements,
     # resolved under the same cut-off, hashed): set only when no wheel of it fits the
     # interpreter that locked. Absent in locks written before build pins existed.
@@ -83,6 +88,9 @@ class InputRecord:
 
     digest: str
     entries: Mapping[str, Mapping[str, EntryValue]] = field(default_factory=dict)
+    # sha256 of the input's bytes as read (with the files it includes): while they are
+    # the same, `releaser check` takes this record as the current one without parsing.
+    files: str | None = None
 
 
 @dataclass(frozen=True)
@@ -93,6 +101,10 @@ class Lock:
     inputs: Mapping[str, InputRecord] = field(default_factory=dict)  # input name -> record
     sources: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # kind -> URLs
     pins: tuple[Pin, ...] = ()
+    # The Python targets (markers): `[python] environments` as configured, or else the one
+    # interpreter the lock was made on (`target`). Both empty in a lock written before them.
+    environments: tuple[str, ...] = ()
+    target: str | None = None
     # Read from a lock whose content-digest covers only its entries (releaser before 0.2 wrote
     # those); every lock written now has a digest of the whole document.
     legacy_digest: bool = field(default=False, compare=False)
@@ -134,6 +146,8 @@ def _document(lock: Lock) -> dict[str, Any]:
         "as-of": _utc(lock.as_of),
         "releaser": lock.releaser,
         "resolver": lock.resolver,
+        **({"environments": list(lock.environments)} if lock.environments else {}),
+        **({"target": lock.target} if lock.target else {}),
         "inputs": {name: _input_table(rec) for name, rec in sorted(lock.inputs.items())},
         "sources": {k: list(v) for k, v in sorted(lock.sources.items())},
     }
@@ -196,11 +210,31 @@ def _parse(text: str, path: Path) -> tuple[Lock, object]:
         inputs={name: r.input(name, rec) for name, rec in r.get(doc, "inputs", dict, default={}).items()},
         sources=r.sources(r.get(doc, "sources", dict, default={})),
         pins=tuple(pins.values()),
+        environments=tuple(r.strings(doc, "environments")),
+        target=r.get(doc, "target", str, default=None),
     )
+    _check_targets(lock, path)
     recorded = doc.get("content-digest")
     if recorded != lock.content_digest and recorded == _entries_digest(lock):
         lock = replace(lock, legacy_digest=True)  # written before the digest covered the whole document
     return lock, recorded
+
+
+def _check_targets(lock: Lock, path: Path) -> None:
+    """Every target in the header is one releaser reads; every pin's marker names some of them."""
+    from releaser.core import targets
+
+    for text in (*lock.environments, *((lock.target,) if lock.target else ())):
+        try:
+            targets.parse(text)
+        except ValueError as exc:
+            raise ConfigError(f"{path}: {exc}") from None
+    for pin in lock.pins:
+        if pin.marker is None:
+            continue
+        named = targets.marker_targets(pin.marker, lock.environments)
+        if not named or len(named) != len(pin.marker.split(" or ")):
+            raise ConfigError(f"{path}: [[{pin.kind}]] {pin.name}: marker {pin.marker!r} names no environment of the lock")
 
 
 def read(path: Path) -> Lock | None:
@@ -230,6 +264,8 @@ def _pin_table(pin: Pin) -> dict[str, Any]:
     table: dict[str, Any] = {"name": pin.name, "version": pin.version}
     if pin.commit is not None:
         table["commit"] = pin.commit
+    if pin.marker is not None:
+        table["marker"] = pin.marker
     if pin.requested is not None:
         table["requested"] = pin.requested
     if pin.scope is not None:
@@ -246,6 +282,8 @@ def _pin_table(pin: Pin) -> dict[str, Any]:
 
 def _input_table(record: InputRecord) -> dict[str, Any]:
     table: dict[str, Any] = {"digest": record.digest}
+    if record.files is not None:
+        table["files"] = record.files
     for group, entries in sorted(record.entries.items()):
         table[group] = {
             key: (value if isinstance(value, str) else dict(sorted(value.items())))
@@ -289,7 +327,7 @@ class _Reader:
             raise ConfigError(f"{self.path}: {where} must be a table, not {type(record).__name__}")
         groups: dict[str, dict[str, EntryValue]] = {}
         for group, entries in record.items():
-            if group == "digest":
+            if group in ("digest", "files"):
                 continue
             if not isinstance(entries, dict):
                 raise ConfigError(f"{self.path}: {where} {group} must be a table")
@@ -300,7 +338,7 @@ class _Reader:
                 if not ok:
                     raise ConfigError(f"{self.path}: {where} {group}.{key} must be a string or a table of strings")
             groups[group] = entries
-        return InputRecord(self.get(record, "digest", str, where), groups)
+        return InputRecord(self.get(record, "digest", str, where), groups, self.get(record, "files", str, where, None))
 
     def sources(self, table: dict[str, Any]) -> dict[str, tuple[str, ...]]:
         for kind, urls in table.items():
@@ -349,8 +387,15 @@ class _Reader:
             date=self.get(t, "date", datetime, where, default=None),
             artifacts=tuple(artifacts),
             commit=self.get(t, "commit", str, where, default=None),
+            marker=self.get(t, "marker", str, where, default=None),
             build=tuple(
                 self.pin(kind, b, f"{where} build[{j}]") for j, b in enumerate(self.get(t, "build", list, where, default=[]))
             ),
             scope=self.get(t, "scope", str, where, default=None),
         )
+
+    def strings(self, table: dict[str, Any], key: str) -> list[str]:
+        values = self.get(table, key, list, default=[])
+        if not all(isinstance(v, str) for v in values):
+            raise ConfigError(f"{self.path}: {key} must be a list of strings")
+        return values

@@ -25,6 +25,7 @@ CODES: dict[str, str] = {
     "hash-changed": ERROR,  # --online: upstream serves different bytes under the same name
     "yanked": ERROR,  # --online: the pinned release was yanked (PEP 592)
     "newer": INFO,  # --online: a newer release or build exists; not a failure
+    "other-target": INFO,  # the lock was made for another interpreter than the one running check
 }
 _ORDER = {code: i for i, code in enumerate(CODES)}
 

@@ -131,8 +131,20 @@ def build_rel(name: str, pin: Pin) -> PurePosixPath:
 
 
 def files_for_here(lock: Lock) -> list[PinnedFile]:
-    """What a reproduction on this interpreter needs: one Python file per pin, every other file."""
-    return _files(lock, lambda pin: [choose_python_file(pin)] if pin.kind == "python" else list(pin.artifacts))
+    """What a reproduction on this interpreter needs: one Python file per pin it needs, every other file.
+
+    Refused (exit 1) on an interpreter that is none of the lock's environments.
+    """
+    from releaser.core.targets import needed_here, refuse_unless_covered
+
+    refuse_unless_covered(lock.environments, "the record")
+
+    def select(pin: Pin) -> list[Artifact]:
+        if pin.kind != "python":
+            return list(pin.artifacts)
+        return [choose_python_file(pin)] if needed_here(pin.marker, lock.environments) else []
+
+    return _files(lock, select)
 
 
 def _files(lock: Lock, select: Callable[[Pin], list[Artifact]]) -> list[PinnedFile]:

@@ -12,6 +12,10 @@ PEP 751 `vcs` entry. pip cannot hash-check a VCS requirement, so such lines come
 last in the requirements file, after a comment saying so (`vcs_lines` gives them
 alone, as `releaser cut` installs them).
 
+A pin needed on some of the lock's targets only carries its marker in both, and the
+pylock names the targets (`environments`) and the lowest Python they need
+(`requires-python`), so an installer takes only what its environment needs.
+
 All are written from release.lock alone: no network, no resolver.
 """
 
@@ -86,7 +90,8 @@ def to_requirements(lock: Lock) -> str:
     for pin in _python_pins(lock):
         if pin.commit is None:
             hashes = sorted({a.sha256 for a in pin.artifacts})
-            lines.append(" \\\n".join([f"{pin.name}=={pin.version}", *(f"    --hash=sha256:{h}" for h in hashes)]))
+            requirement = f"{pin.name}=={pin.version}{_marker(pin)}"
+            lines.append(" \\\n".join([requirement, *(f"    --hash=sha256:{h}" for h in hashes)]))
     vcs = vcs_lines(lock)
     if vcs:
         lines.append("# Pinned to a git commit (the commit id is the hash; pip cannot check it with --require-hashes):")
@@ -96,7 +101,12 @@ def to_requirements(lock: Lock) -> str:
 
 def vcs_lines(lock: Lock) -> list[str]:
     """`name @ git+URL@<commit>` for each Python pin of a git repository."""
-    return [f"{pin.name} @ {_vcs(pin)[0]}" for pin in _python_pins(lock) if pin.commit is not None]
+    return [f"{pin.name} @ {_vcs(pin)[0]}{_marker(pin)}" for pin in _python_pins(lock) if pin.commit is not None]
+
+
+def _marker(pin: Pin) -> str:
+    """` ; MARKER` for a pin only some of the lock's targets need; else nothing."""
+    return f" ; {pin.marker}" if pin.marker else ""
 
 
 def _vcs(pin: Pin) -> tuple[str, str | None, str | None]:
@@ -113,9 +123,13 @@ def _vcs(pin: Pin) -> tuple[str, str | None, str | None]:
 
 def to_pylock(lock: Lock) -> str:
     import tomli_w
+    from packaging.markers import Marker
     from packaging.pylock import Package, PackageSdist, PackageVcs, PackageWheel, Pylock
+    from packaging.specifiers import SpecifierSet
     from packaging.utils import canonicalize_name
     from packaging.version import Version
+
+    from releaser.core.targets import parse
 
     packages = []
     for pin in _python_pins(lock):
@@ -124,7 +138,12 @@ def to_pylock(lock: Lock) -> str:
             vcs = PackageVcs(
                 type="git", url=pin.source, requested_revision=ref, commit_id=pin.commit, subdirectory=subdirectory
             )
-            packages.append(Package(name=canonicalize_name(pin.name), version=_version(pin.version), vcs=vcs))
+            packages.append(
+                Package(
+                    name=canonicalize_name(pin.name), version=_version(pin.version), vcs=vcs,
+                    marker=Marker(pin.marker) if pin.marker else None,
+                )
+            )
             continue
         wheels = [a for a in pin.artifacts if a.name.endswith(".whl")]
         sdists = [a for a in pin.artifacts if not a.name.endswith(".whl")]
@@ -135,9 +154,18 @@ def to_pylock(lock: Lock) -> str:
                 index=pin.source,
                 sdist=_file(PackageSdist, sdists[0]) if sdists else None,
                 wheels=[_file(PackageWheel, a) for a in wheels] or None,
+                marker=Marker(pin.marker) if pin.marker else None,
             )
         )
-    pylock = Pylock(lock_version=Version("1.0"), created_by="releaser", packages=packages)
+    targets = lock.environments or ((lock.target,) if lock.target else ())
+    lowest = min((parse(t).python for t in targets), key=lambda v: Version(v), default=None)
+    pylock = Pylock(
+        lock_version=Version("1.0"),
+        created_by="releaser",
+        packages=packages,
+        environments=[Marker(t) for t in targets] or None,
+        requires_python=SpecifierSet(f">={lowest}") if lowest else None,
+    )
     pylock.validate()
     return _header(lock) + "\n" + tomli_w.dumps(dict(pylock.to_dict()))
 

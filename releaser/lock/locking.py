@@ -5,9 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
-from packaging.utils import canonicalize_name
+from typing import TYPE_CHECKING, Any, Mapping
 
 from releaser import __version__
 from releaser.core import lockfile
@@ -48,15 +46,21 @@ def _shown(pin: Pin) -> str:
     return f"{pin.version} ({pin.commit[:12]})" if pin.commit else pin.version
 
 
-def input_records(config: ReleaseConfig, sources: list[Source]) -> dict[str, InputRecord]:
+def input_records(
+    config: ReleaseConfig, sources: list[Source], known: Mapping[str, InputRecord] | None = None
+) -> dict[str, InputRecord]:
     """Every input's digest and normalized entries, as the lock header records them.
 
     Offline and fast: `releaser check` calls it on every run and compares the result
-    with the header, entry by entry, to say what changed.
+    with the header, entry by entry, to say what changed. `known` (the lock's records):
+    a source whose inputs' bytes are the ones recorded there may answer with those
+    records instead of parsing its inputs again.
     """
     records = {CONFIG_NAME: InputRecord(config.dependency_digest, config_entries(config))}
     for source in sources:
-        records.update(source.input_records())
+        unchanged = getattr(source, "unchanged_records", None)
+        found = unchanged(known) if unchanged is not None and known else None
+        records.update(found if found is not None else source.input_records())
     return records
 
 
@@ -75,6 +79,10 @@ def config_entries(config: ReleaseConfig) -> dict[str, dict[str, Any]]:
         for key, names in (("extras", py.extras), ("groups", py.groups)):
             if names:
                 settings[key] = " ".join(names)
+        if py.resolver != "pip-tools":
+            settings["resolver"] = py.resolver
+        if py.environments:
+            settings["environments"] = " | ".join(py.environments)
         entries["python"] = settings
     maven = {
         c.key: {"version": c.version, "repository": strip_credentials(block.repository)}
@@ -176,11 +184,14 @@ def _lock(
         inputs=records,
         sources={s.kind: s.source_urls() for s in sources if s.source_urls()},
         pins=tuple(pins),
+        **_targets(config),
     )
     if seeds is not None and new.same_pins(seeds):
         # Nothing moved: keep the recorded cut-off and who resolved these pins (a newer
         # pip-tools that picks the same pins is no change), so the file does not churn.
         new = replace(new, as_of=previous.as_of, releaser=previous.releaser, resolver=previous.resolver)
+        if previous.target is not None:  # nor the interpreter it was first made on
+            new = replace(new, target=previous.target)
     if strict and warnings:
         raise Refused(f"{'; '.join(warnings)} (--strict): require another version, then lock again")
     fault_point("lock:resolved")
@@ -202,8 +213,21 @@ def _previous(config: ReleaseConfig) -> tuple[Lock | None, list[str]]:
     ]
 
 
+def _targets(config: ReleaseConfig) -> dict[str, Any]:
+    """The lock's Python targets: the configured environments, else this interpreter."""
+    from releaser.core.targets import here
+
+    if config.python is None:
+        return {}
+    if config.python.environments:
+        return {"environments": config.python.environments}
+    return {"target": here().marker}
+
+
 def _upgrade_names(previous: Lock | None, names: tuple[str, ...]) -> set[tuple[str, str]]:
     """(kind, name) of each pin to re-resolve; a name the lock does not pin is an error."""
+    from packaging.utils import canonicalize_name
+
     if not names or previous is None:
         return {("python", canonicalize_name(n)) for n in names}
     found: set[tuple[str, str]] = set()

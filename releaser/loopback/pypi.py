@@ -53,7 +53,8 @@ class _File:
 class PackageIndex(LoopbackServer[str]):
     """A simple-API index; `requests_seen` holds the request targets, as clients sent them."""
 
-    _what, _realm, _methods = "index", "test", frozenset({"GET"})
+    # HEAD too: uv asks whether a wheel can be read in ranges before it downloads it.
+    _what, _realm, _methods = "index", "test", frozenset({"GET", "HEAD"})
 
     def __init__(
         self, *, upload_times: bool = True, html_only: bool = False, auth: tuple[str, str] | None = None
