@@ -43,6 +43,7 @@ def test_sbom_of_every_kind_validates_and_names_every_file(populated, make_proje
         name = "windmill"
         url = "{upstream.url}"
         ref = "main"
+        allow-local = true
 
         [[artifact]]
         name = "tzdata"
