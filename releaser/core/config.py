@@ -13,7 +13,7 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import urlsplit
 
 from packaging.version import InvalidVersion, Version
@@ -24,6 +24,7 @@ from releaser.core.maven_coordinate import MavenCoordinate
 from releaser.core.migration_config import MigrationSettings
 from releaser.core.migration_config import parse as parse_migrations
 from releaser.core.redact import remember_secrets, strip_credentials
+from releaser.core.tomlreader import TableReader
 
 CONFIG_NAME = "release.toml"
 DEFAULT_INDEX = "https://pypi.org/simple"
@@ -32,7 +33,6 @@ _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _URL_SCHEMES = ("http", "https")
 MAVEN_SCOPES = ("compile", "runtime", "provided", "test")  # system: a file on disk, not in a repository
 
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -146,12 +146,11 @@ def dependency_digest(data: dict[str, Any]) -> str:
     return "sha256:" + hashlib.sha256(blob.encode()).hexdigest()
 
 
-class _Parser:
-    """Walks the TOML document; knows where each key is so errors can point at it."""
+class _Parser(TableReader):
+    """Walks release.toml; knows where each key is so errors can point at it."""
 
     def __init__(self, path: Path, text: str) -> None:
-        self.path = path
-        self.lines = text.splitlines()
+        super().__init__(path, text)
         self.unset: list[str] = []
 
     # -- the document -----------------------------------------------------
@@ -298,43 +297,7 @@ class _Parser:
             self._fail(where, "sha256", "must be 64 lowercase hex digits", ("artifact", i))
         return UrlInput(name, url, sha)
 
-    # -- typed getters ----------------------------------------------------
-
-    def _table(self, data: dict[str, Any], key: str, *, required: bool) -> dict[str, Any] | None:
-        if key not in data:
-            if required:
-                self._fail(f"[{key}]", None, "is missing", None)
-            return None
-        if not isinstance(data[key], dict):
-            self._fail(f"[{key}]", None, f"must be a table, not {_kind(data[key])}", None)
-        return data[key]
-
-    def _array(self, data: dict[str, Any], key: str) -> list[dict[str, Any]]:
-        value = data.get(key, [])
-        if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
-            self._fail(f"[[{key}]]", None, f"must be an array of tables ([[{key}]])", None)
-        return value
-
-    def _get(self, t: dict[str, Any], key: str, kind: type[T], where: str, section: Any, default: Any = ...) -> T:
-        if key not in t:
-            if default is ...:
-                self._fail(where, key, "is required", section)
-            return default
-        value = t[key]
-        if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
-            self._fail(where, key, f"must be {_kind_name(kind)}, not {_kind(value)}", section)
-        return value
-
-    def _strings(self, t: dict[str, Any], key: str, where: str, section: Any) -> list[str]:
-        value = self._get(t, key, list, where, section, default=[])
-        if not all(isinstance(v, str) for v in value):
-            self._fail(where, key, "must be a list of strings", section)
-        return value
-
-    def _argv(self, value: Any, where: str, key: str, section: Any) -> tuple[str, ...]:
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            self._fail(where, key, "must be a command as a list of strings", section)
-        return tuple(value)
+    # -- typed getters of release.toml's own (the generic ones: TableReader) -------------
 
     def _relative_path(self, t: dict[str, Any], key: str, default: str, where: str, section: Any) -> str:
         value = self._get(t, key, str, where, section, default=default)
@@ -384,48 +347,6 @@ class _Parser:
             seen[item.name] = item
         return tuple(seen.values())
 
-    # -- errors -----------------------------------------------------------
-
-    def _no_unknown(self, t: dict[str, Any], allowed: set[str], where: str, section: Any, index: int | None = None) -> None:
-        for key in t:
-            if key not in allowed:
-                sect = section if index is None else (section, index)
-                label = where or "top level"
-                self._fail(label, key, f"unknown key (expected one of: {', '.join(sorted(allowed))})", sect)
-
-    def _fail(self, where: str, key: str | None, message: str, section: Any) -> None:
-        raise ConfigError(self._message(where, key, message, section))
-
-    def _message(self, where: str, key: str | None, message: str, section: Any) -> str:
-        line = self._line_of(section, key)
-        place = f"{self.path}" + (f":{line}" if line else "")
-        name = f"{where} {key}" if key else where
-        return f"{place}: {name.strip()}: {message}"
-
-    def _line_of(self, section: Any, key: str | None) -> int | None:
-        """Best-effort line of `key` in `section` (a table name, or (array name, index))."""
-        start, end = 0, len(self.lines)
-        if section is not None:
-            name, nth = (section, 0) if isinstance(section, str) else section
-            header = re.compile(rf"^\s*\[\[?\s*{re.escape(name)}\s*\]\]?\s*(#.*)?$")
-            hits = [i for i, line in enumerate(self.lines) if header.match(line)]
-            if nth >= len(hits):
-                return None
-            start = hits[nth]
-            if key is None:
-                return start + 1
-            nxt = [i for i, line in enumerate(self.lines) if i > start and line.lstrip().startswith("[")]
-            end = nxt[0] if nxt else end
-        if key is None:
-            return None
-        # A key, or (for an unknown top-level table) a table header of that name.
-        pattern = re.compile(rf"^\s*(\[\[?\s*)?[\"']?{re.escape(key)}[\"']?\s*(=|\]\]?)")
-        for i in range(start, end):
-            if pattern.match(self.lines[i]):
-                return i + 1
-        return None
-
-
 _BAD_TAG = re.compile(r"^[-.]|/\.|\.\.|[\x00-\x20\x7f~^:?*\[\\]|@\{|//|[/.]$|\.lock(/|$)|^@$")
 
 
@@ -439,13 +360,3 @@ def git_url_kind(url: str) -> str:
     if not scheme and re.match(r"^[^/:]+:", url) and not url.startswith("."):
         return "remote"  # scp-like: [user@]host:path
     return "local"
-
-
-def _kind(value: Any) -> str:
-    return {bool: "a boolean", int: "an integer", float: "a float", str: "a string", list: "an array", dict: "a table"}.get(
-        type(value), type(value).__name__
-    )
-
-
-def _kind_name(kind: type) -> str:
-    return {bool: "true or false", str: "a string", list: "an array", dict: "a table"}.get(kind, kind.__name__)

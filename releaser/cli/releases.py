@@ -1,0 +1,183 @@
+"""Commands about recorded RCs: cut, list, show, reproduce, bundle, diff."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from releaser.cli.app import load_config, main, options, project_command
+from releaser.core.errors import Refused
+from releaser.core.redact import scrub
+
+
+@main.command(epilog="""\b
+Examples:
+  releaser cut                 the next RC: 0.9.0rc1, then 0.9.0rc2, ...
+  releaser cut --rc 7          0.9.0rc7
+  releaser cut --bundle        and keep every pinned file in dist/<RC>/bundle/""")
+@project_command
+@click.option("--rc", "rc_number", type=int, metavar="N", help="Cut {version}rcN (default: the next free number).")
+@click.option("--no-tag", "no_tag", is_flag=True, help="Do not create the git tag.")
+@click.option("--no-commit", "no_commit", is_flag=True, help="Leave the record uncommitted (the tag then points at the built commit).")
+@click.option("--bundle", "bundle_it", is_flag=True, help="Then store every pinned file in dist/<RC>/bundle/, as `releaser bundle` does.")
+def cut(project: Path, rc_number: int | None, no_tag: bool, no_commit: bool, bundle_it: bool) -> None:
+    """Build, gate and record a release candidate from exactly the locked dependencies.
+
+    Refused (nothing written) when the tree is dirty, the lock is stale, tampered or
+    floats (as `releaser check` says), or the RC id is recorded or tagged already.
+    Then: the locked set installed, hash-verified, into a fresh environment; the
+    build and the gates run in it; the record releases/<RC>/ (manifest.json,
+    MANIFEST.md, release.lock, sbom.cdx.json) written in one step, committed and tagged.
+    """
+    import signal
+
+    from releaser.cut.cutting import cut as run_cut
+
+    def terminated(_signum: int, _frame: Any) -> None:
+        raise KeyboardInterrupt  # so a killed cut cleans up as an interrupted one does
+
+    signal.signal(signal.SIGTERM, terminated)
+    cfg = load_config(project)
+    with options.progress() as show:
+        result = run_cut(
+            cfg, rc_number=rc_number, tag=not no_tag, commit=not no_commit, bundle=bundle_it,
+            log=options.echo, progress=show,
+        )
+    for note in result.notes:
+        options.echo(f"note: {note}")
+    where = f"{cfg.release.records}/{result.rc}/"
+    pins, built = len(result.manifest["pins"]), len(result.manifest["built"])
+    options.echo(
+        f"cut {result.rc}: commit {result.commit[:12]}, {pins} pin{'s' if pins != 1 else ''}, "
+        f"{built} built file{'s' if built != 1 else ''}; recorded in {where}"
+        + (f" (committed {result.record_commit[:12]})" if result.record_commit else " (not committed: commit it)")
+        + (f", tagged {result.tag}" if result.tag else "")
+    )
+    if result.bundled is not None:
+        from releaser.install.bundle import describe_bundle
+
+        for line in describe_bundle(result.bundled):
+            options.echo(line)
+    options.document({
+        "rc": result.rc, "record": where, "commit": result.commit, "record_commit": result.record_commit,
+        "tag": result.tag, "pins": pins, "built": built, "notes": list(result.notes),
+    })
+
+
+@main.command(name="list", epilog="\b\nExample:\n  releaser list --json")
+@project_command
+def list_(project: Path, as_json: bool) -> None:
+    """The recorded RCs: id, cut time, commit, pin count.
+
+    Each record is read verified: one whose manifest does not match its copy of
+    the lock is listed as such, and the exit code is 1.
+    """
+    from releaser.record import showing
+
+    cfg = load_config(project)
+    items = showing.entries(cfg)
+    if as_json:
+        click.echo(showing.list_json(items))
+    elif not items:
+        options.echo(f"no RC recorded in {cfg.release.records}/ yet; cut one with: releaser cut")
+    else:
+        for item in items:
+            options.echo(item.line())
+    if not all(item.ok for item in items):
+        sys.exit(Refused.exit_code)
+
+
+@main.command(epilog="\b\nExamples:\n  releaser show 0.9.0rc1\n  releaser show 0.9.0rc1 --json      its manifest.json, as recorded")
+@project_command
+@click.argument("rc")
+def show(project: Path, as_json: bool, rc: str) -> None:
+    """What went into a recorded RC: its commit, cut-off, pins and built files.
+
+    With --json, the record's manifest.json as recorded (docs/records.md).
+    """
+    from releaser.record import records, showing
+
+    cfg = load_config(project)
+    found = records.read(records.records_dir(cfg), rc)
+    if as_json:
+        click.echo((found.path / records.MANIFEST).read_text(encoding="utf-8"), nl=False)
+    else:
+        click.echo(showing.summary(found.manifest))
+
+
+@main.command(epilog="""\b
+Examples:
+  releaser reproduce 0.9.0rc1
+  releaser reproduce 0.9.0rc1 --into /tmp/rc1
+  releaser reproduce 0.9.0rc1 --from-bundle dist/0.9.0rc1/bundle     offline""")
+@project_command
+@click.argument("rc")
+@click.option("--into", type=click.Path(file_okay=False, path_type=Path), help="Default: reproduce/<RC> in the project.")
+@click.option(
+    "--from-bundle", "from_bundle", type=click.Path(file_okay=False, path_type=Path),
+    help="Take every file from this bundle (dist/<RC>/bundle), offline.",
+)
+def reproduce(project: Path, rc: str, into: Path | None, from_bundle: Path | None) -> None:
+    """Recreate RC's exact dependency set from its record, every file sha256-verified.
+
+    Makes venv/ (exactly the recorded Python set), maven/ (a local repository and
+    classpath.txt), git/<name>/ (detached at the recorded commit) and artifacts/.
+    A re-run verifies what is there and fetches only what is missing.
+    """
+    from releaser.reproduce import reproducing
+
+    cfg = load_config(project)
+    target = into or project / "reproduce" / rc
+    with options.progress() as show:
+        result = reproducing.reproduce(cfg, rc, target, bundle=from_bundle, progress=show)
+    for line in reproducing.describe(result):
+        options.echo(line)
+    notes = reproducing.notes(result.into)
+    for note in notes:
+        options.echo(f"note: {note}", err=True)
+    options.document({"rc": rc, "into": str(target), "notes": notes})
+
+
+@main.command(epilog="\b\nExample:\n  releaser bundle 0.9.0rc1 && releaser reproduce 0.9.0rc1 --from-bundle dist/0.9.0rc1/bundle")
+@project_command
+@click.argument("rc")
+def bundle(project: Path, rc: str) -> None:
+    """Store every pinned file of RC (and a git bundle per repository) in dist/<RC>/bundle/.
+
+    `releaser reproduce RC --from-bundle dist/RC/bundle` then works offline, after
+    upstream deleted or replaced things.
+    """
+    from releaser.install.bundle import describe_bundle, make_bundle
+
+    cfg = load_config(project)
+    result = make_bundle(cfg, rc)
+    lines = describe_bundle(result)
+    for line in lines:
+        options.echo(line)
+    options.document({"rc": rc, "lines": [scrub(line) for line in lines]})
+
+
+@main.command(epilog="""\b
+Examples:
+  releaser diff 0.9.0rc1 0.9.0rc2
+  releaser diff old/release.lock release.lock --json""")
+@project_command
+@click.argument("a")
+@click.argument("b")
+def diff(project: Path, as_json: bool, a: str, b: str) -> None:
+    """What changed from A to B: two RC ids, or two lockfile paths (an existing file is a lockfile).
+
+    Added, removed and changed pins by kind, with old and new versions and dates.
+    """
+    from releaser.record import records
+    from releaser.reproduce import diffing
+
+    def records_dir() -> Path:
+        return records.records_dir(load_config(project))
+
+    document = diffing.diff(diffing.load(a, records_dir), diffing.load(b, records_dir))
+    click.echo(scrub(json.dumps(document, indent=2) if as_json else diffing.render(document).rstrip("\n")))
