@@ -60,14 +60,17 @@ def test_django_project(tmp_path: Path, index) -> None:  # type: ignore[no-untyp
         "requirements.txt": "django==4.2 \\\n    --hash=sha256:" + "0" * 64 + "\n",
         "shop/__init__.py": "",
         "shop/migrations/__init__.py": "",
-        "shop/migrations/0001_initial.py": "from django.db import migrations\n",
+        "shop/migrations/0001_initial.py": (
+            "from django.db import migrations\n\n\nclass Migration(migrations.Migration):\n"
+            "    initial = True\n    dependencies = []\n    operations = []\n"
+        ),
         "tests/test_views.py": "def test_x():\n    pass\n",
     })
     out, toml = init_lock_check(root, "--index-url", index.url)
     assert toml["release"] == {"name": "shop", "version": "0.1.0", "gates": [["python", "-m", "pytest", "-q"]]}
     assert toml["python"] == {"requirements": ["requirements-dev.in", "requirements.in"], "index-url": index.url}
     text = (root / "release.toml").read_text()
-    assert '# framework = "django"' in text and '# paths = ["shop/migrations"]' in text
+    assert toml["migrations"] == {"framework": "django", "paths": ["shop/migrations"]}
     assert "requirements.txt: left out, compiled from requirements.in" in out and "migrations: django in shop/migrations" in out
 
 
@@ -87,8 +90,7 @@ def test_alembic_project(tmp_path: Path, index) -> None:  # type: ignore[no-unty
     out, toml = init_lock_check(root, "--index-url", index.url)
     assert toml["release"] == {"name": "ledger", "version": "1.4.0"}  # RCs are of the final release
     assert toml["python"] == {"pyproject": True, "index-url": index.url}
-    assert '# framework = "alembic"' in (root / "release.toml").read_text()
-    assert '# paths = ["db/versions"]' in (root / "release.toml").read_text()
+    assert toml["migrations"] == {"framework": "alembic", "paths": ["db/versions"]}
     assert "migrations: alembic in db/versions" in out
 
 
@@ -132,7 +134,7 @@ def test_maven_project(tmp_path: Path, maven_repo) -> None:  # type: ignore[no-u
     assert toml["maven"] == [{"repository": maven_repo.url, "dependencies": ["com.acme:util:2.1", "org.cosmo:ical:1.0-SNAPSHOT"]}]
     assert "python" not in toml
     assert "org.managed:bom-only has no version here (managed elsewhere): left out" in out
-    assert '# framework = "flyway"' in (root / "release.toml").read_text()
+    assert toml["migrations"]["framework"] == "flyway"
     lock = tomllib.loads((root / "release.lock").read_text())
     assert {p["name"] for p in lock["maven"]} == {"com.acme:util", "org.cosmo:ical"}
 
@@ -163,15 +165,15 @@ def test_src_layout_library(tmp_path: Path, index) -> None:  # type: ignore[no-u
         "tests/test_tiny.py": "def test_x():\n    pass\n",
     })
     out, toml = init_lock_check(root, "--index-url", index.url)
-    assert toml["release"] == {"name": "tinylib", "version": "2.0.0"}
-    assert toml["python"] == {"pyproject": True, "index-url": index.url}
+    # The extras and groups are locked, so pytest (in the test group) is there for the gate;
+    # `build` is not locked: its command stays a suggestion.
+    assert toml["release"] == {"name": "tinylib", "version": "2.0.0", "gates": [["python", "-m", "pytest", "-q"]]}
+    assert toml["python"] == {"pyproject": True, "extras": ["fast"], "groups": ["test"], "index-url": index.url}
     text = (root / "release.toml").read_text()
-    # Keys this releaser does not read yet, and commands whose tool is not locked: suggestions.
-    assert '# extras = ["fast"]' in text and '# groups = ["test"]' in text
     assert '# build = ["python", "-m", "build", "--outdir", "{dist}"]' in text
-    assert '# gates = [["python", "-m", "pytest", "-q"]]' in text and "add pytest to your inputs first" in text
     assert "python: optional dependencies fast" in out and "python: dependency groups test" in out
-    assert "gate: python -m pytest -q (commented out: add pytest to your inputs first)" in out
+    lock = tomllib.loads((root / "release.lock").read_text())
+    assert {p["name"] for p in lock["python"]} == {"alpha", "beta", "pytest"}
 
 
 def test_init_never_overwrites_and_speaks_json(tmp_path: Path) -> None:

@@ -7,8 +7,8 @@ before it is written). An existing release.toml is never replaced.
 
 init sits in the `lock` stage: what it writes is `lock`'s input, and it only needs
 what comes before (`core` to validate, `sources` to read requirement files as
-lock will). Keys this releaser does not read yet are written as commented
-suggestions; `ACCEPTED` says which, one switch each.
+lock will). `ACCEPTED` says which keys are written as found and which as commented
+suggestions, one switch each.
 """
 
 from __future__ import annotations
@@ -25,8 +25,10 @@ from releaser.core.errors import ConfigError, Refused
 from releaser.core.redact import strip_credentials
 from releaser.lock.initfind import Findings, find
 
-# release.toml keys that other parts of releaser add; False: written commented out.
-ACCEPTED = {"extras": False, "groups": False, "migrations": False, "pom": False}
+# release.toml keys written as found (True) or as commented-out suggestions (False).
+# `pom` stays a suggestion: init lists a pom.xml's dependencies itself, with its
+# properties filled, so the lock does not depend on a parent or BOM init cannot see.
+ACCEPTED = {"extras": True, "groups": True, "migrations": True, "pom": False}
 
 
 @dataclass(frozen=True)
