@@ -43,6 +43,9 @@ class LoopbackServer(ABC, Generic[Seen]):
     def start(self) -> Self:
         """Bind an ephemeral port on 127.0.0.1 and serve until `stop`."""
         http = _HTTPServer(self)
+        # A client that resets its connection between the server's select() and accept()
+        # would leave accept() blocked, and stop() waiting on it, forever: bound the wait.
+        http.socket.settimeout(1.0)
         # A short poll interval keeps stop(), run after every test, from costing half a second.
         thread = threading.Thread(target=http.serve_forever, args=(0.05,), daemon=True)
         thread.start()
