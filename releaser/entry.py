@@ -39,53 +39,18 @@ def check(project: str | None, as_json: bool, quiet: bool) -> int | None:
     try:
         from releaser.check.checking import check as run_check
         from releaser.core import config
+        from releaser.core.console import print_error, print_verdict, project_root
+        from releaser.record.baseline import previous
 
-        loaded = config.load(_project_root(project) / config.CONFIG_NAME)
-        previous = None  # the migration gate's baseline, as releaser.cli's check reads it
-        if loaded.migrations is not None:
-            from releaser.record.baseline import previous as newest_rc
-
-            previous = newest_rc(loaded)
-        verdict = run_check(loaded, previous=previous)
+        loaded = config.load(project_root(project) / config.CONFIG_NAME)
+        verdict = run_check(loaded, previous=previous(loaded))
     except ReleaserError as exc:
-        return _fail(str(exc), exc.exit_code, as_json)
+        return print_error(str(exc), exc.exit_code, as_json)
     except KeyboardInterrupt:
-        return _fail(_INTERRUPTED, 130, as_json)
+        return print_error(_INTERRUPTED, 130, as_json)
     except Exception:
         return None
-    from releaser.core.redact import scrub
-
-    if as_json:
-        print(scrub(verdict.to_json()))  # no secret reaches a CI log
-    elif not (quiet and verdict.ok):
-        print(scrub(verdict.render()))
-    return verdict.exit_code
-
-
-def _fail(message: str, code: int, as_json: bool) -> int:
-    """The error as releaser.cli tells it: one line on stderr, or one JSON document on stdout."""
-    from releaser.core.redact import scrub
-
-    if as_json:
-        import json
-
-        print(json.dumps({"ok": False, "error": scrub(message), "exit": code}, indent=2, sort_keys=True))
-    else:
-        print(f"releaser: {scrub(message)}", file=sys.stderr)
-    return code
-
-
-def _project_root(project: str | None):  # type: ignore[no-untyped-def]
-    """-C DIR; else the nearest folder holding release.toml, from here upwards; else here (as releaser.cli)."""
-    from pathlib import Path
-
-    if project is not None:
-        return Path(project)
-    here = Path.cwd()
-    for folder in (here, *here.parents):
-        if (folder / "release.toml").is_file():
-            return folder
-    return Path(".")
+    return print_verdict(verdict, as_json=as_json, quiet=quiet)
 
 
 def _plain_check(args: list[str]) -> tuple[str | None, bool, bool] | None:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator
 import click
 
 from releaser import __version__
+from releaser.core.console import print_error, project_root
 from releaser.core.errors import ReleaserError
 from releaser.core.redact import scrub
 
@@ -107,11 +108,7 @@ def global_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def fail(message: str, code: int) -> None:
-    if options.json:
-        click.echo(json.dumps({"ok": False, "error": scrub(message), "exit": code}, indent=2, sort_keys=True))
-    else:
-        click.echo(f"releaser: {scrub(message)}", err=True)
-    sys.exit(code)
+    sys.exit(print_error(message, code, options.json))
 
 
 class _Group(click.Group):
@@ -181,22 +178,9 @@ def project_command(func: Callable[..., Any]) -> Callable[..., Any]:
     def command(**params: Any) -> Any:
         if takes_json:  # the command's own --json, or the global one
             params["as_json"] = params.get("as_json", False) or options.json
-        return func(project=_project_root(), **params)
+        return func(project=project_root(options.project), **params)
 
     return global_options(command)
-
-
-def _project_root() -> Path:
-    """-C DIR; else the nearest folder holding release.toml, from here upwards; else here."""
-    from releaser.core.config import CONFIG_NAME
-
-    if options.project is not None:
-        return options.project
-    here = Path.cwd()
-    for folder in (here, *here.parents):
-        if (folder / CONFIG_NAME).is_file():
-            return folder
-    return Path(".")
 
 
 def load_config(project: Path):  # type: ignore[no-untyped-def]
@@ -224,14 +208,3 @@ def main() -> None:
       releaser check       the CI gate: is the lock fresh, does anything float?
       releaser cut         build, gate and record a release candidate
     """
-
-
-def previous_rc(cfg: Any) -> Any:
-    """The migration gate's baseline: the newest recorded RC (None without [migrations])."""
-    if cfg.migrations is None:
-        return None  # and nothing imported: `check` stays fast
-    from releaser.record.baseline import previous
-
-    return previous(cfg)
-
-

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import click
 
-from releaser.cli.app import load_config, main, options, previous_rc, project_command
+from releaser.cli.app import load_config, main, options, project_command
 from releaser.core.errors import ConfigError
 from releaser.core.redact import scrub
+from releaser.record.baseline import previous
 
 
 @main.command(epilog="""\b
@@ -27,7 +28,7 @@ def migrations(project: Path, as_json: bool) -> None:
     from releaser.check.checking import migration_gate
 
     cfg = load_config(project)
-    report = migration_gate(cfg, previous_rc(cfg))
+    report = migration_gate(cfg, previous(cfg))
     if report is None:
         raise ConfigError(f"{cfg.path}: has no [migrations] table (docs/migrations.md says how to describe them)")
     if as_json:

@@ -14,11 +14,11 @@ from releaser.cli.app import (
     load_config,
     main,
     options,
-    previous_rc,
     project_command,
 )
+from releaser.core.console import print_verdict
 from releaser.core.errors import ConfigError
-from releaser.core.redact import scrub
+from releaser.record.baseline import previous
 
 
 @main.command(epilog="""\b
@@ -82,14 +82,9 @@ def check(project: Path, online: bool) -> None:
     unreachable.
     """
     from releaser.check.checking import check as run_check
-
     cfg = load_config(project)
-    verdict = run_check(cfg, online=online, previous=previous_rc(cfg))
-    if options.json:
-        click.echo(scrub(verdict.to_json()))  # no secret reaches a CI log
-    elif not (options.quiet and verdict.ok):
-        click.echo(scrub(verdict.render()))
-    sys.exit(verdict.exit_code)
+    verdict = run_check(cfg, online=online, previous=previous(cfg))
+    sys.exit(print_verdict(verdict, as_json=options.json, quiet=options.quiet))
 
 
 @main.command(epilog="""\b

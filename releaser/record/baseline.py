@@ -6,9 +6,12 @@ previous RC shipped: its record's `migrations` (the graph it recorded) and commi
 
 from __future__ import annotations
 
-from releaser.core.config import ReleaseConfig
-from releaser.migrations.report import Previous
-from releaser.record import records
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # imported when used: `releaser check` without [migrations] reads no record
+    from releaser.core.config import ReleaseConfig
+    from releaser.migrations.report import Previous
+    from releaser.record import records
 
 
 def previous(config: ReleaseConfig, before: str | None = None) -> Previous | None:
@@ -18,6 +21,8 @@ def previous(config: ReleaseConfig, before: str | None = None) -> Previous | Non
     """
     if config.migrations is None:
         return None
+    from releaser.migrations.report import Previous
+
     record = previous_record(config, before)
     if record is None:
         return None
@@ -26,6 +31,8 @@ def previous(config: ReleaseConfig, before: str | None = None) -> Previous | Non
 
 def previous_record(config: ReleaseConfig, before: str | None = None) -> records.Record | None:
     """The record of the newest recorded RC other than `before`, verified; None for the first RC of a line."""
+    from releaser.record import records
+
     folder = records.records_dir(config)
     names = [rc for rc in records.recorded(folder) if rc != before]
     return records.read(folder, names[-1]) if names else None
