@@ -15,6 +15,7 @@ import pytest
 
 from releaser.core import config
 from releaser.loopback.files import FileServer
+from releaser.loopback.gitrepo import GitRepo, python_package
 from releaser.loopback.maven import MavenRepository
 from releaser.loopback.pypi import PackageIndex
 
@@ -119,6 +120,19 @@ def make_project(tmp_path: Path) -> Callable[..., Project]:
         return python_project(tmp_path / "project", index_url, requirements, extra, python)
 
     return make
+
+
+@pytest.fixture
+def git_requirement(tmp_path: Path, index: PackageIndex, make_project: Callable[..., Project]) -> tuple[Project, GitRepo]:
+    """(a project whose one requirement is `gitpkg @ git+<local repository>@main`, that repository).
+
+    gitpkg 1.0 needs beta, which the index serves; the repository's first commit is of 2024-01-01.
+    """
+    index.publish("beta", "1.0", uploaded=days(0))
+    repo = GitRepo(tmp_path / "gitpkg")
+    repo.commit(python_package("gitpkg", "1.0", requires=("beta",)), when=datetime(2024, 1, 1, 12, tzinfo=timezone.utc), message="1.0")
+    project = make_project(index.url, requirements=f"gitpkg @ git+{repo.url}@main\n", python="allow-local = true")
+    return project, repo
 
 
 @pytest.fixture

@@ -5,18 +5,12 @@ from __future__ import annotations
 import subprocess
 import sys
 import tomllib
-from datetime import datetime, timezone
 from pathlib import Path
 
-from conftest import days
 from packaging.pylock import Pylock
 
 from releaser.core.piprun import isolated_env
 from releaser.lock.locking import lock
-from releaser.loopback.gitrepo import GitRepo, python_package
-
-JAN = datetime(2024, 1, 1, 12, tzinfo=timezone.utc)
-
 
 def test_export_from_a_stale_or_edited_lock_is_refused(populated, make_project):  # type: ignore[no-untyped-def]
     project = make_project(populated.url)
@@ -35,12 +29,9 @@ def test_export_from_a_stale_or_edited_lock_is_refused(populated, make_project):
     assert not (project.root / "pylock.toml").exists()
 
 
-def test_a_git_pinned_requirement_is_exported_by_its_commit(tmp_path: Path, index, make_project):  # type: ignore[no-untyped-def]
-    index.publish("beta", "1.0", uploaded=days(0))
-    repo = GitRepo(tmp_path / "gitpkg")
-    repo.commit(python_package("gitpkg", "1.0", requires=("beta",)), when=JAN, message="1.0")
+def test_a_git_pinned_requirement_is_exported_by_its_commit(tmp_path: Path, git_requirement):  # type: ignore[no-untyped-def]
+    project, repo = git_requirement
     commit = repo.rev("main")
-    project = make_project(index.url, requirements=f"gitpkg @ git+{repo.url}@main\n", python="allow-local = true")
     lock(project.config())
 
     done = project.releaser("export", "--format", "requirements", "-o", "-")

@@ -4,22 +4,13 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timezone
-from pathlib import Path
 
-from conftest import days
-
-from releaser.loopback.gitrepo import GitRepo, python_package
-
-JAN = datetime(2024, 1, 1, 12, tzinfo=timezone.utc)
 FEB = datetime(2024, 2, 1, 12, tzinfo=timezone.utc)
 
 
-def test_a_moved_branch_is_news_and_upgrading_it_says_what_moved(tmp_path: Path, index, make_project):  # type: ignore[no-untyped-def]
-    index.publish("beta", "1.0", uploaded=days(0))
-    repo = GitRepo(tmp_path / "gitpkg")
-    repo.commit(python_package("gitpkg", "1.0", requires=("beta",)), when=JAN, message="one")
+def test_a_moved_branch_is_news_and_upgrading_it_says_what_moved(git_requirement):  # type: ignore[no-untyped-def]
+    project, repo = git_requirement
     first = repo.rev("main")
-    project = make_project(index.url, requirements=f"gitpkg @ git+{repo.url}@main\n", python="allow-local = true")
     assert project.releaser("lock").returncode == 0
 
     done = project.releaser("check", "--online", "--json")
