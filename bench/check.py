@@ -3,8 +3,8 @@
 For each N, a project with N direct requirements is synthesized: N packages published
 on a loopback index (releaser.loopback.pypi.PackageIndex, one wheel each), a
 requirements.in naming them, and a release.lock pinning each to its real file and
-sha256, with the header `releaser lock` would write (inputs recorded by the same
-code). Then, whole processes, as CI runs them:
+sha256, with the header `releaser lock` would write (inputs recorded and the check
+seal computed by the same code). Then, whole processes, as CI runs them:
 
 - `releaser check -C DIR`, offline;
 - `pip-compile --generate-hashes` on the same requirements.in against the index,
@@ -40,6 +40,7 @@ from bench.measure import Pairs, Sample, Spread, interleaved, run
 from releaser import __version__
 from releaser.core import config, lockfile
 from releaser.core.lockfile import Artifact, Lock, Pin
+from releaser.lock import sealing
 from releaser.lock.locking import input_records
 from releaser.loopback.pypi import PackageIndex
 from releaser.sources import sources_for
@@ -69,15 +70,18 @@ def synthesize(root: Path, index: PackageIndex, n: int) -> None:
         encoding="utf-8",
     )
     cfg = config.load(root / "release.toml")
+    sources = sources_for(cfg)
+    read = sealing.snapshot(cfg, sources)
     lock = Lock(
         as_of=T0 + timedelta(days=30),
         releaser=__version__,
         resolver="pip-tools (synthesized)",
-        inputs=input_records(cfg, sources_for(cfg)),
+        inputs=input_records(cfg, sources),
         sources={"python": (index.url,)},
         pins=tuple(pins),
     )
-    (root / "release.lock").write_text(lockfile.dumps(lock), encoding="utf-8")
+    # Written as `releaser lock` writes it: with its check seal.
+    (root / "release.lock").write_text(sealing.sealed(lockfile.dumps(lock), cfg, lock, lock.inputs, read), encoding="utf-8")
 
 
 def releaser_command() -> list[str]:

@@ -2,7 +2,8 @@
 
 `releaser check` is run on every commit and push, so it must answer in a fraction
 of a second; importing click and every command's module costs more than the check
-itself. The plain forms of it (`check` with only `-C DIR`, `--json` and `--quiet`,
+itself. A lock with a check seal that still holds is answered before anything else
+is imported (`sealed`); otherwise the full check runs. The plain forms of it (`check` with only `-C DIR`, `--json` and `--quiet`,
 before or after it) are answered here, exactly as `releaser.cli` answers them (same
 output, same exit codes, errors as one line or as JSON); everything else, `--help`,
 `--online`, `--debug` and any form not recognized here included, goes to
@@ -20,13 +21,35 @@ _INTERRUPTED = "interrupted; files are as they were before this command"
 
 def main() -> None:
     plain = _plain_check(sys.argv[1:])
-    code = check(*plain) if plain is not None else None
+    code = sealed(*plain) if plain is not None else None
+    if code is None and plain is not None:
+        code = check(*plain)
     if code is None:
         from releaser.cli import main as cli
 
         cli()
         return
     sys.exit(code)
+
+
+def sealed(project: str | None, as_json: bool, quiet: bool) -> int | None:
+    """0 when the lock's check seal holds (`releaser.core.seal`): the verdict, printed without
+    parsing anything; None when the full check must decide (no seal, or it does not hold).
+
+    Only text: the JSON verdict comes from the full check, which pays for `json` anyway.
+    """
+    from releaser import __version__
+    from releaser.core import seal
+    from releaser.core.console import fresh, project_dir
+
+    if as_json:
+        return None
+    found = seal.quick_verdict(project_dir(project), __version__)
+    if found is None:
+        return None
+    if not quiet:
+        print(fresh(seal.LOCKFILE, *found))
+    return 0
 
 
 def check(project: str | None, as_json: bool, quiet: bool) -> int | None:

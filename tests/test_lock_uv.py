@@ -248,7 +248,8 @@ def tomllib_string(text: str) -> str:
 
 
 def test_check_asks_for_a_pin_that_one_of_the_targets_needs_even_when_this_interpreter_does_not(platforms, make_project):
-    from releaser.check.checking import uncovered
+    from releaser.lock.locking import input_records
+    from releaser.lock.soundness import uncovered
     from releaser.sources import sources_for
 
     project = make_project(
@@ -257,9 +258,10 @@ def test_check_asks_for_a_pin_that_one_of_the_targets_needs_even_when_this_inter
     made = lock(project.config(), as_of=days(10)).lock
     assert "winonly" not in {p.name for p in made.pins}
     config = project.config()
-    assert uncovered(config, sources_for(config), made) == []
+    sources = sources_for(config)
+    assert uncovered(config, made, input_records(config, sources)) == []
     for_windows_too = replace(made, environments=(LINUX_311, WIN_312))
-    (finding,) = uncovered(config, sources_for(config), for_windows_too)
+    (finding,) = uncovered(config, for_windows_too, input_records(config, sources))
     assert finding.subject == "requirements.in" and "winonly" in finding.message
 
 

@@ -2,26 +2,49 @@
 
 `releaser.entry` (the lean `releaser check`) and `releaser.cli` both answer through
 these, so the two cannot drift: where the project is, how an error is told, how
-`check`'s verdict is shown.
+`check`'s verdict is shown. Nothing heavier than `os` and `sys` is imported here up
+front: the sealed `releaser check` (`releaser.core.seal`) prints through it.
 """
 
 from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
-from typing import Any
+
+TYPE_CHECKING = False  # not `typing`'s: importing it costs the sealed check a tenth of its time
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
-def project_root(project: str | os.PathLike[str] | None):  # type: ignore[no-untyped-def]
+def project_dir(project: str | os.PathLike[str] | None) -> str:
     """-C DIR; else the nearest folder holding release.toml, from here upwards; else here."""
     if project is not None:
-        return Path(project)
-    here = Path.cwd()
-    for folder in (here, *here.parents):
-        if (folder / "release.toml").is_file():
+        return os.fspath(project)
+    folder = os.getcwd()
+    while True:
+        if os.path.isfile(os.path.join(folder, "release.toml")):
             return folder
-    return Path(".")
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return "."
+        folder = parent
+
+
+def project_root(project: str | os.PathLike[str] | None) -> Path:
+    """`project_dir` as a Path."""
+    from pathlib import Path
+
+    return Path(project_dir(project))
+
+
+def fresh(lockfile: str, pins: int, inputs: int, online: bool = False) -> str:
+    """`check`'s last line for a lock with no error."""
+    what = "every pinned file verified upstream" if online else "nothing floats"
+    return f"{lockfile} is fresh: {_count(pins, 'pin')}, {_count(inputs, 'input')} unchanged, {what}"
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def print_error(message: str, code: int, as_json: bool) -> int:
@@ -37,12 +60,12 @@ def print_error(message: str, code: int, as_json: bool) -> int:
     return code
 
 
-def print_verdict(verdict: Any, *, as_json: bool, quiet: bool) -> int:
+def print_verdict(verdict: object, *, as_json: bool, quiet: bool) -> int:
     """`check`'s verdict as text, or as one JSON document (no secret reaches a CI log); its exit code."""
     from releaser.core.redact import scrub
 
     if as_json:
-        print(scrub(verdict.to_json()))
-    elif not (quiet and verdict.ok):
-        print(scrub(verdict.render()))
-    return verdict.exit_code
+        print(scrub(verdict.to_json()))  # type: ignore[attr-defined]
+    elif not (quiet and verdict.ok):  # type: ignore[attr-defined]
+        print(scrub(verdict.render()))  # type: ignore[attr-defined]
+    return verdict.exit_code  # type: ignore[attr-defined]

@@ -22,7 +22,8 @@ LOCK_VERSION = 1
 KINDS = ("python", "maven", "git", "artifact")
 # Every key a lock may hold; anything else is refused (it would sit outside what releaser reads).
 HEADER_KEYS = frozenset(
-    {"lock-version", "as-of", "releaser", "resolver", "content-digest", "environments", "target", "inputs", "sources", *KINDS}
+    {"lock-version", "as-of", "releaser", "resolver", "content-digest", "check-seal", "environments", "target", "inputs",
+     "sources", *KINDS}
 )
 PIN_KEYS = frozenset({"name", "version", "commit", "marker", "requested", "source", "date", "artifacts", "build", "scope"})
 ARTIFACT_KEYS = frozenset({"name", "url", "sha256", "size", "date", "upstream"})
@@ -196,6 +197,7 @@ def _parse(text: str, path: Path) -> tuple[Lock, object]:
         hint = "; upgrade releaser" if isinstance(version, int) and version > LOCK_VERSION else ""
         raise ConfigError(f"{path}: lock-version {version!r} is not one this releaser reads ({LOCK_VERSION}){hint}")
     r = _Reader(path)
+    r.get(doc, "check-seal", str, default=None)  # `releaser check` reads it itself (releaser.core.seal)
     pins: dict[tuple[str, str], Pin] = {}
     for kind in KINDS:
         for i, table in enumerate(r.get(doc, kind, list, default=[])):

@@ -11,6 +11,8 @@ import json
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from releaser.core.console import fresh
+
 SCHEMA = 1
 ERROR, INFO = "error", "info"
 
@@ -156,16 +158,10 @@ class Verdict:
         """The human form: one line per finding, then the command that fixes them all."""
         lines = [f.line() for f in self.findings]
         if self.lock_ok:
-            what = "every pinned file verified upstream" if self.online else "nothing floats"
-            counted = f"{_count(self.pins, 'pin')}, {_count(self.inputs, 'input')} unchanged"
-            lines.append(f"{self.lockfile} is fresh: {counted}, {what}")
+            lines.append(fresh(self.lockfile, self.pins, self.inputs, self.online))
         else:
             count = len(self.errors)
             lines.append(f"{self.lockfile}: {count} problem{'s' if count != 1 else ''}; run: {self.fix}")
         if self.migrations is not None:
             lines += self.migrations.lines()
         return "\n".join(lines)
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}{'' if n == 1 else 's'}"

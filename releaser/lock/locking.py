@@ -14,6 +14,7 @@ from releaser.core.errors import ConfigError, Refused
 from releaser.core.lockfile import InputRecord, Lock, Pin
 from releaser.core.progress import Event, Progress, silent
 from releaser.core.redact import strip_credentials
+from releaser.lock import sealing
 from releaser.sources import LockRequest, Source, sources_for
 
 if TYPE_CHECKING:  # `releaser check` imports this module and must not pay for requests
@@ -146,6 +147,7 @@ def _lock(
         )
     previous, notes = _previous(config)
     sources = sources_for(config)
+    read = sealing.snapshot(config, sources)  # before the records: an edit meanwhile shows
     records = input_records(config, sources)  # validates every input before any network
     config.require_environment()  # a URL's ${VAR} is needed now
     wanted = _upgrade_names(previous, upgrade)
@@ -195,7 +197,8 @@ def _lock(
     if strict and warnings:
         raise Refused(f"{'; '.join(warnings)} (--strict): require another version, then lock again")
     fault_point("lock:resolved")
-    written = write_atomic(config.lockfile, lockfile.dumps(new))
+    text = sealing.sealed(lockfile.dumps(new), config, new, records, read)
+    written = write_atomic(config.lockfile, sealing.kept(text, _bytes(config.lockfile)))
     return LockResult(new, previous, written, tuple(notes), tuple(warnings))
 
 
@@ -211,6 +214,13 @@ def _previous(config: ReleaseConfig) -> tuple[Lock | None, list[str]]:
         f"{config.release.lockfile} was edited by hand (its entries do not match its content-digest): "
         "no pin of it was kept; every pin is re-derived from the inputs"
     ]
+
+
+def _bytes(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
 
 
 def _targets(config: ReleaseConfig) -> dict[str, Any]:

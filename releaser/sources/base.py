@@ -60,6 +60,11 @@ class Source(ABC):
         """
         return {name: InputRecord(digest) for name, digest in self.input_digests().items()}
 
+    def input_paths(self) -> list[Path] | None:
+        """Every file the input records are read from besides release.toml, for the check seal
+        (`releaser.core.seal`); None when the source cannot say, and then the lock is not sealed."""
+        return None
+
     def verify(self, pins: tuple[Pin, ...], http: Http) -> list[Finding] | None:
         """`releaser check --online`: is each of this source's pins still what upstream serves?
 

@@ -267,6 +267,9 @@ class GitSource(Source):
     def input_digests(self) -> dict[str, str]:
         return {}  # release.toml's [[git]] tables are digested with the rest of release.toml
 
+    def input_paths(self) -> list[Path]:
+        return []
+
     def resolver(self) -> str | None:
         version = git_version()
         return f"git {version}" if version else None

@@ -72,6 +72,10 @@ class MavenSource(Source):
                 found.update(digests(block.pom, self.config_path.parent))
         return found
 
+    def input_paths(self) -> list[Path] | None:
+        # A project's POMs (its modules, its local parents) are not listed here: not sealed.
+        return None if any(block.pom is not None for block in self.inputs) else []
+
     def source_urls(self) -> tuple[str, ...]:
         return tuple(strip_credentials(r) for r in self.repositories)
 

@@ -21,7 +21,7 @@ from releaser.core.lockfile import InputRecord, Pin
 from releaser.core.redact import strip_credentials
 from releaser.core.progress import Counter
 from releaser.sources.base import LockRequest, Source
-from releaser.sources.requirements import RequirementInput, input_files, read_inputs, shown
+from releaser.sources.requirements import RequirementInput, input_files, input_paths, read_inputs, shown
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -54,6 +54,9 @@ class PythonSource(Source):
     def input_records(self) -> dict[str, InputRecord]:
         files = input_files(self.root, self.inputs)
         return {i.name: InputRecord(i.digest, i.entries, files.get(i.name)) for i in self.parsed}
+
+    def input_paths(self) -> list[Path]:
+        return input_paths(self.root, self.inputs)
 
     def unchanged_records(self, known: Mapping[str, InputRecord]) -> dict[str, InputRecord] | None:
         """The records in `known` (a lock's), when every input's bytes are still the ones

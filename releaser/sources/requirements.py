@@ -75,23 +75,33 @@ def input_files(root: Path, inputs: PythonInputs) -> dict[str, str]:
     found = {}
     for path in inputs.requirements:
         digest = hashlib.sha256()
-        for included in _included(root, path, set()):
+        for _included_path, included in _included(root, path, set()):
             digest.update(f"{len(included)}\n".encode() + included)
         found[_relative(root, path)] = "sha256:" + digest.hexdigest()
-    if inputs.pyproject or inputs.extras or inputs.groups:
+    if _reads_pyproject(inputs):
         pyproject = root / "pyproject.toml"
         found[_relative(root, pyproject)] = "sha256:" + hashlib.sha256(read_input(root, pyproject).encode()).hexdigest()
     return found
 
 
-def _included(root: Path, path: Path, seen: set[Path]) -> list[bytes]:
-    """The text of `path` and of every file it includes (-r, -c), in the order `_parse` reads them."""
+def input_paths(root: Path, inputs: PythonInputs) -> list[Path]:
+    """Every file the inputs are read from: each requirements file, what it includes, pyproject.toml."""
+    found = [p for path in inputs.requirements for p, _text in _included(root, path, set())]
+    return found + ([root / "pyproject.toml"] if _reads_pyproject(inputs) else [])
+
+
+def _reads_pyproject(inputs: PythonInputs) -> bool:
+    return bool(inputs.pyproject or inputs.extras or inputs.groups)
+
+
+def _included(root: Path, path: Path, seen: set[Path]) -> list[tuple[Path, bytes]]:
+    """`path` and every file it includes (-r, -c), with their text, in the order `_parse` reads them."""
     resolved = path.resolve()
     if resolved in seen:
         return []
     seen.add(resolved)
     text = read_input(root, path)
-    found = [text.encode()]
+    found = [(path, text.encode())]
     for _number, line in _logical_lines(text):
         include = _INCLUDE.match(line)
         if include and (path.parent / include.group(2)).is_file():
@@ -102,7 +112,7 @@ def _included(root: Path, path: Path, seen: set[Path]) -> list[bytes]:
 def read_inputs(root: Path, inputs: PythonInputs) -> list[RequirementInput]:
     """Every input release.toml's [python] names, parsed and validated."""
     found = [_read_file(root, path) for path in inputs.requirements]
-    if inputs.pyproject or inputs.extras or inputs.groups:
+    if _reads_pyproject(inputs):
         found.append(_read_pyproject(root, root / "pyproject.toml", inputs))
     return found
 

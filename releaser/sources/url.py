@@ -91,6 +91,9 @@ class UrlSource(Source):
             file_name(item.url, item.name, what=f"[[artifact]] {item.name}")
         return {}
 
+    def input_paths(self) -> list[Path]:
+        return []
+
     def source_urls(self) -> tuple[str, ...]:
         return tuple(sorted({strip_credentials(i.url) for i in self.inputs}))
 

@@ -1,0 +1,137 @@
+"""The check seal: one header line with which `releaser check` answers without parsing.
+
+`releaser check` runs on every push; reading a 300-pin lock with a TOML parser, and
+importing one, takes longer than the rest of the check. So `releaser lock`, when the
+lock it writes passes every offline check there and then (`releaser.lock.sealing`),
+adds one line after `content-digest`:
+
+    check-seal = "1 PINS INPUTS MODE SHA256 FILE|FILE|..."
+
+SHA256 is the digest of this releaser's version, the interpreter key MODE names, the
+line's other fields, the lock's bytes without this line, and the bytes of every file
+the inputs were read from (release.toml, each requirement file and what it includes,
+pyproject.toml). When `releaser check` (plain, offline) computes the same digest,
+nothing the offline verdict depends on has changed since that verdict was clean: it
+prints it from the line's counts. Anything else (no seal, another digest, another
+releaser, an unreadable file) and the full check runs, as it always did: the seal
+can make `check` faster, never change what it says.
+
+MODE says what of the interpreter the verdict depended on:
+`any` (a lock for `environments`: nothing), `target` (a lock for the one interpreter
+it was made on: its platform, Python version and machine, as `other-target` compares
+them) or `exact` (such a lock whose direct requirements carry environment markers:
+everything a marker can test).
+
+This module runs before anything else in `releaser check`: only `os` and `sys`, and a
+sha256 that does not load OpenSSL.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+try:  # the built-in sha256: `hashlib` loads OpenSSL, which costs more than the check
+    from _sha256 import sha256
+except ImportError:  # pragma: no cover - other Pythons (3.12+ calls it _sha2)
+    try:
+        from _sha2 import sha256  # type: ignore[no-redef]
+    except ImportError:
+        from hashlib import sha256  # type: ignore[no-redef]
+
+KEY = "check-seal"
+FORMAT = "1"
+MODES = ("any", "target", "exact")
+LOCKFILE = "release.lock"  # the only lockfile name the seal answers for
+_LINE = f'\n{KEY} = "'.encode()
+_UNSAFE = frozenset('"\\|') | frozenset(chr(c) for c in range(32)) | {"\x7f"}
+
+
+def interpreter(mode: str) -> str:
+    """What of the running interpreter a verdict sealed under `mode` depended on."""
+    if mode == "any":
+        return ""
+    uname = os.uname() if hasattr(os, "uname") else None
+    machine = uname.machine if uname else os.environ.get("PROCESSOR_ARCHITECTURE", "")
+    key = f"{sys.platform} {sys.version_info[0]}.{sys.version_info[1]} {machine}"
+    if mode == "exact":  # what PEP 508 markers test, `platform.*` read the way `platform` reads them
+        key += f" {sys.implementation.name} {sys.version.split()[0]} {os.name}"
+        key += f" {uname.sysname} {uname.release} {uname.version}" if uname else " ?"
+    return key
+
+
+def safe_name(name: str) -> bool:
+    """A file name the seal line can carry: relative, inside the project, nothing to escape."""
+    parts = name.split("/")
+    return bool(name) and not name.startswith("/") and ".." not in parts and not (_UNSAFE & set(name))
+
+
+def digest(version: str, mode: str, fields: str, body: bytes, files: list[tuple[str, bytes]]) -> str:
+    """The seal's sha256 (hex); every part framed by its length, so no two inputs run together."""
+    h = sha256()
+    for part in (b"releaser check-seal " + FORMAT.encode(), version.encode(), interpreter(mode).encode(), fields.encode(), body):
+        h.update(b"%d:" % len(part) + part)
+    for name, data in files:
+        h.update(b"%d:" % len(name.encode()) + name.encode() + b"%d:" % len(data) + data)
+    return h.hexdigest()
+
+
+def line(pins: int, inputs: int, mode: str, hex_digest: str, names: list[str]) -> str:
+    return f'{KEY} = "{_fields(pins, inputs, mode)} {hex_digest} {"|".join(names)}"\n'
+
+
+def _fields(pins: int, inputs: int, mode: str) -> str:
+    return f"{FORMAT} {pins} {inputs} {mode}"
+
+
+def split(data: bytes) -> tuple[bytes, str] | None:
+    """(the lock without its seal line, the line's value), or None when it has not exactly one."""
+    at = data.find(_LINE)
+    if at < 0 or data.find(_LINE, at + 1) >= 0:
+        return None
+    end = data.find(b"\n", at + 1)
+    if end < 0 or data[end - 1 : end] != b'"':
+        return None
+    try:
+        value = data[at + len(_LINE) : end - 1].decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    return data[: at + 1] + data[end + 1 :], value
+
+
+def sealed(text: str, version: str, pins: int, inputs: int, mode: str, files: list[tuple[str, bytes]]) -> str:
+    """`text` (a lock as `lockfile.dumps` writes it) with its seal line after `content-digest`."""
+    body = text.encode("utf-8")
+    seal = line(pins, inputs, mode, digest(version, mode, _fields(pins, inputs, mode), body, files), [n for n, _ in files])
+    head, sep, rest = text.partition("\ncontent-digest = ")
+    first, newline, tail = rest.partition("\n")
+    return head + sep + first + newline + seal + tail
+
+
+def quick_verdict(root: str, version: str) -> tuple[int, int] | None:
+    """(pins, inputs) when `root`'s lock carries a seal that holds now; else None (run the full check)."""
+    try:
+        with open(os.path.join(root, LOCKFILE), "rb") as f:
+            data = f.read()
+    except OSError:
+        return None
+    found = split(data)
+    if found is None:
+        return None
+    body, value = found
+    parts = value.split(" ", 5)
+    if len(parts) != 6 or parts[0] != FORMAT or parts[3] not in MODES or not (parts[1].isdigit() and parts[2].isdigit()):
+        return None
+    names = parts[5].split("|")
+    if not all(safe_name(n) for n in names):
+        return None
+    files = []
+    for name in names:
+        try:
+            with open(os.path.join(root, name), "rb") as f:
+                files.append((name, f.read()))
+        except OSError:
+            return None
+    if digest(version, parts[3], " ".join(parts[:4]), body, files) != parts[4]:
+        return None
+    return int(parts[1]), int(parts[2])
