@@ -46,6 +46,34 @@ def test_uv_and_pip_tools_pin_the_same_versions_and_files(populated, make_projec
     assert uv.target == piptools.target == targets.here().marker
 
 
+def test_the_pages_of_what_uv_adds_are_read_while_uv_still_resolves(populated, make_project, monkeypatch):
+    """alpha's dependency beta is not in the inputs: its page is read as soon as uv adds it, not after."""
+    import time
+
+    from releaser.sources import pyindex, pyresolve_uv
+
+    read_at: dict[str, float] = {}
+    uv_done: list[float] = []
+    project_files, run = pyindex.PackageIndexReader.project_files, pyresolve_uv._run
+
+    def reading(self, index_url, name):
+        read_at.setdefault(name, time.monotonic())
+        return project_files(self, index_url, name)
+
+    def timed(*args, **kwargs):
+        try:
+            return run(*args, **kwargs)
+        finally:
+            uv_done.append(time.monotonic())
+
+    monkeypatch.setattr(pyindex.PackageIndexReader, "project_files", reading)
+    monkeypatch.setattr(pyresolve_uv, "_run", timed)
+    project = make_project(populated.url, python=UV)
+    lock(project.config(), as_of=days(10))
+    assert pins(project) == {"alpha": "1.0", "beta": "1.0"}
+    assert read_at["beta"] < uv_done[0]
+
+
 def test_with_several_indexes_both_resolvers_take_the_best_version_wherever_it_is(populated, make_project):
     with PackageIndex() as extra:
         extra.publish("gamma", "1.0", uploaded=days(0))

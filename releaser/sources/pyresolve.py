@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -50,6 +50,9 @@ class Job:
     request: LockRequest
     target: Target | None  # None: the interpreter that runs releaser
     requested: frozenset[str] = frozenset()  # the direct requirements' names, for error messages
+    # Told the canonical name of each project the resolver adds, as it adds it (a resolver
+    # that says so as it goes: uv), so its page can be read while the resolution runs.
+    heard: Callable[[str], None] | None = field(default=None, compare=False)
 
     @property
     def output(self) -> Path:

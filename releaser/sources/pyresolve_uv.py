@@ -16,18 +16,30 @@ binary) and runs isolated exactly as pip-compile is:
   gets `--uploaded-prior-to`;
 - a target as `--python-platform` and `--python-version`; without one, the
   interpreter that runs releaser (`--python`), as pip-compile resolves.
+
+uv runs with `--verbose`: each project it adds to the resolution is told to the Python
+source as it comes, which reads that project's index page meanwhile, not afterwards.
 """
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import threading
 from datetime import timezone
 
+from packaging.utils import canonicalize_name
+
 from releaser.core.errors import UpstreamError
 from releaser.core.piprun import isolated_env, resolve_deadline
 from releaser.sources.pyresolve import Job, fail, not_installed, prepare, read_pins, upgrade_options
+
+
+# uv's debug log as it resolves: `Adding direct dependency: NAME...` and `Adding
+# transitive dependency for A==1: NAME...`. Only a hint: if it reads otherwise, the pages
+# are read after the resolution, as they were.
+_ADDED = re.compile(r"DEBUG Adding (?:direct|transitive) dependency(?: for [^:]*)?: ([A-Za-z0-9][A-Za-z0-9._-]*)")
 
 
 def describe() -> str:
@@ -67,23 +79,47 @@ def resolve(job: Job) -> tuple[dict[str, str], dict[str, str]]:
     deadline = resolve_deadline()
     command = [uv_binary(), "pip", "compile", *_options(job), "-c", str(job.constraints), "-o", str(job.output), str(job.requirements)]
     try:
-        done = subprocess.run(
-            command, cwd=job.root, env=uv_env(job.index_urls), capture_output=True, text=True,
-            timeout=deadline, stdin=subprocess.DEVNULL,
-        )
-    except subprocess.TimeoutExpired:
-        raise UpstreamError(f"uv did not finish within {deadline // 60} minutes") from None
+        code, stderr = _run(command, job, deadline)
     except OSError as exc:
         raise UpstreamError(f"uv could not be run: {exc}") from None
-    if done.returncode != 0:
-        fail("uv", done.stderr, job)
+    if code is None:
+        raise UpstreamError(f"uv did not finish within {deadline // 60} minutes")
+    if code != 0:
+        fail("uv", stderr, job)
     return read_pins(job.output, "uv")
+
+
+def _run(command: list[str], job: Job, deadline: float) -> tuple[int | None, str]:
+    """Run uv with `-v`, telling `job.heard` each project as uv adds it; (exit code, or None
+    when it ran past `deadline` and was killed; what it said but its debug lines)."""
+    process = subprocess.Popen(
+        command, cwd=job.root, env=uv_env(job.index_urls), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE, text=True, errors="replace",
+    )
+    expired = threading.Event()
+    timer = threading.Timer(deadline, lambda: (expired.set(), process.kill()))
+    timer.start()
+    said = []
+    try:
+        assert process.stderr is not None
+        for line in process.stderr:
+            if not line.startswith("DEBUG "):
+                said.append(line)
+            elif job.heard is not None and (added := _ADDED.match(line)):
+                job.heard(canonicalize_name(added.group(1)))
+        code = process.wait()
+    finally:
+        timer.cancel()
+        if process.poll() is None:  # an error in the loop: no uv left behind
+            process.kill()
+            process.wait()
+    return (None if expired.is_set() else code), "".join(said)
 
 
 def _options(job: Job) -> list[str]:
     request = job.request
     options = [
-        "--no-config", "--no-header", "--no-annotate", "--quiet", "--no-python-downloads",
+        "--no-config", "--no-header", "--no-annotate", "--verbose", "--no-python-downloads",
         "--index-strategy", "unsafe-best-match",
         "--cache-dir", str(job.work / "uv-cache"),
         "--python", sys.executable,

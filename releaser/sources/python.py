@@ -91,7 +91,10 @@ class PythonSource(Source):
         requested = self._requested()
         # While the resolver runs, read the pages of the projects it will surely pin.
         early = _prefetch(reader, self.inputs.index_urls[0], {*requested, *(p.name for p in request.previous)})
-        chosen, direct_urls, direct_markers = self._resolve(request, direct)  # a failure does not wait for it
+        try:  # and of each project the resolver adds, as it adds it (uv says so as it goes)
+            chosen, direct_urls, direct_markers = self._resolve(request, direct, early.add)
+        finally:
+            early.close()  # a failure does not wait for it
         early.join()
         counter = Counter(request.progress, "index", "python: files of each pin read from the index", len(chosen))
 
@@ -133,7 +136,7 @@ class PythonSource(Source):
     # -- the resolver -----------------------------------------------------
 
     def _resolve(
-        self, request: LockRequest, direct: DirectReferences
+        self, request: LockRequest, direct: DirectReferences, heard: Callable[[str], None] | None = None
     ) -> tuple[list[tuple[str, str, str | None]], dict[str, str], dict[str, str | None]]:
         """Resolve for each target: ((name, version, marker) of each pin, name -> URL, name -> marker).
 
@@ -167,6 +170,7 @@ class PythonSource(Source):
                 request=request,
                 target=target,
                 requested=frozenset(self._requested()),
+                heard=heard,
             )
             for n, target in enumerate(targets)
         ]
@@ -240,14 +244,32 @@ class _Prefetch:
     WORKERS = 8
 
     def __init__(self, reader: PackageIndexReader, index_url: str, names: list[str]) -> None:
-        self._reader, self._index_url, self._names, self._lock = reader, index_url, names, threading.Lock()
-        self._threads = [threading.Thread(target=self._work, daemon=True) for _ in range(min(self.WORKERS, len(names)))]
+        self._reader, self._index_url = reader, index_url
+        self._names, self._seen, self._open = list(names), set(names), True
+        self._ready = threading.Condition()
+        self._threads = [threading.Thread(target=self._work, daemon=True) for _ in range(self.WORKERS)]
         for thread in self._threads:
             thread.start()
 
+    def add(self, name: str) -> None:
+        """One more page to read, unless it is read already: a name the resolver has just added."""
+        with self._ready:
+            if self._open and name not in self._seen:
+                self._seen.add(name)
+                self._names.append(name)
+                self._ready.notify()
+
+    def close(self) -> None:
+        """No more names: the workers stop once the queue is empty."""
+        with self._ready:
+            self._open = False
+            self._ready.notify_all()
+
     def _work(self) -> None:
         while True:
-            with self._lock:
+            with self._ready:
+                while self._open and not self._names:
+                    self._ready.wait()
                 if not self._names:
                     return
                 name = self._names.pop()
