@@ -225,9 +225,11 @@ def render(r: Results) -> str:
     add(
         "**What `releaser check` spends against uv.** uv is one compiled binary that reads its `uv.lock`; "
         "releaser is a Python program, and starting its interpreter (with `site`) is already half of uv's "
-        "whole run here. The lean path of `releaser check` (no click, no `packaging` requirement parser "
-        "while no input's bytes changed, no import-hook finder) is what is left: reading release.toml, "
-        "hashing the inputs, parsing and digesting the lock with tomli."
+        "whole run here. The lock here carries the check seal `releaser lock` writes (docs/check.md): "
+        "`releaser check` reads the lock, release.toml and requirements.in as bytes, hashes them with "
+        "Python's built-in sha256 and compares one digest, importing nothing but `os` and `sys`; no TOML "
+        "parser, no click, no `packaging`. Without a seal that holds (an input changed, `--json`, "
+        "`[migrations]`) it runs the full offline check, which at 300 pins takes about 0.08 s (see Findings)."
     )
     add("")
 
