@@ -56,7 +56,12 @@ def interpreter(mode: str) -> str:
     key = f"{sys.platform} {sys.version_info[0]}.{sys.version_info[1]} {machine}"
     if mode == "exact":  # what PEP 508 markers test, `platform.*` read the way `platform` reads them
         key += f" {sys.implementation.name} {sys.version.split()[0]} {os.name}"
-        key += f" {uname.sysname} {uname.release} {uname.version}" if uname else " ?"
+        if uname:
+            key += f" {uname.sysname} {uname.release} {uname.version}"
+        else:  # pragma: no cover - Windows: `platform` reads them another way
+            import platform
+
+            key += f" {platform.system()} {platform.release()} {platform.version()}"
     return key
 
 
