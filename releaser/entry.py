@@ -2,10 +2,11 @@
 
 `releaser check` is run on every commit and push, so it must answer in a fraction
 of a second; importing click and every command's module costs more than the check
-itself. A lock with a check seal that still holds is answered before anything else
-is imported (`sealed`); otherwise the full check runs. The plain forms of it (`check` with only `-C DIR`, `--json` and `--quiet`,
-before or after it) are answered here, exactly as `releaser.cli` answers them (same
-output, same exit codes, errors as one line or as JSON); everything else, `--help`,
+itself. The plain forms of it (`check` with only `-C DIR`, `--json` and `--quiet`,
+before or after it) are answered here: from the lock's check seal, before anything
+else is imported, when it holds (`sealed`); otherwise by the full offline check,
+exactly as `releaser.cli` answers them (same output, same exit codes, errors as one
+line or as JSON); everything else, `--help`,
 `--online`, `--debug` and any form not recognized here included, goes to
 `releaser.cli:main`, which stays the full command line. So does an unexpected error:
 `check` writes nothing, so the full command line runs it again and tells it its way.
