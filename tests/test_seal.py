@@ -153,3 +153,14 @@ def test_any_seal_line_is_read_without_an_error(locked, value, tail):
         assert quick(locked) is None
     finally:
         locked.lockfile.write_bytes(original)
+
+
+def test_a_sealed_check_parses_nothing(locked):
+    """What makes it as fast as uv's check: no TOML parser, no OpenSSL, no JSON, no click."""
+    script = (
+        "import sys\nsys.argv = ['releaser', 'check']\nfrom releaser.entry import main\n"
+        "try:\n    main()\nexcept SystemExit as exit:\n    code = exit.code\n"
+        "print(code, sorted(m for m in ('tomllib', 'tomli', 'hashlib', 'json', 'click', 're') if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], cwd=locked.root, capture_output=True, text=True, timeout=60)
+    assert done.stdout.splitlines()[-1] == "0 []", done.stdout + done.stderr
