@@ -133,7 +133,7 @@ def test_without_markers_the_seal_holds_across_patch_releases(locked, monkeypatc
     assert quick(locked) is None
 
 
-@pytest.mark.parametrize("names", ["../outside", "/etc/passwd", "a/../../b", "", "release.toml|"])
+@pytest.mark.parametrize("names", ["../outside", "/etc/passwd", "a/../../b", "", "release.toml|", "C:/Windows/win.ini"])
 def test_a_seal_never_reads_outside_the_project(locked, names):
     text = locked.lockfile.read_text()
     fields = seal_line(locked).split(" ")

@@ -44,7 +44,7 @@ FORMAT = "1"
 MODES = ("any", "target", "exact")
 LOCKFILE = "release.lock"  # the only lockfile name the seal answers for
 _LINE = f'\n{KEY} = "'.encode()
-_UNSAFE = frozenset('"\\|') | frozenset(chr(c) for c in range(32)) | {"\x7f"}
+_UNSAFE = frozenset('"\\|:') | frozenset(chr(c) for c in range(32)) | {"\x7f"}
 
 
 def interpreter(mode: str) -> str:
@@ -55,7 +55,8 @@ def interpreter(mode: str) -> str:
     machine = uname.machine if uname else os.environ.get("PROCESSOR_ARCHITECTURE", "")
     key = f"{sys.platform} {sys.version_info[0]}.{sys.version_info[1]} {machine}"
     if mode == "exact":  # what PEP 508 markers test, `platform.*` read the way `platform` reads them
-        key += f" {sys.implementation.name} {sys.version.split()[0]} {os.name}"
+        implementation = ".".join(str(n) for n in sys.implementation.version[:3])
+        key += f" {sys.implementation.name} {implementation} {sys.version.split()[0]} {os.name}"
         if uname:
             key += f" {uname.sysname} {uname.release} {uname.version}"
         else:  # pragma: no cover - Windows: `platform` reads them another way
@@ -66,7 +67,7 @@ def interpreter(mode: str) -> str:
 
 
 def safe_name(name: str) -> bool:
-    """A file name the seal line can carry: relative, inside the project, nothing to escape."""
+    """A file name the seal line can carry: relative (no drive letter), inside the project, nothing to escape."""
     parts = name.split("/")
     return bool(name) and not name.startswith("/") and ".." not in parts and not (_UNSAFE & set(name))
 
