@@ -31,6 +31,8 @@ from __future__ import annotations
 import os
 import sys
 
+from releaser.core.interpreter import target
+
 try:  # the built-in sha256: `hashlib` loads OpenSSL, which costs more than the check
     from _sha256 import sha256
 except ImportError:  # pragma: no cover - other Pythons (3.12+ calls it _sha2)
@@ -51,10 +53,9 @@ def interpreter(mode: str) -> str:
     """What of the running interpreter a verdict sealed under `mode` depended on."""
     if mode == "any":
         return ""
-    uname = os.uname() if hasattr(os, "uname") else None
-    machine = uname.machine if uname else os.environ.get("PROCESSOR_ARCHITECTURE", "")
-    key = f"{sys.platform} {sys.version_info[0]}.{sys.version_info[1]} {machine}"
-    if mode == "exact":  # what PEP 508 markers test, `platform.*` read the way `platform` reads them
+    key = " ".join(target())  # what `releaser.core.targets.here` reads
+    if mode == "exact":  # everything a PEP 508 marker tests, `platform_*` read as `platform` reads them
+        uname = os.uname() if hasattr(os, "uname") else None
         implementation = ".".join(str(n) for n in sys.implementation.version[:3])
         key += f" {sys.implementation.name} {implementation} {sys.version.split()[0]} {os.name}"
         if uname:

@@ -16,10 +16,10 @@ interpreter without importing `packaging` (this module is on check's path).
 
 from __future__ import annotations
 
-import os
 import re
-import sys
 from dataclasses import dataclass
+
+from releaser.core import interpreter
 
 KEYS = ("sys_platform", "python_version", "platform_machine")
 PLATFORMS = ("linux", "win32", "darwin")
@@ -123,8 +123,8 @@ def configured(listed: list[str] | None, resolver: str) -> tuple[str, ...]:
 
 def here() -> Target:
     """The running interpreter as a target (with its machine)."""
-    machine = os.uname().machine if hasattr(os, "uname") else os.environ.get("PROCESSOR_ARCHITECTURE", "")
-    return Target(sys.platform, f"{sys.version_info[0]}.{sys.version_info[1]}", machine or None)
+    platform, python, machine = interpreter.target()
+    return Target(platform, python, machine or None)
 
 
 def any_covers(markers: tuple[str, ...], current: Target | None = None) -> bool:
