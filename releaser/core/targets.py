@@ -148,21 +148,3 @@ def marker_targets(marker: str | None, everywhere: tuple[str, ...]) -> list[str]
         return list(everywhere)
     named = {part.strip().removeprefix("(").removesuffix(")") for part in marker.split(" or ")}
     return [t for t in everywhere if parse(t).marker in named]
-
-
-def refuse_unless_covered(environments: tuple[str, ...], what: str = "the lock") -> None:
-    """Refused (exit 1) when `environments` (a lock's) do not include the running interpreter."""
-    from releaser.core.errors import Refused
-
-    if environments and not any_covers(environments):
-        raise Refused(
-            f"this interpreter ({here().marker}) is not one of the environments {what} covers: "
-            + "; ".join(environments)
-        )
-
-
-def needed_here(marker: str | None, environments: tuple[str, ...]) -> bool:
-    """Whether a pin with `marker`, in a lock for `environments`, is needed by the running interpreter."""
-    if marker is None or not environments:
-        return True
-    return any_covers(tuple(marker_targets(marker, environments)))

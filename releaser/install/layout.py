@@ -135,16 +135,25 @@ def files_for_here(lock: Lock) -> list[PinnedFile]:
 
     Refused (exit 1) on an interpreter that is none of the lock's environments.
     """
-    from releaser.core.targets import needed_here, refuse_unless_covered
+    return _files(for_here(lock, "the record"), lambda pin: [choose_python_file(pin)] if pin.kind == "python" else list(pin.artifacts))
 
-    refuse_unless_covered(lock.environments, "the record")
 
-    def select(pin: Pin) -> list[Artifact]:
-        if pin.kind != "python":
-            return list(pin.artifacts)
-        return [choose_python_file(pin)] if needed_here(pin.marker, lock.environments) else []
+def for_here(lock: Lock, what: str = "the lock") -> Lock:
+    """`lock` with only the pins the running interpreter needs: a pin for another target
+    may have no file for it. Refused (exit 1) on an interpreter none of its environments covers."""
+    from dataclasses import replace
 
-    return _files(lock, select)
+    from releaser.core.targets import any_covers, here, marker_targets
+
+    if not lock.environments:
+        return lock
+    if not any_covers(lock.environments):
+        raise Refused(
+            f"this interpreter ({here().marker}) is not one of the environments {what} covers: "
+            + "; ".join(lock.environments)
+        )
+    needed = [p for p in lock.pins if p.marker is None or any_covers(tuple(marker_targets(p.marker, lock.environments)))]
+    return replace(lock, pins=tuple(needed))
 
 
 def _files(lock: Lock, select: Callable[[Pin], list[Artifact]]) -> list[PinnedFile]:

@@ -41,14 +41,12 @@ def install_python(config: ReleaseConfig, lock: Lock, venv: Path, work: Path, *,
     private netrc, never its arguments or the requirements file. Both files live in
     `work`, a private temp folder.
     """
-    from releaser.core.targets import needed_here, refuse_unless_covered
+    from releaser.install.layout import for_here
     from releaser.lock.export import check_indexes, to_requirements, vcs_lines
 
     if not lock.of_kind("python"):
         return
-    refuse_unless_covered(lock.environments)
-    # Only what this interpreter needs: a pin for another target may have no file for it.
-    lock = replace(lock, pins=tuple(p for p in lock.pins if needed_here(p.marker, lock.environments)))
+    lock = for_here(lock)
     check_indexes(config, lock)
     refuse_unpinned(lock, config.release.lockfile)
     built = _built_wheels(config, lock, work, http)
