@@ -164,3 +164,17 @@ def test_a_sealed_check_parses_nothing(locked):
     )
     done = subprocess.run([sys.executable, "-c", script], cwd=locked.root, capture_output=True, text=True, timeout=60)
     assert done.stdout.splitlines()[-1] == "0 []", done.stdout + done.stderr
+
+
+def test_a_forged_seal_with_the_right_digest_but_odd_counts_is_not_taken(locked):
+    """The digest is no secret: a line forged with it, but with counts that are not plain digits, is ignored."""
+    body, value = seal.split(locked.lockfile.read_bytes())
+    fields, names = "1 ² 2 target", value.split(" ", 5)[5]
+    files = [(n, (locked.root / n).read_bytes()) for n in names.split("|")]
+    forged = f'check-seal = "{fields} {seal.digest(__version__, "target", fields, body, files)} {names}"\n'
+    text = body.decode()
+    head, sep, rest = text.partition("\ncontent-digest = ")
+    first, newline, tail = rest.partition("\n")
+    locked.lockfile.write_text(head + sep + first + newline + forged + tail)
+    assert quick(locked) is None
+    assert sealed_check(locked.root).returncode == 0  # the full check: fresh

@@ -127,7 +127,7 @@ def quick_verdict(root: str, version: str) -> tuple[int, int] | None:
         return None
     body, value = found
     parts = value.split(" ", 5)
-    if len(parts) != 6 or parts[0] != FORMAT or parts[3] not in MODES or not (parts[1].isdigit() and parts[2].isdigit()):
+    if len(parts) != 6 or parts[0] != FORMAT or parts[3] not in MODES or not all(p.isascii() and p.isdigit() for p in parts[1:3]):
         return None
     names = parts[5].split("|")
     if not all(safe_name(n) for n in names):
