@@ -10,12 +10,12 @@ import hashlib
 import json
 import os
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import tomli  # the compiled reader the lock uses too: one TOML parser on `check`'s path
 from packaging.version import InvalidVersion, Version
 
 from releaser.core.errors import ConfigError
@@ -32,7 +32,6 @@ _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]*$")
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _URL_SCHEMES = ("http", "https")
 MAVEN_SCOPES = ("compile", "runtime", "provided", "test")  # system: a file on disk, not in a repository
-
 
 
 @dataclass(frozen=True)
@@ -133,8 +132,8 @@ def load(path: Path) -> ReleaseConfig:
 def parse(text: str, path: Path) -> ReleaseConfig:
     """Validate `text` as the release.toml at `path` (files it names are looked up beside `path`)."""
     try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
+        data = tomli.loads(text)
+    except tomli.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
     return _Parser(path, text).config(data)
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import re
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-
 from typing import TYPE_CHECKING
+
+import tomli  # the compiled reader the lock uses too: one TOML parser on `check`'s path
 
 from releaser.core.config import PythonInputs
 from releaser.core.errors import ConfigError
@@ -214,8 +214,8 @@ def _logical_lines(text: str) -> list[tuple[int, str]]:
 def _read_pyproject(root: Path, path: Path, inputs: PythonInputs) -> RequirementInput:
     """`[project.dependencies]` (with `pyproject = true`), the `extras` and the PEP 735 `groups` asked for."""
     try:
-        doc = tomllib.loads(read_input(root, path))
-    except tomllib.TOMLDecodeError as exc:
+        doc = tomli.loads(read_input(root, path))
+    except tomli.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
     project = doc.get("project")
     requirements: list[Requirement] = []
