@@ -227,3 +227,37 @@ def test_pep691_pages(document: Any) -> None:
 def test_pep503_pages(anchors: list[tuple[str, str, bool]], noise: str) -> None:
     html = noise + "".join(f'<a href="{h}"{" data-yanked" if y else ""}>{t}</a>' for h, t, y in anchors)
     only_releaser_errors(pyindex._parse_html, PAGE, html)
+
+
+resolver_lines = st.one_of(
+    st.text(max_size=60),
+    st.sampled_from(["alpha==1.0", "beta @ https://h/b-1.0.tar.gz#sha256=" + "a" * 64, "-e .", "gamma>=1", "x==1 ; os_name=='nt'", "#c"]),
+)
+
+
+@FUZZ
+@given(st.lists(resolver_lines, max_size=6), st.booleans(), st.binary(max_size=8))
+def test_resolver_output(lines: list[str], continued: bool, tail: bytes) -> None:
+    """What pip-compile or uv wrote (releaser.sources.pyresolve.read_pins): pins, or one releaser error."""
+    from releaser.sources.pyresolve import read_pins
+
+    def parse(root: Path) -> None:
+        pins, direct = read_pins(root / "pinned.txt", "uv")
+        assert all(isinstance(v, str) for v in (*pins.values(), *direct.values()))
+
+    text = (" \\\n    " if continued else "\n").join(lines)
+    in_project({"pinned.txt": text.encode() + tail}, lambda root: only_releaser_errors(parse, root))
+
+
+@FUZZ
+@given(st.text(max_size=80), st.from_regex(r"[A-Za-z0-9]([A-Za-z0-9._-]{0,20}[A-Za-z0-9])?", fullmatch=True))
+def test_uv_log_lines(line: str, name: str) -> None:
+    """uv's debug log, read for the projects it adds (releaser.sources.pyresolve_uv.added): a name or None."""
+    from packaging.utils import canonicalize_name
+
+    from releaser.sources.pyresolve_uv import added
+
+    found = added(line)
+    assert found is None or found == canonicalize_name(found)
+    assert added(f"DEBUG Adding transitive dependency for app==1.0: {name}>=1.0\n") == canonicalize_name(name)
+    assert added(f"DEBUG Adding direct dependency: {name}[extra]; python_version < '4'\n") == canonicalize_name(name)

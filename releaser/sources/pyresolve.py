@@ -79,7 +79,11 @@ def read_pins(output: Path, tool: str) -> tuple[dict[str, str], dict[str, str]]:
     """(name -> version of each `name==version` line, name -> URL of each `name @ url` line)."""
     pins: dict[str, str] = {}
     direct: dict[str, str] = {}
-    for line in output.read_text(encoding="utf-8").splitlines():
+    try:
+        text = output.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UpstreamError(f"{tool} wrote an output releaser cannot read: {exc}") from None
+    for line in text.splitlines():
         line = re.sub(r"(^|\s)#.*$", "", line).strip().rstrip("\\").strip()  # a URL's #fragment stays
         if not line or line.startswith("-"):
             continue

@@ -42,6 +42,12 @@ from releaser.sources.pyresolve import Job, fail, not_installed, prepare, read_p
 _ADDED = re.compile(r"DEBUG Adding (?:direct|transitive) dependency(?: for [^:]*)?: ([A-Za-z0-9][A-Za-z0-9._-]*)")
 
 
+def added(line: str) -> str | None:
+    """The canonical name of the project a line of uv's debug log says it adds; None for any other line."""
+    match = _ADDED.match(line)
+    return canonicalize_name(match.group(1)) if match else None
+
+
 def describe() -> str:
     from importlib import metadata
 
@@ -105,8 +111,8 @@ def _run(command: list[str], job: Job, deadline: float) -> tuple[int | None, str
         for line in process.stderr:
             if not line.startswith("DEBUG "):
                 said.append(line)
-            elif job.heard is not None and (added := _ADDED.match(line)):
-                job.heard(canonicalize_name(added.group(1)))
+            elif job.heard is not None and (name := added(line)) is not None:
+                job.heard(name)
         code = process.wait()
     finally:
         timer.cancel()
