@@ -90,7 +90,7 @@ class PythonSource(Source):
         reader = PackageIndexReader(request.http, self.inputs.index_urls)
         requested = self._requested()
         # While the resolver runs, read the pages of the projects it will surely pin.
-        early = _prefetch(reader, self.inputs.index_urls[0], {*requested, *(p.name for p in request.previous)})
+        early = _Prefetch(reader, self.inputs.index_urls[0], sorted({*requested, *(p.name for p in request.previous)}))
         try:  # and of each project the resolver adds, as it adds it (uv says so as it goes)
             chosen, direct_urls, direct_markers = self._resolve(request, direct, early.add)
         finally:
@@ -230,17 +230,15 @@ def _resolver(name: str) -> tuple[Resolver, Callable[[], str]]:
     return module.resolve, module.describe
 
 
-def _prefetch(reader: PackageIndexReader, index_url: str, names: set[str]) -> _Prefetch:
-    """Fetch the project pages of `names` from `index_url` into `reader`'s cache, in the background.
+class _Prefetch:
+    """Fetch project pages from `index_url` into `reader`'s cache, in the background: the
+    `names` known at once, and each one `add`ed later, until `close`.
 
     Only a head start: a page that fails here is fetched again, and its error told, when
     needed. Daemon threads, not the HTTP pool's: a lock that fails while a page still drips
     in exits without waiting for it.
     """
-    return _Prefetch(reader, index_url, sorted(names))
 
-
-class _Prefetch:
     WORKERS = 8
 
     def __init__(self, reader: PackageIndexReader, index_url: str, names: list[str]) -> None:
