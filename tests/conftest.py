@@ -175,3 +175,23 @@ def hostile_setup(hostile: PackageIndex, tmp_path: Path) -> tuple[Path, Path]:
     constraints = tmp_path / "constraints.txt"
     constraints.write_text("beta==1.0\n")
     return links, constraints
+
+
+HOSTILE_AS_OF = "2024-03-01T00:00:00Z"
+
+
+def clean_lock(project: Project) -> bytes:
+    """The lock `releaser lock --as-of HOSTILE_AS_OF` writes with nothing hostile about; the file removed after."""
+    clean = project.releaser("lock", "--as-of", HOSTILE_AS_OF)
+    assert clean.returncode == 0, clean.stderr
+    expected = project.lockfile.read_bytes()
+    project.lockfile.unlink()
+    return expected
+
+
+def assert_locks_alike(project: Project, expected: bytes, env: dict[str, str], hostile: PackageIndex) -> None:
+    """`releaser lock` under `env` writes exactly `expected` and never asks `hostile`."""
+    dirty = project.releaser("lock", "--as-of", HOSTILE_AS_OF, env=env)
+    assert dirty.returncode == 0, dirty.stderr
+    assert project.lockfile.read_bytes() == expected
+    assert hostile.requests_seen == []
