@@ -180,6 +180,12 @@ def hostile_setup(hostile: PackageIndex, tmp_path: Path) -> tuple[Path, Path]:
 HOSTILE_AS_OF = "2024-03-01T00:00:00Z"
 
 
+def home_env(tmp_path: Path) -> dict[str, str]:
+    """A private HOME and XDG folders under `tmp_path`, where a test puts a machine's configuration."""
+    home = tmp_path / "home"
+    return {"HOME": str(home), "XDG_CONFIG_HOME": str(home / ".config"), "XDG_CONFIG_DIRS": str(tmp_path / "xdg")}
+
+
 def clean_lock(project: Project) -> bytes:
     """The lock `releaser lock --as-of HOSTILE_AS_OF` writes with nothing hostile about; the file removed after."""
     clean = project.releaser("lock", "--as-of", HOSTILE_AS_OF)

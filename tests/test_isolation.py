@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import assert_locks_alike, clean_lock, hostile_setup
+from conftest import assert_locks_alike, clean_lock, home_env, hostile_setup
 
 from releaser.loopback.pypi import PackageIndex
 
@@ -21,9 +21,7 @@ def test_hostile_pip_config_and_variables_change_nothing(populated, make_project
             where.write_text(conf)
         project.write(".pip-tools.toml", f'[tool.pip-tools]\nextra-index-url = ["{hostile.url}"]\npre = true\n')
         env = {
-            "HOME": str(home),
-            "XDG_CONFIG_HOME": str(home / ".config"),
-            "XDG_CONFIG_DIRS": str(tmp_path / "xdg"),
+            **home_env(tmp_path),
             "PIP_CONFIG_FILE": str(home / ".pip/pip.conf"),
             "PIP_INDEX_URL": hostile.url,
             "PIP_EXTRA_INDEX_URL": hostile.url,

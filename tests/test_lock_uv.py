@@ -8,7 +8,7 @@ import tomllib
 from dataclasses import replace
 
 import pytest
-from conftest import assert_locks_alike, clean_lock, days, hostile_setup, python_project
+from conftest import assert_locks_alike, clean_lock, days, home_env, hostile_setup, python_project
 from hypothesis import given
 from hypothesis import strategies as st
 from packaging.pylock import Pylock
@@ -120,9 +120,7 @@ def test_hostile_uv_and_pip_configuration_change_nothing(populated, make_project
         pip_conf.parent.mkdir(parents=True)
         pip_conf.write_text(f"[global]\nindex-url = {hostile.url}\nfind-links = {links}\n")
         env = {
-            "HOME": str(home),
-            "XDG_CONFIG_HOME": str(home / ".config"),
-            "XDG_CONFIG_DIRS": str(tmp_path / "xdg"),
+            **home_env(tmp_path),
             "UV_CONFIG_FILE": str(home / ".config/uv/uv.toml"),
             "UV_INDEX_URL": hostile.url,
             "UV_EXTRA_INDEX_URL": hostile.url,
