@@ -149,8 +149,7 @@ class PackageIndex(LoopbackServer[str]):
 
     def _simple(self, request: LoopbackHandler, project: str | None) -> None:
         """The project list when `project` is None, else the project's page."""
-        published = self._published()
-        files = [f for f in published if f.project == project]
+        files = self._published(project)
         if project and not files:
             return request.send(404, b"not found\n")
         content_type = TEXT_HTML if self.html_only else negotiate(request.headers.get("Accept"))
@@ -158,12 +157,15 @@ class PackageIndex(LoopbackServer[str]):
             return request.send(406, b"not acceptable\n")
         if project:
             return request.send(200, _project_page(self, content_type, project, files), content_type)
-        request.send(200, _project_list_page(content_type, sorted({f.project for f in published})), content_type)
+        request.send(200, _project_list_page(content_type, sorted({f.project for f in self._published()})), content_type)
 
-    def _published(self) -> list[_File]:
-        """A consistent snapshot, ordered by version, while add/remove go on."""
+    def _published(self, project: str | None = None) -> list[_File]:
+        """A consistent snapshot of `project`'s files (of every file when None), ordered by
+        version, while add/remove go on. Only that project's files are sorted: a page costs
+        the same on an index of 10 projects as on one of 1,000, as on a real index."""
         with self._lock:
-            return sorted(self._files.values(), key=lambda f: (f.version, f.filename))
+            files = [f for f in self._files.values() if project is None or f.project == project]
+        return sorted(files, key=lambda f: (f.version, f.filename))
 
     def _file_bytes(self, filename: str) -> bytes | None:
         with self._lock:
