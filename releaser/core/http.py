@@ -12,21 +12,21 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, TypeVar
-
-import requests
-import urllib3
-from requests.adapters import HTTPAdapter
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator, TypeVar
 
 from releaser import __version__
 from releaser.core.errors import ConfigError, UpstreamError, UpstreamMissing
 from releaser.core.redact import scrub, strip_credentials
+
+if TYPE_CHECKING:  # imported with the session, on the first request (`Http.session`)
+    import requests
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -77,22 +77,31 @@ _ENV = {
 
 
 class Http:
+    """The session, made on first use: importing `requests` costs about 0.05 s, which
+    `releaser lock` spends while its resolver already runs, not before starting it."""
+
     def __init__(self, *, retries: int = 3, backoff: float = 0.2, workers: int = WORKERS, limits: Limits | None = None) -> None:
         self.workers = workers
         self.retries, self.backoff = retries, backoff
         self.limits = limits or Limits.from_env()
-        self.session = requests.Session()
-        # Retries are ours (`request`), so that they count against the deadline.
-        adapter = HTTPAdapter(max_retries=0, pool_connections=workers, pool_maxsize=workers)
-        self.session.mount("http://", adapter)
-        self.session.mount("https://", adapter)
-        self.session.headers["User-Agent"] = f"releaser/{__version__}"
+        self._session: requests.Session | None = None
+        self._making = threading.Lock()
+
+    @property
+    def session(self) -> requests.Session:
+        with self._making:
+            if self._session is None:
+                from releaser.core.httpsession import Session
+
+                self._session = Session(workers=self.workers, user_agent=f"releaser/{__version__}")
+            return self._session
 
     def __enter__(self) -> Http:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.session.close()
+        if self._session is not None:
+            self._session.close()
 
     def request(
         self, method: str, url: str, *, what: str, deadline: Deadline | None = None,
@@ -103,13 +112,16 @@ class Http:
         After the retries the last answer is returned, whatever its status; a failure
         to connect, or the deadline passing, is an UpstreamError naming `what` and the URL.
         """
+        import requests
+
         deadline = deadline or Deadline(self.limits.metadata_deadline, url)
+        session = self.session
         attempt = 0
         while True:
             left = deadline.left(what)
             timeout = (min(self.limits.timeout, left), min(self.limits.timeout, left))
             try:
-                response = self.session.request(
+                response = session.request(
                     method, url, headers=headers, stream=True, timeout=timeout, allow_redirects=True
                 )
             except requests.RequestException as exc:
@@ -145,6 +157,9 @@ class Http:
 
     def chunks(self, response: requests.Response, url: str, *, what: str, deadline: Deadline) -> Iterator[bytes]:
         """The body as it arrives (read1: a server that drips cannot hold a read past the deadline)."""
+        import requests
+        import urllib3
+
         try:
             while True:
                 deadline.left(what)
@@ -173,6 +188,8 @@ class Http:
 
     def status(self, url: str, *, what: str) -> int:
         """The HTTP status `url` answers a GET with; the body is not read (an index root may be large)."""
+        import requests
+
         try:
             with self.session.get(url, stream=True, timeout=TIMEOUT) as response:
                 return response.status_code
