@@ -17,7 +17,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
@@ -37,6 +37,16 @@ _NETWORK_TROUBLE = re.compile(
 )
 
 
+class Hints(Protocol):
+    """What a resolver tells as it runs, so that the index pages can be read meanwhile."""
+
+    def started(self) -> None:
+        """The resolver is about to run: work that would have delayed its start may begin now."""
+
+    def add(self, name: str) -> None:
+        """The resolver has added the project `name` (canonical) to the resolution."""
+
+
 @dataclass(frozen=True)
 class Job:
     """One resolution: its inputs as files in a private `work` directory."""
@@ -50,9 +60,9 @@ class Job:
     request: LockRequest
     target: Target | None  # None: the interpreter that runs releaser
     requested: frozenset[str] = frozenset()  # the direct requirements' names, for error messages
-    # Told the canonical name of each project the resolver adds, as it adds it (a resolver
-    # that says so as it goes: uv), so its page can be read while the resolution runs.
-    heard: Callable[[str], None] | None = field(default=None, compare=False)
+    # Told when the resolver starts, and each project it adds as it adds it (a resolver that
+    # says so as it goes: uv), so that the pages can be read while the resolution runs.
+    hints: Hints | None = field(default=None, compare=False)
 
     @property
     def output(self) -> Path:
@@ -63,9 +73,12 @@ Resolver = Callable[[Job], "tuple[dict[str, str], dict[str, str]]"]
 
 
 def prepare(job: Job) -> None:
-    """The earlier pins, seeded into the output file: both resolvers prefer what it holds."""
+    """The earlier pins, seeded into the output file: both resolvers prefer what it holds.
+    Called last before the resolver runs: `job.hints` hears that it starts."""
     if job.seeds:
         job.output.write_text("".join(seed + "\n" for seed in job.seeds), encoding="utf-8")
+    if job.hints is not None:
+        job.hints.started()
 
 
 def upgrade_options(request: LockRequest) -> list[str]:

@@ -23,10 +23,10 @@ def describe() -> str:
 
 
 def resolve(job: Job) -> tuple[dict[str, str], dict[str, str]]:
-    prepare(job)
     # Credentials reach pip through a private netrc, never its command line.
     indexes, credentials = private_netrc(job.index_urls, job.work)
     args = ["compile", *_options(job, indexes), "-c", str(job.constraints), "-o", str(job.output), str(job.requirements)]
+    prepare(job)
     done = run_pip(
         args, timeout=resolve_deadline(), timed_out="pip-compile did not finish", module="piptools", cwd=job.root,
         env=credentials,

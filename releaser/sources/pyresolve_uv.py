@@ -81,9 +81,9 @@ def uv_env(index_urls: tuple[str, ...]) -> dict[str, str]:
 
 
 def resolve(job: Job) -> tuple[dict[str, str], dict[str, str]]:
-    prepare(job)
     deadline = resolve_deadline()
     command = [uv_binary(), "pip", "compile", *_options(job), "-c", str(job.constraints), "-o", str(job.output), str(job.requirements)]
+    prepare(job)
     try:
         code, stderr = _run(command, job, deadline)
     except OSError as exc:
@@ -96,7 +96,7 @@ def resolve(job: Job) -> tuple[dict[str, str], dict[str, str]]:
 
 
 def _run(command: list[str], job: Job, deadline: float) -> tuple[int | None, str]:
-    """Run uv with `-v`, telling `job.heard` each project as uv adds it; (exit code, or None
+    """Run uv with `-v`, telling `job.hints` each project as uv adds it; (exit code, or None
     when it ran past `deadline` and was killed; what it said but its debug lines)."""
     process = subprocess.Popen(
         command, cwd=job.root, env=uv_env(job.index_urls), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
@@ -111,8 +111,8 @@ def _run(command: list[str], job: Job, deadline: float) -> tuple[int | None, str
         for line in process.stderr:
             if not line.startswith("DEBUG "):
                 said.append(line)
-            elif job.heard is not None and (name := added(line)) is not None:
-                job.heard(name)
+            elif job.hints is not None and (name := added(line)) is not None:
+                job.hints.add(name)
         code = process.wait()
     finally:
         timer.cancel()

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
     from releaser.core.http import Http
     from releaser.core.targets import Target
-    from releaser.sources.pyresolve import Resolver
+    from releaser.sources.pyresolve import Hints, Resolver
     from releaser.core.verdict import Finding
     from releaser.sources.pydirect import DirectReferences
     from releaser.sources.pyindex import PackageIndexReader
@@ -89,10 +89,11 @@ class PythonSource(Source):
         direct = DirectReferences([r for i in self.parsed for r in i.requirements], self.inputs, request)
         reader = PackageIndexReader(request.http, self.inputs.index_urls)
         requested = self._requested()
-        # While the resolver runs, read the pages of the projects it will surely pin.
+        # While the resolver runs, read the pages of the projects it will surely pin, and of
+        # each project it adds, as it adds it (uv says so as it goes).
         early = _Prefetch(reader, self.inputs.index_urls[0], sorted({*requested, *(p.name for p in request.previous)}))
-        try:  # and of each project the resolver adds, as it adds it (uv says so as it goes)
-            chosen, direct_urls, direct_markers = self._resolve(request, direct, early.add)
+        try:
+            chosen, direct_urls, direct_markers = self._resolve(request, direct, early)
         finally:
             early.close()  # a failure does not wait for it
         early.join()
@@ -136,7 +137,7 @@ class PythonSource(Source):
     # -- the resolver -----------------------------------------------------
 
     def _resolve(
-        self, request: LockRequest, direct: DirectReferences, heard: Callable[[str], None] | None = None
+        self, request: LockRequest, direct: DirectReferences, hints: Hints | None = None
     ) -> tuple[list[tuple[str, str, str | None]], dict[str, str], dict[str, str | None]]:
         """Resolve for each target: ((name, version, marker) of each pin, name -> URL, name -> marker).
 
@@ -170,7 +171,7 @@ class PythonSource(Source):
                 request=request,
                 target=target,
                 requested=frozenset(self._requested()),
-                heard=heard,
+                hints=hints,
             )
             for n, target in enumerate(targets)
         ]
@@ -232,11 +233,13 @@ def _resolver(name: str) -> tuple[Resolver, Callable[[], str]]:
 
 class _Prefetch:
     """Fetch project pages from `index_url` into `reader`'s cache, in the background: the
-    `names` known at once, and each one `add`ed later, until `close`.
+    `names` known at once, and each one `add`ed later, until `close`. The resolver's `Hints`.
 
-    Only a head start: a page that fails here is fetched again, and its error told, when
-    needed. Daemon threads, not the HTTP pool's: a lock that fails while a page still drips
-    in exits without waiting for it.
+    The threads start when the resolver does (`started`), not before: the first page read
+    imports the HTTP stack, which would otherwise hold the interpreter while the resolver
+    is still being started. Only a head start: a page that fails here is fetched again,
+    and its error told, when needed. Daemon threads, not the HTTP pool's: a lock that
+    fails while a page still drips in exits without waiting for it.
     """
 
     WORKERS = 8
@@ -245,9 +248,14 @@ class _Prefetch:
         self._reader, self._index_url = reader, index_url
         self._names, self._seen, self._open = list(names), set(names), True
         self._ready = threading.Condition()
-        self._threads = [threading.Thread(target=self._work, daemon=True) for _ in range(self.WORKERS)]
-        for thread in self._threads:
-            thread.start()
+        self._threads: list[threading.Thread] = []
+
+    def started(self) -> None:
+        with self._ready:
+            if not self._threads:
+                self._threads = [threading.Thread(target=self._work, daemon=True) for _ in range(self.WORKERS)]
+                for thread in self._threads:
+                    thread.start()
 
     def add(self, name: str) -> None:
         """One more page to read, unless it is read already: a name the resolver has just added."""
@@ -277,5 +285,6 @@ class _Prefetch:
                 pass
 
     def join(self) -> None:
+        self.started()  # had the resolver not said it started, the pages are read now
         for thread in self._threads:
             thread.join()
