@@ -159,7 +159,7 @@ def render(r: Results) -> str:
             add(
                 f"| 2 | `releaser lock` with `resolver = \"uv\"` / `uv pip compile --generate-hashes`, {sizes} packages | "
                 f"≤ {LOCK_UV_RATIO:.2f}× at every size | " + ", ".join(f"{u.inverse.median:.2f}×" for _, u in with_uv)
-                + f" | {verdict(worst_uv <= LOCK_UV_RATIO if not r.quick else None)} |"
+                + f" | {verdict(worst_uv <= LOCK_UV_RATIO if not r.quick else None)} (see 2) |"
             )
     if r.maven:
         c = next((c for c in r.maven if c.count == MAVEN_AT), r.maven[-1])

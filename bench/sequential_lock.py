@@ -10,9 +10,9 @@ as a resolver without concurrency would.
     python bench/sequential_lock.py DIR --workers 16 --no-trust-env   # what-if: no per-request environment look-up
 
 The options measure what a change to releaser/core/http.py would give (bench/findings.md):
-`--no-trust-env` stops requests from reading proxy variables and ~/.netrc on every
-request; the loopback repository needs neither, so it is the upper bound of what
-looking them up once per origin would save.
+`--no-trust-env` stops requests from reading ~/.netrc on every request (releaser reads
+the proxy variables once per origin already); the loopback repository needs neither, so
+it is the upper bound of what reading ~/.netrc once per origin too would save.
 """
 
 from __future__ import annotations

@@ -57,3 +57,13 @@ def test_quick_run_writes_all_five_sections_with_figures(tmp_path: Path) -> None
     assert re.search(rf"{NUMBER}× \(", section(text, "## 1.")), "speed-up per pair"
     assert re.search(rf"{NUMBER}× \(", section(text, "## 2.")), "ratio per pair"
     assert re.search(rf"{NUMBER}× \(", section(text, "## 3.")), "speed-up per pair"
+
+
+def test_the_uv_floor_what_if_runs_and_reads_every_page() -> None:
+    # Its bare process exits non-zero unless it read three files from each project's page.
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "uv_floor.py"), "--sizes", "3", "--runs", "1"],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert re.search(rf"\| 3 \| {NUMBER} .* \| {NUMBER}x \|", done.stdout), done.stdout
