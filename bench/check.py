@@ -23,7 +23,6 @@ rounds (bench/measure.py); the table gives the median and the min-max of the wal
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import os
 import shutil
@@ -36,7 +35,7 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make `bench` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.measure import Pairs, Sample, Spread, interleaved, run
+from bench.measure import Pairs, Sample, Spread, interleaved, run, sizes_and_runs
 from releaser import __version__
 from releaser.core import config, lockfile
 from releaser.core.lockfile import Artifact, Lock, Pin
@@ -168,16 +167,12 @@ def show(spread: Spread) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="50,150,300")
-    parser.add_argument("--runs", type=int, default=5)
-    args = parser.parse_args()
-
-    print(f"`releaser check` vs `pip-compile --generate-hashes`, whole process, seconds: median of {args.runs} (min-max)\n")
+    sizes, runs = sizes_and_runs(__doc__)
+    print(f"`releaser check` vs `pip-compile --generate-hashes`, whole process, seconds: median of {runs} (min-max)\n")
     print(f"| {'pins':>5} | {'check, wall':>20} | {'check, cpu':>20} | {'pip-compile, wall':>23} | {'pip-compile, cpu':>23} | {'speed-up':>8} |")
     print(f"|{'-' * 7}|{'-' * 22}|{'-' * 22}|{'-' * 25}|{'-' * 25}|{'-' * 10}|")
-    for n in (int(s) for s in args.sizes.split(",")):
-        pairs = compare(n, runs=args.runs).pip
+    for n in sizes:
+        pairs = compare(n, runs=runs).pip
         a, b = pairs.a, pairs.b
         print(f"| {n:>5} | {show(a.wall):>20} | {show(a.cpu):>20} | {show(b.wall):>23} | {show(b.cpu):>23} | {pairs.ratio.median:7.0f}x |")
 

@@ -14,6 +14,7 @@ Three commands rotate the same way (A B C, B C A, C A B, ...).
 
 from __future__ import annotations
 
+import argparse
 import os
 import statistics
 import subprocess
@@ -137,3 +138,12 @@ def interleaved(
             j = (i + k) % len(commands)
             samples[j].append(commands[j]())
     return tuple(Series(tuple(s)) for s in samples), load
+
+
+def sizes_and_runs(doc: str | None, sizes: str = "50,150,300") -> tuple[list[int], int]:
+    """A benchmark script's own command line: `--sizes N,N,...` and `--runs N`."""
+    parser = argparse.ArgumentParser(description=(doc or "").splitlines()[0])
+    parser.add_argument("--sizes", default=sizes, help=f"comma-separated (default {sizes})")
+    parser.add_argument("--runs", type=int, default=5, help="counted runs per command and size (default 5)")
+    args = parser.parse_args()
+    return [int(n) for n in args.sizes.split(",")], args.runs

@@ -20,7 +20,6 @@ processes, in rotating order (bench/measure.py):
 
 from __future__ import annotations
 
-import argparse
 import os
 import subprocess
 import sys
@@ -33,7 +32,15 @@ if __package__ in (None, ""):  # run as a script: make `bench` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.check import clean_env, releaser_command
-from bench.measure import Sample, Series, Spread, interleaved, paired, run
+from bench.measure import (
+    Sample,
+    Series,
+    Spread,
+    interleaved,
+    paired,
+    run,
+    sizes_and_runs,
+)
 from releaser.core import seal
 
 GOAL_AT = 1000
@@ -270,11 +277,8 @@ def render(results: list[Compared]) -> list[str]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--sizes", default="100,1000")
-    parser.add_argument("--runs", type=int, default=5)
-    args = parser.parse_args()
-    print("\n".join(render([compare(int(n), runs=args.runs) for n in args.sizes.split(",")])))
+    sizes, runs = sizes_and_runs(__doc__, "100,1000")
+    print("\n".join(render([compare(n, runs=runs) for n in sizes])))
 
 
 if __name__ == "__main__":

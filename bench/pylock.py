@@ -32,7 +32,6 @@ from it. The five rotate round by round; ratios are taken per round (bench/measu
 
 from __future__ import annotations
 
-import argparse
 import shutil
 import sys
 import tempfile
@@ -44,7 +43,7 @@ if __package__ in (None, ""):  # run as a script: make `bench` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.check import releaser_command, show
-from bench.measure import Pairs, Sample, interleaved, run
+from bench.measure import Pairs, Sample, interleaved, run, sizes_and_runs
 from releaser.core import lockfile as lockfile_module
 from releaser.core.piprun import isolated_env
 from releaser.loopback.pypi import PackageIndex
@@ -151,15 +150,12 @@ def compare(n: int, *, runs: int, warm_up: bool = True) -> Compared:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--sizes", default="50,150,300")
-    parser.add_argument("--runs", type=int, default=5)
-    args = parser.parse_args()
-    print(f"`releaser lock` vs `pip-compile --generate-hashes`, whole process, seconds: median of {args.runs} (min-max)\n")
+    sizes, runs = sizes_and_runs(__doc__)
+    print(f"`releaser lock` vs `pip-compile --generate-hashes`, whole process, seconds: median of {runs} (min-max)\n")
     print("| packages | lock, wall | pip-compile --generate-hashes, wall | lock / that | pip-compile (no hashes), wall | lock / that |")
     print("|---|---|---|---|---|---|")
-    for n in (int(s) for s in args.sizes.split(",")):
-        found = compare(n, runs=args.runs)
+    for n in sizes:
+        found = compare(n, runs=runs)
         a, b, c = found.hashes.a, found.hashes.b, found.plain.b
         print(
             f"| {n} | {show(a.wall)} | {show(b.wall)} | {found.hashes.inverse.median:.2f}x "

@@ -18,7 +18,6 @@ F / E is the lowest ratio any `releaser lock` with uv could reach here.
 
 from __future__ import annotations
 
-import argparse
 import shutil
 import sys
 import tempfile
@@ -28,7 +27,7 @@ if __package__ in (None, ""):  # run as a script: make `bench` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.check import show
-from bench.measure import Sample, paired, run
+from bench.measure import Sample, paired, run, sizes_and_runs
 from bench.pylock import bench_env, synthesize, uv_compile_command
 from releaser.loopback.pypi import PackageIndex
 
@@ -73,15 +72,12 @@ def compare(n: int, *, runs: int) -> tuple[Sample, Sample, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--sizes", default="50,150,300")
-    parser.add_argument("--runs", type=int, default=5)
-    args = parser.parse_args()
-    print(f"whole process, seconds: median of {args.runs} (min-max)\n")
+    sizes, runs = sizes_and_runs(__doc__)
+    print(f"whole process, seconds: median of {runs} (min-max)\n")
     print("| packages | uv pip compile --generate-hashes | uv + every page read, bare Python | floor / uv |")
     print("|---:|---|---|---:|")
-    for n in (int(s) for s in args.sizes.split(",")):
-        uv, floor, ratio = compare(n, runs=args.runs)
+    for n in sizes:
+        uv, floor, ratio = compare(n, runs=runs)
         print(f"| {n} | {show(uv)} | {show(floor)} | {ratio:.2f}x |", flush=True)
 
 
