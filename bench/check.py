@@ -35,7 +35,7 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make `bench` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.measure import Pairs, Sample, Spread, interleaved, run, sizes_and_runs
+from bench.measure import Pairs, Sample, Spread, bench_parser, interleaved, run
 from releaser import __version__
 from releaser.core import config, lockfile
 from releaser.core.lockfile import Artifact, Lock, Pin
@@ -167,12 +167,12 @@ def show(spread: Spread) -> str:
 
 
 def main() -> None:
-    sizes, runs = sizes_and_runs(__doc__)
-    print(f"`releaser check` vs `pip-compile --generate-hashes`, whole process, seconds: median of {runs} (min-max)\n")
+    args = bench_parser(__doc__).parse_args()
+    print(f"`releaser check` vs `pip-compile --generate-hashes`, whole process, seconds: median of {args.runs} (min-max)\n")
     print(f"| {'pins':>5} | {'check, wall':>20} | {'check, cpu':>20} | {'pip-compile, wall':>23} | {'pip-compile, cpu':>23} | {'speed-up':>8} |")
     print(f"|{'-' * 7}|{'-' * 22}|{'-' * 22}|{'-' * 25}|{'-' * 25}|{'-' * 10}|")
-    for n in sizes:
-        pairs = compare(n, runs=runs).pip
+    for n in args.sizes:
+        pairs = compare(n, runs=args.runs).pip
         a, b = pairs.a, pairs.b
         print(f"| {n:>5} | {show(a.wall):>20} | {show(a.cpu):>20} | {show(b.wall):>23} | {show(b.cpu):>23} | {pairs.ratio.median:7.0f}x |")
 

@@ -140,10 +140,13 @@ def interleaved(
     return tuple(Series(tuple(s)) for s in samples), load
 
 
-def sizes_and_runs(doc: str | None, sizes: str = "50,150,300") -> tuple[list[int], int]:
-    """A benchmark script's own command line: `--sizes N,N,...` and `--runs N`."""
+def bench_parser(doc: str | None, sizes: str = "50,150,300") -> argparse.ArgumentParser:
+    """A benchmark script's own command line: `--sizes N,N,...` (a list of int) and `--runs N`."""
     parser = argparse.ArgumentParser(description=(doc or "").splitlines()[0])
-    parser.add_argument("--sizes", default=sizes, help=f"comma-separated (default {sizes})")
+    parser.add_argument("--sizes", type=_sizes, default=sizes, help=f"comma-separated (default {sizes})")
     parser.add_argument("--runs", type=int, default=5, help="counted runs per command and size (default 5)")
-    args = parser.parse_args()
-    return [int(n) for n in args.sizes.split(",")], args.runs
+    return parser
+
+
+def _sizes(text: str) -> list[int]:
+    return [int(n) for n in text.split(",")]

@@ -36,10 +36,10 @@ from bench.measure import (
     Sample,
     Series,
     Spread,
+    bench_parser,
     interleaved,
     paired,
     run,
-    sizes_and_runs,
 )
 from releaser.core import seal
 
@@ -277,8 +277,8 @@ def render(results: list[Compared]) -> list[str]:
 
 
 def main() -> None:
-    sizes, runs = sizes_and_runs(__doc__, "100,1000")
-    print("\n".join(render([compare(n, runs=runs) for n in sizes])))
+    args = bench_parser(__doc__, "100,1000").parse_args()
+    print("\n".join(render([compare(n, runs=args.runs) for n in args.sizes])))
 
 
 if __name__ == "__main__":

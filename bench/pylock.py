@@ -43,7 +43,7 @@ if __package__ in (None, ""):  # run as a script: make `bench` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.check import releaser_command, show
-from bench.measure import Pairs, Sample, interleaved, run, sizes_and_runs
+from bench.measure import Pairs, Sample, bench_parser, interleaved, run
 from releaser.core import lockfile as lockfile_module
 from releaser.core.piprun import isolated_env
 from releaser.loopback.pypi import PackageIndex
@@ -150,12 +150,12 @@ def compare(n: int, *, runs: int, warm_up: bool = True) -> Compared:
 
 
 def main() -> None:
-    sizes, runs = sizes_and_runs(__doc__)
-    print(f"`releaser lock` vs `pip-compile --generate-hashes`, whole process, seconds: median of {runs} (min-max)\n")
+    args = bench_parser(__doc__).parse_args()
+    print(f"`releaser lock` vs `pip-compile --generate-hashes`, whole process, seconds: median of {args.runs} (min-max)\n")
     print("| packages | lock, wall | pip-compile --generate-hashes, wall | lock / that | pip-compile (no hashes), wall | lock / that |")
     print("|---|---|---|---|---|---|")
-    for n in sizes:
-        found = compare(n, runs=runs)
+    for n in args.sizes:
+        found = compare(n, runs=args.runs)
         a, b, c = found.hashes.a, found.hashes.b, found.plain.b
         print(
             f"| {n} | {show(a.wall)} | {show(b.wall)} | {found.hashes.inverse.median:.2f}x "

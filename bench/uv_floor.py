@@ -3,17 +3,21 @@
 Goal 2 with uv (bench/findings.md) asks `releaser lock` for ≤ 1.3× of `uv pip compile
 --generate-hashes`. releaser also reads each pinned project's index page for every
 platform's files (sha256, size, upload time; the same code for both resolvers), in one
-Python process. This measures the floor of that design on this machine, side by side:
+Python process. This measures the floor of that design on this machine, side by side,
+rotating round by round:
 
 - E: `uv pip compile --generate-hashes`, exactly as section 2 of bench/run.py runs it;
 - F: a bare Python process (this interpreter, with `site`, as the console script runs)
   that starts the same uv command at once and, while uv runs, reads all N project pages
   from the same index, 8 at a time, with urllib3 (no `requests`, no click, no
-  validation, no lock written): nothing releaser does but the second pass.
+  validation, no lock written): nothing releaser does but the second pass;
+- D: `releaser lock` with `resolver = "uv"` on the same project, from scratch.
 
-F / E is the lowest ratio any `releaser lock` with uv could reach here.
+F / E is the lowest ratio any `releaser lock` with uv could reach here; D / E is where it
+is. `--delay S` makes the index wait S seconds before every answer, as a distant index
+does (the loopback one answers at once, so CPU, not the network, decides section 2).
 
-    .venv/bin/python bench/uv_floor.py [--sizes 50,150,300] [--runs 5]
+    .venv/bin/python bench/uv_floor.py [--sizes 50,150,300] [--runs 5] [--delay 0.02]
 """
 
 from __future__ import annotations
@@ -26,8 +30,8 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make `bench` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.check import show
-from bench.measure import Sample, paired, run, sizes_and_runs
+from bench.check import releaser_command, show
+from bench.measure import Sample, Series, Spread, bench_parser, interleaved, run
 from bench.pylock import bench_env, synthesize, uv_compile_command
 from releaser.loopback.pypi import PackageIndex
 
@@ -48,14 +52,15 @@ sys.exit(uv.wait() or (files != 3 * n))
 """
 
 
-def compare(n: int, *, runs: int) -> tuple[Sample, Sample, float]:
-    """(E's median sample, F's median sample, the median of F / E per pair)."""
-    with tempfile.TemporaryDirectory(prefix="releaser-bench-") as tmp, PackageIndex() as index:
+def compare(n: int, *, runs: int, delay: float = 0.0) -> tuple[Series, Series, Series, Spread, Spread]:
+    """E (uv), F (the floor) and D (`releaser lock`) for `n` packages; F / E and D / E per round."""
+    with tempfile.TemporaryDirectory(prefix="releaser-bench-") as tmp, PackageIndex(delay=delay) as index:
         root, scratch = Path(tmp) / "project", Path(tmp) / "scratch"
         root.mkdir()
         scratch.mkdir()
         synthesize(root, index, n, resolver="uv")
-        env = {k: v for k, v in bench_env(Path(tmp) / "cache").items() if not k.upper().startswith("UV_")}
+        env = bench_env(Path(tmp) / "cache")
+        env_uv = {k: v for k, v in env.items() if not k.upper().startswith("UV_")}
 
         def fresh(floor: bool) -> Sample:
             work = Path(tempfile.mkdtemp(dir=scratch))  # fresh output file and uv cache, as section 2
@@ -63,22 +68,29 @@ def compare(n: int, *, runs: int) -> tuple[Sample, Sample, float]:
                 command = uv_compile_command(index.url, work / "uv-cache", work / "requirements.txt")
                 if floor:
                     command = [sys.executable, "-c", FLOOR, index.url, str(n), *command]
-                return run(command, cwd=root, env=env)
+                return run(command, cwd=root, env=env_uv)
             finally:
                 shutil.rmtree(work)
 
-        pairs = paired(lambda: fresh(False), lambda: fresh(True), runs=runs)
-        return pairs.a.wall, pairs.b.wall, pairs.ratio.median  # type: ignore[return-value]
+        def lock() -> Sample:
+            (root / "release.lock").unlink(missing_ok=True)  # a first lock every time, as section 2
+            return run([*releaser_command(), "lock", "-C", str(root)], cwd=root, env=env)
+
+        (e, f, d), _ = interleaved((lambda: fresh(False), lambda: fresh(True), lock), runs=runs)
+        per_round = lambda b: Spread(tuple(x.wall / y.wall for x, y in zip(b.samples, e.samples)))  # noqa: E731
+        return e, f, d, per_round(f), per_round(d)
 
 
 def main() -> None:
-    sizes, runs = sizes_and_runs(__doc__)
-    print(f"whole process, seconds: median of {runs} (min-max)\n")
-    print("| packages | uv pip compile --generate-hashes | uv + every page read, bare Python | floor / uv |")
-    print("|---:|---|---|---:|")
-    for n in sizes:
-        uv, floor, ratio = compare(n, runs=runs)
-        print(f"| {n} | {show(uv)} | {show(floor)} | {ratio:.2f}x |", flush=True)
+    parser = bench_parser(__doc__)
+    parser.add_argument("--delay", type=float, default=0.0, help="seconds the index waits before every answer")
+    args = parser.parse_args()
+    print(f"whole process, seconds: median of {args.runs} (min-max); the index adds {args.delay:g} s to every answer\n")
+    print("| packages | uv pip compile --generate-hashes | uv + every page read, bare Python | floor / uv | releaser lock | lock / uv |")
+    print("|---:|---|---|---:|---|---:|")
+    for n in args.sizes:
+        e, f, d, floor, locked = compare(n, runs=args.runs, delay=args.delay)
+        print(f"| {n} | {show(e.wall)} | {show(f.wall)} | {floor.median:.2f}x | {show(d.wall)} | {locked.median:.2f}x |", flush=True)
 
 
 if __name__ == "__main__":

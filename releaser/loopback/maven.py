@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import html
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from datetime import datetime, timezone
@@ -84,8 +83,8 @@ class MavenRepository(LoopbackServer[str]):
         checksum_file_names: bool = False,
         checksum_headers: bool = True,
     ) -> None:
-        super().__init__(auth=auth)
-        self.listing, self.delay = listing, delay
+        super().__init__(auth=auth, delay=delay)
+        self.listing = listing
         self.checksum_headers = checksum_headers
         self.algorithms = tuple(checksums)
         self.checksum_file_names = checksum_file_names
@@ -242,8 +241,6 @@ class MavenRepository(LoopbackServer[str]):
         return f"{method} {target}"
 
     def _respond(self, request: LoopbackHandler) -> None:
-        if self.delay:
-            time.sleep(self.delay)
         status, data, headers = self._answer(request.path)
         request.send(status, data, headers=headers)
 

@@ -57,9 +57,10 @@ class PackageIndex(LoopbackServer[str]):
     _what, _realm, _methods = "index", "test", frozenset({"GET", "HEAD"})
 
     def __init__(
-        self, *, upload_times: bool = True, html_only: bool = False, auth: tuple[str, str] | None = None
+        self, *, upload_times: bool = True, html_only: bool = False, auth: tuple[str, str] | None = None,
+        delay: float = 0.0,
     ) -> None:
-        super().__init__(auth=auth)
+        super().__init__(auth=auth, delay=delay)
         self.upload_times, self.html_only = upload_times, html_only
         self._tmp = tempfile.TemporaryDirectory(prefix="releaser-index-")
         self._files_dir, self._staging = Path(self._tmp.name) / "files", Path(self._tmp.name) / "staging"

@@ -13,6 +13,7 @@ import base64
 import hmac
 import sys
 import threading
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -27,14 +28,15 @@ class LoopbackServer(ABC, Generic[Seen]):
 
     Every request is logged (as `_seen_as` describes it) before it is
     authenticated, so tests can count what a client sent, refused or not.
+    `delay`: seconds added to every authenticated answer, as a distant server's would be.
     """
 
     _what: ClassVar[str] = "server"  # names it in the error for using it before start()
     _realm: ClassVar[str] = "loopback"  # of the Basic challenge
     _methods: ClassVar[frozenset[str]] = frozenset({"GET", "HEAD"})  # others answer 501
 
-    def __init__(self, *, auth: tuple[str, str] | None = None) -> None:
-        self.auth = auth
+    def __init__(self, *, auth: tuple[str, str] | None = None, delay: float = 0.0) -> None:
+        self.auth, self.delay = auth, delay
         self._lock = threading.Lock()  # also guards the subclass's own state
         self._seen: list[Seen] = []
         self._failures: dict[str, tuple[int, int]] = {}  # key -> (remaining, status)
@@ -157,6 +159,8 @@ class LoopbackHandler(BaseHTTPRequestHandler):
         loopback._record(self.command, self.path)
         if not loopback._authorized(self.headers.get("Authorization")):
             return self.send(401, b"unauthorized\n", headers={"WWW-Authenticate": f'Basic realm="{loopback._realm}"'})
+        if loopback.delay:
+            time.sleep(loopback.delay)
         loopback._respond(self)
 
     def send(
