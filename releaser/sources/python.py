@@ -285,6 +285,5 @@ class _Prefetch:
                 pass
 
     def join(self) -> None:
-        self.started()  # had the resolver not said it started, the pages are read now
         for thread in self._threads:
             thread.join()
