@@ -31,7 +31,7 @@ if __package__ in (None, ""):  # run as a script: make `bench` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.check import releaser_command, show
-from bench.measure import Sample, Series, Spread, bench_parser, interleaved, run
+from bench.measure import Pairs, Sample, Series, Spread, bench_parser, interleaved, run
 from bench.pylock import bench_env, synthesize, uv_compile_command
 from releaser.loopback.pypi import PackageIndex
 
@@ -76,9 +76,8 @@ def compare(n: int, *, runs: int, delay: float = 0.0) -> tuple[Series, Series, S
             (root / "release.lock").unlink(missing_ok=True)  # a first lock every time, as section 2
             return run([*releaser_command(), "lock", "-C", str(root)], cwd=root, env=env)
 
-        (e, f, d), _ = interleaved((lambda: fresh(False), lambda: fresh(True), lock), runs=runs)
-        per_round = lambda b: Spread(tuple(x.wall / y.wall for x, y in zip(b.samples, e.samples)))  # noqa: E731
-        return e, f, d, per_round(f), per_round(d)
+        (e, f, d), load = interleaved((lambda: fresh(False), lambda: fresh(True), lock), runs=runs)
+        return e, f, d, Pairs(e, f, load).ratio, Pairs(e, d, load).ratio
 
 
 def main() -> None:
