@@ -32,6 +32,9 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 WORKERS = 16
+# Connections kept open per origin: more than WORKERS, for the project pages read beside a
+# resolver (`releaser.sources.python`), which keep as many in flight as this.
+CONNECTIONS = 32
 TIMEOUT = (10, 60)  # (connect, read) for code that calls `session` itself; prefer `Http.request` (deadline, retries)
 RETRY_STATUS = (429, 500, 502, 503, 504)
 CHUNK = 1 << 16
@@ -93,7 +96,7 @@ class Http:
             if self._session is None:
                 from releaser.core.httpsession import Session
 
-                self._session = Session(workers=self.workers, user_agent=f"releaser/{__version__}")
+                self._session = Session(connections=max(self.workers, CONNECTIONS), user_agent=f"releaser/{__version__}")
             return self._session
 
     def __enter__(self) -> Http:

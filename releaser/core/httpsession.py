@@ -16,10 +16,10 @@ from requests.adapters import HTTPAdapter
 
 
 class Session(requests.Session):
-    def __init__(self, *, workers: int, user_agent: str) -> None:
+    def __init__(self, *, connections: int, user_agent: str) -> None:
         super().__init__()
         # Retries are `Http.request`'s own, so that they count against its deadline.
-        adapter = HTTPAdapter(max_retries=0, pool_connections=workers, pool_maxsize=workers)
+        adapter = HTTPAdapter(max_retries=0, pool_connections=connections, pool_maxsize=connections)
         self.mount("http://", adapter)
         self.mount("https://", adapter)
         self.headers["User-Agent"] = user_agent
