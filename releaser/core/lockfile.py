@@ -223,7 +223,7 @@ def _parse(text: str, path: Path) -> tuple[Lock, object]:
 
 
 def _check_targets(lock: Lock, path: Path) -> None:
-    """Every target in the header is one releaser reads; every pin's marker names some of them."""
+    """Every target in the header is one releaser reads; every pin's (and build pin's) marker names some of them."""
     from releaser.core import targets
 
     for text in (*lock.environments, *((lock.target,) if lock.target else ())):
@@ -231,12 +231,14 @@ def _check_targets(lock: Lock, path: Path) -> None:
             targets.parse(text)
         except ValueError as exc:
             raise ConfigError(f"{path}: {exc}") from None
-    for pin in lock.pins:
+    for pin, where in [(p, f"[[{p.kind}]] {p.name}") for p in lock.pins] + [
+        (b, f"[[{p.kind}]] {p.name} build {b.name}") for p in lock.pins for b in p.build
+    ]:
         if pin.marker is None:
             continue
         named = targets.marker_targets(pin.marker, lock.environments)
         if not named or len(named) != len(pin.marker.split(" or ")):
-            raise ConfigError(f"{path}: [[{pin.kind}]] {pin.name}: marker {pin.marker!r} names no environment of the lock")
+            raise ConfigError(f"{path}: {where}: marker {pin.marker!r} names no environment of the lock")
 
 
 def read(path: Path) -> Lock | None:

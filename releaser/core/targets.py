@@ -52,10 +52,14 @@ class Target:
         return text + (f" and platform_machine == '{self.machine}'" if self.machine else "")
 
     @property
+    def arch(self) -> str:
+        """The machine, spelled one way (x86_64, aarch64); the platform's most common one when not named."""
+        return _MACHINES[self.machine.lower()] if self.machine else _DEFAULT_MACHINE[self.platform]
+
+    @property
     def uv_platform(self) -> str:
         """uv's `--python-platform` for this target."""
-        machine = _MACHINES[self.machine.lower()] if self.machine else _DEFAULT_MACHINE[self.platform]
-        return _UV_PLATFORMS[(self.platform, machine)]
+        return _UV_PLATFORMS[(self.platform, self.arch)]
 
     def environment(self) -> dict[str, str]:
         """The marker environment of a CPython on this target, for evaluating requirement markers."""
@@ -135,8 +139,11 @@ def any_covers(markers: tuple[str, ...], current: Target | None = None) -> bool:
 
 def needed_under(targets: list[Target], everywhere: list[Target]) -> str | None:
     """The marker of a pin needed on `targets` out of `everywhere`: None when needed on all."""
-    if set(targets) == set(everywhere):
-        return None
+    return None if set(targets) == set(everywhere) else named(targets)
+
+
+def named(targets: list[Target]) -> str:
+    """The marker naming exactly `targets`, in the form `marker_targets` reads back."""
     if len(targets) == 1:
         return targets[0].marker
     return " or ".join(f"({t.marker})" for t in targets)
@@ -146,5 +153,10 @@ def marker_targets(marker: str | None, everywhere: tuple[str, ...]) -> list[str]
     """The targets among `everywhere` that a pin's marker (written by `needed_under`) names."""
     if marker is None:
         return list(everywhere)
-    named = {part.strip().removeprefix("(").removesuffix(")") for part in marker.split(" or ")}
-    return [t for t in everywhere if parse(t).marker in named]
+    names = named_in(marker)
+    return [t for t in everywhere if parse(t).marker in names]
+
+
+def named_in(marker: str) -> set[str]:
+    """The targets, as markers, that a marker written by `named` names."""
+    return {part.strip().removeprefix("(").removesuffix(")") for part in marker.split(" or ")}

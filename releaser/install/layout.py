@@ -139,8 +139,8 @@ def files_for_here(lock: Lock) -> list[PinnedFile]:
 
 
 def for_here(lock: Lock, what: str = "the lock") -> Lock:
-    """`lock` with only the pins the running interpreter needs: a pin for another target
-    may have no file for it. Refused (exit 1) on an interpreter none of its environments covers."""
+    """`lock` with only the pins (and build pins) the running interpreter needs: a pin for another
+    target may have no file for it. Refused (exit 1) on an interpreter none of its environments covers."""
     from dataclasses import replace
 
     from releaser.core.targets import any_covers, here, marker_targets
@@ -152,7 +152,11 @@ def for_here(lock: Lock, what: str = "the lock") -> Lock:
             f"this interpreter ({here().marker}) is not one of the environments {what} covers: "
             + "; ".join(lock.environments)
         )
-    needed = [p for p in lock.pins if p.marker is None or any_covers(tuple(marker_targets(p.marker, lock.environments)))]
+    def needed_here(pin: Pin) -> bool:
+        return pin.marker is None or any_covers(tuple(marker_targets(pin.marker, lock.environments)))
+
+    # A build pin made for other targets is not this interpreter's either.
+    needed = [replace(p, build=tuple(b for b in p.build if needed_here(b))) for p in lock.pins if needed_here(p)]
     return replace(lock, pins=tuple(needed))
 
 

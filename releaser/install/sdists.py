@@ -20,14 +20,15 @@ from releaser.core.lockfile import Lock, Pin
 from releaser.core.piprun import pip_errors, run_pip
 from releaser.core.venvs import create_venv, install_hashed, venv_python
 from releaser.install.fetch import PinnedFile
-from releaser.install.layout import build_rel, choose_python_file
+from releaser.install.layout import build_rel, choose_python_file, for_here
 
 BUILD_TIMEOUT = 30 * 60
 
 
 def built_here(lock: Lock) -> list[Pin]:
-    """The Python pins this interpreter installs from their sdist."""
-    return [p for p in lock.of_kind("python") if p.artifacts and not choose_python_file(p).name.endswith(".whl")]
+    """The Python pins this interpreter installs from their sdist, with the build pins made for it."""
+    here = for_here(lock).of_kind("python")
+    return [p for p in here if p.artifacts and not choose_python_file(p).name.endswith(".whl")]
 
 
 def unpinned_builds(lock: Lock) -> list[str]:
@@ -71,11 +72,17 @@ def build_wheel(pin: Pin, sdist: Path, files: dict[PurePosixPath, Path], work: P
 
 
 def refuse_unpinned(lock: Lock, name: str) -> None:
-    """Refuse (exit 1) when a pin built here has no build pins: its build would float."""
+    """Refuse (exit 1) when a pin built here has no build pins for here: its build would float."""
+    from releaser.core.targets import here, parse
+
     missing = unpinned_builds(lock)
-    if missing:
+    if not missing:
+        return
+    names = " ".join(m.split()[0] for m in missing)
+    start = f"{', '.join(missing)}: no wheel for this interpreter, and {name} pins nothing to build the sdist with here"
+    if lock.target and not lock.environments and not parse(lock.target).covers(here()):
         raise Refused(
-            f"{', '.join(missing)}: no wheel for this interpreter, and {name} pins nothing to build the sdist with "
-            f"(written by an older releaser); its build would float. Run `releaser lock --upgrade "
-            f"{' '.join(m.split()[0] for m in missing)}` to pin its build requirements"
+            f"{start}: it was locked on {lock.target}, where a wheel fits; its build would float. "
+            f"Lock on this interpreter, or name both in [python] environments (resolver = \"uv\")"
         )
+    raise Refused(f"{start} (written by an older releaser); its build would float. Run `releaser lock --upgrade {names}` to pin its build requirements")

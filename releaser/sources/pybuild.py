@@ -16,7 +16,11 @@ Each build pin is recorded, with every file hashed and dated, in the `build` lis
 the pin that needs it. `cut` and `reproduce` install them, hash-verified, into a
 private build environment and build the sdist there with `--no-build-isolation`
 (`releaser.install.sdists`). One level deep: a build requirement must have a wheel
-for this interpreter itself.
+for the target it is built on itself.
+
+With `[python] environments`, "no wheel fits" is asked of each target the pin is needed
+on (`releaser.sources.pytags`), and the build pins are resolved for each target that
+builds it, with markers naming the targets they are for.
 """
 
 from __future__ import annotations
@@ -24,9 +28,9 @@ from __future__ import annotations
 import tarfile
 import tempfile
 import zipfile
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Callable
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
@@ -35,64 +39,69 @@ from releaser.core.credentials import userinfo_of, with_userinfo
 from releaser.core.errors import UpstreamError
 from releaser.core.lockfile import Artifact, Pin
 from releaser.core.redact import scrub
+from releaser.core.targets import Target, marker_targets, named, named_in, parse
 from releaser.sources.base import LockRequest
 from releaser.sources.pyindex import PackageIndexReader
+from releaser.sources.pytags import wheel_fits
 
-Compile = Callable[[list[str], Path], dict[str, str]]  # requirements, workdir -> name -> version
+Compile = Callable[[list[str], Path, Target | None], dict[str, str]]  # requirements, workdir, target -> name -> version
 INSTALL_TIMEOUT = 30 * 60
 
 
-def wheel_fits(filename: str) -> bool:
-    """True when the wheel `filename` installs on this interpreter."""
-    from packaging.utils import InvalidWheelFilename, parse_wheel_filename
-
-    try:
-        tags = parse_wheel_filename(filename)[3]
-    except InvalidWheelFilename:
-        return False
-    return not tags.isdisjoint(_here())
-
-
-_TAGS: frozenset[object] | None = None
-
-
-def _here() -> frozenset[object]:
-    global _TAGS
-    if _TAGS is None:
-        from packaging.tags import sys_tags
-
-        _TAGS = frozenset(sys_tags())
-    return _TAGS
-
-
-def sdist_of(pin: Pin) -> Artifact | None:
-    """The sdist pip would build `pin` from here: when no wheel of it fits this interpreter."""
-    if any(wheel_fits(a.name) for a in pin.artifacts if a.name.endswith(".whl")):
+def sdist_of(pin: Pin, target: Target | None = None) -> Artifact | None:
+    """The sdist pip would build `pin` from on `target` (None: here): when no wheel of it fits there."""
+    if any(wheel_fits(a.name, target) for a in pin.artifacts if a.name.endswith(".whl")):
         return None
     sdists = sorted((a for a in pin.artifacts if a.name.endswith((".tar.gz", ".zip"))), key=lambda a: a.name)
     return sdists[0] if sdists else None
 
 
 class BuildPins:
-    """Adds the `build` pins to each pin that is built from its sdist here."""
+    """Adds the `build` pins to each pin that some target of the lock builds from its sdist.
 
-    def __init__(self, request: LockRequest, reader: PackageIndexReader, compile: Compile) -> None:
+    Without `environments` that target is this interpreter, and the build pins carry no
+    marker. With them, the build requirements are resolved for each target that builds
+    the pin, and each build pin carries the marker naming the targets it is for, always,
+    even when that is all of them: so a relock can tell for which targets they were made.
+    The backend's own answer (`get_requires_for_build_wheel`) comes from this interpreter.
+    """
+
+    def __init__(self, request: LockRequest, reader: PackageIndexReader, compile: Compile, environments: tuple[str, ...] = ()) -> None:
         self.request = request
         self.reader = reader
         self.compile = compile
+        self.environments = environments
         self.userinfo = userinfo_of(reader.index_urls)
 
     def add(self, pins: list[Pin]) -> list[Pin]:
         previous = {p.name: p for p in self.request.previous}
         return [self._pinned(pin, previous.get(pin.name)) for pin in pins]
 
-    def _pinned(self, pin: Pin, previous: Pin | None) -> Pin:
-        sdist = sdist_of(pin)
-        if sdist is None:
-            return pin
+    def built_on(self, pin: Pin) -> list[Target | None]:
+        """The targets that install `pin` from its sdist: those it is needed on with no wheel of it."""
+        if not self.environments:
+            return [None] if sdist_of(pin) is not None else []
+        needed = [parse(m) for m in marker_targets(pin.marker, self.environments)]
+        return [t for t in needed if sdist_of(pin, t) is not None]
+
+    def _kept(self, previous: Pin, pin: Pin, built_on: list[Target | None]) -> bool:
+        """True when `previous`'s build pins still hold: same version, not upgraded, made for these targets."""
         upgrading = self.request.upgrade_all or pin.name in self.request.upgrade
-        if previous is not None and previous.build and previous.version == pin.version and not upgrading:
+        if not previous.build or previous.version != pin.version or upgrading:
+            return False
+        if not self.environments:
+            return all(b.marker is None for b in previous.build)
+        made_for = {m for b in previous.build for m in (named_in(b.marker) if b.marker else ())}
+        return all(b.marker for b in previous.build) and made_for == {t.marker for t in built_on if t}
+
+    def _pinned(self, pin: Pin, previous: Pin | None) -> Pin:
+        built_on = self.built_on(pin)
+        if not built_on:
+            return pin
+        if previous is not None and self._kept(previous, pin, built_on):
             return replace(pin, build=previous.build)  # kept, as every earlier pin is
+        sdist = sdist_of(pin, built_on[0])
+        assert sdist is not None  # built_on holds only targets with one
         work = Path(tempfile.mkdtemp(prefix=f"build-{pin.name}-", dir=self.request.workdir))
         source = self._unpack(pin, sdist, work)
         from build import BuildBackendException, BuildException, ProjectBuilder
@@ -105,23 +114,34 @@ class BuildPins:
         try:
             builder = ProjectBuilder(source, python_executable=str(venv_python(venv)), runner=quiet_subprocess_runner)
             static = sorted(builder.build_system_requires)
-            versions = self.compile(static, work / "static")
+            versions = self.compile(static, work / "static", None)
             create_venv(venv, what=f"the build environment of {pin.name}")
             self._install(venv, versions, work)
             dynamic = sorted(builder.get_requires_for_build("wheel"))
         except (BuildException, BuildBackendException) as exc:
             raise UpstreamError(f"{what}: {scrub(str(exc))[:300]}") from None
-        if not all(_satisfied(req, versions) for req in dynamic):
-            versions = self.compile(static + dynamic, work / "dynamic")
+        wanted_reqs = static if all(_satisfied(req, versions) for req in dynamic) else static + dynamic
+        if wanted_reqs != static:
+            versions = self.compile(wanted_reqs, work / "dynamic", None)
+        where: dict[tuple[str, str], list[Target | None]] = {}
+        for n, target in enumerate(built_on):
+            found = versions if target is None else self.compile(wanted_reqs, work / f"target-{n}", target)
+            for name, version in found.items():
+                where.setdefault((name, version), []).append(target)
         wanted = {canonicalize_name(Requirement(r).name): r for r in static + dynamic}
-        build = tuple(self._pin(name, version, wanted.get(name)) for name, version in sorted(versions.items()))
-        for b in build:
-            if sdist_of(b) is not None:
-                raise UpstreamError(
-                    f"{what}: its build requirement {b.name} {b.version} has no wheel for this interpreter either; "
-                    "releaser pins build requirements one level deep"
-                )
-        return replace(pin, build=build)
+        build = []
+        for (name, version), targets in sorted(where.items()):
+            b = self._pin(name, version, wanted.get(name))
+            if self.environments:
+                b = replace(b, marker=named([t for t in targets if t is not None]))
+            for target in targets:
+                if sdist_of(b, target) is not None:
+                    raise UpstreamError(
+                        f"{what}: its build requirement {b.name} {b.version} has no wheel for "
+                        f"{target.marker if target else 'this interpreter'} either; releaser pins build requirements one level deep"
+                    )
+            build.append(b)
+        return replace(pin, build=tuple(build))
 
     def _pin(self, name: str, version: str, requested: str | None) -> Pin:
         request = self.request
@@ -156,7 +176,12 @@ class BuildPins:
         return tops[0]
 
     def _install(self, venv: Path, versions: dict[str, str], work: Path) -> None:
-        from releaser.core.piprun import cache_dir, index_options, pip_errors, trusted_hosts
+        from releaser.core.piprun import (
+            cache_dir,
+            index_options,
+            pip_errors,
+            trusted_hosts,
+        )
         from releaser.core.venvs import install_hashed
 
         indexes = index_options(self.reader.index_urls)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -129,7 +130,8 @@ class PythonSource(Source):
 
         pinned = [replace(p, marker=direct_markers.get(p.name)) for p in direct.pins(direct_urls, request.workdir)]
         pins = request.http.map(pin, sorted(chosen, key=lambda c: (c[0], c[1]))) + pinned
-        return BuildPins(request, reader, lambda reqs, work: self._compile_build(reqs, work, request)).add(pins)
+        compile_build = partial(self._compile_build, request=request)
+        return BuildPins(request, reader, compile_build, self.inputs.environments).add(pins)
 
     def _requested(self) -> dict[str, str]:
         """Canonical name -> what the inputs ask for, for direct requirements."""
@@ -199,8 +201,11 @@ class PythonSource(Source):
         chosen = [(name, version, needed_under(found, targets)) for (name, version), found in where.items()]
         return chosen, urls, {name: needed_under(found, targets) for name, found in url_where.items()}
 
-    def _compile_build(self, requirements: list[str], work: Path, request: LockRequest) -> dict[str, str]:
-        """An sdist's build requirements, resolved by the lock's resolver, as isolated and dated as the lock's own."""
+    def _compile_build(
+        self, requirements: list[str], work: Path, target: Target | None, *, request: LockRequest
+    ) -> dict[str, str]:
+        """An sdist's build requirements, resolved by the lock's resolver for `target` (None: this
+        interpreter), as isolated and dated as the lock's own."""
         from releaser.core.errors import UpstreamError
         from releaser.sources.pyresolve import Job
 
@@ -209,7 +214,7 @@ class PythonSource(Source):
         source, constraints = work / "build.in", work / "build-constraints.txt"
         source.write_text("".join(r + "\n" for r in requirements), encoding="utf-8")
         constraints.write_text("", encoding="utf-8")
-        job = Job(work, work, source, constraints, (), self.inputs.index_urls, request, None)
+        job = Job(work, work, source, constraints, (), self.inputs.index_urls, request, target)
         pins, direct = resolve(job)
         if direct:
             raise UpstreamError(f"a build requirement is a direct reference ({', '.join(sorted(direct))}); releaser pins only index ones")
