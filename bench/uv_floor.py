@@ -9,8 +9,9 @@ rotating round by round:
 - E: `uv pip compile --generate-hashes`, exactly as section 2 of bench/run.py runs it;
 - F: a bare Python process (this interpreter, with `site`, as the console script runs)
   that starts the same uv command at once and, while uv runs, reads all N project pages
-  from the same index, 8 at a time, with urllib3 (no `requests`, no click, no
-  validation, no lock written): nothing releaser does but the second pass;
+  from the same index with urllib3, as many at a time as releaser reads them
+  (`CONNECTIONS`): no `requests`, no click, no validation, no lock written; nothing
+  releaser does but the second pass;
 - D: `releaser lock` with `resolver = "uv"` on the same project, from scratch.
 
 F / E is the lowest ratio any `releaser lock` with uv could reach here; D / E is where it
@@ -33,20 +34,21 @@ if __package__ in (None, ""):  # run as a script: make `bench` importable
 from bench.check import releaser_command, show
 from bench.measure import Pairs, Sample, Series, Spread, bench_parser, interleaved, run
 from bench.pylock import bench_env, synthesize, uv_compile_command
+from releaser.core.http import CONNECTIONS
 from releaser.loopback.pypi import PackageIndex
 
-# F's program: argv = index URL, N, then the uv command.
+# F's program: argv = index URL, N, pages read at a time, then the uv command.
 FLOOR = """
 import json, subprocess, sys
 from concurrent.futures import ThreadPoolExecutor
-url, n, command = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
+url, n, at_once, command = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4:]
 uv = subprocess.Popen(command, stdin=subprocess.DEVNULL)
 import urllib3
-pool = urllib3.PoolManager(maxsize=8)
+pool = urllib3.PoolManager(maxsize=at_once)
 def page(i):
     answer = pool.request("GET", f"{url}/lib-{i:04d}/", headers={"Accept": "application/vnd.pypi.simple.v1+json"})
     return len(json.loads(answer.data)["files"])
-with ThreadPoolExecutor(8) as threads:
+with ThreadPoolExecutor(at_once) as threads:
     files = sum(threads.map(page, range(n)))
 sys.exit(uv.wait() or (files != 3 * n))
 """
@@ -67,7 +69,7 @@ def compare(n: int, *, runs: int, delay: float = 0.0) -> tuple[Series, Series, S
             try:
                 command = uv_compile_command(index.url, work / "uv-cache", work / "requirements.txt")
                 if floor:
-                    command = [sys.executable, "-c", FLOOR, index.url, str(n), *command]
+                    command = [sys.executable, "-c", FLOOR, index.url, str(n), str(CONNECTIONS), *command]
                 return run(command, cwd=root, env=env_uv)
             finally:
                 shutil.rmtree(work)
