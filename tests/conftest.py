@@ -49,6 +49,18 @@ def populated(index: PackageIndex) -> PackageIndex:
     return index
 
 
+def publish_setuptools_and_sdonly(index: PackageIndex, folder: Path) -> None:
+    """A real setuptools (with wheel and packaging, which it asks for) packed from this
+    interpreter on day 0, a broken "setuptools 99.0" on day 30 that would fail any build
+    taking it, and `sdonly` 1.0, an sdist only, built with setuptools>=61, on day 1."""
+    from releaser.loopback.wheels import build_sdist, wheel_of_installed
+
+    for name in ("setuptools", "wheel", "packaging"):
+        index.add(wheel_of_installed(name, folder), uploaded=days(0))
+    index.publish("setuptools", "99.0", uploaded=days(30))
+    index.add(build_sdist(folder, "sdonly", "1.0"), uploaded=days(1))
+
+
 @dataclass
 class Project:
     root: Path

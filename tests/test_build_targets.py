@@ -15,14 +15,13 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from conftest import days, python_project
+from conftest import days, publish_setuptools_and_sdonly, python_project
 
 from releaser.core import lockfile, targets
 from releaser.core.errors import Refused
 from releaser.install.buildenv import create_venv
 from releaser.lock.locking import lock
 from releaser.loopback.pypi import PackageIndex
-from releaser.loopback.wheels import build_sdist, wheel_of_installed
 from releaser.sources.pyresolve_uv import uv_binary, uv_env
 from releaser.sources.pytags import wheel_fits
 
@@ -86,10 +85,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[PackageInd
     folder = tmp_path_factory.mktemp("targets")
     with PackageIndex() as index, pytest.MonkeyPatch.context() as env:
         env.setenv("XDG_CACHE_HOME", str(tmp_path_factory.getbasetemp() / "cache"))
-        for name in ("setuptools", "wheel", "packaging"):
-            index.add(wheel_of_installed(name, folder), uploaded=days(0))
-        index.publish("setuptools", "99.0", uploaded=days(30))  # not a working setuptools at all
-        index.add(build_sdist(folder, "sdonly", "1.0"), uploaded=days(1))
+        publish_setuptools_and_sdonly(index, folder)
         index.publish("natlib", "1.0", tags=("cp311-cp311-manylinux_2_17_x86_64",), sdist=True, uploaded=days(1))
         index.publish("app", "1.0", requires=["natlib", "sdonly"], uploaded=days(2))
         project = python_project(

@@ -16,14 +16,13 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
-from conftest import Project, days, python_project
+from conftest import Project, days, publish_setuptools_and_sdonly, python_project
 
 from releaser.core import lockfile
 from releaser.core.errors import Refused
 from releaser.install.buildenv import create_venv, venv_python
 from releaser.lock.locking import lock
 from releaser.loopback.pypi import PackageIndex
-from releaser.loopback.wheels import build_sdist, wheel_of_installed
 from releaser.record import records
 
 RC = "0.9.0rc1"
@@ -35,10 +34,7 @@ def locked(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[PackageIn
     folder = tmp_path_factory.mktemp("sdists")
     with PackageIndex() as index, pytest.MonkeyPatch.context() as env:
         env.setenv("XDG_CACHE_HOME", str(tmp_path_factory.getbasetemp() / "cache"))
-        for name in ("setuptools", "wheel", "packaging"):
-            index.add(wheel_of_installed(name, folder), uploaded=days(0))
-        index.publish("setuptools", "99.0", uploaded=days(30))  # not a working setuptools at all
-        index.add(build_sdist(folder, "sdonly", "1.0"), uploaded=days(1))  # [build-system] requires setuptools>=61
+        publish_setuptools_and_sdonly(index, folder)
         index.publish("alpha", "1.0", requires=["sdonly"], uploaded=days(2))
         project = python_project(folder / "project", index.url)
         lock(project.config(), as_of=days(10))
