@@ -66,7 +66,8 @@ def test_other_forms_go_to_the_full_command_line(locked):
         assert (entry.returncode, shown) == (full.returncode, full.stdout)
 
 
-def test_an_unchanged_project_is_checked_without_loading_click_or_parsing_requirements(locked):
+def loaded_by_check(root, modules: tuple[str, ...]) -> dict:
+    """`releaser check` in `root` through the entry point: its exit code, and which of `modules` it loaded."""
     script = textwrap.dedent(
         """
         import json, sys
@@ -76,12 +77,26 @@ def test_an_unchanged_project_is_checked_without_loading_click_or_parsing_requir
             main()
         except SystemExit as exit:
             code = exit.code
-        heavy = sorted(m for m in sys.modules if m in HEAVY)
+        heavy = sorted(m for m in sys.modules if m in MODULES)
         print(json.dumps({"code": code, "heavy": heavy}))
         """
-    ).replace("HEAVY", repr(HEAVY))
-    done = subprocess.run([sys.executable, "-c", script], cwd=locked.root, capture_output=True, text=True, timeout=60)
-    assert json.loads(done.stdout.splitlines()[-1]) == {"code": 0, "heavy": []}, done.stdout + done.stderr
+    ).replace("MODULES", repr(modules))
+    done = subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True, text=True, timeout=60)
+    assert done.stdout, done.stderr
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+def test_an_unchanged_project_is_checked_without_loading_click_or_parsing_requirements(locked):
+    assert loaded_by_check(locked.root, HEAVY) == {"code": 0, "heavy": []}
+
+
+def test_the_full_check_never_loads_the_http_layer(locked):
+    # A touched release.toml breaks the seal: the full check runs, and it is offline.
+    with (locked.root / "release.toml").open("a") as toml:
+        toml.write("\n")
+    http = ("releaser.core.http", "releaser.core.httpsession", "requests", "urllib3", "concurrent.futures")
+    full = "releaser.check.checking"  # loaded only when the seal does not answer
+    assert loaded_by_check(locked.root, (*http, full)) == {"code": 0, "heavy": [full]}
 
 
 def test_from_a_subfolder_both_find_the_project_upwards(locked):

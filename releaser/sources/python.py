@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING
 
 from releaser.core.config import PythonInputs
 from releaser.core.errors import ConfigError
-from releaser.core.http import CONNECTIONS
 from releaser.core.lockfile import InputRecord, Pin
 from releaser.core.progress import Counter
 from releaser.core.redact import strip_credentials
@@ -254,11 +253,6 @@ class _Prefetch:
     fails while a page still drips in exits without waiting for it.
     """
 
-    # On a distant index a page costs its round trip, not CPU: uv keeps up to 50 requests
-    # in flight, and 8 readers left 300 pages at 20 ms each still being read 0.5 s after
-    # uv had finished (bench/findings.md, section 2). Each reader holds one connection.
-    WORKERS = CONNECTIONS
-
     def __init__(self, reader: PackageIndexReader, index_url: str, names: list[str]) -> None:
         self._reader, self._index_url = reader, index_url
         self._names, self._seen, self._open = list(names), set(names), True
@@ -266,9 +260,15 @@ class _Prefetch:
         self._threads: list[threading.Thread] = []
 
     def started(self) -> None:
+        # As many readers as the HTTP pool keeps connections: on a distant index a page costs
+        # its round trip, not CPU; uv keeps up to 50 requests in flight, and 8 readers left
+        # 300 pages at 20 ms each still being read 0.5 s after uv had finished (bench/findings.md,
+        # section 2). Imported here, not above: `check` imports this module, never the HTTP layer.
+        from releaser.core.http import CONNECTIONS
+
         with self._ready:
             if not self._threads:
-                self._threads = [threading.Thread(target=self._work, daemon=True) for _ in range(self.WORKERS)]
+                self._threads = [threading.Thread(target=self._work, daemon=True) for _ in range(CONNECTIONS)]
                 for thread in self._threads:
                     thread.start()
 
