@@ -153,3 +153,19 @@ def test_a_lock_made_on_another_platform_is_refused_naming_it_where_a_pin_has_no
     elsewhere = replace(locked, environments=(), target=WIN_312)
     with pytest.raises(Refused, match=r"winlib 1.0: no wheel for this interpreter.*locked on sys_platform == 'win32'.*environments"):
         install_python(project.config(), elsewhere, tmp_path / "venv", tmp_path)
+
+
+def test_a_build_pin_marker_naming_no_target_of_the_lock_is_one_line_naming_the_pin(built, tmp_path):
+    from conftest import run_releaser
+
+    project = python_project(tmp_path / "p", built[0].url, "app\n")
+    (project.root / "release.toml").write_bytes((built[1] / "release.toml").read_bytes())
+    text = (built[1] / "release.lock").read_text()
+    mac = "sys_platform == 'darwin' and python_version == '3.12'"
+    assert text.count(f'marker = "{WIN_312}"') >= 1  # natlib's build pins, for Windows alone
+    (project.root / "release.lock").write_text(text.replace(f'marker = "{WIN_312}"', f'marker = "{mac}"'))
+    done = run_releaser(project.root, "check")
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.strip().splitlines() == [
+        f"releaser: {project.root / 'release.lock'}: [[python]] natlib build packaging: marker {mac!r} names no environment of the lock"
+    ]

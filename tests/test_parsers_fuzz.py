@@ -157,6 +157,47 @@ def test_release_lock_arbitrary(text: str) -> None:
     only_releaser_errors(lockfile.loads, text, Path("release.lock"))
 
 
+def targets_lock_document() -> dict[str, Any]:
+    """A lock for two targets: a pin built from its sdist on one, with a build pin marked for it."""
+    from dataclasses import replace
+
+    from conftest import days
+
+    from releaser.core.lockfile import Artifact, Pin
+
+    linux, win = "sys_platform == 'linux' and python_version == '3.11'", "sys_platform == 'win32' and python_version == '3.12'"
+    setuptools = Pin("python", "setuptools", "75.0", "https://pypi.example.org/simple", "setuptools>=61", days(0),
+                     (Artifact("setuptools-75.0-py3-none-any.whl", "https://f/s.whl", "e" * 64, 10, days(0)),), marker=win)
+    natlib = Pin("python", "natlib", "1.0", "https://pypi.example.org/simple", "natlib", days(1),
+                 (Artifact("natlib-1.0-cp311-cp311-manylinux_2_17_x86_64.whl", "https://f/n.whl", "a" * 64, 10, days(1)),
+                  Artifact("natlib-1.0.tar.gz", "https://f/n.tar.gz", "f" * 64, 10, days(1))), build=(setuptools,))
+    import tomli
+
+    lock = replace(lockfile.loads(tomli_w.dumps(LOCK_DOCUMENT), Path("release.lock")), pins=(natlib,), environments=(linux, win))
+    return tomli.loads(lockfile.dumps(lock))
+
+
+TARGETS_LOCK_DOCUMENT = targets_lock_document()
+
+
+@FUZZ
+@given(path=paths, value=toml_values)
+def test_release_lock_for_targets_near_valid(path: list[int], value: Any) -> None:
+    document = replaced(TARGETS_LOCK_DOCUMENT, path, value)
+    text = tomli_w.dumps(document) if isinstance(document, dict) else "x = 1"
+    only_releaser_errors(lockfile.loads, text, Path("release.lock"))
+
+
+@FUZZ
+@given(st.text(max_size=80) | st.from_regex(r"[a-z_]{1,8}-[0-9.]{1,5}(-[0-9a-z_.]{0,12}){3}\.whl", fullmatch=True))
+def test_wheel_file_names_fit_or_not_for_every_target(name: str) -> None:
+    from releaser.core import targets
+    from releaser.sources.pytags import wheel_fits
+
+    for target in (None, *map(targets.parse, TARGETS_LOCK_DOCUMENT["environments"])):
+        assert wheel_fits(name, target) in (True, False)
+
+
 @FUZZ
 @given(manifest=json_values, raw=st.booleans())
 def test_manifest_json(manifest: Any, raw: bool) -> None:

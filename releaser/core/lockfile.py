@@ -231,14 +231,14 @@ def _check_targets(lock: Lock, path: Path) -> None:
             targets.parse(text)
         except ValueError as exc:
             raise ConfigError(f"{path}: {exc}") from None
-    for pin, where in [(p, f"[[{p.kind}]] {p.name}") for p in lock.pins] + [
-        (b, f"[[{p.kind}]] {p.name} build {b.name}") for p in lock.pins for b in p.build
-    ]:
-        if pin.marker is None:
+    marked = [(f"[[{p.kind}]] {p.name}", p.marker) for p in lock.pins]
+    marked += [(f"[[{p.kind}]] {p.name} build {b.name}", b.marker) for p in lock.pins for b in p.build]
+    for where, marker in marked:
+        if marker is None:
             continue
-        named = targets.marker_targets(pin.marker, lock.environments)
-        if not named or len(named) != len(pin.marker.split(" or ")):
-            raise ConfigError(f"{path}: {where}: marker {pin.marker!r} names no environment of the lock")
+        named = targets.marker_targets(marker, lock.environments)
+        if not named or len(named) != len(marker.split(" or ")):
+            raise ConfigError(f"{path}: {where}: marker {marker!r} names no environment of the lock")
 
 
 def read(path: Path) -> Lock | None:

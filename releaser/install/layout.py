@@ -199,7 +199,9 @@ def choose_python_file(pin: Pin) -> Artifact:
         parse_wheel_filename,
     )
 
-    priority = _tag_priority()
+    from releaser.sources.pytags import tags_of
+
+    priority = tags_of(None)
     best: tuple[int, str] | None = None
     chosen: Artifact | None = None
     sdist: Artifact | None = None
@@ -226,20 +228,6 @@ def choose_python_file(pin: Pin) -> Artifact:
             f"({sys.implementation.name} {sys.version.split()[0]}, {sys.platform}): {names}"
         )
     return found
-
-
-_TAGS: dict[object, int] | None = None
-
-
-def _tag_priority() -> dict[object, int]:
-    global _TAGS
-    if _TAGS is None:
-        from packaging.tags import sys_tags
-
-        _TAGS = {}
-        for i, tag in enumerate(sys_tags()):
-            _TAGS.setdefault(tag, i)
-    return _TAGS
 
 
 def expand(argv: tuple[str, ...], *, rc: str, dist: Path) -> list[str]:

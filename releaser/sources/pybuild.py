@@ -89,10 +89,11 @@ class BuildPins:
         upgrading = self.request.upgrade_all or pin.name in self.request.upgrade
         if not previous.build or previous.version != pin.version or upgrading:
             return False
+        markers = [b.marker for b in previous.build]
         if not self.environments:
-            return all(b.marker is None for b in previous.build)
-        made_for = {m for b in previous.build for m in (named_in(b.marker) if b.marker else ())}
-        return all(b.marker for b in previous.build) and made_for == {t.marker for t in built_on if t}
+            return not any(markers)
+        made_for = {t for marker in markers if marker for t in named_in(marker)}
+        return all(markers) and made_for == {t.marker for t in built_on if t}
 
     def _pinned(self, pin: Pin, previous: Pin | None) -> Pin:
         built_on = self.built_on(pin)
@@ -120,12 +121,11 @@ class BuildPins:
             dynamic = sorted(builder.get_requires_for_build("wheel"))
         except (BuildException, BuildBackendException) as exc:
             raise UpstreamError(f"{what}: {scrub(str(exc))[:300]}") from None
-        wanted_reqs = static if all(_satisfied(req, versions) for req in dynamic) else static + dynamic
-        if wanted_reqs != static:
-            versions = self.compile(wanted_reqs, work / "dynamic", None)
+        # What the backend adds is resolved with the rest, unless the environment it ran in has it already.
+        reqs = static if all(_satisfied(req, versions) for req in dynamic) else static + dynamic
         where: dict[tuple[str, str], list[Target | None]] = {}
         for n, target in enumerate(built_on):
-            found = versions if target is None else self.compile(wanted_reqs, work / f"target-{n}", target)
+            found = versions if target is None and reqs == static else self.compile(reqs, work / f"for-{n}", target)
             for name, version in found.items():
                 where.setdefault((name, version), []).append(target)
         wanted = {canonicalize_name(Requirement(r).name): r for r in static + dynamic}

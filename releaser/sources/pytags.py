@@ -16,6 +16,7 @@ against uv itself in tests/test_build_targets.py):
 
 from __future__ import annotations
 
+from functools import cache
 from typing import TYPE_CHECKING
 
 from packaging.tags import Tag, compatible_tags, cpython_tags, mac_platforms, sys_tags
@@ -36,14 +37,16 @@ _ARCH = {  # (sys_platform, machine as targets spell it) -> the wheel tags' spel
 }
 _LEGACY = {17: "manylinux2014", 12: "manylinux2010", 5: "manylinux1"}  # PEP 599, 571, 513
 
-_cache: dict[Target | None, frozenset[Tag]] = {}
 
-
-def tags_of(target: Target | None) -> frozenset[Tag]:
-    """Every wheel tag `target` (None: this interpreter) installs."""
-    if target not in _cache:
-        _cache[target] = frozenset(sys_tags()) if target is None else _target_tags(target)
-    return _cache[target]
+@cache
+def tags_of(target: Target | None) -> dict[Tag, int]:
+    """Every wheel tag `target` (None: this interpreter) installs, with its rank: 0 is the
+    one an installer prefers most."""
+    tags = sys_tags() if target is None else _target_tags(target)
+    ranks: dict[Tag, int] = {}
+    for tag in tags:
+        ranks.setdefault(tag, len(ranks))
+    return ranks
 
 
 def wheel_fits(filename: str, target: Target | None = None) -> bool:
@@ -52,10 +55,11 @@ def wheel_fits(filename: str, target: Target | None = None) -> bool:
         tags = parse_wheel_filename(filename)[3]
     except InvalidWheelFilename:
         return False
-    return not tags.isdisjoint(tags_of(target))
+    fits = tags_of(target)
+    return any(tag in fits for tag in tags)
 
 
-def _target_tags(target: Target) -> frozenset[Tag]:
+def _target_tags(target: Target) -> list[Tag]:
     arch = _ARCH[(target.platform, target.arch)]
     if target.platform == "linux":
         platforms = []
@@ -70,6 +74,4 @@ def _target_tags(target: Target) -> frozenset[Tag]:
         platforms = [f"win_{arch}"]
     version = tuple(int(part) for part in target.python.split("."))
     interpreter = f"cp{version[0]}{version[1]}"
-    return frozenset(
-        [*cpython_tags(version, [interpreter], platforms), *compatible_tags(version, interpreter, platforms)]
-    )
+    return [*cpython_tags(version, [interpreter], platforms), *compatible_tags(version, interpreter, platforms)]
