@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -49,16 +50,22 @@ def populated(index: PackageIndex) -> PackageIndex:
     return index
 
 
-def publish_setuptools_and_sdonly(index: PackageIndex, folder: Path) -> None:
-    """A real setuptools (with wheel and packaging, which it asks for) packed from this
+@contextmanager
+def sdist_index(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[tuple[PackageIndex, Path]]:
+    """For a module's fixture: an index and a folder `name`, the run's shared pip cache, and on
+    the index a real setuptools (with wheel and packaging, which it asks for) packed from this
     interpreter on day 0, a broken "setuptools 99.0" on day 30 that would fail any build
     taking it, and `sdonly` 1.0, an sdist only, built with setuptools>=61, on day 1."""
     from releaser.loopback.wheels import build_sdist, wheel_of_installed
 
-    for name in ("setuptools", "wheel", "packaging"):
-        index.add(wheel_of_installed(name, folder), uploaded=days(0))
-    index.publish("setuptools", "99.0", uploaded=days(30))
-    index.add(build_sdist(folder, "sdonly", "1.0"), uploaded=days(1))
+    folder = tmp_path_factory.mktemp(name)
+    with PackageIndex() as index, pytest.MonkeyPatch.context() as env:
+        env.setenv("XDG_CACHE_HOME", str(tmp_path_factory.getbasetemp() / "cache"))
+        for wheel in ("setuptools", "wheel", "packaging"):
+            index.add(wheel_of_installed(wheel, folder), uploaded=days(0))
+        index.publish("setuptools", "99.0", uploaded=days(30))
+        index.add(build_sdist(folder, "sdonly", "1.0"), uploaded=days(1))
+        yield index, folder
 
 
 @dataclass

@@ -15,7 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from conftest import days, publish_setuptools_and_sdonly, python_project
+from conftest import days, python_project, sdist_index
 
 from releaser.core import lockfile, targets
 from releaser.core.errors import Refused
@@ -82,10 +82,7 @@ def test_a_wheel_fits_a_target_exactly_when_uv_installs_it_there(probes, n, tmp_
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[PackageIndex, Path]]:
     """The index, and a project (app needs natlib and sdonly) locked for linux/3.11 and win32/3.12 as of day 10."""
-    folder = tmp_path_factory.mktemp("targets")
-    with PackageIndex() as index, pytest.MonkeyPatch.context() as env:
-        env.setenv("XDG_CACHE_HOME", str(tmp_path_factory.getbasetemp() / "cache"))
-        publish_setuptools_and_sdonly(index, folder)
+    with sdist_index(tmp_path_factory, "targets") as (index, folder):
         index.publish("natlib", "1.0", tags=("cp311-cp311-manylinux_2_17_x86_64",), sdist=True, uploaded=days(1))
         index.publish("app", "1.0", requires=["natlib", "sdonly"], uploaded=days(2))
         project = python_project(

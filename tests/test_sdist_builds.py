@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
-from conftest import Project, days, publish_setuptools_and_sdonly, python_project
+from conftest import Project, days, python_project, sdist_index
 
 from releaser.core import lockfile
 from releaser.core.errors import Refused
@@ -31,10 +31,7 @@ RC = "0.9.0rc1"
 @pytest.fixture(scope="module")
 def locked(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[PackageIndex, Path]]:
     """The index, and a project (alpha needs sdonly) locked against it as of day 10: once, ~15 s."""
-    folder = tmp_path_factory.mktemp("sdists")
-    with PackageIndex() as index, pytest.MonkeyPatch.context() as env:
-        env.setenv("XDG_CACHE_HOME", str(tmp_path_factory.getbasetemp() / "cache"))
-        publish_setuptools_and_sdonly(index, folder)
+    with sdist_index(tmp_path_factory, "sdists") as (index, folder):
         index.publish("alpha", "1.0", requires=["sdonly"], uploaded=days(2))
         project = python_project(folder / "project", index.url)
         lock(project.config(), as_of=days(10))

@@ -27,14 +27,14 @@ _CLAUSE = re.compile(r"""\s*([a-z_]+)\s*==\s*(?:'([^'"]*)'|"([^'"]*)")\s*""")
 _VERSION = re.compile(r"[0-9]+\.[0-9]+")
 # Machine names differ by platform (`AMD64` on Windows, `arm64` on macOS): one spelling each.
 _MACHINES = {"x86_64": "x86_64", "amd64": "x86_64", "aarch64": "aarch64", "arm64": "aarch64"}
-# uv's --python-platform for (sys_platform, machine); None: the platform's most common machine.
-_UV_PLATFORMS = {
-    ("linux", "x86_64"): "x86_64-unknown-linux-gnu",
-    ("linux", "aarch64"): "aarch64-unknown-linux-gnu",
-    ("win32", "x86_64"): "x86_64-pc-windows-msvc",
-    ("win32", "aarch64"): "aarch64-pc-windows-msvc",
-    ("darwin", "x86_64"): "x86_64-apple-darwin",
-    ("darwin", "aarch64"): "aarch64-apple-darwin",
+# (sys_platform, machine) -> (uv's --python-platform, the machine as wheel tags spell it).
+_PLATFORMS = {
+    ("linux", "x86_64"): ("x86_64-unknown-linux-gnu", "x86_64"),
+    ("linux", "aarch64"): ("aarch64-unknown-linux-gnu", "aarch64"),
+    ("win32", "x86_64"): ("x86_64-pc-windows-msvc", "amd64"),
+    ("win32", "aarch64"): ("aarch64-pc-windows-msvc", "arm64"),
+    ("darwin", "x86_64"): ("x86_64-apple-darwin", "x86_64"),
+    ("darwin", "aarch64"): ("aarch64-apple-darwin", "arm64"),
 }
 _DEFAULT_MACHINE = {"linux": "x86_64", "win32": "x86_64", "darwin": "aarch64"}
 
@@ -59,7 +59,12 @@ class Target:
     @property
     def uv_platform(self) -> str:
         """uv's `--python-platform` for this target."""
-        return _UV_PLATFORMS[(self.platform, self.arch)]
+        return _PLATFORMS[(self.platform, self.arch)][0]
+
+    @property
+    def wheel_arch(self) -> str:
+        """The machine as this platform's wheel tags spell it (`amd64` on Windows, `arm64` on macOS)."""
+        return _PLATFORMS[(self.platform, self.arch)][1]
 
     def environment(self) -> dict[str, str]:
         """The marker environment of a CPython on this target, for evaluating requirement markers."""

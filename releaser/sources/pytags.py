@@ -27,14 +27,6 @@ if TYPE_CHECKING:
 
 GLIBC = (2, 28)
 MACOS = (13, 0)
-_ARCH = {  # (sys_platform, machine as targets spell it) -> the wheel tags' spelling
-    ("linux", "x86_64"): "x86_64",
-    ("linux", "aarch64"): "aarch64",
-    ("win32", "x86_64"): "amd64",
-    ("win32", "aarch64"): "arm64",
-    ("darwin", "x86_64"): "x86_64",
-    ("darwin", "aarch64"): "arm64",
-}
 _LEGACY = {17: "manylinux2014", 12: "manylinux2010", 5: "manylinux1"}  # PEP 599, 571, 513
 
 
@@ -60,7 +52,7 @@ def wheel_fits(filename: str, target: Target | None = None) -> bool:
 
 
 def _target_tags(target: Target) -> list[Tag]:
-    arch = _ARCH[(target.platform, target.arch)]
+    arch = target.wheel_arch
     if target.platform == "linux":
         platforms = []
         for minor in range(GLIBC[1], 4, -1):
