@@ -47,6 +47,20 @@ def project(locked, tmp_path) -> Project:  # type: ignore[no-untyped-def]
     return Project(tmp_path / "project")
 
 
+def bundled(project: Project, data: bytes) -> str:
+    """Record `data` as the lock of RC and bundle it; the bundle's path, for `reproduce --from-bundle`."""
+    manifest = {"schema": records.SCHEMA, "rc": RC, "lock_digest": records.lock_digest(data)}
+    records.write(project.root / "releases", RC, {"manifest.json": json.dumps(manifest).encode(), "release.lock": data})
+    done = project.releaser("bundle", RC)
+    assert done.returncode == 0, done.stderr
+    return f"dist/{RC}/bundle"
+
+
+def older(lock: lockfile.Lock) -> lockfile.Lock:
+    """`lock` as releaser wrote it before build pins existed."""
+    return replace(lock, pins=tuple(replace(p, build=()) for p in lock.pins))
+
+
 def installed(venv: Path) -> dict[str, str]:
     code = "import importlib.metadata as m, json; print(json.dumps({d.metadata['Name']: d.version for d in m.distributions()}))"
     done = subprocess.run([str(venv_python(venv)), "-I", "-c", code], capture_output=True, text=True, check=True)
@@ -69,17 +83,27 @@ def test_build_requirements_are_pinned_hashed_and_dated_under_the_cut_off(projec
 
 
 def test_reproduce_builds_the_sdist_from_its_pins_offline_from_a_bundle(project, locked, tmp_path):  # type: ignore[no-untyped-def]
-    data = project.lockfile.read_bytes()
-    manifest = {"schema": records.SCHEMA, "rc": RC, "lock_digest": records.lock_digest(data)}
-    records.write(project.root / "releases", RC, {"manifest.json": json.dumps(manifest).encode(), "release.lock": data})
-    bundled = project.releaser("bundle", RC)
-    assert bundled.returncode == 0, bundled.stderr
-
+    bundle = bundled(project, project.lockfile.read_bytes())
     index, seen = locked[0], len(locked[0].requests_seen)
-    done = project.releaser("reproduce", RC, "--into", str(tmp_path / "out"), "--from-bundle", f"dist/{RC}/bundle")
+    done = project.releaser("reproduce", RC, "--into", str(tmp_path / "out"), "--from-bundle", bundle)
     assert done.returncode == 0, done.stderr
     assert {k.lower(): v for k, v in installed(tmp_path / "out" / "venv").items()} == {"alpha": "1.0", "sdonly": "1.0"}
     assert len(index.requests_seen) == seen  # offline: the sdist and its build pins came from the bundle
+
+
+def test_reproduce_of_a_record_without_build_pins_names_the_sdist_it_could_not_build(project, tmp_path):  # type: ignore[no-untyped-def]
+    # An RC recorded before build pins existed is still reproduced where it can be: pip's own
+    # build is tried. Offline, with nothing to build sdonly with, that fails, and says why.
+    bundle = bundled(project, lockfile.dumps(older(lockfile.read(project.lockfile))).encode())
+    done = project.releaser("reproduce", RC, "--into", str(tmp_path / "out"), "--from-bundle", bundle)
+    assert done.returncode == 3, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
+    line = done.stderr.strip().splitlines()[-1]  # after the progress lines
+    assert line.startswith("releaser: pip could not install 0.9.0rc1's Python set"), line
+    assert line.endswith(
+        "sdonly 1.0: no wheel for this interpreter, and building the sdist offline needs build dependencies "
+        "the record does not pin (reproduce on a platform the RC has wheels for)"
+    ), line
 
 
 def test_cut_builds_the_sdist_from_its_pins_and_refuses_an_older_lock_without_them(project, tmp_path):  # type: ignore[no-untyped-def]
@@ -92,8 +116,7 @@ def test_cut_builds_the_sdist_from_its_pins_and_refuses_an_older_lock_without_th
     assert {k.lower(): v for k, v in installed(venv).items()} == {"alpha": "1.0", "sdonly": "1.0"}
 
     # A lock written before build pins existed is still read, and fresh; building from it would float.
-    older = replace(current, pins=tuple(replace(p, build=()) for p in current.pins))
-    project.lockfile.write_text(lockfile.dumps(older))
+    project.lockfile.write_text(lockfile.dumps(older(current)))
     assert "[[python.build]]" not in project.lockfile.read_text()
     assert project.releaser("check").returncode == 0
     (tmp_path / "work2").mkdir()
