@@ -12,10 +12,14 @@ rotating round by round:
   from the same index with urllib3, as many at a time as releaser reads them
   (`CONNECTIONS`): no `requests`, no click, no validation, no lock written; nothing
   releaser does but the second pass;
+- G: a bare Python process that instead takes every file record from uv: it runs
+  `uv pip compile --universal --format pylock.toml` (which lists every platform's files
+  with sha256, size and upload time) and reads that file with `tomllib`; nothing else.
+  This is the design the issue rules out (records from uv, not from releaser's reader);
 - D: `releaser lock` with `resolver = "uv"` on the same project, from scratch.
 
-F / E is the lowest ratio any `releaser lock` with uv could reach here; D / E is where it
-is. `--delay S` makes the index wait S seconds before every answer, as a distant index
+F / E is the lowest ratio any `releaser lock` with uv could reach here; G / E the lowest
+without the second pass; D / E is where it is. `--delay S` makes the index wait S seconds before every answer, as a distant index
 does (the loopback one answers at once, so CPU, not the network, decides section 2).
 
     .venv/bin/python bench/uv_floor.py [--sizes 50,150,300] [--runs 5] [--delay 0.02]
@@ -53,9 +57,19 @@ with ThreadPoolExecutor(at_once) as threads:
 sys.exit(uv.wait() or (files != 3 * n))
 """
 
+# G's program: argv = N, then the uv command, whose `-o` names the pylock.toml it writes.
+FROM_UV = """
+import subprocess, sys, tomllib
+n, command = int(sys.argv[1]), sys.argv[2:]
+done = subprocess.run(command, stdin=subprocess.DEVNULL)
+with open(command[command.index("-o") + 1], "rb") as written:
+    files = sum(len(p.get("wheels", [])) + ("sdist" in p) for p in tomllib.load(written)["packages"])
+sys.exit(done.returncode or (files != 3 * n))
+"""
 
-def compare(n: int, *, runs: int, delay: float = 0.0) -> tuple[Series, Series, Series, Spread, Spread]:
-    """E (uv), F (the floor) and D (`releaser lock`) for `n` packages; F / E and D / E per round."""
+
+def compare(n: int, *, runs: int, delay: float = 0.0) -> tuple[tuple[Series, ...], tuple[Spread, ...]]:
+    """E (uv), F and G (the floors) and D (`releaser lock`) for `n` packages; F / E, G / E and D / E per round."""
     with tempfile.TemporaryDirectory(prefix="releaser-bench-") as tmp, PackageIndex(delay=delay) as index:
         root, scratch = Path(tmp) / "project", Path(tmp) / "scratch"
         root.mkdir()
@@ -64,12 +78,16 @@ def compare(n: int, *, runs: int, delay: float = 0.0) -> tuple[Series, Series, S
         env = bench_env(Path(tmp) / "cache")
         env_uv = {k: v for k, v in env.items() if not k.upper().startswith("UV_")}
 
-        def fresh(floor: bool) -> Sample:
+        def fresh(floor: str) -> Sample:
             work = Path(tempfile.mkdtemp(dir=scratch))  # fresh output file and uv cache, as section 2
             try:
                 command = uv_compile_command(index.url, work / "uv-cache", work / "requirements.txt")
-                if floor:
+                if floor == "F":
                     command = [sys.executable, "-c", FLOOR, index.url, str(n), str(CONNECTIONS), *command]
+                elif floor == "G":  # the same command, writing a universal pylock.toml instead
+                    at = command.index("-o")
+                    pylock = ["--universal", "--format", "pylock.toml", "-o", str(work / "pylock.toml")]
+                    command = [sys.executable, "-c", FROM_UV, str(n), *command[:at], *pylock, *command[at + 2 :]]
                 return run(command, cwd=root, env=env_uv)
             finally:
                 shutil.rmtree(work)
@@ -78,8 +96,8 @@ def compare(n: int, *, runs: int, delay: float = 0.0) -> tuple[Series, Series, S
             (root / "release.lock").unlink(missing_ok=True)  # a first lock every time, as section 2
             return run([*releaser_command(), "lock", "-C", str(root)], cwd=root, env=env)
 
-        (e, f, d), load = interleaved((lambda: fresh(False), lambda: fresh(True), lock), runs=runs)
-        return e, f, d, Pairs(e, f, load).ratio, Pairs(e, d, load).ratio
+        (e, f, g, d), load = interleaved((lambda: fresh("E"), lambda: fresh("F"), lambda: fresh("G"), lock), runs=runs)
+        return (e, f, g, d), tuple(Pairs(e, x, load).ratio for x in (f, g, d))
 
 
 def main() -> None:
@@ -87,11 +105,18 @@ def main() -> None:
     parser.add_argument("--delay", type=float, default=0.0, help="seconds the index waits before every answer")
     args = parser.parse_args()
     print(f"whole process, seconds: median of {args.runs} (min-max); the index adds {args.delay:g} s to every answer\n")
-    print("| packages | uv pip compile --generate-hashes | uv + every page read, bare Python | floor / uv | releaser lock | lock / uv |")
-    print("|---:|---|---|---:|---|---:|")
+    print(
+        "| packages | uv pip compile --generate-hashes | uv + every page read, bare Python | floor / uv "
+        "| uv --universal pylock.toml read by bare Python | / uv | releaser lock | lock / uv |"
+    )
+    print("|---:|---|---|---:|---|---:|---|---:|")
     for n in args.sizes:
-        e, f, d, floor, locked = compare(n, runs=args.runs, delay=args.delay)
-        print(f"| {n} | {show(e.wall)} | {show(f.wall)} | {floor.median:.2f}x | {show(d.wall)} | {locked.median:.2f}x |", flush=True)
+        (e, f, g, d), (floor, from_uv, locked) = compare(n, runs=args.runs, delay=args.delay)
+        print(
+            f"| {n} | {show(e.wall)} | {show(f.wall)} | {floor.median:.2f}x | {show(g.wall)} | {from_uv.median:.2f}x "
+            f"| {show(d.wall)} | {locked.median:.2f}x |",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":
