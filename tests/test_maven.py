@@ -10,6 +10,8 @@ from typing import Iterator
 
 import pytest
 from conftest import run_releaser
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from releaser.core import config, lockfile
 from releaser.core.errors import ConfigError, UpstreamError
@@ -123,6 +125,43 @@ def test_ranges() -> None:
     for bad in ("[1.0", "(1.0)", "[2.0,1.0]", "[1,3),[2,4)", "[1,2],", "[1,2,3]", "(1.0,1.0)"):
         with pytest.raises(ValueError):
             VersionRange.parse(bad)
+
+
+VERSIONS = ["0.9", "1", "1.0.1", "1.2", "1.5-rc1", "1.5", "2", "2.0.1", "3"]
+
+
+@st.composite
+def ranges(draw: st.DrawFn) -> str:
+    """A valid range over VERSIONS: one to three disjoint, ascending restrictions."""
+    bounds = sorted(draw(st.sets(st.integers(0, len(VERSIONS) - 1), min_size=1, max_size=6)))
+    parts = []
+    for low, high in zip(bounds[::2], bounds[1::2] + [None]):
+        if high is None:  # the last, open or single
+            parts.append(f"[{VERSIONS[low]}]" if draw(st.booleans()) else f"[{VERSIONS[low]},)")
+        else:
+            parts.append(f"{draw(st.sampled_from('[('))}{VERSIONS[low]},{VERSIONS[high]}{draw(st.sampled_from('])'))}")
+    return ",".join(parts)
+
+
+@settings(max_examples=300, deadline=None)
+@given(ranges(), ranges())
+def test_two_ranges_meet_in_exactly_the_versions_both_allow(a: str, b: str) -> None:
+    first, second = VersionRange.parse(a), VersionRange.parse(b)
+    both = first.intersect(second)
+    allowed = [v for v in VERSIONS + ["0.1", "1.1", "2.5", "4"] if first.contains(MavenVersion(v)) and second.contains(MavenVersion(v))]
+    if both is None:
+        assert not allowed
+        return
+    assert [v for v in VERSIONS + ["0.1", "1.1", "2.5", "4"] if both.contains(MavenVersion(v))] == allowed
+    assert VersionRange.parse(both.spec).spec == both.spec  # written out as Maven reads it
+
+
+def test_ranges_meet_as_written_in_a_lock() -> None:
+    assert str(VersionRange.parse("[1.0,2.0)").intersect(VersionRange.parse("[1.0,1.5]"))) == "[1.0,1.5]"
+    assert str(VersionRange.parse("(,1.0],[1.2,)").intersect(VersionRange.parse("[0.5,1.5]"))) == "[0.5,1.0],[1.2,1.5]"
+    assert str(VersionRange.parse("[1.0,2.0]").intersect(VersionRange.parse("[2.0,3.0]"))) == "[2.0]"
+    assert VersionRange.parse("[2.0,)").intersect(VersionRange.parse("[1.0,1.5]")) is None
+    assert VersionRange.parse("[1.0,2.0)").intersect(VersionRange.parse("[2.0,3.0]")) is None
 
 
 def test_listing_and_checksum_parsing() -> None:

@@ -13,11 +13,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from releaser.core.errors import ConfigError, ReleaserError
+from releaser.core.errors import ConfigError, ReleaserError, ResolutionError
 from releaser.core.maven_coordinate import MavenCoordinate
-from releaser.sources.maven_graph import Node, collect, derive_scope
+from releaser.sources.maven_graph import Node, derive_scope, settle
 from releaser.sources.maven_model import ModelBuilder
 from releaser.sources.maven_pom import Pom, PomError, parse_pom
+from releaser.sources.maven_version import VersionRange
 
 
 def project(body: str, coords: str = "<groupId>g</groupId><artifactId>a</artifactId><version>1</version>") -> bytes:
@@ -113,22 +114,29 @@ def test_the_projects_own_pom_is_bad_input_and_local_parents_are_read(tmp_path: 
 
 
 def graph(edges: dict[str, list[str]], direct: list[str]) -> dict[str, tuple[str, str]]:
-    """collect() over a graph of `artifact:version[:scope][:optional]` strings."""
+    """settle() over a graph of `artifact:version[:scope][:optional]` strings; a range picks the newest of `edges`."""
     builder = ModelBuilder(Repository().fetch)
+    available: dict[str, list[str]] = {}
+    for known in edges:
+        available.setdefault(known.split(":")[0], []).append(known.split(":")[1])
 
     def node(text: str, via: str, depth: int) -> Node:
         artifact, version, *rest = text.split(":")
         return Node(MavenCoordinate("g", artifact, version), rest[0] if rest else "compile", via, depth)
 
     def visit(n: Node) -> tuple[object, object]:
+        artifact, version = n.coordinate.artifact, n.coordinate.version
+        if VersionRange.is_range(version):
+            version = VersionRange.parse(version).newest(available.get(artifact, []))[0]
         body = "".join(
             dep(t.split(":")[0], t.split(":")[1], "".join(f"<scope>{r}</scope>" if r != "optional" else "<optional>true</optional>" for r in t.split(":")[2:]))
-            for t in edges.get(f"{n.coordinate.artifact}:{n.coordinate.version}", [])
+            for t in edges.get(f"{artifact}:{version}", [])
         )
-        pom = parse_pom(project(f"<dependencies>{body}</dependencies>", f"<groupId>g</groupId><artifactId>{n.coordinate.artifact}</artifactId><version>{n.coordinate.version}</version>"), "x")
-        return n.coordinate.version, builder.build(pom)
+        pom = parse_pom(project(f"<dependencies>{body}</dependencies>", f"<groupId>g</groupId><artifactId>{artifact}</artifactId><version>{version}</version>"), "x")
+        return version, builder.build(pom)
 
-    chosen = collect([node(d, "root", 1) for d in direct], visit, lambda fn, items: [fn(i) for i in items], {})
+    direct_nodes = [node(d, "root", 1) for d in direct]
+    chosen = settle(direct_nodes, lambda: visit, lambda fn, items: [fn(i) for i in items], {}, version_of=str)
     return {c.node.coordinate.artifact: (c.visited, c.scope) for c in chosen}  # type: ignore[misc]
 
 
@@ -148,6 +156,27 @@ def test_nearest_wins_first_declared_on_a_tie_and_scopes_narrow() -> None:
     assert found["s"] == ("1", "provided")  # under provided, provided
     assert "t" not in found and "o" not in found  # test-scoped and optional: not followed
     assert derive_scope("test", "compile") == "test" and derive_scope("compile", "test") == "test"
+
+
+def test_a_range_is_a_hard_constraint_on_nearer_declarations() -> None:
+    edges = {
+        "a:1": ["r:[1,2]", "w:[1,2]"],
+        "r:1": [], "r:2": ["only2:1"], "r:3": ["only3:1"],
+        "w:1": [], "w:2": [], "w:3": [],
+        "b:1": ["w:1"],
+        "only2:1": [], "only3:1": [],
+    }
+    found = graph(edges, ["r:3", "w:[1,4)", "a:1", "b:1"])
+    assert found["r"] == ("2", "compile")  # r:3 is nearer, but outside a's [1,2]: a's range wins
+    assert "only2" in found and "only3" not in found  # and the winner's own dependencies, not the loser's
+    assert found["w"] == ("2", "compile")  # [1,4) narrowed to [1,2]; b's soft 1 is farther
+    assert graph(edges, ["r:1", "a:1"])["r"] == ("1", "compile")  # inside the range: the nearest stays
+
+
+def test_ranges_with_nothing_in_common_are_a_resolution_error() -> None:
+    edges = {"a:1": ["r:[1,2]"], "r:1": [], "r:2": [], "r:3": []}
+    with pytest.raises(ResolutionError, match=r"^maven g:r: no version is inside every range asked for: \[3,\) via root, \[1,2\] via g:a$"):
+        graph(edges, ["r:[3,)", "a:1"])
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -199,6 +199,28 @@ class _Restriction:
                 return False
         return True
 
+    def meet(self, other: _Restriction) -> _Restriction | None:
+        """The versions both allow, or None when they share none (`Restriction.intersection`)."""
+        lower, lower_inclusive = self.lower, self.lower_inclusive
+        if other.lower is not None and (lower is None or other.lower > lower):
+            lower, lower_inclusive = other.lower, other.lower_inclusive
+        elif other.lower is not None and other.lower == lower:
+            lower_inclusive = lower_inclusive and other.lower_inclusive
+        upper, upper_inclusive = self.upper, self.upper_inclusive
+        if other.upper is not None and (upper is None or other.upper < upper):
+            upper, upper_inclusive = other.upper, other.upper_inclusive
+        elif other.upper is not None and other.upper == upper:
+            upper_inclusive = upper_inclusive and other.upper_inclusive
+        if lower is not None and upper is not None:
+            if upper < lower or (lower == upper and not (lower_inclusive and upper_inclusive)):
+                return None
+        return _Restriction(lower, lower_inclusive, upper, upper_inclusive)
+
+    def __str__(self) -> str:
+        if self.lower is not None and self.lower == self.upper:
+            return f"[{self.lower}]"
+        return f"{'[' if self.lower_inclusive else '('}{self.lower or ''},{self.upper or ''}{']' if self.upper_inclusive else ')'}"
+
 
 class VersionRange:
     """A Maven version range; `VersionRange.parse` raises ValueError for a malformed one."""
@@ -255,6 +277,13 @@ class VersionRange:
 
     def contains(self, version: MavenVersion) -> bool:
         return any(r.contains(version) for r in self.restrictions)
+
+    def intersect(self, other: VersionRange) -> VersionRange | None:
+        """The range of the versions both allow (its spec written out), or None when they share none."""
+        met = [m for a in self.restrictions for b in other.restrictions if (m := a.meet(b)) is not None]
+        if not met:
+            return None
+        return VersionRange(",".join(map(str, met)), tuple(met))
 
     def newest(self, versions: list[str]) -> list[str]:
         """The versions this range allows, never a SNAPSHOT, newest first."""

@@ -18,13 +18,14 @@ from dataclasses import replace
 from pathlib import Path
 
 from releaser.core.config import CONFIG_NAME, MavenInputs
-from releaser.core.errors import UpstreamError, UpstreamMissing
+from releaser.core.errors import ConfigError, UpstreamError, UpstreamMissing
 from releaser.core.lockfile import Artifact, Pin
 from releaser.core.maven_coordinate import MavenCoordinate
 from releaser.core.redact import strip_credentials
 from releaser.sources.base import LockRequest
 from releaser.sources.maven_files import download
-from releaser.sources.maven_graph import Map, Node, collect
+from releaser.sources.maven_graph import Map, Node, Visit, checked, settle
+from releaser.sources.maven_metadata import BUILD
 from releaser.sources.maven_model import Dependency, Model, ModelBuilder
 from releaser.sources.maven_pom import Pom, PomError, parse_pom
 from releaser.sources.maven_project import project_files
@@ -44,12 +45,20 @@ class Walk:
         self._lock = threading.Lock()
         self._numbers = itertools.count()
 
+    def again(self, graph_poms: dict[str, Pin]) -> Walk:
+        """A fresh walk for another collection: nothing pinned on this one is kept but `graph_poms`."""
+        fresh = Walk(self.resolver, self.request, self.builder.root)
+        fresh.graph_poms.update(graph_poms)
+        fresh._numbers = self._numbers  # downloads on both share one work directory
+        return fresh
+
     # -- a dependency ---------------------------------------------------------
 
     def visit(self, node: Node) -> tuple[Pin, Model | None]:
         """`node` pinned, with its effective model (to follow its dependencies)."""
         coord = node.coordinate
-        requested = coord.version if node.via == CONFIG_NAME else f"{coord.version} via {node.via}"
+        vias = (node.via, *node.within)  # a range narrowed by others says whose
+        requested = coord.version if vias == (CONFIG_NAME,) else f"{coord.version} via {' and '.join(vias)}"
         for _ in range(MAX_RELOCATIONS):
             try:
                 pin, prefix = self._pin(coord, requested)
@@ -181,10 +190,23 @@ def pin_graph(walk: Walk, coordinates: list[MavenCoordinate], inputs: tuple[Mave
                 managed.setdefault(key, rule)
             for dep in model.dependencies:
                 if dep.scope in block.scopes and f"{dep.coordinate.group}:{dep.coordinate.artifact}" not in modules:
-                    direct.append(Node(dep.coordinate, dep.scope, model.name, 1, dep.exclusions))
+                    direct.append(Node(checked(dep.coordinate, model.where, ConfigError), dep.scope, model.name, 1, dep.exclusions))
     direct = [n for n in direct if f"{n.coordinate.group}:{n.coordinate.artifact}" not in modules]
-    chosen = collect(direct, walk.visit, map_, managed, frozenset(modules))
+    project_poms = dict(walk.graph_poms)  # the project's own parents and BOMs, whatever the graph holds
+    walks: list[Walk] = []
+
+    def fresh() -> Visit:  # each collection pins afresh: what an earlier one pinned may be out of the graph
+        walks.append(walks[-1].again(project_poms) if walks else walk)
+        return walks[-1].visit
+
+    chosen = settle(direct, fresh, map_, managed, frozenset(modules), version_of=_version)
     pins = {c.visited.name: replace(c.visited, scope=c.scope) for c in chosen if c.scope in wanted}  # type: ignore[attr-defined]
-    for name, pin in sorted(walk.graph_poms.items()):
+    for name, pin in sorted(walks[-1].graph_poms.items()):
         pins.setdefault(name, pin)
     return list(pins.values())
+
+
+def _version(visited: object) -> str:
+    """A pin's version as Maven compares it with a range: a SNAPSHOT build as its -SNAPSHOT version."""
+    version: str = visited.version  # type: ignore[attr-defined]
+    return f"{match['base']}-SNAPSHOT" if (match := BUILD.match(version)) else version
