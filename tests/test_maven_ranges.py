@@ -9,6 +9,7 @@ project here too, and releaser must pin what it resolves.
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 from typing import Iterator
@@ -96,7 +97,9 @@ def test_a_range_further_down_narrows_the_nearest_declaration_as_in_maven(reposi
     assert {key.removeprefix(f"{G}:"): version for key, (version, _) in graph.items()} == {**versions, "snap": "2.0-SNAPSHOT"}
 
     # The lock says what it asked for, so a check online looks for newer versions inside the narrowed range only.
-    assert run_releaser(root, "check", "--online").returncode == 0
+    done = run_releaser(root, "check", "--online", "--json")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert [f for f in json.loads(done.stdout)["findings"] if f["code"] == "newer"] == []  # 1.9 is outside them
 
 
 def test_a_snapshot_inside_a_range_is_kept_in_one_collection(repository, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

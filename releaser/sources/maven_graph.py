@@ -174,7 +174,7 @@ def collect(
             results[node.key] = result
             if model is not None:
                 level.extend(_children(node, model, managed, skip))
-    for key in within.keys() - winners.keys():
+    for key in sorted(within.keys() - winners.keys()):
         if key in scopes:  # reached, and no declaration of it is inside every range
             asked = ", ".join(f"{n.coordinate.version} via {n.via}" for n in ranges.get(key, within[key]))
             raise ResolutionError(f"maven {key}: no version is inside every range asked for: {asked}")
