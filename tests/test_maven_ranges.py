@@ -10,7 +10,6 @@ project here too, and releaser must pin what it resolves.
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 from typing import Iterator
 
@@ -128,7 +127,6 @@ def test_ranges_with_no_version_in_common_are_refused_as_maven_refuses_them(repo
 
     with pytest.raises(RuntimeError):  # the real Maven: "Could not resolve version conflict among ..."
         maven_deploy.resolved_by_maven(root, server.url, tmp_path / "maven")
-    shutil.rmtree(tmp_path / "maven")
 
 
 @pytest.mark.parametrize(

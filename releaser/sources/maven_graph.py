@@ -25,6 +25,7 @@ followed. Below the direct dependencies, as in Maven:
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import Callable, Mapping, Sequence, TypeVar
 
 from releaser.core.errors import ResolutionError
@@ -56,7 +57,7 @@ class Node:
     def key(self) -> str:
         return self.coordinate.key
 
-    @property
+    @cached_property  # read on every visit of a conflict group: parsed once
     def range(self) -> VersionRange | None:
         """The range declared, if any (`checked` when the node was made)."""
         version = self.coordinate.version
