@@ -1,7 +1,7 @@
 """Benchmark: `releaser check` (offline) against re-running `pip-compile --generate-hashes`.
 
 For each N, a project with N direct requirements is synthesized: N packages published
-on a loopback index (releaser.loopback.pypi.PackageIndex, one wheel each), a
+on a loopback index (loopback.pypi.PackageIndex, one wheel each), a
 requirements.in naming them, and a release.lock pinning each to its real file and
 sha256, with the header `releaser lock` would write (inputs recorded and the check
 seal computed by the same code). Then, whole processes, as CI runs them:
@@ -41,8 +41,8 @@ from releaser.core import config, lockfile
 from releaser.core.lockfile import Artifact, Lock, Pin
 from releaser.lock import sealing
 from releaser.lock.locking import input_records
-from releaser.loopback.pypi import PackageIndex
-from releaser.sources import sources_for
+from loopback.pypi import PackageIndex
+from releaser.ecosystems import sources_for
 
 T0 = datetime(2024, 1, 1, tzinfo=timezone.utc)
 

@@ -1,6 +1,6 @@
 """Benchmark: the Maven part of `releaser lock` for SNAPSHOTs behind a slow repository.
 
-A loopback Maven repository (releaser.loopback.maven, in its own process, as a
+A loopback Maven repository (loopback.maven, in its own process, as a
 real repository is) serves --artifacts SNAPSHOT artifacts, two builds each, and
 adds --delay seconds to every answer. Whole processes, on a project that has only
 [[maven]], from scratch each time (no release.lock, so nothing is kept):
@@ -43,7 +43,7 @@ if __package__ in (None, ""):  # run as a script: make `bench` importable
 from bench.check import clean_env, releaser_command, show
 from bench.measure import BenchError, Pairs, Sample, paired, run
 from releaser.core import config, lockfile
-from releaser.loopback.maven import MavenRepository
+from loopback.maven import MavenRepository
 
 T0 = datetime(2024, 1, 1, tzinfo=timezone.utc)
 SEQUENTIAL = Path(__file__).resolve().with_name("sequential_lock.py")

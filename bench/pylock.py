@@ -1,7 +1,7 @@
 """Benchmark: `releaser lock` (Python part) against bare `pip-compile --generate-hashes`.
 
 For each N, N packages are published on a loopback index
-(releaser.loopback.pypi.PackageIndex), each with three files: a py3 wheel, a
+(loopback.pypi.PackageIndex), each with three files: a py3 wheel, a
 Windows wheel and an sdist, so that recording every platform's files (which
 releaser does and pip-compile does not) has something to record. Half of them are
 named in requirements.in; each of those requires one of the other half, so
@@ -9,7 +9,7 @@ pip-compile resolves N packages, N/2 of them transitively. Then, whole processes
 
 - A: `releaser lock -C DIR`, from scratch (no release.lock, so no earlier pins);
 - B: `pip-compile --generate-hashes` on the same requirements.in and index, isolated
-  as releaser isolates it (`releaser.core.piprun.isolated_env()`, `--no-config`),
+  as releaser isolates it (`releaser.plumbing.piprun.isolated_env()`, `--no-config`),
   into a fresh output file and with a fresh pip-tools cache directory every run,
   as every `releaser lock` has;
 - C: the same without `--generate-hashes`: the resolution releaser itself delegates
@@ -45,8 +45,8 @@ if __package__ in (None, ""):  # run as a script: make `bench` importable
 from bench.check import releaser_command, show
 from bench.measure import Pairs, Sample, bench_parser, interleaved, run
 from releaser.core import lockfile as lockfile_module
-from releaser.core.piprun import isolated_env
-from releaser.loopback.pypi import PackageIndex
+from releaser.plumbing.piprun import isolated_env
+from loopback.pypi import PackageIndex
 
 T0 = datetime(2024, 1, 1, tzinfo=timezone.utc)
 TAGS = ("py3-none-any", "cp311-cp311-win_amd64")  # plus an sdist: three files a version

@@ -33,8 +33,8 @@ if __package__ in (None, ""):
 from releaser.core import config as config_mod
 from releaser.cut.cutting import cut
 from releaser.lock.locking import lock
-from releaser.loopback.installed import wheels_with_dependencies
-from releaser.loopback.pypi import PackageIndex
+from loopback.installed import wheels_with_dependencies
+from loopback.pypi import PackageIndex
 from releaser.rehearse.rehearsing import rehearse_tree
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -32,7 +32,7 @@ if __package__ in (None, ""):  # run as a script: make `bench` importable
 
 from bench import check, maven_snapshots, migrations, pylock, report
 from releaser import __version__
-from releaser.core.http import WORKERS
+from releaser.plumbing.http import WORKERS
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -42,7 +42,7 @@ QUICK = {"check": (3, 5, 8), "lock": (2, 3, 4), "maven": (2, 3, 4), "migrations"
 
 def fan_out() -> int:
     """How many requests one Maven coordinate keeps in flight per worker (its file and pom at once)."""
-    for module in ("releaser.sources.maven_resolve", "releaser.sources.maven"):
+    for module in ("releaser.ecosystems.maven.resolve", "releaser.ecosystems.maven.source"):
         try:
             return int(getattr(__import__(module, fromlist=["FAN_OUT"]), "FAN_OUT"))
         except (ImportError, AttributeError):

@@ -22,7 +22,7 @@ import sys
 from pathlib import Path
 
 from releaser.core import config
-from releaser.core.http import Http
+from releaser.plumbing.http import Http
 from releaser.lock import locking
 
 

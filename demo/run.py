@@ -21,10 +21,10 @@ import tempfile
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from releaser.core.piprun import isolated_env
+from releaser.plumbing.piprun import isolated_env
 from releaser.install.buildenv import venv_python
-from releaser.loopback.maven import MavenRepository
-from releaser.loopback.pypi import PackageIndex
+from loopback.maven import MavenRepository
+from loopback.pypi import PackageIndex
 
 EXAMPLE = Path(__file__).resolve().parent / "example"
 SHOP = Path(__file__).resolve().parent / "shop"
@@ -151,7 +151,7 @@ def migration_story(work: Path) -> None:
 
 def rehearsal(work: Path) -> None:
     """A service with a database (demo/shop, Alembic): every RC's upgrade rehearsed on seeded data."""
-    from releaser.loopback.installed import wheels_with_dependencies
+    from loopback.installed import wheels_with_dependencies
 
     with PackageIndex() as index, tempfile.TemporaryDirectory(prefix="releaser-wheels-") as wheels:
         for wheel in wheels_with_dependencies(["alembic"], Path(wheels)):  # as installed here: no network

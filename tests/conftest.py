@@ -15,10 +15,10 @@ from typing import Callable, Iterator
 import pytest
 
 from releaser.core import config
-from releaser.loopback.files import FileServer
-from releaser.loopback.gitrepo import GitRepo, python_package
-from releaser.loopback.maven import MavenRepository
-from releaser.loopback.pypi import PackageIndex
+from loopback.files import FileServer
+from loopback.gitrepo import GitRepo, python_package
+from loopback.maven import MavenRepository
+from loopback.pypi import PackageIndex
 
 T0 = datetime(2024, 1, 1, tzinfo=timezone.utc)
 
@@ -56,7 +56,7 @@ def sdist_index(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator
     the index a real setuptools (with wheel and packaging, which it asks for) packed from this
     interpreter on day 0, a broken "setuptools 99.0" on day 30 that would fail any build
     taking it, and `sdonly` 1.0, an sdist only, built with setuptools>=61, on day 1."""
-    from releaser.loopback.wheels import build_sdist, wheel_of_installed
+    from loopback.wheels import build_sdist, wheel_of_installed
 
     folder = tmp_path_factory.mktemp(name)
     with PackageIndex() as index, pytest.MonkeyPatch.context() as env:
@@ -184,7 +184,7 @@ def hostile_setup(hostile: PackageIndex, tmp_path: Path) -> tuple[Path, Path]:
     """What a machine's resolver configuration could point at to change the pins of `populated`:
     newer alpha and beta on `hostile`, a find-links folder with beta 8.0 and a constraints file
     pinning beta==1.0. Returns (links folder, constraints file)."""
-    from releaser.loopback.wheels import build_wheel
+    from loopback.wheels import build_wheel
 
     hostile.publish("alpha", "9.0", uploaded=days(1))
     hostile.publish("beta", "9.0", uploaded=days(1))

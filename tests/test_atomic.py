@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from releaser.core import fsutil
+from releaser.plumbing import fsutil
 from releaser.lock.locking import lock
 
 

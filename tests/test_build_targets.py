@@ -21,9 +21,9 @@ from releaser.core import lockfile, targets
 from releaser.core.errors import Refused
 from releaser.install.buildenv import create_venv
 from releaser.lock.locking import lock
-from releaser.loopback.pypi import PackageIndex
-from releaser.sources.pyresolve_uv import uv_binary, uv_env
-from releaser.sources.pytags import wheel_fits
+from loopback.pypi import PackageIndex
+from releaser.ecosystems.python.resolve.uv import uv_binary, uv_env
+from releaser.ecosystems.python.tags import wheel_fits
 
 LINUX_311 = "sys_platform == 'linux' and python_version == '3.11'"
 WIN_312 = "sys_platform == 'win32' and python_version == '3.12'"

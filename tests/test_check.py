@@ -23,13 +23,13 @@ from conftest import Project, days, python_project
 
 from releaser.check.checking import check, floats
 from releaser.core import config, lockfile
-from releaser.core.http import Http
+from releaser.plumbing.http import Http
 from releaser.core.lockfile import Artifact, Lock, Pin
 from releaser.lock.locking import config_entries, input_records, lock
-from releaser.loopback.pypi import PackageIndex
-from releaser.loopback.wheels import build_wheel
-from releaser.sources import sources_for
-from releaser.sources.upstream import verify_generic
+from loopback.pypi import PackageIndex
+from loopback.wheels import build_wheel
+from releaser.ecosystems import sources_for
+from releaser.ecosystems.upstream import verify_generic
 
 FORBIDDEN = ("pip", "piptools", "requests", "urllib3", "jinja2", "defusedxml", "tomli_w")
 
@@ -426,7 +426,7 @@ def test_generic_online_verification_of_artifacts_and_git_commits(populated: Pac
 
 
 def _index_artifacts(index: PackageIndex) -> list[Artifact]:
-    from releaser.sources.pyindex import PackageIndexReader
+    from releaser.ecosystems.python.index import PackageIndexReader
 
     with Http() as http:
         reader = PackageIndexReader(http, (index.url,))

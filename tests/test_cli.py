@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 
 from conftest import days, run_releaser
 from releaser.core.progress import Event, Renderer, renderer
-from releaser.loopback.wheels import build_wheel
-from releaser.sources.pyresolve import SHOWN_VERSIONS, _newest_versions
+from loopback.wheels import build_wheel
+from releaser.ecosystems.python.resolve import SHOWN_VERSIONS, _newest_versions
 
 COMMANDS = ["init", "lock", "check", "export", "cut", "list", "show", "reproduce", "bundle", "diff"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from conftest import days
 
-from releaser.loopback.pypi import PackageIndex
+from loopback.pypi import PackageIndex
 
 TOKEN = "tok-7f3a9c-very-secret"
 

@@ -20,7 +20,8 @@ from pathlib import Path
 import pytest
 
 from releaser.core import config as config_mod
-from releaser.core import fsutil, lockfile
+from releaser.plumbing import fsutil
+from releaser.core import lockfile
 from releaser.core.errors import ConfigError, Refused, UpstreamError
 from releaser.cut import numbering
 from releaser.cut.cutting import cut
@@ -414,8 +415,8 @@ def test_locked_files_fetched_custom_template_and_tag(populated, make_project, m
     """Maven (behind a password) and URL pins are fetched into dist/<rc>/deps/, sha256-verified."""
     from datetime import datetime, timezone
 
-    from releaser.loopback.files import FileServer
-    from releaser.loopback.maven import MavenRepository
+    from loopback.files import FileServer
+    from loopback.maven import MavenRepository
 
     monkeypatch.setenv("MVN_TOKEN", "s3cret-token")
     deps_gate = (

@@ -8,7 +8,7 @@ import tomllib
 
 from packaging.pylock import Pylock
 
-from releaser.core.piprun import isolated_env
+from releaser.plumbing.piprun import isolated_env
 from releaser.lock.locking import lock
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from packaging.pylock import Pylock
 
-from releaser.core.piprun import isolated_env
+from releaser.plumbing.piprun import isolated_env
 from releaser.lock.locking import lock
 
 def test_export_from_a_stale_or_edited_lock_is_refused(populated, make_project):  # type: ignore[no-untyped-def]

@@ -98,7 +98,7 @@ def test_any_pyproject_gives_requirements_or_a_config_error(tmp_path_factory, op
     import tomli_w
 
     from releaser.core.config import PythonInputs
-    from releaser.sources.requirements import read_inputs
+    from releaser.ecosystems.python.requirements import read_inputs
 
     root = tmp_path_factory.mktemp("pyproject")
     doc: dict = {"project": {"name": "cosmo", "version": "1", "dynamic": dynamic, "dependencies": ["alpha"]}}

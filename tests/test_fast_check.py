@@ -94,7 +94,7 @@ def test_the_full_check_never_loads_the_http_layer(locked):
     # A touched release.toml breaks the seal: the full check runs, and it is offline.
     with (locked.root / "release.toml").open("a") as toml:
         toml.write("\n")
-    http = ("releaser.core.http", "releaser.core.httpsession", "requests", "urllib3", "concurrent.futures")
+    http = ("releaser.plumbing.http", "releaser.plumbing.httpsession", "requests", "urllib3", "concurrent.futures")
     full = "releaser.check.checking"  # loaded only when the seal does not answer
     assert loaded_by_check(locked.root, (*http, full)) == {"code": 0, "heavy": [full]}
 

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from releaser.core.errors import UpstreamError
-from releaser.core.http import Http, Limits
-from releaser.loopback.faults import Answer, Drip, FaultServer, Flood, Hang, Reset, redirect
-from releaser.sources.pyindex import JSON_TYPE, PackageIndexReader
+from releaser.plumbing.http import Http, Limits
+from loopback.faults import Answer, Drip, FaultServer, Flood, Hang, Reset, redirect
+from releaser.ecosystems.python.index import JSON_TYPE, PackageIndexReader
 from conftest import run_releaser
 
 SHORT = Limits(timeout=0.5, metadata_deadline=2.0, download_deadline=2.0, metadata_max=100_000)

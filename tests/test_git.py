@@ -14,8 +14,8 @@ import pytest
 from releaser.core import config, lockfile
 from releaser.core.errors import ReleaserError, UpstreamError
 from releaser.lock.locking import lock
-from releaser.loopback.githttp import GitHttpServer
-from releaser.loopback.gitrepo import GitRepo
+from loopback.githttp import GitHttpServer
+from loopback.gitrepo import GitRepo
 
 JAN = datetime(2024, 1, 1, 12, tzinfo=timezone.utc)
 FEB = datetime(2024, 2, 1, 12, tzinfo=timezone.utc)

@@ -21,8 +21,8 @@ from releaser.core.errors import ConfigError, UpstreamError
 from releaser.core.lockfile import Artifact, Lock, Pin
 from releaser.lock.locking import input_records
 from releaser.record import records
-from releaser.sources import sources_for
-from releaser.sources.maven_metadata import artifact_metadata, snapshot_metadata
+from releaser.ecosystems import sources_for
+from releaser.ecosystems.maven.metadata import artifact_metadata, snapshot_metadata
 
 SECRET = "hunter2-env-s3cret"
 INDEX = "https://pypi.example.org/simple"
@@ -272,7 +272,7 @@ def test_a_local_git_repository_is_allowed_when_said_so(tmp_path: Path) -> None:
 
 def test_lock_does_not_keep_the_pins_of_a_hand_edited_lock(tmp_path: Path) -> None:
     from releaser.lock.locking import lock
-    from releaser.loopback.files import FileServer
+    from loopback.files import FileServer
 
     with FileServer() as files:
         url = files.put("tz.tar.gz", b"tz 1\n")

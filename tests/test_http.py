@@ -1,6 +1,6 @@
 """The HTTP layer honours the machine's proxy settings, origin by origin, though it reads them once.
 
-`releaser.core.httpsession` reads the proxy variables once per origin instead of on every
+`releaser.plumbing.httpsession` reads the proxy variables once per origin instead of on every
 request, as requests does; these tests prove that it still sends each request where
 requests would: through the proxy, or straight to a host NO_PROXY names.
 """
@@ -11,9 +11,9 @@ from datetime import datetime, timezone
 
 import pytest
 
-from releaser.core.http import Http
-from releaser.loopback.pypi import PackageIndex
-from releaser.sources.pyindex import PackageIndexReader
+from releaser.plumbing.http import Http
+from loopback.pypi import PackageIndex
+from releaser.ecosystems.python.index import PackageIndexReader
 
 T0 = datetime(2024, 1, 1, tzinfo=timezone.utc)
 VERSIONS = {"anyio": "4.0", "idna": "3.6"}

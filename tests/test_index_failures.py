@@ -7,7 +7,7 @@ import os
 import pytest
 from conftest import days
 
-from releaser.loopback.pypi import PackageIndex
+from loopback.pypi import PackageIndex
 
 TOKEN = "tok-5b1e-secret"
 

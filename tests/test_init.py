@@ -40,7 +40,7 @@ def init_lock_check(root: Path, *init_args: str) -> tuple[str, dict]:
 
 @pytest.fixture(scope="module")
 def index():  # type: ignore[no-untyped-def]
-    from releaser.loopback.pypi import PackageIndex
+    from loopback.pypi import PackageIndex
 
     with PackageIndex() as idx:
         for name, version in [("django", "4.2"), ("asgiref", "3.7"), ("pytest", "8.0"), ("alembic", "1.13"),

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from conftest import days, run_releaser
 
-from releaser.loopback.files import FileServer
+from loopback.files import FileServer
 from test_reproduce import world  # noqa: F401  (a recorded RC with Python, Maven, git and URL pins)
 
 RC1, RC2 = "0.9.0rc1", "0.9.0rc2"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from conftest import assert_locks_alike, clean_lock, home_env, hostile_setup
 
-from releaser.loopback.pypi import PackageIndex
+from loopback.pypi import PackageIndex
 
 
 def test_hostile_pip_config_and_variables_change_nothing(populated, make_project, tmp_path):

@@ -13,12 +13,13 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parent.parent / "releaser"
 
 # The stages of a release, in order. A module may import its own stage and the
-# ones before it; `cli` (the one command line) may import any; `loopback` (the
-# servers for demo, tests and benchmarks) is no stage and imports only itself.
+# ones before it; `cli` (the one command line) may import any. The loopback servers
+# (for the demo, tests and benchmarks) live outside the package: the wheel does not ship them.
 # `entry` (the console script) answers a plain `releaser check` and hands the rest to `cli`.
 STAGES = [
-    "core",  # what every stage uses: config, the lock's values, errors, HTTP, git
-    "sources",  # resolution per ecosystem
+    "core",  # the domain model: config, the lock and its pins, verdicts, errors, the seal
+    "plumbing",  # what every stage uses: HTTP, git, pip and venvs, files on disk, credentials
+    "ecosystems",  # one package per kind of dependency: its inputs, resolution, verification
     "lock",  # releaser lock, export
     "migrations",  # the migration graph, read statically, and its verdicts
     "check",  # the offline gate
@@ -63,7 +64,7 @@ def stage_of(module: str) -> str:
 
 def test_every_folder_is_a_known_stage() -> None:
     folders = {p.name for p in PACKAGE.iterdir() if p.is_dir() and p.name != "__pycache__"}
-    assert folders <= set(STAGES) | {"loopback", "cli"}, folders - set(STAGES)
+    assert folders <= set(STAGES) | {"cli"}, folders - set(STAGES)
     top = {p.stem for p in PACKAGE.glob("*.py")}
     assert top == TOP_LEVEL, top - TOP_LEVEL
 
@@ -74,10 +75,7 @@ def test_no_module_imports_a_later_stage() -> None:
         stage = stage_of(module)
         for target in imports_of(path):
             to = stage_of(target)
-            if "loopback" in (stage, to):
-                if stage != to:
-                    wrong.append(f"{module} -> {target}: loopback serves tests and the demo, no stage")
-            elif stage in STAGES and to in STAGES and STAGES.index(to) > STAGES.index(stage):
+            if stage in STAGES and to in STAGES and STAGES.index(to) > STAGES.index(stage):
                 wrong.append(f"{module} ({stage}) imports {target} ({to}), a later stage")
             elif stage in STAGES and to not in STAGES and target not in ("releaser",):
                 wrong.append(f"{module} imports {target}, which only the command line may")

@@ -12,7 +12,7 @@ from conftest import T0, days
 from releaser.core import lockfile
 from releaser.core.errors import ResolutionError, UpstreamError
 from releaser.lock.locking import lock
-from releaser.loopback.pypi import PackageIndex
+from loopback.pypi import PackageIndex
 
 
 def pins(project) -> dict[str, str]:

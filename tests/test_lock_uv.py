@@ -15,9 +15,9 @@ from packaging.pylock import Pylock
 
 from releaser.core import lockfile, targets
 from releaser.core.errors import ConfigError, Refused
-from releaser.core.piprun import isolated_env
+from releaser.plumbing.piprun import isolated_env
 from releaser.lock.locking import lock
-from releaser.loopback.pypi import PackageIndex
+from loopback.pypi import PackageIndex
 
 UV = 'resolver = "uv"'
 LINUX_311 = "sys_platform == 'linux' and python_version == '3.11'"
@@ -50,7 +50,9 @@ def test_the_pages_of_what_uv_adds_are_read_while_uv_still_resolves(populated, m
     """alpha's dependency beta is not in the inputs: its page is read as soon as uv adds it, not after."""
     import time
 
-    from releaser.sources import pyindex, pyresolve_uv
+    from releaser.ecosystems.python import index as pyindex
+
+    from releaser.ecosystems.python.resolve import uv as pyresolve_uv
 
     read_at: dict[str, float] = {}
     uv_done: list[float] = []
@@ -271,7 +273,7 @@ def tomllib_string(text: str) -> str:
 def test_check_asks_for_a_pin_that_one_of_the_targets_needs_even_when_this_interpreter_does_not(platforms, make_project):
     from releaser.lock.locking import input_records
     from releaser.lock.soundness import uncovered
-    from releaser.sources import sources_for
+    from releaser.ecosystems import sources_for
 
     project = make_project(
         platforms.url, requirements="app\nwinonly; sys_platform == 'win32'\n", python=f'{UV}\nenvironments = ["{LINUX_311}"]'
@@ -295,7 +297,7 @@ def test_a_relock_for_the_same_targets_changes_no_byte_and_keeps_each_targets_pi
 
 
 def test_the_uv_resolver_without_uv_installed_says_how_to_get_it(populated, make_project, monkeypatch):
-    from releaser.sources import pyresolve_uv
+    from releaser.ecosystems.python.resolve import uv as pyresolve_uv
 
     monkeypatch.setitem(sys.modules, "uv", None)  # `import uv` fails as it would without the extra
     monkeypatch.setattr(pyresolve_uv, "_found", [])  # nor was it found before

@@ -15,8 +15,8 @@ from urllib.parse import urljoin
 import pytest
 import requests
 
-from releaser.loopback.pypi import JSON_V1, PackageIndex, negotiate
-from releaser.loopback.wheels import build_sdist, build_wheel, read_metadata
+from loopback.pypi import JSON_V1, PackageIndex, negotiate
+from loopback.wheels import build_sdist, build_wheel, read_metadata
 
 PYTHON = "/tmp/v/bin/python" if Path("/tmp/v/bin/python").exists() else sys.executable
 JAN = datetime(2024, 1, 2, 3, 4, 5, 123456, tzinfo=timezone.utc)

@@ -17,10 +17,10 @@ from releaser.core import config, lockfile
 from releaser.core.errors import ConfigError, UpstreamError
 from releaser.core.lockfile import Pin
 from releaser.lock import locking
-from releaser.loopback.maven import MavenRepository
-from releaser.sources.maven_files import parse_checksum
-from releaser.sources.maven_metadata import listed_builds, listing_names
-from releaser.sources.maven_version import MavenVersion, VersionRange, newest_first
+from loopback.maven import MavenRepository
+from releaser.ecosystems.maven.files import parse_checksum
+from releaser.ecosystems.maven.metadata import listed_builds, listing_names
+from releaser.ecosystems.maven.version import MavenVersion, VersionRange, newest_first
 
 G, A = "net.fortuna", "ical4j"
 JAN = datetime(2007, 11, 15, 23, 5, 3, tzinfo=timezone.utc)

@@ -15,10 +15,10 @@ from hypothesis import strategies as st
 
 from releaser.core.errors import ConfigError, ReleaserError, ResolutionError
 from releaser.core.maven_coordinate import MavenCoordinate
-from releaser.sources.maven_graph import Node, derive_scope, settle
-from releaser.sources.maven_model import ModelBuilder
-from releaser.sources.maven_pom import Pom, PomError, parse_pom
-from releaser.sources.maven_version import VersionRange
+from releaser.ecosystems.maven.graph import Node, derive_scope, settle
+from releaser.ecosystems.maven.model import ModelBuilder
+from releaser.ecosystems.maven.pom import Pom, PomError, parse_pom
+from releaser.ecosystems.maven.version import VersionRange
 
 
 def project(body: str, coords: str = "<groupId>g</groupId><artifactId>a</artifactId><version>1</version>") -> bytes:
@@ -244,7 +244,7 @@ BOMB = b'<?xml version="1.0"?><!DOCTYPE p [<!ENTITY a "aaaaaaaa"><!ENTITY b "&a;
 def test_a_bad_pom_in_the_repository_is_an_outside_failure(tmp_path: Path, poms: dict[str, bytes], message: str) -> None:
     from conftest import run_releaser
 
-    from releaser.loopback.maven import MavenRepository
+    from loopback.maven import MavenRepository
 
     with MavenRepository() as repo:
         app = project(f"<dependencies>{dep('lib', '1.0', group='org.bad')}</dependencies>", "<groupId>org.ok</groupId><artifactId>app</artifactId><version>1.0</version>")
@@ -283,7 +283,7 @@ def test_maven_project_settings_are_validated(tmp_path: Path, table: str, messag
 
 
 def test_a_module_outside_the_project_or_missing_is_bad_input(tmp_path: Path) -> None:
-    from releaser.sources.maven_project import digests
+    from releaser.ecosystems.maven.project import digests
 
     (tmp_path / "p").mkdir()
     (tmp_path / "p/pom.xml").write_bytes(project("<modules><module>../elsewhere</module></modules>"))
@@ -300,7 +300,7 @@ def test_a_module_outside_the_project_or_missing_is_bad_input(tmp_path: Path) ->
 def test_a_relocated_artifact_with_a_file_of_its_own_is_followed(tmp_path: Path) -> None:
     from releaser.core import config
     from releaser.lock import locking
-    from releaser.loopback.maven import MavenRepository
+    from loopback.maven import MavenRepository
 
     with MavenRepository() as repo:
         relocation = "<distributionManagement><relocation><groupId>org.r</groupId><artifactId>new</artifactId></relocation></distributionManagement>"

@@ -19,9 +19,9 @@ from test_maven_transitive import G, deps, pom
 
 from releaser.core import config
 from releaser.lock import locking
-from releaser.loopback import maven_deploy
-from releaser.loopback.maven import MavenRepository
-from releaser.sources.maven_metadata import BUILD
+from loopback import maven_deploy
+from loopback.maven import MavenRepository
+from releaser.ecosystems.maven.metadata import BUILD
 
 pytestmark = pytest.mark.skipif(not maven_deploy.available(), reason="needs mvn and its deploy plugin in ~/.m2")
 

@@ -20,11 +20,11 @@ from releaser.core import config, lockfile
 from releaser.core.lockfile import Pin
 from releaser.core.maven_coordinate import MavenCoordinate
 from releaser.lock import locking
-from releaser.loopback import maven_deploy
-from releaser.loopback.maven import MavenRepository
-from releaser.loopback.maven_deploy import Deployable
-from releaser.sources.maven_metadata import BUILD
-from releaser.sources.maven_pom import parse_pom
+from loopback import maven_deploy
+from loopback.maven import MavenRepository
+from loopback.maven_deploy import Deployable
+from releaser.ecosystems.maven.metadata import BUILD
+from releaser.ecosystems.maven.pom import parse_pom
 
 pytestmark = pytest.mark.skipif(not maven_deploy.available(), reason="needs mvn and its deploy plugin in ~/.m2")
 

@@ -12,8 +12,8 @@ from conftest import Project, days
 from releaser.check.checking import check
 from releaser.core import lockfile
 from releaser.lock.locking import lock
-from releaser.loopback.files import FileServer
-from releaser.loopback.gitrepo import GitRepo
+from loopback.files import FileServer
+from loopback.gitrepo import GitRepo
 
 G, A = "net.fortuna", "ical4j"
 

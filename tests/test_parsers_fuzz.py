@@ -22,7 +22,8 @@ from releaser.core import config, lockfile
 from releaser.core.config import PythonInputs
 from releaser.core.errors import ReleaserError
 from releaser.record import records
-from releaser.sources import maven_metadata, pyindex, requirements
+from releaser.ecosystems.maven import metadata as maven_metadata
+from releaser.ecosystems.python import index as pyindex, requirements
 
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 PAGE = "https://pypi.example.org/simple/alpha/"
@@ -184,7 +185,7 @@ def test_release_lock_near_valid(base: dict[str, Any], path: list[int], value: A
 @given(st.text(max_size=80) | st.from_regex(r"[a-z_]{1,8}-[0-9.]{1,5}(-[0-9a-z_.]{0,12}){3}\.whl", fullmatch=True))
 def test_wheel_file_names_fit_or_not_for_every_target(name: str) -> None:
     from releaser.core import targets
-    from releaser.sources.pytags import wheel_fits
+    from releaser.ecosystems.python.tags import wheel_fits
 
     for target in (None, *map(targets.parse, TARGETS_LOCK_DOCUMENT["environments"])):
         assert wheel_fits(name, target) in (True, False)
@@ -271,8 +272,8 @@ resolver_lines = st.one_of(
 @FUZZ
 @given(st.lists(resolver_lines, max_size=6), st.booleans(), st.binary(max_size=8))
 def test_resolver_output(lines: list[str], continued: bool, tail: bytes) -> None:
-    """What pip-compile or uv wrote (releaser.sources.pyresolve.read_pins): pins, or one releaser error."""
-    from releaser.sources.pyresolve import read_pins
+    """What pip-compile or uv wrote (releaser.ecosystems.python.resolve.read_pins): pins, or one releaser error."""
+    from releaser.ecosystems.python.resolve import read_pins
 
     def parse(root: Path) -> None:
         pins, direct = read_pins(root / "pinned.txt", "uv")
@@ -285,10 +286,10 @@ def test_resolver_output(lines: list[str], continued: bool, tail: bytes) -> None
 @FUZZ
 @given(st.text(max_size=80), st.from_regex(r"[A-Za-z0-9]([A-Za-z0-9._-]{0,20}[A-Za-z0-9])?", fullmatch=True))
 def test_uv_log_lines(line: str, name: str) -> None:
-    """uv's debug log, read for the projects it adds (releaser.sources.pyresolve_uv.added): a name or None."""
+    """uv's debug log, read for the projects it adds (releaser.ecosystems.python.resolve.uv.added): a name or None."""
     from packaging.utils import canonicalize_name
 
-    from releaser.sources.pyresolve_uv import added
+    from releaser.ecosystems.python.resolve.uv import added
 
     found = added(line)
     assert found is None or found == canonicalize_name(found)

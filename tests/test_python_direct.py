@@ -14,11 +14,11 @@ from packaging.requirements import Requirement
 from releaser.core import lockfile
 from releaser.core.errors import UpstreamError
 from releaser.lock.locking import lock
-from releaser.loopback.files import FileServer
-from releaser.loopback.gitrepo import GitRepo, python_package
-from releaser.loopback.pypi import PackageIndex
-from releaser.loopback.wheels import build_wheel
-from releaser.sources.pydirect import shown, split_vcs_url
+from loopback.files import FileServer
+from loopback.gitrepo import GitRepo, python_package
+from loopback.pypi import PackageIndex
+from loopback.wheels import build_wheel
+from releaser.ecosystems.python.direct import shown, split_vcs_url
 
 JAN = datetime(2024, 1, 1, 12, tzinfo=timezone.utc)
 FEB = datetime(2024, 2, 1, 12, tzinfo=timezone.utc)

@@ -29,8 +29,8 @@ from migration_projects import AlembicProject, alembic_project, django_project, 
 from releaser.core import config as config_mod
 from releaser.cut.cutting import cut
 from releaser.lock.locking import lock
-from releaser.loopback.installed import wheels_with_dependencies
-from releaser.loopback.pypi import PackageIndex
+from loopback.installed import wheels_with_dependencies
+from loopback.pypi import PackageIndex
 from releaser.record import records
 
 PASSWORD_VAR = "REHEARSAL_DB_PASSWORD"

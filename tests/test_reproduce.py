@@ -26,10 +26,10 @@ from releaser.core.errors import UpstreamError
 from releaser.core.lockfile import Artifact, Lock, Pin
 from releaser.install import buildenv
 from releaser.lock import locking
-from releaser.loopback.files import FileServer
-from releaser.loopback.gitrepo import GitRepo
-from releaser.loopback.pypi import PackageIndex
-from releaser.loopback.wheels import build_wheel
+from loopback.files import FileServer
+from loopback.gitrepo import GitRepo
+from loopback.pypi import PackageIndex
+from loopback.wheels import build_wheel
 from releaser.record import records
 from releaser.reproduce import reproducing
 

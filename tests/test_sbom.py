@@ -14,7 +14,7 @@ from cyclonedx.validation.json import JsonStrictValidator
 
 from releaser.core import lockfile
 from releaser.lock.locking import lock
-from releaser.loopback.gitrepo import GitRepo
+from loopback.gitrepo import GitRepo
 
 JAN = datetime(2024, 1, 10, tzinfo=timezone.utc)
 

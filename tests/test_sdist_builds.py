@@ -22,7 +22,7 @@ from releaser.core import lockfile
 from releaser.core.errors import Refused
 from releaser.install.buildenv import create_venv, venv_python
 from releaser.lock.locking import lock
-from releaser.loopback.pypi import PackageIndex
+from loopback.pypi import PackageIndex
 from releaser.record import records
 
 RC = "0.9.0rc1"

@@ -23,10 +23,10 @@ from conftest import days
 
 from releaser.core import lockfile
 from releaser.core.lockfile import Artifact, Lock, Pin
-from releaser.loopback.files import FileServer
-from releaser.loopback.githttp import GitHttpServer
-from releaser.loopback.gitrepo import GitRepo
-from releaser.loopback.pypi import PackageIndex
+from loopback.files import FileServer
+from loopback.githttp import GitHttpServer
+from loopback.gitrepo import GitRepo
+from loopback.pypi import PackageIndex
 from releaser.record import records
 
 SECRET = "pl4nted-s3cret-9d1c"
@@ -178,7 +178,7 @@ def test_reproduce_and_bundle_use_the_credentials_release_toml_gives(upstream: U
 def test_the_private_netrc_is_0600_and_keeps_the_users_own_hosts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import netrc
 
-    from releaser.core.credentials import private_netrc
+    from releaser.plumbing.credentials import private_netrc
 
     (tmp_path / "users.netrc").write_text("machine other.example.org login u password p\n")
     monkeypatch.setenv("NETRC", str(tmp_path / "users.netrc"))

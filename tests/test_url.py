@@ -14,9 +14,9 @@ import pytest
 
 from releaser.core import config, lockfile
 from releaser.core.errors import ConfigError, UpstreamError
-from releaser.core.http import Http
+from releaser.plumbing.http import Http
 from releaser.lock.locking import lock
-from releaser.loopback.files import FileServer
+from loopback.files import FileServer
 
 JAN = datetime(2024, 1, 1, 12, tzinfo=timezone.utc)
 FEB = datetime(2024, 2, 1, 12, tzinfo=timezone.utc)

@@ -14,7 +14,7 @@ requests). It finds
 
 With `online=True` it also asks upstream whether every pin is still what it was:
 each source's `Source.verify`, or, for a source without one,
-`releaser.sources.upstream.verify_generic` (every artifact URL still serves the recorded
+`releaser.ecosystems.upstream.verify_generic` (every artifact URL still serves the recorded
 sha256; every git commit still exists).
 
 `releaser cut` refuses on the same `Verdict`, so the two cannot disagree.
@@ -28,15 +28,15 @@ from typing import TYPE_CHECKING
 
 from releaser.core import lockfile
 from releaser.core.config import ReleaseConfig
-from releaser.core.credentials import configured_userinfo
+from releaser.plumbing.credentials import configured_userinfo
 from releaser.core.lockfile import KINDS, EntryValue, InputRecord, Lock
 from releaser.core.verdict import LOCK, Finding, Verdict
 from releaser.lock.locking import input_records
 from releaser.lock.soundness import floating, floats, other_target, uncovered
-from releaser.sources import Source, sources_for
+from releaser.ecosystems import Source, sources_for
 
 if TYPE_CHECKING:
-    from releaser.core.http import Http
+    from releaser.plumbing.http import Http
     from releaser.migrations.report import Previous, Report
 
 __all__ = ["Finding", "Verdict", "check", "floats", "insist_fit"]
@@ -180,8 +180,8 @@ def _show(value: EntryValue | None) -> str:
 
 def verify_online(config: ReleaseConfig, sources: list[Source], lock: Lock, http: Http | None = None) -> list[Finding]:
     """Ask upstream about every pin, each kind through its source (or generically)."""
-    from releaser.core.http import Http
-    from releaser.sources.upstream import verify_generic
+    from releaser.plumbing.http import Http
+    from releaser.ecosystems.upstream import verify_generic
 
     by_kind = {s.kind: s for s in sources}
     userinfo = configured_userinfo(config)

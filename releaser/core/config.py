@@ -19,7 +19,7 @@ import tomli  # the compiled reader the lock uses too: one TOML parser on `check
 from packaging.version import InvalidVersion, Version
 
 from releaser.core.errors import ConfigError
-from releaser.core.fsutil import inside
+from releaser.core.paths import inside
 from releaser.core.maven_coordinate import MavenCoordinate
 from releaser.core.migration_config import MigrationSettings
 from releaser.core.migration_config import parse as parse_migrations
@@ -55,7 +55,7 @@ class PythonInputs:
     extras: tuple[str, ...] = ()  # [project.optional-dependencies] of pyproject.toml to lock too
     groups: tuple[str, ...] = ()  # PEP 735 [dependency-groups] of pyproject.toml to lock too
     allow_local: bool = False  # `pkg @ git+file://...` direct references may name a local repository
-    resolver: str = "pip-tools"  # or "uv" (releaser.sources.pyresolve)
+    resolver: str = "pip-tools"  # or "uv" (releaser.ecosystems.python.resolve)
     environments: tuple[str, ...] = ()  # targets, as markers (releaser.core.targets); uv only
 
     @property

@@ -21,11 +21,11 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from releaser.core import gitrepo
+from releaser.plumbing import gitrepo
 from releaser.core.config import ReleaseConfig
-from releaser.core.credentials import configured_userinfo
+from releaser.plumbing.credentials import configured_userinfo
 from releaser.core.errors import ConfigError, Refused, UpstreamError
-from releaser.core.fsutil import sha256_of
+from releaser.plumbing.fsutil import sha256_of
 from releaser.core.lockfile import Lock
 from releaser.core.progress import Progress
 from releaser.core.redact import output_tail, scrub, shown_command
@@ -35,7 +35,7 @@ from releaser.install.layout import BUNDLE, DEPS
 from releaser.install.pyinstall import changed_upstream
 
 if TYPE_CHECKING:
-    from releaser.core.http import Http
+    from releaser.plumbing.http import Http
 
 DEP_KINDS = ("maven", "artifact")  # pins whose files are fetched into deps/
 TAIL = 20  # lines of a failed command's output shown

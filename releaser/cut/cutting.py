@@ -24,7 +24,7 @@ refusal leaves the project as it was (no record, no tag, nothing in dist/):
    never overwrites.
 5. The record is committed (`Record <rc>`), so the RC's tag points at a commit
    that contains its own record, whose parent is the commit that was built; then
-   the annotated tag (`releaser.core.gitrepo`). `commit=False` leaves the record
+   the annotated tag (`releaser.plumbing.gitrepo`). `commit=False` leaves the record
    untracked and tags the built commit; `tag=False` skips the tag.
 6. With `bundle=True`, every pinned file is stored in dist/<rc>/bundle/ (`releaser.install.bundle`).
 
@@ -41,10 +41,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
-from releaser.core import gitrepo, lockfile
+from releaser.plumbing import gitrepo
+
+from releaser.core import lockfile
 from releaser.core.config import ReleaseConfig
 from releaser.core.errors import ConfigError, Refused, ReleaserError, UpstreamError
-from releaser.core.fsutil import fault_point
+from releaser.plumbing.fsutil import fault_point
 from releaser.core.lockfile import Lock
 from releaser.core.progress import Progress
 from releaser.core.redact import shown_command
@@ -140,9 +142,9 @@ def cut(
     """Cut the next RC (or `{version}rc{rc_number}`); see the module docstring.
 
     `log` hears each step as a line; `progress` the files fetched, N of M. Holds the
-    project lock throughout (`releaser.core.projectlock`): a second cut waits or refuses.
+    project lock throughout (`releaser.plumbing.projectlock`): a second cut waits or refuses.
     """
-    from releaser.core.projectlock import hold
+    from releaser.plumbing.projectlock import hold
 
     with hold(config, "cut") as cleaned:
         finished = finish_interrupted(config)

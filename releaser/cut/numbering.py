@@ -13,7 +13,7 @@ from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
 
-from releaser.core import gitrepo
+from releaser.plumbing import gitrepo
 from releaser.core.config import ReleaseConfig
 from releaser.core.errors import ConfigError
 from releaser.record import records

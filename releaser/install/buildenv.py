@@ -5,7 +5,7 @@ set, from the lock's indexes: `releaser.install.pyinstall`);
 `releaser reproduce` makes one (an RC's recorded set, from files already verified).
 Either way the venv is created without pip, so it holds only what is installed
 into it, and releaser's own pip (>= 26) installs into it with `--python`, isolated
-from the machine's pip configuration (`releaser.core.piprun`): `install --require-hashes
+from the machine's pip configuration (`releaser.plumbing.piprun`): `install --require-hashes
 --no-deps` from a requirements file private to the run, so every file is checked
 against its sha256 and nothing unpinned comes along.
 """
@@ -17,8 +17,8 @@ import os
 import subprocess
 from pathlib import Path
 
-from releaser.core.piprun import isolated_env
-from releaser.core.venvs import create_venv, install_hashed, venv_python
+from releaser.plumbing.piprun import isolated_env
+from releaser.plumbing.venvs import create_venv, install_hashed, venv_python
 
 __all__ = ["activated_env", "create_venv", "install_hashed", "installed_set", "venv_python"]
 

@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from releaser.core.credentials import configured_userinfo
+from releaser.plumbing.credentials import configured_userinfo
 from releaser.core.errors import ConfigError, Refused, ReleaserError, UpstreamError
-from releaser.core.fsutil import sha256_of, write_atomic
+from releaser.plumbing.fsutil import sha256_of, write_atomic
 from releaser.core.lockfile import Pin
 from releaser.install.checkouts import bundle_has, make_git_bundle
 from releaser.install.fetch import Fetcher, PinnedFile, raise_failures, session
@@ -33,7 +33,7 @@ from releaser.record import records
 
 if TYPE_CHECKING:
     from releaser.core.config import ReleaseConfig
-    from releaser.core.http import Http
+    from releaser.plumbing.http import Http
 
 BUNDLE_INDEX = "bundle.json"
 BUNDLE_SCHEMA = 1
@@ -80,7 +80,7 @@ def record_fetcher(
 
 def make_bundle(config: ReleaseConfig, rc: str, *, into: Path | None = None, http: Http | None = None) -> Bundled:
     """Store every pinned file of `rc`'s record (and a git bundle per repository) under dist/<rc>/bundle/."""
-    from releaser.core.projectlock import hold
+    from releaser.plumbing.projectlock import hold
 
     with hold(config, "bundle"):
         return _make_bundle(config, rc, into=into, http=http)
@@ -89,7 +89,7 @@ def make_bundle(config: ReleaseConfig, rc: str, *, into: Path | None = None, htt
 def _make_bundle(config: ReleaseConfig, rc: str, *, into: Path | None, http: Http | None) -> Bundled:
     import tempfile
 
-    from releaser.core.http import concurrently
+    from releaser.plumbing.http import concurrently
 
     rec = records.read(records.records_dir(config), rc)
     items = every_file(rec.lock)

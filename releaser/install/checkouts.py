@@ -5,7 +5,7 @@ holds for it) and checks out the recorded commit, even after a force-push took i
 off every branch; `releaser bundle` stores that commit and its history as a git
 bundle with the ref `refs/heads/pinned`. A clone with local changes is never
 touched; a clone is made in a hidden `.partial` folder and renamed into place when
-it is at the recorded commit. git runs as for the git source (`releaser.sources.git`).
+it is at the recorded commit. git runs as for the git source (`releaser.ecosystems.git.source`).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 
-from releaser.core.credentials import git_credentials, with_userinfo
+from releaser.plumbing.credentials import git_credentials, with_userinfo
 from releaser.core.errors import Refused, UpstreamError
 from releaser.core.lockfile import Pin
 from releaser.core.redact import strip_credentials
@@ -112,7 +112,7 @@ def git_head(path: Path, what: str) -> str | None:
 def _git(
     args: list[str], *, what: str, cwd: Path | None = None, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    from releaser.sources.git import run_git
+    from releaser.ecosystems.git.source import run_git
 
     return run_git(args, what=what, timeout=GIT_TIMEOUT, cwd=cwd, env=env)
 
@@ -123,6 +123,6 @@ def _credentials(pin: Pin, userinfo: Mapping[str, str] | None) -> dict[str, str]
 
 
 def _summary(done: subprocess.CompletedProcess[str]) -> str:
-    from releaser.sources.git import summary
+    from releaser.ecosystems.git.source import summary
 
     return summary(done.stderr)

@@ -23,15 +23,15 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Callable
 
-from releaser.core.credentials import with_userinfo
+from releaser.plumbing.credentials import with_userinfo
 from releaser.core.errors import Refused, ReleaserError, UpstreamError
-from releaser.core.fsutil import sha256_of
+from releaser.plumbing.fsutil import sha256_of
 from releaser.core.lockfile import Artifact, Pin
 from releaser.core.progress import Counter, Progress
 from releaser.core.redact import strip_credentials
 
 if TYPE_CHECKING:
-    from releaser.core.http import Http
+    from releaser.plumbing.http import Http
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ class Fetcher:
 
     `rc` names the RC the files are fetched for; `mismatch` makes the error for bytes
     other than the pinned ones; `hint` ends the message of a failed download;
-    `userinfo` gives credentials by host (see `releaser.core.credentials`). With `bundle`,
+    `userinfo` gives credentials by host (see `releaser.plumbing.credentials`). With `bundle`,
     every file is copied from `bundle/<rel>` instead.
     """
 
@@ -107,7 +107,7 @@ class Fetcher:
         self, items: list[tuple[PinnedFile, Path]], *, doing: str = "fetched", progress: Progress | None = None
     ) -> dict[str, list[PinnedFile]]:
         """Every (file, destination), concurrently: status -> files. Every failure is raised together."""
-        from releaser.core.http import concurrently
+        from releaser.plumbing.http import concurrently
 
         counter = Counter(progress, "fetch", f"files {doing}", len(items))
 
@@ -145,7 +145,7 @@ def session(http: Http | None) -> Iterator[Http]:
     if http is not None:
         yield http
         return
-    from releaser.core.http import Http
+    from releaser.plumbing.http import Http
 
     with Http() as new:
         yield new

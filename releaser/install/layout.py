@@ -23,7 +23,7 @@ from pathlib import Path, PurePosixPath
 from typing import Callable, Iterable
 
 from releaser.core.errors import ConfigError, Refused
-from releaser.core.fsutil import sha256_of
+from releaser.plumbing.fsutil import sha256_of
 from releaser.core.lockfile import Artifact, Lock, Pin
 from releaser.install.fetch import PinnedFile
 
@@ -199,7 +199,7 @@ def choose_python_file(pin: Pin) -> Artifact:
         parse_wheel_filename,
     )
 
-    from releaser.sources.pytags import tags_of
+    from releaser.ecosystems.python.tags import tags_of
 
     priority = tags_of(None)
     best: tuple[int, str] | None = None

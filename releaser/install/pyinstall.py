@@ -12,17 +12,17 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
 from releaser.core.config import ReleaseConfig
-from releaser.core.credentials import configured_userinfo, private_netrc
+from releaser.plumbing.credentials import configured_userinfo, private_netrc
 from releaser.core.errors import Refused, ReleaserError, UpstreamError
 from releaser.core.lockfile import Lock
-from releaser.core.piprun import cache_dir, trusted_hosts
+from releaser.plumbing.piprun import cache_dir, trusted_hosts
 from releaser.core.redact import output_tail
 from releaser.install.buildenv import install_hashed
 from releaser.install.fetch import Fetcher, PinnedFile, session
 from releaser.install.sdists import build_files, build_wheel, built_here, refuse_unpinned
 
 if TYPE_CHECKING:
-    from releaser.core.http import Http
+    from releaser.plumbing.http import Http
 
 PIP_TIMEOUT = 60 * 60
 TAIL = 20  # lines of pip's output shown when it fails

@@ -1,7 +1,7 @@
 """A pinned sdist built from its pinned build requirements, for `cut` and `reproduce` alike.
 
 A Python pin with no wheel for this interpreter is built from its sdist. The lock
-records what that build needs (`Pin.build`, pinned by `releaser.sources.pybuild`);
+records what that build needs (`Pin.build`, pinned by `releaser.ecosystems.python.build`);
 here those files, fetched and sha256-verified like every other
 (`releaser.install.fetch`, under `python/build/`), are installed with
 `--require-hashes --no-index` into a private build venv, and pip builds the wheel
@@ -15,10 +15,10 @@ from __future__ import annotations
 from pathlib import Path, PurePosixPath
 
 from releaser.core.errors import Refused, UpstreamError
-from releaser.core.fsutil import sha256_of
+from releaser.plumbing.fsutil import sha256_of
 from releaser.core.lockfile import Lock, Pin
-from releaser.core.piprun import pip_errors, run_pip
-from releaser.core.venvs import create_venv, install_hashed, venv_python
+from releaser.plumbing.piprun import pip_errors, run_pip
+from releaser.plumbing.venvs import create_venv, install_hashed, venv_python
 from releaser.install.fetch import PinnedFile
 from releaser.install.layout import build_rel, choose_python_file, for_here
 

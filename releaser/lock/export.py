@@ -113,7 +113,7 @@ def _vcs(pin: Pin) -> tuple[str, str | None, str | None]:
     """(the pinned `git+URL@commit[#fragment]`, the ref asked for, the subdirectory) of a git pin."""
     from urllib.parse import parse_qs
 
-    from releaser.sources.pydirect import requested_vcs
+    from releaser.ecosystems.python.direct import requested_vcs
 
     ref, fragment = requested_vcs(pin) or (None, "")
     subdirectory = (parse_qs(fragment).get("subdirectory") or [None])[0]
@@ -171,7 +171,7 @@ def to_pylock(lock: Lock) -> str:
 
 
 def write(lock: Lock, fmt: str, output: Path, config: ReleaseConfig | None = None) -> None:
-    from releaser.core.fsutil import write_atomic
+    from releaser.plumbing.fsutil import write_atomic
 
     write_atomic(output, render(lock, fmt, config))
 

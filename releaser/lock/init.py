@@ -40,7 +40,7 @@ class InitResult:
 
 def initialize(root: Path, *, index_url: str | None = None) -> InitResult:
     """Write `root/release.toml`; refused (exit 1) when there is one already."""
-    from releaser.core.fsutil import write_atomic
+    from releaser.plumbing.fsutil import write_atomic
 
     path = root / CONFIG_NAME
     if not root.is_dir():

@@ -129,7 +129,7 @@ def _input_problem(root: Path, path: Path) -> str | None:
     """Why `releaser lock` would refuse this file as an input (None: it takes it)."""
     from releaser.core.config import DEFAULT_INDEX, PythonInputs
     from releaser.core.errors import ConfigError
-    from releaser.sources.requirements import read_inputs
+    from releaser.ecosystems.python.requirements import read_inputs
 
     try:
         read_inputs(root, PythonInputs((path,), False, DEFAULT_INDEX))

@@ -15,10 +15,10 @@ from releaser.core.lockfile import InputRecord, Lock, Pin
 from releaser.core.progress import Event, Progress, silent
 from releaser.core.redact import strip_credentials
 from releaser.lock import sealing
-from releaser.sources import LockRequest, Source, sources_for
+from releaser.ecosystems import LockRequest, Source, sources_for
 
 if TYPE_CHECKING:  # `releaser check` imports this module and must not pay for requests
-    from releaser.core.http import Http
+    from releaser.plumbing.http import Http
 
 
 @dataclass(frozen=True)
@@ -125,11 +125,11 @@ def lock(
     cut-off give from scratch, whatever lock was there, and not from a lock edited
     by hand, whose entries are re-derived from the inputs (`LockResult.notes` says so),
     so that relocking never launders an edit into a valid digest. Holds the project
-    lock (`releaser.core.projectlock`) while it runs. `progress` hears of each source's
+    lock (`releaser.plumbing.projectlock`) while it runs. `progress` hears of each source's
     resolution and of the index pages read (N/M). A yanked release is pinned with a
     warning; with `strict`, refused and nothing written.
     """
-    from releaser.core.projectlock import hold
+    from releaser.plumbing.projectlock import hold
 
     with hold(config, "lock"):
         return _lock(config, as_of=as_of, upgrade_all=upgrade_all, upgrade=upgrade, http=http, progress=progress, strict=strict)
@@ -158,8 +158,8 @@ def _lock(
     warnings: list[str] = []
     import tempfile  # here, not at the top: `releaser check` imports this module
 
-    from releaser.core.fsutil import fault_point, write_atomic
-    from releaser.core.http import Http
+    from releaser.plumbing.fsutil import fault_point, write_atomic
+    from releaser.plumbing.http import Http
 
     with tempfile.TemporaryDirectory(prefix="releaser-lock-") as tmp, (http or Http()) as session:
         for source in sources:

@@ -19,7 +19,7 @@ from releaser.core.config import ReleaseConfig
 from releaser.core.errors import ReleaserError
 from releaser.core.lockfile import InputRecord, Lock
 from releaser.lock.soundness import floating, other_target, uncovered
-from releaser.sources import Source
+from releaser.ecosystems import Source
 
 Files = list[tuple[str, bytes]]
 

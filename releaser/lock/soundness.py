@@ -46,7 +46,7 @@ def floats(pin: Pin) -> str | None:
 
         commit = pin.commit
         if commit is not None:
-            from releaser.sources.git import FULL_COMMIT_ID
+            from releaser.ecosystems.git.source import FULL_COMMIT_ID
 
             if not FULL_COMMIT_ID.fullmatch(commit):
                 return f"commit {commit!r} is not a full commit id"
@@ -71,7 +71,7 @@ def floats(pin: Pin) -> str | None:
         if not pin.artifacts:
             return "has no sha256"
     elif pin.kind == "git":
-        from releaser.sources.git import FULL_COMMIT_ID
+        from releaser.ecosystems.git.source import FULL_COMMIT_ID
 
         if not FULL_COMMIT_ID.fullmatch(version):
             return f"{version!r} is not a full commit id (a branch or tag can move)"

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from releaser.core.fsutil import write_atomic
+from releaser.plumbing.fsutil import write_atomic
 from releaser.migrations.pysource import Source
 
 KEEP = 50_000  # entries kept beyond those used by the last read

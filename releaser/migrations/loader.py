@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from fnmatch import fnmatchcase
 from pathlib import Path
 
-from releaser.core import gitrepo
+from releaser.plumbing import gitrepo
 from releaser.core.errors import ConfigError, UpstreamError
 from releaser.core.migration_config import MigrationSettings, matching_dirs
 from releaser.migrations import alembic, django, flyway, south

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from releaser.core import lockfile
 from releaser.core.errors import ConfigError, Refused
-from releaser.core.fsutil import fault_point, write_synced
+from releaser.plumbing.fsutil import fault_point, write_synced
 from releaser.core.lockfile import Lock
 
 if TYPE_CHECKING:

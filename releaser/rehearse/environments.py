@@ -23,12 +23,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from releaser.core import gitrepo
+from releaser.plumbing import gitrepo
 from releaser.core.config import ReleaseConfig
 from releaser.core.errors import Refused
-from releaser.core.fsutil import write_atomic
+from releaser.plumbing.fsutil import write_atomic
 from releaser.core.lockfile import Lock
-from releaser.core.piprun import cache_dir
+from releaser.plumbing.piprun import cache_dir
 from releaser.install.buildenv import (
     activated_env,
     create_venv,

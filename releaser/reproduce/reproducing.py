@@ -28,12 +28,12 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
-from releaser.core import gitrepo
-from releaser.core.credentials import configured_userinfo
+from releaser.plumbing import gitrepo
+from releaser.plumbing.credentials import configured_userinfo
 from releaser.core.errors import ConfigError, Refused, ReleaserError, UpstreamError
-from releaser.core.fsutil import fault_point, write_atomic
+from releaser.plumbing.fsutil import fault_point, write_atomic
 from releaser.core.lockfile import Pin
-from releaser.core.piprun import pip_errors
+from releaser.plumbing.piprun import pip_errors
 from releaser.core.progress import Progress
 from releaser.install.buildenv import create_venv, install_hashed, installed_set
 from releaser.install.bundle import check_bundle_file, open_bundle, record_fetcher
@@ -45,7 +45,7 @@ from releaser.record import records
 
 if TYPE_CHECKING:
     from releaser.core.config import ReleaseConfig
-    from releaser.core.http import Http
+    from releaser.plumbing.http import Http
 
 MARKER = ".releaser-reproduce.json"  # in DIR: which RC it reproduces
 VENV_MARKER = "releaser-set.json"  # in DIR/venv: the digest of the installed set
@@ -90,9 +90,9 @@ def reproduce(
 ) -> Reproduction:
     """Recreate `rc`'s dependency set in `into`, every file verified; offline with `bundle`.
 
-    `progress` hears of the files placed, N of M. Holds the project lock (`releaser.core.projectlock`) while it runs.
+    `progress` hears of the files placed, N of M. Holds the project lock (`releaser.plumbing.projectlock`) while it runs.
     """
-    from releaser.core.projectlock import hold
+    from releaser.plumbing.projectlock import hold
 
     with hold(config, "reproduce"):
         return _reproduce(config, rc, into, bundle=bundle, http=http, progress=progress)
@@ -140,7 +140,7 @@ def _reproduce(config: ReleaseConfig, rc: str, into: Path, *, bundle: Path | Non
 
     gits = lock.of_kind("git")
     if gits:
-        from releaser.core.http import concurrently
+        from releaser.plumbing.http import concurrently
 
         (into / "git").mkdir(exist_ok=True)
 

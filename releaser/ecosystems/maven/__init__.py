@@ -1,0 +1,1 @@
+"""Maven artifacts: SNAPSHOTs, ranges, LATEST/RELEASE and their transitive graph, pinned as Maven resolves it."""

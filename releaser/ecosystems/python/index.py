@@ -1,0 +1,255 @@
+"""Read a Python package index: every file of a pinned version, for every platform.
+
+PEP 691 JSON first (with PEP 700 sizes and upload times), PEP 503 HTML as the
+fallback. pip-compile decides *which* version; this module records *all* of that
+version's files, so the lock holds the wheels of every platform, not only this
+machine's.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+from html.parser import HTMLParser
+from typing import Any
+from urllib.parse import urldefrag, urljoin, urlsplit
+
+from packaging.utils import (
+    InvalidSdistFilename,
+    InvalidWheelFilename,
+    canonicalize_name,
+    parse_sdist_filename,
+    parse_wheel_filename,
+)
+from packaging.version import InvalidVersion, Version
+
+from releaser.core.errors import UpstreamError
+from releaser.plumbing.http import Http
+from releaser.core.lockfile import Artifact
+from releaser.core.redact import strip_credentials
+
+JSON_TYPE = "application/vnd.pypi.simple.v1+json"
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+ACCEPT = f"{JSON_TYPE}, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.1"
+
+
+@dataclass(frozen=True)
+class IndexFile:
+    filename: str
+    url: str  # absolute, may carry the index's credentials: never write it as is
+    sha256: str | None
+    size: int | None
+    uploaded: datetime | None
+    yanked: bool
+
+
+@dataclass(frozen=True)
+class VersionFiles:
+    index: str  # the index URL, as configured
+    artifacts: tuple[Artifact, ...]
+    date: datetime | None  # the first upload: when this version appeared
+    yanked: tuple[str, ...] = ()  # the files of it the index marks yanked (PEP 592)
+
+
+class PackageIndexReader:
+    """Project pages of several indexes, each fetched once and shared across threads."""
+
+    def __init__(self, http: Http, index_urls: tuple[str, ...]) -> None:
+        self.http = http
+        self.index_urls = index_urls
+        self._pages: dict[tuple[str, str], list[IndexFile] | None] = {}
+        self._lock = threading.Lock()
+
+    def project_files(self, index_url: str, name: str) -> list[IndexFile] | None:
+        """The files the index lists for project `name`; None when it does not know it."""
+        key = (index_url, canonicalize_name(name))
+        with self._lock:
+            if key in self._pages:
+                return self._pages[key]
+        page = index_url.rstrip("/") + f"/{key[1]}/"
+        response = self.http.get(page, what=f"index page of {name}", accept=ACCEPT, ok_missing=True)
+        files = None
+        if response is not None:
+            content_type = response.headers.get("Content-Type", "").split(";")[0].strip()
+            if content_type == JSON_TYPE:
+                try:
+                    document = json.loads(response.content)
+                except ValueError:  # also a body that is not UTF-8
+                    raise _bad(page, "is not valid JSON") from None
+                files = _parse_json(page, document)
+            else:
+                files = _parse_html(page, response.text)
+        with self._lock:
+            self._pages[key] = files
+        return files
+
+    def version_files(self, name: str, version: str, *, cutoff: datetime, dated: bool) -> VersionFiles:
+        """Every file of `name==version` uploaded before `cutoff`, from the first index with any.
+
+        With `dated`, a file without an upload time is an error naming the index:
+        a lock that claims a cut-off must be able to prove it.
+        """
+        wanted = Version(version)
+        for index_url in self.index_urls:
+            files = self.project_files(index_url, name) or []
+            chosen = [f for f in files if filename_version(f.filename, name) == wanted]
+            if dated and any(f.uploaded is None for f in chosen):
+                raise missing_upload_times(index_url)
+            chosen = [f for f in chosen if f.uploaded is None or f.uploaded < cutoff]
+            if chosen:
+                artifacts = tuple(self._artifact(f, name) for f in chosen)
+                dates = [f.uploaded for f in chosen if f.uploaded is not None]
+                yanked = tuple(sorted(f.filename for f in chosen if f.yanked))
+                return VersionFiles(index_url, artifacts, min(dates) if dates else None, yanked)
+        indexes = ", ".join(strip_credentials(u) for u in self.index_urls)
+        raise UpstreamError(f"{name}=={version}: no file of it uploaded before the cut-off on {indexes}")
+
+    def _artifact(self, f: IndexFile, name: str) -> Artifact:
+        sha256, size = f.sha256, f.size
+        if sha256 is None or size is None:
+            # The index did not say: hash the real bytes rather than record a guess.
+            sha256, size = self.http.download(f.url, None, what=f"{name} file {f.filename}")
+        return Artifact(name=f.filename, url=strip_credentials(f.url), sha256=sha256, size=size, date=f.uploaded)
+
+
+def missing_upload_times(index_url: str) -> UpstreamError:
+    """The error for a dated lock against an index that cannot date its files."""
+    return UpstreamError(
+        f"{strip_credentials(index_url)} gives no upload times (PEP 700); --as-of needs them. "
+        "Lock without --as-of, or use an index that publishes them"
+    )
+
+
+def filename_version(filename: str, name: str) -> Version | None:
+    """The version in a wheel's or sdist's file name, when it is a file of project `name`."""
+    try:
+        if filename.endswith(".whl"):
+            project, version, *_ = parse_wheel_filename(filename)
+        else:
+            project, version = parse_sdist_filename(filename)
+    except (InvalidWheelFilename, InvalidSdistFilename, InvalidVersion):
+        return None
+    return version if project == canonicalize_name(name) else None
+
+
+def _parse_json(page: str, doc: object) -> list[IndexFile]:
+    """A PEP 691 project page; every field checked before it can reach a lock (UpstreamError)."""
+    if not isinstance(doc, dict) or not isinstance(doc.get("files", []), list):
+        raise _bad(page, "is not a PEP 691 project page (no list of files)")
+    files = []
+    for i, f in enumerate(doc.get("files", [])):
+        if not isinstance(f, dict):
+            raise _bad(page, f"files[{i}] is not an object")
+        filename, href = _field(page, f, "filename", str), _field(page, f, "url", str)
+        url, fragment = urldefrag(urljoin(page, href))
+        hashes = f.get("hashes") or {}
+        if not isinstance(hashes, dict):
+            raise _bad(page, f"{_short(filename)}: hashes is not an object")
+        size = f.get("size")
+        if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size < 0):
+            raise _bad(page, f"{_short(filename)}: size {_short(size)} is not a byte count")
+        files.append(
+            IndexFile(
+                filename=_file_name(page, filename),
+                url=_file_url(page, url, filename),
+                sha256=_sha256(page, filename, hashes.get("sha256") or _fragment_sha256(fragment)),
+                size=size,
+                uploaded=_upload_time(page, filename, f.get("upload-time")),
+                yanked=bool(f.get("yanked")),
+            )
+        )
+    return files
+
+
+def _bad(page: str, what: str) -> UpstreamError:
+    return UpstreamError(f"{strip_credentials(page)}: {what}; refused (nothing from it is recorded)")
+
+
+def _short(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _field(page: str, f: dict, key: str, kind: type) -> Any:
+    value = f.get(key)
+    if not isinstance(value, kind):
+        raise _bad(page, f"a file's {key} is {'missing' if value is None else 'not a ' + kind.__name__}")
+    return value
+
+
+def _file_name(page: str, name: str) -> str:
+    """A file name that can be a path segment: no separators, no `..`, no control characters."""
+    if not name or len(name) > 255 or "/" in name or "\\" in name or name in (".", "..") or any(ord(c) < 32 or c == "\x7f" for c in name):
+        raise _bad(page, f"file name {_short(name)} is not a plain file name")
+    return name
+
+
+def _file_url(page: str, url: str, name: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise _bad(page, f"{_short(name)}: its URL is not http(s)")
+    return url
+
+
+def _sha256(page: str, name: str, value: object) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not _SHA256.fullmatch(value.lower()):
+        raise _bad(page, f"{_short(name)}: sha256 {_short(value)} is not 64 hex digits")
+    return value.lower()
+
+
+def _upload_time(page: str, name: str, value: object) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00")) if isinstance(value, str) else None
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise _bad(page, f"{_short(name)}: upload-time {_short(value)} is not an ISO 8601 time with a zone")
+    return moment
+
+
+def _parse_html(page: str, text: str) -> list[IndexFile]:
+    parser = _Anchors()
+    parser.feed(text)
+    files = []
+    for href, filename, yanked in parser.anchors:
+        url, fragment = urldefrag(urljoin(page, href))
+        if urlsplit(url).scheme not in ("http", "https") or not filename:
+            continue  # not a file of this index (a mailto:, a javascript: link)
+        files.append(IndexFile(_file_name(page, filename), url, _sha256(page, filename, _fragment_sha256(fragment)), None, None, yanked))
+    return files
+
+
+def _fragment_sha256(fragment: str) -> str | None:
+    algo, _, value = fragment.partition("=")
+    return value if algo == "sha256" and value else None
+
+
+class _Anchors(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.anchors: list[tuple[str, str, bool]] = []
+        self._current: dict[str, str | None] | None = None
+        self._text = ""
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "a":
+            self._current, self._text = dict(attrs), ""
+
+    def handle_data(self, data: str) -> None:
+        if self._current is not None:
+            self._text += data
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "a" and self._current is not None:
+            href = self._current.get("href")
+            if href:
+                self.anchors.append((href, self._text.strip(), "data-yanked" in self._current))
+            self._current = None
+

@@ -1,0 +1,140 @@
+"""The uv resolver: `uv pip compile`, for this interpreter or for one named target.
+
+uv comes from the `uv` package (the `releaser[uv]` extra; `uv.find_uv_bin()` is the
+binary) and runs isolated exactly as pip-compile is:
+
+- no configuration file: `--no-config` (no uv.toml, no `[tool.uv]` in pyproject.toml),
+  and no `UV_*` or `PIP_*` variable from the machine reaches it;
+- only the indexes release.toml names, passed in the environment (`UV_DEFAULT_INDEX`,
+  `UV_INDEX`), never on its command line, where credentials would show; with
+  `--index-strategy unsafe-best-match`, which is pip's rule: every index is asked and
+  the best version wins wherever it is (uv's default stops at the first index that
+  has the project);
+- a cache private to this lock (`--cache-dir` in its work directory), so nothing the
+  machine cached, from whatever index, answers for the configured ones;
+- the cut-off as `--exclude-newer` when the lock is dated (`--as-of`), as pip-compile
+  gets `--uploaded-prior-to`;
+- a target as `--python-platform` and `--python-version`; without one, the
+  interpreter that runs releaser (`--python`), as pip-compile resolves.
+
+uv runs with `--verbose`: each project it adds to the resolution is told to the Python
+source as it comes, which reads that project's index page meanwhile, not afterwards.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import threading
+from datetime import timezone
+
+from packaging.utils import canonicalize_name
+
+from releaser.core.errors import UpstreamError
+from releaser.plumbing.piprun import isolated_env, resolve_deadline
+from releaser.ecosystems.python.resolve import Job, fail, not_installed, prepare, read_pins, upgrade_options
+
+
+# uv's debug log as it resolves: `Adding direct dependency: NAME...` and `Adding
+# transitive dependency for A==1: NAME...`. Only a hint: if it reads otherwise, the pages
+# are read after the resolution, as they were.
+_ADDED = re.compile(r"DEBUG Adding (?:direct|transitive) dependency(?: for [^:]*)?: ([A-Za-z0-9][A-Za-z0-9._-]*)")
+
+
+def added(line: str) -> str | None:
+    """The canonical name of the project a line of uv's debug log says it adds; None for any other line."""
+    match = _ADDED.match(line)
+    return canonicalize_name(match.group(1)) if match else None
+
+
+def describe() -> str:
+    from importlib import metadata
+
+    return f"uv {metadata.version('uv')}"
+
+
+_found: list[str] = []
+_finding = threading.Lock()
+
+
+def uv_binary() -> str:
+    """The uv executable of the `uv` package. Found once, under a lock: one resolver per target
+    runs on its own thread, and `uv.find_uv_bin()` reads `sysconfig`, which is not thread-safe."""
+    with _finding:
+        if not _found:
+            try:
+                import uv
+            except ImportError:
+                raise not_installed("uv", "uv") from None
+            _found.append(uv.find_uv_bin())
+        return _found[0]
+
+
+def uv_env(index_urls: tuple[str, ...]) -> dict[str, str]:
+    """This process's environment without any uv or pip configuration; the indexes set."""
+    env = {k: v for k, v in isolated_env().items() if not k.upper().startswith("UV_")}
+    env.update(UV_NO_CONFIG="1", UV_NO_PROGRESS="1", UV_DEFAULT_INDEX=index_urls[0])
+    if index_urls[1:]:
+        env["UV_INDEX"] = " ".join(index_urls[1:])
+    return env
+
+
+def resolve(job: Job) -> tuple[dict[str, str], dict[str, str]]:
+    deadline = resolve_deadline()
+    command = [uv_binary(), "pip", "compile", *_options(job), "-c", str(job.constraints), "-o", str(job.output), str(job.requirements)]
+    prepare(job)
+    try:
+        code, stderr = _run(command, job, deadline)
+    except OSError as exc:
+        raise UpstreamError(f"uv could not be run: {exc}") from None
+    if code is None:
+        raise UpstreamError(f"uv did not finish within {deadline // 60} minutes")
+    if code != 0:
+        fail("uv", stderr, job)
+    return read_pins(job.output, "uv")
+
+
+def _run(command: list[str], job: Job, deadline: float) -> tuple[int | None, str]:
+    """Run uv with `-v`, telling `job.hints` each project as uv adds it; (exit code, or None
+    when it ran past `deadline` and was killed; what it said but its debug lines)."""
+    process = subprocess.Popen(
+        command, cwd=job.root, env=uv_env(job.index_urls), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE, text=True, errors="replace",
+    )
+    expired = threading.Event()
+    timer = threading.Timer(deadline, lambda: (expired.set(), process.kill()))
+    timer.start()
+    said = []
+    try:
+        assert process.stderr is not None
+        for line in process.stderr:
+            if not line.startswith("DEBUG "):
+                said.append(line)
+            elif job.hints is not None and (name := added(line)) is not None:
+                job.hints.add(name)
+        code = process.wait()
+    finally:
+        timer.cancel()
+        if process.poll() is None:  # an error in the loop: no uv left behind
+            process.kill()
+            process.wait()
+    return (None if expired.is_set() else code), "".join(said)
+
+
+def _options(job: Job) -> list[str]:
+    request = job.request
+    options = [
+        "--no-config", "--no-header", "--no-annotate", "--verbose", "--no-python-downloads",
+        "--index-strategy", "unsafe-best-match",
+        "--cache-dir", str(job.work / "uv-cache"),
+        "--python", sys.executable,
+    ]
+    if job.target is not None:
+        options += ["--python-platform", job.target.uv_platform, "--python-version", job.target.python]
+    if request.dated:
+        options += ["--exclude-newer", request.as_of.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")]
+    return options + upgrade_options(request)
+
+
+

@@ -1,0 +1,1 @@
+"""Plumbing every stage uses: HTTP, git, pip and venvs, files on disk, credentials, the project lock."""

@@ -1,0 +1,96 @@
+"""The project's own git repository: its state, what it ignores, its tags and commits.
+
+`releaser cut` builds a commit, exactly, so it asks git here whether the tree is
+clean, where HEAD is, which RC tags exist; it commits the record and tags it.
+`releaser reproduce` asks whether its folder would make the tree dirty.
+
+git runs with the user's own configuration (identity, hooks, ignores: the
+project's repository is theirs), never prompting, in the C locale. The git
+dependencies a lock pins are another matter: `releaser.ecosystems.git.source`.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+from releaser.core.errors import UpstreamError
+from releaser.core.redact import scrub
+
+GIT_TIMEOUT = 120  # seconds
+
+
+def run(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """`git ARGS` in `root`, output captured; a missing git or a hang is an UpstreamError."""
+    try:
+        return subprocess.run(
+            ["git", *args], cwd=root, capture_output=True, text=True, env=_env(), timeout=GIT_TIMEOUT,
+            stdin=subprocess.DEVNULL,
+        )
+    except FileNotFoundError:
+        raise UpstreamError("git is not installed; `releaser cut` records the commit it builds and tags it") from None
+    except subprocess.TimeoutExpired:
+        raise UpstreamError(f"git {args[0]} did not finish within {GIT_TIMEOUT} s") from None
+
+
+def git(root: Path, *args: str) -> str:
+    """The output of `git ARGS`; a failure is an UpstreamError with git's last words."""
+    done = run(root, *args)
+    if done.returncode != 0:
+        lines = [line for line in (done.stderr or done.stdout).splitlines() if line.strip()]
+        raise UpstreamError(f"git {args[0]} failed: {scrub(' / '.join(lines[-3:]) or f'exit {done.returncode}')}")
+    return done.stdout
+
+
+def ok(root: Path, *args: str) -> bool:
+    """Whether `git ARGS` succeeds."""
+    return run(root, *args).returncode == 0
+
+
+def toplevel(root: Path) -> Path | None:
+    """The top of the work tree `root` is in; None outside any."""
+    done = run(root, "rev-parse", "--show-toplevel")
+    return Path(done.stdout.strip()) if done.returncode == 0 else None
+
+
+def head(root: Path) -> str | None:
+    """The full id of HEAD; None before the first commit."""
+    done = run(root, "rev-parse", "--verify", "-q", "HEAD^{commit}")
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
+def commit_time(root: Path, commit: str) -> int:
+    """The committer time of `commit`, in seconds since the epoch."""
+    return int(git(root, "show", "-s", "--format=%ct", commit).strip())
+
+
+def status(root: Path) -> list[str]:
+    """`git status --porcelain` lines of the whole repository: tracked changes and untracked files."""
+    return [line for line in git(root, "status", "--porcelain", "--untracked-files=all").splitlines() if line.strip()]
+
+
+def ignored(root: Path, path: str) -> bool:
+    """Whether git ignores `path` (relative to `root`, or absolute), existing or not."""
+    return ok(root, "check-ignore", "-q", path)
+
+
+def tags(root: Path) -> list[str]:
+    return [name.strip() for name in git(root, "tag", "--list").splitlines() if name.strip()]
+
+
+def commit_paths(root: Path, path: Path, message: str) -> str:
+    """Commit `path` (and nothing else) with `message`; return the new commit's id."""
+    where = os.path.relpath(path, root)
+    git(root, "add", "--", where)
+    git(root, "commit", "-q", "-m", message, "--", where)
+    return git(root, "rev-parse", "HEAD").strip()
+
+
+def unstage(root: Path, path: Path) -> None:
+    """Take `path` out of the index again, if it is there."""
+    ok(root, "rm", "-r", "-q", "--cached", "--ignore-unmatch", "--", os.path.relpath(path, root))
+
+
+def _env() -> dict[str, str]:
+    return {**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}

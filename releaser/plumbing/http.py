@@ -1,0 +1,305 @@
+"""The one HTTP layer every source uses.
+
+A shared session (connection reuse), timeouts on every request, retries with
+backoff on 429/5xx answers and connection errors, an overall deadline per request
+(retries and body included) and a size cap on metadata documents (`Limits`, from
+the environment), and a bounded thread pool to fetch independent things concurrently. Credentials come from the URL or `~/.netrc`
+(requests reads it); every error message is scrubbed of them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator, TypeVar
+
+from releaser import __version__
+from releaser.core.errors import ConfigError, UpstreamError, UpstreamMissing
+from releaser.core.redact import scrub, strip_credentials
+
+if TYPE_CHECKING:  # imported with the session, on the first request (`Http.session`)
+    import requests
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+WORKERS = 16
+# Connections kept open per origin: more than WORKERS, for the project pages read beside a
+# resolver (`releaser.ecosystems.python.source`), which keep as many in flight as this.
+CONNECTIONS = 32
+TIMEOUT = (10, 60)  # (connect, read) for code that calls `session` itself; prefer `Http.request` (deadline, retries)
+RETRY_STATUS = (429, 500, 502, 503, 504)
+CHUNK = 1 << 16
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How long and how much, from the environment (docs/check.md, "Network limits").
+
+    `timeout`: seconds to connect, and without a byte, before an attempt fails;
+    `metadata_deadline`: seconds for an index page, metadata, a checksum or a HEAD, retries and body included;
+    `download_deadline`: the same for a file; `metadata_max`: bytes a metadata document may have.
+    """
+
+    timeout: float = 30.0
+    metadata_deadline: float = 120.0
+    download_deadline: float = 1800.0
+    metadata_max: int = 64 << 20
+
+    @classmethod
+    def from_env(cls) -> Limits:
+        values: dict[str, float] = {}
+        for name, key in _ENV.items():
+            text = os.environ.get(name)
+            if text is None:
+                continue
+            try:
+                value = float(text)
+            except ValueError:
+                value = -1.0
+            if not value > 0 or value == float("inf"):
+                raise ConfigError(f"{name}={text[:20]!r}: must be a positive number")
+            values[key] = int(value) if key == "metadata_max" else value
+        return cls(**values)  # type: ignore[arg-type]
+
+
+_ENV = {
+    "RELEASER_HTTP_TIMEOUT": "timeout",
+    "RELEASER_METADATA_DEADLINE": "metadata_deadline",
+    "RELEASER_DOWNLOAD_DEADLINE": "download_deadline",
+    "RELEASER_METADATA_MAX_BYTES": "metadata_max",
+}
+
+
+class Http:
+    """The session, made on first use: importing `requests` costs about 0.05 s, which
+    `releaser lock` spends while its resolver already runs, not before starting it."""
+
+    def __init__(self, *, retries: int = 3, backoff: float = 0.2, workers: int = WORKERS, limits: Limits | None = None) -> None:
+        self.workers = workers
+        self.retries, self.backoff = retries, backoff
+        self.limits = limits or Limits.from_env()
+        self._session: requests.Session | None = None
+        self._making = threading.Lock()
+
+    @property
+    def session(self) -> requests.Session:
+        with self._making:
+            if self._session is None:
+                from releaser.plumbing.httpsession import Session
+
+                self._session = Session(connections=max(self.workers, CONNECTIONS), user_agent=f"releaser/{__version__}")
+            return self._session
+
+    def __enter__(self) -> Http:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._session is not None:
+            self._session.close()
+
+    def request(
+        self, method: str, url: str, *, what: str, deadline: Deadline | None = None,
+        headers: dict[str, str] | None = None, stream: bool = False,
+    ) -> requests.Response:
+        """One answer to `method url`, retried on 429/5xx and connection errors within the deadline.
+
+        After the retries the last answer is returned, whatever its status; a failure
+        to connect, or the deadline passing, is an UpstreamError naming `what` and the URL.
+        """
+        import requests
+
+        deadline = deadline or Deadline(self.limits.metadata_deadline, url)
+        session = self.session
+        attempt = 0
+        while True:
+            left = deadline.left(what)
+            timeout = (min(self.limits.timeout, left), min(self.limits.timeout, left))
+            try:
+                response = session.request(
+                    method, url, headers=headers, stream=True, timeout=timeout, allow_redirects=True
+                )
+            except requests.RequestException as exc:
+                if attempt >= self.retries:
+                    deadline.left(what)  # a timeout because the deadline passed says so
+                    raise UpstreamError(scrub(f"{what}: cannot reach {strip_credentials(url)}: {reason(exc)}")) from None
+                wait = self.backoff * 2**attempt
+            else:
+                if response.status_code not in RETRY_STATUS or attempt >= self.retries:
+                    if not stream:
+                        self.read(response, url, what=what, deadline=deadline, cap=self.limits.metadata_max)
+                    return response
+                wait = _retry_after(response, self.backoff * 2**attempt)
+                response.close()
+            attempt += 1
+            time.sleep(max(0.0, min(wait, deadline.left(what) - 0.01)))
+
+    def read(self, response: requests.Response, url: str, *, what: str, deadline: Deadline, cap: int | None) -> bytes:
+        """The body, read within `deadline` and at most `cap` bytes; kept as `response.content`."""
+        parts, size = [], 0
+        for chunk in self.chunks(response, url, what=what, deadline=deadline):
+            size += len(chunk)
+            if cap is not None and size > cap:
+                response.close()
+                raise UpstreamError(
+                    f"{what}: {strip_credentials(url)} sends more than {cap} bytes, the limit for a metadata "
+                    "document (RELEASER_METADATA_MAX_BYTES)"
+                )
+            parts.append(chunk)
+        response._content = b"".join(parts)  # type: ignore[attr-defined]  # what .content, .text, .json() read
+        response._content_consumed = True  # type: ignore[attr-defined]
+        return response._content  # type: ignore[attr-defined,no-any-return]
+
+    def chunks(self, response: requests.Response, url: str, *, what: str, deadline: Deadline) -> Iterator[bytes]:
+        """The body as it arrives (read1: a server that drips cannot hold a read past the deadline)."""
+        import requests
+        import urllib3
+
+        try:
+            while True:
+                deadline.left(what)
+                chunk = response.raw.read1(CHUNK, decode_content=True)
+                if not chunk:
+                    return
+                yield chunk
+        except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
+            deadline.left(what)
+            raise UpstreamError(scrub(f"{what}: reading {strip_credentials(url)} failed: {str(exc)[:200]}")) from None
+
+    def get(self, url: str, *, what: str, accept: str | None = None, ok_missing: bool = False) -> requests.Response | None:
+        """GET a metadata document at `url` (size-capped, within the metadata deadline).
+
+        UpstreamError naming `what` and the URL on failure. With `ok_missing`, a 404
+        returns None (the caller decides what absence means).
+        """
+        response = self.request("GET", url, what=what, headers={"Accept": accept} if accept else None)
+        if ok_missing and response.status_code in (404, 410):
+            return None
+        if response.status_code >= 400:
+            raise UpstreamError(
+                f"{what}: {strip_credentials(url)} answered HTTP {response.status_code} {scrub(response.reason or '')}".rstrip()
+            )
+        return response
+
+    def status(self, url: str, *, what: str) -> int:
+        """The HTTP status `url` answers a GET with; the body is not read (an index root may be large)."""
+        import requests
+
+        try:
+            with self.session.get(url, stream=True, timeout=TIMEOUT) as response:
+                return response.status_code
+        except requests.RequestException as exc:
+            raise UpstreamError(scrub(f"{what}: cannot reach {strip_credentials(url)}: {reason(exc)}")) from None
+
+    def download(self, url: str, dest: Path | None, *, what: str) -> tuple[str, int]:
+        """Stream `url` into `dest` (or nowhere, when None); return (sha256, size).
+
+        The bytes go to a temporary file renamed into place when complete, so an
+        interrupted download never leaves a file that looks whole.
+        """
+        tmp: str | None = None
+        sink = None
+        deadline = Deadline(self.limits.download_deadline, url)
+        try:
+            response = self.request("GET", url, what=what, deadline=deadline, stream=True)
+            if response.status_code in (404, 410):
+                raise UpstreamMissing(f"{what}: {strip_credentials(url)} answered HTTP {response.status_code}")
+            if response.status_code >= 400:
+                raise UpstreamError(f"{what}: {strip_credentials(url)} answered HTTP {response.status_code}")
+            if dest is not None:
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
+                sink = os.fdopen(fd, "wb")
+            digest, size = hashlib.sha256(), 0
+            for chunk in self.chunks(response, url, what=what, deadline=deadline):
+                digest.update(chunk)
+                size += len(chunk)
+                if sink is not None:
+                    sink.write(chunk)
+            if sink is not None and tmp is not None and dest is not None:
+                sink.close()
+                os.replace(tmp, dest)
+                tmp = None
+        finally:
+            if sink is not None:
+                sink.close()
+            if tmp is not None:
+                Path(tmp).unlink(missing_ok=True)
+        return digest.hexdigest(), size
+
+    def last_modified(self, url: str) -> datetime | None:
+        """The Last-Modified time the server gives for `url` (a HEAD request), UTC, or None.
+
+        Any failure is None: callers ask after a download that succeeded, so a
+        failing HEAD only means "no date".
+        """
+        try:
+            response = self.request("HEAD", url, what="HEAD")
+        except UpstreamError:
+            return None
+        header = response.headers.get("Last-Modified") if response.status_code < 400 else None
+        if not header:
+            return None
+        try:
+            moment = parsedate_to_datetime(header)
+        except (TypeError, ValueError):
+            return None
+        if moment.tzinfo is None:  # RFC 9110 dates are GMT
+            moment = moment.replace(tzinfo=timezone.utc)
+        return moment.astimezone(timezone.utc)
+
+    def map(self, fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
+        """`fn` over `items` on the pool, results in input order; the first error is raised."""
+        return concurrently(fn, items, workers=self.workers)
+
+
+def concurrently(fn: Callable[[T], R], items: Iterable[T], *, workers: int = WORKERS) -> list[R]:
+    """`fn` over `items` on a bounded thread pool, results in input order; the first error is raised."""
+    items = list(items)
+    if len(items) <= 1:
+        return [fn(item) for item in items]
+    with ThreadPoolExecutor(max_workers=min(workers, len(items))) as pool:
+        return list(pool.map(fn, items))
+
+
+class Deadline:
+    """The time one request may take in all: attempts, waits between them and the body."""
+
+    def __init__(self, seconds: float, url: str) -> None:
+        self.seconds, self.url = seconds, url
+        self.end = time.monotonic() + seconds
+
+    def left(self, what: str) -> float:
+        """Seconds left; UpstreamError naming `what` and the URL once there are none."""
+        left = self.end - time.monotonic()
+        if left <= 0:
+            raise UpstreamError(
+                f"{what}: {strip_credentials(self.url)} did not answer in full within {self.seconds:g} s "
+                "(RELEASER_METADATA_DEADLINE, RELEASER_DOWNLOAD_DEADLINE)"
+            )
+        return left
+
+
+def _retry_after(response: requests.Response, default: float) -> float:
+    """A 429's or 503's Retry-After in seconds (capped at a minute), else `default`."""
+    try:
+        return min(60.0, max(0.0, float(response.headers.get("Retry-After", ""))))
+    except ValueError:
+        return default
+
+
+def reason(exc: requests.RequestException) -> str:
+    """A short cause: the innermost exception's text, not the whole chain."""
+    cause: BaseException = exc
+    while cause.__context__ is not None and cause.__context__ is not cause:
+        cause = cause.__context__
+    text = str(cause) or type(cause).__name__
+    return scrub(text.splitlines()[0])[:200]
