@@ -25,7 +25,7 @@ from pathlib import Path
 
 from releaser.plumbing import gitrepo
 from releaser.core.config import ReleaseConfig
-from releaser.core.errors import Refused
+from releaser.core.errors import Refused, ReleaserError, UpstreamError
 from releaser.plumbing.fsutil import write_atomic
 from releaser.core.lockfile import Lock
 from releaser.plumbing.piprun import cache_dir
@@ -104,7 +104,13 @@ def previous_place(
             env = current.env
         else:
             say(f"  {previous.rc} had another lock: its schema is built in its own pinned environment (its recorded lock)")
-            env = activated_env(pinned_venv(config, previous.lock))
+            try:
+                env = activated_env(pinned_venv(config, previous.lock))
+            except ReleaserError as exc:  # the index dropped a file, a pin no longer installs here
+                raise UpstreamError(
+                    f"{previous.rc}'s environment (its recorded lock) can no longer be built, so its schema and its "
+                    f"gates cannot be rehearsed: {exc}"
+                ) from None
         # The project's root may sit below the repository's top (a monorepo): the same place in the tree.
         top = gitrepo.toplevel(root) or root
         yield Place(previous.rc, tree / root.resolve().relative_to(top.resolve()), env)

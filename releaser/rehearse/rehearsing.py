@@ -29,7 +29,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,13 +40,17 @@ from releaser.core.lockfile import Lock
 from releaser.core.redact import scrub, shown_command
 from releaser.install.buildenv import activated_env
 from releaser.install.layout import expand
+from releaser.migrations.graph import Graph
 from releaser.migrations.loader import read_graph
+from releaser.migrations.verdicts import new_since
 from releaser.record import baseline, records
-from releaser.rehearse import snapshot
+from releaser.rehearse import compat, snapshot
+from releaser.rehearse.compat import Compat
 from releaser.rehearse.commands import Commands
 from releaser.rehearse.database import Database
 from releaser.rehearse.engines import open_database
 from releaser.rehearse.environments import Place, pinned_venv, previous_place
+from releaser.rehearse.migrationsql import identifiers, sql_of
 from releaser.rehearse.revertplan import (
     RevertPlan,
     graph_dependencies,
@@ -86,6 +90,7 @@ class Rehearsal:
     plan: RevertPlan
     notes: tuple[str, ...] = field(default=())
     overhead: float = 0.0  # seconds of the whole rehearsal not spent in the project's own commands
+    compat: Compat | None = None  # the previous RC's gates on this RC's schema
 
     def to_record(self) -> dict[str, Any]:
         """manifest.json's `rehearsal`."""
@@ -102,6 +107,7 @@ class Rehearsal:
             "revert": self.plan.to_json(),
             "notes": list(self.notes),
             "overhead_seconds": round(self.overhead, 3),
+            **({"compat": self.compat.to_record()} if self.compat is not None else {}),
         }
 
 
@@ -157,16 +163,20 @@ def rehearse(
         here = Place(rc, config.root, env)
         graph = read_graph(settings, config.root)
         from_heads = graph.heads()
-        to_heads = recorded_graph(settings, config.root, previous).heads() if previous is not None else {}
+        recorded = recorded_graph(settings, config.root, previous) if previous is not None else None
+        to_heads = recorded.heads() if recorded is not None else {}
         depends = graph_dependencies(graph)
         plan = make_plan(config, rc, previous.rc if previous else None, from_heads, to_heads, depends)
+        new = [graph.label(key) for key in new_since(graph, recorded)]  # this RC's migrations
         say(f"rehearsal on {database.engine} ({database.shown}), from {previous.rc if previous else 'an empty database'}")
+        stack = ExitStack()
         try:
             database.create()
         except UpstreamError as exc:
             raise UpstreamError(f"rehearsal step 'database': {exc}; nothing is recorded") from None
         try:
-            before = run.build_previous(commands, settings.seed, lock_bytes, here)
+            there = stack.enter_context(run.previous_place(lock_bytes, here)) if previous is not None else None
+            before = run.build_previous(commands, settings.seed, there)
             with run.step("backup", f"{database.engine} backup"):
                 database.backup(work)
             with run.step("upgrade", shown_command(commands.upgrade)):
@@ -175,6 +185,8 @@ def rehearse(
                 with run.step("gates", "; ".join(shown_command(g) for g in config.release.gates)):
                     for gate in config.release.gates:
                         run.command(tuple(expand(gate, rc=rc, dist=dist)), here, "gates", Refused)
+            if there is not None and previous is not None:
+                run.compat(there, previous.manifest, graph, new, before, settings.allow, here)
             with run.step("revert", "; ".join(shown_command(s.argv) for s in plan.steps) or "nothing to revert"):
                 for revert in plan.steps:
                     run.command(revert.argv, here, "revert", Refused)
@@ -190,11 +202,13 @@ def rehearse(
             with run.step("upgrade-again", shown_command(commands.upgrade)):
                 run.command(commands.upgrade, here, "upgrade-again", Refused)
         finally:
+            stack.close()
             database.drop()
     overhead = time.perf_counter() - started - run.command_seconds
     return Rehearsal(
         database.engine, "sqlite" if database.engine == "sqlite" else database.shown, previous.rc if previous else None,
         settings.max_slowdown, tuple(run.results), before.to_record(), plan, tuple(run.notes), overhead,
+        run.compat_found,
     )
 
 
@@ -214,6 +228,7 @@ class _Run:
         self.results: list[StepResult] = []
         self.notes: list[str] = []
         self.command_seconds = 0.0  # time spent in the project's own commands
+        self.compat_found: Compat | None = None
 
     @contextmanager
     def step(self, name: str, did: str) -> Iterator[None]:
@@ -230,25 +245,63 @@ class _Run:
                 "[migrations] max-slowdown if it is expected)"
             )
 
-    def build_previous(self, commands: Commands, seed: Sequence[Sequence[str]], lock_bytes: bytes, here: Place) -> snapshot.Snapshot:
+    def previous_place(self, lock_bytes: bytes, here: Place) -> AbstractContextManager[Place]:
+        """The previous RC's tree and environment, kept for the whole rehearsal (step 1 and `compat`)."""
+        assert self.previous is not None
+        return previous_place(self.config, self.previous, self.work, lock_bytes=lock_bytes, current=here, say=self.say)
+
+    def build_previous(self, commands: Commands, seed: Sequence[Sequence[str]], there: Place | None) -> snapshot.Snapshot:
         """Step 1 and the snapshot after it."""
-        if self.previous is not None:
-            place = previous_place(self.config, self.previous, self.work, lock_bytes=lock_bytes, current=here, say=self.say)
-            with place as there:
-                with self.step("previous", f"{self.previous.rc}: {shown_command(commands.upgrade)}"):
-                    self.command(commands.upgrade, there, "previous", UpstreamError)
-                if seed:
-                    with self.step("seed", "; ".join(shown_command(s) for s in seed)):
-                        for argv in seed:
-                            self.command(tuple(argv), there, "seed", UpstreamError)
+        if self.previous is not None and there is not None:
+            with self.step("previous", f"{self.previous.rc}: {shown_command(commands.upgrade)}"):
+                self.command(commands.upgrade, there, "previous", UpstreamError)
+            if seed:
+                with self.step("seed", "; ".join(shown_command(s) for s in seed)):
+                    for argv in seed:
+                        self.command(tuple(argv), there, "seed", UpstreamError)
         with self.step("snapshot", "row count and digest of every table"):
             return snapshot.take(self.database)
 
+    def compat(
+        self, there: Place, manifest: dict[str, Any], graph: Graph, new: list[str], before: snapshot.Snapshot,
+        allow: Sequence[str], here: Place,
+    ) -> None:
+        """The `compat` step (`releaser.rehearse.compat`): the previous RC's gates on this RC's schema."""
+        gates = compat.previous_gates(manifest)
+        keys = {graph.label(k): k for k in graph.migrations}
+
+        def words(label: str) -> set[str] | None:
+            sql = sql_of(graph, keys[label], here.root, lambda argv: self.output(argv, here))
+            return None if sql is None else identifiers(sql)
+
+        with self.step(compat.STEP, compat.did(there.rc, gates)):
+            (dist := self.work / "previous-dist").mkdir(exist_ok=True)
+            self.compat_found = compat.run_previous_gates(
+                self.invoke, there, gates, dist=dist, new=new, tables=list(before.tables), words=words, allow=allow,
+            )
+        self.notes.extend(self.compat_found.accepted)
+
+    def output(self, argv: Sequence[str], place: Place) -> str | None:
+        """What a helper command (the framework's SQL of a migration) prints; None when it fails."""
+        env = {**place.env, **self.database.environment(), "RELEASER_RC": self.rc}
+        try:
+            done = subprocess.run(
+                list(argv), cwd=place.root, env=env, capture_output=True, stdin=subprocess.DEVNULL, timeout=300,
+            )
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+        return done.stdout.decode("utf-8", "replace") if done.returncode == 0 else None
+
     def command(self, argv: tuple[str, ...], place: Place, step: str, error: type[ReleaserError]) -> None:
         """Run one command of `step` in `place`; a failure is one line naming the step and the command."""
+        done = self.invoke(argv, place, step, error)
+        if done.returncode != 0:
+            raise error(f"{done.where} exited {done.returncode}; nothing is recorded: {done.last}")
+
+    def invoke(self, argv: Sequence[str], place: Place, step: str, error: type[ReleaserError]) -> Outcome:
+        """Run one command of `step` in `place` and say how it ended; one that cannot run at all is `error`."""
         env = {**place.env, **self.database.environment(), "RELEASER_RC": self.rc}
-        shown = shown_command(argv)
-        where = f"rehearsal step '{step}' ({place.rc}): `{shown}`"
+        where = f"rehearsal step '{step}' ({place.rc}): `{shown_command(argv)}`"
         log = self.work / f"{step}.log"
         with open(log, "w+b") as out:
             started = time.perf_counter()
@@ -263,12 +316,23 @@ class _Run:
                 raise error(f"{where} cannot be run: {scrub(str(exc))}; nothing is recorded") from None
             finally:
                 self.command_seconds += time.perf_counter() - started
-            if done.returncode != 0:
-                out.seek(max(0, out.tell() - (1 << 16)))
-                lines = [line.strip() for line in scrub(out.read().decode("utf-8", "replace")).splitlines() if line.strip()]
-                # The error, not a traceback's footer ("Background on this error at: ...").
-                errors = [line for line in lines if _ERROR_LINE.search(line)]
-                last = (errors or lines or ["no output"])[-1][:300]
-                raise error(f"{where} exited {done.returncode}; nothing is recorded: {last}")
+            if done.returncode == 0:
+                return Outcome(where, 0, ())
+            out.seek(max(0, out.tell() - (1 << 16)))
+            lines = [line.strip() for line in scrub(out.read().decode("utf-8", "replace")).splitlines() if line.strip()]
+            # The error, not a traceback's footer ("Background on this error at: ...").
+            errors = [line for line in lines if _ERROR_LINE.search(line)]
+            return Outcome(where, done.returncode, tuple(errors or lines or ["no output"]))
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """How one command ended: its exit code and, when it failed, the error lines of its output's tail."""
+
+    where: str  # "rehearsal step 'x' (rc): `command`"
+    returncode: int
+    errors: tuple[str, ...]
+
+    @property
+    def last(self) -> str:
+        return self.errors[-1][:300] if self.errors else ""
