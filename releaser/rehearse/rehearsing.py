@@ -44,7 +44,7 @@ from releaser.migrations.graph import Graph
 from releaser.migrations.loader import read_graph
 from releaser.migrations.verdicts import new_since
 from releaser.record import baseline, records
-from releaser.rehearse import compat, snapshot
+from releaser.rehearse import compat, locktrace, snapshot
 from releaser.rehearse.compat import Compat
 from releaser.rehearse.commands import Commands
 from releaser.rehearse.database import Database
@@ -91,6 +91,7 @@ class Rehearsal:
     notes: tuple[str, ...] = field(default=())
     overhead: float = 0.0  # seconds of the whole rehearsal not spent in the project's own commands
     compat: Compat | None = None  # the previous RC's gates on this RC's schema
+    locks: locktrace.LockTrace | None = None  # what each of this RC's migrations locked (PostgreSQL)
 
     def to_record(self) -> dict[str, Any]:
         """manifest.json's `rehearsal`."""
@@ -108,6 +109,7 @@ class Rehearsal:
             "notes": list(self.notes),
             "overhead_seconds": round(self.overhead, 3),
             **({"compat": self.compat.to_record()} if self.compat is not None else {}),
+            **({"locks": self.locks.to_record()} if self.locks is not None else {}),
         }
 
 
@@ -167,7 +169,8 @@ def rehearse(
         to_heads = recorded.heads() if recorded is not None else {}
         depends = graph_dependencies(graph)
         plan = make_plan(config, rc, previous.rc if previous else None, from_heads, to_heads, depends)
-        new = [graph.label(key) for key in new_since(graph, recorded)]  # this RC's migrations
+        new_keys = new_since(graph, recorded)  # this RC's migrations
+        new = [graph.label(key) for key in new_keys]
         say(f"rehearsal on {database.engine} ({database.shown}), from {previous.rc if previous else 'an empty database'}")
         stack = ExitStack()
         try:
@@ -180,7 +183,10 @@ def rehearse(
             with run.step("backup", f"{database.engine} backup"):
                 database.backup(work)
             with run.step("upgrade", shown_command(commands.upgrade)):
-                run.command(commands.upgrade, here, "upgrade", Refused)
+                run.locks = locktrace.upgrade(
+                    database, graph, new_keys, commands, lambda argv: run.command(tuple(argv), here, "upgrade", Refused),
+                    settings.lock_budget,
+                )
             if config.release.gates:
                 with run.step("gates", "; ".join(shown_command(g) for g in config.release.gates)):
                     for gate in config.release.gates:
@@ -208,7 +214,7 @@ def rehearse(
     return Rehearsal(
         database.engine, "sqlite" if database.engine == "sqlite" else database.shown, previous.rc if previous else None,
         settings.max_slowdown, tuple(run.results), before.to_record(), plan, tuple(run.notes), overhead,
-        run.compat_found,
+        run.compat_found, run.locks,
     )
 
 
@@ -229,6 +235,7 @@ class _Run:
         self.notes: list[str] = []
         self.command_seconds = 0.0  # time spent in the project's own commands
         self.compat_found: Compat | None = None
+        self.locks: locktrace.LockTrace | None = None
 
     @contextmanager
     def step(self, name: str, did: str) -> Iterator[None]:

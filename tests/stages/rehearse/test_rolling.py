@@ -169,3 +169,34 @@ def test_allow_naming_the_migration_accepts_a_compat_failure_and_shows_it(bases,
     assert gate["verdict"] == "accepted" and gate["migrations"] == ["shop.0004_rename_note"]
     assert "column shop_item.note does not exist" in gate["error"]
     assert any("accepted, allow names shop.0004_rename_note" in note for note in figures["notes"])
+
+
+def test_a_column_type_change_is_refused_under_a_tight_lock_budget_naming_the_lock(bases, tmp_path):
+    base = bases("postgresql")
+    root = _rc2(base, tmp_path, "widen-qty", **{"lock-budget": "0.001"})
+    done = run_releaser(root, "rehearse", env=base.env)
+    assert done.returncode == 1, done.stdout + done.stderr
+    error = done.stderr.strip().splitlines()
+    assert len(error) == 1, error
+    found = re.search(
+        r"rehearsal step 'upgrade': migration shop\.0003_widen_qty held ACCESS EXCLUSIVE on shop_item for (\d+\.\d+) s, "
+        r"rewriting shop_item, more than \[migrations\] lock-budget 0\.001 s", error[0],
+    )
+    assert found and float(found.group(1)) > 0.001, error[0]
+
+
+def test_a_column_type_change_passes_under_a_loose_lock_budget_with_the_lock_recorded(bases, tmp_path):
+    base = bases("postgresql")
+    root = _rc2(base, tmp_path, "widen-qty", **{"lock-budget": "60"})
+    done = run_releaser(root, "cut", env=base.env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    rec = records.read(root / "releases", "0.9.0rc2")
+    locks = rec.manifest["rehearsal"]["locks"]
+    assert locks["traced"] and locks["how"] == "one migration at a time" and locks["budget"] == 60
+    [widen] = locks["migrations"]
+    assert widen["migration"] == "shop.0003_widen_qty" and widen["rewrites"] == ["shop_item"]
+    held = {(lock["table"], lock["mode"]): lock for lock in widen["locks"]}
+    assert held["shop_item", "ACCESS EXCLUSIVE"]["blocking"] and held["shop_item", "ACCESS EXCLUSIVE"]["seconds"] > 0
+    page = (rec.path / "MANIFEST.md").read_text()
+    assert "Locks the upgrade took on PostgreSQL, one migration at a time, lock-budget 60.0 s" in page
+    assert re.search(r"\| shop\.0003_widen_qty \| \d+\.\d\d \| .*ACCESS EXCLUSIVE on shop_item \d+\.\d\d s.* \| shop_item \|", page), page
