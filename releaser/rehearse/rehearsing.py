@@ -44,7 +44,7 @@ from releaser.migrations.graph import Graph
 from releaser.migrations.loader import read_graph
 from releaser.migrations.verdicts import new_since
 from releaser.record import baseline, records
-from releaser.rehearse import compat, locktrace, snapshot
+from releaser.rehearse import compat, locktrace, scale, snapshot
 from releaser.rehearse.compat import Compat
 from releaser.rehearse.commands import Commands
 from releaser.rehearse.database import Database
@@ -92,6 +92,7 @@ class Rehearsal:
     overhead: float = 0.0  # seconds of the whole rehearsal not spent in the project's own commands
     compat: Compat | None = None  # the previous RC's gates on this RC's schema
     locks: locktrace.LockTrace | None = None  # what each of this RC's migrations locked (PostgreSQL)
+    scaled: scale.Scaled | None = None  # the seed's rows multiplied ([migrations] scale)
 
     def to_record(self) -> dict[str, Any]:
         """manifest.json's `rehearsal`."""
@@ -110,6 +111,7 @@ class Rehearsal:
             "overhead_seconds": round(self.overhead, 3),
             **({"compat": self.compat.to_record()} if self.compat is not None else {}),
             **({"locks": self.locks.to_record()} if self.locks is not None else {}),
+            **({"scale": self.scaled.to_record()} if self.scaled is not None else {}),
         }
 
 
@@ -179,7 +181,7 @@ def rehearse(
             raise UpstreamError(f"rehearsal step 'database': {exc}; nothing is recorded") from None
         try:
             there = stack.enter_context(run.previous_place(lock_bytes, here)) if previous is not None else None
-            before = run.build_previous(commands, settings.seed, there)
+            before = run.build_previous(commands, settings.seed, there, settings.scale)
             with run.step("backup", f"{database.engine} backup"):
                 database.backup(work)
             with run.step("upgrade", shown_command(commands.upgrade)):
@@ -214,7 +216,7 @@ def rehearse(
     return Rehearsal(
         database.engine, "sqlite" if database.engine == "sqlite" else database.shown, previous.rc if previous else None,
         settings.max_slowdown, tuple(run.results), before.to_record(), plan, tuple(run.notes), overhead,
-        run.compat_found, run.locks,
+        run.compat_found, run.locks, run.scaled,
     )
 
 
@@ -236,6 +238,7 @@ class _Run:
         self.command_seconds = 0.0  # time spent in the project's own commands
         self.compat_found: Compat | None = None
         self.locks: locktrace.LockTrace | None = None
+        self.scaled: scale.Scaled | None = None
 
     @contextmanager
     def step(self, name: str, did: str) -> Iterator[None]:
@@ -257,7 +260,9 @@ class _Run:
         assert self.previous is not None
         return previous_place(self.config, self.previous, self.work, lock_bytes=lock_bytes, current=here, say=self.say)
 
-    def build_previous(self, commands: Commands, seed: Sequence[Sequence[str]], there: Place | None) -> snapshot.Snapshot:
+    def build_previous(
+        self, commands: Commands, seed: Sequence[Sequence[str]], there: Place | None, factor: int = 1,
+    ) -> snapshot.Snapshot:
         """Step 1 and the snapshot after it."""
         if self.previous is not None and there is not None:
             with self.step("previous", f"{self.previous.rc}: {shown_command(commands.upgrade)}"):
@@ -266,6 +271,9 @@ class _Run:
                 with self.step("seed", "; ".join(shown_command(s) for s in seed)):
                     for argv in seed:
                         self.command(tuple(argv), there, "seed", UpstreamError)
+            if factor > 1:
+                with self.step(scale.STEP, scale.did(factor)):
+                    self.scaled = scale.scale(self.database, factor)
         with self.step("snapshot", "row count and digest of every table"):
             return snapshot.take(self.database)
 

@@ -101,3 +101,34 @@ def test_sqlite_says_it_has_no_table_locks(tmp_path):
 
 def test_modes_are_named_as_postgresql_documents_them():
     assert [locktrace.shown_mode(m) for m in locktrace.BLOCKING] == ["ACCESS EXCLUSIVE", "EXCLUSIVE", "SHARE ROW EXCLUSIVE", "SHARE"]
+
+
+def test_scale_multiplies_every_tables_rows_with_keys_renumbered(database, tmp_path):
+    from releaser.rehearse import scale
+
+    _seed(database, 10)
+    _run(database)(_psql(database, "CREATE TABLE tag (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, item integer REFERENCES item, "
+                                   "label text); INSERT INTO tag (item, label) SELECT id, 'x' FROM item;"
+                                   "CREATE TABLE code (id serial PRIMARY KEY, code text UNIQUE); INSERT INTO code (code) VALUES ('a');"
+                                   "CREATE TABLE alembic_version (version_num varchar(32) PRIMARY KEY); INSERT INTO alembic_version VALUES ('a1')"))
+    scaled = scale.scale(database, 3)
+    assert scaled.to_record() == {
+        "factor": 3, "tables": ["item", "tag"],
+        "left": ["alembic_version (the framework's own bookkeeping)", "code (another unique constraint: copies would collide)"],
+    }
+    counts = database.rows("SELECT (SELECT count(*) FROM item), (SELECT count(DISTINCT id) FROM item), (SELECT count(*) FROM tag), "
+                           "(SELECT count(*) FROM code)", doing="counting")
+    assert counts == [["30", "30", "30", "1"]]
+    # The sequences moved past the copies: the framework's next insert gets a new key.
+    _run(database)(_psql(database, "INSERT INTO item (qty) VALUES (0); INSERT INTO tag (item) VALUES (1)"))
+
+    sqlite = SqliteDatabase(tmp_path / "db.sqlite3")
+    sqlite.create()
+    import sqlite3
+
+    with sqlite3.connect(sqlite.path) as db:
+        db.executescript("CREATE TABLE shop_item (id integer PRIMARY KEY AUTOINCREMENT, name text);"
+                         "INSERT INTO shop_item (name) VALUES ('a'), ('b');")
+    assert scale.scale(sqlite, 4).tables == ("shop_item",)
+    with sqlite3.connect(sqlite.path) as db:
+        assert db.execute("SELECT count(*), count(DISTINCT id) FROM shop_item").fetchone() == (8, 8)

@@ -132,11 +132,14 @@ def test_dropping_a_column_the_previous_rc_reads_is_refused_by_compat_naming_its
 
 def test_an_expand_only_change_passes_and_the_record_shows_the_previous_gate_ran(bases, tmp_path):
     base = bases("postgresql")
-    root = _rc2(base, tmp_path, "add-price")
+    root = _rc2(base, tmp_path, "add-price", scale="2")
     done = run_releaser(root, "cut", env=base.env)
     assert done.returncode == 0, done.stdout + done.stderr
     rehearsal = records.read(root / "releases", "0.9.0rc2").manifest["rehearsal"]
     steps = [s["name"] for s in rehearsal["steps"]]
+    # [migrations] scale: the seed's rows twice over before the snapshot, and the revert checked on them.
+    assert steps[:4] == ["previous", "seed", "scale", "snapshot"] and rehearsal["scale"]["factor"] == 2
+    assert "shop_item" in rehearsal["scale"]["tables"] and rehearsal["tables"]["shop_item"]["rows"] == 2 * ROWS["postgresql"]
     assert steps.index("gates") < steps.index("compat") < steps.index("revert")
     compat = next(s for s in rehearsal["steps"] if s["name"] == "compat")
     assert compat["seconds"] > 0 and compat["did"].startswith("0.9.0rc1's gates on this RC's schema: python manage.py shell")
