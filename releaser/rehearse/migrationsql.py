@@ -11,6 +11,7 @@ database's vendor), and only when their answer is needed.
 from __future__ import annotations
 
 import re
+import secrets
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -38,6 +39,31 @@ def sql_of(graph: Graph, key: Key, root: Path, output: Output) -> str | None:
         except OSError:
             return None
     return None
+
+
+def sql_of_many(graph: Graph, keys: Sequence[Key], root: Path, output: Output) -> dict[str, str | None]:
+    """Each migration's label -> its SQL (None: the framework did not give it), in as few commands as can be.
+
+    Django: one `manage.py shell` asks sqlmigrate for every migration (the framework's start-up, once).
+    """
+    if graph.framework != "django" or len(keys) < 2:
+        return {graph.label(k): sql_of(graph, k, root, output) for k in keys}
+    marker = "-- releaser-sqlmigrate " + secrets.token_hex(8)
+    script = (
+        "import io\nfrom django.core.management import call_command\n"
+        f"for app, name in {[tuple(k) for k in keys]!r}:\n"
+        "    out = io.StringIO()\n"
+        "    try:\n        call_command('sqlmigrate', app, name, stdout=out)\n"
+        "    except Exception:\n        continue\n"
+        f"    print({marker!r}, app, name)\n    print(out.getvalue())\n"
+    )
+    said = output(("python", "manage.py", "shell", "-c", script)) or ""
+    found: dict[str, str | None] = {graph.label(k): None for k in keys}
+    for chunk in said.split(marker + " ")[1:]:
+        head, _, body = chunk.partition("\n")
+        app, _, name = head.strip().partition(" ")
+        found[graph.label((app, name))] = body
+    return found
 
 
 def identifiers(text: str) -> set[str]:

@@ -30,7 +30,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, ExitStack, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +40,8 @@ from releaser.core.lockfile import Lock
 from releaser.core.redact import scrub, shown_command
 from releaser.install.buildenv import activated_env
 from releaser.install.layout import expand
-from releaser.migrations.graph import Graph
+from releaser.migrations import locklint
+from releaser.migrations.graph import Graph, Key
 from releaser.migrations.loader import read_graph
 from releaser.migrations.verdicts import new_since
 from releaser.record import baseline, records
@@ -50,7 +51,7 @@ from releaser.rehearse.commands import Commands
 from releaser.rehearse.database import Database
 from releaser.rehearse.engines import open_database
 from releaser.rehearse.environments import Place, pinned_venv, previous_place
-from releaser.rehearse.migrationsql import identifiers, sql_of
+from releaser.rehearse.migrationsql import identifiers, sql_of, sql_of_many
 from releaser.rehearse.revertplan import (
     RevertPlan,
     graph_dependencies,
@@ -93,6 +94,7 @@ class Rehearsal:
     compat: Compat | None = None  # the previous RC's gates on this RC's schema
     locks: locktrace.LockTrace | None = None  # what each of this RC's migrations locked (PostgreSQL)
     scaled: scale.Scaled | None = None  # the seed's rows multiplied ([migrations] scale)
+    lint: locklint.Lint | None = None  # lock-taking statements in this RC's migrations
 
     def to_record(self) -> dict[str, Any]:
         """manifest.json's `rehearsal`."""
@@ -112,6 +114,7 @@ class Rehearsal:
             **({"compat": self.compat.to_record()} if self.compat is not None else {}),
             **({"locks": self.locks.to_record()} if self.locks is not None else {}),
             **({"scale": self.scaled.to_record()} if self.scaled is not None else {}),
+            **({"lint": self.lint.to_record()} if self.lint is not None else {}),
         }
 
 
@@ -184,6 +187,8 @@ def rehearse(
             before = run.build_previous(commands, settings.seed, there, settings.scale)
             with run.step("backup", f"{database.engine} backup"):
                 database.backup(work)
+            if new_keys and settings.lock_lint != "off":
+                run.lint(graph, new_keys, here, settings.lock_lint, settings.allow)
             with run.step("upgrade", shown_command(commands.upgrade)):
                 run.locks = locktrace.upgrade(
                     database, graph, new_keys, commands, lambda argv: run.command(tuple(argv), here, "upgrade", Refused),
@@ -216,7 +221,7 @@ def rehearse(
     return Rehearsal(
         database.engine, "sqlite" if database.engine == "sqlite" else database.shown, previous.rc if previous else None,
         settings.max_slowdown, tuple(run.results), before.to_record(), plan, tuple(run.notes), overhead,
-        run.compat_found, run.locks, run.scaled,
+        run.compat_found, run.locks, run.scaled, run.linted,
     )
 
 
@@ -239,6 +244,8 @@ class _Run:
         self.compat_found: Compat | None = None
         self.locks: locktrace.LockTrace | None = None
         self.scaled: scale.Scaled | None = None
+        self.linted: locklint.Lint | None = None
+        self.sql: dict[str, str | None] = {}  # a migration's label -> the SQL its framework gives
 
     @contextmanager
     def step(self, name: str, did: str) -> Iterator[None]:
@@ -286,7 +293,9 @@ class _Run:
         keys = {graph.label(k): k for k in graph.migrations}
 
         def words(label: str) -> set[str] | None:
-            sql = sql_of(graph, keys[label], here.root, lambda argv: self.output(argv, here))
+            if label not in self.sql:
+                self.sql[label] = sql_of(graph, keys[label], here.root, lambda argv: self.output(argv, here))
+            sql = self.sql[label]
             return None if sql is None else identifiers(sql)
 
         with self.step(compat.STEP, compat.did(there.rc, gates)):
@@ -295,6 +304,17 @@ class _Run:
                 self.invoke, there, gates, dist=dist, new=new, tables=list(before.tables), words=words, allow=allow,
             )
         self.notes.extend(self.compat_found.accepted)
+
+    def lint(self, graph: Graph, keys: Sequence[Key], here: Place, policy: str, allow: tuple[str, ...]) -> None:
+        """The `lint` step (`releaser.migrations.locklint`) over the SQL the framework gives for this RC's migrations."""
+        with self.step("lint", "lock lint of this RC's migrations' SQL"):
+            self.sql.update(sql_of_many(graph, keys, here.root, lambda argv: self.output(argv, here)))
+            mine = {graph.label(k): self.sql[graph.label(k)] for k in keys}
+            found = locklint.lint({label: sql for label, sql in mine.items() if sql is not None})
+            self.linted = replace(found, unread=tuple(label for label, sql in mine.items() if sql is None)).judged(policy, allow)
+        for finding in self.linted.findings:
+            self.say(f"  {finding.status}: {finding.migration}: {finding.message} ({finding.rule})")
+        self.linted.refuse()
 
     def output(self, argv: Sequence[str], place: Place) -> str | None:
         """What a helper command (the framework's SQL of a migration) prints; None when it fails."""

@@ -200,6 +200,23 @@ def test_a_column_type_change_passes_under_a_loose_lock_budget_with_the_lock_rec
     assert widen["migration"] == "shop.0003_widen_qty" and widen["rewrites"] == ["shop_item"]
     held = {(lock["table"], lock["mode"]): lock for lock in widen["locks"]}
     assert held["shop_item", "ACCESS EXCLUSIVE"]["blocking"] and held["shop_item", "ACCESS EXCLUSIVE"]["seconds"] > 0
+    # The lock lint (squawk, from the SQL sqlmigrate gives) warned of it before the upgrade ran.
+    lint = rec.manifest["rehearsal"]["lint"]
+    assert lint["engine"].startswith("squawk ")
+    assert {(f["migration"], f["rule"], f["status"]) for f in lint["findings"]} == {("shop.0003_widen_qty", "changing-column-type", "warning")}
     page = (rec.path / "MANIFEST.md").read_text()
+    assert "- warning: shop.0003_widen_qty: a column type change rewrites the table under ACCESS EXCLUSIVE" in page
     assert "Locks the upgrade took on PostgreSQL, one migration at a time, lock-budget 60.0 s" in page
     assert re.search(r"\| shop\.0003_widen_qty \| \d+\.\d\d \| .*ACCESS EXCLUSIVE on shop_item \d+\.\d\d s.* \| shop_item \|", page), page
+
+
+def test_lock_lint_set_to_refuse_refuses_before_the_upgrade_naming_the_migration_and_rule(bases, tmp_path):
+    base = bases("postgresql")
+    root = _rc2(base, tmp_path, "drop-note", **{"lock-lint": '"refuse"'})
+    done = run_releaser(root, "rehearse", env=base.env)
+    assert done.returncode == 1, done.stdout + done.stderr
+    error = done.stderr.strip().splitlines()
+    assert len(error) == 1 and error[0].startswith(
+        "releaser: lock lint: migration shop.0003_drop_note: dropping a column breaks the previous RC's code still serving (ban-drop-column: "
+    ), error
+    assert "upgrade:" not in done.stdout  # refused before the upgrade ran
