@@ -6,7 +6,7 @@ lock that blocks every query of the table for as long as it rewrites or scans it
 on PostgreSQL the `upgrade` step applies this RC's migrations one at a time (Django
 `manage.py migrate APP NAME`, Alembic `alembic upgrade REV`, in dependency order, then
 the framework's full upgrade for anything else), while a second connection (one
-`psql` running `\\watch`) samples `pg_locks` every `INTERVAL` seconds: which tables
+`psql` for the whole step) samples `pg_locks` every `INTERVAL` seconds: which tables
 each migration locked, in which modes, for how long. Before and after each migration
 every table's `relfilenode` is read: one that changed was rewritten.
 
@@ -35,7 +35,7 @@ from releaser.core.errors import Refused, UpstreamError
 from releaser.migrations.graph import Graph, Key
 from releaser.rehearse.commands import Commands
 from releaser.rehearse.database import Database
-from releaser.rehearse.postgres import FIELD, PSQL, PostgresDatabase
+from releaser.rehearse.postgres import FIELD, PostgresDatabase
 
 INTERVAL = 0.02  # seconds between two samples of pg_locks
 BATCH_BELOW = 1 << 20  # bytes: the largest table under this, this RC's migrations run in one upgrade
@@ -53,7 +53,7 @@ _SAMPLE = (
     "WHERE l.granted AND l.pid <> pg_backend_pid() "
     "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) AND " + _USER_TABLES
 )
-_FILES = "SELECT c.oid::regclass::text, c.relfilenode FROM pg_class c WHERE " + _USER_TABLES
+_FILES = "SELECT '{tag}" + FIELD + "' || c.oid::regclass::text || '" + FIELD + "' || c.relfilenode FROM pg_class c WHERE " + _USER_TABLES
 _LARGEST = "SELECT coalesce(max(pg_relation_size(c.oid)), 0) FROM pg_class c WHERE " + _USER_TABLES
 Command = Callable[[Sequence[str]], None]  # runs one command of the upgrade step (a failure refuses)
 
@@ -156,31 +156,32 @@ def traced_upgrade(
 
     With no step, or no table of `BATCH_BELOW` bytes or more, `upgrade` alone runs, observed as one.
     """
-    largest = int(database.rows(_LARGEST, doing="reading table sizes")[0][0])
-    if not steps or largest < BATCH_BELOW:
-        label = ", ".join(label for label, _ in steps) or "the upgrade"
-        how = f"in one upgrade (no table of {BATCH_BELOW >> 20} MiB or more)" if steps else "the upgrade (no migration of its own)"
-        found = _observed(database, label, upgrade, command)
-        _judge(found, budget, batch=len(steps) > 1)
-        return LockTrace(True, how, budget, (found,))
-    traced = []
-    for label, argv in steps:
-        found = _observed(database, label, argv, command)
-        traced.append(found)
-        _judge(found, budget, batch=False)
+    with _Observer(database) as observer:
+        if not steps or observer.largest() < BATCH_BELOW:
+            label = ", ".join(label for label, _ in steps) or "the upgrade"
+            how = f"in one upgrade (no table of {BATCH_BELOW >> 20} MiB or more)" if steps else "the upgrade (no migration of its own)"
+            found = _observed(observer, label, upgrade, command)
+            _judge(found, budget, batch=len(steps) > 1)
+            return LockTrace(True, how, budget, (found,))
+        traced = []
+        for label, argv in steps:
+            found = _observed(observer, label, argv, command)
+            traced.append(found)
+            _judge(found, budget, batch=False)
     command(upgrade)  # the framework's own migrations, if any; this RC's are all applied
     return LockTrace(True, "one migration at a time", budget, tuple(traced))
 
 
-def _observed(database: PostgresDatabase, label: str, argv: Sequence[str], command: Command) -> Traced:
-    before = _files(database)
+def _observed(observer: _Observer, label: str, argv: Sequence[str], command: Command) -> Traced:
     started = time.perf_counter()
-    with _Observer(database) as observer:
+    observer.watch()
+    try:
         command(argv)
+    finally:
+        samples, before, after = observer.pause()
     seconds = time.perf_counter() - started
-    after = _files(database)
     rewrites = tuple(sorted(t for t, node in after.items() if t in before and before[t] != node))
-    return Traced(label, seconds, observer.held(), rewrites)
+    return Traced(label, seconds, held(samples), rewrites)
 
 
 def _judge(found: Traced, budget: float | None, *, batch: bool) -> None:
@@ -197,74 +198,123 @@ def _judge(found: Traced, budget: float | None, *, batch: bool) -> None:
             )
 
 
-def _files(database: PostgresDatabase) -> dict[str, str]:
-    return {row[0]: row[1] for row in database.rows(_FILES, doing="reading relfilenodes") if len(row) == 2}
+Sample = tuple[float, set[tuple[str, str]]]  # when, every (table, mode) held
 
 
 class _Observer:
-    """One `psql` sampling pg_locks with `\\watch` on a second connection, for as long as the block runs."""
+    """One `psql` on a second connection for the whole upgrade step, its input kept open.
+
+    For each migration: every table's relfilenode, pg_locks sampled every INTERVAL (a
+    thread writes the query), the relfilenodes again. One connection for all of them:
+    tracing costs one psql start-up and a few milliseconds a migration.
+    """
 
     def __init__(self, database: PostgresDatabase) -> None:
         self.database = database
-        self.samples: list[tuple[float, set[tuple[str, str]]]] = []
-        self._first = threading.Event()
+        self._samples: list[Sample] = []
+        self._files: tuple[dict[str, str], dict[str, str]] = ({}, {})
+        self._largest = 0
+        self._sampled, self._answered = threading.Event(), threading.Event()
 
     def __enter__(self) -> _Observer:
         try:
             self.process = subprocess.Popen(
-                ["psql", *PSQL, "-f", "-"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                env=self.database.client_env(),
+                ["psql", "-X", "-q", "-A", "-t", "--no-password", "-f", "-"], stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=self.database.client_env(),
             )
         except OSError as exc:
             raise UpstreamError(f"rehearsal step 'upgrade': psql cannot observe the locks: {exc}") from None
-        assert self.process.stdin is not None
-        self.process.stdin.write(f"{_SAMPLE} \\watch {INTERVAL}\n".encode())
-        self.process.stdin.close()
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
-        if not self._first.wait(30):  # the observer must be watching before the migration starts
-            self._stop()
-            raise UpstreamError("rehearsal step 'upgrade': psql observing the locks took no sample within 30 s")
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._stop()
-
-    def _stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)  # cancels \watch; psql then reads the end of its input
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        self._send("\\q\n")
+        try:
+            self.process.wait(30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
         self.reader.join(10)
+
+    def largest(self) -> int:
+        """The size in bytes of the largest table."""
+        self._ask(f"SELECT 'L{FIELD}' || ({_LARGEST});\n", "the table sizes")
+        return self._largest
+
+    def watch(self) -> None:
+        """Start a round: the relfilenodes, then a sample every INTERVAL; returns once the first sample is in."""
+        self._samples, self._files = [], ({}, {})
+        self._stop = threading.Event()
+        self._sampled.clear()
+        self._send(f"{_FILES.format(tag='B')};\n")
+        self.sampler = threading.Thread(target=self._sample, daemon=True)
+        self.sampler.start()
+        if not self._sampled.wait(60):
+            raise UpstreamError("rehearsal step 'upgrade': psql observing the locks took no sample within 60 s")
+
+    def pause(self) -> tuple[list[Sample], dict[str, str], dict[str, str]]:
+        """End the round: the samples, and the relfilenodes before and after."""
+        self._stop.set()
+        self.sampler.join()
+        self._ask(f"{_FILES.format(tag='A')};\nSELECT 'E{FIELD}';\n", "the relfilenodes")
+        return list(self._samples), self._files[0], self._files[1]
+
+    def _sample(self) -> None:
+        # Python paces the samples: no \\watch, whose interrupt a script-reading psql may take as "quit".
+        while not self._stop.is_set():
+            self._send(f"{_SAMPLE};\n")
+            self._stop.wait(INTERVAL)
+
+    def _ask(self, text: str, what: str) -> None:
+        self._answered.clear()
+        self._send(text)
+        if not self._answered.wait(60):
+            raise UpstreamError(f"rehearsal step 'upgrade': psql observing the locks gave no answer ({what}) within 60 s")
+
+    def _send(self, text: str) -> None:
+        assert self.process.stdin is not None
+        try:
+            self.process.stdin.write(text.encode())
+            self.process.stdin.flush()
+        except OSError:
+            pass  # psql is gone: _ask says so
 
     def _read(self) -> None:
         assert self.process.stdout is not None
         for raw in self.process.stdout:
-            when, _, held = raw.decode("utf-8", "replace").rstrip("\n").partition(FIELD)
-            try:
-                moment = float(when)
-            except ValueError:
-                continue  # a blank line between samples
-            locks = {tuple(item.split(_PART, 1)) for item in held.split(_SEP) if _PART in item}
-            self.samples.append((moment, locks))  # type: ignore[arg-type]
-            self._first.set()
+            tag, _, rest = raw.decode("utf-8", "replace").rstrip("\n").partition(FIELD)
+            if tag in ("B", "A"):
+                table, _, node = rest.partition(FIELD)
+                self._files[tag == "A"][table] = node
+            elif tag == "L":
+                self._largest = int(rest or 0)
+                self._answered.set()
+            elif tag == "E":
+                self._answered.set()
+            else:
+                try:
+                    moment = float(tag)
+                except ValueError:
+                    continue  # a blank line between samples
+                locks = {tuple(item.split(_PART, 1)) for item in rest.split(_SEP) if _PART in item}
+                self._samples.append((moment, locks))  # type: ignore[arg-type]
+                self._sampled.set()
 
-    def held(self) -> tuple[LockHeld, ...]:
-        """Each (table, mode) seen, with the longest run of consecutive samples that saw it."""
-        longest: dict[tuple[str, str], float] = {}
-        since: dict[tuple[str, str], float] = {}
-        last: float | None = None
-        for moment, locks in self.samples:
-            for key in list(since):
-                if key not in locks:
-                    longest[key] = max(longest.get(key, 0.0), (last or moment) - since.pop(key))
-            for key in locks:
-                since.setdefault(key, moment)
-                longest.setdefault(key, 0.0)
-            last = moment
-        for key, start in since.items():
-            longest[key] = max(longest[key], (last or start) - start)
-        return tuple(LockHeld(t, m, s) for (t, m), s in sorted(longest.items()))
+
+def held(samples: Sequence[Sample]) -> tuple[LockHeld, ...]:
+    """Each (table, mode) seen, with the longest run of consecutive samples that saw it."""
+    longest: dict[tuple[str, str], float] = {}
+    since: dict[tuple[str, str], float] = {}
+    last: float | None = None
+    for moment, locks in samples:
+        for key in list(since):
+            if key not in locks:
+                longest[key] = max(longest.get(key, 0.0), (last or moment) - since.pop(key))
+        for key in locks:
+            since.setdefault(key, moment)
+            longest.setdefault(key, 0.0)
+        last = moment
+    for key, start in since.items():
+        longest[key] = max(longest[key], (last or start) - start)
+    return tuple(LockHeld(t, m, s) for (t, m), s in sorted(longest.items()))
