@@ -36,10 +36,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-import pgcluster  # noqa: E402
+import pgcluster
 
-from releaser.rehearse import locktrace  # noqa: E402
-from releaser.rehearse.postgres import PostgresDatabase  # noqa: E402
+from releaser.rehearse import locktrace
+from releaser.rehearse.postgres import PostgresDatabase
 
 REVISION = '''"""column {i}"""
 import sqlalchemy as sa

@@ -148,8 +148,8 @@ def suspects(
         return named, ()
     said = {m: words(m) or set() for m in new}
     culprits = [m for m in new if said[m] & {t.lower().rpartition(".")[2] for t in named}]
-    columns = {c.lower() for t in named for c in re.findall(rf"\b{re.escape(t.rpartition('.')[2])}\.\"?(\w+)", text, re.I)}
-    columns |= {c.lower() for c in re.findall(r'\bcolumn "?(\w+)"?', text, re.I)}
+    columns = {c.lower() for t in named for c in re.findall(rf"\b{re.escape(t.rpartition('.')[2])}\.\"?(\w+)", text, re.IGNORECASE)}
+    columns |= {c.lower() for c in re.findall(r'\bcolumn "?(\w+)"?', text, re.IGNORECASE)}
     columns -= {t.lower().rpartition(".")[2] for t in named}
     narrowed = [m for m in culprits if said[m] & columns]
     return named, tuple(narrowed or culprits)

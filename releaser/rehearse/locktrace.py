@@ -23,7 +23,6 @@ RC's migrations run in one upgrade, observed as one (the record says so).
 from __future__ import annotations
 
 import graphlib
-import signal
 import subprocess
 import threading
 import time

@@ -46,8 +46,8 @@ from releaser.migrations.loader import read_graph
 from releaser.migrations.verdicts import new_since
 from releaser.record import baseline, records
 from releaser.rehearse import compat, locktrace, scale, snapshot
-from releaser.rehearse.compat import Compat
 from releaser.rehearse.commands import Commands
+from releaser.rehearse.compat import Compat
 from releaser.rehearse.database import Database
 from releaser.rehearse.engines import open_database
 from releaser.rehearse.environments import Place, pinned_venv, previous_place

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -115,14 +116,20 @@ def _rc2(base: Base, tmp_path: Path, change: str, **settings: str) -> Path:
     return root
 
 
-@pytest.mark.parametrize("engine", ["postgresql", "sqlite"])
-def test_dropping_a_column_the_previous_rc_reads_is_refused_by_compat_naming_its_gate(bases, tmp_path, engine):
-    base = bases(engine)
-    root = _rc2(base, tmp_path, "drop-note")
+def _refused(root: Path, base: Base) -> tuple[subprocess.CompletedProcess[str], list[str]]:
+    """`releaser rehearse` refusing (exit 1) in one line; the run and that line."""
     done = run_releaser(root, "rehearse", env=base.env)
     assert done.returncode == 1, done.stdout + done.stderr
     error = done.stderr.strip().splitlines()
     assert len(error) == 1, error
+    return done, error
+
+
+@pytest.mark.parametrize("engine", ["postgresql", "sqlite"])
+def test_dropping_a_column_the_previous_rc_reads_is_refused_by_compat_naming_its_gate(bases, tmp_path, engine):
+    base = bases(engine)
+    root = _rc2(base, tmp_path, "drop-note")
+    done, error = _refused(root, base)
     assert "rehearsal step 'compat': 0.9.0rc1's gate `python manage.py shell -c" in error[0]
     assert "fails on this RC's schema (exit 1)" in error[0]
     assert re.search(r"no such column: shop_item\.note|column shop_item\.note does not exist", error[0]), error[0]
@@ -177,10 +184,7 @@ def test_allow_naming_the_migration_accepts_a_compat_failure_and_shows_it(bases,
 def test_a_column_type_change_is_refused_under_a_tight_lock_budget_naming_the_lock(bases, tmp_path):
     base = bases("postgresql")
     root = _rc2(base, tmp_path, "widen-qty", **{"lock-budget": "0.001"})
-    done = run_releaser(root, "rehearse", env=base.env)
-    assert done.returncode == 1, done.stdout + done.stderr
-    error = done.stderr.strip().splitlines()
-    assert len(error) == 1, error
+    _, error = _refused(root, base)
     found = re.search(
         r"rehearsal step 'upgrade': migration shop\.0003_widen_qty held ACCESS EXCLUSIVE on shop_item for (\d+\.\d+) s, "
         r"rewriting shop_item, more than \[migrations\] lock-budget 0\.001 s", error[0],
@@ -213,10 +217,8 @@ def test_a_column_type_change_passes_under_a_loose_lock_budget_with_the_lock_rec
 def test_lock_lint_set_to_refuse_refuses_before_the_upgrade_naming_the_migration_and_rule(bases, tmp_path):
     base = bases("postgresql")
     root = _rc2(base, tmp_path, "drop-note", **{"lock-lint": '"refuse"'})
-    done = run_releaser(root, "rehearse", env=base.env)
-    assert done.returncode == 1, done.stdout + done.stderr
-    error = done.stderr.strip().splitlines()
-    assert len(error) == 1 and error[0].startswith(
+    done, error = _refused(root, base)
+    assert error[0].startswith(
         "releaser: lock lint: migration shop.0003_drop_note: dropping a column breaks the previous RC's code still serving (ban-drop-column: "
     ), error
     assert "upgrade:" not in done.stdout  # refused before the upgrade ran
