@@ -33,7 +33,7 @@ from releaser.lock.locking import lock
 from releaser.record import records
 
 PASSWORD_VAR = "REHEARSAL_DB_PASSWORD"
-STEPS = ["previous", "seed", "snapshot", "backup", "upgrade", "gates", "revert", "verify", "upgrade-again"]
+STEPS = ["previous", "seed", "snapshot", "backup", "lint", "upgrade", "gates", "compat", "revert", "verify", "upgrade-again"]
 BASELINE_STEPS = ["snapshot", "backup", "upgrade", "gates", "revert", "verify", "upgrade-again"]
 
 DJANGO_SEED = "from shop.models import Item; Item.objects.bulk_create([Item(name=f'item {i}', note=f'note {i}') for i in range(5)])"
