@@ -16,6 +16,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Mapping
 
+from releaser.core import documents
 from releaser.core.errors import ConfigError
 
 LOCK_VERSION = 1
@@ -183,12 +184,7 @@ def read_recorded(path: Path) -> tuple[Lock, object] | None:
 
 
 def _parse(text: str, path: Path) -> tuple[Lock, object]:
-    import tomli
-
-    try:
-        doc = tomli.loads(text)
-    except tomli.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    doc = documents.toml(text, path)
     unknown = sorted(set(doc) - HEADER_KEYS)
     if unknown:
         raise ConfigError(f"{path}: unknown key or table {unknown[0][:40]!r}; a lock holds only what `releaser lock` writes")

@@ -203,7 +203,7 @@ class DirectReferences:
             found = {canonicalize_name(i["metadata"]["name"]): str(i["metadata"]["version"]) for i in items}
             # what a package says of itself reaches the lock only as a valid version
             return {name: version for name, version in found.items() if _is_version(version)}
-        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
             return {}  # not determinable: the commit id or sha256 stays the version
 
 

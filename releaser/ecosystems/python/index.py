@@ -8,7 +8,6 @@ machine's.
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ from packaging.utils import (
 )
 from packaging.version import InvalidVersion, Version
 
+from releaser.core import documents
 from releaser.core.errors import UpstreamError
 from releaser.plumbing.http import Http
 from releaser.core.lockfile import Artifact
@@ -75,10 +75,7 @@ class PackageIndexReader:
         if response is not None:
             content_type = response.headers.get("Content-Type", "").split(";")[0].strip()
             if content_type == JSON_TYPE:
-                try:
-                    document = json.loads(response.content)
-                except ValueError:  # also a body that is not UTF-8
-                    raise _bad(page, "is not valid JSON") from None
+                document = documents.json_document(response.content, strip_credentials(page), UpstreamError)
                 files = _parse_json(page, document)
             else:
                 files = _parse_html(page, response.text)
