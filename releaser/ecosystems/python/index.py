@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from html.parser import HTMLParser
 from typing import Any
-from urllib.parse import urldefrag, urljoin, urlsplit
+from urllib.parse import unquote, urldefrag, urljoin, urlsplit
 
 from packaging.utils import (
     InvalidSdistFilename,
@@ -212,13 +212,19 @@ def _upload_time(page: str, name: str, value: object) -> datetime | None:
 
 
 def _parse_html(page: str, text: str) -> list[IndexFile]:
+    """A PEP 503 project page. A file's name is the last segment of its URL's path, as pip
+    takes it: the bytes pip would install are those of that URL, whatever the anchor says.
+    An anchor whose text names another file is refused, not trusted either way."""
     parser = _Anchors()
     parser.feed(text)
     files = []
-    for href, filename, yanked in parser.anchors:
+    for href, text_name, yanked in parser.anchors:
         url, fragment = urldefrag(urljoin(page, href))
-        if urlsplit(url).scheme not in ("http", "https") or not filename:
+        if urlsplit(url).scheme not in ("http", "https") or not text_name:
             continue  # not a file of this index (a mailto:, a javascript: link)
+        filename = unquote(urlsplit(url).path.rsplit("/", 1)[-1])
+        if filename != text_name:
+            raise _bad(page, f"the anchor {_short(text_name)} links to a file named {_short(filename)}")
         files.append(IndexFile(_file_name(page, filename), url, _sha256(page, filename, _fragment_sha256(fragment)), None, None, yanked))
     return files
 
