@@ -8,6 +8,7 @@ finish in well under a second, the old ones took hours on these inputs.
 
 from __future__ import annotations
 
+import functools
 import subprocess
 import sys
 from pathlib import Path
@@ -64,3 +65,25 @@ def test_a_deeply_nested_json_index_page_is_an_upstream_error_naming_the_page(ne
         reader = PackageIndexReader(http, (faults.url("simple"),))
         with pytest.raises(UpstreamError, match=r"127\.0\.0\.1:\d+/simple/alpha/: JSON nested more than \d+ levels"):
             reader.project_files(faults.url("simple"), "alpha")
+
+
+@functools.cache
+def gzip_bomb(size: int) -> bytes:
+    """A gzip stream of `size` spaces, made a MiB at a time: about size/1000 bytes on the wire."""
+    import zlib
+
+    packer, block = zlib.compressobj(9, zlib.DEFLATED, 31), b" " * (1 << 20)
+    return b"".join(packer.compress(block) for _ in range(size >> 20)) + packer.flush()
+
+
+@pytest.mark.parametrize("resolver", ["pip-tools", "uv"])
+def test_a_gzip_index_page_that_expands_to_gigabytes_costs_the_resolver_at_most_its_ceiling(tmp_path: Path, resolver: str) -> None:
+    with FaultServer() as faults:
+        faults.script("simple/alpha/", Answer(200, gzip_bomb(512 << 20), "text/html", {"Content-Encoding": "gzip"}))
+        index = faults.url("simple")
+        project = python_project(tmp_path / "p", index, python=f'resolver = "{resolver}"')
+        done = run_releaser(project.root, "lock", env={"RELEASER_RESOLVER_MAX_BYTES": str(256 << 20)}, timeout=HANG)
+    assert done.returncode == 3, done.stderr
+    line = one_line(done)
+    assert "memory ceiling of 256 MiB (RELEASER_RESOLVER_MAX_BYTES)" in line and index in line
+    assert not project.lockfile.exists()
