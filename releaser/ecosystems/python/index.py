@@ -146,7 +146,7 @@ def _parse_json(page: str, doc: object) -> list[IndexFile]:
         if not isinstance(hashes, dict):
             raise _bad(page, f"{_short(filename)}: hashes is not an object")
         size = f.get("size")
-        if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size < 0):
+        if size is not None and (not isinstance(size, int) or isinstance(size, bool) or not 0 <= size <= MAX_FILE_SIZE):
             raise _bad(page, f"{_short(filename)}: size {_short(size)} is not a byte count")
         files.append(
             IndexFile(
@@ -159,6 +159,9 @@ def _parse_json(page: str, doc: object) -> list[IndexFile]:
             )
         )
     return files
+
+
+MAX_FILE_SIZE = 2**63 - 1  # what a lock (TOML, 64-bit integers) can hold; PyPI's largest file is a few GB
 
 
 def _bad(page: str, what: str) -> UpstreamError:
