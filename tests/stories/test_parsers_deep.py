@@ -83,3 +83,26 @@ def test_nested_json_is_read_or_refused_naming_the_page(text: str) -> None:
     except UpstreamError as exc:
         assert str(exc).startswith(url)
 
+
+
+@st.composite
+def property_graphs(draw: st.DrawFn) -> dict[str, str]:
+    """Up to 60 POM properties, each text and references to any of them (itself, later ones, doubling)."""
+    names = [f"p{i}" for i in range(draw(st.integers(1, 60)))]
+    piece = st.one_of(st.sampled_from([f"${{{n}}}" for n in names] + ["${missing}"]), st.text("x.-", max_size=3))
+    return {n: "".join(draw(st.lists(piece, max_size=4))) for n in names}
+
+
+@FUZZ
+@given(property_graphs())
+def test_pom_properties_expand_or_fail_naming_the_pom(properties: dict[str, str]) -> None:
+    """Cycles, unknown names, deep chains and doublings: a value, or one PomError naming the POM."""
+    from releaser.ecosystems.maven.model import MAX_VALUE, _Interpolator
+    from releaser.ecosystems.maven.pom import PomError
+
+    expand = _Interpolator(properties, "https://repo/g/a/1/a-1.pom", PomError)
+    for name in properties:
+        try:
+            assert len(expand(f"${{{name}}}", "version")) <= MAX_VALUE
+        except PomError as exc:
+            assert str(exc).startswith("https://repo/g/a/1/a-1.pom: ")
