@@ -61,4 +61,4 @@ def _children(node: Any) -> list[Any]:
 
 
 def _too_deep(where: object, kind: str) -> str:
-    return f"{where}: {kind} nested more than {MAX_DEPTH} levels deep; no real document is, refused"
+    return f"{where}: {kind} nested more than {MAX_DEPTH} levels deep (no real document is); refused"

@@ -169,22 +169,24 @@ def dumps(lock: Lock) -> str:
     import tomli_w  # only writers pay for the import
 
     doc = _document(lock)
-    _within_toml(doc, "")
+    _within_toml(doc)
     written = {**doc, "content-digest": _digest(doc)}  # always the whole-document digest
     ordered = {key: written[key] for key in ("lock-version", "as-of", "releaser", "resolver", "content-digest")}
     return _BANNER + tomli_w.dumps({**ordered, **written})
 
 
-def _within_toml(value: Any, where: str) -> None:
+def _within_toml(value: Any, names: tuple[str, ...] = (), key: str = "") -> None:
+    """UpstreamError naming the pin, the file and the key of an integer TOML cannot hold."""
     if isinstance(value, int) and not isinstance(value, bool) and value not in TOML_INT:
-        raise UpstreamError(f"{where.lstrip('.')}: {str(value)[:40]} is beyond TOML's 64-bit integers; no lock can hold it, refused")
+        where = ", ".join(names) or "the lock"
+        raise UpstreamError(f"{where}: {key} {str(value)[:40]} is beyond TOML's 64-bit integers; no lock can hold it, refused")
     if isinstance(value, dict):
-        label = value.get("name", "")
-        for key, item in value.items():
-            _within_toml(item, f"{where}{f' {label}' if label and where else ''}.{key}")
+        named = (*names, str(value["name"])) if isinstance(value.get("name"), str) else names
+        for inner, item in value.items():
+            _within_toml(item, named, inner)
     elif isinstance(value, list):
         for item in value:
-            _within_toml(item, where)
+            _within_toml(item, names, key)
 
 
 def loads(text: str, path: Path) -> Lock:
