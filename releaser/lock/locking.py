@@ -152,8 +152,10 @@ def unchanged(config: ReleaseConfig) -> LockResult | None:
     """The lock as it is, when a relock would keep every pin and write the same bytes; else None.
 
     That holds when its check seal holds (the inputs' bytes, the lock's and this releaser's
-    version are the ones it was sealed with), or, for a lock without a seal, when it is
-    untampered, fresh, sound, made for this interpreter by this releaser.
+    version are the ones it was sealed with), or, for a lock that is never sealed (the
+    migration gate judges it too, another lockfile name), when it is untampered, fresh,
+    sound, made for this interpreter by this releaser. A sealable lock whose seal does not
+    hold is relocked, which seals it again.
     """
     from releaser.core import seal
 
@@ -178,6 +180,8 @@ def unchanged(config: ReleaseConfig) -> LockResult | None:
         return None
     if floating(previous) or uncovered(config, previous, records) or other_target(previous):
         return None
+    if sealing.sealable(config, previous, records):
+        return None  # its seal does not hold: relock, and seal it again
     return LockResult(previous, previous, False, (UNCHANGED,), ())
 
 

@@ -108,15 +108,23 @@ def test_a_relock_with_nothing_changed_answers_from_the_lock_without_asking_the_
     assert changed.returncode == 0 and len(moving.requests_seen) > seen and "nothing changed" not in changed.stdout
 
 
-def test_an_unsealed_lock_answers_from_itself_only_when_this_releaser_wrote_it(moving, make_project, monkeypatch):  # type: ignore[no-untyped-def]
-    """A lock without a seal (here: stripped) is trusted as unchanged only when fresh, sound and this releaser's."""
+def test_a_lock_that_is_never_sealed_answers_from_itself_only_when_this_releaser_wrote_it(moving, make_project, monkeypatch):  # type: ignore[no-untyped-def]
+    """A lock the seal cannot stand for (here: another lockfile name) is trusted as unchanged only
+    when fresh, sound and this releaser's; a sealable lock whose seal does not hold is relocked."""
     from releaser.core import seal
     from releaser.lock import locking
 
     project = make_project(moving.url, requirements="alpha\n")
     lock(project.config())
+    assert locking.unchanged(project.config()) is not None  # sealed, and the seal holds
     body, _ = seal.split(project.lockfile.read_bytes())
     project.lockfile.write_bytes(body)
+    assert locking.unchanged(project.config()) is None  # sealable, unsealed: relock to seal it
+
+    toml = project.root / "release.toml"
+    toml.write_text(toml.read_text().replace('version = "0.9.0"', 'version = "0.9.0"\nlockfile = "deps.lock"'))
+    lock(project.config())
+    assert "check-seal" not in (project.root / "deps.lock").read_text()
     assert locking.unchanged(project.config()) is not None
     monkeypatch.setattr(locking, "__version__", "999.0")
     assert locking.unchanged(project.config()) is None  # another releaser: resolve
