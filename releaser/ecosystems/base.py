@@ -65,6 +65,17 @@ class Source(ABC):
         (`releaser.core.seal`); None when the source cannot say, and then the lock is not sealed."""
         return None
 
+    def uncovered(self, pinned: set[tuple[str, str]]) -> list[tuple[str, str]]:
+        """(where, message) for each input the lock's pins (`(kind, name)`) leave floating, for
+        `releaser check`; the default: none beyond what `releaser.lock.soundness` finds itself."""
+        return []
+
+    @staticmethod
+    def floats(pin: Pin) -> str | None:
+        """Why one of this kind's pins is not exact, or None; `releaser.lock.soundness` asks
+        kinds it has no rule of its own for."""
+        return None
+
     def verify(self, pins: tuple[Pin, ...], http: Http) -> list[Finding] | None:
         """`releaser check --online`: is each of this source's pins still what upstream serves?
 

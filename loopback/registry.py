@@ -1,0 +1,203 @@
+"""A real OCI registry on 127.0.0.1: Debian's `docker-registry` (distribution 2.8), and images for it.
+
+`OciRegistry` starts the registry binary on a free port with its own config and storage
+folder (plain HTTP; HTTP Basic auth from an htpasswd file when given a login; manifest
+deletion enabled), and stops it. Images are written as OCI image layouts by
+`write_image` (small random layers, a config with `created`, one manifest per platform
+under an index) and pushed with `skopeo copy --all`, as a user would push them.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import json
+import os
+import shutil
+import socket
+import subprocess
+import tarfile
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Self
+
+BINARY = "docker-registry"
+
+
+def available() -> bool:
+    """Whether the registry and skopeo are installed (`.ci/run` installs both)."""
+    return shutil.which(BINARY) is not None and shutil.which("skopeo") is not None
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class OciRegistry:
+    """`docker-registry` on 127.0.0.1:<free port>; a context manager. `host` is `127.0.0.1:PORT`."""
+
+    def __init__(self, *, login: tuple[str, str] | None = None, root: Path | None = None) -> None:
+        self.login = login
+        self._own_root = root is None
+        self.root = Path(tempfile.mkdtemp(prefix="releaser-registry-")) if root is None else root
+        self.port = _free_port()
+        self.host = f"127.0.0.1:{self.port}"
+        self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}"
+
+    def start(self) -> Self:
+        storage = self.root / "storage"
+        storage.mkdir(parents=True, exist_ok=True)
+        auth = ""
+        if self.login is not None:
+            htpasswd = self.root / "htpasswd"
+            htpasswd.write_text(f"{self.login[0]}:{_bcrypt(self.login[1])}\n", encoding="utf-8")
+            auth = f"auth:\n  htpasswd:\n    realm: loopback\n    path: {htpasswd}\n"
+        config = self.root / "config.yml"
+        config.write_text(
+            "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\n"
+            f"storage:\n  filesystem:\n    rootdirectory: {storage}\n  delete:\n    enabled: true\n"
+            f"http:\n  addr: {self.host}\n{auth}",
+            encoding="utf-8",
+        )
+        log = open(self.root / "registry.log", "ab")
+        self._process = subprocess.Popen([BINARY, "serve", str(config)], stdout=log, stderr=log, stdin=subprocess.DEVNULL)
+        log.close()
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                raise RuntimeError(f"docker-registry exited: {(self.root / 'registry.log').read_text(errors='replace')[-500:]}")
+            try:
+                urllib.request.urlopen(f"{self.url}/v2/", timeout=1).close()
+                return self
+            except urllib.error.HTTPError:  # 401: up, and asking for credentials
+                return self
+            except OSError:
+                time.sleep(0.05)
+        self.stop()
+        raise RuntimeError("docker-registry did not answer within 20 s")
+
+    def stop(self) -> None:
+        if self._process is not None:
+            self._process.terminate()
+            try:
+                self._process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+            self._process = None
+
+    def wipe(self) -> None:
+        """Forget every image: stop, empty the storage, start again (on the same port)."""
+        self.stop()
+        shutil.rmtree(self.root / "storage", ignore_errors=True)
+        self.start()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+        if self._own_root:
+            shutil.rmtree(self.root, ignore_errors=True)
+
+    def push(self, layout: Path, reference: str) -> None:
+        """`skopeo copy --all` the layout's image to `reference` (`repo:tag`) here."""
+        argv = ["skopeo", "copy", "--all", "--quiet", "--dest-tls-verify=false"]
+        if self.login is not None:
+            argv.append(f"--dest-creds={self.login[0]}:{self.login[1]}")
+        argv += [f"oci:{layout}:latest", f"docker://{self.host}/{reference}"]
+        subprocess.run(argv, check=True, capture_output=True, timeout=120)
+
+    def publish(self, reference: str, *, created: datetime, platforms: tuple[str, ...] = ("linux/amd64", "linux/arm64"), seed: str = "") -> Image:
+        """Write an image (one manifest per platform under an index) and push it as `reference`."""
+        with tempfile.TemporaryDirectory(prefix="releaser-image-") as tmp:
+            image = write_image(Path(tmp) / "layout", created=created, platforms=platforms, seed=seed or reference)
+            self.push(image.layout, reference)
+        return image
+
+    def delete(self, repository: str, digest: str) -> None:
+        """Delete a manifest by digest (what `docker-registry` allows): its tags go with it."""
+        request = urllib.request.Request(f"{self.url}/v2/{repository}/manifests/{digest}", method="DELETE")
+        if self.login is not None:
+            import base64
+
+            pair = base64.b64encode(f"{self.login[0]}:{self.login[1]}".encode()).decode()
+            request.add_header("Authorization", f"Basic {pair}")
+        urllib.request.urlopen(request, timeout=10).close()
+
+
+@dataclass(frozen=True)
+class Image:
+    layout: Path
+    index_digest: str  # sha256:... of the index (what a tag names)
+    manifests: dict[str, str]  # platform -> manifest digest
+
+
+def write_image(layout: Path, *, created: datetime, platforms: tuple[str, ...], seed: str) -> Image:
+    """An OCI image layout at `layout`: per platform a small random gzipped tar layer, a config
+    with `created`, a manifest; an index of them, tagged `latest`."""
+    blobs = layout / "blobs" / "sha256"
+    blobs.mkdir(parents=True, exist_ok=True)
+
+    def put(data: bytes) -> dict[str, object]:
+        digest = hashlib.sha256(data).hexdigest()
+        (blobs / digest).write_bytes(data)
+        return {"digest": f"sha256:{digest}", "size": len(data)}
+
+    stamp = created.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    entries, manifests = [], {}
+    for platform in platforms:
+        os_name, arch, *variant = platform.split("/")
+        layer = put(_layer(f"{seed}/{platform}".encode() + os.urandom(16)))
+        config = put(json.dumps({
+            "created": stamp, "architecture": arch, "os": os_name,
+            "rootfs": {"type": "layers", "diff_ids": []}, "config": {},
+        }, sort_keys=True).encode())
+        manifest = {
+            "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "config": {"mediaType": "application/vnd.oci.image.config.v1+json", **config},
+            "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", **layer}],
+        }
+        described = put(json.dumps(manifest, sort_keys=True).encode())
+        manifests[platform] = str(described["digest"])
+        entries.append({
+            "mediaType": "application/vnd.oci.image.manifest.v1+json", **described,
+            "platform": {"os": os_name, "architecture": arch, **({"variant": variant[0]} if variant else {})},
+        })
+    index = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": entries}
+    index_bytes = json.dumps(index, sort_keys=True).encode()
+    described = put(index_bytes)
+    top = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": [{
+        "mediaType": "application/vnd.oci.image.index.v1+json", **described,
+        "annotations": {"org.opencontainers.image.ref.name": "latest"},
+    }]}
+    (layout / "index.json").write_text(json.dumps(top), encoding="utf-8")
+    (layout / "oci-layout").write_text('{"imageLayoutVersion": "1.0.0"}', encoding="utf-8")
+    return Image(layout, str(described["digest"]), manifests)
+
+
+def _layer(content: bytes) -> bytes:
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w") as tar:
+        info = tarfile.TarInfo("etc/image-id")
+        info.size, info.mtime = len(content), 0
+        tar.addfile(info, io.BytesIO(content))
+    return gzip.compress(raw.getvalue(), mtime=0)
+
+
+def _bcrypt(password: str) -> str:
+    """An htpasswd bcrypt hash: `htpasswd -niB` (apache2-utils), the password on stdin."""
+    out = subprocess.run(["htpasswd", "-niB", "u"], input=password, check=True, capture_output=True, text=True).stdout
+    return out.strip().split(":", 1)[1]

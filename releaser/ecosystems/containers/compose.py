@@ -1,0 +1,100 @@
+"""The images a compose file runs: `services.<name>.image`, read and rewritten with ruamel.yaml.
+
+A service built from a Dockerfile (`build:`) without `image:` names no image here (its
+Dockerfile is an input of its own, in `dockerfiles`). Rewriting keeps every comment and
+the order of keys: ruamel.yaml's round trip.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any
+
+from releaser.core.errors import ConfigError
+from releaser.ecosystems.containers.dockerfile import ImageUse
+from releaser.ecosystems.containers.reference import parse
+
+
+def _load(path: Path, text: str) -> Any:
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import YAMLError
+
+    yaml = YAML()  # round trip: comments, quotes and positions kept
+    yaml.preserve_quotes = True
+    try:
+        return yaml.load(text)
+    except YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        line = f":{mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(f"{path}{line}: not valid YAML: {problem}") from None
+    except Exception as exc:  # ruamel raises a few plain errors on odd input (duplicate anchors, ...)
+        raise ConfigError(f"{path}: not valid YAML: {str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__}") from None
+
+
+def _services(path: Path, doc: Any) -> list[tuple[str, Any]]:
+    if doc is None:
+        return []
+    if not isinstance(doc, dict):
+        raise ConfigError(f"{path}: a compose file is a mapping with `services:`, not a {type(doc).__name__}")
+    services = doc.get("services")
+    if services is None:
+        return []
+    if not isinstance(services, dict):
+        raise ConfigError(f"{path}:{_line(doc, 'services')}: services must be a mapping of service names")
+    return [(str(name), body) for name, body in services.items()]
+
+
+def images(path: Path, text: str) -> list[ImageUse]:
+    """Every `image:` of every service; ConfigError naming the file and line."""
+    found = []
+    for name, body in _services(path, _load(path, text)):
+        if body is None:
+            continue
+        if not isinstance(body, dict):
+            raise ConfigError(f"{path}: service {name[:60]!r} must be a mapping")
+        if "image" not in body:
+            continue
+        line = _line(body, "image")
+        value = body["image"]
+        if not isinstance(value, str):
+            raise ConfigError(f"{path}:{line}: service {name[:60]}: image must be a string")
+        if "$" in value:
+            raise ConfigError(f"{path}:{line}: service {name[:60]}: image {value[:80]!r} uses a variable; write the image itself")
+        try:
+            ref = parse(value)
+        except ValueError as exc:
+            raise ConfigError(f"{path}:{line}: service {name[:60]}: image {exc}") from None
+        platform = body.get("platform")
+        found.append(ImageUse(path, line, ref, platform if isinstance(platform, str) else None, value))
+    return found
+
+
+def pinned_text(path: Path, text: str, digests: dict[str, str]) -> str:
+    """`text` with each service's image `digests` knows as `name:tag@sha256:...`, comments kept."""
+    from ruamel.yaml import YAML
+
+    doc = _load(path, text)
+    changed = False
+    for _, body in _services(path, doc):
+        if isinstance(body, dict) and isinstance(body.get("image"), str):
+            written = parse(body["image"]).written
+            if written in digests:
+                body["image"] = parse(written).pinned(digests[written])
+                changed = True
+    if not changed:
+        return text
+    out = io.StringIO()
+    yaml = YAML()
+    yaml.width = 4096  # never fold a long line the author did not fold
+    yaml.dump(doc, out)
+    return out.getvalue()
+
+
+def _line(mapping: Any, key: str) -> int:
+    """The 1-based line of `key` in a ruamel mapping (1 when it cannot say)."""
+    try:
+        return int(mapping.lc.key(key)[0]) + 1
+    except (AttributeError, KeyError, TypeError):
+        return 1
