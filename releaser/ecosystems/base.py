@@ -70,6 +70,24 @@ class Source(ABC):
         `releaser check`; the default: none beyond what `releaser.lock.soundness` finds itself."""
         return []
 
+    # `releaser export --format F` for each F here writes this source's input files with their pins.
+    export_formats: ClassVar[tuple[str, ...]] = ()
+
+    def pinned_files(self, fmt: str, pins: tuple[Pin, ...]) -> dict[Path, str]:
+        """Each input file of export format `fmt`, as text, with `pins` written into it (offline)."""
+        return {}
+
+    def cut_inputs(self, pins: tuple[Pin, ...], folder: Path, http: Http) -> dict[str, Path]:
+        """Before an RC is built: check upstream still serves `pins` as locked (Refused if not), write
+        what the build reads of them under `folder`, and return the `{placeholder}`s of build commands
+        that name those files. The default: nothing to write."""
+        return {}
+
+    @staticmethod
+    def purl(pin: Pin) -> object | None:
+        """The pin's package URL (a `packageurl.PackageURL`) when this kind has its own purl type."""
+        return None
+
     @staticmethod
     def floats(pin: Pin) -> str | None:
         """Why one of this kind's pins is not exact, or None; `releaser.lock.soundness` asks

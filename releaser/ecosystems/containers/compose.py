@@ -72,19 +72,38 @@ def images(path: Path, text: str) -> list[ImageUse]:
 
 
 def pinned_text(path: Path, text: str, digests: dict[str, str]) -> str:
-    """`text` with each service's image `digests` knows as `name:tag@sha256:...`, comments kept."""
+    """`text` with each service's image `digests` knows as `name:tag@sha256:...`; every other byte kept.
+
+    The value is replaced where ruamel.yaml found it (line and column), so comments, quotes
+    and spacing stay as written; a value it cannot find there (a folded scalar) goes
+    through ruamel.yaml's round trip, which keeps the comments.
+    """
+    doc = _load(path, text)
+    lines = text.splitlines(keepends=True)
+    rest = []
+    for _, body in _services(path, doc):
+        if not (isinstance(body, dict) and isinstance(body.get("image"), str)):
+            continue
+        written = parse(body["image"]).written
+        if written not in digests:
+            continue
+        pinned = parse(written).pinned(digests[written])
+        try:
+            row, column = body.lc.value("image")
+        except (AttributeError, KeyError, TypeError):
+            row, column = -1, 0
+        line = lines[row] if 0 <= row < len(lines) else ""
+        at = line.find(written, column)
+        if at >= 0:
+            lines[row] = line[:at] + pinned + line[at + len(written):]
+        else:
+            rest.append((body, pinned))
+    if not rest:
+        return "".join(lines)
     from ruamel.yaml import YAML
 
-    doc = _load(path, text)
-    changed = False
-    for _, body in _services(path, doc):
-        if isinstance(body, dict) and isinstance(body.get("image"), str):
-            written = parse(body["image"]).written
-            if written in digests:
-                body["image"] = parse(written).pinned(digests[written])
-                changed = True
-    if not changed:
-        return text
+    for body, pinned in rest:
+        body["image"] = pinned
     out = io.StringIO()
     yaml = YAML()
     yaml.width = 4096  # never fold a long line the author did not fold

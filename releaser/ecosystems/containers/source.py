@@ -99,6 +99,50 @@ class ContainerSource(Source):
             return "records no platform manifest"
         return None
 
+    @staticmethod
+    def purl(pin: Pin) -> object:
+        """`pkg:oci/<name>@sha256:...?repository_url=<registry>/<repository>&tag=<tag>` (the purl spec's oci type)."""
+        from packageurl import PackageURL
+
+        from releaser.ecosystems.containers.reference import parse
+
+        ref = parse(pin.requested or pin.name)
+        qualifiers = {"repository_url": f"{ref.registry}/{ref.repository}"}
+        if ref.tag:
+            qualifiers["tag"] = ref.tag
+        return PackageURL(type="oci", name=ref.repository.rpartition("/")[2], version=pin.version, qualifiers=qualifiers)
+
+    # -- export and cut: the files with their pins ----------------------------------
+
+    export_formats = ("dockerfile", "compose")
+
+    def pinned_files(self, fmt: str, pins: tuple[Pin, ...]) -> dict[Path, str]:
+        digests = {p.name: p.version for p in pins}
+        paths, rewrite = (self.inputs.dockerfiles, dockerfile.pinned_text) if fmt == "dockerfile" else (self.inputs.compose, compose.pinned_text)
+        return {path: rewrite(self._shown(path), _read(path), digests) for path in paths}
+
+    def cut_inputs(self, pins: tuple[Pin, ...], folder: Path, http: Http) -> dict[str, Path]:
+        """Refused when a tag names another digest than the lock's; the pinned copies under `folder`.
+
+        `{dockerfile}` and `{compose}` name the copies of the first Dockerfile and compose file.
+        """
+        from releaser.plumbing.fsutil import write_atomic
+
+        moved = [f.message for f in self.verify(pins, http) if f.code in ("newer", "gone")]
+        if moved:
+            raise Refused(
+                f"{len(moved)} image(s) are not what the lock pins any more ({'; '.join(moved[:3])}); the RC is built "
+                "from the lock: relock (releaser lock --upgrade NAME) or find out why"
+            )
+        placeholders: dict[str, Path] = {}
+        for fmt, first in (("dockerfile", "dockerfile"), ("compose", "compose")):
+            for path, text in self.pinned_files(fmt, pins).items():
+                copy = folder / self._name(path)
+                copy.parent.mkdir(parents=True, exist_ok=True)
+                write_atomic(copy, text.encode("utf-8"))
+                placeholders.setdefault(first, copy)
+        return placeholders
+
     # -- lock -----------------------------------------------------------------------
 
     def lock(self, request: LockRequest) -> list[Pin]:
