@@ -12,6 +12,7 @@ from releaser.core.lockfile import InputRecord, Pin
 from releaser.core.progress import Progress
 
 if TYPE_CHECKING:
+    from releaser.core.config import ReleaseConfig
     from releaser.plumbing.http import Http
     from releaser.core.verdict import Finding
 
@@ -82,6 +83,21 @@ class Source(ABC):
         what the build reads of them under `folder`, and return the `{placeholder}`s of build commands
         that name those files. The default: nothing to write."""
         return {}
+
+    @classmethod
+    def bundle_pins(cls, config: ReleaseConfig, pins: tuple[Pin, ...], folder: Path, http: Http) -> dict[str, str]:
+        """`releaser bundle`, for a kind the generic bundle does not store: its pins' bytes under `folder`;
+        each file written (relative to `folder`) -> its sha256."""
+        return {}
+
+    @classmethod
+    def restore_pins(
+        cls, config: ReleaseConfig, pins: tuple[Pin, ...], into: Path, bundle: Path | None, http: Http | None,
+        push: str | None = None,
+    ) -> list[str]:
+        """`releaser reproduce`, for such a kind: its pins under `into`, from `bundle` (what `bundle_pins`
+        wrote) or upstream, verified; lines saying what was done."""
+        return []
 
     @staticmethod
     def purl(pin: Pin) -> object | None:

@@ -24,7 +24,10 @@ from releaser.ecosystems.containers import compose, dockerfile
 from releaser.ecosystems.containers.dockerfile import ImageUse
 from releaser.ecosystems.containers.resolve import KIND, Registries, Resolved, registry_base, resolve
 
+IMAGES = "images"  # the OCI image layout's folder in a bundle and in a reproduction
+
 if TYPE_CHECKING:
+    from releaser.core.config import ReleaseConfig
     from releaser.core.verdict import Finding
     from releaser.plumbing.http import Http
 
@@ -142,6 +145,45 @@ class ContainerSource(Source):
                 write_atomic(copy, text.encode("utf-8"))
                 placeholders.setdefault(first, copy)
         return placeholders
+
+    # -- bundle and reproduce: the images' bytes ----------------------------------------
+
+    @classmethod
+    def bundle_pins(cls, config: ReleaseConfig, pins: tuple[Pin, ...], folder: Path, http: Http) -> dict[str, str]:
+        """Every pinned image as one OCI image layout in `folder/images/`."""
+        from releaser.ecosystems.containers import layout
+        from releaser.plumbing.fsutil import sha256_of
+
+        target = folder / IMAGES
+        layout.store(Registries(http, config.containers), pins, target)
+        return {
+            path.relative_to(folder).as_posix(): sha256_of(path)[0]
+            for path in sorted(target.rglob("*")) if path.is_file() and not path.name.startswith(".")
+        }
+
+    @classmethod
+    def restore_pins(
+        cls, config: ReleaseConfig, pins: tuple[Pin, ...], into: Path, bundle: Path | None, http: Http | None,
+        push: str | None = None,
+    ) -> list[str]:
+        """The pinned images as an OCI layout in `into/images/` (from the bundle, or upstream); with `push`
+        (a registry host[:port]), put into that registry too."""
+        from contextlib import nullcontext
+
+        from releaser.ecosystems.containers import layout
+        from releaser.plumbing.http import Http
+
+        target = into / IMAGES
+        with nullcontext(http) if http is not None else Http() as web:
+            registries = Registries(web, config.containers)
+            if bundle is not None:
+                layout.copy_layout(bundle / IMAGES, pins, target)
+            else:
+                layout.store(registries, pins, target)
+            lines = [f"  images    {len(pins)} pinned, as an OCI image layout: {target}"]
+            if push:
+                lines += [f"  pushed    {line}" for line in layout.push(target, pins, registries(push))]
+        return lines
 
     # -- lock -----------------------------------------------------------------------
 

@@ -109,3 +109,35 @@ def test_diff_shows_an_image_that_moved_between_rcs(service, registry: OciRegist
     assert done.returncode == 0, done.stderr
     assert name in done.stdout and moved.index_digest[:19] in done.stdout and images["redis"].index_digest[:19] in done.stdout
     assert lockfile.read(project.lockfile) is not None
+
+
+def test_bundle_then_reproduce_after_the_registry_was_wiped(service, registry: OciRegistry, tmp_path: Path) -> None:
+    project, images = service
+    assert project.releaser("cut", env=GIT_ENV).returncode == 0
+    bundled = project.releaser("bundle", "1.0.0rc1")
+    assert bundled.returncode == 0, bundled.stdout + bundled.stderr
+    registry.wipe()  # upstream forgot every image, tags and all
+    done = project.releaser("reproduce", "1.0.0rc1", "--from-bundle", "dist/1.0.0rc1/bundle", "--push", registry.host)
+    assert done.returncode == 0, done.stdout + done.stderr
+    layout = project.root / "reproduce" / "1.0.0rc1" / "images"
+    index = json.loads((layout / "index.json").read_text())
+    assert {m["digest"] for m in index["manifests"]} == {images["python"].index_digest, images["redis"].index_digest}
+    copy = tmp_path / "copied"  # skopeo reads the layout and the registry it was pushed back to, every platform
+    name = f"{registry.host}/library/redis:7"
+    subprocess.run(["skopeo", "copy", "--all", "--quiet", f"oci:{layout}:{name}", f"oci:{copy}:x"], check=True, timeout=120)
+    inspected = subprocess.run(["skopeo", "inspect", "--raw", "--tls-verify=false", f"docker://{name}"],
+                               check=True, capture_output=True, timeout=120).stdout
+    assert "sha256:" + __import__("hashlib").sha256(inspected).hexdigest() == images["redis"].index_digest
+    assert project.releaser("check", "--online").returncode == 0  # the tags are back, at the pinned digests
+
+
+def test_a_bundle_whose_layer_was_altered_is_refused(service, registry: OciRegistry) -> None:
+    project, images = service
+    assert project.releaser("cut", env=GIT_ENV).returncode == 0
+    assert project.releaser("bundle", "1.0.0rc1").returncode == 0
+    blobs = project.root / "dist" / "1.0.0rc1" / "bundle" / "images" / "blobs" / "sha256"
+    layer = max(blobs.iterdir(), key=lambda p: p.stat().st_size)
+    layer.write_bytes(layer.read_bytes() + b"!")
+    done = project.releaser("reproduce", "1.0.0rc1", "--from-bundle", "dist/1.0.0rc1/bundle")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "does not hash" in done.stderr and "Traceback" not in done.stderr
