@@ -201,3 +201,60 @@ def _bcrypt(password: str) -> str:
     """An htpasswd bcrypt hash: `htpasswd -niB` (apache2-utils), the password on stdin."""
     out = subprocess.run(["htpasswd", "-niB", "u"], input=password, check=True, capture_output=True, text=True).stdout
     return out.strip().split(":", 1)[1]
+
+
+class DelayProxy:
+    """A plain HTTP proxy on 127.0.0.1 in front of a registry that adds `delay` seconds to every
+    answer, as a distant registry's would be; a context manager. `host` is its `127.0.0.1:PORT`."""
+
+    def __init__(self, target: str, delay: float) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def _forward(self) -> None:
+                import http.client
+
+                time.sleep(proxy.delay)
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else None
+                headers: dict[str, str] = {}
+                for key, value in self.headers.items():  # a repeated header (Accept) is one list
+                    if key.lower() not in ("host", "connection"):
+                        headers[key] = f"{headers[key]}, {value}" if key in headers else value
+                upstream = http.client.HTTPConnection(target, timeout=60)
+                upstream.request(self.command, self.path, body=body, headers=headers)
+                answer = upstream.getresponse()
+                data = answer.read()
+                self.send_response(answer.status)
+                for key, value in answer.getheaders():
+                    if key.lower() not in ("connection", "transfer-encoding", "content-length"):
+                        self.send_header(key, value.replace(target, proxy.host))
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(data)
+                upstream.close()
+
+            do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = _forward
+
+        self.delay = delay
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self.host = f"127.0.0.1:{self._server.server_address[1]}"
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
+
+    def __enter__(self) -> Self:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
