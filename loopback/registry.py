@@ -44,8 +44,12 @@ def _free_port() -> int:
 class OciRegistry:
     """`docker-registry` on 127.0.0.1:<free port>; a context manager. `host` is `127.0.0.1:PORT`."""
 
-    def __init__(self, *, login: tuple[str, str] | None = None, root: Path | None = None) -> None:
+    def __init__(self, *, login: tuple[str, str] | None = None, root: Path | None = None, bearer: bool = False) -> None:
+        """`login`: HTTP Basic auth (htpasswd); with `bearer`, token auth instead: the registry
+        answers 401 with a Bearer challenge, and a `TokenServer` here issues tokens to `login`."""
         self.login = login
+        self.bearer = bearer
+        self._tokens: TokenServer | None = None
         self._own_root = root is None
         self.root = Path(tempfile.mkdtemp(prefix="releaser-registry-")) if root is None else root
         self.port = _free_port()
@@ -60,7 +64,13 @@ class OciRegistry:
         storage = self.root / "storage"
         storage.mkdir(parents=True, exist_ok=True)
         auth = ""
-        if self.login is not None:
+        if self.bearer and self.login is not None:
+            self._tokens = self._tokens or TokenServer(self.root / "token", self.login).start()
+            auth = (
+                f"auth:\n  token:\n    realm: {self._tokens.url}/token\n    service: loopback-registry\n"
+                f"    issuer: loopback-issuer\n    rootcertbundle: {self._tokens.certificate}\n"
+            )
+        elif self.login is not None:
             htpasswd = self.root / "htpasswd"
             htpasswd.write_text(f"{self.login[0]}:{_bcrypt(self.login[1])}\n", encoding="utf-8")
             auth = f"auth:\n  htpasswd:\n    realm: loopback\n    path: {htpasswd}\n"
@@ -109,6 +119,8 @@ class OciRegistry:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+        if self._tokens is not None:
+            self._tokens.stop()
         if self._own_root:
             shutil.rmtree(self.root, ignore_errors=True)
 
@@ -130,7 +142,7 @@ class OciRegistry:
     def delete(self, repository: str, digest: str) -> None:
         """Delete a manifest by digest (what `docker-registry` allows): its tags go with it."""
         request = urllib.request.Request(f"{self.url}/v2/{repository}/manifests/{digest}", method="DELETE")
-        if self.login is not None:
+        if self.login is not None and not self.bearer:
             import base64
 
             pair = base64.b64encode(f"{self.login[0]}:{self.login[1]}".encode()).decode()
@@ -258,3 +270,103 @@ class DelayProxy:
     def __exit__(self, *exc: object) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+
+class TokenServer:
+    """The token service of a registry's Bearer auth (distribution's `auth: token`), on 127.0.0.1.
+
+    `GET /token?service=...&scope=repository:NAME:ACTIONS` with HTTP Basic `login` answers
+    `{"token": JWT}`, an RS256 JWT whose `x5c` header carries the self-signed certificate the
+    registry trusts (`certificate`), granting what the scope asks; anything else is 401.
+    """
+
+    def __init__(self, folder: Path, login: tuple[str, str]) -> None:
+        import datetime as dt
+
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import rsa
+        from cryptography.x509.oid import NameOID
+
+        folder.mkdir(parents=True, exist_ok=True)
+        self.login = login
+        self._key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "loopback-issuer")])
+        now = dt.datetime.now(dt.timezone.utc)
+        cert = (
+            x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(self._key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(days=1))
+            .not_valid_after(now + dt.timedelta(days=1))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(self._key, hashes.SHA256())
+        )
+        self.certificate = folder / "issuer.pem"
+        self.certificate.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+        self._der = cert.public_bytes(serialization.Encoding.DER)
+        self._server: object = None
+        self.url = ""
+
+    def token(self, scopes: list[str]) -> str:
+        import base64
+        import uuid
+
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import padding
+
+        def b64(data: bytes) -> str:
+            return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+        access = []
+        for scope in scopes:
+            kind, _, rest = scope.partition(":")
+            name, _, actions = rest.rpartition(":")
+            access.append({"type": kind, "name": name, "actions": [a for a in actions.split(",") if a]})
+        now = int(time.time())
+        header = {"typ": "JWT", "alg": "RS256", "x5c": [base64.b64encode(self._der).decode()]}
+        claims = {"iss": "loopback-issuer", "sub": self.login[0], "aud": "loopback-registry", "exp": now + 600,
+                  "nbf": now - 60, "iat": now, "jti": uuid.uuid4().hex, "access": access}
+        signing = f"{b64(json.dumps(header).encode())}.{b64(json.dumps(claims).encode())}"
+        signature = self._key.sign(signing.encode(), padding.PKCS1v15(), hashes.SHA256())
+        return f"{signing}.{b64(signature)}"
+
+    def start(self) -> TokenServer:
+        import base64
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+        from urllib.parse import parse_qs, urlsplit
+
+        issuer = self
+        expected = "Basic " + base64.b64encode(f"{self.login[0]}:{self.login[1]}".encode()).decode()
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                parts = urlsplit(self.path)
+                if parts.path != "/token" or self.headers.get("Authorization") != expected:
+                    self.send_response(401)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                body = json.dumps({"token": issuer.token(parse_qs(parts.query).get("scope", []))}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        server.daemon_threads = True
+        self._server = server
+        self.url = f"http://127.0.0.1:{server.server_address[1]}"
+        threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        from http.server import ThreadingHTTPServer
+
+        if isinstance(self._server, ThreadingHTTPServer):
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None

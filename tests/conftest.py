@@ -94,6 +94,14 @@ def private_registry() -> Iterator[OciRegistry]:
         yield reg
 
 
+@pytest.fixture
+def token_registry() -> Iterator[OciRegistry]:
+    """The registry with Bearer-token auth: its 401 names a token service here, which issues
+    signed tokens to the login ("alice", "s3cret-pw") only."""
+    with OciRegistry(login=("alice", "s3cret-pw"), bearer=True) as reg:
+        yield reg
+
+
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[Any]:
     """A private PostgreSQL cluster on 127.0.0.1 (tests/pgcluster.py), one for the whole run."""

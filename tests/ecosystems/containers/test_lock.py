@@ -169,3 +169,18 @@ def test_credentials_from_the_environment_reach_a_private_registry_and_nothing_e
     assert done.returncode == 0, done.stderr
     assert pins(project)[f"{private_registry.host}/team/api:1"].version == image.index_digest
     assert "s3cret-pw" not in project.lockfile.read_text() + done.stdout + done.stderr
+
+
+def test_a_bearer_token_registry_gives_a_token_to_the_configured_login_only(tmp_path: Path, token_registry: OciRegistry) -> None:
+    image = token_registry.publish("team/api:1", created=JAN)
+    files = {"compose.yaml": f"services:\n  c:\n    image: {token_registry.host}/team/api:1\n"}
+    anonymous = container_project(tmp_path / "a", token_registry.host, files)
+    refused = anonymous.releaser("lock")
+    assert refused.returncode == 3 and "refused a token for repository:team/api:pull with no credentials" in refused.stderr, refused.stderr
+    login = f'registries = ["https://${{REG_USER}}:${{REG_PASSWORD}}@{token_registry.host}"]'
+    project = container_project(tmp_path / "p", token_registry.host, files, login)
+    done = project.releaser("lock", env={"REG_USER": "alice", "REG_PASSWORD": "s3cret-pw"})
+    assert done.returncode == 0, done.stderr
+    assert pins(project)[f"{token_registry.host}/team/api:1"].version == image.index_digest
+    online = project.releaser("check", "--online", env={"REG_USER": "alice", "REG_PASSWORD": "s3cret-pw"})
+    assert online.returncode == 0 and "s3cret-pw" not in online.stdout + online.stderr + project.lockfile.read_text()
