@@ -142,3 +142,44 @@ def test_manifest_readers_raise_only_releaser_errors(doc: object) -> None:
         _created(doc if isinstance(doc, dict) else {"created": doc}, "image x")
     except ReleaserError:
         pass
+
+
+@fuzz
+@given(st.lists(st.text(max_size=40) | st.sampled_from([
+    '{"image": "a/b:1", "digest": "sha256:x", "created": "2026-01-01T00:00:00Z", "seen": "2026-01-02T00:00:00Z"}',
+    '{"image": 1}', "[]", "{}", '{"created": "2026-01-01"}',
+]), max_size=5).map("\n".join))
+def test_witness_log_reader_raises_only_config_errors(text: str) -> None:
+    import tempfile
+
+    from releaser.ecosystems.containers import witness
+
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / witness.WITNESS).parent.mkdir(parents=True)
+        (Path(tmp) / witness.WITNESS).write_text(text, encoding="utf-8")
+        try:
+            for sighting in witness.read(Path(tmp)):
+                assert sighting.created.tzinfo is not None
+        except ConfigError as exc:
+            assert "images-seen.jsonl:" in str(exc)
+
+
+@pytest.mark.parametrize(
+    "table, message",
+    [
+        ('compose = ["compose.yaml"]\nimages = []', "unknown key"),
+        ('dockerfiles = ["../Dockerfile"]', "leads outside the project"),
+        ('dockerfiles = ["Nope"]', "Nope does not exist"),
+        ("", "names no Dockerfile and no compose file"),
+        ('compose = ["compose.yaml"]\nplatforms = ["amd64"]', "'amd64' is not os/arch"),
+        ('compose = ["compose.yaml"]\ninsecure = ["http://h:5000"]', "is not a registry host"),
+        ('compose = ["compose.yaml"]\nregistries = ["ftp://h"]', "is not an http\\(s\\) URL"),
+    ],
+)
+def test_containers_table_errors_name_the_key(tmp_path: Path, table: str, message: str) -> None:
+    from releaser.core import config
+
+    (tmp_path / "compose.yaml").write_text("services: {}\n")
+    text = f'[release]\nname = "x"\nversion = "1.0"\n\n[containers]\n{table}\n'
+    with pytest.raises(ConfigError, match=r"\[containers\].*" + message):
+        config.parse(text, tmp_path / "release.toml")
