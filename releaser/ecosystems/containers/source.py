@@ -11,6 +11,7 @@ created at or before it; with none, the lock is refused, naming the image.
 from __future__ import annotations
 
 import hashlib
+import json
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -68,14 +69,17 @@ class ContainerSource(Source):
         return found
 
     def input_digests(self) -> dict[str, str]:
-        return {self._name(p): "sha256:" + hashlib.sha256(_read(p).encode()).hexdigest() for p in self.inputs.files}
+        """Each file's digest: of the images it names (and their platforms), so that an edit
+        elsewhere in a Dockerfile or a compose file leaves the lock fresh."""
+        return {name: record.digest for name, record in self.input_records().items()}
 
     def input_records(self) -> dict[str, InputRecord]:
-        digests = self.input_digests()
-        entries: dict[str, dict[str, str]] = {name: {} for name in digests}
+        entries: dict[str, dict[str, str]] = {self._name(p): {} for p in self.inputs.files}
         for use in self.uses():
             entries[self._name(self.root / use.path)][use.ref.written] = use.platform or "every platform"
-        return {name: InputRecord(digests[name], {"image": entries[name]} if entries[name] else {}) for name in digests}
+        return {
+            name: InputRecord(_digest(found), {"image": found} if found else {}) for name, found in entries.items()
+        }
 
     def input_paths(self) -> list[Path]:
         return list(self.inputs.files)
@@ -305,6 +309,11 @@ def _read(path: Path) -> str:
         return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot be read: {exc}") from None
+
+
+def _digest(entries: dict[str, str]) -> str:
+    blob = json.dumps(sorted(entries.items()), separators=(",", ":"))
+    return "sha256:" + hashlib.sha256(blob.encode()).hexdigest()
 
 
 def _iso(moment: datetime) -> str:

@@ -59,7 +59,10 @@ def read(root: Path) -> list[Sighting]:
 
 
 def record(root: Path, sightings: list[Sighting]) -> None:
-    """Append `sightings` in one write (an appended line is whole or absent)."""
+    """Append the `sightings` of digests not yet recorded for their tag, in one write (an appended
+    line is whole or absent): a relock that sees nothing new leaves the file as it was."""
+    known = {(s.image, s.digest) for s in read(root)}
+    sightings = [s for s in sightings if (s.image, s.digest) not in known]
     if not sightings:
         return
     path = _path(root)

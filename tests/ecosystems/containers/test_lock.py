@@ -184,3 +184,26 @@ def test_a_bearer_token_registry_gives_a_token_to_the_configured_login_only(tmp_
     assert pins(project)[f"{token_registry.host}/team/api:1"].version == image.index_digest
     online = project.releaser("check", "--online", env={"REG_USER": "alice", "REG_PASSWORD": "s3cret-pw"})
     assert online.returncode == 0 and "s3cret-pw" not in online.stdout + online.stderr + project.lockfile.read_text()
+
+
+def test_an_edit_that_names_no_other_image_leaves_the_lock_fresh(shop, registry: OciRegistry) -> None:
+    project, _ = shop
+    assert project.releaser("lock").returncode == 0
+    with (project.root / "Dockerfile").open("a") as f:
+        f.write("# a comment\nRUN echo more\n")
+    done = project.releaser("check")
+    assert done.returncode == 0, done.stdout
+
+
+def test_the_witness_log_grows_only_by_digests_not_seen_before(shop, registry: OciRegistry) -> None:
+    project, _ = shop
+    log = project.root / ".releaser" / "images-seen.jsonl"
+    assert project.releaser("lock").returncode == 0
+    first = log.read_text()
+    assert len(first.splitlines()) == 3
+    assert project.releaser("lock", "--upgrade", f"{registry.host}/library/postgres:16").returncode == 0
+    assert log.read_text() == first  # the same digests again: nothing appended
+    moved = registry.publish("library/postgres:16", created=FEB)
+    assert project.releaser("lock", "--upgrade", f"{registry.host}/library/postgres:16").returncode == 0
+    added = log.read_text()[len(first):].splitlines()
+    assert len(added) == 1 and moved.index_digest in added[0] and "2026-02-10T12:00:00Z" in added[0]
