@@ -23,6 +23,7 @@ from releaser.core.lockfile import InputRecord, Pin
 from releaser.ecosystems.base import LockRequest, Source
 from releaser.ecosystems.containers import compose, dockerfile
 from releaser.ecosystems.containers.dockerfile import ImageUse
+from releaser.ecosystems.containers.reference import ImageRef, parse
 from releaser.ecosystems.containers.resolve import KIND, Registries, Resolved, registry_base, resolve
 
 IMAGES = "images"  # the OCI image layout's folder in a bundle and in a reproduction
@@ -110,8 +111,6 @@ class ContainerSource(Source):
     def purl(pin: Pin) -> object:
         """`pkg:oci/<name>@sha256:...?repository_url=<registry>/<repository>&tag=<tag>` (the purl spec's oci type)."""
         from packageurl import PackageURL
-
-        from releaser.ecosystems.containers.reference import parse
 
         ref = parse(pin.requested or pin.name)
         qualifiers = {"repository_url": f"{ref.registry}/{ref.repository}"}
@@ -202,8 +201,6 @@ class ContainerSource(Source):
         sightings: list[witness.Sighting] = []
 
         def pin(written: str) -> Pin:
-            from releaser.ecosystems.containers.reference import parse
-
             ref = parse(written)
             kept = previous.get(written)
             if kept is not None and self._keeps(kept, ref, wanted[written], request, registries):
@@ -220,10 +217,9 @@ class ContainerSource(Source):
         finally:
             witness.record(self.root, sightings)
 
-    def _keeps(self, kept: Pin, ref: object, wanted: tuple[str, ...], request: LockRequest, registries: Registries) -> bool:
-        from releaser.ecosystems.containers.reference import ImageRef
-
-        assert isinstance(ref, ImageRef)
+    def _keeps(self, kept: Pin, ref: ImageRef, wanted: tuple[str, ...], request: LockRequest, registries: Registries) -> bool:
+        """May the previous pin stand? Same reference and registry, its platforms still the wanted
+        ones, not upgraded, and its digest still served."""
         if request.upgrade_all or kept.name in request.upgrade or kept.requested != ref.written:
             return False
         if kept.source != registries.base(ref.api_host) or not set(wanted) <= {a.name for a in kept.artifacts}:
@@ -234,7 +230,6 @@ class ContainerSource(Source):
     def _earlier(self, request: LockRequest) -> list[tuple[str, str, datetime]]:
         """(locator, digest, created) of every digest seen for a tag: the previous lock's pins and the witness log."""
         from releaser.ecosystems.containers import witness
-        from releaser.ecosystems.containers.reference import parse
 
         found = [(s.image, s.digest, s.created) for s in witness.read(self.root)]
         lock = lockfile.read(self.lockfile_path) if self.lockfile_path is not None else None
@@ -256,12 +251,13 @@ class ContainerSource(Source):
             reverse=True,
         )
         if not candidates:
-            assert current.created is not None
+            from releaser.ecosystems.containers.witness import WITNESS
+
+            created = f"was created {_iso(current.created)}, after" if current.created else "has no created date before"
             raise Refused(
-                f"image {ref.written}: the image it names now ({current.digest}) was created "
-                f"{_iso(current.created)}, after the cut-off {_iso(cutoff)}, and releaser has seen no earlier "
-                f"digest of {ref.locator} (in the lock or {'.releaser/images-seen.jsonl'}); lock without --as-of, "
-                "or pin the image by digest"
+                f"image {ref.written}: the image it names now ({current.digest}) {created} "
+                f"the cut-off {_iso(cutoff)}, and releaser has seen no earlier digest of {ref.locator} (in the "
+                f"lock or {WITNESS.as_posix()}); lock without --as-of, or pin the image by digest"
             )
         return resolve(registries, ref, wanted, reference=candidates[0][1]).pin()
 
@@ -270,7 +266,6 @@ class ContainerSource(Source):
     def verify(self, pins: tuple[Pin, ...], http: Http) -> list[Finding]:
         """`gone` when a pinned digest is no longer there; `newer` when its tag names another digest now."""
         from releaser.core.verdict import Finding, upgrade
-        from releaser.ecosystems.containers.reference import parse
 
         registries = Registries(http, self.inputs)
 
