@@ -141,3 +141,16 @@ def test_a_bundle_whose_layer_was_altered_is_refused(service, registry: OciRegis
     done = project.releaser("reproduce", "1.0.0rc1", "--from-bundle", "dist/1.0.0rc1/bundle")
     assert done.returncode == 1, done.stdout + done.stderr
     assert "does not hash" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_reproduce_without_a_bundle_fetches_the_pinned_digests_not_the_moved_tags(service, registry: OciRegistry) -> None:
+    project, images = service
+    assert project.releaser("cut", env=GIT_ENV).returncode == 0
+    registry.publish("library/redis:7", created=FEB)  # the tag moves on; rc1 pinned January's
+    done = project.releaser("reproduce", "1.0.0rc1")
+    assert done.returncode == 0, done.stdout + done.stderr
+    index = json.loads((project.root / "reproduce" / "1.0.0rc1" / "images" / "index.json").read_text())
+    named = {m["annotations"]["org.opencontainers.image.ref.name"]: m["digest"] for m in index["manifests"]}
+    assert named[f"{registry.host}/library/redis:7"] == images["redis"].index_digest
+    blobs = project.root / "reproduce" / "1.0.0rc1" / "images" / "blobs" / "sha256"
+    assert {"sha256:" + p.name for p in blobs.iterdir()} >= set(images["redis"].manifests.values())
