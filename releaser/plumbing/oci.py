@@ -21,7 +21,7 @@ import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 from urllib.parse import urlencode
 
 from releaser.core.errors import UpstreamError, UpstreamMissing
@@ -183,9 +183,13 @@ class Registry:
         if location.startswith("/"):
             location = self.base + location
         location += ("&" if "?" in location else "?") + urlencode({"digest": digest})
-        body = data.read_bytes() if isinstance(data, Path) else data
         headers = {"Content-Type": "application/octet-stream"}
-        response = self._send("PUT", location, repository, what=what, push=True, headers=headers, data=body)
+        if isinstance(data, Path):  # a layer: streamed from its file, not read into memory
+            headers["Content-Length"] = str(data.stat().st_size)
+            with data.open("rb") as body:
+                response = self._send("PUT", location, repository, what=what, push=True, headers=headers, data=body)
+        else:
+            response = self._send("PUT", location, repository, what=what, push=True, headers=headers, data=data)
         if response.status_code != 201:
             raise UpstreamError(f"{what}: {start} answered HTTP {response.status_code} to the upload of {digest}")
 
@@ -204,7 +208,7 @@ class Registry:
 
     def _send(
         self, method: str, url: str, repository: str, *, what: str, headers: dict[str, str] | None = None,
-        push: bool = False, stream: bool = False, data: bytes | None = None, deadline: Any = None,
+        push: bool = False, stream: bool = False, data: bytes | BinaryIO | None = None, deadline: Any = None,
     ) -> requests.Response:
         scope = f"repository:{repository}:{'pull,push' if push else 'pull'}"
         headers = dict(headers or {})
@@ -220,10 +224,12 @@ class Registry:
                 return response
             challenge = response.headers.get("WWW-Authenticate", "")
             response.close()
+            if data is not None and not isinstance(data, bytes):
+                data.seek(0)  # the body is sent again, with the credentials
             self._authorize(challenge, scope, url, what)
         raise AssertionError("unreachable")
 
-    def _upload(self, method: str, url: str, headers: dict[str, str], data: bytes, what: str) -> requests.Response:
+    def _upload(self, method: str, url: str, headers: dict[str, str], data: bytes | BinaryIO, what: str) -> requests.Response:
         """A request with a body: not retried (an upload is not idempotent), within the timeout."""
         import requests
 

@@ -67,3 +67,15 @@ def test_push_and_read_back_blobs_and_a_manifest(private_registry: OciRegistry) 
         anonymous = Registry(http, private_registry.host, insecure=True)
         with pytest.raises(UpstreamError, match="asks for credentials .* none are configured"):
             anonymous.manifest("bundles/rc", "1.0rc1", what="read")
+
+
+def test_a_layer_is_streamed_from_its_file_into_a_token_registry_and_back(token_registry: OciRegistry, tmp_path) -> None:
+    layer = tmp_path / "layer"
+    layer.write_bytes(b"\x1f\x8b" + b"L" * 300_000)
+    digest = "sha256:" + hashlib.sha256(layer.read_bytes()).hexdigest()
+    with Http() as http:
+        reg = Registry(http, token_registry.host, insecure=True, login=("alice", "s3cret-pw"))
+        reg.push_blob("team/layers", layer, digest, what="push")
+        assert reg.has_blob("team/layers", digest, what="read")
+        reg.download_blob("team/layers", digest, tmp_path / "back", what="read")
+    assert (tmp_path / "back").read_bytes() == layer.read_bytes()
