@@ -132,7 +132,7 @@ def test_bundle_then_reproduce_after_the_registry_was_wiped(service, registry: O
 
 
 def test_a_bundle_whose_layer_was_altered_is_refused(service, registry: OciRegistry) -> None:
-    project, images = service
+    project, _ = service
     assert project.releaser("cut", env=GIT_ENV).returncode == 0
     assert project.releaser("bundle", "1.0.0rc1").returncode == 0
     blobs = project.root / "dist" / "1.0.0rc1" / "bundle" / "images" / "blobs" / "sha256"
