@@ -1,4 +1,5 @@
-"""The images a Dockerfile builds from: every `FROM` of every stage, as BuildKit reads it.
+"""The images a Dockerfile builds from: every `FROM` of every stage (and every `COPY --from=`
+an image rather than a stage), as BuildKit reads it.
 
 A small reader of the documented syntax (docs.docker.com/reference/dockerfile): the
 `escape` parser directive, comments, line continuations, heredocs (`<<EOF` ... `EOF`,
@@ -66,11 +67,33 @@ def images(path: Path, text: str) -> list[ImageUse]:
                 stages.add(stage.lower())
             if use is not None:
                 found.append(use)
+        elif keyword == "COPY" and seen_from:
+            use = _copy_from(path, ins, rest, args, stages)
+            if use is not None:
+                found.append(use)
     return found
 
 
+def _copy_from(path: Path, ins: _Instruction, rest: str, args: dict[str, str], stages: set[str]) -> ImageUse | None:
+    """`COPY --from=IMAGE`: an image too, unless it names a stage (by name or number)."""
+    where = f"{path}:{ins.line + 1}"
+    for word in rest.split():
+        if not word.startswith("--"):
+            return None  # the flags are over
+        if word.startswith("--from="):
+            raw = word.removeprefix("--from=")
+            source = _substitute(raw, args, where)
+            if not source or source.lower() in stages or source.isdigit():
+                return None
+            try:
+                return ImageUse(path, ins.line + 1, parse(source), None, raw)
+            except ValueError as exc:
+                raise ConfigError(f"{where}: COPY --from={exc}") from None
+    return None
+
+
 def pinned_text(path: Path, text: str, digests: dict[str, str]) -> str:
-    """`text` with each FROM image `digests` knows (by written reference) as `name:tag@sha256:...`."""
+    """`text` with each image `digests` knows (by written reference) as `name:tag@sha256:...`."""
     lines = text.splitlines(keepends=True)
     uses = {u.line - 1: u for u in images(path, text)}
     for ins in _instructions(path, text):
@@ -79,7 +102,7 @@ def pinned_text(path: Path, text: str, digests: dict[str, str]) -> str:
             continue
         pinned = use.ref.pinned(digests[use.ref.written])
         for i in range(ins.line, ins.last + 1):
-            start = len(lines[i]) - len(lines[i].lstrip()) + 4 if i == ins.line else 0  # past FROM
+            start = len(lines[i]) - len(lines[i].lstrip()) + 4 if i == ins.line else 0  # past FROM or COPY
             column = _token_at(lines[i], use.raw, start)
             if column is not None:
                 lines[i] = lines[i][:column] + pinned + lines[i][column + len(use.raw):]

@@ -40,6 +40,14 @@ def test_every_from_with_args_platforms_stages_continuations_and_heredocs() -> N
     assert uses[2].ref.registry == "registry.example.com:5000" and uses[2].ref.tag is None
 
 
+def test_copy_from_an_image_is_an_image_and_from_a_stage_is_not() -> None:
+    text = "FROM alpine:3 AS base\nCOPY --from=base /a /a\nCOPY --from=0 /b /b\nCOPY --chown=1 --from=nginx:1.27 /etc/nginx /n\nCOPY . /src\n"
+    uses = dockerfile.images(F, text)
+    assert [(u.ref.written, u.line) for u in uses] == [("alpine:3", 1), ("nginx:1.27", 4)]
+    out = dockerfile.pinned_text(F, text, {"nginx:1.27": "sha256:" + "a" * 64})
+    assert f"COPY --chown=1 --from=nginx:1.27@sha256:{'a' * 64} /etc/nginx /n" in out and "COPY --from=base /a" in out
+
+
 def test_pinned_text_rewrites_only_the_image_token() -> None:
     text = "ARG V=1\n# base image\nFROM  python:${V} AS build # not a comment in Docker\nFROM build\nFROM \\\n  redis:7\n"
     digests = {"python:1": "sha256:" + "b" * 64, "redis:7": "sha256:" + "c" * 64}
