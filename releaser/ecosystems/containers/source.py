@@ -259,7 +259,14 @@ class ContainerSource(Source):
                 f"the cut-off {_iso(cutoff)}, and releaser has seen no earlier digest of {ref.locator} (in the "
                 f"lock or {WITNESS.as_posix()}); lock without --as-of, or pin the image by digest"
             )
-        return resolve(registries, ref, wanted, reference=candidates[0][1]).pin()
+        for _, digest in candidates:  # the log and the lock say when; the registry's config must agree
+            found = resolve(registries, ref, wanted, reference=digest)
+            if found.created is not None and found.created <= cutoff:
+                return found.pin()
+        raise Refused(
+            f"image {ref.written}: no digest seen for {ref.locator} was created at or before the cut-off "
+            f"{_iso(cutoff)} by its registry's own account; lock without --as-of, or pin the image by digest"
+        )
 
     # -- check --online -------------------------------------------------------------
 

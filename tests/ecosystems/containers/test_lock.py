@@ -207,3 +207,15 @@ def test_the_witness_log_grows_only_by_digests_not_seen_before(shop, registry: O
     assert project.releaser("lock", "--upgrade", f"{registry.host}/library/postgres:16").returncode == 0
     added = log.read_text()[len(first):].splitlines()
     assert len(added) == 1 and moved.index_digest in added[0] and "2026-02-10T12:00:00Z" in added[0]
+
+
+def test_as_of_trusts_the_registrys_created_over_an_edited_witness_log(shop, registry: OciRegistry) -> None:
+    project, images = shop
+    assert project.releaser("lock").returncode == 0  # sees the January postgres
+    march = registry.publish("library/postgres:16", created=MAR)
+    log = project.root / ".releaser" / "images-seen.jsonl"
+    forged = f'{{"created": "2026-01-20T00:00:00Z", "digest": "{march.index_digest}", "image": "{registry.host}/library/postgres:16", "seen": "2026-01-21T00:00:00Z"}}\n'
+    log.write_text(log.read_text() + forged)
+    done = project.releaser("lock", "--as-of", "2026-02-01T00:00:00Z")
+    assert done.returncode == 0, done.stderr
+    assert pins(project)[f"{registry.host}/library/postgres:16"].version == images["postgres"].index_digest
