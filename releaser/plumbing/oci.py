@@ -61,10 +61,9 @@ class Manifest:
 
     def json(self) -> dict[str, Any]:
         """The parsed document; UpstreamError when it is not a JSON object."""
-        try:
-            doc = json.loads(self.body)
-        except ValueError:
-            doc = None
+        from releaser.core.documents import json_document
+
+        doc = json_document(self.body, f"manifest {self.digest}", UpstreamError)
         if not isinstance(doc, dict):
             raise UpstreamError(f"manifest {self.digest} is not a JSON object")
         return doc
@@ -296,7 +295,7 @@ def _declared_type(body: bytes) -> str | None:
     """The mediaType a manifest declares inside itself (for a registry that sends no Content-Type)."""
     try:
         doc = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     value = doc.get("mediaType") if isinstance(doc, dict) else None
     return value if isinstance(value, str) else None

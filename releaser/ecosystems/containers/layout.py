@@ -144,7 +144,7 @@ def _media_types(layout: Path) -> dict[str, str]:
     try:
         doc = json.loads((layout / "index.json").read_text(encoding="utf-8"))
         return {m["digest"]: m["mediaType"] for m in doc["manifests"]}
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError, RecursionError):
         raise Refused(f"{layout}: no readable index.json; not an OCI image layout releaser wrote") from None
 
 

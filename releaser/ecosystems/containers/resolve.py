@@ -153,18 +153,15 @@ def _platform_of(doc: dict[str, Any]) -> str:
 
 
 def _config(registry: Registry, ref: ImageRef, manifest: Manifest, what: str) -> dict[str, Any]:
-    import json
-
     from releaser.plumbing.oci import DIGEST
 
     descriptor = manifest.json().get("config")
     digest = descriptor.get("digest") if isinstance(descriptor, dict) else None
     if not isinstance(digest, str) or not DIGEST.fullmatch(digest):
         raise UpstreamError(f"{what}: manifest {manifest.digest} names no config blob")
-    try:
-        doc = json.loads(registry.blob(ref.repository, digest, what=what))
-    except ValueError:
-        doc = None
+    from releaser.core.documents import json_document
+
+    doc = json_document(registry.blob(ref.repository, digest, what=what), f"{what}: config {digest}", UpstreamError)
     if not isinstance(doc, dict):
         raise UpstreamError(f"{what}: config {digest} is not a JSON object")
     return doc

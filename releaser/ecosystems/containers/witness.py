@@ -53,7 +53,7 @@ def read(root: Path) -> list[Sighting]:
             found.append(Sighting(
                 str(doc["image"]), str(doc["digest"]), _moment(doc["created"]), _moment(doc["seen"])
             ))
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, RecursionError):
             raise ConfigError(f"{path}:{number}: not a sighting releaser wrote (image, digest, created, seen)") from None
     return found
 

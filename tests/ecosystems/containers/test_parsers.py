@@ -191,3 +191,9 @@ def test_containers_table_errors_name_the_key(tmp_path: Path, table: str, messag
     text = f'[release]\nname = "x"\nversion = "1.0"\n\n[containers]\n{table}\n'
     with pytest.raises(ConfigError, match=r"\[containers\].*" + message):
         config.parse(text, tmp_path / "release.toml")
+
+
+def test_a_manifest_nested_past_any_real_one_is_an_upstream_error() -> None:
+    body = b"[" * 5000 + b"]" * 5000
+    with pytest.raises(ReleaserError, match="too deep|nest"):
+        Manifest(body, OCI_INDEX, sha256_digest(body)).json()
