@@ -16,10 +16,39 @@ from releaser.ecosystems.containers.dockerfile import ImageUse
 from releaser.ecosystems.containers.reference import parse
 
 
+MAX_DEPTH = 64  # flow collections nested deeper than any compose file: refused before ruamel.yaml recurses
+
+
+def _flow_depth(text: str) -> int:
+    """How deep `[` and `{` nest outside quotes and comments (one pass; an approximation that
+    only ever over-counts inside odd scalars)."""
+    depth = deepest = 0
+    quote = ""
+    for i, c in enumerate(text):
+        if quote:
+            if c == quote:
+                quote = ""
+        elif c in "'\"":
+            quote = c
+        elif c == "#" and (i == 0 or text[i - 1] in " \t\n"):
+            end = text.find("\n", i)
+            if end < 0:
+                break
+            quote = "\n"  # skip to the end of the comment
+        elif c in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif c in "]}":
+            depth = max(0, depth - 1)
+    return deepest
+
+
 def _load(path: Path, text: str) -> Any:
     from ruamel.yaml import YAML
     from ruamel.yaml.error import YAMLError
 
+    if _flow_depth(text) > MAX_DEPTH:
+        raise ConfigError(f"{path}: YAML nested more than {MAX_DEPTH} levels deep (no compose file is); refused")
     yaml = YAML()  # round trip: comments, quotes and positions kept
     yaml.preserve_quotes = True
     try:

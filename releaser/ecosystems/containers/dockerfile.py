@@ -20,7 +20,9 @@ from releaser.ecosystems.containers.reference import ImageRef, parse
 
 _DIRECTIVE = re.compile(r"#\s*([A-Za-z]+)\s*=\s*(\S+)\s*$")
 _HEREDOC = re.compile(r"<<(-?)([\"']?)([A-Za-z_][A-Za-z0-9_]*)\2")
-_VAR = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?::([-+])([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))")
+# A default is plain text (no nested `$`): the scan for its `}` stops at the next `$`, so a line
+# of many unclosed `${A:-` is read in one pass, not once per `$`.
+_VAR = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?::([-+])([^}$]*))?\}|([A-Za-z_][A-Za-z0-9_]*))")
 # Set by the builder for every build: a FROM --platform naming one of them is any platform.
 _AUTOMATIC = {"BUILDPLATFORM", "TARGETPLATFORM", "BUILDOS", "BUILDARCH", "TARGETOS", "TARGETARCH", "TARGETVARIANT", "BUILDVARIANT"}
 

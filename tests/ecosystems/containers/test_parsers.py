@@ -197,3 +197,18 @@ def test_a_manifest_nested_past_any_real_one_is_an_upstream_error() -> None:
     body = b"[" * 5000 + b"]" * 5000
     with pytest.raises(ReleaserError, match="too deep|nest"):
         Manifest(body, OCI_INDEX, sha256_digest(body)).json()
+
+
+@pytest.mark.parametrize(
+    "reader, text",
+    [
+        (dockerfile.images, "FROM " + "${A:-" * 20000 + "\n"),  # was one scan to the line's end per `$`
+        (dockerfile.images, "FROM a\\\n" * 20000),
+        (compose.images, "[" * 5000 + "]" * 5000),  # ruamel.yaml recursed thousands deep, for seconds
+        (compose.images, "services: " + "{a: " * 3000 + "}" * 3000),
+    ],
+)
+def test_long_and_deep_inputs_end_in_one_line_not_a_crash(reader, text: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        reader(Path("input"), text)
+    assert "\n" not in str(caught.value)
