@@ -44,6 +44,11 @@ class Record:
     lock: Lock
 
 
+def is_rc_name(name: str) -> bool:
+    """Whether `name` can be an RC id (and so a record's folder): no path separators, no leading dot."""
+    return bool(_RC_NAME.match(name))
+
+
 def records_dir(config: ReleaseConfig) -> Path:
     """The folder holding the project's records, `[release] records` under its root."""
     return config.root / config.release.records
@@ -78,10 +83,19 @@ def read(records_dir: Path, rc: str) -> Record:
         known = ", ".join(recorded(records_dir)) or "none yet"
         raise ConfigError(f"{rc}: no such RC in {records_dir} (recorded: {known})")
     try:
-        manifest = json.loads((path / MANIFEST).read_bytes())
-    except (OSError, ValueError) as exc:  # ValueError: not JSON, or not UTF-8
+        manifest_bytes = (path / MANIFEST).read_bytes()
+    except OSError as exc:
         raise ConfigError(f"{path / MANIFEST}: cannot be read: {str(exc)[:120]}") from None
     data = (path / LOCK_COPY).read_bytes() if (path / LOCK_COPY).is_file() else b""
+    return parse(rc, path, manifest_bytes, data)
+
+
+def parse(rc: str, path: Path, manifest_bytes: bytes, data: bytes) -> Record:
+    """The record of `rc` from the bytes of its manifest and lock copy (read from disk, or from a tag), verified."""
+    try:
+        manifest = json.loads(manifest_bytes)
+    except ValueError as exc:  # not JSON, or not UTF-8
+        raise ConfigError(f"{path / MANIFEST}: cannot be read: {str(exc)[:120]}") from None
     if not isinstance(manifest, dict) or manifest.get("schema") != SCHEMA or manifest.get("lock_digest") != lock_digest(data):
         raise Refused(
             f"{path}: the manifest does not match its copy of the lock (edited by hand?); "
