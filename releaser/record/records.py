@@ -92,6 +92,17 @@ def read(records_dir: Path, rc: str) -> Record:
 
 def parse(rc: str, path: Path, manifest_bytes: bytes, data: bytes) -> Record:
     """The record of `rc` from the bytes of its manifest and lock copy (read from disk, or from a tag), verified."""
+    manifest = verified_manifest(rc, path, manifest_bytes, data)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path / LOCK_COPY}: is not UTF-8 text") from None
+    return Record(rc, path, manifest, lockfile.loads(text, path / LOCK_COPY))
+
+
+def verified_manifest(rc: str, path: Path, manifest_bytes: bytes, data: bytes) -> dict[str, Any]:
+    """The manifest of `rc`, checked against the bytes of its lock copy (`data`), the lock left unparsed:
+    what a reader of many records needs (its `pins` are the lock's pins, as cut)."""
     try:
         manifest = json.loads(manifest_bytes)
     except ValueError as exc:  # not JSON, or not UTF-8
@@ -104,11 +115,7 @@ def parse(rc: str, path: Path, manifest_bytes: bytes, data: bytes) -> Record:
     problem = _malformed(manifest, rc)
     if problem:
         raise Refused(f"{path / MANIFEST}: {problem}; a record is only trusted as it was cut")
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise ConfigError(f"{path / LOCK_COPY}: is not UTF-8 text") from None
-    return Record(rc, path, manifest, lockfile.loads(text, path / LOCK_COPY))
+    return manifest
 
 
 def _malformed(manifest: dict[str, Any], rc: str) -> str | None:

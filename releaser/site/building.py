@@ -57,13 +57,14 @@ def build(config: ReleaseConfig, out: Path | None = None, *, online: bool = Fals
         newest = next((rc for rc in newest_first if rc.entry.ok), None)
         drift = drift_mod.drift(config, newest, today or datetime.now(timezone.utc), http) if newest else None
     common = {"project": config.release.name, "kinds": KIND_TITLES, "has_drift": drift is not None}
-    files["index.html"] = _render(env, "site_index.html.j2", root="", line=newest_first, chart=pages.timings_chart(line), **common)
-    for i, rc in enumerate(line):
+    timings = pages.timings_chart(line)
+    files["index.html"] = _render(env, "site_index.html.j2", root="", line=newest_first, chart=timings and timings.shown(), **common)
+    for rc in line:
         folder = f"rc/{rc.rc}/"
         for name, data in sorted(rc.entry.files.items()):
             files[folder + name] = data
         files[folder + "index.html"] = _render(
-            env, "site_rc.html.j2", root="../../", rc=rc, chart=pages.timings_chart(line, mark=i), **common
+            env, "site_rc.html.j2", root="../../", rc=rc, chart=timings and timings.shown(rc.rc), **common
         )
     if drift is not None:
         files["drift.html"] = _render(env, "site_drift.html.j2", root="", drift=drift, **common)

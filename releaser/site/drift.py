@@ -8,7 +8,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from pathlib import Path
+
 from releaser.core.config import ReleaseConfig
+from releaser.core.errors import ConfigError
 from releaser.core.verdict import Finding
 
 if TYPE_CHECKING:
@@ -37,8 +40,12 @@ def drift(config: ReleaseConfig, newest: Rc, today: datetime, http: Http | None 
     from releaser.check.checking import verify_online
     from releaser.ecosystems import sources_for
 
-    lock = newest.entry.lock
-    assert lock is not None
+    from releaser.core import lockfile
+
+    data = newest.entry.files.get("release.lock")
+    if data is None:
+        raise ConfigError(f"{newest.rc}: its record holds no release.lock to ask upstream about")
+    lock = lockfile.loads(data.decode("utf-8", "replace"), Path(f"{newest.entry.source}release.lock"))
     config.require_environment()
     found = verify_online(config, sources_for(config), lock, http)
     by_subject: dict[str, list[Finding]] = {}

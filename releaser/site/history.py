@@ -16,7 +16,6 @@ from typing import Any
 
 from releaser.core.config import ReleaseConfig
 from releaser.core.errors import ReleaserError
-from releaser.core.lockfile import Lock
 from releaser.plumbing import gitrepo
 from releaser.record import records
 from releaser.lock.sbom import SBOM_NAME
@@ -32,14 +31,17 @@ class Entry:
 
     rc: str
     source: str  # where it was read: "releases/<rc>/" or "tag v<rc>"
-    manifest: dict[str, Any] | None = None
-    lock: Lock | None = None
+    manifest: dict[str, Any] | None = None  # verified against its lock copy; its `pins` are the lock's
     files: dict[str, bytes] = field(default_factory=dict)  # the record's files a reader may open, as recorded
     problems: tuple[str, ...] = ()  # what is missing or wrong, for its page
 
     @property
     def ok(self) -> bool:
-        return self.manifest is not None and self.lock is not None
+        return self.manifest is not None
+
+    @property
+    def pins(self) -> list[dict[str, Any]]:
+        return list((self.manifest or {}).get("pins", []))
 
 
 def line_of_rcs(config: ReleaseConfig) -> list[Entry]:
@@ -72,17 +74,16 @@ def _ordered(rcs: Any) -> list[str]:
 
 
 def _from_folder(folder: Path, rc: str) -> Entry:
-    where = f"{folder.name}/{rc}/"
-    try:
-        record = records.read(folder, rc)
-    except ReleaserError as exc:
-        return Entry(rc, where, problems=(f"the record cannot be read: {exc}",))
-    files: dict[str, bytes] = {}
-    for name in FILES:
-        path = record.path / name
-        if path.is_file() and not path.is_symlink():
-            files[name] = path.read_bytes()
-    return _entry(rc, where, record.manifest, record.lock, files)
+    """A record in the working tree; its lock is checked by digest, not parsed (the manifest lists its pins)."""
+    where, path = f"{folder.name}/{rc}/", folder / rc
+    files = {name: (path / name).read_bytes() for name in (records.MANIFEST, *FILES) if _plain_file(path / name)}
+    if records.MANIFEST not in files:
+        return Entry(rc, where, problems=(f"{path / records.MANIFEST}: missing, or not a file",))
+    return _verified(rc, where, path, files)
+
+
+def _plain_file(path: Path) -> bool:
+    return path.is_file() and not path.is_symlink()  # a symlink in a record could point anywhere
 
 
 def _tagged(config: ReleaseConfig) -> dict[str, str]:
@@ -102,31 +103,31 @@ def _tagged(config: ReleaseConfig) -> dict[str, str]:
 
 def _from_tag(config: ReleaseConfig, rc: str, tag: str) -> Entry:
     where = f"tag {tag}"
-    top = gitrepo.toplevel(config.root) or config.root
-    inside = (records.records_dir(config) / rc).relative_to(top).as_posix() if records.records_dir(config).is_relative_to(top) else None
+    top = (gitrepo.toplevel(config.root) or config.root).resolve()
+    folder = records.records_dir(config).resolve()
+    inside = (folder / rc).relative_to(top).as_posix() if folder.is_relative_to(top) else None
     if inside is None:
         return Entry(rc, where, problems=(f"{tag}: the records folder is outside the git repository",))
 
     def show(name: str) -> bytes | None:
         return gitrepo.show_bytes(top, f"{tag}:{inside}/{name}")
 
-    manifest = show(records.MANIFEST)
-    if manifest is None:
+    files = {name: data for name in (records.MANIFEST, *FILES) if (data := show(name)) is not None}
+    if records.MANIFEST not in files:
         return Entry(rc, where, problems=(f"{tag} holds no {inside}/{records.MANIFEST} (cut with --no-commit?)",))
+    return _verified(rc, where, Path(f"{tag}:{inside}"), files)
+
+
+def _verified(rc: str, where: str, path: Path, files: dict[str, bytes]) -> Entry:
+    """The entry of a record whose files were read: verified, naming each file it should hold and does not."""
     try:
-        record = records.parse(rc, Path(f"{tag}:{inside}"), manifest, show(records.LOCK_COPY) or b"")
+        manifest = records.verified_manifest(rc, path, files.pop(records.MANIFEST), files.get(records.LOCK_COPY, b""))
     except ReleaserError as exc:
         return Entry(rc, where, problems=(f"the record cannot be read: {exc}",))
-    files = {name: data for name in FILES if (data := show(name)) is not None}
-    return _entry(rc, where, record.manifest, record.lock, files)
-
-
-def _entry(rc: str, where: str, manifest: dict[str, Any], lock: Lock, files: dict[str, bytes]) -> Entry:
-    """The entry of a record that was read, naming each file it should hold and does not."""
     expected = [records.MANIFEST_MD, records.LOCK_COPY]
     if isinstance(manifest.get("sbom"), dict):
         expected.append(SBOM_NAME)
     if isinstance(manifest.get("rehearsal"), dict) and manifest["rehearsal"].get("ran"):
         expected.append(REVERT)
     missing = tuple(f"{name} is missing from the record" for name in expected if name not in files)
-    return Entry(rc, where, manifest, lock, files, missing)
+    return Entry(rc, where, manifest, files, missing)

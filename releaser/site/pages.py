@@ -9,7 +9,7 @@ old a pin's upload or build was when the RC was recorded.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 from markupsafe import Markup
@@ -107,17 +107,16 @@ def _rc(entry: Entry, previous: Entry | None) -> Rc:
     before = previous.rc if previous is not None else None
     if not entry.ok:
         return Rc(entry, before, "", "", (), (), (), (), (), "unknown", (), None)
-    assert entry.lock is not None
     cut_at = _text(manifest.get("cut_at"))
     pins, gone = _pins(entry, previous, _moment(cut_at))
     counts = {kind: 0 for kind in KINDS}
-    for pin in entry.lock.pins:
+    for pin in pins:
         counts[pin.kind] = counts.get(pin.kind, 0) + 1
     problems: list[str] = []
     migrations, drawings = _migrations(manifest, previous, problems)
     rehearsal, steps, slowdown = _rehearsal(manifest.get("rehearsal"), problems)
     if problems:
-        entry = Entry(entry.rc, entry.source, entry.manifest, entry.lock, entry.files, entry.problems + tuple(problems))
+        entry = Entry(entry.rc, entry.source, entry.manifest, entry.files, entry.problems + tuple(problems))
     return Rc(
         entry, before, cut_at, _text(manifest.get("commit")), tuple(pins), tuple(gone),
         tuple((k, n) for k, n in counts.items() if n), tuple(migrations), tuple(drawings), rehearsal, tuple(steps), slowdown,
@@ -130,40 +129,48 @@ def _text(value: Any) -> str:
 
 def _moment(value: str) -> datetime | None:
     try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
     except ValueError:
         return None
+    return moment if moment is None or moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 def _pins(entry: Entry, previous: Entry | None, cut_at: datetime | None) -> tuple[list[PinRow], list[GonePin]]:
-    assert entry.lock is not None
-    marks: dict[tuple[str, str], tuple[str, str]] = {}
-    gone: list[GonePin] = []
-    if previous is not None and previous.lock is not None:
-        document = diffing.diff(diffing.Side(previous.rc, "rc", previous.lock), diffing.Side(entry.rc, "rc", entry.lock))
-        for change in document["changes"]:
-            key = (change["kind"], change["name"])
-            if change["change"] == "removed":
-                gone.append(GonePin(change["kind"], change["name"], change["from"]["version"]))
-            else:
-                marks[key] = ("new" if change["change"] == "added" else "changed", (change["from"] or {}).get("version", ""))
+    """The RC's pins, each marked as `releaser diff` would mark it against `previous`, and the pins that went."""
+    now = {(p["kind"], p["name"]): p for p in entry.pins}
+    before = {(p["kind"], p["name"]): p for p in previous.pins} if previous is not None else None
     rows = []
-    for pin in entry.lock.pins:
-        change, before = marks.get((pin.kind, pin.name), ("", ""))
-        age = (cut_at - pin.date).days if cut_at is not None and pin.date is not None else None
-        rows.append(PinRow(pin.kind, pin.name, pin.version, pin.date.strftime("%Y-%m-%d") if pin.date else "", age, change, before))
+    for key, pin in now.items():
+        change, was = "", ""
+        if before is not None:
+            old = before.get(key)
+            if old is None:
+                change = "new"
+            elif old != pin and _differ(diffing.entry_document(old), diffing.entry_document(pin)):
+                change, was = "changed", str(old["version"])
+        date = _moment(_text(pin.get("date")))
+        age = (cut_at - date).days if cut_at is not None and date is not None else None
+        rows.append(PinRow(pin["kind"], pin["name"], pin["version"], date.strftime("%Y-%m-%d") if date else "", age, change, was))
+    gone = [GonePin(k, n, str(p["version"])) for (k, n), p in (before or {}).items() if (k, n) not in now]
     return rows, gone
 
 
+def _differ(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    return any(a[f] != b[f] for f in diffing.FIELDS)
+
+
 def _migrations(manifest: dict[str, Any], previous: Entry | None, problems: list[str]) -> tuple[list[MigrationRow], list[tuple[str, Markup]]]:
-    """The migrations this RC added (its record's `new`; the first RC: all of them), and a drawing per app."""
+    """The migrations this RC added (its record's `new`; the first RC: all of them), and a drawing per app.
+
+    The gate records `new` against the RC it compared with; with none (the first RC of a line), every
+    migration the RC holds came with it, unless an earlier RC of this line recorded a graph too."""
     recorded = manifest.get("migrations")
     if not isinstance(recorded, dict):
         return [], []
     try:
         graph = Graph.from_record(recorded)
         new = recorded.get("new")
-        if isinstance(new, list):
+        if isinstance(new, list) and recorded.get("previous") is not None:  # the gate compared with an RC
             added = {undotted(str(k)) for k in new}
         elif previous is not None and isinstance((previous.manifest or {}).get("migrations"), dict):
             changes = diffing.migration_changes(previous.manifest["migrations"], recorded)  # type: ignore[index]
@@ -185,20 +192,33 @@ def _rehearsal(recorded: Any, problems: list[str]) -> tuple[str, list[Step], flo
     if not recorded.get("ran"):
         return "not rehearsed", [], None
     steps = []
-    for item in recorded.get("steps") or ():
+    listed = recorded.get("steps")
+    for item in listed if isinstance(listed, list) else ():
         try:
             before = item.get("previous_seconds")
             steps.append(Step(str(item["name"]), float(item["seconds"]), float(before) if before is not None else None, str(item.get("did", ""))))
         except (KeyError, TypeError, ValueError, AttributeError):
             problems.append("a rehearsal step of its record has no name or time")
     slowdown = recorded.get("max_slowdown")
-    return _text(recorded.get("verdict")) or "unknown", steps, float(slowdown) if isinstance(slowdown, (int, float)) else None
+    usable = isinstance(slowdown, (int, float)) and not isinstance(slowdown, bool) and 0 < slowdown < float("inf")
+    return _text(recorded.get("verdict")) or "unknown", steps, float(slowdown) if usable else None
 
 
 
 
 
-def timings_chart(line: list[Rc], mark: int | None = None) -> Markup | None:
+@dataclass(frozen=True)
+class Timings:
+    """Every rehearsal step's time across the line, drawn once; each RC's page shades its own."""
+
+    chart: svg.Chart
+    at: dict[str, int]  # RC -> its x on the chart
+
+    def shown(self, rc: str | None = None) -> Markup:
+        return Markup(self.chart.svg(self.at.get(rc) if rc is not None else None))
+
+
+def timings_chart(line: list[Rc]) -> Timings | None:
     """Every rehearsal step's time across the line, one series per step, with the ceiling max-slowdown sets."""
     rehearsed = [rc for rc in line if rc.steps]
     if not rehearsed:
@@ -212,8 +232,7 @@ def timings_chart(line: list[Rc], mark: int | None = None) -> Markup | None:
         values = tuple(next((s.seconds for s in rc.steps if s.name == name), None) for rc in rehearsed)
         ceilings = tuple(_ceiling(rc, name) for rc in rehearsed)
         series.append(svg.Series(name, values, ceilings))
-    at = next((i for i, rc in enumerate(rehearsed) if rc.rc == (line[mark].rc if mark is not None else None)), None)
-    return Markup(svg.line_chart("rehearsal step times by RC", labels, series, mark=at))
+    return Timings(svg.line_chart("rehearsal step times by RC", labels, series), {rc.rc: i for i, rc in enumerate(rehearsed)})
 
 
 def _ceiling(rc: Rc, name: str) -> float | None:

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
 
-SERIES_CLASSES = 8
+SERIES_CLASSES = 10
 
 
 def _n(x: float) -> str:
@@ -31,15 +31,30 @@ class Series:
     ceilings: tuple[float | None, ...] = ()  # per x label: the time above which a cut is refused
 
 
+@dataclass(frozen=True)
+class Chart:
+    """A drawn chart, to be shown with one x highlighted or none: drawn once for every page of a site."""
+
+    head: str
+    body: str
+    labelled: frozenset[int]  # the x whose labels are drawn
+    marks: tuple[str, ...]  # per x: its highlight, and its label if not drawn anyway
+
+    def svg(self, mark: int | None = None) -> str:
+        return self.head + (self.marks[mark] if mark is not None and 0 <= mark < len(self.marks) else "") + self.body
+
+
 def line_chart(
-    title: str, labels: Sequence[str], series: Sequence[Series], *, mark: int | None = None,
-    width: int = 720, height: int = 300,
-) -> str:
-    """One line per series over the x labels; dashed, each series' ceiling; `mark`: the x to highlight."""
+    title: str, labels: Sequence[str], series: Sequence[Series], *, width: int = 720, height: int = 300,
+) -> Chart:
+    """One line per series over the x labels; dashed, each series' ceiling; an x to highlight chosen later."""
     left, right, top, bottom = 56, 150, 16, 64
     plot_w, plot_h = width - left - right, height - top - bottom
     figures = [v for s in series for v in s.values if v is not None]
-    high = _nice(max(figures, default=1.0) * 1.1)
+    ceilings = [v for s in series for v in s.ceilings if v is not None]
+    top_figure = max(figures, default=1.0)
+    # The ceilings are in scale when near the figures; a loose max-slowdown (50x) would flatten them.
+    high = _nice(max(top_figure, min(max(ceilings, default=0.0), 1.6 * top_figure)) * 1.1)
     count = max(len(labels), 1)
 
     def x(i: int) -> float:
@@ -51,26 +66,37 @@ def line_chart(
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {width} {height}" '
         f'role="img" aria-labelledby="chart-title"><title id="chart-title">{escape(title)}</title>',
-        f'<defs><clipPath id="plot"><rect x="{left}" y="{top}" width="{plot_w}" height="{plot_h}"/></clipPath></defs>',
     ]
     for step in range(5):  # gridlines and their seconds
         value = high * step / 4
         out.append(f'<line class="grid" x1="{left}" x2="{left + plot_w}" y1="{_n(y(value))}" y2="{_n(y(value))}"/>')
         out.append(f'<text class="tick" x="{left - 6}" y="{_n(y(value) + 4)}" text-anchor="end">{escape(_seconds(value))}</text>')
-    if mark is not None and 0 <= mark < len(labels):
-        out.append(f'<rect class="mark" x="{_n(x(mark) - plot_w / count / 2)}" y="{top}" width="{_n(plot_w / count)}" height="{plot_h}"/>')
+    head, out = "".join(out), []
+
+    def label(i: int) -> str:
+        return (
+            f'<text class="tick" x="{_n(x(i))}" y="{top + plot_h + 14}" text-anchor="end" '
+            f'transform="rotate(-30 {_n(x(i))} {top + plot_h + 14})">{escape(labels[i])}</text>'
+        )
+
     every = max(1, -(-len(labels) // 12))  # at most about 12 x labels
-    for i, label in enumerate(labels):
-        if i % every == 0 or i == mark:
-            out.append(
-                f'<text class="tick" x="{_n(x(i))}" y="{top + plot_h + 14}" text-anchor="end" '
-                f'transform="rotate(-30 {_n(x(i))} {top + plot_h + 14})">{escape(label)}</text>'
-            )
+    labelled = frozenset(i for i in range(len(labels)) if i % every == 0)
+    marks = tuple(
+        f'<rect class="mark" x="{_n(x(i) - plot_w / count / 2)}" y="{top}" width="{_n(plot_w / count)}" height="{plot_h}"/>'
+        + ("" if i in labelled else label(i))
+        for i in range(len(labels))
+    )
+    out += [label(i) for i in sorted(labelled)]
     for k, s in enumerate(series):
         css = f"s{k % SERIES_CLASSES}"
         out.append(f'<g class="series {css}"><title>{escape(s.name)}</title>')
-        if s.ceilings:
-            out.append(_path(s.ceilings, x, y, 'class="ceiling" clip-path="url(#plot)"'))
+        half = plot_w / count / 4
+        for i, c in enumerate(s.ceilings):  # a dash across the RC's column: above it, the cut is refused
+            if c is not None and c <= high:  # one off the scale is left out, not drawn at the top
+                out.append(
+                    f'<line class="ceiling" x1="{_n(x(i) - half)}" x2="{_n(x(i) + half)}" '
+                    f'y1="{_n(y(c))}" y2="{_n(y(c))}"><title>{escape(f"{s.name}, {labels[i]}: refused above {_seconds(c)}")}</title></line>'
+                )
         out.append(_path(s.values, x, y, 'class="line"'))
         for i, v in enumerate(s.values):
             if v is not None:
@@ -81,7 +107,7 @@ def line_chart(
     out.append(f'<line class="axis" x1="{left}" x2="{left + plot_w}" y1="{top + plot_h}" y2="{top + plot_h}"/>')
     out.append(f'<line class="axis" x1="{left}" x2="{left}" y1="{top}" y2="{top + plot_h}"/>')
     out.append("</svg>")
-    return "".join(out)
+    return Chart(head, "".join(out), labelled, marks)
 
 
 def _path(values: Sequence[float | None], x, y, attrs: str) -> str:  # type: ignore[no-untyped-def]

@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import subprocess
+from datetime import datetime, timezone
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -21,6 +22,7 @@ from helpers import run_releaser
 from releaser.core import lockfile
 from releaser.core.lockfile import Artifact, Lock, Pin
 from releaser.record import records
+from releaser.record.manifest import pin_entry
 from releaser.site.building import build
 
 RC1, RC2, RC3 = "0.9.0rc1", "0.9.0rc2", "0.9.0rc3"
@@ -29,7 +31,7 @@ RC1, RC2, RC3 = "0.9.0rc1", "0.9.0rc2", "0.9.0rc3"
 class Page(HTMLParser):
     """A page as a reader meets it: its text, the rows of its tables, its links, its drawings."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, html: str | None = None) -> None:
         super().__init__()
         self.path = path
         self.links: list[str] = []
@@ -39,7 +41,7 @@ class Page(HTMLParser):
         self.svgs: list[dict[str, str]] = []
         self.tags: list[tuple[str, dict[str, str]]] = []
         self._cell: list[str] | None = None
-        self.feed(path.read_text(encoding="utf-8"))
+        self.feed(path.read_text(encoding="utf-8") if html is None else html)
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         found = {k: v or "" for k, v in attrs}
@@ -141,7 +143,8 @@ def test_an_rc_page_shows_its_migrations_and_their_graph(site):
     assert '<g class="node new head merge"><title>shop.0005_merge (new) (head) (merge)</title><polygon' in drawing
     assert '<g class="node new"><title>shop.0004_a (new)</title><rect' in drawing
     assert "<title>shop.0003_price</title>" in drawing  # what they stand on
-    assert drawing.count('class="edge"') == 4  # 0003 -> 0004_a, 0004_b -> 0005_merge
+    # 0002 -> 0003 -> 0004_a, 0004_b -> 0005_merge; 0001 is two steps from the nearest new one: a stub into 0002
+    assert drawing.count('class="edge"') == 5 and drawing.count('class="edge stub"') == 1
 
 
 def test_an_rc_page_shows_the_rehearsal_and_every_steps_time_across_rcs(site, line_of_rcs):
@@ -185,3 +188,158 @@ def test_no_script_and_no_outside_asset(site):
         assert not any(attrs.get("src") for _tag, attrs in page.tags)
     css = (site / "style.css").read_text()
     assert "prefers-color-scheme: dark" in css and "@media print" in css and "url(" not in css and "@import" not in css
+
+
+def _copy(line_of_rcs, tmp_path: Path) -> Path:
+    root = tmp_path / "shop"
+    shutil.copytree(line_of_rcs.root, root, symlinks=True)
+    return root
+
+
+def test_a_record_that_does_not_parse_or_lacks_a_file_is_named_on_its_page_and_the_rest_renders(line_of_rcs, tmp_path):
+    root = _copy(line_of_rcs, tmp_path)
+    (root / "releases" / RC2 / "manifest.json").write_text("{ not json")
+    (root / "releases" / RC1 / "sbom.cdx.json").unlink()
+    done = run_releaser(root, "site")
+    assert done.returncode == 0, done.stderr
+    assert f"warning: {RC2}: the record cannot be read: " in done.stderr and "manifest.json: cannot be read" in done.stderr
+    assert f"warning: {RC1}: sbom.cdx.json is missing from the record" in done.stderr
+    out = root / "dist" / "site"
+    rc2 = Page(out / "rc" / RC2 / "index.html")
+    assert "What is missing" in rc2.words and "manifest.json: cannot be read" in rc2.words
+    rc1 = Page(out / "rc" / RC1 / "index.html")
+    assert "sbom.cdx.json is missing from the record" in rc1.words and "sbom.cdx.json" not in rc1.links
+    index = Page(out / "index.html")
+    row, css = index.row(RC2)
+    assert css == "problem" and "cannot be read" in row[1]
+    rc3, _ = index.row(RC3)
+    assert rc3[4] == "2 changed"  # compared with rc1, the last readable RC before it: alpha, ledger; beta never came
+    assert all_links_resolve(out) > 10
+
+
+def test_an_rc_whose_record_is_not_in_the_tree_is_read_from_its_tag(line_of_rcs, tmp_path):
+    root = _copy(line_of_rcs, tmp_path)
+    shutil.rmtree(root / "releases" / RC1)
+    out = tmp_path / "out"
+    built = build(_config(root), out)
+    assert built.rcs == 3 and built.warnings == ()
+    page = Page(out / "rc" / RC1 / "index.html")
+    assert "tag v0.9.0rc1" in page.words
+    assert (out / "rc" / RC1 / "release.lock").read_bytes() == (line_of_rcs.root / "releases" / RC1 / "release.lock").read_bytes()
+
+
+def _config(root: Path):
+    from releaser.core import config as config_mod
+
+    return config_mod.load(root / "release.toml")
+
+
+def test_an_unwritable_out_is_one_line_and_exit_2(line_of_rcs, tmp_path):
+    (tmp_path / "file").write_text("not a folder\n")
+    done = run_releaser(line_of_rcs.root, "site", "--out", str(tmp_path / "file" / "site"))
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.count("\n") == 1 and "cannot write the site there" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_symlink_leading_out_of_the_site_is_refused_and_nothing_is_written_through_it(line_of_rcs, tmp_path):
+    out, elsewhere = tmp_path / "site", tmp_path / "elsewhere"
+    out.mkdir()
+    elsewhere.mkdir()
+    (out / "rc").symlink_to(elsewhere)
+    done = run_releaser(line_of_rcs.root, "site", "--out", str(out))
+    assert done.returncode == 2 and "is a symlink leading out of" in done.stderr
+    assert list(elsewhere.iterdir()) == []
+
+
+HOSTILE = '<script>alert("pin")</script>'
+HOSTILE_MIGRATION = '0002_<img src=x onerror=alert(1)>'
+
+
+def test_every_value_from_a_record_is_escaped(tmp_path):
+    """A hostile pin name, version and migration name (a record is outside input) stay text."""
+    root = tmp_path / "hostile"
+    root.mkdir()
+    (root / "release.toml").write_text('[release]\nname = "<b>shop</b>"\nversion = "1.0.0"\n')
+    data = b"tzdata"
+    artifact = Artifact("a<b>.tar.gz", "https://example.org/a<b>", "0" * 64, len(data))
+    lock = Lock(datetime(2024, 5, 1, tzinfo=timezone.utc), "0.1.0", "pip-tools", pins=(Pin("artifact", HOSTILE, '1.0"><script>x</script>', "https://example.org/<x>", None, None, (artifact,)),))
+    lock_bytes = lockfile.dumps(lock).encode()
+    manifest = {
+        "schema": records.SCHEMA, "rc": "1.0.0rc1", "lock_digest": records.lock_digest(lock_bytes),
+        "commit": "<i>c</i>", "cut_at": "2024-05-01T00:00:00Z", "pins": [pin_entry(p) for p in lock.pins],
+        "migrations": {"framework": "django", "heads": {"shop": [HOSTILE_MIGRATION]}, "new": [f"shop.{HOSTILE_MIGRATION}"],
+                       "migrations": [{"app": "shop", "name": HOSTILE_MIGRATION, "file": "shop/<x>.py", "parents": [],
+                                       "digest": "sha256:0", "reversible": True, "replaces": []}]},
+        "rehearsal": {"ran": True, "verdict": "<u>passed</u>", "max_slowdown": 2.0,
+                      "steps": [{"name": "<s>upgrade</s>", "seconds": 1.0, "did": "<tt>migrate</tt>"}]},
+    }
+    records.write(root / "releases", "1.0.0rc1", {"manifest.json": json.dumps(manifest).encode(), "release.lock": lock_bytes})
+    built = build(_config(root), tmp_path / "site")
+    assert built.rcs == 1
+    for path in (tmp_path / "site").rglob("*.html"):
+        text = path.read_text()
+        page = Page(path)
+        assert not any(tag in ("script", "img", "b", "i", "u", "s", "tt") for tag, _ in page.tags), path
+        assert "<script>" not in text and "<img" not in text
+    words = Page(tmp_path / "site" / "rc" / "1.0.0rc1" / "index.html").words
+    assert HOSTILE in words and HOSTILE_MIGRATION in words and "<s>upgrade</s>" in words
+
+
+# -- as a reader's browser shows it: headless Chromium (Debian's chromium; .ci/run installs it) --------
+
+
+def chromium(*args: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    profile = tmp_path / f"profile-{len(list(tmp_path.glob('profile-*')))}"
+    profile.mkdir()
+    return subprocess.run(
+        ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync", "--hide-scrollbars",
+         f"--user-data-dir={profile}", *args],
+        capture_output=True, text=True, timeout=120, env={**os.environ, "HOME": str(tmp_path)},
+    )
+
+
+def screenshot(page: Path, tmp_path: Path, name: str, width: int, height: int, *extra: str):
+    from PIL import Image
+
+    shot = tmp_path / f"{name}.png"
+    done = chromium(*extra, f"--screenshot={shot}", f"--window-size={width},{height}", page.as_uri(), tmp_path=tmp_path)
+    assert shot.is_file(), done.stderr[-2000:]
+    return Image.open(shot).convert("RGB")
+
+
+def band(image, top: float, bottom: float) -> set[tuple[int, int, int]]:
+    """The colours of a horizontal band of the image (fractions of its height)."""
+    width, height = image.size
+    return {image.getpixel((x, y)) for x in range(0, width, 3) for y in range(int(top * height), int(bottom * height), 3)}
+
+
+def test_chromium_renders_the_index_with_the_rcs_listed_and_the_chart_drawn(site, tmp_path):
+    dom = chromium("--dump-dom", (site / "index.html").as_uri(), tmp_path=tmp_path)
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    rendered = Page(site / "index.html", dom.stdout)  # the DOM after Chromium rendered it
+    assert [r[0] for r in rendered.rows[1:]] == [RC3, RC2, RC1]
+    assert any("chart" in s.get("class", "") for s in rendered.svgs)
+
+    desktop = screenshot(site / "index.html", tmp_path, "desktop", 1280, 1100)
+    assert desktop.getpixel((5, 5)) == (255, 255, 255)  # light by default
+    assert len(band(desktop, 0.0, 0.3)) > 20  # the table: text, not a blank page
+    chart = band(desktop, 0.4, 0.95)
+    coloured = {c for c in chart if max(c) - min(c) > 80}  # the series' lines: saturated colours
+    assert len(coloured) > 5, "no chart lines drawn"
+
+
+def test_chromium_renders_an_rc_page_on_a_phone_and_in_dark_mode(site, tmp_path):
+    page = site / "rc" / RC3 / "index.html"
+    phone = screenshot(page, tmp_path, "phone", 390, 2400)
+    assert len(band(phone, 0.0, 0.2)) > 10
+    # No page wider than the phone: the right edge is the page's background, the tables scroll inside.
+    width, height = phone.size
+    assert width == 390 and phone.getpixel((389, 5)) == (255, 255, 255)
+    dark = screenshot(page, tmp_path, "dark", 1280, 2400, "--force-dark-mode")
+    background = dark.getpixel((5, 5))
+    assert max(background) < 60, background  # prefers-color-scheme: dark is followed
+    text = band(dark, 0.0, 0.1)
+    assert any(min(c) > 180 for c in text), "no light text on the dark page"
+    graph = band(dark, 0.0, 1.0)
+    assert any(c[1] > 150 and c[0] < 150 for c in graph), "the new migrations' green is not drawn"
