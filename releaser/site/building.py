@@ -14,6 +14,7 @@ refused.
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -79,6 +80,7 @@ def _template_text(name: str) -> str:
     return default_template(name)
 
 
+@functools.cache  # one per process: its templates compiled once (tests and [release] site render often)
 def _environment() -> jinja2.Environment:
     import jinja2
 

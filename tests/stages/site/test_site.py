@@ -343,3 +343,39 @@ def test_chromium_renders_an_rc_page_on_a_phone_and_in_dark_mode(site, tmp_path)
     assert any(min(c) > 180 for c in text), "no light text on the dark page"
     graph = band(dark, 0.0, 1.0)
     assert any(c[1] > 150 and c[0] < 150 for c in graph), "the new migrations' green is not drawn"
+
+
+def test_online_the_drift_page_says_what_is_newer_upstream_per_pin(line_of_rcs, tmp_path):
+    line_of_rcs.index.publish("alpha", "3.0")
+    line_of_rcs.maven.deploy_snapshot("org.acme", "ledger", "1.0-SNAPSHOT", datetime(2024, 5, 6, 7, tzinfo=timezone.utc), 3)
+    out = tmp_path / "site"
+    built = build(line_of_rcs.config(), out, online=True, today=datetime(2025, 1, 1, tzinfo=timezone.utc))
+    assert built.drift
+    drift = Page(out / "drift.html")
+    assert f"Drift since {RC3}" in drift.words and "on 2025-01-01" in drift.words
+    alpha, css = drift.row("Python", "alpha")
+    assert css == "changed" and "newer" in alpha[5] and "3.0" in alpha[5] and alpha[4] == f"{(datetime(2025, 1, 1, tzinfo=timezone.utc) - datetime.fromisoformat(alpha[3] + 'T00:00:00+00:00')).days} d"
+    ledger, css = drift.row("Maven", "org.acme:ledger")
+    assert css == "changed" and "1.0-20240506.070000-3" in ledger[5]
+    django, css = drift.row("Python", "django")
+    assert css == "" and django[5] == "nothing newer"
+    assert "drift.html" in Page(out / "index.html").links and all_links_resolve(out) > 20
+    # Offline, no drift page is written and none is linked.
+    offline = tmp_path / "offline"
+    build(line_of_rcs.config(), offline)
+    assert not (offline / "drift.html").exists() and "drift.html" not in Page(offline / "index.html").links
+
+
+def test_release_site_true_refreshes_the_site_after_every_cut(line_of_rcs, tmp_path):
+    root = _copy(line_of_rcs, tmp_path)
+    toml = (root / "release.toml").read_text()
+    # No rehearsal for this cut (it is the site that is under test): the database line goes.
+    toml = toml.replace('name = "shop"\n', 'name = "shop"\nsite = true\n').replace('database = "sqlite"\n', "")
+    (root / "release.toml").write_text(toml)
+    subprocess.run(["git", "commit", "-qam", "the site after every cut"], cwd=root, check=True)
+    done = run_releaser(root, "cut")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "site: 4 RCs rendered in" in done.stdout
+    index = Page(root / "dist" / "site" / "index.html")
+    assert [r[0] for r in index.rows[1:]] == ["0.9.0rc4", RC3, RC2, RC1]
+    assert index.row("0.9.0rc4")[0][6] == "not rehearsed"
