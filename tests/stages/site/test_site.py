@@ -354,7 +354,8 @@ def test_online_the_drift_page_says_what_is_newer_upstream_per_pin(line_of_rcs, 
     drift = Page(out / "drift.html")
     assert f"Drift since {RC3}" in drift.words and "on 2025-01-01" in drift.words
     alpha, css = drift.row("Python", "alpha")
-    assert css == "changed" and "newer" in alpha[5] and "3.0" in alpha[5] and alpha[4] == f"{(datetime(2025, 1, 1, tzinfo=timezone.utc) - datetime.fromisoformat(alpha[3] + 'T00:00:00+00:00')).days} d"
+    assert css == "changed" and "newer" in alpha[5] and "3.0" in alpha[5]
+    assert alpha[3] == "2024-02-10" and alpha[4] == "326 d"  # uploaded on day 40 (helpers.days), its age today
     ledger, css = drift.row("Maven", "org.acme:ledger")
     assert css == "changed" and "1.0-20240506.070000-3" in ledger[5]
     django, css = drift.row("Python", "django")
