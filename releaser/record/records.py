@@ -17,6 +17,7 @@ import os
 import re
 import shutil
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -60,10 +61,14 @@ def lock_digest(data: bytes) -> str:
 
 def recorded(records_dir: Path) -> list[str]:
     """The RC ids recorded under `records_dir`, oldest first by name order of PEP 440."""
-    from packaging.version import InvalidVersion, Version
-
     # A hidden name is a record being written (`.<rc>.*.partial`), or one a killed cut left: never an RC.
     names = [p.name for p in records_dir.iterdir() if _RC_NAME.match(p.name) and (p / MANIFEST).is_file()] if records_dir.is_dir() else []
+    return oldest_first(names)
+
+
+def oldest_first(rcs: Iterable[str]) -> list[str]:
+    """RC ids in PEP 440 order (0.9.0rc2 before 0.9.0rc10); a name that is no version after them all, by name."""
+    from packaging.version import InvalidVersion, Version
 
     def order(name: str) -> tuple[int, Any]:
         try:
@@ -71,7 +76,7 @@ def recorded(records_dir: Path) -> list[str]:
         except InvalidVersion:
             return (1, name)
 
-    return sorted(names, key=order)
+    return sorted(rcs, key=order)
 
 
 def read(records_dir: Path, rc: str) -> Record:

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from releaser.core.config import ReleaseConfig
 from releaser.core.errors import ConfigError
+from releaser.record.manifest import KIND_TITLES
 from releaser.site import history, pages
 
 if TYPE_CHECKING:
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
 
 STYLE = "style.css"
 DEFAULT_OUT = Path("dist") / "site"
-KIND_TITLES = {"python": "Python", "maven": "Maven", "git": "git", "artifact": "URL artifacts"}
+
 
 
 @dataclass(frozen=True)

@@ -6,9 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
-
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from releaser.core.config import ReleaseConfig
 from releaser.core.errors import ConfigError
@@ -38,9 +37,8 @@ class Drift:
 
 def drift(config: ReleaseConfig, newest: Rc, today: datetime, http: Http | None = None) -> Drift:
     from releaser.check.checking import verify_online
-    from releaser.ecosystems import sources_for
-
     from releaser.core import lockfile
+    from releaser.ecosystems import sources_for
 
     data = newest.entry.files.get("release.lock")
     if data is None:

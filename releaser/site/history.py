@@ -16,9 +16,9 @@ from typing import Any
 
 from releaser.core.config import ReleaseConfig
 from releaser.core.errors import ReleaserError
+from releaser.lock.sbom import SBOM_NAME
 from releaser.plumbing import gitrepo
 from releaser.record import records
-from releaser.lock.sbom import SBOM_NAME
 
 REVERT = "revert.sh"
 # The files of a record a reader may open, in the order the page lists them.
@@ -51,7 +51,7 @@ def line_of_rcs(config: ReleaseConfig) -> list[Entry]:
     for rc, tag in _tagged(config).items():
         if rc not in found:
             found[rc] = _from_tag(config, rc, tag)
-    return [found[rc] for rc in _ordered(found)]
+    return [found[rc] for rc in records.oldest_first(found)]
 
 
 def _candidates(folder: Path) -> list[str]:
@@ -59,18 +59,6 @@ def _candidates(folder: Path) -> list[str]:
     if not folder.is_dir():
         return []
     return [p.name for p in folder.iterdir() if p.is_dir() and not p.is_symlink() and records.is_rc_name(p.name)]
-
-
-def _ordered(rcs: Any) -> list[str]:
-    from packaging.version import InvalidVersion, Version
-
-    def order(name: str) -> tuple[int, Any]:
-        try:
-            return (0, Version(name))
-        except InvalidVersion:
-            return (1, name)
-
-    return sorted(rcs, key=order)
 
 
 def _from_folder(folder: Path, rc: str) -> Entry:

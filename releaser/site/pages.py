@@ -17,9 +17,9 @@ from markupsafe import Markup
 from releaser.core.errors import ReleaserError
 from releaser.core.lockfile import KINDS
 from releaser.migrations.graph import Graph, undotted
+from releaser.rehearse.rehearsing import NOISE
 from releaser.reproduce import diffing
 from releaser.site import graphs, svg
-from releaser.rehearse.rehearsing import NOISE
 from releaser.site.history import Entry
 
 

@@ -158,7 +158,7 @@ def test_an_rc_page_shows_the_rehearsal_and_every_steps_time_across_rcs(site, li
     chart = chart[: chart.index("</svg>")]
     names = {s["name"] for rc in (RC1, RC2, RC3) for s in records.read(line_of_rcs.root / "releases", rc).manifest["rehearsal"]["steps"]}
     for name in names:  # one line per step, named in its legend
-        assert f'<text class="legend"' in chart and f">{name}</text></g>" in chart
+        assert '<text class="legend"' in chart and f">{name}</text></g>" in chart
     assert chart.count('<path class="line"') == len(names)
     assert 'class="ceiling"' in chart  # the max-slowdown ceiling, where a previous figure exists
     assert '<rect class="mark"' in chart  # this RC shaded
@@ -334,8 +334,7 @@ def test_chromium_renders_an_rc_page_on_a_phone_and_in_dark_mode(site, tmp_path)
     phone = screenshot(page, tmp_path, "phone", 390, 2400)
     assert len(band(phone, 0.0, 0.2)) > 10
     # No page wider than the phone: the right edge is the page's background, the tables scroll inside.
-    width, height = phone.size
-    assert width == 390 and phone.getpixel((389, 5)) == (255, 255, 255)
+    assert phone.size[0] == 390 and phone.getpixel((389, 5)) == (255, 255, 255)
     dark = screenshot(page, tmp_path, "dark", 1280, 2400, "--force-dark-mode")
     background = dark.getpixel((5, 5))
     assert max(background) < 60, background  # prefers-color-scheme: dark is followed
