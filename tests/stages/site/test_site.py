@@ -202,11 +202,11 @@ def test_a_record_that_does_not_parse_or_lacks_a_file_is_named_on_its_page_and_t
     (root / "releases" / RC1 / "sbom.cdx.json").unlink()
     done = run_releaser(root, "site")
     assert done.returncode == 0, done.stderr
-    assert f"warning: {RC2}: the record cannot be read: " in done.stderr and "manifest.json: cannot be read" in done.stderr
+    assert f"warning: {RC2}: the record cannot be read: " in done.stderr and "manifest.json: is not valid JSON" in done.stderr
     assert f"warning: {RC1}: sbom.cdx.json is missing from the record" in done.stderr
     out = root / "dist" / "site"
     rc2 = Page(out / "rc" / RC2 / "index.html")
-    assert "What is missing" in rc2.words and "manifest.json: cannot be read" in rc2.words
+    assert "What is missing" in rc2.words and "manifest.json: is not valid JSON" in rc2.words
     rc1 = Page(out / "rc" / RC1 / "index.html")
     assert "sbom.cdx.json is missing from the record" in rc1.words and "sbom.cdx.json" not in rc1.links
     index = Page(out / "index.html")
