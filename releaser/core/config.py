@@ -48,6 +48,7 @@ class ReleaseSettings:
     gates: tuple[tuple[str, ...], ...] = ()
     templates: str | None = None  # a project folder with its own MANIFEST.md.j2
     tag: str = "v{rc}"  # the name of the git tag of an RC; {rc} is its id
+    site: bool = False  # `releaser site` after every cut: dist/site/ refreshed from the records
 
 
 @dataclass(frozen=True)
@@ -183,7 +184,7 @@ class _Parser(TableReader):
     def _release(self, t: dict[str, Any]) -> ReleaseSettings:
         where = "[release]"
         self._no_unknown(
-            t, {"name", "version", "lockfile", "records", "build", "gates", "templates", "tag"}, where, "release"
+            t, {"name", "version", "lockfile", "records", "build", "gates", "templates", "tag", "site"}, where, "release"
         )
         name = self._get(t, "name", str, where, "release")
         version = self._get(t, "version", str, where, "release")
@@ -201,6 +202,7 @@ class _Parser(TableReader):
             gates=tuple(self._argv(g, where, f"gates[{i}]", "release") for i, g in enumerate(gates)),
             templates=self._relative_path(t, "templates", None, where, "release") if "templates" in t else None,
             tag=self._tag_template(t, where),
+            site=self._get(t, "site", bool, where, "release", default=False),
         )
 
     def _tag_template(self, t: dict[str, Any], where: str) -> str:
