@@ -62,6 +62,18 @@ def cut(project: Path, rc_number: int | None, no_tag: bool, no_commit: bool, bun
 
         for line in describe_bundle(result.bundled):
             options.echo(line)
+    if cfg.release.site:  # [release] site = true: the pages follow the records
+        from releaser.core.errors import ReleaserError
+        from releaser.site.building import build
+
+        try:
+            built = build(cfg)
+        except ReleaserError as exc:  # the RC is cut and recorded: the pages are not worth failing it
+            options.echo(f"warning: {result.rc} is cut, but the site was not refreshed: {exc}", err=True)
+        else:
+            for warning in built.warnings:
+                options.echo(f"warning: {warning}", err=True)
+            options.echo(f"site: {built.rcs} RCs rendered in {built.out}/")
     options.document({
         "rc": result.rc, "record": where, "commit": result.commit, "record_commit": result.record_commit,
         "tag": result.tag, "pins": pins, "built": built, "notes": list(result.notes),
@@ -114,6 +126,7 @@ Examples:
   releaser reproduce 0.9.0rc1
   releaser reproduce 0.9.0rc1 --into /tmp/rc1
   releaser reproduce 0.9.0rc1 --from-bundle dist/0.9.0rc1/bundle     offline
+  releaser reproduce 0.9.0rc1 --from-bundle dist/0.9.0rc1/bundle --push registry.example.com:5000
   releaser reproduce 0.9.0rc1 --from-bundle oci://registry.example.org/releases/cosmo:0.9.0rc1""")
 @project_command
 @click.argument("rc")
@@ -123,11 +136,13 @@ Examples:
     help="Take every file from this bundle: a folder (dist/<RC>/bundle), or one pushed to a registry (oci://HOST/REPO[:TAG]).",
 )
 @click.option("--key", "key", type=click.Path(dir_okay=False, path_type=Path), help="With oci://: the PEM public key its provenance must verify with.")
-def reproduce(project: Path, rc: str, into: Path | None, from_bundle: str | None, key: Path | None) -> None:
+@click.option("--push", metavar="REGISTRY", help="Also put the RC's container images into REGISTRY (host[:port]), by digest and tag.")
+def reproduce(project: Path, rc: str, into: Path | None, from_bundle: str | None, key: Path | None, push: str | None) -> None:
     """Recreate RC's exact dependency set from its record, every file sha256-verified.
 
     Makes venv/ (exactly the recorded Python set), maven/ (a local repository and
-    classpath.txt), git/<name>/ (detached at the recorded commit) and artifacts/.
+    classpath.txt), git/<name>/ (detached at the recorded commit), artifacts/ and
+    images/ (the container images, an OCI image layout).
     A re-run verifies what is there and fetches only what is missing.
     """
     from releaser.reproduce import reproducing
@@ -137,10 +152,10 @@ def reproduce(project: Path, rc: str, into: Path | None, from_bundle: str | None
     pulled: list[str] = []
     with options.progress() as show:
         if from_bundle is not None and from_bundle.startswith("oci://"):
-            result, pulled = reproducing.reproduce_from_registry(cfg, rc, target, from_bundle, key=key, progress=show)
+            result, pulled = reproducing.reproduce_from_registry(cfg, rc, target, from_bundle, key=key, progress=show, push=push)
         else:
             bundle = Path(from_bundle) if from_bundle is not None else None
-            result = reproducing.reproduce(cfg, rc, target, bundle=bundle, progress=show)
+            result = reproducing.reproduce(cfg, rc, target, bundle=bundle, progress=show, push=push)
     for line in pulled:
         options.echo(f"note: {line}", err=True)
     for line in reproducing.describe(result):
