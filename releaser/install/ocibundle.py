@@ -146,7 +146,7 @@ def push(
         })
         answered = registry.push_manifest(repo, signed.digest, signed, what=what)
         attestation = signed.digest
-        how = "api" if answered is not None and answered.get("OCI-Subject") == manifest.digest else "tag"
+        how = "api" if answered == manifest.digest else "tag"
         if how == "tag":
             _add_to_fallback_index(registry, repo, manifest.digest, signed, what)
     return Pushed(target, manifest.digest, len(files), attestation, how)
