@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -26,13 +27,15 @@ Examples:
   releaser lock                                 pin what is new, keep every earlier pin
   releaser lock --as-of 2026-11-01T00:00:00Z    as the indexes were then
   releaser lock --upgrade sqlpath               move one pin on purpose
-  releaser lock --strict                        a yanked release is an error, not a warning""")
+  releaser lock --strict                        a yanked release is an error, not a warning
+  releaser lock --refresh                       resolve again even when nothing changed""")
 @project_command
 @click.option("--as-of", "as_of", callback=as_of_time, metavar="TIME", help="Resolve as the indexes were at TIME (ISO 8601; UTC without a zone).")
 @click.option("--upgrade", "upgrade", is_flag=True, help="Re-resolve every pin (with PKG names: only those).")
 @click.option("--strict", is_flag=True, help="Refuse (exit 1) to pin a release its index has yanked.")
+@click.option("--refresh", is_flag=True, help="Resolve even when nothing changed since the lock was written.")
 @click.argument("packages", nargs=-1, metavar="[PKG]...")
-def lock(project: Path, as_of: datetime | None, upgrade: bool, strict: bool, packages: tuple[str, ...]) -> None:
+def lock(project: Path, as_of: datetime | None, upgrade: bool, strict: bool, refresh: bool, packages: tuple[str, ...]) -> None:
     """Pin every input to an exact, hashed, dated artifact in release.lock.
 
     Reads release.toml: [python] requirement files and pyproject.toml, [[maven]]
@@ -40,7 +43,9 @@ def lock(project: Path, as_of: datetime | None, upgrade: bool, strict: bool, pac
     pinned version is recorded with its sha256 (all platforms), a SNAPSHOT becomes
     its timestamped build, a branch its commit, a URL its sha256. Earlier pins are
     kept unless --upgrade is given; a relock that moves no pin leaves release.lock
-    byte-identical. The lock is replaced in one step; a failure leaves it as it was.
+    byte-identical, and one whose inputs did not change since the lock was written
+    answers from it without resolving (--refresh resolves anyway). The lock is
+    replaced in one step; a failure leaves it as it was.
     """
     from releaser.lock.locking import lock as run_lock
 
@@ -49,7 +54,8 @@ def lock(project: Path, as_of: datetime | None, upgrade: bool, strict: bool, pac
     cfg = load_config(project)
     with options.progress() as show:
         result = run_lock(
-            cfg, as_of=as_of, upgrade_all=upgrade and not packages, upgrade=packages, progress=show, strict=strict
+            cfg, as_of=as_of, upgrade_all=upgrade and not packages, upgrade=packages, progress=show, strict=strict,
+            refresh=refresh,
         )
     for note in result.notes:
         options.echo(f"note: {note}")
@@ -96,14 +102,18 @@ Examples:
   releaser export --format requirements         then: pip install --require-hashes --no-deps -r requirements.txt
   releaser export --format pylock -o -          PEP 751, on stdout
   releaser export --format maven                maven-pins.pom, a BOM to import (docs/maven.md)
-  releaser export --format cyclonedx            sbom.cdx.json, the SBOM of every pin""")
+  releaser export --format cyclonedx            sbom.cdx.json, the SBOM of every pin
+  releaser export --format dockerfile --write   every Dockerfile's FROM pinned by digest, in place""")
 @project_command
-@click.option("--format", "fmt", type=click.Choice(["pylock", "requirements", "maven", "cyclonedx"]), required=True,
+@click.option("--format", "fmt", type=click.Choice(["pylock", "requirements", "maven", "cyclonedx", "dockerfile", "compose"]),
+              required=True,
               help="pylock: PEP 751 pylock.toml; requirements: hash-pinned requirements.txt; maven: a BOM pinning every "
-                   "Maven artifact; cyclonedx: a CycloneDX 1.6 JSON SBOM of every pin, every kind.")
+                   "Maven artifact; cyclonedx: a CycloneDX 1.6 JSON SBOM of every pin, every kind; dockerfile, compose: "
+                   "the [containers] files with every image as name:tag@sha256:... (printed; --write: in place).")
+@click.option("--write", is_flag=True, help="dockerfile, compose: rewrite the files in place (comments kept).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Default: pylock.toml, requirements.txt, maven-pins.pom or sbom.cdx.json; '-' for stdout.")
-def export(project: Path, fmt: str, output: Path | None) -> None:
+def export(project: Path, fmt: str, output: Path | None, write: bool) -> None:
     """Write the pins of release.lock in a format other tools read.
 
     From release.lock alone: no network, no resolver; refused (exit 1) when
@@ -118,6 +128,11 @@ def export(project: Path, fmt: str, output: Path | None) -> None:
     cfg = load_config(project)
     current = exporting.current_lock(cfg)
     insist_fit(cfg, "export from")  # stale or edited: what it pins is not what the inputs ask for
+    if fmt not in exporting.FORMATS:
+        _export_files(cfg, current, fmt, output, write)
+        return
+    if write:
+        raise ConfigError(f"--write rewrites input files (--format dockerfile or compose), not --format {fmt}; use -o")
     if str(output) == "-":
         if options.json:
             raise ConfigError("-o - prints the export on stdout, where --json prints its document: choose one")
@@ -127,6 +142,37 @@ def export(project: Path, fmt: str, output: Path | None) -> None:
     exporting.write(current, fmt, target, cfg)
     options.echo(f"wrote {target}")
     options.document({"wrote": str(target), "format": fmt})
+
+
+def _export_files(cfg: Any, lock: Any, fmt: str, output: Path | None, write: bool) -> None:
+    """`export --format dockerfile|compose`: the input files with their pins, printed, to -o, or in place."""
+    from releaser.ecosystems import sources_for
+    from releaser.plumbing.fsutil import write_atomic
+
+    texts: dict[Path, str] = {}
+    for source in sources_for(cfg):
+        if fmt in source.export_formats:
+            texts.update(source.pinned_files(fmt, lock.of_kind(source.kind)))
+    if not texts:
+        raise ConfigError(f"--format {fmt}: release.toml's [containers] names no {fmt} file")
+    if write:
+        if output is not None:
+            raise ConfigError("--write rewrites the files in place; -o writes one elsewhere: choose one")
+        changed = [path for path, text in texts.items() if write_atomic(path, text.encode("utf-8"))]
+        for path in changed:
+            options.echo(f"pinned {path.relative_to(cfg.root).as_posix()}")
+        options.document({"wrote": [str(p) for p in changed], "format": fmt})
+        return
+    if output is not None and str(output) != "-":
+        if len(texts) != 1:
+            raise ConfigError(f"-o names one file, but there are {len(texts)} {fmt} files: print them, or --write")
+        write_atomic(output, next(iter(texts.values())).encode("utf-8"))
+        options.echo(f"wrote {output}")
+        return
+    for path, text in texts.items():
+        if len(texts) > 1:
+            click.echo(f"# ==> {path.relative_to(cfg.root).as_posix()} <==")
+        click.echo(text, nl=False)
 
 
 @main.command(epilog="""\b
