@@ -19,7 +19,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from releaser.core.errors import Refused, ReleaserError
 from releaser.core.redact import shown_command
@@ -27,15 +27,22 @@ from releaser.install.layout import expand
 from releaser.rehearse.environments import Place
 from releaser.rehearse.migrationsql import tables_in
 
-if TYPE_CHECKING:
-    from releaser.rehearse.rehearsing import Outcome
-
 STEP = "compat"
 Words = Callable[[str], "set[str] | None"]  # a migration's label -> the identifiers its SQL names (None: cannot tell)
 
 
+class Ended(Protocol):
+    """How a command ended (`rehearsing.Outcome`)."""
+
+    returncode: int
+    errors: tuple[str, ...]  # the error lines of its output's tail
+
+    @property
+    def last(self) -> str: ...
+
+
 class Invoke(Protocol):
-    def __call__(self, argv: Sequence[str], place: Place, step: str, error: type[ReleaserError]) -> Outcome: ...
+    def __call__(self, argv: Sequence[str], place: Place, step: str, error: type[ReleaserError]) -> Ended: ...
 
 
 @dataclass(frozen=True)
