@@ -52,8 +52,8 @@ def scrub(text: str) -> str:
 
 
 def shown_command(argv: tuple[str, ...] | list[str]) -> str:
-    """A command line as a shell would take it, scrubbed."""
-    return scrub(shlex.join(argv))
+    """A command line as a shell would take it, scrubbed word by word (a `***` stays inside its quotes)."""
+    return shlex.join(scrub(arg) for arg in argv)
 
 
 def output_tail(text: str, lines: int = 20) -> str:

@@ -1,0 +1,131 @@
+"""Hostile input, second pass (issue 26): no code runs, no secret leaks, nothing is read or
+written through a symlink that leaves the project, a killed run leaves nothing behind.
+
+Each case was a defect on main before; the parser and limit cases are in their own stages' tests.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import markdown_it
+import pytest
+from helpers import days
+
+from releaser.core import config, lockfile
+from releaser.core.lockfile import Lock
+from releaser.record import records
+from releaser.record.manifest import render_markdown
+from releaser.rehearse.revertplan import plan_from_records
+
+# Each one runs a command if pasted unquoted into a shell line, a comment or an `echo "..."`.
+PWN = "touch PWNED"
+HOSTILE_REVISIONS = (
+    "a$(touch PWNED)",
+    "b`touch PWNED`",
+    "c'; touch PWNED; '",
+    'd"; touch PWNED; "',
+    "e\ntouch PWNED\n",
+)
+
+
+def _alembic_project(root: Path) -> config.ReleaseConfig:
+    (root / "migrations" / "versions").mkdir(parents=True)
+    # A newline in the name ends any comment line it is pasted into.
+    (root / "release.toml").write_text(
+        '[release]\nname = "shop\\ntouch PWNED\\n$(touch PWNED)"\nversion = "2.0.0"\n'
+        '[migrations]\nframework = "alembic"\npaths = ["migrations/versions"]\n',
+        encoding="utf-8",
+    )
+    return config.load(root / "release.toml")
+
+
+def _record(root: Path, rc: str, revisions: tuple[str, ...]) -> None:
+    """An RC's record as `cut` writes it: its lock copy, its digest, its migration graph (a chain)."""
+    data = lockfile.dumps(Lock(days(0), "0", "pip-compile")).encode()
+    chain = [
+        {"app": "alembic", "name": rev, "file": f"migrations/versions/{i}.py", "digest": "sha256:" + "0" * 64,
+         "reversible": True, "parents": [f"alembic.{revisions[i - 1]}"] if i else []}
+        for i, rev in enumerate(revisions)
+    ]
+    manifest = {
+        "schema": records.SCHEMA, "rc": rc, "lock_digest": records.lock_digest(data),
+        "migrations": {"framework": "alembic", "migrations": chain},
+    }
+    records.write(root / "releases", rc, {"manifest.json": json.dumps(manifest).encode(), "release.lock": data})
+
+
+FAKE_ALEMBIC = """\
+#!{python}
+# Stands in for the deployed project's alembic: remembers the revision it was taken to.
+import pathlib, sys
+state = pathlib.Path({state!r})
+with open({log!r}, "a") as log:
+    log.write(repr(sys.argv[1:]) + "\\n")
+if sys.argv[1] == "downgrade":
+    state.write_text(sys.argv[2])
+elif sys.argv[1] == "current":
+    print(state.read_text() + " (head)")
+"""
+
+
+@pytest.mark.parametrize("hostile", HOSTILE_REVISIONS, ids=["dollar-paren", "backticks", "single-quote", "double-quote", "newline"])
+def test_revert_sh_runs_no_name_it_carries(tmp_path: Path, hostile: str) -> None:
+    root = tmp_path / "project"
+    cfg = _alembic_project(root)
+    _record(root, "2.0.0rc1", (hostile,))
+    _record(root, "2.0.0rc2", (hostile, hostile + "-next"))
+    script = plan_from_records(cfg, "2.0.0rc2").script()
+
+    checked = subprocess.run(["bash", "-n"], input=script, capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stderr
+
+    bin_dir, state, log = tmp_path / "bin", tmp_path / "state", tmp_path / "alembic.log"
+    bin_dir.mkdir()
+    state.write_text(hostile + "-next")
+    fake = bin_dir / "alembic"
+    fake.write_text(FAKE_ALEMBIC.format(python=sys.executable, state=str(state), log=str(log)))
+    fake.chmod(0o755)
+    (root / "revert.sh").write_text(script)
+    (tmp_path / "live.sqlite3").write_bytes(b"")
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'live.sqlite3'}",
+           "PATH": os.pathsep.join([str(bin_dir), str(Path(sys.executable).parent), os.environ["PATH"]])}
+    for shell in ("sh", "bash"):
+        done = subprocess.run([shell, "revert.sh"], cwd=root, env=env, capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "reverted to 2.0.0rc1's schema" in done.stdout
+    assert not list(tmp_path.rglob("PWNED")), "a name in the record ran as a command"
+    # The revision went to alembic as one argument, byte for byte.
+    assert f"{['downgrade', hostile]!r}" in log.read_text().splitlines()
+    assert state.read_text() == hostile
+
+
+def test_manifest_md_shows_hostile_names_as_text(tmp_path: Path) -> None:
+    root = tmp_path / "project"
+    cfg = _alembic_project(root)
+    evil = "x` | <img src=x onerror=alert(1)> [click](javascript:alert(1)) |\n# heading"
+    manifest = {
+        "name": "shop", "rc": "2.0.0rc1", "version": "2.0.0", "commit": "c" * 40, "cut_at": "now", "as_of": "then",
+        "lock_digest": "sha256:0", "builder": {"python": "3", "platform": "linux", "releaser": "0", "resolver": evil},
+        "pins": [{"kind": "python", "name": evil, "version": "1.0", "date": None, "artifacts": [{"name": evil, "sha256": "sha256:0"}]}],
+        "built": [], "gates": [["sh", "-c", evil]], "sbom": None, "tag": evil,
+        "migrations": {
+            "framework": "alembic", "new": [f"alembic.{evil}"], "previous": None, "accepted": [],
+            "heads": {"alembic": [evil]},
+            "migrations": [{"app": "alembic", "name": evil, "file": evil, "reversible": False}],
+        },
+    }
+    page = render_markdown(cfg, manifest)
+    html = markdown_it.MarkdownIt("commonmark").enable(["table", "strikethrough"]).render(page)  # raw HTML on
+    assert "<img" not in html and "<a " not in html and "<h1>heading" not in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html  # shown, as text
+    # No value added a table cell, a heading or a line.
+    for table in re.findall(r"<table>.*?</table>", html, re.S):
+        header = len(re.findall(r"<th[ >]", table))
+        assert all(len(re.findall(r"<td[ >]", row)) == header for row in re.findall(r"<tr>(.*?)</tr>", table, re.S) if "<td" in row)
+    assert not re.search(r"^#+ heading", page, re.M)
