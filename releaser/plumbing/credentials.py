@@ -90,18 +90,27 @@ def private_netrc(urls: Iterable[str], directory: Path) -> tuple[tuple[str, ...]
 
 
 def git_credentials(url: str) -> tuple[str, dict[str, str]]:
-    """(`url` without credentials, the environment in which git finds them: a credential helper reading it)."""
+    """(`url` without credentials, the environment in which git finds them: a credential helper reading it).
+
+    The helper answers only for the URL's own scheme, host and port: a server that redirects
+    git elsewhere (another host, port or scheme) gets nothing, as plain git would send it nothing.
+    """
     parts = urlsplit(url)
     if parts.username is None:
         return url, {}
+    # git asks with `protocol=` and `host=` (host[:port], as in the URL) lines on stdin.
     helper = (
-        "!f() { test \"$1\" = get && printf 'username=%s\\npassword=%s\\n' "
-        "\"$RELEASER_GIT_USERNAME\" \"$RELEASER_GIT_PASSWORD\"; }; f"
+        "!f() { test \"$1\" = get || return 0; p=; h=; "
+        "while IFS= read -r l; do case \"$l\" in protocol=*) p=${l#protocol=};; host=*) h=${l#host=};; esac; done; "
+        "test \"$p\" = \"$RELEASER_GIT_PROTOCOL\" && test \"$h\" = \"$RELEASER_GIT_HOST\" || return 0; "
+        "printf 'username=%s\\npassword=%s\\n' \"$RELEASER_GIT_USERNAME\" \"$RELEASER_GIT_PASSWORD\"; }; f"
     )
     return strip_credentials(url), {
         "GIT_CONFIG_COUNT": "1",
         "GIT_CONFIG_KEY_0": "credential.helper",
         "GIT_CONFIG_VALUE_0": helper,
+        "RELEASER_GIT_PROTOCOL": parts.scheme.lower(),
+        "RELEASER_GIT_HOST": parts.netloc.rpartition("@")[2],
         "RELEASER_GIT_USERNAME": unquote(parts.username),
         "RELEASER_GIT_PASSWORD": unquote(parts.password or ""),
     }
