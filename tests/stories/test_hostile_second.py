@@ -6,17 +6,20 @@ Each case was a defect on main before; the parser and limit cases are in their o
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import os
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import quote, quote_plus, unquote
 
 import markdown_it
 import pytest
-from helpers import days
+from helpers import days, python_project, run_releaser
 
+from loopback.pypi import PackageIndex
 from releaser.core import config, lockfile
 from releaser.core.lockfile import Lock
 from releaser.record import records
@@ -129,3 +132,68 @@ def test_manifest_md_shows_hostile_names_as_text(tmp_path: Path) -> None:
         header = len(re.findall(r"<th[ >]", table))
         assert all(len(re.findall(r"<td[ >]", row)) == header for row in re.findall(r"<tr>(.*?)</tr>", table, re.S) if "<td" in row)
     assert not re.search(r"^#+ heading", page, re.M)
+
+
+# -- a credential with URL syntax in it, from ${VAR}: never printed in any form -------------
+
+TOKEN = "ab/cd+ef==%2Fgh?i#j"  # base64's `/`, `+`, `=`, a percent-encoded form, a query and a fragment
+
+
+def _forms(secret: str) -> set[str]:
+    basic = f"ci:{secret}".encode()
+    return {secret, quote(secret, safe=""), quote_plus(secret), unquote(secret), "ab/cd", "cd+ef",
+            base64.b64encode(basic).decode(), base64.urlsafe_b64encode(basic).decode()}
+
+
+def _assert_secret_absent(*texts: str) -> None:
+    for text in texts:
+        found = sorted(form for form in _forms(TOKEN) if form in text)
+        assert not found, f"{found} in {text!r}"
+
+
+@pytest.fixture
+def slashed_index():
+    with PackageIndex(auth=("ci", TOKEN)) as index:
+        index.publish("alpha", "1.0", uploaded=days(0))
+        yield index
+
+
+def test_a_credential_with_url_syntax_reaches_the_index_and_no_output(slashed_index: PackageIndex, tmp_path: Path) -> None:
+    url = slashed_index.url.replace("http://", "http://ci:${IDX_TOKEN}@")
+    project = python_project(tmp_path / "p", url, requirements="alpha\n")
+    env = {"IDX_TOKEN": TOKEN}
+    done = project.releaser("lock", env=env)
+    assert done.returncode == 0, done.stderr  # the whole token went to the index as its password
+    _assert_secret_absent(done.stdout, done.stderr, project.lockfile.read_text())
+
+    # Errors from lock, as text and as JSON.
+    (project.root / "requirements.in").write_text("alpha\nno-such-thing\n")
+    for args in (("lock",), ("lock", "--json")):
+        failed = project.releaser(*args, env=env)
+        assert failed.returncode == 2 and "no-such-thing" in failed.stdout + failed.stderr
+        _assert_secret_absent(failed.stdout, failed.stderr)
+    unreachable = python_project(tmp_path / "q", "http://ci:${IDX_TOKEN}@127.0.0.1:9/simple", requirements="alpha\n")
+    for args in (("lock",), ("lock", "--json")):
+        failed = unreachable.releaser(*args, env=env)
+        assert failed.returncode == 3 and "127.0.0.1:9" in failed.stdout + failed.stderr
+        _assert_secret_absent(failed.stdout, failed.stderr)
+
+    # export, when release.toml names another index than the lock was made against.
+    (project.root / "requirements.in").write_text("alpha\n")
+    text = (project.root / "release.toml").read_text().replace("/simple", "/mirror/simple")
+    (project.root / "release.toml").write_text(text)
+    exported = project.releaser("export", "--format", "requirements", "-o", "-", env=env)
+    assert exported.returncode == 1 and "not the ones release.toml names" in exported.stderr
+    _assert_secret_absent(exported.stdout, exported.stderr)
+
+
+def test_rehearse_never_prints_a_database_password_with_url_syntax(tmp_path: Path) -> None:
+    root = tmp_path / "project"
+    _alembic_project(root)
+    with (root / "release.toml").open("a") as f:
+        f.write('database = "postgresql://ci:${PGPW}@127.0.0.1:9/shop"\n')
+    for args in (("rehearse",), ("rehearse", "--json")):
+        done = run_releaser(root, *args, env={"PGPW": TOKEN})
+        assert done.returncode in (2, 3), done.stdout + done.stderr
+        assert "Traceback" not in done.stderr
+        _assert_secret_absent(done.stdout, done.stderr)
