@@ -9,6 +9,7 @@ credentials release.toml configures for that URL's host.
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -55,11 +56,12 @@ def as_configured(urls: Iterable[str]) -> dict[str, str]:
 #
 # Every local user can read another's command lines (/proc/PID/cmdline), but not its
 # environment or its private files. So pip gets credentials from a netrc file of
-# mode 0600 in the run's private work folder (NETRC; removed with the folder), and
-# git from a credential helper that reads them from its environment.
+# mode 0600 in the process's private folder (NETRC; `privatefiles`: removed when the
+# process ends, or by the next run after a kill -9), and git from a credential helper
+# that reads them from its environment.
 
 
-def private_netrc(urls: Iterable[str], directory: Path) -> tuple[tuple[str, ...], dict[str, str]]:
+def private_netrc(urls: Iterable[str]) -> tuple[tuple[str, ...], dict[str, str]]:
     """(`urls` without credentials, the environment that gives pip their credentials by host).
 
     pip (through requests) reads the file NETRC names; netrc is keyed by host name,
@@ -80,8 +82,10 @@ def private_netrc(urls: Iterable[str], directory: Path) -> tuple[tuple[str, ...]
             )
     if not by_host:
         return tuple(stripped), {}
-    path = directory / "releaser.netrc"
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    from releaser.plumbing.privatefiles import private_folder
+
+    fd, name = tempfile.mkstemp(prefix="releaser-", suffix=".netrc", dir=private_folder())  # mode 0600
+    path = Path(name)
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         f.write(_users_netrc())  # its hosts still work; a later entry for a host wins
         for host, (user, password) in sorted(by_host.items()):

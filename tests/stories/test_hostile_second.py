@@ -9,9 +9,11 @@ from __future__ import annotations
 import base64
 import json
 import re
+import signal
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from urllib.parse import quote, quote_plus, unquote
 
@@ -197,3 +199,50 @@ def test_rehearse_never_prints_a_database_password_with_url_syntax(tmp_path: Pat
         done = run_releaser(root, *args, env={"PGPW": TOKEN})
         assert done.returncode == 3 and "127.0.0.1:9" in done.stdout + done.stderr, done.stdout + done.stderr
         _assert_secret_absent(done.stdout, done.stderr)
+
+
+# -- a stopped lock leaves no file holding a password ---------------------------------------
+
+NETRC_SECRET = "netrc-pw-0f9e8d7c"
+
+
+def _files_holding(folder: Path, secret: str) -> list[Path]:
+    found = []
+    for path in folder.rglob("*"):
+        try:
+            if path.is_file() and not path.is_symlink() and secret.encode() in path.read_bytes():
+                found.append(path)
+        except OSError:
+            pass
+    return found
+
+
+@pytest.mark.parametrize("how", ["SIGTERM", "SIGHUP", "SIGKILL"])
+def test_a_stopped_lock_leaves_no_private_netrc(tmp_path: Path, how: str) -> None:
+    with PackageIndex(auth=("ci", NETRC_SECRET), delay=0.5) as index:  # slow: the lock is caught mid-resolution
+        index.publish("alpha", "1.0", uploaded=days(0))
+        project = python_project(tmp_path / "p", index.url.replace("http://", "http://ci:${IDX_TOKEN}@"))
+        temp = tmp_path / "temp"
+        temp.mkdir()
+        env = {**os.environ, "IDX_TOKEN": NETRC_SECRET, "TMPDIR": str(temp), "XDG_RUNTIME_DIR": ""}
+        lock = subprocess.Popen([sys.executable, "-m", "releaser", "lock"], cwd=project.root, env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            deadline = time.monotonic() + 120
+            while not _files_holding(temp, NETRC_SECRET):  # pip's netrc is written: the resolver is running
+                assert lock.poll() is None and time.monotonic() < deadline, lock.communicate()
+                time.sleep(0.05)
+            lock.send_signal(getattr(signal, how))
+            out, err = lock.communicate(timeout=120)
+        finally:
+            if lock.poll() is None:
+                lock.kill()
+        if how == "SIGKILL":
+            assert lock.returncode == -signal.SIGKILL
+            # The next run removes what the killed one could not.
+            again = subprocess.run([sys.executable, "-m", "releaser", "lock"], cwd=project.root, env=env,
+                                   capture_output=True, text=True, timeout=300)
+            assert again.returncode == 0, again.stderr
+        else:
+            assert lock.returncode == 130 and "interrupted" in err, err
+        assert _files_holding(temp, NETRC_SECRET) == []
