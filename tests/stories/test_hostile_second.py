@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import shutil
 import signal
 import os
 import subprocess
@@ -20,6 +21,7 @@ from urllib.parse import quote, quote_plus, unquote
 import markdown_it
 import pytest
 from helpers import days, python_project, run_releaser
+from migration_projects import alembic_project
 
 from loopback.pypi import PackageIndex
 from releaser.core import config, lockfile
@@ -246,3 +248,47 @@ def test_a_stopped_lock_leaves_no_private_netrc(tmp_path: Path, how: str) -> Non
         else:
             assert lock.returncode == 130 and "interrupted" in err, err
         assert _files_holding(temp, NETRC_SECRET) == []
+
+
+# -- migration files: no device, FIFO or symlink leaving the project is read -----------------
+
+MIGRATION = '''revision = "{rev}"\ndown_revision = None\n\ndef upgrade():\n    pass\n\ndef downgrade():\n    pass\n'''
+
+
+def _limited() -> None:
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))  # a runaway read fails here, not on the machine
+
+
+@pytest.mark.parametrize("case", ["dev-zero", "dev-stdin", "fifo", "file-outside", "folder-outside"])
+def test_a_migration_that_is_not_a_file_of_the_project_is_refused(tmp_path: Path, case: str) -> None:
+    project = alembic_project(tmp_path / "shop", git=False)
+    project.release_toml('framework = "alembic"\npaths = ["alembic/versions"]\n')
+    versions = project.root / "alembic" / "versions"
+    (versions / "a1_first.py").write_text(MIGRATION.format(rev="a1"))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "b1_other.py").write_text(MIGRATION.format(rev="b1"))
+    named = {"dev-zero": "zero.py", "dev-stdin": "stdin.py", "fifo": "pipe.py", "file-outside": "b1_other.py", "folder-outside": "alembic/versions"}[case]
+    if case == "dev-zero":
+        (versions / "zero.py").symlink_to("/dev/zero")
+    elif case == "dev-stdin":
+        (versions / "stdin.py").symlink_to("/dev/stdin")
+    elif case == "fifo":
+        os.mkfifo(versions / "pipe.py")
+    elif case == "file-outside":
+        (versions / "b1_other.py").symlink_to(elsewhere / "b1_other.py")
+    else:
+        shutil.rmtree(versions)
+        versions.symlink_to(elsewhere)
+    keep_open, writer = os.pipe()  # its stdin never ends: a read of it would wait forever
+    try:
+        done = subprocess.run([sys.executable, "-m", "releaser", "migrations"], cwd=project.root, stdin=keep_open,
+                              capture_output=True, text=True, timeout=60, preexec_fn=_limited)
+    finally:
+        os.close(keep_open), os.close(writer)
+    out, err = done.stdout, done.stderr
+    assert done.returncode == 2, out + err
+    assert len(err.strip().splitlines()) == 1 and named in err, err
+    assert "Traceback" not in err
