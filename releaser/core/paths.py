@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Iterable
 from pathlib import Path
 
 from releaser.core.errors import ConfigError
@@ -34,6 +35,17 @@ def confined(root: Path, path: Path) -> Path:
             f"{_shown(root, path)}: a symlink leads outside {root}; releaser reads and writes nothing through it"
         )
     return path
+
+
+def confined_output(project: Path, folder: Path, paths: Iterable[Path] = ()) -> None:
+    """Refuse writing under `folder` when a symlink leads a path of it elsewhere: `folder` itself out of
+    the project (when it lies in it; a folder the user names outside is theirs), or any of `paths`
+    (what will be written there, existing or not) out of `folder`."""
+    folder = folder.absolute()
+    if _lexically_inside(project, folder):
+        confined(project, folder)
+    for path in paths:
+        confined(folder, path)
 
 
 def read_input(root: Path, path: Path, *, cap: int = MAX_INPUT_BYTES, folder_checked: bool = False) -> bytes:
@@ -68,6 +80,10 @@ def read_input(root: Path, path: Path, *, cap: int = MAX_INPUT_BYTES, folder_che
         raise ConfigError(f"{shown}: cannot be read: {exc.strerror}") from None
     finally:
         os.close(fd)
+
+
+def _lexically_inside(root: Path, path: Path) -> bool:
+    return path.absolute().is_relative_to(root.absolute())
 
 
 def _shown(root: Path, path: Path) -> str:

@@ -7,6 +7,7 @@ Each case was a defect on main before; the parser and limit cases are in their o
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import re
 import shutil
@@ -22,10 +23,12 @@ import markdown_it
 import pytest
 from helpers import days, python_project, run_releaser
 from migration_projects import alembic_project
+from recorded import write_record
 
+from loopback.files import FileServer
 from loopback.pypi import PackageIndex
 from releaser.core import config, lockfile
-from releaser.core.lockfile import Lock
+from releaser.core.lockfile import Artifact, Lock, Pin
 from releaser.record import records
 from releaser.record.manifest import render_markdown
 from releaser.rehearse.revertplan import plan_from_records
@@ -292,3 +295,75 @@ def test_a_migration_that_is_not_a_file_of_the_project_is_refused(tmp_path: Path
     assert done.returncode == 2, out + err
     assert len(err.strip().splitlines()) == 1 and named in err, err
     assert "Traceback" not in err
+
+
+# -- reproduce, bundle and records: nothing written or read through a symlink leading out ---------
+
+RC = "0.9.0rc1"
+TZ = b"tzdata 2024a\n"
+
+
+@pytest.fixture
+def recorded_artifact(tmp_path: Path):
+    """A committed-looking project with rc1 recorded: one URL artifact, served on 127.0.0.1."""
+    with FileServer() as files:
+        url = files.put("tz/tzdata.tar.gz", TZ)
+        art = Artifact("tzdata.tar.gz", url, hashlib.sha256(TZ).hexdigest(), len(TZ))
+        project = python_project(tmp_path / "p", "https://pypi.example.org/simple")
+        write_record(project.root, RC, Lock(days(0), "0", "pip-compile", pins=(Pin("artifact", "tzdata", art.sha256, url, url, None, (art,)),)))
+        outside = tmp_path / "outside"
+        outside.mkdir()
+        (outside / "tzdata.tar.gz").write_bytes(b"the user's own file\n")
+        yield project, outside
+
+
+def _one_line_refusal(done: subprocess.CompletedProcess[str], named: str) -> None:
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1 and named in done.stderr and "symlink" in done.stderr, done.stderr
+
+
+@pytest.mark.parametrize("linked", ["reproduce", f"reproduce/{RC}", f"reproduce/{RC}/artifacts", f"reproduce/{RC}/artifacts/tzdata.tar.gz"])
+def test_reproduce_writes_nothing_through_a_symlink_leading_out(recorded_artifact, linked: str) -> None:
+    project, outside = recorded_artifact
+    link = project.root / linked
+    link.parent.mkdir(parents=True, exist_ok=True)
+    link.symlink_to(outside / "tzdata.tar.gz" if linked.endswith(".gz") else outside)
+    before = {p.name: p.read_bytes() for p in outside.iterdir()}
+    _one_line_refusal(project.releaser("reproduce", RC), linked.rsplit("/", 1)[-1])
+    assert {p.name: p.read_bytes() for p in outside.iterdir()} == before  # nothing written there, nothing added
+
+
+def test_bundle_writes_and_reproduce_reads_nothing_through_a_symlink_leading_out(recorded_artifact) -> None:
+    project, outside = recorded_artifact
+    link = project.root / "dist" / RC / "bundle" / "artifacts"
+    link.parent.mkdir(parents=True)
+    link.symlink_to(outside)
+    _one_line_refusal(project.releaser("bundle", RC), "artifacts")
+    assert (outside / "tzdata.tar.gz").read_bytes() == b"the user's own file\n"
+    # A bundle whose file is a link to one elsewhere (with the right bytes, even) is not read.
+    link.unlink()
+    assert project.releaser("bundle", RC).returncode == 0
+    inside = link / "tzdata.tar.gz"
+    (outside / "tzdata.tar.gz").write_bytes(TZ)
+    inside.unlink()
+    inside.symlink_to(outside / "tzdata.tar.gz")
+    _one_line_refusal(project.releaser("reproduce", RC, "--from-bundle", str(project.root / "dist" / RC)), "tzdata.tar.gz")
+
+
+def test_records_are_not_read_through_a_symlink_leading_out(recorded_artifact, tmp_path: Path) -> None:
+    project, outside = recorded_artifact
+    record = project.root / "releases" / RC
+    record.rename(tmp_path / "record-elsewhere")
+    record.symlink_to(tmp_path / "record-elsewhere")
+    for args in (("show", RC), ("reproduce", RC), ("bundle", RC)):
+        _one_line_refusal(project.releaser(*args), RC)
+    assert not (project.root / "reproduce").exists()
+
+
+def test_reproduce_killed_while_writing_its_marker_is_rerun_cleanly(recorded_artifact) -> None:
+    project, _ = recorded_artifact
+    killed = project.releaser("reproduce", RC, env={"RELEASER_KILL_AT": "replace:.releaser-reproduce.json"})
+    assert killed.returncode == -signal.SIGKILL
+    done = project.releaser("reproduce", RC)
+    assert done.returncode == 0, done.stderr
+    assert (project.root / "reproduce" / RC / "artifacts" / "tzdata.tar.gz").read_bytes() == TZ
