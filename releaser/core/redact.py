@@ -9,7 +9,6 @@ when they are shown (`shown_command`, `output_tail`).
 
 from __future__ import annotations
 
-import base64
 import re
 import shlex
 import threading
@@ -43,6 +42,8 @@ def remember_secrets(url: str) -> None:
     user, _, password = userinfo.partition(":")
     # Without a password, the user part is the secret (`https://TOKEN@host`).
     remember_values(userinfo, password)
+    import base64  # here: `releaser check` reads release.toml through this module
+
     # The form an HTTP client sends it in (`Authorization: Basic ...`), should anything echo it.
     basic = f"{unquote(user)}:{unquote(password)}".encode()
     remember_values(base64.b64encode(basic).decode(), base64.urlsafe_b64encode(basic).decode())
