@@ -16,7 +16,7 @@ from collections.abc import Callable
 from urllib.parse import quote, quote_plus, unquote, urlsplit, urlunsplit
 
 _USERINFO = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\s]+@")
-ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 # The userinfo of a URL as written, before `${VARS}` are expanded (a reference holds no `/`).
 _WRITTEN_USERINFO = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*://(?P<userinfo>[^/?#]*)@")
 # What a client may leave unencoded inside userinfo (RFC 3986 sub-delims), besides letters and digits.
@@ -77,7 +77,7 @@ def expand_references(url: str, lookup: Callable[[str], str | None]) -> str:
             return quote(found, safe="")
         return found
 
-    return ENV_REF.sub(value, url)
+    return _ENV_REF.sub(value, url)
 
 
 def scrub(text: str) -> str:

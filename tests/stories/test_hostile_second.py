@@ -351,7 +351,7 @@ def test_bundle_writes_and_reproduce_reads_nothing_through_a_symlink_leading_out
 
 
 def test_records_are_not_read_through_a_symlink_leading_out(recorded_artifact, tmp_path: Path) -> None:
-    project, outside = recorded_artifact
+    project, _ = recorded_artifact
     record = project.root / "releases" / RC
     record.rename(tmp_path / "record-elsewhere")
     record.symlink_to(tmp_path / "record-elsewhere")
