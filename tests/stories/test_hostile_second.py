@@ -17,7 +17,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import quote, quote_plus, unquote
+from urllib.parse import quote, quote_plus, unquote, urlsplit
 
 import markdown_it
 import pytest
@@ -367,3 +367,44 @@ def test_reproduce_killed_while_writing_its_marker_is_rerun_cleanly(recorded_art
     done = project.releaser("reproduce", RC)
     assert done.returncode == 0, done.stderr
     assert (project.root / "reproduce" / RC / "artifacts" / "tzdata.tar.gz").read_bytes() == TZ
+
+
+# -- the escapes and the ${VAR} expansion, on any input ------------------------------------
+
+
+def test_any_value_is_one_shell_word_and_markdown_text_on_any_input() -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from releaser.core.escaping import markdown_code, markdown_text, shell_word
+
+    renderer = markdown_it.MarkdownIt("commonmark").enable(["table"])
+
+    @settings(max_examples=60, deadline=None)
+    @given(st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\0"), max_size=40))
+    def check(value: str) -> None:
+        echoed = subprocess.run(["sh", "-c", f"printf %s {shell_word(value)}"], capture_output=True, check=True)
+        assert echoed.stdout.decode() == value
+        for shown in (markdown_text(value), markdown_code(value)):
+            html = renderer.render(f"| a |\n|---|\n| {shown} |\n")
+            assert html.count("<td>") == 1 and not re.search(r"<(?!/?(?:table|thead|tbody|tr|th|td|code)\b)", html)
+
+    check()
+
+
+def test_a_credential_of_any_characters_is_one_password_and_scrubbed() -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from releaser.core.redact import expand_references, scrub
+
+    @settings(max_examples=200, deadline=None)
+    @given(st.text(min_size=3, max_size=30))
+    def check(token: str) -> None:
+        url = expand_references("https://ci:${T}@pypi.example.org/simple", {"T": token}.get)
+        parts = urlsplit(url)
+        assert parts.hostname == "pypi.example.org" and parts.path == "/simple"
+        assert unquote(parts.password or "") == token
+        assert token not in scrub(f"failed: {url} ({token})")
+
+    check()
