@@ -120,7 +120,8 @@ def _read(root: str, name: str) -> bytes | None:
     for a symlink that leaves the project, a device or a FIFO, or an unreadable file."""
     path = os.path.join(root, name)
     real_root, real = os.path.realpath(root), os.path.realpath(path)
-    if real != real_root and not real.startswith(real_root.rstrip(os.sep) + os.sep) or not os.path.isfile(real):
+    outside = real != real_root and not real.startswith(real_root.rstrip(os.sep) + os.sep)
+    if outside or not os.path.isfile(real):
         return None
     try:
         with open(real, "rb") as f:
