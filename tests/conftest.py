@@ -15,6 +15,7 @@ from helpers import (
 
 from loopback.files import FileServer
 from loopback.gitrepo import GitRepo, python_package
+from loopback.installed import wheels_with_dependencies
 from loopback.maven import MavenRepository
 from loopback.pypi import PackageIndex
 
@@ -76,6 +77,26 @@ def files() -> Iterator[FileServer]:
     """A plain file server on 127.0.0.1 (Last-Modified, HEAD, injected failures) for URL artifacts."""
     with FileServer() as server:
         yield server
+
+
+@pytest.fixture(scope="module")
+def framework_index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PackageIndex]:
+    """The loopback index serving Django, Alembic, psycopg and what they need, as installed here."""
+    folder = tmp_path_factory.mktemp("wheels")
+    with PackageIndex() as index:
+        for wheel in wheels_with_dependencies(["django", "alembic", "psycopg", "psycopg-binary"], folder):
+            index.add(wheel)
+        yield index
+
+
+@pytest.fixture(scope="module")
+def line_of_rcs(framework_index: PackageIndex, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """Three RCs cut for real, each rehearsed on SQLite (tests/lineofrcs.py): Python pins that change,
+    appear and go, a Maven SNAPSHOT rebuilt, Django migrations with a merge."""
+    from lineofrcs import make_line
+
+    with MavenRepository() as maven:
+        yield make_line(tmp_path_factory.mktemp("line") / "shop", framework_index, maven)
 
 
 @pytest.fixture(scope="session")

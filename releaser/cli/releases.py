@@ -55,6 +55,18 @@ def cut(project: Path, rc_number: int | None, no_tag: bool, no_commit: bool, bun
 
         for line in describe_bundle(result.bundled):
             options.echo(line)
+    if cfg.release.site:  # [release] site = true: the pages follow the records
+        from releaser.core.errors import ReleaserError
+        from releaser.site.building import build
+
+        try:
+            built = build(cfg)
+        except ReleaserError as exc:  # the RC is cut and recorded: the pages are not worth failing it
+            options.echo(f"warning: {result.rc} is cut, but the site was not refreshed: {exc}", err=True)
+        else:
+            for warning in built.warnings:
+                options.echo(f"warning: {warning}", err=True)
+            options.echo(f"site: {built.rcs} RCs rendered in {built.out}/")
     options.document({
         "rc": result.rc, "record": where, "commit": result.commit, "record_commit": result.record_commit,
         "tag": result.tag, "pins": pins, "built": built, "notes": list(result.notes),

@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import tomli  # the compiled reader the lock uses too: one TOML parser on `check`'s path
 from packaging.version import InvalidVersion, Version
 
+from releaser.core import documents
 from releaser.core.errors import ConfigError
 from releaser.core.paths import inside
 from releaser.core.maven_coordinate import MavenCoordinate
@@ -45,6 +45,7 @@ class ReleaseSettings:
     gates: tuple[tuple[str, ...], ...] = ()
     templates: str | None = None  # a project folder with its own MANIFEST.md.j2
     tag: str = "v{rc}"  # the name of the git tag of an RC; {rc} is its id
+    site: bool = False  # `releaser site` after every cut: dist/site/ refreshed from the records
 
 
 @dataclass(frozen=True)
@@ -133,10 +134,7 @@ def load(path: Path) -> ReleaseConfig:
 
 def parse(text: str, path: Path) -> ReleaseConfig:
     """Validate `text` as the release.toml at `path` (files it names are looked up beside `path`)."""
-    try:
-        data = tomli.loads(text)
-    except tomli.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    data = documents.toml(text, path)
     return _Parser(path, text).config(data)
 
 
@@ -180,7 +178,7 @@ class _Parser(TableReader):
     def _release(self, t: dict[str, Any]) -> ReleaseSettings:
         where = "[release]"
         self._no_unknown(
-            t, {"name", "version", "lockfile", "records", "build", "gates", "templates", "tag"}, where, "release"
+            t, {"name", "version", "lockfile", "records", "build", "gates", "templates", "tag", "site"}, where, "release"
         )
         name = self._get(t, "name", str, where, "release")
         version = self._get(t, "version", str, where, "release")
@@ -198,6 +196,7 @@ class _Parser(TableReader):
             gates=tuple(self._argv(g, where, f"gates[{i}]", "release") for i, g in enumerate(gates)),
             templates=self._relative_path(t, "templates", None, where, "release") if "templates" in t else None,
             tag=self._tag_template(t, where),
+            site=self._get(t, "site", bool, where, "release", default=False),
         )
 
     def _tag_template(self, t: dict[str, Any], where: str) -> str:
