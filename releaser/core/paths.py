@@ -48,24 +48,23 @@ def confined_output(project: Path, folder: Path, paths: Iterable[Path] = ()) -> 
         confined(folder, path)
 
 
-def read_input(root: Path, path: Path, *, cap: int = MAX_INPUT_BYTES, folder_checked: bool = False) -> bytes:
+def read_input(root: Path, path: str | Path, *, cap: int = MAX_INPUT_BYTES, folder_checked: bool = False) -> bytes:
     """The bytes of the regular file `path`, inside `root`, of at most `cap` bytes; anything else is refused.
 
     `folder_checked`: its folder is known to be inside `root` (walked without following links),
     so only the file itself, when a symlink, needs resolving: reading 1,000 migrations stays cheap.
     """
     if not folder_checked or os.path.islink(path):
-        confined(root, path)
-    shown = _shown(root, path)
+        confined(root, Path(path))
     try:
         # O_NONBLOCK: opening a FIFO does not wait for a writer (it is refused just below).
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
     except OSError as exc:
-        raise ConfigError(f"{shown}: cannot be read: {exc.strerror}") from None
+        raise ConfigError(f"{_shown(root, path)}: cannot be read: {exc.strerror}") from None
     try:
         found = os.fstat(fd)
         if not stat.S_ISREG(found.st_mode):
-            raise ConfigError(f"{shown}: is not a regular file (a device, FIFO or socket); refused")
+            raise ConfigError(f"{_shown(root, path)}: is not a regular file (a device, FIFO or socket); refused")
         chunks, size = [], 0
         while size <= cap:
             chunk = os.read(fd, min(1 << 20, cap + 1 - size))
@@ -74,10 +73,10 @@ def read_input(root: Path, path: Path, *, cap: int = MAX_INPUT_BYTES, folder_che
             chunks.append(chunk)
             size += len(chunk)
         if size > cap:
-            raise ConfigError(f"{shown}: is larger than {cap >> 20} MiB, more than any real input; refused")
+            raise ConfigError(f"{_shown(root, path)}: is larger than {cap >> 20} MiB, more than any real input; refused")
         return b"".join(chunks)
     except OSError as exc:
-        raise ConfigError(f"{shown}: cannot be read: {exc.strerror}") from None
+        raise ConfigError(f"{_shown(root, path)}: cannot be read: {exc.strerror}") from None
     finally:
         os.close(fd)
 
@@ -86,8 +85,8 @@ def _lexically_inside(root: Path, path: Path) -> bool:
     return path.absolute().is_relative_to(root.absolute())
 
 
-def _shown(root: Path, path: Path) -> str:
+def _shown(root: Path, path: str | Path) -> str:
     try:
-        return path.absolute().relative_to(root.absolute()).as_posix()
+        return Path(path).absolute().relative_to(root.absolute()).as_posix()
     except ValueError:
         return str(path)

@@ -49,7 +49,7 @@ def _files_on_disk(root: Path, directory: str, recursive: bool) -> list[Source]:
         folder = directory if top == base else f"{directory}/{os.path.relpath(top, base).replace(os.sep, '/')}"
         for name in sorted(names):
             # Inside the project, a regular file, size-capped: never /dev/zero, a FIFO, or a file elsewhere.
-            files.append(Source(f"{folder}/{name}", read_input(root, Path(top, name), folder_checked=True)))
+            files.append(Source(f"{folder}/{name}", read_input(root, os.path.join(top, name), folder_checked=True)))
     return files
 
 
