@@ -118,7 +118,8 @@ def show(project: Path, as_json: bool, rc: str) -> None:
 Examples:
   releaser reproduce 0.9.0rc1
   releaser reproduce 0.9.0rc1 --into /tmp/rc1
-  releaser reproduce 0.9.0rc1 --from-bundle dist/0.9.0rc1/bundle     offline""")
+  releaser reproduce 0.9.0rc1 --from-bundle dist/0.9.0rc1/bundle     offline
+  releaser reproduce 0.9.0rc1 --from-bundle dist/0.9.0rc1/bundle --push registry.example.com:5000""")
 @project_command
 @click.argument("rc")
 @click.option("--into", type=click.Path(file_okay=False, path_type=Path), help="Default: reproduce/<RC> in the project.")
@@ -126,11 +127,13 @@ Examples:
     "--from-bundle", "from_bundle", type=click.Path(file_okay=False, path_type=Path),
     help="Take every file from this bundle (dist/<RC>/bundle), offline.",
 )
-def reproduce(project: Path, rc: str, into: Path | None, from_bundle: Path | None) -> None:
+@click.option("--push", metavar="REGISTRY", help="Also put the RC's container images into REGISTRY (host[:port]), by digest and tag.")
+def reproduce(project: Path, rc: str, into: Path | None, from_bundle: Path | None, push: str | None) -> None:
     """Recreate RC's exact dependency set from its record, every file sha256-verified.
 
     Makes venv/ (exactly the recorded Python set), maven/ (a local repository and
-    classpath.txt), git/<name>/ (detached at the recorded commit) and artifacts/.
+    classpath.txt), git/<name>/ (detached at the recorded commit), artifacts/ and
+    images/ (the container images, an OCI image layout).
     A re-run verifies what is there and fetches only what is missing.
     """
     from releaser.reproduce import reproducing
@@ -138,7 +141,7 @@ def reproduce(project: Path, rc: str, into: Path | None, from_bundle: Path | Non
     cfg = load_config(project)
     target = into or project / "reproduce" / rc
     with options.progress() as show:
-        result = reproducing.reproduce(cfg, rc, target, bundle=from_bundle, progress=show)
+        result = reproducing.reproduce(cfg, rc, target, bundle=from_bundle, progress=show, push=push)
     for line in reproducing.describe(result):
         options.echo(line)
     notes = reproducing.notes(result.into)

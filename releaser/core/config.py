@@ -18,6 +18,8 @@ from urllib.parse import urlsplit
 from packaging.version import InvalidVersion, Version
 
 from releaser.core import documents
+from releaser.core.container_config import ContainerInputs
+from releaser.core.container_config import parse as parse_containers
 from releaser.core.errors import ConfigError
 from releaser.core.paths import inside
 from releaser.core.maven_coordinate import MavenCoordinate
@@ -97,6 +99,7 @@ class ReleaseConfig:
     git: tuple[GitInput, ...] = ()
     artifacts: tuple[UrlInput, ...] = ()
     migrations: MigrationSettings | None = None  # [migrations]: not a dependency, not in the digest
+    containers: ContainerInputs | None = None  # [containers]: the images of Dockerfiles and compose files
     attest: AttestSettings | None = None  # [attest]: who signs the provenance of an RC
     dependency_digest: str = field(default="", compare=False)
     # One error per `${VAR}` a URL names that is not set. Offline commands (`check`,
@@ -140,7 +143,7 @@ def parse(text: str, path: Path) -> ReleaseConfig:
 
 def dependency_digest(data: dict[str, Any]) -> str:
     """Digest of the dependency sections as written (not [release], not expanded secrets)."""
-    sections = {k: data[k] for k in ("python", "maven", "git", "artifact") if k in data}
+    sections = {k: data[k] for k in ("python", "maven", "git", "artifact", "containers") if k in data}
     blob = json.dumps(sections, sort_keys=True, separators=(",", ":"), default=str)
     return "sha256:" + hashlib.sha256(blob.encode()).hexdigest()
 
@@ -155,10 +158,11 @@ class _Parser(TableReader):
     # -- the document -----------------------------------------------------
 
     def config(self, data: dict[str, Any]) -> ReleaseConfig:
-        self._no_unknown(data, {"release", "python", "maven", "git", "artifact", "migrations", "attest"}, "", None)
+        self._no_unknown(data, {"release", "python", "maven", "git", "artifact", "migrations", "containers", "attest"}, "", None)
         release = self._table(data, "release", required=True)
         python = self._table(data, "python", required=False)
         migrations = self._table(data, "migrations", required=False)
+        containers = self._table(data, "containers", required=False)
         attest = self._table(data, "attest", required=False)
         return ReleaseConfig(
             path=self.path,
@@ -170,6 +174,7 @@ class _Parser(TableReader):
                 self._artifact(t, i) for i, t in enumerate(self._array(data, "artifact"))
             ),
             migrations=parse_migrations(self, migrations, self.path.parent) if migrations is not None else None,
+            containers=parse_containers(self, containers, self.path.parent) if containers is not None else None,
             attest=parse_attest(self, attest, self.path.parent) if attest is not None else None,
             dependency_digest=dependency_digest(data),
             unset=tuple(dict.fromkeys(self.unset)),

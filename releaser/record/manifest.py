@@ -29,7 +29,7 @@ from releaser.lock.sbom import SBOM_NAME
 from releaser.record import records
 
 TEMPLATE = "MANIFEST.md.j2"
-KIND_TITLES = {"python": "Python", "maven": "Maven", "git": "git", "artifact": "URL artifacts"}
+KIND_TITLES = {"python": "Python", "maven": "Maven", "git": "git", "artifact": "URL artifacts", "image": "Container images"}
 
 
 @dataclass(frozen=True)

@@ -139,6 +139,8 @@ def _shown(kind: str, pin: dict[str, Any]) -> str:
         version = version[:12]
     elif kind == "artifact" and len(version) == 64:
         version = "sha256:" + version[:12]
+    elif version.startswith("sha256:") and len(version) == 71:  # an image digest
+        version = version[:19]
     date = pin["date"]
     return f"{version} ({date[:10]})" if date else version
 

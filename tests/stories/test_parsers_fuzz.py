@@ -65,6 +65,8 @@ VALID_TOML = {
     "maven": [{"repository": "https://repo.example.org/maven2", "dependencies": ["org.x:y:1.0-SNAPSHOT", "org.x:z:[1,2)"]}],
     "git": [{"name": "w", "url": "https://git.example.org/w.git", "ref": "main"}],
     "artifact": [{"name": "tz", "url": "https://example.org/tz.tar.gz", "sha256": "a" * 64}],
+    "containers": {"dockerfiles": ["requirements.in"], "platforms": ["linux/amd64"], "insecure": ["h:5000"],
+                   "registries": ["https://u:p@registry.example.org"]},
 }
 
 
