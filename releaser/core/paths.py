@@ -39,12 +39,12 @@ def confined(root: Path, path: Path) -> Path:
 
 def confined_output(project: Path, folder: Path, paths: Iterable[Path] = ()) -> None:
     """Refuse writing under `folder` when a symlink leads a path of it elsewhere: `folder` itself out of
-    the project (when it lies in it; a folder the user names outside is theirs), or any of `paths`
-    (what will be written there, existing or not) out of `folder`."""
+    the project (when it lies in it; a folder the user names outside is theirs), any of `paths` (what
+    will be written there, existing or not) or any entry already in `folder` out of `folder`."""
     folder = folder.absolute()
     if _lexically_inside(project, folder):
         confined(project, folder)
-    for path in paths:
+    for path in [*paths, *(folder.iterdir() if folder.is_dir() else ())]:
         confined(folder, path)
 
 
