@@ -25,8 +25,8 @@ def shell_word(value: Any) -> str:
 
 
 # What Markdown, or the HTML it may carry, would read as syntax inside a line: emphasis, code,
-# links, tags, entities, table cells (an underscore inside a word emphasises nothing).
-_MARKDOWN_SYNTAX = re.compile(r"([\\`*\[\]<>&|~]|(?<!\w)_|_(?!\w))")
+# links, tags, entities, table cells (an underscore between letters or digits emphasises nothing).
+_MARKDOWN_SYNTAX = re.compile(r"([\\`*\[\]<>&|~]|(?<![^\W_])_|_(?![^\W_]))")
 
 
 def markdown_text(value: Any) -> str:
