@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
 
 import click
 
@@ -33,14 +32,8 @@ def cut(project: Path, rc_number: int | None, no_tag: bool, no_commit: bool, bun
     build and the gates run in it; the record releases/<RC>/ (manifest.json,
     MANIFEST.md, release.lock, sbom.cdx.json) written in one step, committed and tagged.
     """
-    import signal
-
     from releaser.cut.cutting import cut as run_cut
 
-    def terminated(_signum: int, _frame: Any) -> None:
-        raise KeyboardInterrupt  # so a killed cut cleans up as an interrupted one does
-
-    signal.signal(signal.SIGTERM, terminated)
     cfg = load_config(project)
     with options.progress() as show:
         result = run_cut(

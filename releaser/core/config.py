@@ -27,13 +27,12 @@ from releaser.core.migration_config import MigrationSettings
 from releaser.core.attest_config import AttestSettings
 from releaser.core.attest_config import parse as parse_attest
 from releaser.core.migration_config import parse as parse_migrations
-from releaser.core.redact import remember_secrets, strip_credentials
+from releaser.core.redact import expand_references, remember_secrets, strip_credentials
 from releaser.core.tomlreader import TableReader
 
 CONFIG_NAME = "release.toml"
 DEFAULT_INDEX = "https://pypi.org/simple"
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]*$")
-_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _URL_SCHEMES = ("http", "https")
 MAVEN_SCOPES = ("compile", "runtime", "provided", "test")  # system: a file on disk, not in a repository
 
@@ -335,14 +334,13 @@ class _Parser(TableReader):
         """
         unset_before = len(self.unset)
 
-        def value(match: re.Match[str]) -> str:
-            name = match.group(1)
+        def value(name: str) -> str | None:
             if name not in os.environ:
                 self.unset.append(self._message(where, key, f"refers to ${{{name}}}, which is not set in the environment", section))
-                return match.group(0)
+                return None
             return os.environ[name]
 
-        expanded = _ENV_REF.sub(value, url)
+        expanded = expand_references(url, value)
         if len(self.unset) == unset_before:
             remember_secrets(expanded)
         return expanded

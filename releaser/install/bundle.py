@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 from releaser.plumbing.credentials import configured_userinfo
 from releaser.core import documents
 from releaser.core.errors import ConfigError, Refused, ReleaserError, UpstreamError
+from releaser.core.paths import confined_output
 from releaser.plumbing.fsutil import sha256_of, write_atomic
 from releaser.core.lockfile import Pin
 from releaser.install.checkouts import bundle_has, make_git_bundle
@@ -96,12 +97,15 @@ def _make_bundle(config: ReleaseConfig, rc: str, *, into: Path | None, http: Htt
     items = every_file(rec.lock)
     config.require_environment()
     root = (into or bundle_root(config, rc)).absolute()
-    root.mkdir(parents=True, exist_ok=True)
     index = root / BUNDLE_INDEX
+    targets = [(item, root / Path(*item.rel.parts)) for item in items]
+    gits = sorted(rec.lock.of_kind("git"), key=lambda p: p.name)
+    # Nothing is written through a symlink leading out of the bundle (or out of the project).
+    confined_output(config.root, root, [index, *(path for _, path in targets), *(root / "git" / f"{plain(p.name, f'git {p.name}')}.bundle" for p in gits)])
+    root.mkdir(parents=True, exist_ok=True)
     previous = read_index(index)
     if previous and previous.get("lock_digest") != rec.manifest.get("lock_digest"):
         raise Refused(f"{root} is a bundle of another lock of {previous.get('rc')}; delete it to bundle {rc}")
-    targets = [(item, root / Path(*item.rel.parts)) for item in items]
     userinfo = configured_userinfo(config)
     with session(http) as web:
         placed = record_fetcher(rc, http=web, hint=False, userinfo=userinfo).fetch_all(targets, doing="bundled")
@@ -109,7 +113,6 @@ def _make_bundle(config: ReleaseConfig, rc: str, *, into: Path | None, http: Htt
 
     git_status: dict[str, str] = {}
     known = (previous or {}).get("files", {})
-    gits = sorted(rec.lock.of_kind("git"), key=lambda p: p.name)
     if gits:
         (root / "git").mkdir(exist_ok=True)
         with tempfile.TemporaryDirectory(prefix="releaser-bundle-") as tmp:

@@ -50,7 +50,7 @@ def install_python(config: ReleaseConfig, lock: Lock, venv: Path, work: Path, *,
     check_indexes(config, lock)
     refuse_unpinned(lock, config.release.lockfile)
     built = _built_wheels(config, lock, work, http)
-    _, credentials = private_netrc(config.python.index_urls if config.python else (), work)
+    _, credentials = private_netrc(config.python.index_urls if config.python else ())
     options = ["--cache-dir", str(cache_dir()), *trusted_hosts(sorted(set(lock.sources.get("python", ()))))]
     vcs = vcs_lines(lock)
     rest = replace(lock, pins=tuple(p for p in lock.pins if p.name not in built or p.kind != "python"))

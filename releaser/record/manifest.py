@@ -22,6 +22,7 @@ from typing import Any
 from releaser import __version__
 from releaser.core.config import ReleaseConfig
 from releaser.core.errors import ConfigError, UpstreamError
+from releaser.core.escaping import markdown_text, template_environment
 from releaser.core.lockfile import KINDS, Lock, Pin
 from releaser.core.redact import scrub, shown_command
 from releaser.lock.sbom import SBOM_NAME
@@ -94,16 +95,10 @@ def render_markdown(config: ReleaseConfig, manifest: dict[str, Any]) -> str:
 
     folder, text = template_source(config)
     loader = jinja2.FileSystemLoader(str(folder)) if folder is not None else jinja2.DictLoader({TEMPLATE: text or ""})
-    env = jinja2.Environment(
-        loader=loader,
-        autoescape=False,
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        undefined=jinja2.StrictUndefined,
-    )
+    # Every value is escaped as Markdown text unless a filter writes it for the page (`code`).
+    env = template_environment("markdown", loader=loader)
     env.filters["short"] = _short
-    env.filters["cell"] = _cell
+    env.filters["cell"] = markdown_text
     env.filters["shell"] = lambda argv: shown_step(argv, manifest)
     pins_by_kind: dict[str, list[dict[str, Any]]] = {}
     for pin in manifest["pins"]:
@@ -200,6 +195,3 @@ def _short(value: Any, n: int = 12) -> str:
     text = str(value or "")
     return text if len(text) <= n else text[:n] + "…"
 
-
-def _cell(value: Any) -> str:
-    return str(value if value is not None else "").replace("|", "\\|").replace("\n", " ")
