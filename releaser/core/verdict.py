@@ -23,6 +23,7 @@ CODES: dict[str, str] = {
     "stale": ERROR,  # an input changed since the lock was written
     "floating": ERROR,  # a lock entry is not exact, hashed
     "uncovered": ERROR,  # an input the lock does not pin
+    "unlisted": ERROR,  # a dependency file release.toml does not list names packages the lock does not pin
     "gone": ERROR,  # --online: a pinned file, project or commit is no longer upstream
     "hash-changed": ERROR,  # --online: upstream serves different bytes under the same name
     "yanked": ERROR,  # --online: the pinned release was yanked (PEP 592)
@@ -138,6 +139,9 @@ class Verdict:
         if self.lock_ok:
             return None
         names = sorted({f.fix[len(UPGRADE):] for f in self.errors if f.fix.startswith(UPGRADE)})
+        first = [f.fix for f in self.errors if not f.fix.startswith(LOCK)]  # an edit to make before any lock
+        if first:
+            return "; ".join(dict.fromkeys(first))
         return upgrade(" ".join(names)) if names else LOCK
 
     def to_dict(self) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from releaser.core.lockfile import InputRecord, Lock, Pin
 from releaser.core.progress import Event, Progress, silent
 from releaser.core.redact import strip_credentials
 from releaser.lock import sealing
+from releaser.lock.soundness import unlisted
 from releaser.ecosystems import LockRequest, Source, sources_for
 
 if TYPE_CHECKING:  # `releaser check` imports this module and must not pay for requests
@@ -199,6 +200,7 @@ def _lock(
     fault_point("lock:resolved")
     text = sealing.sealed(lockfile.dumps(new), config, new, records, read)
     written = write_atomic(config.lockfile, sealing.kept(text, _bytes(config.lockfile)))
+    notes += [f"{f.subject} {f.message}: {f.fix}" for f in unlisted(config, new, config.release.lockfile)]
     return LockResult(new, previous, written, tuple(notes), tuple(warnings))
 
 
