@@ -15,6 +15,7 @@ from helpers import (
 
 from loopback.files import FileServer
 from loopback.gitrepo import GitRepo, python_package
+from loopback.installed import wheels_with_dependencies
 from loopback.maven import MavenRepository
 from loopback.pypi import PackageIndex
 
@@ -89,6 +90,16 @@ def postgres() -> Iterator[Any]:
     finally:
         cluster.stop()
 
+
+
+@pytest.fixture(scope="session")
+def framework_index(tmp_path_factory: pytest.TempPathFactory):
+    """The loopback index serving Django, Alembic, psycopg and what they need, as installed here."""
+    folder = tmp_path_factory.mktemp("wheels")
+    with PackageIndex() as index:
+        for wheel in wheels_with_dependencies(["django", "alembic", "psycopg", "psycopg-binary"], folder):
+            index.add(wheel)
+        yield index
 
 
 @pytest.fixture

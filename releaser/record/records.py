@@ -55,10 +55,18 @@ def lock_digest(data: bytes) -> str:
 
 def recorded(records_dir: Path) -> list[str]:
     """The RC ids recorded under `records_dir`, oldest first by name order of PEP 440."""
-    from packaging.version import InvalidVersion, Version
-
     # A hidden name is a record being written (`.<rc>.*.partial`), or one a killed cut left: never an RC.
     names = [p.name for p in records_dir.iterdir() if _RC_NAME.match(p.name) and (p / MANIFEST).is_file()] if records_dir.is_dir() else []
+    return in_order(names)
+
+
+def valid_id(rc: str) -> bool:
+    return bool(_RC_NAME.match(rc))
+
+
+def in_order(names: list[str]) -> list[str]:
+    """RC ids, oldest first by PEP 440 (names that are not versions last, by name), each once."""
+    from packaging.version import InvalidVersion, Version
 
     def order(name: str) -> tuple[int, Any]:
         try:
@@ -66,7 +74,7 @@ def recorded(records_dir: Path) -> list[str]:
         except InvalidVersion:
             return (1, name)
 
-    return sorted(names, key=order)
+    return sorted(set(names), key=order)
 
 
 def read(records_dir: Path, rc: str) -> Record:

@@ -39,15 +39,20 @@ class RevertPlan:
     to: str | None  # the previous RC; None for the first RC of a line
     framework: str
     steps: tuple[RevertStep, ...]
+    # New migrations that cannot be reversed, accepted by `allow`: the way back is restoring the pre-upgrade backup.
+    restore: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        found: dict[str, Any] = {
             "rc": self.rc,
             "to": self.to,
             "framework": self.framework,
             "backup": "first, a backup of the database as it is (revert.sh: SQLite backup API, pg_dump -Fc)",
-            "steps": [s.to_json() for s in self.steps] if self.to is not None else [],
+            "steps": [s.to_json() for s in self.steps] if self.to is not None and not self.restore else [],
         }
+        if self.restore:
+            found["restore"] = {"because": list(self.restore), "from": "the backup taken before the upgrade, named by the operator"}
+        return found
 
     def render(self) -> str:
         """The plan as a release engineer reads it."""
@@ -58,6 +63,13 @@ class RevertPlan:
             f"DATABASE_URL naming the database (or run {self.records}/{self.rc}/{SCRIPT}):",
             "  1. back up the database as it is now",
         ]
+        if self.restore:
+            lines.append(
+                f"  2. restore the backup taken before the upgrade to {self.rc}: {', '.join(self.restore)} cannot be "
+                f"reversed (allowed), so migrating back is no way back (revert.sh BACKUP restores it)"
+            )
+            lines.append(f"  then deploy {self.to}'s code")
+            return "\n".join(lines) + "\n"
         if not self.steps:
             lines.append(f"  2. nothing to migrate back: {self.rc} has the same heads as {self.to}")
         for i, step in enumerate(self.steps, start=2):
@@ -89,10 +101,19 @@ def make_plan(
     from_heads: Mapping[str, Iterable[str]],
     to_heads: Mapping[str, Iterable[str]],
     depends: Mapping[str, set[str]],
+    restore: tuple[str, ...] = (),
 ) -> RevertPlan:
     commands = Commands.of(_settings(config))
     steps = revert_steps(commands, from_heads, to_heads, depends)  # with no `to`: back to nothing
-    return RevertPlan(config.release.name, config.release.records, rc, to, commands.framework, tuple(steps))
+    return RevertPlan(config.release.name, config.release.records, rc, to, commands.framework, tuple(steps), restore)
+
+
+def forward_only(graph: Graph, start: Graph, allow: tuple[str, ...]) -> tuple[str, ...]:
+    """The migrations new since `start` that cannot be reversed and that `allow` names: the RC is forward-only."""
+    return tuple(
+        graph.label(m.key) for m in graph.internal()
+        if m.key not in start.migrations and m.reversible is False and graph.label(m.key) in allow
+    )
 
 
 def plan_from_records(config: ReleaseConfig, rc: str, to: str | None = None) -> RevertPlan:
@@ -107,8 +128,28 @@ def plan_from_records(config: ReleaseConfig, rc: str, to: str | None = None) -> 
         raise ConfigError(f"--to {to}: not an RC recorded before {rc} (earlier: {', '.join(earlier) or 'none'})")
     settings = _settings(config)
     graph = recorded_graph(settings, config.root, current)
+    rehearsed = (current.manifest.get("rehearsal") or {}).get("revert") or {}
+    if to is None and isinstance(rehearsed.get("to"), str):  # the first RC, rehearsed from its baseline
+        return _recorded_plan(config, rc, rehearsed)
     to_heads = recorded_graph(settings, config.root, records.read(folder, to)).heads() if to is not None else {}
-    return make_plan(config, rc, to, graph.heads(), to_heads, graph_dependencies(graph))
+    restore = _restore(rehearsed) if rehearsed.get("to") == to else ()
+    return make_plan(config, rc, to, graph.heads(), to_heads, graph_dependencies(graph), restore)
+
+
+def _restore(rehearsed: dict[str, Any]) -> tuple[str, ...]:
+    found = (rehearsed.get("restore") or {}).get("because") or []
+    return tuple(str(name) for name in found if isinstance(name, str))
+
+
+def _recorded_plan(config: ReleaseConfig, rc: str, rehearsed: dict[str, Any]) -> RevertPlan:
+    """The plan as the record's rehearsal kept it (back to a baseline, which has no record of its own)."""
+    steps = tuple(
+        RevertStep(str(s["app"]), str(s["target"]), tuple(str(a) for a in s["argv"]), s.get("check"))
+        for s in rehearsed.get("steps") or [] if isinstance(s, dict) and isinstance(s.get("argv"), list)
+    )
+    framework = str(rehearsed.get("framework") or _settings(config).framework)
+    to = str(rehearsed["to"])
+    return RevertPlan(config.release.name, config.release.records, rc, to, framework, steps, _restore(rehearsed))
 
 
 def recorded_graph(settings: MigrationSettings, root: Path, record: records.Record) -> Graph:
