@@ -47,7 +47,7 @@ def is_compiled(text: str) -> bool:
     requirements, hashed = 0, 0
     for line in _logical_lines(text):
         stripped = line.strip()
-        if not stripped or stripped.startswith("#") or stripped.startswith("-"):
+        if not stripped or stripped.startswith(("#", "-")):
             continue
         requirements += 1
         hashed += "--hash=" in stripped or "--hash " in stripped

@@ -188,12 +188,13 @@ def _listed(config: ReleaseConfig) -> set[str]:
     inputs = config.python
     if inputs is None:
         return set()
+    from releaser.core.errors import ReleaserError
     from releaser.ecosystems.python.requirements import input_paths
 
     listed = set()
     try:
         paths = input_paths(config.root, inputs)
-    except Exception:  # an unreadable input is the input records' error to report, in their words
+    except (ReleaserError, OSError):  # an unreadable input is the input records' error to report, in their words
         paths = list(inputs.requirements)
     for path in paths:
         try:

@@ -212,8 +212,8 @@ def _revert_and_again(
     database, framework = run.database, commands.framework
 
     def revert() -> None:
-        for step in plan.steps:
-            run.command(step.argv, here, "revert", Refused)
+        for back in plan.steps:
+            run.command(back.argv, here, "revert", Refused)
 
     if plan.restore:
         shown = ", ".join(plan.restore)
@@ -223,9 +223,9 @@ def _revert_and_again(
         with run.step("revert", "; ".join(shown_command(s.argv) for s in plan.steps) or "nothing to revert"):
             revert()
     with run.step("verify", "each app at its previous head; every table's rows as after step 1"):
-        for revert in () if plan.restore else plan.steps:
-            if revert.check:
-                run.command(("sh", "-c", revert.check), here, "verify", Refused)
+        for step in () if plan.restore else plan.steps:
+            if step.check:
+                run.command(("sh", "-c", step.check), here, "verify", Refused)
         prove(database, framework, start.graph.heads(), "verify", start.name)
         lost, added = snapshot.compare(before, snapshot.take(database))
         if lost:

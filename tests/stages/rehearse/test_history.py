@@ -201,7 +201,7 @@ def test_an_allowed_irreversible_migration_is_reverted_by_restoring_the_backup(h
     toml = (root / "release.toml").read_text() + 'allow = ["hc.0004_cleanup"]\n'
     (root / "release.toml").write_text(toml)
     project.commit("0004_cleanup, one way on purpose")
-    done = _cut(root)
+    _cut(root)
     rec = records.read(root / "releases", "3.13.0rc2")
     rehearsal = rec.manifest["rehearsal"]
     assert rehearsal["revert"]["restore"]["because"] == ["hc.0004_cleanup"] and rehearsal["revert"]["steps"] == []
