@@ -30,7 +30,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +51,7 @@ from releaser.rehearse.attribution import Loss, attribute
 from releaser.rehearse.baseline import Start, find_start, no_revert
 from releaser.rehearse.environments import Place, pinned_venv
 from releaser.rehearse.proof import project_environment, prove, tree_copy
-from releaser.rehearse.revertplan import RevertPlan, forward_only, graph_dependencies, make_plan
+from releaser.rehearse.revertplan import RevertPlan, forward_only, graph_dependencies, make_plan, unapplied
 
 NOISE = 2.0  # seconds: a step is only judged slower when it also took this much longer
 TREE = "working-tree"  # what `releaser rehearse` calls the RC it rehearses
@@ -165,6 +165,8 @@ def rehearse(
         to_heads = start.graph.heads() if start is not None else {}
         one_way = forward_only(graph, start.graph, settings.allow) if start is not None else ()
         plan = make_plan(config, rc, start.name if start else None, from_heads, to_heads, graph_dependencies(graph), one_way)
+        if start is not None:
+            plan = replace(plan, unapplies=unapplied(graph, start.graph))
         say(f"rehearsal on {database.engine} ({database.shown}), from {_from(start)}")
         try:
             database.create()

@@ -9,7 +9,7 @@ app), and `releaser revert-plan RC [--to PREV] [--json]` prints it from the reco
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +41,7 @@ class RevertPlan:
     steps: tuple[RevertStep, ...]
     # New migrations that cannot be reversed, accepted by `allow`: the way back is restoring the pre-upgrade backup.
     restore: tuple[str, ...] = ()
+    unapplies: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # app -> what its step unapplies, newest first
 
     def to_json(self) -> dict[str, Any]:
         found: dict[str, Any] = {
@@ -48,7 +49,9 @@ class RevertPlan:
             "to": self.to,
             "framework": self.framework,
             "backup": "first, a backup of the database as it is (revert.sh: SQLite backup API, pg_dump -Fc)",
-            "steps": [s.to_json() for s in self.steps] if self.to is not None and not self.restore else [],
+            "steps": [
+                {**s.to_json(), "unapplies": list(self.unapplies.get(s.app, ()))} for s in self.steps
+            ] if self.to is not None and not self.restore else [],
         }
         if self.restore:
             found["restore"] = {"because": list(self.restore), "from": "the backup taken before the upgrade, named by the operator"}
@@ -73,7 +76,9 @@ class RevertPlan:
         if not self.steps:
             lines.append(f"  2. nothing to migrate back: {self.rc} has the same heads as {self.to}")
         for i, step in enumerate(self.steps, start=2):
-            lines.append(f"  {i}. {step.app} -> {step.target}: {shown_command(step.argv)}")
+            undone = self.unapplies.get(step.app, ())
+            what = f" (unapplies {', '.join(undone)})" if undone else ""
+            lines.append(f"  {i}. {step.app} -> {step.target}{what}: {shown_command(step.argv)}")
         checks = [s.check for s in self.steps if s.check]
         if checks:
             lines.append(f"  {len(self.steps) + 2}. check: " + "; ".join(checks))
@@ -131,9 +136,21 @@ def plan_from_records(config: ReleaseConfig, rc: str, to: str | None = None) -> 
     rehearsed = (current.manifest.get("rehearsal") or {}).get("revert") or {}
     if to is None and isinstance(rehearsed.get("to"), str):  # the first RC, rehearsed from its baseline
         return _recorded_plan(config, rc, rehearsed)
-    to_heads = recorded_graph(settings, config.root, records.read(folder, to)).heads() if to is not None else {}
+    target = recorded_graph(settings, config.root, records.read(folder, to)) if to is not None else None
     restore = _restore(rehearsed) if rehearsed.get("to") == to else ()
-    return make_plan(config, rc, to, graph.heads(), to_heads, graph_dependencies(graph), restore)
+    plan = make_plan(
+        config, rc, to, graph.heads(), target.heads() if target else {}, graph_dependencies(graph), restore,
+    )
+    return replace(plan, unapplies=unapplied(graph, target)) if target is not None else plan
+
+
+def unapplied(graph: Graph, target: Graph) -> dict[str, tuple[str, ...]]:
+    """App -> the migrations of `graph` that `target` does not have, newest first: what the revert unapplies."""
+    found: dict[str, list[str]] = {}
+    for m in graph.internal():
+        if m.key not in target.migrations:
+            found.setdefault(m.app, []).append(graph.label(m.key) if graph.framework in ("alembic", "flyway") else m.name)
+    return {app: tuple(reversed(names)) for app, names in found.items()}
 
 
 def _restore(rehearsed: dict[str, Any]) -> tuple[str, ...]:
@@ -149,7 +166,11 @@ def _recorded_plan(config: ReleaseConfig, rc: str, rehearsed: dict[str, Any]) ->
     )
     framework = str(rehearsed.get("framework") or _settings(config).framework)
     to = str(rehearsed["to"])
-    return RevertPlan(config.release.name, config.release.records, rc, to, framework, steps, _restore(rehearsed))
+    undone = {
+        str(s["app"]): tuple(str(n) for n in s.get("unapplies") or [])
+        for s in rehearsed.get("steps") or [] if isinstance(s, dict) and "app" in s
+    }
+    return RevertPlan(config.release.name, config.release.records, rc, to, framework, steps, _restore(rehearsed), undone)
 
 
 def recorded_graph(settings: MigrationSettings, root: Path, record: records.Record) -> Graph:

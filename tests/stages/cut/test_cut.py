@@ -121,6 +121,7 @@ def assert_untouched(root: Path, head: str, rc: str = "0.9.0rc1", tags: str = ""
     assert not (root / "releases" / rc).exists()
     assert not list((root / "releases").glob(".*")) if (root / "releases").exists() else True
     assert not (root / "dist" / rc).exists()
+    assert not (root / "dist").is_dir() or any((root / "dist").iterdir())  # no empty dist/ left behind
     assert git(root, "tag", "--list") == tags
     assert git(root, "rev-parse", "HEAD") == head
     assert git(root, "status", "--porcelain") == ""

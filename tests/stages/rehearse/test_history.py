@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -144,6 +145,11 @@ def test_the_first_rc_is_rehearsed_from_the_baseline_and_the_next_from_it(histor
     _cut(root)
     rehearsal = records.read(root / "releases", "3.13.0rc2").manifest["rehearsal"]
     assert rehearsal["from"]["kind"] == "rc" and rehearsal["previous"] == "3.13.0rc1"
+    shown = run_releaser(root, "show", "3.13.0rc2").stdout
+    dates = {re.search(r" \d{4}-\d\d-\d\d", line).start() for line in shown.splitlines() if re.match(r"    \S+ +\S+ +\d{4}-", line)}
+    assert len(dates) == 1, shown  # `show`'s pin columns line up
+    plan = run_releaser(root, "revert-plan", "3.13.0rc2")
+    assert "hc -> 0003_kind (unapplies 0004_grace): python manage.py migrate --noinput hc 0003_kind" in plan.stdout, plan.stdout
     assert [(s["app"], s["target"]) for s in rehearsal["revert"]["steps"]] == [("hc", "0003_kind")]
 
 
