@@ -179,8 +179,8 @@ def unchanged(config: ReleaseConfig) -> LockResult | None:
         return None  # the full lock reports it, in its own words
     if dict(records) != dict(previous.inputs) or previous.inputs.keys() != records.keys():
         return None
-    if floating(previous) or uncovered(config, previous, records) or other_target(previous):
-        return None
+    if floating(previous) or uncovered(config, previous, records) or unlisted(config, previous) or other_target(previous):
+        return None  # the full lock says what floats
     if sealing.sealable(config, previous, records):
         return None  # its seal does not hold: relock, and seal it again
     return LockResult(previous, previous, False, (UNCHANGED,), ())
