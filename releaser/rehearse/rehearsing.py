@@ -4,14 +4,24 @@ The steps, each timed, on one fresh database (`releaser.rehearse.database`), eve
 command with `DATABASE_URL` set and run in a pinned environment
 (`releaser.rehearse.environments`):
 
-1. `previous`: the previous RC's schema, built as a real install had it: its tree and
-   environment, the framework's "migrate everything" (its own apps too); then `seed`.
-   The first RC of a line has no previous RC: it starts from an empty database.
+1. `previous`: the previous release's schema, built as a real install had it: its tree
+   and environment, the framework's "migrate everything" (its own apps too); then `seed`.
+   The previous release is the previous RC, or for the first RC `[migrations] baseline`
+   (`releaser.rehearse.baseline`); without either the rehearsal starts from an empty
+   database, runs steps 2 and 3 only and says no revert was rehearsed.
 2. `snapshot` of every table (row count, digest of its rows) and a `backup`.
 3. `upgrade` to this RC (its tree, its environment); the `gates` run on the result.
-4. `revert` to the previous RC's heads with this RC's code: the revert plan's commands.
+4. `revert` to the previous RC's heads with this RC's code: the revert plan's commands;
+   for a forward-only RC (an irreversible migration `allow` names), restoring the backup.
 5. `verify`: each app is back at its previous head, and every table of the previous
-   schema holds what it held after step 1 (a revert that loses data names the table).
+   schema holds what it held after step 1. Lost rows are attributed to the migration
+   whose reverse lost them (`releaser.rehearse.attribution`); a loss `allow` names is
+   accepted and shown, any other refuses.
+
+After `previous`, `upgrade` and the revert the database must record the expected heads
+in the framework's own table (`releaser.rehearse.proof`): settings that ignore
+`DATABASE_URL` are refused. Project commands run in a copy of the tree, never the
+developer's, without any other database variable in their environment.
 6. `upgrade-again`: the upgrade must still take the reverted database.
 
 A step more than `max-slowdown` times slower than the same step in the previous RC's
@@ -189,7 +199,7 @@ def rehearse(
                 run.notes.append(no_revert(rc))
                 say(f"  {no_revert(rc)}")
             else:
-                _revert_and_again(run, commands, plan, start, before, backup, here, graph)
+                _revert_and_again(run, commands, plan, start, before, backup, here, graph, settings.allow)
         finally:
             database.drop()
     overhead = time.perf_counter() - started - run.command_seconds
@@ -208,7 +218,7 @@ def _from(start: Start | None) -> str:
 
 def _revert_and_again(
     run: _Run, commands: Commands, plan: RevertPlan, start: Start, before: snapshot.Snapshot, backup: Path, here: Place,
-    graph: Graph,
+    graph: Graph, allow: tuple[str, ...],
 ) -> None:
     """Steps 4 to 6: the way back (the revert plan, or restoring the backup), its check, the upgrade again."""
     database, framework = run.database, commands.framework
@@ -232,7 +242,7 @@ def _revert_and_again(
         lost, added = snapshot.compare(before, snapshot.take(database))
         if lost:
             losses = attribute(database, backup, commands, graph, start.graph, lambda argv: run.command(argv, here, "verify", Refused))
-            refused = [loss.line() for loss in losses if loss.migration not in run.config.migrations.allow]  # type: ignore[union-attr]
+            refused = [loss.line() for loss in losses if loss.migration not in allow]
             if refused or not losses:
                 raise Refused(
                     f"rehearsal step 'verify': the revert to {start.name} loses data: {'; '.join(refused or lost)}; nothing is "
