@@ -280,3 +280,23 @@ def test_check_never_calls_a_lock_sound_while_a_dependency_file_it_does_not_list
     write(root, {"requirements-prod.txt": "beta==1.0\n"})
     done = run_releaser(root, "check")
     assert done.returncode == 1 and "unlisted: requirements-prod.txt: names 1 package" in done.stdout, done.stdout
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(requirements=st.binary(max_size=300), pyproject=st.binary(max_size=300))
+def test_whatever_a_dependency_file_holds_unlisted_answers_or_says_why(tmp_path_factory, requirements, pyproject) -> None:  # type: ignore[no-untyped-def]
+    from releaser.core import config as config_mod
+    from releaser.core.depfiles import is_compiled
+    from releaser.core.lockfile import Lock
+    from releaser.lock.soundness import unlisted
+
+    root = tmp_path_factory.mktemp("deps")
+    (root / "release.toml").write_text('[release]\nname = "p"\nversion = "1.0"\n')
+    (root / "requirements.txt").write_bytes(requirements)
+    (root / "pyproject.toml").write_bytes(pyproject)
+    is_compiled(requirements.decode("utf-8", "replace"))
+    try:
+        found = unlisted(config_mod.load(root / "release.toml"), Lock(JAN, "0.1.0", "none"))
+    except ReleaserError:
+        return
+    assert all(f.code == "unlisted" and f.subject in ("requirements.txt", "pyproject.toml") for f in found)
