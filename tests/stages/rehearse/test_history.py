@@ -280,3 +280,32 @@ def test_a_release_branch_finds_the_previous_rc_through_its_tag(tmp_path):
     assert done.returncode == 0, done.stdout + done.stderr
     report = json.loads(done.stdout)
     assert report["previous"] == "1.0.0rc1" and report["new"] == ["shop.0002_price"]
+
+
+def test_on_postgresql_a_forward_only_rc_is_proved_by_pg_restore_and_settings_are_proved(history, tmp_path, postgres):
+    """The same forward-only RC on the private PostgreSQL cluster: the backup restored by pg_restore,
+    every table checked, the migration table proved; no password anywhere."""
+    import pgcluster
+
+    project = _copy(history, tmp_path)
+    root = project.root
+    toml = (root / "release.toml").read_text().replace('baseline = "v1.0"\n', "")
+    toml = toml.replace('database = "sqlite"', f'database = "{postgres.url(password="${PGPW_FOR_TEST}")}"')
+    (root / "release.toml").write_text(toml)
+    (root / "requirements.txt").write_text(f"django=={django.__version__}\npsycopg[binary]\n")
+    assert run_releaser(root, "lock").returncode == 0
+    project.commit("on PostgreSQL")
+    env = {"PGPW_FOR_TEST": pgcluster.PASSWORD, "PGHOST": "192.0.2.1", "DB_HOST": "192.0.2.1"}  # the last two: elsewhere
+    first = run_releaser(root, "cut", env=env)
+    assert first.returncode == 0, first.stdout + first.stderr
+    project.write("hc/migrations/0004_cleanup.py", CLEANUP)
+    (root / "release.toml").write_text((root / "release.toml").read_text() + 'allow = ["hc.0004_cleanup"]\n')
+    project.commit("0004_cleanup, one way on purpose")
+    done = run_releaser(root, "cut", env=env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    rec = records.read(root / "releases", "3.13.0rc2")
+    rehearsal = rec.manifest["rehearsal"]
+    assert rehearsal["engine"] == "postgresql" and rehearsal["revert"]["restore"]["because"] == ["hc.0004_cleanup"]
+    assert [s["name"] for s in rehearsal["steps"]][-3:] == ["revert", "verify", "upgrade-again"]
+    for text in (first.stdout, first.stderr, done.stdout, done.stderr, (rec.path / "manifest.json").read_text()):
+        assert pgcluster.PASSWORD not in text
