@@ -25,7 +25,7 @@ from pathlib import Path
 
 from releaser.plumbing import gitrepo
 from releaser.core.config import ReleaseConfig
-from releaser.core.errors import Refused
+from releaser.core.errors import Refused, ReleaserError, UpstreamError
 from releaser.plumbing.fsutil import write_atomic
 from releaser.core.lockfile import Lock
 from releaser.plumbing.piprun import cache_dir
@@ -101,7 +101,13 @@ def previous_place(
             env = current.env
         else:
             say(f"  {previous.rc} had another lock: its schema is built in its own pinned environment (its recorded lock)")
-            env = activated_env(pinned_venv(config, previous.lock))
+            try:
+                env = activated_env(pinned_venv(config, previous.lock))
+            except ReleaserError as exc:  # the index dropped a file, a pin no longer installs here
+                raise UpstreamError(
+                    f"{previous.rc}'s environment (its recorded lock) can no longer be built, so its schema and its "
+                    f"gates cannot be rehearsed: {exc}"
+                ) from None
         yield Place(previous.rc, root, env)
 
 
