@@ -18,6 +18,7 @@ from loopback.gitrepo import GitRepo, python_package
 from loopback.installed import wheels_with_dependencies
 from loopback.maven import MavenRepository
 from loopback.pypi import PackageIndex
+from loopback.registry import OciRegistry
 
 
 @pytest.fixture(autouse=True)
@@ -77,6 +78,49 @@ def files() -> Iterator[FileServer]:
     """A plain file server on 127.0.0.1 (Last-Modified, HEAD, injected failures) for URL artifacts."""
     with FileServer() as server:
         yield server
+
+
+@pytest.fixture
+def registry() -> Iterator[OciRegistry]:
+    """A real OCI registry (Debian's docker-registry) on 127.0.0.1, plain HTTP, its own storage;
+    `registry.publish("repo:tag", created=...)` pushes a two-platform image with skopeo."""
+    with OciRegistry() as reg:
+        yield reg
+
+
+@pytest.fixture
+def private_registry() -> Iterator[OciRegistry]:
+    """The same registry behind HTTP Basic auth (htpasswd): login ("alice", "s3cret-pw")."""
+    with OciRegistry(login=("alice", "s3cret-pw")) as reg:
+        yield reg
+
+
+@pytest.fixture
+def token_registry() -> Iterator[OciRegistry]:
+    """The registry with Bearer-token auth: its 401 names a token service here, which issues
+    signed tokens to the login ("alice", "s3cret-pw") only."""
+    with OciRegistry(login=("alice", "s3cret-pw"), bearer=True) as reg:
+        yield reg
+
+
+@pytest.fixture(scope="module")
+def framework_index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PackageIndex]:
+    """The loopback index serving Django, Alembic, psycopg and what they need, as installed here."""
+    folder = tmp_path_factory.mktemp("wheels")
+    with PackageIndex() as index:
+        for wheel in wheels_with_dependencies(["django", "alembic", "psycopg", "psycopg-binary"], folder):
+            index.add(wheel)
+        yield index
+
+
+@pytest.fixture(scope="module")
+def line_of_rcs(framework_index: PackageIndex, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """Three RCs cut for real, each rehearsed on SQLite (tests/lineofrcs.py): Python pins that change,
+    appear and go, a Maven SNAPSHOT rebuilt, Django migrations with a merge."""
+    from lineofrcs import make_line
+
+    with MavenRepository() as maven:
+        yield make_line(tmp_path_factory.mktemp("line") / "shop", framework_index, maven)
 
 
 @pytest.fixture(scope="session")

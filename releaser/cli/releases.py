@@ -62,6 +62,18 @@ def cut(project: Path, rc_number: int | None, no_tag: bool, no_commit: bool, bun
 
         for line in describe_bundle(result.bundled):
             options.echo(line)
+    if cfg.release.site:  # [release] site = true: the pages follow the records
+        from releaser.core.errors import ReleaserError
+        from releaser.site.building import build
+
+        try:
+            built = build(cfg)
+        except ReleaserError as exc:  # the RC is cut and recorded: the pages are not worth failing it
+            options.echo(f"warning: {result.rc} is cut, but the site was not refreshed: {exc}", err=True)
+        else:
+            for warning in built.warnings:
+                options.echo(f"warning: {warning}", err=True)
+            options.echo(f"site: {built.rcs} RCs rendered in {built.out}/")
     options.document({
         "rc": result.rc, "record": where, "commit": result.commit, "record_commit": result.record_commit,
         "tag": result.tag, "pins": pins, "built": built, "notes": list(result.notes),
@@ -113,7 +125,8 @@ def show(project: Path, as_json: bool, rc: str) -> None:
 Examples:
   releaser reproduce 0.9.0rc1
   releaser reproduce 0.9.0rc1 --into /tmp/rc1
-  releaser reproduce 0.9.0rc1 --from-bundle dist/0.9.0rc1/bundle     offline""")
+  releaser reproduce 0.9.0rc1 --from-bundle dist/0.9.0rc1/bundle     offline
+  releaser reproduce 0.9.0rc1 --from-bundle dist/0.9.0rc1/bundle --push registry.example.com:5000""")
 @project_command
 @click.argument("rc")
 @click.option("--into", type=click.Path(file_okay=False, path_type=Path), help="Default: reproduce/<RC> in the project.")
@@ -121,11 +134,13 @@ Examples:
     "--from-bundle", "from_bundle", type=click.Path(file_okay=False, path_type=Path),
     help="Take every file from this bundle (dist/<RC>/bundle), offline.",
 )
-def reproduce(project: Path, rc: str, into: Path | None, from_bundle: Path | None) -> None:
+@click.option("--push", metavar="REGISTRY", help="Also put the RC's container images into REGISTRY (host[:port]), by digest and tag.")
+def reproduce(project: Path, rc: str, into: Path | None, from_bundle: Path | None, push: str | None) -> None:
     """Recreate RC's exact dependency set from its record, every file sha256-verified.
 
     Makes venv/ (exactly the recorded Python set), maven/ (a local repository and
-    classpath.txt), git/<name>/ (detached at the recorded commit) and artifacts/.
+    classpath.txt), git/<name>/ (detached at the recorded commit), artifacts/ and
+    images/ (the container images, an OCI image layout).
     A re-run verifies what is there and fetches only what is missing.
     """
     from releaser.reproduce import reproducing
@@ -133,7 +148,7 @@ def reproduce(project: Path, rc: str, into: Path | None, from_bundle: Path | Non
     cfg = load_config(project)
     target = into or project / "reproduce" / rc
     with options.progress() as show:
-        result = reproducing.reproduce(cfg, rc, target, bundle=from_bundle, progress=show)
+        result = reproducing.reproduce(cfg, rc, target, bundle=from_bundle, progress=show, push=push)
     for line in reproducing.describe(result):
         options.echo(line)
     notes = reproducing.notes(result.into)

@@ -15,9 +15,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import tomli  # the compiled reader the lock uses too: one TOML parser on `check`'s path
 from packaging.version import InvalidVersion, Version
 
+from releaser.core import documents
+from releaser.core.container_config import ContainerInputs
+from releaser.core.container_config import parse as parse_containers
 from releaser.core.errors import ConfigError
 from releaser.core.paths import inside
 from releaser.core.maven_coordinate import MavenCoordinate
@@ -46,6 +48,7 @@ class ReleaseSettings:
     gates: tuple[tuple[str, ...], ...] = ()
     templates: str | None = None  # a project folder with its own MANIFEST.md.j2
     tag: str = "v{rc}"  # the name of the git tag of an RC; {rc} is its id
+    site: bool = False  # `releaser site` after every cut: dist/site/ refreshed from the records
 
 
 @dataclass(frozen=True)
@@ -97,6 +100,7 @@ class ReleaseConfig:
     git: tuple[GitInput, ...] = ()
     artifacts: tuple[UrlInput, ...] = ()
     migrations: MigrationSettings | None = None  # [migrations]: not a dependency, not in the digest
+    containers: ContainerInputs | None = None  # [containers]: the images of Dockerfiles and compose files
     attest: AttestSettings | None = None  # [attest]: who signs the provenance of an RC
     dependency_digest: str = field(default="", compare=False)
     # One error per `${VAR}` a URL names that is not set. Offline commands (`check`,
@@ -134,16 +138,13 @@ def load(path: Path) -> ReleaseConfig:
 
 def parse(text: str, path: Path) -> ReleaseConfig:
     """Validate `text` as the release.toml at `path` (files it names are looked up beside `path`)."""
-    try:
-        data = tomli.loads(text)
-    except tomli.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    data = documents.toml(text, path)
     return _Parser(path, text).config(data)
 
 
 def dependency_digest(data: dict[str, Any]) -> str:
     """Digest of the dependency sections as written (not [release], not expanded secrets)."""
-    sections = {k: data[k] for k in ("python", "maven", "git", "artifact") if k in data}
+    sections = {k: data[k] for k in ("python", "maven", "git", "artifact", "containers") if k in data}
     blob = json.dumps(sections, sort_keys=True, separators=(",", ":"), default=str)
     return "sha256:" + hashlib.sha256(blob.encode()).hexdigest()
 
@@ -158,10 +159,11 @@ class _Parser(TableReader):
     # -- the document -----------------------------------------------------
 
     def config(self, data: dict[str, Any]) -> ReleaseConfig:
-        self._no_unknown(data, {"release", "python", "maven", "git", "artifact", "migrations", "attest"}, "", None)
+        self._no_unknown(data, {"release", "python", "maven", "git", "artifact", "migrations", "containers", "attest"}, "", None)
         release = self._table(data, "release", required=True)
         python = self._table(data, "python", required=False)
         migrations = self._table(data, "migrations", required=False)
+        containers = self._table(data, "containers", required=False)
         attest = self._table(data, "attest", required=False)
         return ReleaseConfig(
             path=self.path,
@@ -173,6 +175,7 @@ class _Parser(TableReader):
                 self._artifact(t, i) for i, t in enumerate(self._array(data, "artifact"))
             ),
             migrations=parse_migrations(self, migrations, self.path.parent) if migrations is not None else None,
+            containers=parse_containers(self, containers, self.path.parent) if containers is not None else None,
             attest=parse_attest(self, attest, self.path.parent) if attest is not None else None,
             dependency_digest=dependency_digest(data),
             unset=tuple(dict.fromkeys(self.unset)),
@@ -181,7 +184,7 @@ class _Parser(TableReader):
     def _release(self, t: dict[str, Any]) -> ReleaseSettings:
         where = "[release]"
         self._no_unknown(
-            t, {"name", "version", "lockfile", "records", "build", "gates", "templates", "tag"}, where, "release"
+            t, {"name", "version", "lockfile", "records", "build", "gates", "templates", "tag", "site"}, where, "release"
         )
         name = self._get(t, "name", str, where, "release")
         version = self._get(t, "version", str, where, "release")
@@ -199,6 +202,7 @@ class _Parser(TableReader):
             gates=tuple(self._argv(g, where, f"gates[{i}]", "release") for i, g in enumerate(gates)),
             templates=self._relative_path(t, "templates", None, where, "release") if "templates" in t else None,
             tag=self._tag_template(t, where),
+            site=self._get(t, "site", bool, where, "release", default=False),
         )
 
     def _tag_template(self, t: dict[str, Any], where: str) -> str:

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from releaser.plumbing.credentials import configured_userinfo
+from releaser.core import documents
 from releaser.core.errors import ConfigError, Refused, ReleaserError, UpstreamError
 from releaser.plumbing.fsutil import sha256_of, write_atomic
 from releaser.core.lockfile import Pin
@@ -132,6 +133,7 @@ def _make_bundle(config: ReleaseConfig, rc: str, *, into: Path | None, http: Htt
             files[rel] = sha256_of(root / rel)[0]
             git_status[pin.name] = status
 
+    files.update(bundle_own_kinds(config, rec.lock.pins, root, http))
     document = {
         "schema": BUNDLE_SCHEMA,
         "rc": rc,
@@ -142,13 +144,26 @@ def _make_bundle(config: ReleaseConfig, rc: str, *, into: Path | None, http: Htt
     return Bundled(rc, root, document["files"], placed, git_status)
 
 
+def bundle_own_kinds(config: ReleaseConfig, pins: tuple[Pin, ...], root: Path, http: Http | None) -> dict[str, str]:
+    """What the kinds that store their own bytes (container images) wrote into the bundle: rel path -> sha256."""
+    from releaser.ecosystems import source_class
+
+    files: dict[str, str] = {}
+    for kind in dict.fromkeys(p.kind for p in pins):
+        own = source_class(kind)
+        if own is not None:
+            with session(http) as web:
+                files.update(own.bundle_pins(config, tuple(p for p in pins if p.kind == kind), root, web))
+    return files
+
+
 def read_index(path: Path) -> dict | None:
     """A bundle's index, or None where there is none; anything else there is a ConfigError."""
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
+        document = documents.json_document(path.read_bytes(), path, ConfigError)
     except FileNotFoundError:
         return None
-    except (OSError, ValueError) as exc:
+    except OSError as exc:
         raise ConfigError(f"{path}: cannot be read: {exc}") from None
     if not isinstance(document, dict) or not isinstance(document.get("files"), dict):
         raise ConfigError(f"{path}: not a releaser bundle index")

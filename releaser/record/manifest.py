@@ -28,7 +28,7 @@ from releaser.lock.sbom import SBOM_NAME
 from releaser.record import records
 
 TEMPLATE = "MANIFEST.md.j2"
-KIND_TITLES = {"python": "Python", "maven": "Maven", "git": "git", "artifact": "URL artifacts"}
+KIND_TITLES = {"python": "Python", "maven": "Maven", "git": "git", "artifact": "URL artifacts", "image": "Container images"}
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,7 @@ def make_manifest(
         "as_of": iso(lock.as_of),
         "lock_digest": records.lock_digest(plan.lock_bytes),
         "lock_content_digest": lock.content_digest,
-        "pins": [_pin(p) for p in sorted(lock.pins, key=lambda p: (KINDS.index(p.kind), p.name.lower(), p.version))],
+        "pins": [pin_entry(p) for p in sorted(lock.pins, key=lambda p: (KINDS.index(p.kind), p.name.lower(), p.version))],
         "built": built,
         "build": [scrub(a) for a in config.release.build],
         "gates": [[scrub(a) for a in gate] for gate in config.release.gates],
@@ -153,7 +153,8 @@ def tag_message(plan: Subject, manifest: dict[str, Any]) -> str:
     )
 
 
-def _pin(pin: Pin) -> dict[str, Any]:
+def pin_entry(pin: Pin) -> dict[str, Any]:
+    """A pin as manifest.json records it."""
     scope = {"scope": pin.scope} if pin.scope is not None else {}  # a Maven pin's scope
     return {
         **scope,

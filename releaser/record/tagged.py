@@ -70,7 +70,7 @@ def newest_before(config: ReleaseConfig, before: str | None, in_tree: list[str])
                 tagged[rc] = tag
         except InvalidVersion:
             continue
-    ordered = records.in_order([*tagged, *in_tree])
+    ordered = records.oldest_first(set(tagged) | set(in_tree))
     if not ordered or ordered[-1] in in_tree:
         return None
     return ordered[-1], tagged[ordered[-1]]

@@ -300,3 +300,9 @@ def test_whatever_a_dependency_file_holds_unlisted_answers_or_says_why(tmp_path_
     except ReleaserError:
         return
     assert all(f.code == "unlisted" and f.subject in ("requirements.txt", "pyproject.toml") for f in found)
+def test_a_deeply_nested_pyproject_is_left_out_with_the_reason(tmp_path: Path) -> None:
+    Project(tmp_path).write("pyproject.toml", "x = " + "[" * 5000 + "]" * 5000 + "\n")
+    Project(tmp_path).write("requirements.in", "beta\n")
+    result = initialize(tmp_path)
+    assert tomllib.loads(result.text)["python"]["requirements"] == ["requirements.in"]
+    assert "pyproject.toml: not read (nested too deeply)" in result.found
