@@ -65,10 +65,6 @@ def recorded(records_dir: Path) -> list[str]:
     return oldest_first(names)
 
 
-def valid_id(rc: str) -> bool:
-    return bool(_RC_NAME.match(rc))
-
-
 def oldest_first(rcs: Iterable[str]) -> list[str]:
     """RC ids in PEP 440 order (0.9.0rc2 before 0.9.0rc10); a name that is no version after them all, by name."""
     from packaging.version import InvalidVersion, Version

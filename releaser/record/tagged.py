@@ -19,16 +19,16 @@ from releaser.record import records
 
 
 def tagged_records(config: ReleaseConfig) -> dict[str, str]:
-    """RC id -> its tag, for every tag named by `[release] tag` whose commit holds that RC's record."""
+    """RC id -> its tag, for every tag `[release] tag` names (any version); none outside git."""
     root = config.root
     if gitrepo.toplevel(root) is None:
         return {}
     prefix, _, suffix = config.release.tag.partition("{rc}")
-    pattern = re.compile(re.escape(prefix) + r"(.+rc\d+)" + re.escape(suffix) + "$")
-    found = {}
+    pattern = re.compile(re.escape(prefix) + r"(.+)" + re.escape(suffix) + "$")
+    found: dict[str, str] = {}
     for tag in gitrepo.tags(root):
         match = pattern.match(tag)
-        if match and records.valid_id(match.group(1)):
+        if match and records.is_rc_name(match.group(1)):
             found[match.group(1)] = tag
     return found
 
@@ -45,10 +45,10 @@ def read_tagged(config: ReleaseConfig, rc: str, tag: str) -> records.Record | No
     if not (folder / rc / records.MANIFEST).is_file():
         files = {}
         for name in (records.MANIFEST, records.LOCK_COPY):
-            done = gitrepo.run(root, "show", f"refs/tags/{tag}:{where}/{name}")
-            if done.returncode != 0:
+            data = gitrepo.show_bytes(top, f"refs/tags/{tag}:{where}/{name}")
+            if data is None:
                 return None
-            files[name] = done.stdout
+            files[name] = data
         for name, text in files.items():
             write_atomic(folder / rc / name, text)
     return records.read(folder, rc)
