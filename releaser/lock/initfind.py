@@ -81,7 +81,7 @@ def _toml(path: Path, found: Findings) -> dict[str, Any]:
         found.notes.append(f"{path.name}: not read ({exc})")
     except RecursionError:
         found.notes.append(f"{path.name}: not read (nested too deeply)")
-        return {}
+    return {}
 
 
 def _project_identity(pyproject: dict[str, Any], found: Findings) -> None:
