@@ -153,3 +153,13 @@ def world(populated: PackageIndex, make_project: Callable[..., Project], tmp_pat
     from recorded import make_world
 
     yield from make_world(populated, make_project, tmp_path)
+
+
+@pytest.fixture
+def git_identity(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """A git identity for releaser's record commit and tag; no user or system git config."""
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(tmp_path_factory.getbasetemp() / "gitconfig"))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    for who in ("AUTHOR", "COMMITTER"):
+        monkeypatch.setenv(f"GIT_{who}_NAME", "Release Engineer")
+        monkeypatch.setenv(f"GIT_{who}_EMAIL", "re@example.org")

@@ -57,8 +57,12 @@ def parse(p: Any, t: dict[str, Any], root: Path) -> ContainerInputs:
                 p._fail(WHERE, key, f"{name} does not exist", SECTION)
             found.append(path)
         files[key] = tuple(found)
-    if not files["dockerfiles"] and not files["compose"]:
-        p._fail(WHERE, "dockerfiles", "names no Dockerfile and no compose file: set dockerfiles = [...] or compose = [...]", SECTION)
+    if not files["dockerfiles"] and not files["compose"] and not t.get("insecure") and not t.get("registries"):
+        p._fail(
+            WHERE, "dockerfiles",
+            "names no Dockerfile, no compose file and no registry: set dockerfiles = [...] or compose = [...] "
+            "(or only insecure/registries, for the registries `bundle --push` uses)", SECTION,
+        )
     platforms = p._strings(t, "platforms", WHERE, SECTION)
     for platform in platforms:
         if not _PLATFORM.match(platform):

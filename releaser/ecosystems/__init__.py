@@ -36,7 +36,7 @@ def sources_for(config: ReleaseConfig) -> list[Source]:
         from releaser.ecosystems.url.source import UrlSource
 
         found.append(UrlSource(config.artifacts))
-    if config.containers is not None:
+    if config.containers is not None and config.containers.files:  # registries only: no images to pin
         from releaser.ecosystems.containers.source import ContainerSource
 
         found.append(ContainerSource(config.root, config.containers, config.lockfile))

@@ -192,8 +192,9 @@ class Registry:
         if response.status_code != 201:
             raise UpstreamError(f"{what}: {start} answered HTTP {response.status_code} to the upload of {digest}")
 
-    def push_manifest(self, repository: str, reference: str, manifest: Manifest, *, what: str) -> None:
-        """Put a manifest or index under `reference` (a tag, or its own digest)."""
+    def push_manifest(self, repository: str, reference: str, manifest: Manifest, *, what: str) -> str | None:
+        """Put a manifest or index under `reference` (a tag, or its own digest); the `OCI-Subject`
+        the registry answers with (a registry with the referrers API indexed the manifest's subject)."""
         url = f"{self.base}/v2/{repository}/manifests/{reference}"
         headers = {"Content-Type": manifest.media_type}
         response = self._send("PUT", url, repository, what=what, push=True, headers=headers, data=manifest.body)
@@ -202,6 +203,20 @@ class Registry:
         said = response.headers.get("Docker-Content-Digest")
         if said and said != manifest.digest:
             raise UpstreamError(f"{what}: {url} stored the manifest as {said}, not {manifest.digest}")
+        return response.headers.get("OCI-Subject")
+
+    def referrers(self, repository: str, digest: str, *, what: str) -> list[dict[str, Any]] | None:
+        """The referrers API's descriptors of what refers to `digest`; None on a registry without the API."""
+        from releaser.core import documents
+
+        url = f"{self.base}/v2/{repository}/referrers/{digest}"
+        response = self._send("GET", url, repository, what=what, headers={"Accept": OCI_INDEX})
+        if response.status_code in (404, 405) or (response.headers.get("Content-Type") or "").split(";")[0] != OCI_INDEX:
+            return None
+        self._raise_for(response, url, what)
+        found = documents.json_document(response.content, url, UpstreamError)
+        manifests = found.get("manifests") if isinstance(found, dict) else None
+        return [m for m in manifests if isinstance(m, dict)] if isinstance(manifests, list) else []
 
     # -- the wire -----------------------------------------------------------------
 

@@ -320,3 +320,30 @@ def notes(into: Path) -> list[str]:
     except (OSError, ReleaserError):
         return []
     return [f"{into} is inside a git work tree and not ignored: add it to .gitignore (releaser cut refuses a dirty tree)"]
+
+
+def reproduce_from_registry(
+    config: ReleaseConfig, rc: str, into: Path, target: str, *, key: Path | None = None, progress: Progress | None = None,
+    push: str | None = None,
+) -> tuple[Reproduction, list[str]]:
+    """`releaser reproduce RC --from-bundle oci://…`: pull the bundle (every blob digest-checked),
+    check its signed provenance when a key is given or configured, and reproduce from it offline."""
+    from releaser.install import ocibundle
+    from releaser.plumbing.http import Http
+    from releaser.record.verifying import trusted_key
+
+    parsed = ocibundle.parse_target(target)
+    configured = config.attest is not None and config.attest.public_key is not None
+    verifier = trusted_key(config, key) if key is not None or configured else None
+    notes: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="releaser-pull-") as tmp:
+        with Http() as http:
+            digest, signed = ocibundle.pull(ocibundle.registry_for(config, http, parsed.host), parsed, rc, Path(tmp))
+        note = ocibundle.check_provenance(config, rc, signed, verifier)
+        notes.append(f"pulled the bundle of {rc} from {parsed} ({digest})")
+        if note:
+            notes.append(note)
+        elif verifier is not None:
+            notes.append(f"its provenance verifies with key {verifier.keyid[:16]}")
+        result = reproduce(config, rc, into, bundle=Path(tmp), progress=progress, push=push)
+    return result, notes
