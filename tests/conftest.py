@@ -136,6 +136,16 @@ def postgres() -> Iterator[Any]:
 
 
 
+@pytest.fixture(scope="session")
+def framework_index(tmp_path_factory: pytest.TempPathFactory):
+    """The loopback index serving Django, Alembic, psycopg and what they need, as installed here."""
+    folder = tmp_path_factory.mktemp("wheels")
+    with PackageIndex() as index:
+        for wheel in wheels_with_dependencies(["django", "alembic", "psycopg", "psycopg-binary"], folder):
+            index.add(wheel)
+        yield index
+
+
 @pytest.fixture
 def world(populated: PackageIndex, make_project: Callable[..., Project], tmp_path: Path) -> Iterator[Any]:
     """rc1, recorded (tests/recorded.py): alpha 1.0 + beta 1.0 locked as of day 10, a SNAPSHOT

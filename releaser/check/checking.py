@@ -10,7 +10,9 @@ requests). It finds
   (a requirement added, removed or changed; an index; a Maven dependency; a git ref;
   an artifact URL), from the entries the lock header records for each input;
 - `floating`: an entry that is not exact and hashed (see `floats`);
-- `uncovered`: a direct input the lock does not pin.
+- `uncovered`: a direct input the lock does not pin;
+- `unlisted`: a dependency file release.toml does not list (a hand-pinned
+  requirements.txt, pyproject.toml's dependencies) names packages the lock does not pin.
 
 With `online=True` it also asks upstream whether every pin is still what it was:
 each source's `Source.verify`, or, for a source without one,
@@ -32,7 +34,7 @@ from releaser.plumbing.credentials import configured_userinfo
 from releaser.core.lockfile import KINDS, EntryValue, InputRecord, Lock
 from releaser.core.verdict import LOCK, Finding, Verdict
 from releaser.lock.locking import input_records
-from releaser.lock.soundness import floating, floats, other_target, uncovered
+from releaser.lock.soundness import floating, floats, other_target, uncovered, unlisted
 from releaser.ecosystems import Source, sources_for
 
 if TYPE_CHECKING:
@@ -77,6 +79,7 @@ def check(
         *stale(current, lock),
         *floating(lock),
         *uncovered(config, lock, current, name),
+        *unlisted(config, lock, name),
         *source_uncovered(sources, lock),
         *other_target(lock, name),
     ]

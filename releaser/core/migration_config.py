@@ -17,7 +17,7 @@ from typing import Any
 FRAMEWORKS = ("django", "alembic", "south", "flyway")
 KEYS = {
     "framework", "paths", "trunk", "upgrade-from", "allow", "labels",
-    "database", "seed", "max-slowdown", "upgrade", "revert",
+    "database", "seed", "max-slowdown", "upgrade", "revert", "baseline",
 }
 WHERE = "[migrations]"
 SECTION = "migrations"
@@ -37,6 +37,7 @@ class MigrationSettings:
     max_slowdown: float = 2.0
     upgrade: tuple[str, ...] | None = None  # argv: the framework's "migrate everything", overridden
     revert: tuple[str, ...] | None = None  # argv template: "migrate back to {target}" ({app}, {target})
+    baseline: str | None = None  # a git ref: the last release made before releaser, the first RC's previous release
 
     def label_of(self, directory: str) -> str:
         """The app a migrations directory belongs to: configured, or its parent folder's name."""
@@ -60,9 +61,10 @@ def parse(p: Any, t: dict[str, Any], root: Path) -> MigrationSettings:
             p._fail(WHERE, "paths", f"{pattern!r} matches no directory under {root}", SECTION)
     trunk = p._get(t, "trunk", str, WHERE, SECTION, default=None)
     refs = p._strings(t, "upgrade-from", WHERE, SECTION)
-    for ref in ([trunk] if trunk is not None else []) + refs:
-        if not ref.strip() or ref.startswith("-"):
-            p._fail(WHERE, "trunk" if ref == trunk else "upgrade-from", f"{ref!r} is not a git ref", SECTION)
+    baseline = p._get(t, "baseline", str, WHERE, SECTION, default=None)
+    for key, ref in [("trunk", trunk), ("baseline", baseline)] + [("upgrade-from", r) for r in refs]:
+        if ref is not None and (not ref.strip() or ref.startswith("-")):
+            p._fail(WHERE, key, f"{ref!r} is not a git ref", SECTION)
     labels = p._get(t, "labels", dict, WHERE, SECTION, default={})
     if not all(isinstance(k, str) and isinstance(v, str) and v for k, v in labels.items()):
         p._fail(WHERE, "labels", "must map migration directories to app labels (strings)", SECTION)
@@ -85,6 +87,7 @@ def parse(p: Any, t: dict[str, Any], root: Path) -> MigrationSettings:
         max_slowdown=float(slowdown),
         upgrade=_command(p, t["upgrade"], "upgrade") if "upgrade" in t else None,
         revert=_command(p, t["revert"], "revert") if "revert" in t else None,
+        baseline=baseline,
     )
 
 

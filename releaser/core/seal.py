@@ -10,7 +10,8 @@ adds one line after `content-digest`:
 SHA256 is the digest of this releaser's version, the interpreter key MODE names, the
 line's other fields, the lock's bytes without this line, and the bytes of every file
 the inputs were read from (release.toml, each requirement file and what it includes,
-pyproject.toml). When `releaser check` (plain, offline) computes the same digest,
+pyproject.toml) and of the project's other dependency files (`releaser.core.depfiles`:
+a new one, too, sends `check` to the full verdict). When `releaser check` (plain, offline) computes the same digest,
 nothing the offline verdict depends on has changed since that verdict was clean: it
 prints it from the line's counts. Anything else (no seal, another digest, another
 releaser, an unreadable file) and the full check runs, as it always did: the seal
@@ -144,6 +145,10 @@ def quick_verdict(root: str, version: str) -> tuple[int, int] | None:
         return None
     names = parts[5].split("|")
     if not all(safe_name(n) for n in names):
+        return None
+    from releaser.core.depfiles import candidates
+
+    if not set(candidates(root)) <= set(names):  # a dependency file the seal never saw: `unlisted` decides
         return None
     files = []
     for name in names:

@@ -170,6 +170,7 @@ def _cut(
     if dist.exists():  # only a killed earlier attempt leaves one: the RC is not recorded
         notes.append(f"removed {DIST}/{plan.rc}/, left over from an interrupted cut")
         shutil.rmtree(dist)
+    made_dist = not dist.parent.exists()  # a refused first cut leaves no empty dist/ behind
     try:
         with tempfile.TemporaryDirectory(prefix="releaser-cut-") as tmp:
             work = Path(tmp)
@@ -214,7 +215,7 @@ def _cut(
             say(f"signed its provenance with key {signer.keyid[:16]}")
         path = records.write(plan.records_dir, plan.rc, files, executable={SCRIPT})
     except BaseException:
-        shutil.rmtree(dist, ignore_errors=True)
+        _remove_dist(dist, made_dist)
         raise
     say(f"recorded {plan.rc} in {config.release.records}/{plan.rc}/")
     fault_point("cut:recorded")
@@ -225,7 +226,7 @@ def _cut(
             record_commit = gitrepo.commit_paths(plan.root, path, f"Record {plan.rc}")
         except BaseException:
             if _undo_record(plan, path):
-                shutil.rmtree(dist, ignore_errors=True)
+                _remove_dist(dist, made_dist)
             raise
         say(f"committed the record: {record_commit[:12]} Record {plan.rc}")
         fault_point("cut:committed")
@@ -299,6 +300,16 @@ def finish_interrupted(config: ReleaseConfig) -> CutResult | None:
         notes.append(f"tagged {tag} -> {added[:12]}: {rc} was recorded by a cut interrupted before its tag")
         finished = CutResult(rc, rec.path, rec.manifest, subject.commit, added, tag, config.root / DIST / rc, tuple(notes))
     return finished
+
+
+def _remove_dist(dist: Path, made_parent: bool) -> None:
+    """dist/<rc>/ removed, and dist/ too when this cut made it and it is empty."""
+    shutil.rmtree(dist, ignore_errors=True)
+    if made_parent:
+        try:
+            dist.parent.rmdir()
+        except OSError:
+            pass  # another RC's files are there, or it is not empty
 
 
 def _undo_record(plan: Plan, path: Path) -> bool:

@@ -15,6 +15,7 @@ from releaser.core.lockfile import InputRecord, Lock, Pin
 from releaser.core.progress import Event, Progress, silent
 from releaser.core.redact import strip_credentials
 from releaser.lock import sealing
+from releaser.lock.soundness import unlisted
 from releaser.ecosystems import LockRequest, Source, sources_for
 
 if TYPE_CHECKING:  # `releaser check` imports this module and must not pay for requests
@@ -190,8 +191,8 @@ def unchanged(config: ReleaseConfig) -> LockResult | None:
         return None  # the full lock reports it, in its own words
     if dict(records) != dict(previous.inputs) or previous.inputs.keys() != records.keys():
         return None
-    if floating(previous) or uncovered(config, previous, records) or other_target(previous):
-        return None
+    if floating(previous) or uncovered(config, previous, records) or unlisted(config, previous) or other_target(previous):
+        return None  # the full lock says what floats
     if sealing.sealable(config, previous, records):
         return None  # its seal does not hold: relock, and seal it again
     return LockResult(previous, previous, False, (UNCHANGED,), ())
@@ -261,6 +262,7 @@ def _lock(
     fault_point("lock:resolved")
     text = sealing.sealed(lockfile.dumps(new), config, new, records, read)
     written = write_atomic(config.lockfile, sealing.kept(text, _bytes(config.lockfile)))
+    notes += [f"{f.subject} {f.message}: {f.fix}" for f in unlisted(config, new, config.release.lockfile)]
     return LockResult(new, previous, written, tuple(notes), tuple(warnings))
 
 

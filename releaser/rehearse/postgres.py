@@ -100,6 +100,20 @@ class PostgresDatabase(Database):
         self._client(["pg_dump", "-Fc", "--no-password", "-f", str(target)], self.name, doing="pg_dump -Fc")
         return target
 
+    def restore(self, backup: Path) -> None:
+        self._psql(self.maintenance, f"DROP DATABASE IF EXISTS {_ident(self.name)} WITH (FORCE)", doing="dropping, to restore")
+        self.create()
+        self._client(["pg_restore", "--no-password", "--no-owner", "-d", self.name, str(backup)], self.name, doing="pg_restore")
+
+    def select(self, table: str, columns: tuple[str, ...]) -> list[tuple[str, ...]] | None:
+        exists = self._psql(self.name, f"SELECT to_regclass({_literal(table)}) IS NOT NULL", doing="looking for a table")
+        if exists.strip() != "t":
+            return None
+        listed = ", ".join(_ident(c) for c in columns)
+        # COPY's text format: one line per row, tab between values, tabs and newlines inside them escaped.
+        out = self._psql(self.name, f"COPY (SELECT {listed} FROM {_ident(table)}) TO STDOUT", doing=f"reading {table}")
+        return [tuple(line.split("\t")) for line in out.splitlines() if line]
+
     def table_rows(self) -> Mapping[str, Iterator[bytes]]:
         listing = self._psql(
             self.name,
@@ -154,6 +168,10 @@ class PostgresDatabase(Database):
         port = f":{self.port}" if self.port is not None else ""
         user = f"{self.user}@" if self.user else ""
         return f"postgresql://{user}{self.host}{port}"
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 def _ident(name: str) -> str:

@@ -4,14 +4,24 @@ The steps, each timed, on one fresh database (`releaser.rehearse.database`), eve
 command with `DATABASE_URL` set and run in a pinned environment
 (`releaser.rehearse.environments`):
 
-1. `previous`: the previous RC's schema, built as a real install had it: its tree and
-   environment, the framework's "migrate everything" (its own apps too); then `seed`.
-   The first RC of a line has no previous RC: it starts from an empty database.
+1. `previous`: the previous release's schema, built as a real install had it: its tree
+   and environment, the framework's "migrate everything" (its own apps too); then `seed`.
+   The previous release is the previous RC, or for the first RC `[migrations] baseline`
+   (`releaser.rehearse.baseline`); without either the rehearsal starts from an empty
+   database, runs steps 2 and 3 only and says no revert was rehearsed.
 2. `snapshot` of every table (row count, digest of its rows) and a `backup`.
 3. `upgrade` to this RC (its tree, its environment); the `gates` run on the result.
-4. `revert` to the previous RC's heads with this RC's code: the revert plan's commands.
+4. `revert` to the previous RC's heads with this RC's code: the revert plan's commands;
+   for a forward-only RC (an irreversible migration `allow` names), restoring the backup.
 5. `verify`: each app is back at its previous head, and every table of the previous
-   schema holds what it held after step 1 (a revert that loses data names the table).
+   schema holds what it held after step 1. Lost rows are attributed to the migration
+   whose reverse lost them (`releaser.rehearse.attribution`); a loss `allow` names is
+   accepted and shown, any other refuses.
+
+After `previous`, `upgrade` and the revert the database must record the expected heads
+in the framework's own table (`releaser.rehearse.proof`): settings that ignore
+`DATABASE_URL` are refused. Project commands run in a copy of the tree, never the
+developer's, without any other database variable in their environment.
 6. `upgrade-again`: the upgrade must still take the reverted database.
 
 A step more than `max-slowdown` times slower than the same step in the previous RC's
@@ -30,7 +40,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -40,19 +50,18 @@ from releaser.core.lockfile import Lock
 from releaser.core.redact import scrub, shown_command
 from releaser.install.buildenv import activated_env
 from releaser.install.layout import expand
+from releaser.migrations.graph import Graph
 from releaser.migrations.loader import read_graph
 from releaser.record import baseline, records
 from releaser.rehearse import snapshot
 from releaser.rehearse.commands import Commands
 from releaser.rehearse.database import Database
 from releaser.rehearse.engines import open_database
-from releaser.rehearse.environments import Place, pinned_venv, previous_place
-from releaser.rehearse.revertplan import (
-    RevertPlan,
-    graph_dependencies,
-    make_plan,
-    recorded_graph,
-)
+from releaser.rehearse.attribution import Loss, attribute
+from releaser.rehearse.baseline import Start, find_start, no_revert
+from releaser.rehearse.environments import Place, pinned_venv
+from releaser.rehearse.proof import project_environment, prove, tree_copy
+from releaser.rehearse.revertplan import RevertPlan, forward_only, graph_dependencies, make_plan, unapplied
 
 NOISE = 2.0  # seconds: a step is only judged slower when it also took this much longer
 TREE = "working-tree"  # what `releaser rehearse` calls the RC it rehearses
@@ -86,6 +95,8 @@ class Rehearsal:
     plan: RevertPlan
     notes: tuple[str, ...] = field(default=())
     overhead: float = 0.0  # seconds of the whole rehearsal not spent in the project's own commands
+    start: Start | None = None  # what it upgraded from: the previous RC, the baseline, or nothing
+    accepted_loss: tuple[Loss, ...] = ()  # rows the revert loses, accepted by `allow` naming the migration
 
     def to_record(self) -> dict[str, Any]:
         """manifest.json's `rehearsal`."""
@@ -95,6 +106,9 @@ class Rehearsal:
             "engine": self.engine,
             "database": self.database,
             "previous": self.previous,
+            "from": self.start.to_json() if self.start is not None else None,
+            "reverted": self.start is not None,
+            "accepted_loss": [loss.to_json() for loss in self.accepted_loss],
             "baseline": self.previous is None,
             "max_slowdown": self.max_slowdown,
             "steps": [s.to_json() for s in self.steps],
@@ -154,48 +168,92 @@ def rehearse(
         if dist is None:
             (dist := work / "dist").mkdir()
         run = _Run(config, rc, database, work, say, previous, settings.max_slowdown)
-        here = Place(rc, config.root, env)
+        here = Place(rc, tree_copy(config.root, work / "tree"), env)  # never the developer's own tree
         graph = read_graph(settings, config.root)
         from_heads = graph.heads()
-        to_heads = recorded_graph(settings, config.root, previous).heads() if previous is not None else {}
-        depends = graph_dependencies(graph)
-        plan = make_plan(config, rc, previous.rc if previous else None, from_heads, to_heads, depends)
-        say(f"rehearsal on {database.engine} ({database.shown}), from {previous.rc if previous else 'an empty database'}")
+        start = find_start(config, previous, lock_bytes)
+        to_heads = start.graph.heads() if start is not None else {}
+        one_way = forward_only(graph, start.graph, settings.allow) if start is not None else ()
+        plan = make_plan(config, rc, start.name if start else None, from_heads, to_heads, graph_dependencies(graph), one_way)
+        if start is not None:
+            plan = replace(plan, unapplies=unapplied(graph, start.graph))
+        say(f"rehearsal on {database.engine} ({database.shown}), from {_from(start)}")
         try:
             database.create()
         except UpstreamError as exc:
             raise UpstreamError(f"rehearsal step 'database': {exc}; nothing is recorded") from None
         try:
-            before = run.build_previous(commands, settings.seed, lock_bytes, here)
+            before = run.build_previous(commands, settings.seed, start, here)
+            if start is not None:
+                prove(database, settings.framework, to_heads, "previous", start.name)
             with run.step("backup", f"{database.engine} backup"):
-                database.backup(work)
+                backup = database.backup(work)
             with run.step("upgrade", shown_command(commands.upgrade)):
                 run.command(commands.upgrade, here, "upgrade", Refused)
+            prove(database, settings.framework, from_heads, "upgrade", rc)
             if config.release.gates:
                 with run.step("gates", "; ".join(shown_command(g) for g in config.release.gates)):
                     for gate in config.release.gates:
                         run.command(tuple(expand(gate, rc=rc, dist=dist)), here, "gates", Refused)
-            with run.step("revert", "; ".join(shown_command(s.argv) for s in plan.steps) or "nothing to revert"):
-                for revert in plan.steps:
-                    run.command(revert.argv, here, "revert", Refused)
-            with run.step("verify", "each app at its previous head; every table's rows as after step 1"):
-                for revert in plan.steps:
-                    if revert.check:
-                        run.command(("sh", "-c", revert.check), here, "verify", Refused)
-                lost, added = snapshot.compare(before, snapshot.take(database))
-                if lost:
-                    target = previous.rc if previous else "an empty database"
-                    raise Refused(f"rehearsal step 'verify': the revert to {target} loses data: {'; '.join(lost)}; nothing is recorded")
-                run.notes.extend(added)
-            with run.step("upgrade-again", shown_command(commands.upgrade)):
-                run.command(commands.upgrade, here, "upgrade-again", Refused)
+            if start is None:
+                run.notes.append(no_revert(rc))
+                say(f"  {no_revert(rc)}")
+            else:
+                _revert_and_again(run, commands, plan, start, before, backup, here, graph, settings.allow)
         finally:
             database.drop()
     overhead = time.perf_counter() - started - run.command_seconds
     return Rehearsal(
         database.engine, "sqlite" if database.engine == "sqlite" else database.shown, previous.rc if previous else None,
-        settings.max_slowdown, tuple(run.results), before.to_record(), plan, tuple(run.notes), overhead,
+        settings.max_slowdown, tuple(run.results), before.to_record(), plan, tuple(run.notes), overhead, start,
+        tuple(run.accepted_loss),
     )
+
+
+def _from(start: Start | None) -> str:
+    if start is None:
+        return "an empty database (the first RC of its line)"
+    return start.name if start.kind == "rc" else f"the baseline {start.name} ({start.commit[:12]})"
+
+
+def _revert_and_again(
+    run: _Run, commands: Commands, plan: RevertPlan, start: Start, before: snapshot.Snapshot, backup: Path, here: Place,
+    graph: Graph, allow: tuple[str, ...],
+) -> None:
+    """Steps 4 to 6: the way back (the revert plan, or restoring the backup), its check, the upgrade again."""
+    database, framework = run.database, commands.framework
+
+    def revert() -> None:
+        for back in plan.steps:
+            run.command(back.argv, here, "revert", Refused)
+
+    if plan.restore:
+        shown = ", ".join(plan.restore)
+        with run.step("revert", f"restore the pre-upgrade backup: {shown} cannot be reversed (allowed)"):
+            database.restore(backup)
+    else:
+        with run.step("revert", "; ".join(shown_command(s.argv) for s in plan.steps) or "nothing to revert"):
+            revert()
+    with run.step("verify", "each app at its previous head; every table's rows as after step 1"):
+        for step in () if plan.restore else plan.steps:
+            if step.check:
+                run.command(("sh", "-c", step.check), here, "verify", Refused)
+        prove(database, framework, start.graph.heads(), "verify", start.name)
+        lost, added = snapshot.compare(before, snapshot.take(database))
+        if lost:
+            losses = attribute(database, backup, commands, graph, start.graph, lambda argv: run.command(argv, here, "verify", Refused))
+            refused = [loss.line() for loss in losses if loss.migration not in allow]
+            if refused or not losses:
+                raise Refused(
+                    f"rehearsal step 'verify': the revert to {start.name} loses data: {'; '.join(refused or lost)}; nothing is "
+                    "recorded (a loss on purpose is accepted by naming its migration in [migrations] allow)"
+                )
+            run.accepted_loss.extend(losses)
+            run.notes.extend(f"accepted loss ([migrations] allow): {loss.line()}" for loss in losses)
+            revert()  # the round trips left every migration applied: back to the start for the upgrade again
+        run.notes.extend(added)
+    with run.step("upgrade-again", shown_command(commands.upgrade)):
+        run.command(commands.upgrade, here, "upgrade-again", Refused)
 
 
 class _Run:
@@ -208,11 +266,14 @@ class _Run:
         self.config, self.rc, self.database, self.work, self.say = config, rc, database, work, say
         self.previous, self.slowdown = previous, slowdown
         recorded = (previous.manifest.get("rehearsal") or {}) if previous is not None else {}
+        if recorded.get("engine") != database.engine:  # seconds on another engine say nothing about this one
+            recorded = {}
         self.figures = {
             s["name"]: float(s["seconds"]) for s in recorded.get("steps", ()) if isinstance(s, dict) and "seconds" in s
         }
         self.results: list[StepResult] = []
         self.notes: list[str] = []
+        self.accepted_loss: list[Loss] = []  # data the revert loses, on purpose: each migration named in `allow`
         self.command_seconds = 0.0  # time spent in the project's own commands
 
     @contextmanager
@@ -230,12 +291,11 @@ class _Run:
                 "[migrations] max-slowdown if it is expected)"
             )
 
-    def build_previous(self, commands: Commands, seed: Sequence[Sequence[str]], lock_bytes: bytes, here: Place) -> snapshot.Snapshot:
+    def build_previous(self, commands: Commands, seed: Sequence[Sequence[str]], start: Start | None, here: Place) -> snapshot.Snapshot:
         """Step 1 and the snapshot after it."""
-        if self.previous is not None:
-            place = previous_place(self.config, self.previous, self.work, lock_bytes=lock_bytes, current=here, say=self.say)
-            with place as there:
-                with self.step("previous", f"{self.previous.rc}: {shown_command(commands.upgrade)}"):
+        if start is not None:
+            with start.place(self.work, here, self.say) as there:
+                with self.step("previous", f"{start.name}: {shown_command(commands.upgrade)}"):
                     self.command(commands.upgrade, there, "previous", UpstreamError)
                 if seed:
                     with self.step("seed", "; ".join(shown_command(s) for s in seed)):
@@ -246,7 +306,7 @@ class _Run:
 
     def command(self, argv: tuple[str, ...], place: Place, step: str, error: type[ReleaserError]) -> None:
         """Run one command of `step` in `place`; a failure is one line naming the step and the command."""
-        env = {**place.env, **self.database.environment(), "RELEASER_RC": self.rc}
+        env = {**project_environment(place.env, self.database), "RELEASER_RC": self.rc}
         shown = shown_command(argv)
         where = f"rehearsal step '{step}' ({place.rc}): `{shown}`"
         log = self.work / f"{step}.log"

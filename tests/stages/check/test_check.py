@@ -377,6 +377,16 @@ def test_online_reports_a_newer_release_as_information(populated: PackageIndex, 
     assert done.stdout.splitlines()[-1] == "release.lock is fresh: 2 pins, 2 inputs unchanged, every pinned file verified upstream"
 
 
+def test_online_does_not_offer_an_upgrade_the_inputs_pin_with_double_equals(populated: PackageIndex, make_project) -> None:  # type: ignore[no-untyped-def]
+    project = make_project(populated.url, requirements="alpha\nbeta==1.0\n")
+    lock(project.config())  # beta 2.0 is there, but the inputs ask for 1.0
+    code, doc = verdict(project, "--online")
+    assert code == 0
+    [newer] = [f for f in doc["findings"] if f["code"] == "newer"]
+    assert newer["subject"] == "python beta 1.0" and "the inputs ask for beta==1.0" in newer["message"]
+    assert newer["fix"] == "change beta==1.0 in your requirements, then releaser lock"
+
+
 def test_online_catches_files_gone_changed_and_yanked_upstream(populated: PackageIndex, make_project, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     project = make_project(populated.url)
     lock(project.config())  # alpha 1.0, beta 2.0

@@ -47,6 +47,7 @@ def assert_untouched(root: Path, head: str, rc: str = "0.9.0rc1", tags: str = ""
     assert not (root / "releases" / rc).exists()
     assert not list((root / "releases").glob(".*")) if (root / "releases").exists() else True
     assert not (root / "dist" / rc).exists()
+    assert not (root / "dist").is_dir() or any((root / "dist").iterdir())  # no empty dist/ left behind
     assert git(root, "tag", "--list") == tags
     assert git(root, "rev-parse", "HEAD") == head
     assert git(root, "status", "--porcelain") == ""
@@ -452,3 +453,23 @@ def test_the_default_template_is_found_in_a_checkout_and_packaged_for_wheels():
         if "__pycache__" not in p.parts
     }
     assert found | {"releaser.templates"} == set(setuptools["packages"])
+
+
+def test_manifest_md_lists_a_pin_with_a_wheel_per_platform_by_count(tmp_path):
+    """29 pins with 30 wheels each made a 60 KB page; their digests are in release.lock and manifest.json."""
+    from releaser.core import config as config_mod
+    from releaser.record.manifest import render_markdown
+
+    (tmp_path / "release.toml").write_text('[release]\nname = "hc"\nversion = "1.0"\n')
+    wheels = [{"name": f"cryptography-44.0-cp39-abi3-platform{i}.whl", "sha256": f"{i:064x}"} for i in range(30)]
+    pins = [{"kind": "python", "name": f"pkg{n}", "version": "1.0", "date": None, "artifacts": wheels} for n in range(29)]
+    pins.append({"kind": "python", "name": "asgiref", "version": "3.8", "date": None, "artifacts": [{"name": "asgiref-3.8-py3-none-any.whl", "sha256": "a" * 64}]})
+    manifest = {
+        "name": "hc", "rc": "1.0rc1", "version": "1.0", "commit": "0" * 40, "cut_at": "now", "as_of": "then",
+        "lock_digest": "sha256:" + "0" * 64, "builder": {"python": "3.12", "platform": "linux", "releaser": "0.1", "resolver": "pip-tools"},
+        "pins": pins, "built": [], "gates": [], "sbom": None, "tag": None,
+    }
+    page = render_markdown(config_mod.load(tmp_path / "release.toml"), manifest)
+    assert len(page.encode()) < 8_000, len(page.encode())
+    assert "| pkg3 | 1.0 |  | 30 files (cryptography-44.0-cp39-abi3-platform0.whl, …), each sha256 in `release.lock`" in page
+    assert f"asgiref-3.8-py3-none-any.whl `{'a' * 64}`" in page  # one file: named with its digest, as before

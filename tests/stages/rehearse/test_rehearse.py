@@ -34,7 +34,7 @@ from releaser.record import records
 
 PASSWORD_VAR = "REHEARSAL_DB_PASSWORD"
 STEPS = ["previous", "seed", "snapshot", "backup", "upgrade", "gates", "revert", "verify", "upgrade-again"]
-BASELINE_STEPS = ["snapshot", "backup", "upgrade", "gates", "revert", "verify", "upgrade-again"]
+BASELINE_STEPS = ["snapshot", "backup", "upgrade", "gates"]  # the first RC, no baseline: nothing to revert to
 
 DJANGO_SEED = "from shop.models import Item; Item.objects.bulk_create([Item(name=f'item {i}', note=f'note {i}') for i in range(5)])"
 DJANGO_GATE = "from shop.models import Item; print(Item.objects.count(), 'items')"

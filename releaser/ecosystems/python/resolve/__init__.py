@@ -119,9 +119,7 @@ def fail(tool: str, stderr: str, job: Job) -> None:
     text = scrub(stderr)
     if job.request.dated:
         _insist_on_upload_times(job, text)
-    lines = [_newest_versions(line.strip()) for line in text.splitlines() if line.strip()]
-    errors = [line for line in lines if line.startswith(("ERROR", "error:", "×")) or "Could not find a version" in line]
-    summary = " / ".join(dict.fromkeys(errors[:3])) or (lines[-1] if lines else "no output")
+    summary = summarize(text)
     if job.target is not None:
         summary = f"for {job.target.marker}: {summary}"
     if _NETWORK_TROUBLE.search(text):
@@ -129,6 +127,29 @@ def fail(tool: str, stderr: str, job: Job) -> None:
         raise UpstreamError(f"{tool} could not reach the index ({indexes}): {summary}")
     _insist_on_answers(job, text)
     raise ResolutionError(f"{tool} could not resolve the Python requirements: {summary}")
+
+
+def summarize(text: str) -> str:
+    """A resolver's complaint as one readable line: the cause first (what conflicts with what, what is not
+    there), then pip's or uv's own error, each cut short; never kilobytes with the cause in the middle."""
+    lines = [_newest_versions(line.strip()) for line in text.splitlines() if line.strip()]
+    errors = [line for line in lines if line.startswith(("ERROR", "error:", "×")) or "Could not find a version" in line]
+    causes = []
+    for i, line in enumerate(lines):  # pip: "The conflict is caused by:" and the requirements under it
+        if line.startswith("The conflict is caused by"):
+            for follow in lines[i + 1 :]:
+                if not (follow.startswith("The user requested") or " depends on " in follow):
+                    break
+                causes.append(follow)
+        elif line.startswith(("╰─▶", "Because ")) or "No matching distribution found for" in line:  # uv; pip
+            causes.append(line.removeprefix("╰─▶").removeprefix("ERROR:").strip())
+    first = [_clip(line) for line in dict.fromkeys(causes)][:3]
+    rest = [_clip(line) for line in dict.fromkeys(errors) if not any(c in line for c in causes)][:2]
+    return "; ".join(first + rest) or (_clip(lines[-1]) if lines else "no output")
+
+
+def _clip(line: str, width: int = 240) -> str:
+    return line if len(line) <= width else line[: width - 1] + "…"
 
 
 def _newest_versions(line: str) -> str:
