@@ -1,7 +1,7 @@
 """The command line's frame: the options every command takes, errors told in one line, the group.
 
 No policy lives here. Errors are `ReleaserError`s whose class carries the exit
-code of the contract; they are printed on one line, scrubbed of secrets, with
+code (README, "Exit codes"); they are printed on one line, scrubbed of secrets, with
 no traceback.
 """
 

@@ -1,4 +1,4 @@
-"""The five verdicts of the migration gate (contract section 6), each a pure function of graphs.
+"""The five verdicts of the migration gate (docs/migrations.md), each a pure function of graphs.
 
 1. `heads`: more than one head per app; a number, version or revision id used twice.
 2. `history`: a migration of the previous RC removed, renamed or changed in meaning.
