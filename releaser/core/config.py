@@ -138,6 +138,21 @@ def parse(text: str, path: Path) -> ReleaseConfig:
     return _Parser(path, text).config(data)
 
 
+def expand_variables(text: str) -> tuple[str, tuple[str, ...]]:
+    """`text` with each `${VAR}` set in the environment replaced by its value (an unset one
+    stays as written), and the names of those not set."""
+    unset: list[str] = []
+
+    def value(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in os.environ:
+            unset.append(name)
+            return match.group(0)
+        return os.environ[name]
+
+    return _ENV_REF.sub(value, text), tuple(unset)
+
+
 def dependency_digest(data: dict[str, Any]) -> str:
     """Digest of the dependency sections as written (not [release], not expanded secrets)."""
     sections = {k: data[k] for k in ("python", "maven", "git", "artifact") if k in data}
@@ -159,6 +174,13 @@ class _Parser(TableReader):
         release = self._table(data, "release", required=True)
         python = self._table(data, "python", required=False)
         migrations = self._table(data, "migrations", required=False)
+        settings = parse_migrations(self, migrations, self.path.parent) if migrations is not None else None
+        if settings is not None and settings.database is not None:
+            # Expanded only when a rehearsal runs, but its secret is known from now on: every
+            # output of every command is scrubbed of it, whatever prints it.
+            expanded, unset = expand_variables(settings.database)
+            if not unset:
+                remember_secrets(expanded)
         return ReleaseConfig(
             path=self.path,
             release=self._release(release),
@@ -168,7 +190,7 @@ class _Parser(TableReader):
             artifacts=self._unique(
                 self._artifact(t, i) for i, t in enumerate(self._array(data, "artifact"))
             ),
-            migrations=parse_migrations(self, migrations, self.path.parent) if migrations is not None else None,
+            migrations=settings,
             dependency_digest=dependency_digest(data),
             unset=tuple(dict.fromkeys(self.unset)),
         )
@@ -324,17 +346,10 @@ class _Parser(TableReader):
         An unset one stays as written (no secret: its name stays in messages), its error
         kept for `require_environment`.
         """
-        unset_before = len(self.unset)
-
-        def value(match: re.Match[str]) -> str:
-            name = match.group(1)
-            if name not in os.environ:
-                self.unset.append(self._message(where, key, f"refers to ${{{name}}}, which is not set in the environment", section))
-                return match.group(0)
-            return os.environ[name]
-
-        expanded = _ENV_REF.sub(value, url)
-        if len(self.unset) == unset_before:
+        expanded, unset = expand_variables(url)
+        for name in unset:
+            self.unset.append(self._message(where, key, f"refers to ${{{name}}}, which is not set in the environment", section))
+        if not unset:
             remember_secrets(expanded)
         return expanded
 
