@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import json
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator
 import click
 
 from releaser import __version__
-from releaser.core.console import print_error, project_root
+from releaser.core.console import json_document, print_error, project_root
 from releaser.core.errors import ReleaserError
 from releaser.core.redact import scrub
 
@@ -48,10 +48,11 @@ class _Run:
         if not (self.quiet or self.json):
             click.echo(scrub(line), err=err)
 
-    def document(self, document: dict[str, Any]) -> None:
-        """With --json, the command's result as one document: {"ok": true, "exit": 0, ...}."""
+    def document(self, document: Mapping[str, Any], code: int = 0) -> None:
+        """With --json, the command's result as one document in the envelope every --json
+        output shares: {"ok": ..., "exit": N, ...its own keys}, scrubbed."""
         if self.json:
-            click.echo(scrub(json.dumps({"ok": True, "exit": 0, **document}, indent=2, sort_keys=True)))
+            click.echo(json_document(document, code))
 
     @contextlib.contextmanager
     def progress(self) -> Iterator[Progress | None]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -80,15 +79,15 @@ def list_(project: Path, as_json: bool) -> None:
 
     cfg = load_config(project)
     items = showing.entries(cfg)
+    code = 0 if all(item.ok for item in items) else Refused.exit_code
     if as_json:
-        click.echo(showing.list_json(items))
+        options.document(showing.list_document(items), code)
     elif not items:
         options.echo(f"no RC recorded in {cfg.release.records}/ yet; cut one with: releaser cut")
     else:
         for item in items:
             options.echo(item.line())
-    if not all(item.ok for item in items):
-        sys.exit(Refused.exit_code)
+    sys.exit(code)
 
 
 @main.command(epilog="\b\nExamples:\n  releaser show 0.9.0rc1\n  releaser show 0.9.0rc1 --json      its manifest.json, as recorded")
@@ -97,14 +96,14 @@ def list_(project: Path, as_json: bool) -> None:
 def show(project: Path, as_json: bool, rc: str) -> None:
     """What went into a recorded RC: its commit, cut-off, pins and built files.
 
-    With --json, the record's manifest.json as recorded (docs/records.md).
+    With --json, the record's manifest.json as recorded, with `ok` and `exit` (docs/records.md).
     """
     from releaser.record import records, showing
 
     cfg = load_config(project)
     found = records.read(records.records_dir(cfg), rc)
     if as_json:
-        click.echo((found.path / records.MANIFEST).read_text(encoding="utf-8"), nl=False)
+        options.document(found.manifest)
     else:
         click.echo(showing.summary(found.manifest))
 
@@ -179,5 +178,8 @@ def diff(project: Path, as_json: bool, a: str, b: str) -> None:
     def records_dir() -> Path:
         return records.records_dir(load_config(project))
 
-    document = diffing.diff(diffing.load(a, records_dir), diffing.load(b, records_dir))
-    click.echo(scrub(json.dumps(document, indent=2) if as_json else diffing.render(document).rstrip("\n")))
+    found = diffing.diff(diffing.load(a, records_dir), diffing.load(b, records_dir))
+    if as_json:
+        options.document(found.to_json())
+    else:
+        click.echo(scrub(found.render().rstrip("\n")))

@@ -65,14 +65,13 @@ from releaser.lock.sbom import SBOM_NAME, to_cyclonedx
 from releaser.record import records
 from releaser.record.manifest import (
     Subject,
-    dump_manifest,
     make_manifest,
     render_markdown,
     tag_message,
     template_source,
 )
 
-from releaser.rehearse.rehearsing import not_ran
+from releaser.rehearse.rehearsing import NotRehearsed
 from releaser.rehearse.revertplan import SCRIPT
 
 if TYPE_CHECKING:
@@ -190,10 +189,13 @@ def _cut(
         notes += after_build(plan.root, plan.commit)
         fault_point("cut:built")
         sbom = to_cyclonedx(plan.lock, name=config.release.name, version=config.release.version, rc=plan.rc)
-        manifest = make_manifest(plan.subject, built_files(dist), sbom=sbom.encode("utf-8"), dist=f"{DIST}/{plan.rc}/")
-        manifest["rehearsal"] = rehearsal.to_record() if rehearsal else not_ran("no [migrations] database is set")
+        record = make_manifest(
+            plan.subject, built_files(dist), sbom=sbom.encode("utf-8"), dist=f"{DIST}/{plan.rc}/",
+            rehearsal=rehearsal or NotRehearsed("no [migrations] database is set"),
+        )
+        manifest = record.to_json()
         files = {
-            records.MANIFEST: dump_manifest(manifest),
+            records.MANIFEST: record.dump(),
             records.MANIFEST_MD: render_markdown(config, manifest).encode("utf-8"),
             records.LOCK_COPY: plan.lock_bytes,
             SBOM_NAME: sbom.encode("utf-8"),

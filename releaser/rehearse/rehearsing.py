@@ -87,8 +87,8 @@ class Rehearsal:
     notes: tuple[str, ...] = field(default=())
     overhead: float = 0.0  # seconds of the whole rehearsal not spent in the project's own commands
 
-    def to_record(self) -> dict[str, Any]:
-        """manifest.json's `rehearsal`."""
+    def to_json(self) -> dict[str, Any]:
+        """manifest.json's `rehearsal` (and `releaser rehearse --json`'s document)."""
         return {
             "ran": True,
             "verdict": "passed",
@@ -117,9 +117,14 @@ def rehearse_tree(config: ReleaseConfig, *, log: Log | None = None) -> Rehearsal
     return rehearse(config, rc=TREE, lock=lock, lock_bytes=lock_bytes, log=log)
 
 
-def not_ran(reason: str) -> dict[str, Any]:
-    """manifest.json's `rehearsal` when none ran."""
-    return {"ran": False, "reason": reason}
+@dataclass(frozen=True)
+class NotRehearsed:
+    """manifest.json's `rehearsal` when none ran, and why."""
+
+    reason: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"ran": False, "reason": self.reason}
 
 
 def rehearse(
