@@ -89,7 +89,7 @@ def parse(p: Any, t: dict[str, Any], root: Path) -> MigrationSettings:
 
 
 def _command(p: Any, value: Any, key: str) -> tuple[str, ...]:
-    argv = p._argv(value, WHERE, key, SECTION)
+    argv: tuple[str, ...] = p._argv(value, WHERE, key, SECTION)
     if not argv:
         p._fail(WHERE, key, "is an empty command", SECTION)
     return argv

@@ -32,9 +32,9 @@ class _Read:
 
     def __init__(self, app: str, source: Source, found: dict[str, Any]) -> None:
         self.app, self.source, self.name = app, source, source.stem
-        self.dependencies: list[Key] = [tuple(k) for k in found["dependencies"]]  # type: ignore[misc]
-        self.run_before: list[Key] = [tuple(k) for k in found["run_before"]]  # type: ignore[misc]
-        self.replaces: list[Key] = [tuple(k) for k in found["replaces"]]  # type: ignore[misc]
+        self.dependencies: list[Key] = [tuple(k) for k in found["dependencies"]]
+        self.run_before: list[Key] = [tuple(k) for k in found["run_before"]]
+        self.replaces: list[Key] = [tuple(k) for k in found["replaces"]]
         self.reversible: bool | None = found["reversible"]
         self.digest: str = found["digest"]
 

@@ -154,9 +154,10 @@ class Http:
                     "document (RELEASER_METADATA_MAX_BYTES)"
                 )
             parts.append(chunk)
-        response._content = b"".join(parts)  # type: ignore[attr-defined]  # what .content, .text, .json() read
-        response._content_consumed = True  # type: ignore[attr-defined]
-        return response._content  # type: ignore[attr-defined,no-any-return]
+        body = b"".join(parts)
+        response._content = body  # what .content, .text, .json() read
+        response._content_consumed = True  # type: ignore[attr-defined]  # requests has it; its stubs do not
+        return body
 
     def chunks(self, response: requests.Response, url: str, *, what: str, deadline: Deadline) -> Iterator[bytes]:
         """The body as it arrives (read1: a server that drips cannot hold a read past the deadline)."""

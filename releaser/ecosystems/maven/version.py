@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from typing import Union
+from typing import Any, Union
 
 SNAPSHOT = "SNAPSHOT"
 _QUALIFIERS = ("alpha", "beta", "milestone", "rc", "snapshot", "", "sp")
@@ -30,8 +30,8 @@ def _qualifier_key(value: str) -> str:
         return f"{len(_QUALIFIERS)}-{value}"
 
 
-def _cmp(a: object, b: object) -> int:
-    return (a > b) - (a < b)  # type: ignore[operator]
+def _cmp(a: Any, b: Any) -> int:
+    return int(a > b) - int(a < b)
 
 
 class _Int:
