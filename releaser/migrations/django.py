@@ -13,6 +13,7 @@ app that is not read is external.
 from __future__ import annotations
 
 import ast
+import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -53,7 +54,7 @@ def read(settings: MigrationSettings, dirs: Mapping[str, Sequence[Source]]) -> G
         for source in files:
             if not is_migration(source.filename):
                 continue
-            result = cache.read(source, lambda: _read_file(source))
+            result = cache.read(source, functools.partial(_read_file, source))
             warnings += result["warnings"]
             key = (app, source.stem)
             if key in found:

@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING, Any
 
 from releaser.core import lockfile
 from releaser.core.errors import ConfigError, Refused
-from releaser.plumbing.fsutil import fault_point, write_synced
 from releaser.core.lockfile import Lock
+from releaser.plumbing.fsutil import fault_point, write_synced
 
 if TYPE_CHECKING:
     from releaser.core.config import ReleaseConfig

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from helpers import days
 
+from helpers import days
 from loopback.files import FileServer
 from loopback.githttp import GitHttpServer
 from loopback.gitrepo import GitRepo
@@ -198,7 +198,6 @@ def test_no_json_output_shows_the_database_password(tmp_path: Path) -> None:
     every command, in its one envelope, is scrubbed of it, even where a hand-written
     command in release.toml repeats the password in full (revert-plan prints it)."""
     from migration_projects import alembic_project
-
     from releaser.core import config
     from releaser.migrations.loader import read_graph
 

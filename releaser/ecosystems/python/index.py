@@ -27,9 +27,9 @@ from packaging.utils import (
 from packaging.version import InvalidVersion, Version
 
 from releaser.core.errors import UpstreamError
-from releaser.plumbing.http import Http
 from releaser.core.lockfile import Artifact
 from releaser.core.redact import strip_credentials
+from releaser.plumbing.http import Http
 
 JSON_TYPE = "application/vnd.pypi.simple.v1+json"
 _SHA256 = re.compile(r"[0-9a-f]{64}")

@@ -15,11 +15,12 @@ import sys
 import time
 import zipfile
 from dataclasses import replace
+from datetime import UTC
 from pathlib import Path
 
 import pytest
-from helpers import validated_sbom
 
+from helpers import validated_sbom
 from releaser.core import config as config_mod
 from releaser.core import lockfile
 from releaser.core.errors import ConfigError, Refused, UpstreamError
@@ -415,7 +416,7 @@ def test_every_refusal_writes_nothing(populated, make_project):
 
 def test_locked_files_fetched_custom_template_and_tag(populated, make_project, monkeypatch):
     """Maven (behind a password) and URL pins are fetched into dist/<rc>/deps/, sha256-verified."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from loopback.files import FileServer
     from loopback.maven import MavenRepository
@@ -428,7 +429,7 @@ def test_locked_files_fetched_custom_template_and_tag(populated, make_project, m
     )
     with FileServer() as files, MavenRepository(auth=("ci", "s3cret-token")) as maven:
         url = files.put("/data/tzdata-2024a.tar.gz", b"tz data 2024a\n")
-        snapshot = maven.deploy_snapshot("org.cosmo", "ical", "1.0", datetime(2024, 1, 2, 3, 4, 5, tzinfo=timezone.utc), 7, content=b"jar bytes")
+        snapshot = maven.deploy_snapshot("org.cosmo", "ical", "1.0", datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC), 7, content=b"jar bytes")
         repository = maven.url.replace("http://", "http://ci:${MVN_TOKEN}@")
         project = make_project(populated.url)
         project.write(

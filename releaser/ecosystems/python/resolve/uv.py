@@ -27,14 +27,13 @@ import re
 import subprocess
 import sys
 import threading
-from datetime import timezone
+from datetime import UTC
 
 from packaging.utils import canonicalize_name
 
 from releaser.core.errors import UpstreamError
-from releaser.plumbing.piprun import isolated_env, resolve_deadline
 from releaser.ecosystems.python.resolve import Job, fail, not_installed, prepare, read_pins, upgrade_options
-
+from releaser.plumbing.piprun import isolated_env, resolve_deadline
 
 # uv's debug log as it resolves: `Adding direct dependency: NAME...` and `Adding
 # transitive dependency for A==1: NAME...`. Only a hint: if it reads otherwise, the pages
@@ -138,7 +137,7 @@ def _options(job: Job) -> list[str]:
     if job.target is not None:
         options += ["--python-platform", job.target.uv_platform, "--python-version", job.target.python]
     if request.dated:
-        options += ["--exclude-newer", request.as_of.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")]
+        options += ["--exclude-newer", request.as_of.astimezone(UTC).isoformat().replace("+00:00", "Z")]
     return options + upgrade_options(request)
 
 
