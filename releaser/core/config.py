@@ -22,6 +22,8 @@ from releaser.core.errors import ConfigError
 from releaser.core.paths import inside
 from releaser.core.maven_coordinate import MavenCoordinate
 from releaser.core.migration_config import MigrationSettings
+from releaser.core.attest_config import AttestSettings
+from releaser.core.attest_config import parse as parse_attest
 from releaser.core.migration_config import parse as parse_migrations
 from releaser.core.redact import remember_secrets, strip_credentials
 from releaser.core.tomlreader import TableReader
@@ -95,6 +97,7 @@ class ReleaseConfig:
     git: tuple[GitInput, ...] = ()
     artifacts: tuple[UrlInput, ...] = ()
     migrations: MigrationSettings | None = None  # [migrations]: not a dependency, not in the digest
+    attest: AttestSettings | None = None  # [attest]: who signs the provenance of an RC
     dependency_digest: str = field(default="", compare=False)
     # One error per `${VAR}` a URL names that is not set. Offline commands (`check`,
     # `export`) never use the URLs and run without the secrets; the others call
@@ -170,10 +173,11 @@ class _Parser(TableReader):
     # -- the document -----------------------------------------------------
 
     def config(self, data: dict[str, Any]) -> ReleaseConfig:
-        self._no_unknown(data, {"release", "python", "maven", "git", "artifact", "migrations"}, "", None)
+        self._no_unknown(data, {"release", "python", "maven", "git", "artifact", "migrations", "attest"}, "", None)
         release = self._table(data, "release", required=True)
         python = self._table(data, "python", required=False)
         migrations = self._table(data, "migrations", required=False)
+        attest = self._table(data, "attest", required=False)
         settings = parse_migrations(self, migrations, self.path.parent) if migrations is not None else None
         if settings is not None and settings.database is not None:
             # Expanded only when a rehearsal runs, but its secret is known from now on: every
@@ -191,6 +195,7 @@ class _Parser(TableReader):
                 self._artifact(t, i) for i, t in enumerate(self._array(data, "artifact"))
             ),
             migrations=settings,
+            attest=parse_attest(self, attest, self.path.parent) if attest is not None else None,
             dependency_digest=dependency_digest(data),
             unset=tuple(dict.fromkeys(self.unset)),
         )
