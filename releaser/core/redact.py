@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import shlex
 import threading
+from collections.abc import Sequence
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 _USERINFO = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\s]+@")
@@ -51,7 +52,7 @@ def scrub(text: str) -> str:
     return text
 
 
-def shown_command(argv: tuple[str, ...] | list[str]) -> str:
+def shown_command(argv: Sequence[str]) -> str:
     """A command line as a shell would take it, scrubbed."""
     return scrub(shlex.join(argv))
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar, cast
+from typing import Any, Literal, NoReturn, TypeVar, cast, overload
 
 from releaser.core.errors import ConfigError
 
@@ -22,6 +22,11 @@ class TableReader:
     def __init__(self, path: Path, text: str) -> None:
         self.path = path
         self.lines = text.splitlines()
+
+    @overload
+    def _table(self, data: dict[str, Any], key: str, *, required: Literal[True]) -> dict[str, Any]: ...
+    @overload
+    def _table(self, data: dict[str, Any], key: str, *, required: bool) -> dict[str, Any] | None: ...
 
     def _table(self, data: dict[str, Any], key: str, *, required: bool) -> dict[str, Any] | None:
         if key not in data:
