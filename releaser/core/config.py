@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import tomli  # the compiled reader the lock uses too: one TOML parser on `check`'s path
 from packaging.version import InvalidVersion, Version
 
+from releaser.core import documents
 from releaser.core.errors import ConfigError
 from releaser.core.paths import inside
 from releaser.core.maven_coordinate import MavenCoordinate
@@ -134,10 +134,7 @@ def load(path: Path) -> ReleaseConfig:
 
 def parse(text: str, path: Path) -> ReleaseConfig:
     """Validate `text` as the release.toml at `path` (files it names are looked up beside `path`)."""
-    try:
-        data = tomli.loads(text)
-    except tomli.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    data = documents.toml(text, path)
     return _Parser(path, text).config(data)
 
 
