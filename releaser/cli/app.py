@@ -10,11 +10,11 @@ from __future__ import annotations
 import contextlib
 import functools
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -115,12 +115,15 @@ def fail(message: str, code: int) -> None:
 class _Group(click.Group):
     """Options before or after the command; every error its one-line message and exit code."""
 
-    def main(self, args: Any = None, prog_name: str | None = None, **extra: Any) -> Any:
+    def main(
+        self, args: Sequence[str] | None = None, prog_name: str | None = None, complete_var: str | None = None,
+        standalone_mode: bool = True, **extra: Any,
+    ) -> Any:
+        """As click's, but errors are rendered here, as text or as JSON (never standalone)."""
         argv = list(sys.argv[1:] if args is None else args)
-        extra.pop("standalone_mode", None)  # errors are rendered here, as text or as JSON
         options.reset(json="--json" in argv[: argv.index("--")] if "--" in argv else "--json" in argv)
         try:
-            code = super().main(argv, prog_name=prog_name or "releaser", standalone_mode=False, **extra)
+            code = super().main(argv, prog_name=prog_name or "releaser", complete_var=complete_var, standalone_mode=False, **extra)
         except click.ClickException as exc:  # usage: exit 2, as JSON too with --json
             if options.json:
                 fail(exc.format_message(), exc.exit_code)
@@ -166,7 +169,7 @@ def as_of_time(_ctx: click.Context, _param: click.Parameter, value: str | None) 
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         raise click.BadParameter(f"{value!r} is not an ISO 8601 time such as 2026-11-01T12:00:00Z") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def project_command(func: Callable[..., Any]) -> Callable[..., Any]:

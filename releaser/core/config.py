@@ -18,13 +18,13 @@ from urllib.parse import urlsplit
 from packaging.version import InvalidVersion, Version
 
 from releaser.core import documents
-from releaser.core.errors import ConfigError
-from releaser.core.paths import inside
-from releaser.core.maven_coordinate import MavenCoordinate
-from releaser.core.migration_config import MigrationSettings
 from releaser.core.attest_config import AttestSettings
 from releaser.core.attest_config import parse as parse_attest
+from releaser.core.errors import ConfigError
+from releaser.core.maven_coordinate import MavenCoordinate
+from releaser.core.migration_config import MigrationSettings
 from releaser.core.migration_config import parse as parse_migrations
+from releaser.core.paths import inside
 from releaser.core.redact import remember_secrets, strip_credentials
 from releaser.core.tomlreader import TableReader
 
@@ -216,7 +216,7 @@ class _Parser(TableReader):
             records=self._relative_path(t, "records", "releases", where, "release"),
             build=self._argv(t.get("build", []), where, "build", "release"),
             gates=tuple(self._argv(g, where, f"gates[{i}]", "release") for i, g in enumerate(gates)),
-            templates=self._relative_path(t, "templates", None, where, "release") if "templates" in t else None,
+            templates=self._relative_path(t, "templates", "", where, "release") if "templates" in t else None,
             tag=self._tag_template(t, where),
         )
 

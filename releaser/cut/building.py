@@ -21,11 +21,8 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from releaser.plumbing import gitrepo
 from releaser.core.config import ReleaseConfig
-from releaser.plumbing.credentials import configured_userinfo
 from releaser.core.errors import ConfigError, Refused, UpstreamError
-from releaser.plumbing.fsutil import sha256_of
 from releaser.core.lockfile import Lock
 from releaser.core.progress import Progress
 from releaser.core.redact import output_tail, scrub, shown_command
@@ -33,6 +30,9 @@ from releaser.install.buildenv import activated_env
 from releaser.install.fetch import Fetcher, PinnedFile, session
 from releaser.install.layout import BUNDLE, DEPS
 from releaser.install.pyinstall import changed_upstream
+from releaser.plumbing import gitrepo
+from releaser.plumbing.credentials import configured_userinfo
+from releaser.plumbing.fsutil import sha256_of
 from releaser.record.manifest import BuiltFile
 
 if TYPE_CHECKING:

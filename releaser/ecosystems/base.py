@@ -12,8 +12,8 @@ from releaser.core.lockfile import InputRecord, Pin
 from releaser.core.progress import Progress
 
 if TYPE_CHECKING:
-    from releaser.plumbing.http import Http
     from releaser.core.verdict import Finding
+    from releaser.plumbing.http import Http
 
 
 @dataclass(frozen=True)

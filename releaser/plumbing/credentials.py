@@ -67,7 +67,8 @@ def private_netrc(urls: Iterable[str], directory: Path) -> tuple[tuple[str, ...]
     """
     from releaser.core.errors import ConfigError
 
-    stripped, by_host = [], {}
+    stripped: list[str] = []
+    by_host: dict[str, tuple[str, str]] = {}
     for url in urls:
         stripped.append(strip_credentials(url))
         parts = urlsplit(url)

@@ -16,7 +16,7 @@ import re
 import sysconfig
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -157,7 +157,7 @@ def make_manifest(
         version=config.release.version,
         commit=plan.commit,
         tag=plan.tag,
-        cut_at=datetime.now(timezone.utc).replace(microsecond=0),
+        cut_at=datetime.now(UTC).replace(microsecond=0),
         as_of=lock.as_of,
         lock_digest=records.lock_digest(plan.lock_bytes),
         lock_content_digest=lock.content_digest,
@@ -266,10 +266,10 @@ def _pin(pin: Pin) -> dict[str, Any]:
 def iso(moment: datetime | None) -> str | None:
     if moment is None:
         return None
-    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-def shown_step(argv: list[str], manifest: dict[str, Any]) -> str:
+def shown_step(argv: Sequence[str], manifest: Mapping[str, Any]) -> str:
     """A recorded build or gate command as it ran, pasteable in the project root: quoted,
     `{rc}` and `{dist}` filled in (`{dist}` relative, as `dist` in the manifest says)."""
     fill = {"{rc}": manifest["rc"], **({"{dist}": manifest["dist"]} if manifest.get("dist") else {})}

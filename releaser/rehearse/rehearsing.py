@@ -225,13 +225,14 @@ class _Run:
         start = time.perf_counter()
         yield
         seconds = time.perf_counter() - start
-        before = self.figures.get(name)
+        before = self.figures.get(name)  # only a previous RC's record has figures
+        then = self.previous.rc if self.previous is not None else "the previous RC"
         self.results.append(StepResult(name, seconds, did, before))
-        self.say(f"  {name}: {seconds:.2f} s" + (f" ({before:.2f} s in {self.previous.rc})" if before is not None else ""))
+        self.say(f"  {name}: {seconds:.2f} s" + (f" ({before:.2f} s in {then})" if before is not None else ""))
         if before is not None and seconds > self.slowdown * before and seconds - before >= NOISE:
             raise Refused(
                 f"rehearsal step '{name}' took {seconds:.2f} s, more than max-slowdown {self.slowdown:g} × its "
-                f"{before:.2f} s in {self.previous.rc}; nothing is recorded (find the slow migration, or raise "
+                f"{before:.2f} s in {then}; nothing is recorded (find the slow migration, or raise "
                 "[migrations] max-slowdown if it is expected)"
             )
 

@@ -15,10 +15,10 @@ from A to B are listed too:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from releaser.core import lockfile
 from releaser.core.lockfile import KINDS, Lock, Pin

@@ -24,9 +24,10 @@ followed. Below the direct dependencies, as in Maven:
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property
-from typing import Callable, Mapping, Sequence, TypeVar
+from typing import TypeVar
 
 from releaser.core.errors import ResolutionError
 from releaser.core.maven_coordinate import MavenCoordinate

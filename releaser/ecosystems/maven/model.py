@@ -18,9 +18,9 @@ local project's own files).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable, Mapping
 
 from releaser.core.errors import ConfigError, UpstreamMissing
 from releaser.core.maven_coordinate import MavenCoordinate

@@ -33,12 +33,12 @@ from releaser.ecosystems.python.requirements import (
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from releaser.plumbing.http import Http
     from releaser.core.targets import Target
     from releaser.core.verdict import Finding
     from releaser.ecosystems.python.direct import DirectReferences
     from releaser.ecosystems.python.index import PackageIndexReader
     from releaser.ecosystems.python.resolve import Hints, Resolver
+    from releaser.plumbing.http import Http
 
 
 class PythonSource(Source):
@@ -153,9 +153,9 @@ class PythonSource(Source):
         With them, one per target, merged: a pin needed on some targets only carries
         the marker that names them (releaser.core.targets).
         """
-        from releaser.plumbing.http import concurrently
         from releaser.core.targets import needed_under, parse
         from releaser.ecosystems.python.resolve import Job
+        from releaser.plumbing.http import concurrently
 
         resolve, _ = _resolver(self.inputs.resolver)
         work = request.workdir
@@ -296,7 +296,7 @@ class _Prefetch:
                 name = self._names.pop()
             try:
                 self._reader.project_files(self._index_url, name)
-            except Exception:  # noqa: BLE001 - told, if it matters, when the page is read for the pin
+            except Exception:
                 pass
 
     def join(self) -> None:

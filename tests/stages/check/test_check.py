@@ -14,13 +14,13 @@ import shutil
 import subprocess
 import sys
 import textwrap
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import Iterator
 
 import pytest
-from helpers import Project, days, python_project
 
+from helpers import Project, days, python_project
 from loopback.pypi import PackageIndex
 from loopback.wheels import build_wheel
 from releaser.check.checking import check, floats

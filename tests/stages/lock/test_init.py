@@ -235,3 +235,12 @@ def test_a_deeply_nested_pyproject_is_left_out_with_the_reason(tmp_path: Path) -
     result = initialize(tmp_path)
     assert tomllib.loads(result.text)["python"]["requirements"] == ["requirements.in"]
     assert "pyproject.toml: not read (nested too deeply)" in result.found
+
+
+@pytest.mark.parametrize("content", [b"[project\n", b"\xff\xfe not utf-8\n"], ids=["bad-toml", "not-utf-8"])
+def test_an_unreadable_pyproject_is_left_out_with_the_reason(tmp_path: Path, content: bytes) -> None:
+    (tmp_path / "pyproject.toml").write_bytes(content)
+    Project(tmp_path).write("requirements.in", "beta\n")
+    result = initialize(tmp_path)
+    assert tomllib.loads(result.text)["python"]["requirements"] == ["requirements.in"]
+    assert any(line.startswith("pyproject.toml: not read (") for line in result.found)
