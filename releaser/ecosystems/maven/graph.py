@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from releaser.core.errors import ResolutionError
 from releaser.core.maven_coordinate import MavenCoordinate
@@ -112,7 +112,7 @@ def derive_scope(parent: str, child: str) -> str:
 def settle(
     direct: Sequence[Node],
     fresh: Callable[[], Visit],
-    map_: Map,
+    map_: Map[Any, Any],
     managed: Mapping[tuple[str, str, str, str], Dependency],
     skip: frozenset[str] = frozenset(),
     *,
@@ -137,7 +137,7 @@ def settle(
 def collect(
     direct: Sequence[Node],
     visit: Visit,
-    map_: Map,
+    map_: Map[Any, Any],
     managed: Mapping[tuple[str, str, str, str], Dependency],
     skip: frozenset[str] = frozenset(),
     *,
