@@ -15,9 +15,15 @@ TYPE_CHECKING = False  # not `typing`'s: importing it costs the sealed check a t
 if TYPE_CHECKING:
     from collections.abc import Mapping
     from pathlib import Path
-    from typing import Any
+    from typing import Any, Protocol
 
-    from releaser.core.verdict import Verdict
+    class Verdict(Protocol):  # releaser.core.verdict.Verdict, which prints through here
+        @property
+        def ok(self) -> bool: ...
+        @property
+        def exit_code(self) -> int: ...
+        def to_dict(self) -> dict[str, Any]: ...
+        def render(self) -> str: ...
 
 
 def project_dir(project: str | os.PathLike[str] | None) -> str:
