@@ -77,12 +77,19 @@ def check(
         *stale(current, lock),
         *floating(lock),
         *uncovered(config, lock, current, name),
+        *source_uncovered(sources, lock),
         *other_target(lock, name),
     ]
     if online:
         config.require_environment()  # offline, an unset ${VAR} is fine: no URL is used
         findings += verify_online(config, sources, lock, http)
     return Verdict(name, tuple(findings), pins=len(lock.pins), inputs=len(current), online=online, migrations=migrations)
+
+
+def source_uncovered(sources: list[Source], lock: Lock) -> list[Finding]:
+    """What each source finds its inputs need and the lock does not pin (an image FROM without a pin)."""
+    pinned = {(p.kind, p.name) for p in lock.pins}
+    return [Finding("uncovered", where, message) for s in sources for where, message in s.uncovered(pinned)]
 
 
 def migration_gate(config: ReleaseConfig, previous: Previous | None = None) -> Report | None:

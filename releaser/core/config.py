@@ -20,6 +20,8 @@ from packaging.version import InvalidVersion, Version
 from releaser.core import documents
 from releaser.core.attest_config import AttestSettings
 from releaser.core.attest_config import parse as parse_attest
+from releaser.core.container_config import ContainerInputs
+from releaser.core.container_config import parse as parse_containers
 from releaser.core.errors import ConfigError
 from releaser.core.maven_coordinate import MavenCoordinate
 from releaser.core.migration_config import MigrationSettings
@@ -46,6 +48,7 @@ class ReleaseSettings:
     gates: tuple[tuple[str, ...], ...] = ()
     templates: str | None = None  # a project folder with its own MANIFEST.md.j2
     tag: str = "v{rc}"  # the name of the git tag of an RC; {rc} is its id
+    site: bool = False  # `releaser site` after every cut: dist/site/ refreshed from the records
 
 
 @dataclass(frozen=True)
@@ -97,6 +100,7 @@ class ReleaseConfig:
     git: tuple[GitInput, ...] = ()
     artifacts: tuple[UrlInput, ...] = ()
     migrations: MigrationSettings | None = None  # [migrations]: not a dependency, not in the digest
+    containers: ContainerInputs | None = None  # [containers]: the images of Dockerfiles and compose files
     attest: AttestSettings | None = None  # [attest]: who signs the provenance of an RC
     dependency_digest: str = field(default="", compare=False)
     # One error per `${VAR}` a URL names that is not set. Offline commands (`check`,
@@ -155,7 +159,7 @@ def expand_variables(text: str) -> tuple[str, tuple[str, ...]]:
 
 def dependency_digest(data: dict[str, Any]) -> str:
     """Digest of the dependency sections as written (not [release], not expanded secrets)."""
-    sections = {k: data[k] for k in ("python", "maven", "git", "artifact") if k in data}
+    sections = {k: data[k] for k in ("python", "maven", "git", "artifact", "containers") if k in data}
     blob = json.dumps(sections, sort_keys=True, separators=(",", ":"), default=str)
     return "sha256:" + hashlib.sha256(blob.encode()).hexdigest()
 
@@ -170,10 +174,11 @@ class _Parser(TableReader):
     # -- the document -----------------------------------------------------
 
     def config(self, data: dict[str, Any]) -> ReleaseConfig:
-        self._no_unknown(data, {"release", "python", "maven", "git", "artifact", "migrations", "attest"}, "", None)
+        self._no_unknown(data, {"release", "python", "maven", "git", "artifact", "migrations", "containers", "attest"}, "", None)
         release = self._table(data, "release", required=True)
         python = self._table(data, "python", required=False)
         migrations = self._table(data, "migrations", required=False)
+        containers = self._table(data, "containers", required=False)
         attest = self._table(data, "attest", required=False)
         settings = parse_migrations(self, migrations, self.path.parent) if migrations is not None else None
         if settings is not None and settings.database is not None:
@@ -192,6 +197,7 @@ class _Parser(TableReader):
                 self._artifact(t, i) for i, t in enumerate(self._array(data, "artifact"))
             ),
             migrations=settings,
+            containers=parse_containers(self, containers, self.path.parent) if containers is not None else None,
             attest=parse_attest(self, attest, self.path.parent) if attest is not None else None,
             dependency_digest=dependency_digest(data),
             unset=tuple(dict.fromkeys(self.unset)),
@@ -200,7 +206,7 @@ class _Parser(TableReader):
     def _release(self, t: dict[str, Any]) -> ReleaseSettings:
         where = "[release]"
         self._no_unknown(
-            t, {"name", "version", "lockfile", "records", "build", "gates", "templates", "tag"}, where, "release"
+            t, {"name", "version", "lockfile", "records", "build", "gates", "templates", "tag", "site"}, where, "release"
         )
         name = self._get(t, "name", str, where, "release")
         version = self._get(t, "version", str, where, "release")
@@ -218,6 +224,7 @@ class _Parser(TableReader):
             gates=tuple(self._argv(g, where, f"gates[{i}]", "release") for i, g in enumerate(gates)),
             templates=self._relative_path(t, "templates", "", where, "release") if "templates" in t else None,
             tag=self._tag_template(t, where),
+            site=self._get(t, "site", bool, where, "release", default=False),
         )
 
     def _tag_template(self, t: dict[str, Any], where: str) -> str:

@@ -21,7 +21,7 @@ from releaser.core import documents
 from releaser.core.errors import ConfigError, UpstreamError
 
 LOCK_VERSION = 1
-KINDS = ("python", "maven", "git", "artifact")
+KINDS = ("python", "maven", "git", "artifact", "image")
 # Every key a lock may hold; anything else is refused (it would sit outside what releaser reads).
 HEADER_KEYS = frozenset(
     {"lock-version", "as-of", "releaser", "resolver", "content-digest", "check-seal", "environments", "target", "inputs",

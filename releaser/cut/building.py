@@ -26,6 +26,7 @@ from releaser.core.errors import ConfigError, Refused, UpstreamError
 from releaser.core.lockfile import Lock
 from releaser.core.progress import Progress
 from releaser.core.redact import output_tail, scrub, shown_command
+from releaser.ecosystems import Source
 from releaser.install.buildenv import activated_env
 from releaser.install.fetch import Fetcher, PinnedFile, session
 from releaser.install.layout import BUNDLE, DEPS
@@ -74,6 +75,21 @@ def fetch_dependencies(
     with session(http) as web:
         Fetcher(rc=rc, mismatch=changed_upstream, http=web, userinfo=configured_userinfo(config)).fetch_all(targets, progress=progress)
     return len(targets)
+
+
+def pinned_inputs(config: ReleaseConfig, lock: Lock, deps: Path, *, http: Http | None = None) -> dict[str, Path]:
+    """Each source's inputs the build reads with their pins (a Dockerfile with its images by digest),
+    under `deps/<kind>/`, once upstream is checked to serve the pins still; `{placeholder}` -> path."""
+    from releaser.ecosystems import sources_for
+
+    found: dict[str, Path] = {}
+    for source in sources_for(config):
+        pins = lock.of_kind(source.kind)
+        if not pins or type(source).cut_inputs is Source.cut_inputs:
+            continue
+        with session(http) as web:
+            found.update(source.cut_inputs(pins, deps / source.kind, web))
+    return found
 
 
 def build_environment(venv: Path, *, rc: str, commit_time: int, dist: Path) -> dict[str, str]:

@@ -5,7 +5,16 @@ from __future__ import annotations
 from releaser.core.config import ReleaseConfig
 from releaser.ecosystems.base import LockRequest, Source
 
-__all__ = ["LockRequest", "Source", "sources_for"]
+__all__ = ["LockRequest", "Source", "source_class", "sources_for"]
+
+
+def source_class(kind: str) -> type[Source] | None:
+    """The Source of a kind whose rules live only in its package (imported on demand)."""
+    if kind == "image":
+        from releaser.ecosystems.containers.source import ContainerSource
+
+        return ContainerSource
+    return None
 
 
 def sources_for(config: ReleaseConfig) -> list[Source]:
@@ -27,4 +36,8 @@ def sources_for(config: ReleaseConfig) -> list[Source]:
         from releaser.ecosystems.url.source import UrlSource
 
         found.append(UrlSource(config.artifacts))
+    if config.containers is not None and config.containers.files:  # registries only: no images to pin
+        from releaser.ecosystems.containers.source import ContainerSource
+
+        found.append(ContainerSource(config.root, config.containers, config.lockfile))
     return found

@@ -12,6 +12,7 @@ from releaser.core.lockfile import InputRecord, Pin
 from releaser.core.progress import Progress
 
 if TYPE_CHECKING:
+    from releaser.core.config import ReleaseConfig
     from releaser.core.verdict import Finding
     from releaser.plumbing.http import Http
 
@@ -63,6 +64,50 @@ class Source(ABC):
     def input_paths(self) -> list[Path] | None:
         """Every file the input records are read from besides release.toml, for the check seal
         (`releaser.core.seal`); None when the source cannot say, and then the lock is not sealed."""
+        return None
+
+    def uncovered(self, pinned: set[tuple[str, str]]) -> list[tuple[str, str]]:
+        """(where, message) for each input the lock's pins (`(kind, name)`) leave floating, for
+        `releaser check`; the default: none beyond what `releaser.lock.soundness` finds itself."""
+        return []
+
+    # `releaser export --format F` for each F here writes this source's input files with their pins.
+    export_formats: ClassVar[tuple[str, ...]] = ()
+
+    def pinned_files(self, fmt: str, pins: tuple[Pin, ...]) -> dict[Path, str]:
+        """Each input file of export format `fmt`, as text, with `pins` written into it (offline)."""
+        return {}
+
+    def cut_inputs(self, pins: tuple[Pin, ...], folder: Path, http: Http) -> dict[str, Path]:
+        """Before an RC is built: check upstream still serves `pins` as locked (Refused if not), write
+        what the build reads of them under `folder`, and return the `{placeholder}`s of build commands
+        that name those files. The default: nothing to write."""
+        return {}
+
+    @classmethod
+    def bundle_pins(cls, config: ReleaseConfig, pins: tuple[Pin, ...], folder: Path, http: Http) -> dict[str, str]:
+        """`releaser bundle`, for a kind the generic bundle does not store: its pins' bytes under `folder`;
+        each file written (relative to `folder`) -> its sha256."""
+        return {}
+
+    @classmethod
+    def restore_pins(
+        cls, config: ReleaseConfig, pins: tuple[Pin, ...], into: Path, bundle: Path | None, http: Http | None,
+        push: str | None = None,
+    ) -> list[str]:
+        """`releaser reproduce`, for such a kind: its pins under `into`, from `bundle` (what `bundle_pins`
+        wrote) or upstream, verified; lines saying what was done."""
+        return []
+
+    @staticmethod
+    def purl(pin: Pin) -> object | None:
+        """The pin's package URL (a `packageurl.PackageURL`) when this kind has its own purl type."""
+        return None
+
+    @staticmethod
+    def floats(pin: Pin) -> str | None:
+        """Why one of this kind's pins is not exact, or None; `releaser.lock.soundness` asks
+        kinds it has no rule of its own for."""
         return None
 
     def verify(self, pins: tuple[Pin, ...], http: Http) -> list[Finding] | None:

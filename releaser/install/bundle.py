@@ -133,6 +133,7 @@ def _make_bundle(config: ReleaseConfig, rc: str, *, into: Path | None, http: Htt
             files[rel] = sha256_of(root / rel)[0]
             git_status[pin.name] = status
 
+    files.update(bundle_own_kinds(config, rec.lock.pins, root, http))
     document = {
         "schema": BUNDLE_SCHEMA,
         "rc": rc,
@@ -141,6 +142,19 @@ def _make_bundle(config: ReleaseConfig, rc: str, *, into: Path | None, http: Htt
     }
     write_atomic(index, json.dumps(document, indent=2, sort_keys=True) + "\n")  # last: the bundle is complete
     return Bundled(rc, root, dict(sorted(files.items())), placed, git_status)
+
+
+def bundle_own_kinds(config: ReleaseConfig, pins: tuple[Pin, ...], root: Path, http: Http | None) -> dict[str, str]:
+    """What the kinds that store their own bytes (container images) wrote into the bundle: rel path -> sha256."""
+    from releaser.ecosystems import source_class
+
+    files: dict[str, str] = {}
+    for kind in dict.fromkeys(p.kind for p in pins):
+        own = source_class(kind)
+        if own is not None:
+            with session(http) as web:
+                files.update(own.bundle_pins(config, tuple(p for p in pins if p.kind == kind), root, web))
+    return files
 
 
 def read_index(path: Path) -> dict[str, Any] | None:

@@ -230,6 +230,12 @@ def choose_python_file(pin: Pin) -> Artifact:
     return found
 
 
-def expand(argv: tuple[str, ...], *, rc: str, dist: Path) -> list[str]:
-    """A command with `{dist}` (the RC's dist folder, with a final separator) and `{rc}` replaced."""
-    return [arg.replace("{dist}", str(dist) + os.sep).replace("{rc}", rc) for arg in argv]
+def expand(argv: tuple[str, ...], *, rc: str, dist: Path, files: dict[str, Path] | None = None) -> list[str]:
+    """A command with `{dist}` (the RC's dist folder, with a final separator) and `{rc}` replaced, and
+    each of `files` (`{dockerfile}`: the pinned copy of the Dockerfile) by its path."""
+    out = []
+    for arg in argv:
+        for name, path in (files or {}).items():
+            arg = arg.replace("{" + name + "}", str(path))
+        out.append(arg.replace("{dist}", str(dist) + os.sep).replace("{rc}", rc))
+    return out

@@ -96,6 +96,18 @@ def config_entries(config: ReleaseConfig) -> dict[str, dict[str, Any]]:
         a.name: {"url": strip_credentials(a.url), **({"sha256": a.sha256} if a.sha256 else {})}
         for a in config.artifacts
     }
+    if config.containers is not None:
+        box = config.containers
+        entries["containers"] = {
+            key: " ".join(values)
+            for key, values in (
+                ("dockerfiles", [_relative(config.root, p) for p in box.dockerfiles]),
+                ("compose", [_relative(config.root, p) for p in box.compose]),
+                ("platforms", list(box.platforms)),
+                ("insecure", list(box.insecure)),
+            )
+            if values
+        }
     for group, found in (("maven", maven), ("git", git), ("artifact", artifact)):
         if found:
             entries[group] = found

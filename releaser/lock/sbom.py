@@ -98,6 +98,12 @@ def purl_of(pin: Pin) -> Any:
         if len(rest) > 1:
             qualifiers["classifier"] = rest[1]
         return PackageURL(type="maven", namespace=group, name=artifact, version=pin.version, qualifiers=qualifiers)
+    from releaser.ecosystems import source_class
+
+    own = source_class(pin.kind)
+    found = own.purl(pin) if own is not None else None
+    if found is not None:
+        return found
     if pin.kind == "git":
         return PackageURL(type="generic", name=pin.name, version=pin.version, qualifiers={"vcs_url": f"git+{pin.source}@{pin.version}"})
     qualifiers = {"download_url": pin.source}

@@ -77,6 +77,11 @@ def floats(pin: Pin) -> str | None:
             return f"{version!r} is not a full commit id (a branch or tag can move)"
     elif pin.kind == "artifact" and not pin.artifacts:
         return "has no recorded sha256"
+    else:
+        from releaser.ecosystems import source_class
+
+        own = source_class(pin.kind)
+        return own.floats(pin) if own is not None else None
     return None
 
 

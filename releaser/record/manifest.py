@@ -29,7 +29,7 @@ from releaser.lock.sbom import SBOM_NAME
 from releaser.record import records
 
 TEMPLATE = "MANIFEST.md.j2"
-KIND_TITLES = {"python": "Python", "maven": "Maven", "git": "git", "artifact": "URL artifacts"}
+KIND_TITLES = {"python": "Python", "maven": "Maven", "git": "git", "artifact": "URL artifacts", "image": "Container images"}
 
 
 @dataclass(frozen=True)
@@ -123,7 +123,7 @@ class Manifest:
             "as_of": iso(self.as_of),
             "lock_digest": self.lock_digest,
             "lock_content_digest": self.lock_content_digest,
-            "pins": [_pin(p) for p in sorted(self.pins, key=lambda p: (KINDS.index(p.kind), p.name.lower(), p.version))],
+            "pins": [pin_entry(p) for p in sorted(self.pins, key=lambda p: (KINDS.index(p.kind), p.name.lower(), p.version))],
             "built": [f.to_json() for f in self.built],
             "build": [scrub(a) for a in self.build],
             "gates": [[scrub(a) for a in gate] for gate in self.gates],
@@ -239,7 +239,8 @@ def tag_message(plan: Subject, manifest: dict[str, Any]) -> str:
     )
 
 
-def _pin(pin: Pin) -> dict[str, Any]:
+def pin_entry(pin: Pin) -> dict[str, Any]:
+    """A pin as manifest.json records it."""
     scope = {"scope": pin.scope} if pin.scope is not None else {}  # a Maven pin's scope
     return {
         **scope,

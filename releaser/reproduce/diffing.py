@@ -81,6 +81,21 @@ class PinState:
         }
 
 
+def entry_document(entry: dict[str, Any]) -> dict[str, Any]:
+    """A pin as a record's manifest.json lists it, in `pin_document`'s shape: compared on the same FIELDS."""
+    files = entry.get("artifacts") or []
+    return {
+        "version": entry.get("version"),
+        "requested": entry.get("requested"),
+        "source": entry.get("source"),
+        "date": entry.get("date"),
+        "artifacts": sorted(
+            ({"name": a.get("name"), "sha256": a.get("sha256"), "size": a.get("size")} for a in files if isinstance(a, dict)),
+            key=lambda a: (str(a["name"]), str(a["sha256"])),
+        ),
+    }
+
+
 @dataclass(frozen=True)
 class PinChange:
     """One pin added, removed or changed (`fields`: which of FIELDS differ)."""
@@ -219,6 +234,8 @@ def _shown(kind: str, pin: PinState) -> str:
         version = version[:12]
     elif kind == "artifact" and len(version) == 64:
         version = "sha256:" + version[:12]
+    elif version.startswith("sha256:") and len(version) == 71:  # an image digest
+        version = version[:19]
     return f"{version} ({pin.date[:10]})" if pin.date else version
 
 

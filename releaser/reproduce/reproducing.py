@@ -73,6 +73,7 @@ class Reproduction:
     classpath: Path | None = None
     maven: list[Pin] = field(default_factory=list)
     git: list[GitResult] = field(default_factory=list)
+    own: list[str] = field(default_factory=list)  # what kinds with their own bytes (images) restored
     artifacts: list[Path] = field(default_factory=list)
 
     @property
@@ -86,20 +87,21 @@ class Reproduction:
 
 def reproduce(
     config: ReleaseConfig, rc: str, into: Path, *, bundle: Path | None = None, http: Http | None = None,
-    progress: Progress | None = None,
+    progress: Progress | None = None, push: str | None = None,
 ) -> Reproduction:
     """Recreate `rc`'s dependency set in `into`, every file verified; offline with `bundle`.
 
-    `progress` hears of the files placed, N of M. Holds the project lock (`releaser.plumbing.projectlock`) while it runs.
+    `progress` hears of the files placed, N of M. `push`: a registry (host[:port]) the
+    recorded container images are put back into, by digest and tag. Holds the project lock (`releaser.plumbing.projectlock`) while it runs.
     """
     from releaser.plumbing.projectlock import hold
 
     with hold(config, "reproduce"):
-        return _reproduce(config, rc, into, bundle=bundle, http=http, progress=progress)
+        return _reproduce(config, rc, into, bundle=bundle, http=http, progress=progress, push=push)
 
 
 def _reproduce(config: ReleaseConfig, rc: str, into: Path, *, bundle: Path | None, http: Http | None,
-    progress: Progress | None,
+    progress: Progress | None, push: str | None = None,
 ) -> Reproduction:
     rec = records.read(records.records_dir(config), rc)
     lock = rec.lock
@@ -160,7 +162,25 @@ def _reproduce(config: ReleaseConfig, rc: str, into: Path, *, bundle: Path | Non
         result.git = outcome  # type: ignore[assignment]
 
     result.artifacts = sorted(path for item, path in targets if item.pin.kind == "artifact")
+    result.own = _restore_own_kinds(config, lock.pins, into, bundle_root, http, push)
     return result
+
+
+def _restore_own_kinds(
+    config: ReleaseConfig, pins: tuple[Pin, ...], into: Path, bundle: Path | None, http: Http | None, push: str | None
+) -> list[str]:
+    """The kinds that keep their own bytes (container images), restored; what each says it did."""
+    from releaser.ecosystems import source_class
+
+    lines: list[str] = []
+    kinds = [kind for kind in dict.fromkeys(p.kind for p in pins) if source_class(kind) is not None]
+    if push and not kinds:
+        raise ConfigError("--push puts an RC's container images into a registry, but this RC pins none")
+    for kind in kinds:
+        own = source_class(kind)
+        assert own is not None
+        lines += own.restore_pins(config, tuple(p for p in pins if p.kind == kind), into, bundle, http, push)
+    return lines
 
 
 def _reproduction_path(into: Path, rel: PurePosixPath) -> Path:
@@ -289,7 +309,7 @@ def describe(result: Reproduction, cwd: Path | None = None) -> list[str]:
         lines.append(f"  git       {git.name} at {git.commit[:12]} ({git.status}): {show(git.path)}")
     for path in result.artifacts:
         lines.append(f"  artifact  {show(path)}")
-    return lines
+    return lines + result.own
 
 
 def notes(into: Path) -> list[str]:
@@ -300,3 +320,30 @@ def notes(into: Path) -> list[str]:
     except (OSError, ReleaserError):
         return []
     return [f"{into} is inside a git work tree and not ignored: add it to .gitignore (releaser cut refuses a dirty tree)"]
+
+
+def reproduce_from_registry(
+    config: ReleaseConfig, rc: str, into: Path, target: str, *, key: Path | None = None, progress: Progress | None = None,
+    push: str | None = None,
+) -> tuple[Reproduction, list[str]]:
+    """`releaser reproduce RC --from-bundle oci://…`: pull the bundle (every blob digest-checked),
+    check its signed provenance when a key is given or configured, and reproduce from it offline."""
+    from releaser.install import ocibundle
+    from releaser.plumbing.http import Http
+    from releaser.record.verifying import trusted_key
+
+    parsed = ocibundle.parse_target(target)
+    configured = config.attest is not None and config.attest.public_key is not None
+    verifier = trusted_key(config, key) if key is not None or configured else None
+    notes: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="releaser-pull-") as tmp:
+        with Http() as http:
+            digest, signed = ocibundle.pull(ocibundle.registry_for(config, http, parsed.host), parsed, rc, Path(tmp))
+        note = ocibundle.check_provenance(config, rc, signed, verifier)
+        notes.append(f"pulled the bundle of {rc} from {parsed} ({digest})")
+        if note:
+            notes.append(note)
+        elif verifier is not None:
+            notes.append(f"its provenance verifies with key {verifier.keyid[:16]}")
+        result = reproduce(config, rc, into, bundle=Path(tmp), progress=progress, push=push)
+    return result, notes

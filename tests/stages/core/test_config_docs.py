@@ -78,7 +78,7 @@ def test_every_example_in_the_reference_loads(tmp_path, monkeypatch):
         monkeypatch.setenv(var, "s3cret-value")
     for folder in ("src/shop/migrations", "alembic/versions", "release/templates", "server"):
         (tmp_path / folder).mkdir(parents=True)
-    for file in ("requirements.in", "server/pom.xml"):
+    for file in ("requirements.in", "server/pom.xml", "Dockerfile"):
         (tmp_path / file).write_text("")
     (tmp_path / "pyproject.toml").write_text('[project]\nname = "p"\nversion = "1.0"\n')
     examples = re.findall(r"^```toml\n(.*?)^```", doc, flags=re.S | re.M)
