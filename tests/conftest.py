@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import pytest
+
 from helpers import (
     Project,
     days,
     python_project,
 )
-
 from loopback.files import FileServer
 from loopback.gitrepo import GitRepo, python_package
 from loopback.installed import wheels_with_dependencies
@@ -61,7 +62,7 @@ def git_requirement(tmp_path: Path, index: PackageIndex, make_project: Callable[
     """
     index.publish("beta", "1.0", uploaded=days(0))
     repo = GitRepo(tmp_path / "gitpkg")
-    repo.commit(python_package("gitpkg", "1.0", requires=("beta",)), when=datetime(2024, 1, 1, 12, tzinfo=timezone.utc), message="1.0")
+    repo.commit(python_package("gitpkg", "1.0", requires=("beta",)), when=datetime(2024, 1, 1, 12, tzinfo=UTC), message="1.0")
     project = make_project(index.url, requirements=f"gitpkg @ git+{repo.url}@main\n", python="allow-local = true")
     return project, repo
 

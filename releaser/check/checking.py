@@ -30,16 +30,16 @@ from typing import TYPE_CHECKING
 
 from releaser.core import lockfile
 from releaser.core.config import ReleaseConfig
-from releaser.plumbing.credentials import configured_userinfo
 from releaser.core.lockfile import KINDS, EntryValue, InputRecord, Lock
 from releaser.core.verdict import LOCK, Finding, Verdict
+from releaser.ecosystems import Source, sources_for
 from releaser.lock.locking import input_records
 from releaser.lock.soundness import floating, floats, other_target, uncovered, unlisted
-from releaser.ecosystems import Source, sources_for
+from releaser.plumbing.credentials import configured_userinfo
 
 if TYPE_CHECKING:
-    from releaser.plumbing.http import Http
     from releaser.migrations.report import Previous, Report
+    from releaser.plumbing.http import Http
 
 __all__ = ["Finding", "Verdict", "check", "floats", "insist_fit"]
 
@@ -190,8 +190,8 @@ def _show(value: EntryValue | None) -> str:
 
 def verify_online(config: ReleaseConfig, sources: list[Source], lock: Lock, http: Http | None = None) -> list[Finding]:
     """Ask upstream about every pin, each kind through its source (or generically)."""
-    from releaser.plumbing.http import Http
     from releaser.ecosystems.upstream import verify_generic
+    from releaser.plumbing.http import Http
 
     by_kind = {s.kind: s for s in sources}
     userinfo = configured_userinfo(config)

@@ -1,4 +1,4 @@
-"""`[migrations]` in release.toml: the database half of an RC (contract sections 6 and 7).
+"""`[migrations]` in release.toml: the database half of an RC (docs/migrations.md, docs/rehearsal.md; every key: docs/config.md).
 
 Parsed by `releaser.core.config` with its own typed getters, so every error names
 the file, the key and its line. The gate (`releaser.migrations`) and the rehearsal
@@ -31,7 +31,7 @@ class MigrationSettings:
     upgrade_from: tuple[str, ...] = ()  # git refs of releases that must upgrade to this tree
     allow: tuple[str, ...] = ()  # finding names accepted
     labels: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))  # dir -> app label
-    # the rehearsal (contract section 7)
+    # the rehearsal (docs/rehearsal.md)
     database: str | None = None  # "sqlite" or a URL, raw: ${VAR} is expanded only when a rehearsal runs
     seed: tuple[tuple[str, ...], ...] = ()
     max_slowdown: float = 2.0
@@ -92,7 +92,7 @@ def parse(p: Any, t: dict[str, Any], root: Path) -> MigrationSettings:
 
 
 def _command(p: Any, value: Any, key: str) -> tuple[str, ...]:
-    argv = p._argv(value, WHERE, key, SECTION)
+    argv: tuple[str, ...] = p._argv(value, WHERE, key, SECTION)
     if not argv:
         p._fail(WHERE, key, "is an empty command", SECTION)
     return argv

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import shlex
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from urllib.parse import quote, quote_plus, unquote, urlsplit, urlunsplit
 
 _USERINFO = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\s]+@")
@@ -90,7 +90,7 @@ def scrub(text: str) -> str:
     return text
 
 
-def shown_command(argv: tuple[str, ...] | list[str]) -> str:
+def shown_command(argv: Sequence[str]) -> str:
     """A command line as a shell would take it, scrubbed."""
     return scrub(shlex.join(argv))
 

@@ -34,13 +34,17 @@ import sys
 
 from releaser.core.interpreter import target
 
-try:  # the built-in sha256: `hashlib` loads OpenSSL, which costs more than the check
-    from _sha256 import sha256
-except ImportError:  # pragma: no cover - other Pythons (3.12+ calls it _sha2)
-    try:
-        from _sha2 import sha256  # type: ignore[no-redef]
-    except ImportError:
-        from hashlib import sha256  # type: ignore[no-redef]
+TYPE_CHECKING = False  # not `typing`'s: the sealed check imports nothing it can do without
+if TYPE_CHECKING:
+    from hashlib import sha256  # what the built-in one is, to a type checker
+else:
+    try:  # the built-in sha256: `hashlib` loads OpenSSL, which costs more than the check
+        from _sha256 import sha256
+    except ImportError:  # pragma: no cover - other Pythons (3.12+ calls it _sha2)
+        try:
+            from _sha2 import sha256
+        except ImportError:
+            from hashlib import sha256
 
 KEY = "check-seal"
 FORMAT = "1"

@@ -7,7 +7,6 @@ stable: fields are only ever added, under a new `schema` number if one changes.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -156,9 +155,6 @@ class Verdict:
         if self.migrations is not None:
             document["migrations"] = self.migrations.to_dict()  # the document of `releaser migrations --json`
         return document
-
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2)
 
     def render(self) -> str:
         """The human form: one line per finding, then the command that fixes them all."""

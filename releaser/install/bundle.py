@@ -20,17 +20,17 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from releaser.plumbing.credentials import configured_userinfo
 from releaser.core import documents
 from releaser.core.errors import ConfigError, Refused, ReleaserError, UpstreamError
-from releaser.core.paths import confined_output
-from releaser.plumbing.fsutil import sha256_of, write_atomic
 from releaser.core.lockfile import Pin
+from releaser.core.paths import confined_output
 from releaser.install.checkouts import bundle_has, make_git_bundle
 from releaser.install.fetch import Fetcher, PinnedFile, raise_failures, session
 from releaser.install.layout import BUNDLE, DIST, every_file, plain
+from releaser.plumbing.credentials import configured_userinfo
+from releaser.plumbing.fsutil import sha256_of, write_atomic
 from releaser.record import records
 
 if TYPE_CHECKING:
@@ -144,7 +144,7 @@ def _make_bundle(config: ReleaseConfig, rc: str, *, into: Path | None, http: Htt
         "files": dict(sorted(files.items())),
     }
     write_atomic(index, json.dumps(document, indent=2, sort_keys=True) + "\n")  # last: the bundle is complete
-    return Bundled(rc, root, document["files"], placed, git_status)
+    return Bundled(rc, root, dict(sorted(files.items())), placed, git_status)
 
 
 def bundle_own_kinds(config: ReleaseConfig, pins: tuple[Pin, ...], root: Path, http: Http | None) -> dict[str, str]:
@@ -160,7 +160,7 @@ def bundle_own_kinds(config: ReleaseConfig, pins: tuple[Pin, ...], root: Path, h
     return files
 
 
-def read_index(path: Path) -> dict | None:
+def read_index(path: Path) -> dict[str, Any] | None:
     """A bundle's index, or None where there is none; anything else there is a ConfigError."""
     try:
         document = documents.json_document(path.read_bytes(), path, ConfigError)

@@ -12,14 +12,14 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
 from releaser.core.config import ReleaseConfig
-from releaser.plumbing.credentials import configured_userinfo, private_netrc
 from releaser.core.errors import Refused, ReleaserError, UpstreamError
 from releaser.core.lockfile import Lock
-from releaser.plumbing.piprun import cache_dir, trusted_hosts
 from releaser.core.redact import output_tail
 from releaser.install.buildenv import install_hashed
 from releaser.install.fetch import Fetcher, PinnedFile, session
 from releaser.install.sdists import build_files, build_wheel, built_here, refuse_unpinned
+from releaser.plumbing.credentials import configured_userinfo, private_netrc
+from releaser.plumbing.piprun import cache_dir, trusted_hosts
 
 if TYPE_CHECKING:
     from releaser.plumbing.http import Http

@@ -79,13 +79,14 @@ def _toml(path: Path, found: Findings) -> dict[str, Any]:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         found.notes.append(f"{path.name}: not read ({exc})")
+        return {}
     except RecursionError:
         found.notes.append(f"{path.name}: not read (nested too deeply)")
     return {}
 
 
 def _project_identity(pyproject: dict[str, Any], found: Findings) -> None:
-    project = pyproject.get("project") if isinstance(pyproject.get("project"), dict) else {}
+    project = _project_table(pyproject)
     if isinstance(project.get("name"), str):
         found.name = _safe_name(project["name"])
     if isinstance(project.get("version"), str):
@@ -135,7 +136,7 @@ def _input_problem(root: Path, path: Path) -> str | None:
 
 
 def _pyproject_inputs(pyproject: dict[str, Any], found: Findings) -> None:
-    project = pyproject.get("project") if isinstance(pyproject.get("project"), dict) else {}
+    project = _project_table(pyproject)
     deps = project.get("dependencies")
     if "dependencies" in project.get("dynamic", []):
         found.notes.append("pyproject.toml: dependencies are dynamic; list them in a requirements file")
@@ -154,8 +155,14 @@ def _pyproject_inputs(pyproject: dict[str, Any], found: Findings) -> None:
             found.tools["groups"] |= _names([r for r in reqs if isinstance(r, str)] if isinstance(reqs, list) else [])
 
 
+def _project_table(pyproject: dict[str, Any]) -> dict[str, Any]:
+    """pyproject.toml's [project], or nothing where it is not a table."""
+    project = pyproject.get("project")
+    return project if isinstance(project, dict) else {}
+
+
 def _names(lines: list[str]) -> set[str]:
-    names = set()
+    names: set[str] = set()
     for line in lines:
         line = line.split("#")[0].strip()
         if not line or line.startswith("-"):

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any
 
 from releaser import __version__
 from releaser.core import lockfile
@@ -14,9 +15,9 @@ from releaser.core.errors import ConfigError, Refused, ReleaserError
 from releaser.core.lockfile import InputRecord, Lock, Pin
 from releaser.core.progress import Event, Progress, silent
 from releaser.core.redact import strip_credentials
+from releaser.ecosystems import LockRequest, Source, sources_for
 from releaser.lock import sealing
 from releaser.lock.soundness import unlisted
-from releaser.ecosystems import LockRequest, Source, sources_for
 
 if TYPE_CHECKING:  # `releaser check` imports this module and must not pay for requests
     from releaser.plumbing.http import Http
@@ -202,10 +203,10 @@ def _lock(
     config: ReleaseConfig, *, as_of: datetime | None, upgrade_all: bool, upgrade: tuple[str, ...], http: Http | None,
     progress: Progress | None, strict: bool,
 ) -> LockResult:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     if as_of is not None and as_of > now:
         raise ConfigError(
-            f"--as-of {as_of.astimezone(timezone.utc).isoformat()} is in the future: "
+            f"--as-of {as_of.astimezone(UTC).isoformat()} is in the future: "
             "a cut-off must be a time the indexes have already seen"
         )
     previous, notes = _previous(config)
@@ -214,7 +215,7 @@ def _lock(
     records = input_records(config, sources)  # validates every input before any network
     config.require_environment()  # a URL's ${VAR} is needed now
     wanted = _upgrade_names(previous, upgrade)
-    cutoff = (as_of or now).astimezone(timezone.utc)
+    cutoff = (as_of or now).astimezone(UTC)
     seeds = previous if as_of is None and not notes else None
 
     pins: list[Pin] = []
@@ -254,9 +255,9 @@ def _lock(
     if seeds is not None and new.same_pins(seeds):
         # Nothing moved: keep the recorded cut-off and who resolved these pins (a newer
         # pip-tools that picks the same pins is no change), so the file does not churn.
-        new = replace(new, as_of=previous.as_of, releaser=previous.releaser, resolver=previous.resolver)
-        if previous.target is not None:  # nor the interpreter it was first made on
-            new = replace(new, target=previous.target)
+        new = replace(new, as_of=seeds.as_of, releaser=seeds.releaser, resolver=seeds.resolver)
+        if seeds.target is not None:  # nor the interpreter it was first made on
+            new = replace(new, target=seeds.target)
     if strict and warnings:
         raise Refused(f"{'; '.join(warnings)} (--strict): require another version, then lock again")
     fault_point("lock:resolved")

@@ -18,8 +18,8 @@ from releaser.core import depfiles, seal
 from releaser.core.config import ReleaseConfig
 from releaser.core.errors import ReleaserError
 from releaser.core.lockfile import InputRecord, Lock
-from releaser.lock.soundness import floating, other_target, uncovered, unlisted
 from releaser.ecosystems import Source
+from releaser.lock.soundness import floating, other_target, uncovered, unlisted
 
 Files = list[tuple[str, bytes]]
 

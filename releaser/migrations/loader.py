@@ -14,13 +14,13 @@ from collections.abc import Callable, Mapping, Sequence
 from fnmatch import fnmatchcase
 from pathlib import Path
 
-from releaser.plumbing import gitrepo
 from releaser.core.errors import ConfigError, UpstreamError
 from releaser.core.paths import confined, read_input
 from releaser.core.migration_config import MigrationSettings, matching_dirs
 from releaser.migrations import alembic, django, flyway, south
 from releaser.migrations.graph import Graph
 from releaser.migrations.pysource import Source
+from releaser.plumbing import gitrepo
 
 Reader = Callable[[MigrationSettings, Mapping[str, Sequence[Source]]], Graph]
 READERS: dict[str, Reader] = {"django": django.read, "alembic": alembic.read, "south": south.read, "flyway": flyway.read}

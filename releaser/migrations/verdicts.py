@@ -1,4 +1,4 @@
-"""The five verdicts of the migration gate (contract section 6), each a pure function of graphs.
+"""The five verdicts of the migration gate (docs/migrations.md), each a pure function of graphs.
 
 1. `heads`: more than one head per app; a number, version or revision id used twice.
 2. `history`: a migration of the previous RC removed, renamed or changed in meaning.
@@ -71,12 +71,12 @@ def heads(graph: Graph) -> list[MigrationFinding]:
                     f"renumber the one not released yet after the last migration of {app}; "
                     f"if both are released, accept it: allow = [\"{app}.{n}\"]",
                 ))
-    for key, files in sorted(graph.duplicates.items()):
+    for key, paths in sorted(graph.duplicates.items()):
         name = graph.label(key)
         what = {"flyway": "version", "alembic": "revision id"}.get(fw, "migration")
         found.append(MigrationFinding(
-            name, "duplicate", name, ", ".join(files),
-            f"{len(files)} files claim {what} {name}; the framework refuses or picks one at random",
+            name, "duplicate", name, ", ".join(paths),
+            f"{len(paths)} files claim {what} {name}; the framework refuses or picks one at random",
             f"give one of them a new {what} (the one not released yet)",
         ))
     return found

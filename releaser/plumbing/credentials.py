@@ -69,7 +69,8 @@ def private_netrc(urls: Iterable[str]) -> tuple[tuple[str, ...], dict[str, str]]
     """
     from releaser.core.errors import ConfigError
 
-    stripped, by_host = [], {}
+    stripped: list[str] = []
+    by_host: dict[str, tuple[str, str]] = {}
     for url in urls:
         stripped.append(strip_credentials(url))
         parts = urlsplit(url)

@@ -26,7 +26,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -121,7 +121,7 @@ def _acquire(path: Path, command: str) -> int:
         if not same:  # the holder removed the file as we opened it: lock the new one
             os.close(fd)
             continue
-        record = {"pid": os.getpid(), "command": command, "since": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+        record = {"pid": os.getpid(), "command": command, "since": datetime.now(UTC).isoformat(timespec="seconds")}
         os.ftruncate(fd, 0)
         os.pwrite(fd, (json.dumps(record) + "\n").encode(), 0)
         return fd

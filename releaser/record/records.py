@@ -23,9 +23,9 @@ from typing import TYPE_CHECKING, Any
 
 from releaser.core import documents, lockfile
 from releaser.core.errors import ConfigError, Refused
+from releaser.core.lockfile import Lock
 from releaser.core.paths import confined
 from releaser.plumbing.fsutil import fault_point, write_synced
-from releaser.core.lockfile import Lock
 
 if TYPE_CHECKING:
     from releaser.core.config import ReleaseConfig

@@ -6,7 +6,6 @@ one that does not is listed as such rather than trusted.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -65,8 +64,9 @@ def entries(config: ReleaseConfig) -> list[Entry]:
     return found
 
 
-def list_json(items: list[Entry]) -> str:
-    return json.dumps({"schema": 1, "releases": [e.to_dict() for e in items]}, indent=2, sort_keys=True)
+def list_document(items: list[Entry]) -> dict[str, Any]:
+    """`releaser list --json`'s document."""
+    return {"schema": 1, "releases": [e.to_dict() for e in items]}
 
 
 def summary(manifest: dict[str, Any]) -> str:

@@ -23,18 +23,18 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from releaser.plumbing import gitrepo
 from releaser.core.config import ReleaseConfig
 from releaser.core.errors import Refused, ReleaserError, UpstreamError
-from releaser.plumbing.fsutil import write_atomic
 from releaser.core.lockfile import Lock
-from releaser.plumbing.piprun import cache_dir
 from releaser.install.buildenv import (
     activated_env,
     create_venv,
     installed_set,
 )
 from releaser.install.pyinstall import install_python
+from releaser.plumbing import gitrepo
+from releaser.plumbing.fsutil import write_atomic
+from releaser.plumbing.piprun import cache_dir
 from releaser.record.records import Record
 
 MARKER = "releaser-installed.json"  # in a kept venv: what was installed, written last

@@ -128,7 +128,7 @@ class PostgresDatabase(Database):
         # format: one line per row, tabs and newlines inside values escaped).
         marker = "--releaser-table-" + secrets.token_hex(8) + "--"
         script = "".join(f"\\echo {marker} {t}\nCOPY (SELECT * FROM {t}) TO STDOUT;\n" for t in tables)
-        out = self._psql(self.name, script, doing="reading every table", raw=True)
+        out = self._psql_bytes(self.name, script, doing="reading every table")
         rows: dict[str, list[bytes]] = {}
         current: list[bytes] | None = None
         for line in out.split(b"\n"):
@@ -141,10 +141,12 @@ class PostgresDatabase(Database):
 
     # -- the client tools ---------------------------------------------------
 
-    def _psql(self, database: str, sql: str, *, doing: str, raw: bool = False) -> str | bytes:  # type: ignore[return]
+    def _psql(self, database: str, sql: str, *, doing: str) -> str:
+        return self._psql_bytes(database, sql, doing=doing).decode("utf-8", "replace")
+
+    def _psql_bytes(self, database: str, sql: str, *, doing: str) -> bytes:
         argv = ["psql", "-X", "-q", "-A", "-t", "--no-password", "-v", "ON_ERROR_STOP=1", "-f", "-"]
-        out = self._client(argv, database, doing=doing, stdin=sql.encode("utf-8"))
-        return out if raw else out.decode("utf-8", "replace")
+        return self._client(argv, database, doing=doing, stdin=sql.encode("utf-8"))
 
     def _client(self, argv: list[str], database: str, *, doing: str, stdin: bytes = b"") -> bytes:
         if shutil.which(argv[0]) is None:

@@ -98,8 +98,8 @@ class Rehearsal:
     start: Start | None = None  # what it upgraded from: the previous RC, the baseline, or nothing
     accepted_loss: tuple[Loss, ...] = ()  # rows the revert loses, accepted by `allow` naming the migration
 
-    def to_record(self) -> dict[str, Any]:
-        """manifest.json's `rehearsal`."""
+    def to_json(self) -> dict[str, Any]:
+        """manifest.json's `rehearsal` (and `releaser rehearse --json`'s document)."""
         return {
             "ran": True,
             "verdict": "passed",
@@ -131,9 +131,14 @@ def rehearse_tree(config: ReleaseConfig, *, log: Log | None = None) -> Rehearsal
     return rehearse(config, rc=TREE, lock=lock, lock_bytes=lock_bytes, log=log)
 
 
-def not_ran(reason: str) -> dict[str, Any]:
-    """manifest.json's `rehearsal` when none ran."""
-    return {"ran": False, "reason": reason}
+@dataclass(frozen=True)
+class NotRehearsed:
+    """manifest.json's `rehearsal` when none ran, and why."""
+
+    reason: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"ran": False, "reason": self.reason}
 
 
 def rehearse(
@@ -281,13 +286,14 @@ class _Run:
         start = time.perf_counter()
         yield
         seconds = time.perf_counter() - start
-        before = self.figures.get(name)
+        before = self.figures.get(name)  # only a previous RC's record has figures
+        then = self.previous.rc if self.previous is not None else "the previous RC"
         self.results.append(StepResult(name, seconds, did, before))
-        self.say(f"  {name}: {seconds:.2f} s" + (f" ({before:.2f} s in {self.previous.rc})" if before is not None else ""))
+        self.say(f"  {name}: {seconds:.2f} s" + (f" ({before:.2f} s in {then})" if before is not None else ""))
         if before is not None and seconds > self.slowdown * before and seconds - before >= NOISE:
             raise Refused(
                 f"rehearsal step '{name}' took {seconds:.2f} s, more than max-slowdown {self.slowdown:g} × its "
-                f"{before:.2f} s in {self.previous.rc}; nothing is recorded (find the slow migration, or raise "
+                f"{before:.2f} s in {then}; nothing is recorded (find the slow migration, or raise "
                 "[migrations] max-slowdown if it is expected)"
             )
 

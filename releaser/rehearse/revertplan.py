@@ -122,7 +122,7 @@ def plan_from_records(config: ReleaseConfig, rc: str, to: str | None = None) -> 
     """The plan from RC's record back to PREV's (default: the RC recorded just before RC)."""
     folder = records.records_dir(config)
     current = records.read(folder, rc)
-    earlier = [name for name in records.recorded(folder)]
+    earlier = records.recorded(folder)
     earlier = earlier[: earlier.index(rc)] if rc in earlier else []
     if to is None:
         to = earlier[-1] if earlier else None

@@ -28,13 +28,9 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
-from releaser.plumbing import gitrepo
-from releaser.plumbing.credentials import configured_userinfo
 from releaser.core.errors import ConfigError, Refused, ReleaserError, UpstreamError
-from releaser.core.paths import confined, confined_output
-from releaser.plumbing.fsutil import fault_point, write_atomic
 from releaser.core.lockfile import Pin
-from releaser.plumbing.piprun import pip_errors
+from releaser.core.paths import confined, confined_output
 from releaser.core.progress import Progress
 from releaser.install.buildenv import create_venv, install_hashed, installed_set
 from releaser.install.bundle import check_bundle_file, open_bundle, record_fetcher
@@ -42,6 +38,10 @@ from releaser.install.checkouts import checkout
 from releaser.install.fetch import PinnedFile, raise_failures, session
 from releaser.install.layout import files_for_here, plain, snapshot_aliases
 from releaser.install.sdists import build_files, build_wheel
+from releaser.plumbing import gitrepo
+from releaser.plumbing.credentials import configured_userinfo
+from releaser.plumbing.fsutil import fault_point, write_atomic
+from releaser.plumbing.piprun import pip_errors
 from releaser.record import records
 
 if TYPE_CHECKING:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 
 import pytest
-from helpers import days
 
+from helpers import days
 from loopback.pypi import PackageIndex
 
 TOKEN = "tok-5b1e-secret"

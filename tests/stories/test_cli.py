@@ -8,10 +8,10 @@ import json
 import re
 
 import pytest
-from helpers import days, run_releaser
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from helpers import days, run_releaser
 from loopback.wheels import build_wheel
 from releaser.core.progress import Event, Renderer, renderer
 from releaser.ecosystems.python.resolve import SHOWN_VERSIONS, _newest_versions

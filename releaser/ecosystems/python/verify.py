@@ -16,18 +16,18 @@ from __future__ import annotations
 from packaging.version import InvalidVersion, Version
 
 from releaser.core.errors import UpstreamMissing
-from releaser.plumbing.http import Http
 from releaser.core.lockfile import Pin
 from releaser.core.redact import strip_credentials
 from releaser.core.verdict import Finding, upgrade
 from releaser.ecosystems.python.index import IndexFile, PackageIndexReader, filename_version
+from releaser.plumbing.http import Http
 
 
 def verify(pins: tuple[Pin, ...], http: Http, index_urls: tuple[str, ...]) -> list[Finding]:
     """Pins from an index are checked against it; direct references (`pkg @ URL`), which no
     index lists, are checked as any pin is: their archive's bytes, their git commit."""
-    from releaser.plumbing.credentials import as_configured, userinfo_of
     from releaser.ecosystems.upstream import verify_generic
+    from releaser.plumbing.credentials import as_configured, userinfo_of
 
     reader = PackageIndexReader(http, index_urls)
     configured = as_configured(index_urls)  # the lock records URLs without credentials

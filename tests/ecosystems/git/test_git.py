@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 import tomllib
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -17,9 +17,9 @@ from releaser.core import config, lockfile
 from releaser.core.errors import ReleaserError, UpstreamError
 from releaser.lock.locking import lock
 
-JAN = datetime(2024, 1, 1, 12, tzinfo=timezone.utc)
-FEB = datetime(2024, 2, 1, 12, tzinfo=timezone.utc)
-MAR = datetime(2024, 3, 1, 12, tzinfo=timezone.utc)
+JAN = datetime(2024, 1, 1, 12, tzinfo=UTC)
+FEB = datetime(2024, 2, 1, 12, tzinfo=UTC)
+MAR = datetime(2024, 3, 1, 12, tzinfo=UTC)
 
 
 def write_project(root: Path, *deps: tuple[str, str, str]) -> Path:
@@ -152,7 +152,7 @@ def test_as_of_reads_a_branch_back_in_time(tmp_path: Path, repo: GitRepo) -> Non
     assert git_pins(root)["windmill"].version == repo.rev("main")
 
     with pytest.raises(ReleaserError, match="has no commit before the cut-off 2023-12-01T00:00:00Z"):
-        run_lock(root, as_of=datetime(2023, 12, 1, tzinfo=timezone.utc), upgrade_all=True)
+        run_lock(root, as_of=datetime(2023, 12, 1, tzinfo=UTC), upgrade_all=True)
     write_project(root, ("late", repo.url, "v2"))
     with pytest.raises(ReleaserError, match=r"git late: v2 is commit [0-9a-f]{12} of 2024-02-01T12:00:00Z, not before the cut-off"):
         run_lock(root, as_of=JAN + timedelta(days=1))

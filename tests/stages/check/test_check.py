@@ -14,13 +14,13 @@ import shutil
 import subprocess
 import sys
 import textwrap
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import Iterator
 
 import pytest
-from helpers import Project, days, python_project
 
+from helpers import Project, days, python_project
 from loopback.pypi import PackageIndex
 from loopback.wheels import build_wheel
 from releaser.check.checking import check, floats
@@ -105,7 +105,7 @@ def test_a_fresh_lock_passes(project: Project) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout.strip() == "release.lock is fresh: 2 pins, 3 inputs unchanged, nothing floats"
     code, doc = verdict(project)
-    assert (code, doc) == (0, {"schema": 1, "ok": True, "lockfile": "release.lock", "findings": []})
+    assert (code, doc) == (0, {"schema": 1, "ok": True, "exit": 0, "lockfile": "release.lock", "findings": []})
 
     # Comments, blank lines and order are not requirements: still fresh.
     project.write("requirements.in", "# the application\n\nalpha   # no upper bound\n")

@@ -15,9 +15,11 @@ import sys
 import time
 import zipfile
 from dataclasses import replace
+from datetime import UTC
 from pathlib import Path
 
 import pytest
+
 from cutting import (
     BUILD_PY,
     GATE,
@@ -28,7 +30,6 @@ from cutting import (
     setup_project,
 )
 from helpers import validated_sbom
-
 from releaser.core import config as config_mod
 from releaser.core import lockfile
 from releaser.core.errors import ConfigError, Refused, UpstreamError
@@ -37,7 +38,6 @@ from releaser.cut.cutting import cut
 from releaser.lock.locking import lock
 from releaser.plumbing import fsutil
 from releaser.record import manifest, records
-
 
 pytestmark = pytest.mark.usefixtures("git_identity")
 
@@ -189,7 +189,9 @@ def test_cut_builds_gates_records_commits_and_tags(populated, make_project):
     assert f"commit     {built_from}" in shown.stdout and "alpha  1.0" in shown.stdout
     assert wheel.name in shown.stdout and "gates passed (1)" in shown.stdout
     shown_json = project.releaser("show", "--json", "0.9.0rc1")
-    assert shown_json.stdout == (rec.path / "manifest.json").read_text()
+    shown_document = json.loads(shown_json.stdout)  # the manifest as recorded, in the --json envelope
+    assert (shown_document.pop("ok"), shown_document.pop("exit")) == (True, 0)
+    assert shown_document == json.loads((rec.path / "manifest.json").read_text())
     missing = project.releaser("show", "0.9.0rc5")
     assert missing.returncode == 2 and "no such RC" in missing.stderr and "0.9.0rc1, 0.9.0rc2, 0.9.0rc7" in missing.stderr
 
@@ -340,7 +342,7 @@ def test_every_refusal_writes_nothing(populated, make_project):
 
 def test_locked_files_fetched_custom_template_and_tag(populated, make_project, monkeypatch):
     """Maven (behind a password) and URL pins are fetched into dist/<rc>/deps/, sha256-verified."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from loopback.files import FileServer
     from loopback.maven import MavenRepository
@@ -353,7 +355,7 @@ def test_locked_files_fetched_custom_template_and_tag(populated, make_project, m
     )
     with FileServer() as files, MavenRepository(auth=("ci", "s3cret-token")) as maven:
         url = files.put("/data/tzdata-2024a.tar.gz", b"tz data 2024a\n")
-        snapshot = maven.deploy_snapshot("org.cosmo", "ical", "1.0", datetime(2024, 1, 2, 3, 4, 5, tzinfo=timezone.utc), 7, content=b"jar bytes")
+        snapshot = maven.deploy_snapshot("org.cosmo", "ical", "1.0", datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC), 7, content=b"jar bytes")
         repository = maven.url.replace("http://", "http://ci:${MVN_TOKEN}@")
         project = make_project(populated.url)
         project.write(

@@ -6,19 +6,19 @@ from __future__ import annotations
 import json
 import textwrap
 import tomllib
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from helpers import Project, run_releaser
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from helpers import Project, run_releaser
 from releaser.core.errors import ReleaserError
 from releaser.lock.init import initialize, render
 from releaser.lock.initfind import find
 
-JAN = datetime(2024, 1, 10, tzinfo=timezone.utc)
+JAN = datetime(2024, 1, 10, tzinfo=UTC)
 
 
 def write(root: Path, files: dict[str, str]) -> None:
@@ -69,7 +69,6 @@ def test_django_project(tmp_path: Path, index) -> None:  # type: ignore[no-untyp
     out, toml = init_lock_check(root, "--index-url", index.url)
     assert toml["release"] == {"name": "shop", "version": "0.1.0", "gates": [["python", "-m", "pytest", "-q"]]}
     assert toml["python"] == {"requirements": ["requirements-dev.in", "requirements.in"], "index-url": index.url}
-    text = (root / "release.toml").read_text()
     assert toml["migrations"] == {"framework": "django", "paths": ["shop/migrations"]}
     assert "requirements.txt: left out, compiled from requirements.in" in out and "migrations: django in shop/migrations" in out
 
@@ -306,3 +305,12 @@ def test_a_deeply_nested_pyproject_is_left_out_with_the_reason(tmp_path: Path) -
     result = initialize(tmp_path)
     assert tomllib.loads(result.text)["python"]["requirements"] == ["requirements.in"]
     assert "pyproject.toml: not read (nested too deeply)" in result.found
+
+
+@pytest.mark.parametrize("content", [b"[project\n", b"\xff\xfe not utf-8\n"], ids=["bad-toml", "not-utf-8"])
+def test_an_unreadable_pyproject_is_left_out_with_the_reason(tmp_path: Path, content: bytes) -> None:
+    (tmp_path / "pyproject.toml").write_bytes(content)
+    Project(tmp_path).write("requirements.in", "beta\n")
+    result = initialize(tmp_path)
+    assert tomllib.loads(result.text)["python"]["requirements"] == ["requirements.in"]
+    assert any(line.startswith("pyproject.toml: not read (") for line in result.found)

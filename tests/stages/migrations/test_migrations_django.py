@@ -9,8 +9,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from migration_projects import PYTHON, DjangoProject, django_project, gate, refused, run
 
+from migration_projects import PYTHON, DjangoProject, django_project, gate, refused, run
 from releaser.core import config
 from releaser.core.errors import ConfigError
 from releaser.migrations.loader import read_graph

@@ -23,10 +23,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from helpers import run_releaser
-from migration_projects import AlembicProject, alembic_project, django_project, run
 
+from helpers import run_releaser
 from loopback.pypi import PackageIndex
+from migration_projects import AlembicProject, alembic_project, django_project, run
 from releaser.core import config as config_mod
 from releaser.cut.cutting import cut
 from releaser.lock.locking import lock
@@ -293,8 +293,9 @@ def _upgraded_copy(base: Base, root: Path, tmp_path: Path, request_engine: str):
             with sqlite3.connect(copy) as db:
                 return {row[0] for row in db.execute(sql)}
     else:
-        import pgcluster
         import psycopg
+
+        import pgcluster
 
         server = _server_url(base)
         live, copy = f"live_{tmp_path.name[-12:]}".lower(), f"copy_{tmp_path.name[-12:]}".lower()

@@ -13,6 +13,7 @@ configuration, and its failure becomes one scrubbed line here.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -171,7 +172,7 @@ def _insist_on_upload_times(job: Job, stderr: str) -> None:
     http = job.request.http
     reader = PackageIndexReader(http, job.index_urls)
     for index in job.index_urls:
-        for files in http.map(lambda n: reader.project_files(index, n), _failed_names(job, stderr)):
+        for files in http.map(functools.partial(reader.project_files, index), _failed_names(job, stderr)):
             if files and all(f.uploaded is None for f in files):
                 raise missing_upload_times(index)
 
@@ -186,7 +187,7 @@ def _insist_on_answers(job: Job, stderr: str) -> None:
     names = _failed_names(job, stderr)
     for index in job.index_urls:
         # A project page that answers an error status raises, naming it; 404 is "no such project"...
-        pages = http.map(lambda n: reader.project_files(index, n), names)
+        pages = http.map(functools.partial(reader.project_files, index), names)
         if names and all(page is None for page in pages):
             # ... unless the index itself is not there.
             root = index.rstrip("/") + "/"

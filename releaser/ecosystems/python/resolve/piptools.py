@@ -9,11 +9,11 @@ interpreter only, so it takes no target.
 from __future__ import annotations
 
 import shlex
-from datetime import timezone
+from datetime import UTC
 
+from releaser.ecosystems.python.resolve import Job, fail, prepare, read_pins, upgrade_options
 from releaser.plumbing.credentials import private_netrc
 from releaser.plumbing.piprun import cache_dir, index_options, out_of_memory, over_ceiling, resolve_deadline, resolver_memory, run_pip
-from releaser.ecosystems.python.resolve import Job, fail, prepare, read_pins, upgrade_options
 
 
 def describe() -> str:
@@ -51,5 +51,5 @@ def _options(job: Job, indexes: tuple[str, ...]) -> list[str]:
         *index_options(indexes),
     ]
     if request.dated:
-        options += ["--uploaded-prior-to", request.as_of.astimezone(timezone.utc).isoformat()]
+        options += ["--uploaded-prior-to", request.as_of.astimezone(UTC).isoformat()]
     return options + upgrade_options(request)
