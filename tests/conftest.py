@@ -105,16 +105,6 @@ def token_registry() -> Iterator[OciRegistry]:
 
 
 @pytest.fixture(scope="module")
-def framework_index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PackageIndex]:
-    """The loopback index serving Django, Alembic, psycopg and what they need, as installed here."""
-    folder = tmp_path_factory.mktemp("wheels")
-    with PackageIndex() as index:
-        for wheel in wheels_with_dependencies(["django", "alembic", "psycopg", "psycopg-binary"], folder):
-            index.add(wheel)
-        yield index
-
-
-@pytest.fixture(scope="module")
 def line_of_rcs(framework_index: PackageIndex, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """Three RCs cut for real, each rehearsed on SQLite (tests/lineofrcs.py): Python pins that change,
     appear and go, a Maven SNAPSHOT rebuilt, Django migrations with a merge."""
@@ -136,9 +126,8 @@ def postgres() -> Iterator[Any]:
         cluster.stop()
 
 
-
 @pytest.fixture(scope="session")
-def framework_index(tmp_path_factory: pytest.TempPathFactory):
+def framework_index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PackageIndex]:
     """The loopback index serving Django, Alembic, psycopg and what they need, as installed here."""
     folder = tmp_path_factory.mktemp("wheels")
     with PackageIndex() as index:

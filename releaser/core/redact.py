@@ -51,7 +51,7 @@ def remember_secrets(url: str) -> None:
 
 def remember_values(*secrets: str) -> None:
     """Note each secret, in every form it may be written in (raw, percent-encoded, percent-decoded)."""
-    forms = set()
+    forms: set[str] = set()
     for secret in secrets:
         forms.update((secret, unquote(secret), quote(secret, safe=""), quote_plus(secret), quote(secret, safe=_USERINFO_SAFE)))
     with _lock:

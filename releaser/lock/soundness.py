@@ -251,5 +251,5 @@ def _canonical(lines: Iterable[str]) -> set[str]:
         except InvalidRequirement:
             continue
         if req.marker is None or _applies(line):
-            names.add(canonicalize_name(req.name))
+            names.add(str(canonicalize_name(req.name)))
     return names

@@ -15,8 +15,8 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 
 from releaser.core.errors import ConfigError, UpstreamError
-from releaser.core.paths import confined, read_input
 from releaser.core.migration_config import MigrationSettings, matching_dirs
+from releaser.core.paths import confined, read_input
 from releaser.migrations import alembic, django, flyway, south
 from releaser.migrations.graph import Graph
 from releaser.migrations.pysource import Source

@@ -37,7 +37,6 @@ def previous_record(config: ReleaseConfig, before: str | None = None) -> records
     one cut on a release branch, without copying records by hand.
     """
     from releaser.record import records
-
     from releaser.record.tagged import newest_before, read_tagged
 
     folder = records.records_dir(config)

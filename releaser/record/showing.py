@@ -90,7 +90,7 @@ def summary(manifest: dict[str, Any]) -> str:
         if not of_kind:
             continue
         lines.append(f"  {KIND_TITLES.get(kind, kind)}:")
-        rows = []
+        rows: list[tuple[str, ...]] = []
         for p in of_kind:
             files = len(p.get("artifacts", []))
             why = f"  {p['requested']}" if " via " in (p.get("requested") or "") else ""  # a transitive Maven pin
@@ -98,7 +98,7 @@ def summary(manifest: dict[str, Any]) -> str:
         lines += [f"    {line}" for line in _aligned(rows)]
     built = m.get("built", [])
     lines.append(f"built ({len(built)}):")
-    rows = [(f["name"], f"{f['size']} bytes", f"sha256:{f['sha256']}") for f in built]
+    rows = [(str(f["name"]), f"{f['size']} bytes", f"sha256:{f['sha256']}") for f in built]
     lines += [f"  {line}" for line in _aligned(rows, right=(1,))]
     gates = m.get("gates", [])
     if gates:

@@ -12,6 +12,7 @@ as a record in the tree is. The files are kept under the repository's git folder
 from __future__ import annotations
 
 import re
+
 from releaser.core.config import ReleaseConfig
 from releaser.plumbing import gitrepo
 from releaser.plumbing.fsutil import write_atomic

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -95,7 +95,7 @@ def baseline_place(config: ReleaseConfig, ref: str, commit: str, work: Path, say
     from releaser.core import config as config_mod
     from releaser.lock.locking import lock
 
-    when = datetime.fromtimestamp(gitrepo.commit_time(config.root, commit), tz=timezone.utc)
+    when = datetime.fromtimestamp(gitrepo.commit_time(config.root, commit), tz=UTC)
     with worktree(config.root, commit, work / "baseline-tree") as root:
         # This release.toml, read in the baseline's tree: its inputs are the files it names, as they were then.
         (root / CONFIG_NAME).write_bytes(config.path.read_bytes())

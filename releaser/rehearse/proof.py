@@ -79,7 +79,7 @@ def tree_copy(root: Path, into: Path) -> Path:
     into.mkdir(parents=True)
     for name in filter(None, listed.split("\0")):
         source, target = top / name, into / name
-        if not os.path.lexists(source) or source.is_dir() and not source.is_symlink():
+        if not os.path.lexists(source) or (source.is_dir() and not source.is_symlink()):
             continue  # deleted in the tree but still in the index; a submodule
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(source, target, follow_symlinks=False)

@@ -54,11 +54,11 @@ from releaser.migrations.graph import Graph
 from releaser.migrations.loader import read_graph
 from releaser.record import baseline, records
 from releaser.rehearse import snapshot
+from releaser.rehearse.attribution import Loss, attribute
+from releaser.rehearse.baseline import Start, find_start, no_revert
 from releaser.rehearse.commands import Commands
 from releaser.rehearse.database import Database
 from releaser.rehearse.engines import open_database
-from releaser.rehearse.attribution import Loss, attribute
-from releaser.rehearse.baseline import Start, find_start, no_revert
 from releaser.rehearse.environments import Place, pinned_venv
 from releaser.rehearse.proof import project_environment, prove, tree_copy
 from releaser.rehearse.revertplan import RevertPlan, forward_only, graph_dependencies, make_plan, unapplied

@@ -93,7 +93,7 @@ class RevertPlan:
         # Every value becomes one quoted shell word; a command line is already quoted words.
         env = template_environment("shell")
         env.filters["shell"] = lambda argv: Trusted(shown_command(argv))
-        return env.from_string(default_template(TEMPLATE)).render(plan=self)
+        return str(env.from_string(default_template(TEMPLATE)).render(plan=self))
 
 
 def make_plan(

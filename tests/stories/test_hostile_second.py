@@ -9,10 +9,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import os
 import re
 import shutil
 import signal
-import os
 import subprocess
 import sys
 import time
@@ -21,12 +21,12 @@ from urllib.parse import quote, quote_plus, unquote, urlsplit
 
 import markdown_it
 import pytest
-from helpers import days, python_project, run_releaser
-from migration_projects import alembic_project
-from recorded import write_record
 
+from helpers import days, python_project, run_releaser
 from loopback.files import FileServer
 from loopback.pypi import PackageIndex
+from migration_projects import alembic_project
+from recorded import write_record
 from releaser.core import config, lockfile
 from releaser.core.lockfile import Artifact, Lock, Pin
 from releaser.record import records
@@ -238,7 +238,7 @@ def test_a_stopped_lock_leaves_no_private_netrc(tmp_path: Path, how: str) -> Non
                 assert lock.poll() is None and time.monotonic() < deadline, lock.communicate()
                 time.sleep(0.05)
             lock.send_signal(getattr(signal, how))
-            out, err = lock.communicate(timeout=120)
+            _out, err = lock.communicate(timeout=120)
         finally:
             if lock.poll() is None:
                 lock.kill()

@@ -21,9 +21,9 @@ from pathlib import Path
 
 import django
 import pytest
+
 from helpers import run_releaser
 from migration_projects import DjangoProject, django_project, run
-
 from releaser.record import records
 
 SEED = "from hc.models import Check; Check.objects.bulk_create([Check(name=f'check {i}') for i in range(7)])"
