@@ -29,22 +29,22 @@ import shutil
 import sys
 import tempfile
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 if __package__ in (None, ""):  # run as a script: make `bench` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.measure import Pairs, Sample, Spread, bench_parser, interleaved, run
+from loopback.pypi import PackageIndex
 from releaser import __version__
 from releaser.core import config, lockfile
 from releaser.core.lockfile import Artifact, Lock, Pin
+from releaser.ecosystems import sources_for
 from releaser.lock import sealing
 from releaser.lock.locking import input_records
-from loopback.pypi import PackageIndex
-from releaser.ecosystems import sources_for
 
-T0 = datetime(2024, 1, 1, tzinfo=timezone.utc)
+T0 = datetime(2024, 1, 1, tzinfo=UTC)
 
 
 def synthesize(root: Path, index: PackageIndex, n: int) -> None:

@@ -23,7 +23,7 @@ import os
 import shutil
 import sys
 import tempfile
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 if __package__ in (None, ""):  # run as a script: make `bench` importable
@@ -33,7 +33,7 @@ from bench.check import clean_env, releaser_command
 from bench.measure import BenchError, Pairs, Sample, paired, run
 from loopback.registry import DelayProxy, OciRegistry
 
-T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
 PLATFORMS = ("linux/amd64", "linux/arm64")
 
 

@@ -33,13 +33,14 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import pgcluster
-
 from releaser.rehearse import locktrace
 from releaser.rehearse.postgres import PostgresDatabase
+
+ROOT = Path(__file__).resolve().parent.parent
 
 REVISION = '''"""column {i}"""
 import sqlalchemy as sa

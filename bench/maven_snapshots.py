@@ -34,7 +34,7 @@ import multiprocessing
 import sys
 import tempfile
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 if __package__ in (None, ""):  # run as a script: make `bench` importable
@@ -42,10 +42,10 @@ if __package__ in (None, ""):  # run as a script: make `bench` importable
 
 from bench.check import clean_env, releaser_command, show
 from bench.measure import BenchError, Pairs, Sample, paired, run
-from releaser.core import config, lockfile
 from loopback.maven import MavenRepository
+from releaser.core import config, lockfile
 
-T0 = datetime(2024, 1, 1, tzinfo=timezone.utc)
+T0 = datetime(2024, 1, 1, tzinfo=UTC)
 SEQUENTIAL = Path(__file__).resolve().with_name("sequential_lock.py")
 
 
@@ -65,7 +65,10 @@ def serve(conn: object, artifacts: int, delay: float, headers: bool, transitive:
 def deploy_graph(repo: MavenRepository, roots: int) -> None:
     """`roots` SNAPSHOTs (app-i), each with a shared parent and three dependencies of its own."""
     group = "org.bench.graph"
-    parent = b"<project><groupId>org.bench.graph</groupId><artifactId>parent</artifactId><version>1</version><packaging>pom</packaging><properties><prop.version>1.0</prop.version></properties></project>"
+    parent = (
+        b"<project><groupId>org.bench.graph</groupId><artifactId>parent</artifactId><version>1</version>"
+        b"<packaging>pom</packaging><properties><prop.version>1.0</prop.version></properties></project>"
+    )
     repo.deploy_release(group, "parent", "1", extension="pom", content=parent, pom=parent, last_modified=T0)
     for i in range(roots):
         dependencies = "".join(

@@ -254,7 +254,8 @@ def render(results: list[Compared]) -> list[str]:
         "once: a reader's result is kept by the file's content (releaser/migrations/filecache.py), so the "
         "warm-up run parses and the counted runs read the cache, as every check after the first does.",
         "",
-        "| N | check with [migrations] | check without | added by the gate, wall | added, CPU | `makemigrations --check --dry-run` | its time / check's | load |",
+        "| N | check with [migrations] | check without | added by the gate, wall | added, CPU "
+        "| `makemigrations --check --dry-run` | its time / check's | load |",
         "|---:|---|---|---|---|---|---|---|",
     ]
     for c in results:

@@ -38,7 +38,7 @@ import shutil
 import sys
 import tempfile
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 if __package__ in (None, ""):  # run as a script: make `bench` importable
@@ -46,11 +46,11 @@ if __package__ in (None, ""):  # run as a script: make `bench` importable
 
 from bench.check import releaser_command, show
 from bench.measure import Pairs, Sample, bench_parser, interleaved, run
+from loopback.pypi import PackageIndex
 from releaser.core import lockfile as lockfile_module
 from releaser.plumbing.piprun import isolated_env
-from loopback.pypi import PackageIndex
 
-T0 = datetime(2024, 1, 1, tzinfo=timezone.utc)
+T0 = datetime(2024, 1, 1, tzinfo=UTC)
 TAGS = ("py3-none-any", "cp311-cp311-win_amd64")  # plus an sdist: three files a version
 
 

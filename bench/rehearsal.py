@@ -30,11 +30,11 @@ from pathlib import Path
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from loopback.installed import wheels_with_dependencies
+from loopback.pypi import PackageIndex
 from releaser.core import config as config_mod
 from releaser.cut.cutting import cut
 from releaser.lock.locking import lock
-from loopback.installed import wheels_with_dependencies
-from loopback.pypi import PackageIndex
 from releaser.rehearse.rehearsing import rehearse_tree
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -259,7 +259,8 @@ def render(r: Results) -> str:
         "output file and a fresh uv cache each run, as `releaser lock` has. All five rotate round by round."
     )
     add("")
-    add("| packages | pins | lock, wall s | lock, CPU s | pip-compile --generate-hashes, wall s | lock / that | pip-compile (no hashes), wall s | lock / that | load (1 min) |")
+    add("| packages | pins | lock, wall s | lock, CPU s | pip-compile --generate-hashes, wall s | lock / that "
+        "| pip-compile (no hashes), wall s | lock / that | load (1 min) |")
     add("|---:|---:|---|---|---|---|---|---|---:|")
     for n, c in r.lock:
         a, b, plain = c.hashes.a, c.hashes.b, c.plain.b
@@ -300,7 +301,8 @@ def render(r: Results) -> str:
         "coordinate needs one after the other × delay."
     )
     add("")
-    add("| checksums from | SNAPSHOTs | requests per lock | releaser lock, wall s | releaser lock, CPU s | sequential, wall s | speed-up (sequential / releaser) | latency floor s | load (1 min) |")
+    add("| checksums from | SNAPSHOTs | requests per lock | releaser lock, wall s | releaser lock, CPU s | sequential, wall s "
+        "| speed-up (sequential / releaser) | latency floor s | load (1 min) |")
     add("|---|---:|---:|---|---|---|---|---:|---:|")
     rows = [("`X-Checksum-*` headers", c, 2) for c in r.maven] + ([("sidecar files only", r.sidecars, 3)] if r.sidecars else [])
     rows += [("headers, transitive graph", r.transitive, 4)] if r.transitive else []

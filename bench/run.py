@@ -23,7 +23,7 @@ import pickle
 import platform
 import subprocess
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
@@ -44,7 +44,7 @@ def fan_out() -> int:
     """How many requests one Maven coordinate keeps in flight per worker (its file and pom at once)."""
     for module in ("releaser.ecosystems.maven.resolve", "releaser.ecosystems.maven.source"):
         try:
-            return int(getattr(__import__(module, fromlist=["FAN_OUT"]), "FAN_OUT"))
+            return int(__import__(module, fromlist=["FAN_OUT"]).FAN_OUT)
         except (ImportError, AttributeError):
             continue
     return 2
@@ -84,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     warm_up = not args.quick
     delay = plan["delay"]  # seconds the Maven repository adds to every answer
 
-    started = datetime.now(timezone.utc)
+    started = datetime.now(UTC)
     load_start = os.getloadavg()
     results = report.Results(
         machine=report.Machine(
@@ -134,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
         say(f"6. the migration gate, {n} migration files")
         results.migrations.append(migrations.compare(n, runs=runs, warm_up=warm_up))
 
-    results.machine.finished = datetime.now(timezone.utc)
+    results.machine.finished = datetime.now(UTC)
     results.machine.load_end = os.getloadavg()
     results.machine.commit_end = commit()
     if args.save:

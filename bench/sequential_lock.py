@@ -22,8 +22,8 @@ import sys
 from pathlib import Path
 
 from releaser.core import config
-from releaser.plumbing.http import Http
 from releaser.lock import locking
+from releaser.plumbing.http import Http
 
 
 def main(argv: list[str]) -> int:

@@ -22,7 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 if __package__ in (None, ""):
@@ -34,7 +34,7 @@ from releaser.record import records
 
 GOAL = 5.0  # seconds, at 100 RCs × 300 pins
 STEPS = ("snapshot", "backup", "upgrade", "gates", "revert", "verify", "upgrade-again")
-T0 = datetime(2024, 1, 1, tzinfo=timezone.utc)
+T0 = datetime(2024, 1, 1, tzinfo=UTC)
 
 
 def generate(root: Path, rcs: int, pins: int, seed: int = 7) -> None:
@@ -76,7 +76,10 @@ def _h(*parts: object) -> int:
 
 def _pin(name: str, version: int, when: datetime) -> Pin:
     files = tuple(
-        Artifact(f"{name}-{version}.0-{tag}.whl", f"https://pypi.example/{name}-{version}.0-{tag}.whl", f"{_h(name, version, tag):064x}", 1000 + version, date=when)
+        Artifact(
+            f"{name}-{version}.0-{tag}.whl", f"https://pypi.example/{name}-{version}.0-{tag}.whl", f"{_h(name, version, tag):064x}",
+            1000 + version, date=when,
+        )
         for tag in ("py3-none-any", "cp311-cp311-manylinux_2_17_x86_64")
     )
     return Pin("python", name, f"{version}.0", "https://pypi.example/simple", None, when, files)

@@ -38,8 +38,8 @@ if __package__ in (None, ""):  # run as a script: make `bench` importable
 from bench.check import releaser_command, show
 from bench.measure import Pairs, Sample, Series, Spread, bench_parser, interleaved, run
 from bench.pylock import bench_env, synthesize, uv_compile_command
-from releaser.plumbing.http import CONNECTIONS
 from loopback.pypi import PackageIndex
+from releaser.plumbing.http import CONNECTIONS
 
 # F's program: argv = index URL, N, pages read at a time, then the uv command.
 FLOOR = """

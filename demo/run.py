@@ -18,20 +18,20 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from releaser.plumbing.piprun import isolated_env
-from releaser.install.buildenv import venv_python
 from loopback.maven import MavenRepository
 from loopback.pypi import PackageIndex
+from releaser.install.buildenv import venv_python
+from releaser.plumbing.piprun import isolated_env
 
 EXAMPLE = Path(__file__).resolve().parent / "example"
 SHOP = Path(__file__).resolve().parent / "shop"
 
 
 def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=timezone.utc)
+    return datetime(*args, tzinfo=UTC)
 
 
 def say(text: str) -> None:
@@ -58,7 +58,7 @@ def releaser(work: Path, *args: str, show: int = 40, ok: tuple[int, ...] = (0,))
 
 
 def now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def upstream_history(index: PackageIndex, maven: MavenRepository) -> None:
@@ -171,7 +171,7 @@ def rehearsal(work: Path) -> None:
         releaser(work, "cut")
         say("The record keeps the figures, and revert.sh: a post-update backup, then back to rc1's heads")
         releaser(work, "revert-plan", "2.0.0rc2")
-        run(work, "sed", "-n", "/^echo \"2\./,/^echo \"3\./p", "releases/2.0.0rc2/revert.sh")
+        run(work, "sed", "-n", "/^echo \"2\\./,/^echo \"3\\./p", "releases/2.0.0rc2/revert.sh")
         say("The line of RCs as pages to read: what each RC changed, its migrations, every step's time across RCs")
         releaser(work, "site")
         print(f"  open {work / 'dist' / 'site' / 'index.html'} in a browser (static: no script, no outside asset)")

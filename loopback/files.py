@@ -9,7 +9,7 @@ and lets a test replace a file's bytes, as an upstream that republishes does.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import format_datetime
 from urllib.parse import unquote, urlsplit
 
@@ -64,5 +64,5 @@ class FileServer(LoopbackServer[tuple[str, str]]):
             return request.send(status, f"HTTP {status}\n".encode())
         headers = {}
         if entry.last_modified is not None:
-            headers["Last-Modified"] = format_datetime(entry.last_modified.astimezone(timezone.utc), usegmt=True)
+            headers["Last-Modified"] = format_datetime(entry.last_modified.astimezone(UTC), usegmt=True)
         request.send(200, entry.data, "application/octet-stream", headers)

@@ -13,9 +13,9 @@ from __future__ import annotations
 import os
 import subprocess
 import textwrap
-from datetime import datetime, timezone
+from collections.abc import Mapping
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Mapping
 
 _IDENTITY = ["-c", "user.name=releaser-test", "-c", "user.email=test@releaser.invalid", "-c", "commit.gpgsign=false"]
 
@@ -67,7 +67,7 @@ class GitRepo:
         if message is None:
             self.git("tag", name, rev)
         else:
-            self.git("tag", "--annotate", "-m", message, name, rev, when=when or datetime.now(timezone.utc))
+            self.git("tag", "--annotate", "-m", message, name, rev, when=when or datetime.now(UTC))
 
     def branch(self, name: str, rev: str = "HEAD") -> None:
         self.git("branch", "--force", name, rev)

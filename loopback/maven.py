@@ -15,9 +15,9 @@ from __future__ import annotations
 import hashlib
 import html
 from dataclasses import dataclass, field
-from pathlib import Path
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import format_datetime
+from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
 
 from loopback.server import LoopbackHandler, LoopbackServer
@@ -56,7 +56,7 @@ def checksums(data: bytes) -> dict[str, str]:
 
 
 def _updated(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y%m%d%H%M%S")
+    return moment.astimezone(UTC).strftime("%Y%m%d%H%M%S")
 
 
 class MavenRepository(LoopbackServer[str]):
@@ -123,7 +123,7 @@ class MavenRepository(LoopbackServer[str]):
         if timestamp.tzinfo is None:
             raise ValueError("timestamp must be timezone-aware")
         base_version = base_version if base_version.endswith("-SNAPSHOT") else base_version + "-SNAPSHOT"
-        stamp = timestamp.astimezone(timezone.utc).strftime("%Y%m%d.%H%M%S")
+        stamp = timestamp.astimezone(UTC).strftime("%Y%m%d.%H%M%S")
         value = f"{base_version.removesuffix('-SNAPSHOT')}-{stamp}-{build_number}"
         directory = f"{_group_path(group)}/{artifact}/{base_version}"
         updated = _updated(timestamp)
@@ -155,7 +155,7 @@ class MavenRepository(LoopbackServer[str]):
     ) -> None:
         """Deploy a release file and its pom (`pom`: its bytes; default a bare POM naming it);
         `last_modified` is what HTTP answers say of them."""
-        moment = last_modified or datetime.now(timezone.utc).replace(microsecond=0)
+        moment = last_modified or datetime.now(UTC).replace(microsecond=0)
         directory = f"{_group_path(group)}/{artifact}/{version}"
         with self._lock:
             self._put(f"{directory}/{_file(artifact, version, classifier, extension)}", content, group, artifact, version, moment)
@@ -194,7 +194,7 @@ class MavenRepository(LoopbackServer[str]):
         Maven wrote it. Checksum files are answered from the bytes, as for every file.
         Returns the paths newly published.
         """
-        moment = modified or datetime.now(timezone.utc).replace(microsecond=0)
+        moment = modified or datetime.now(UTC).replace(microsecond=0)
         added = []
         with self._lock:
             for path in sorted(p for p in root.rglob("*") if p.is_file()):
@@ -261,7 +261,7 @@ class MavenRepository(LoopbackServer[str]):
                     for algorithm in self.algorithms:
                         headers[f"X-Checksum-{algorithm.capitalize()}"] = self._files[rel].sums[algorithm]
                 if modified is not None:
-                    headers["Last-Modified"] = format_datetime(modified.astimezone(timezone.utc), usegmt=True)
+                    headers["Last-Modified"] = format_datetime(modified.astimezone(UTC), usegmt=True)
                 return 200, data, headers
             children = self._children(rel.rstrip("/"))
         if children and self.listing:

@@ -126,7 +126,7 @@ def resolved_by_maven(project: Path, repository: str, work: Path) -> dict[str, d
         else:
             current = None if not line.startswith("[DEBUG]    ") else current
     if not modules:
-        raise RuntimeError(f"mvn printed no dependency graph: {[l for l in run.stdout.splitlines() if 'ERROR' in l][:2]}")
+        raise RuntimeError(f"mvn printed no dependency graph: {[line for line in run.stdout.splitlines() if 'ERROR' in line][:2]}")
     return modules
 
 

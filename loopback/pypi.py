@@ -16,7 +16,7 @@ import shutil
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -88,7 +88,7 @@ class PackageIndex(LoopbackServer[str]):
         filename = path.name
         if "/" in filename or "\\" in filename or ".." in filename:
             raise ValueError(f"refusing file name {filename!r}")
-        uploaded = uploaded or datetime.now(timezone.utc)
+        uploaded = uploaded or datetime.now(UTC)
         if uploaded.tzinfo is None:
             raise ValueError("upload time must be timezone-aware")
         project, version = _parse_filename(filename)
@@ -107,7 +107,7 @@ class PackageIndex(LoopbackServer[str]):
         sdist: bool = False, tags: Sequence[str] = ("py3-none-any",),
     ) -> list[Path]:
         """Build one wheel per tag (and an sdist if asked) and publish them all at one instant."""
-        uploaded = uploaded or datetime.now(timezone.utc)
+        uploaded = uploaded or datetime.now(UTC)
         paths = [build_wheel(self._staging, name, version, requires=requires, tag=tag) for tag in tags]
         if sdist:
             paths.append(build_sdist(self._staging, name, version, requires=requires))
@@ -232,7 +232,7 @@ def _json_file(f: _File, upload_times: bool) -> dict[str, object]:
         "yanked": f.yanked or False,
     }
     if upload_times:
-        entry["upload-time"] = f.uploaded.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        entry["upload-time"] = f.uploaded.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     if f.requires_python:
         entry["requires-python"] = f.requires_python
     return entry

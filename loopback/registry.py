@@ -23,7 +23,7 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Self
 
@@ -168,7 +168,7 @@ def write_image(layout: Path, *, created: datetime, platforms: tuple[str, ...], 
         (blobs / digest).write_bytes(data)
         return {"digest": f"sha256:{digest}", "size": len(data)}
 
-    stamp = created.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    stamp = created.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     entries, manifests = [], {}
     for platform in platforms:
         os_name, arch, *variant = platform.split("/")
@@ -292,7 +292,7 @@ class TokenServer:
         self.login = login
         self._key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "loopback-issuer")])
-        now = dt.datetime.now(dt.timezone.utc)
+        now = dt.datetime.now(dt.UTC)
         cert = (
             x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(self._key.public_key())
             .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(days=1))

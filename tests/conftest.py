@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import pytest
+
 from helpers import (
     Project,
     days,
     python_project,
 )
-
 from loopback.files import FileServer
 from loopback.gitrepo import GitRepo, python_package
 from loopback.installed import wheels_with_dependencies
@@ -61,7 +62,7 @@ def git_requirement(tmp_path: Path, index: PackageIndex, make_project: Callable[
     """
     index.publish("beta", "1.0", uploaded=days(0))
     repo = GitRepo(tmp_path / "gitpkg")
-    repo.commit(python_package("gitpkg", "1.0", requires=("beta",)), when=datetime(2024, 1, 1, 12, tzinfo=timezone.utc), message="1.0")
+    repo.commit(python_package("gitpkg", "1.0", requires=("beta",)), when=datetime(2024, 1, 1, 12, tzinfo=UTC), message="1.0")
     project = make_project(index.url, requirements=f"gitpkg @ git+{repo.url}@main\n", python="allow-local = true")
     return project, repo
 
@@ -104,16 +105,6 @@ def token_registry() -> Iterator[OciRegistry]:
 
 
 @pytest.fixture(scope="module")
-def framework_index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PackageIndex]:
-    """The loopback index serving Django, Alembic, psycopg and what they need, as installed here."""
-    folder = tmp_path_factory.mktemp("wheels")
-    with PackageIndex() as index:
-        for wheel in wheels_with_dependencies(["django", "alembic", "psycopg", "psycopg-binary"], folder):
-            index.add(wheel)
-        yield index
-
-
-@pytest.fixture(scope="module")
 def line_of_rcs(framework_index: PackageIndex, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """Three RCs cut for real, each rehearsed on SQLite (tests/lineofrcs.py): Python pins that change,
     appear and go, a Maven SNAPSHOT rebuilt, Django migrations with a merge."""
@@ -135,9 +126,8 @@ def postgres() -> Iterator[Any]:
         cluster.stop()
 
 
-
 @pytest.fixture(scope="session")
-def framework_index(tmp_path_factory: pytest.TempPathFactory):
+def framework_index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PackageIndex]:
     """The loopback index serving Django, Alembic, psycopg and what they need, as installed here."""
     folder = tmp_path_factory.mktemp("wheels")
     with PackageIndex() as index:

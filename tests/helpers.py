@@ -8,11 +8,12 @@ import os
 import subprocess
 import sys
 import textwrap
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from cyclonedx.schema import SchemaVersion
@@ -21,7 +22,7 @@ from cyclonedx.validation.json import JsonStrictValidator
 from loopback.pypi import PackageIndex
 from releaser.core import config
 
-T0 = datetime(2024, 1, 1, tzinfo=timezone.utc)
+T0 = datetime(2024, 1, 1, tzinfo=UTC)
 
 
 def days(n: float) -> datetime:

@@ -12,14 +12,13 @@ from __future__ import annotations
 import json
 import sys
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from helpers import days
-from migration_projects import DjangoProject, django_project
-
 from loopback.maven import MavenRepository
 from loopback.pypi import PackageIndex
+from migration_projects import DjangoProject, django_project
 from releaser.core import config as config_mod
 from releaser.cut.cutting import cut
 from releaser.lock.locking import lock
@@ -61,7 +60,7 @@ def release_toml(index_url: str, maven_url: str) -> str:
 
 def make_line(root: Path, index: PackageIndex, maven: MavenRepository) -> Line:
     index.publish("alpha", "1.0", uploaded=days(0))
-    maven.deploy_snapshot("org.acme", "ledger", "1.0-SNAPSHOT", datetime(2024, 3, 1, 12, tzinfo=timezone.utc), 1)
+    maven.deploy_snapshot("org.acme", "ledger", "1.0-SNAPSHOT", datetime(2024, 3, 1, 12, tzinfo=UTC), 1)
     project = django_project(root)
     project.add_field("shop", "Item", "note", 'models.CharField(max_length=100, default="")')
     project.makemigrations("shop", "note")
@@ -74,7 +73,7 @@ def make_line(root: Path, index: PackageIndex, maven: MavenRepository) -> Line:
 
     index.publish("alpha", "2.0", uploaded=days(40))
     index.publish("beta", "1.0", uploaded=days(41))
-    maven.deploy_snapshot("org.acme", "ledger", "1.0-SNAPSHOT", datetime(2024, 4, 2, 9, tzinfo=timezone.utc), 2)
+    maven.deploy_snapshot("org.acme", "ledger", "1.0-SNAPSHOT", datetime(2024, 4, 2, 9, tzinfo=UTC), 2)
     project.write("requirements.in", "django\nalpha\nbeta\n")
     project.add_field("shop", "Item", "price", "models.IntegerField(default=0)")
     project.makemigrations("shop", "price")

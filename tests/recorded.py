@@ -7,12 +7,11 @@ from __future__ import annotations
 import hashlib
 import json
 import subprocess
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable, Iterator
 
 from helpers import Project, days
-
 from loopback.files import FileServer
 from loopback.gitrepo import GitRepo
 from loopback.pypi import PackageIndex

@@ -10,7 +10,9 @@ requests). It finds
   (a requirement added, removed or changed; an index; a Maven dependency; a git ref;
   an artifact URL), from the entries the lock header records for each input;
 - `floating`: an entry that is not exact and hashed (see `floats`);
-- `uncovered`: a direct input the lock does not pin.
+- `uncovered`: a direct input the lock does not pin;
+- `unlisted`: a dependency file release.toml does not list (a hand-pinned
+  requirements.txt, pyproject.toml's dependencies) names packages the lock does not pin.
 
 With `online=True` it also asks upstream whether every pin is still what it was:
 each source's `Source.verify`, or, for a source without one,
@@ -28,16 +30,16 @@ from typing import TYPE_CHECKING
 
 from releaser.core import lockfile
 from releaser.core.config import ReleaseConfig
-from releaser.plumbing.credentials import configured_userinfo
 from releaser.core.lockfile import KINDS, EntryValue, InputRecord, Lock
 from releaser.core.verdict import LOCK, Finding, Verdict
-from releaser.lock.locking import input_records
-from releaser.lock.soundness import floating, floats, other_target, uncovered
 from releaser.ecosystems import Source, sources_for
+from releaser.lock.locking import input_records
+from releaser.lock.soundness import floating, floats, other_target, uncovered, unlisted
+from releaser.plumbing.credentials import configured_userinfo
 
 if TYPE_CHECKING:
-    from releaser.plumbing.http import Http
     from releaser.migrations.report import Previous, Report
+    from releaser.plumbing.http import Http
 
 __all__ = ["Finding", "Verdict", "check", "floats", "insist_fit"]
 
@@ -77,6 +79,7 @@ def check(
         *stale(current, lock),
         *floating(lock),
         *uncovered(config, lock, current, name),
+        *unlisted(config, lock, name),
         *source_uncovered(sources, lock),
         *other_target(lock, name),
     ]
@@ -187,8 +190,8 @@ def _show(value: EntryValue | None) -> str:
 
 def verify_online(config: ReleaseConfig, sources: list[Source], lock: Lock, http: Http | None = None) -> list[Finding]:
     """Ask upstream about every pin, each kind through its source (or generically)."""
-    from releaser.plumbing.http import Http
     from releaser.ecosystems.upstream import verify_generic
+    from releaser.plumbing.http import Http
 
     by_kind = {s.kind: s for s in sources}
     userinfo = configured_userinfo(config)

@@ -1,7 +1,7 @@
 """The command line's frame: the options every command takes, errors told in one line, the group.
 
 No policy lives here. Errors are `ReleaserError`s whose class carries the exit
-code of the contract; they are printed on one line, scrubbed of secrets, with
+code (README, "Exit codes"); they are printed on one line, scrubbed of secrets, with
 no traceback.
 """
 
@@ -9,17 +9,17 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import json
 import sys
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from releaser import __version__
-from releaser.core.console import print_error, project_root
+from releaser.core.console import json_document, print_error, project_root
 from releaser.core.errors import ReleaserError
 from releaser.core.redact import scrub
 
@@ -48,10 +48,11 @@ class _Run:
         if not (self.quiet or self.json):
             click.echo(scrub(line), err=err)
 
-    def document(self, document: dict[str, Any]) -> None:
-        """With --json, the command's result as one document: {"ok": true, "exit": 0, ...}."""
+    def document(self, document: Mapping[str, Any], code: int = 0) -> None:
+        """With --json, the command's result as one document in the envelope every --json
+        output shares: {"ok": ..., "exit": N, ...its own keys}, scrubbed."""
         if self.json:
-            click.echo(scrub(json.dumps({"ok": True, "exit": 0, **document}, indent=2, sort_keys=True)))
+            click.echo(json_document(document, code))
 
     @contextlib.contextmanager
     def progress(self) -> Iterator[Progress | None]:
@@ -114,12 +115,16 @@ def fail(message: str, code: int) -> None:
 class _Group(click.Group):
     """Options before or after the command; every error its one-line message and exit code."""
 
-    def main(self, args: Any = None, prog_name: str | None = None, **extra: Any) -> Any:
+    def main(
+        self, args: Sequence[str] | None = None, prog_name: str | None = None, complete_var: str | None = None,
+        standalone_mode: bool = True, **extra: Any,
+    ) -> Any:
+        """As click's, but errors are rendered here, as text or as JSON (never standalone)."""
         argv = list(sys.argv[1:] if args is None else args)
-        extra.pop("standalone_mode", None)  # errors are rendered here, as text or as JSON
         options.reset(json="--json" in argv[: argv.index("--")] if "--" in argv else "--json" in argv)
+        _interrupt_on_termination()
         try:
-            code = super().main(argv, prog_name=prog_name or "releaser", standalone_mode=False, **extra)
+            code = super().main(argv, prog_name=prog_name or "releaser", complete_var=complete_var, standalone_mode=False, **extra)
         except click.ClickException as exc:  # usage: exit 2, as JSON too with --json
             if options.json:
                 fail(exc.format_message(), exc.exit_code)
@@ -165,7 +170,7 @@ def as_of_time(_ctx: click.Context, _param: click.Parameter, value: str | None) 
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         raise click.BadParameter(f"{value!r} is not an ISO 8601 time such as 2026-11-01T12:00:00Z") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def project_command(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -193,6 +198,21 @@ EPILOG = """\b
 Every command takes -C DIR, --json and --quiet, before or after its name.
 Exit codes: 0 done, 1 the gate said no, 2 bad input or usage, 3 an outside failure.
 Documentation: docs/ in releaser's repository (README.md first)."""
+
+
+def _interrupt_on_termination() -> None:
+    """SIGTERM and SIGHUP (a CI job cancelled, a terminal closed) stop a command as Ctrl-C does:
+    its temporary files and private credential files are removed, what it wrote stays as it was."""
+    import signal
+    import threading
+
+    def interrupted(_signum: int, _frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is not threading.main_thread():
+        return  # only the main thread may set handlers (a test runner's worker)
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, interrupted)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]}, epilog=EPILOG)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -32,7 +31,7 @@ def migrations(project: Path, as_json: bool) -> None:
     if report is None:
         raise ConfigError(f"{cfg.path}: has no [migrations] table (docs/migrations.md says how to describe them)")
     if as_json:
-        click.echo(scrub(json.dumps(report.to_dict(), indent=2)))
+        options.document(report.to_dict(), report.exit_code)
     elif not (options.quiet and report.exit_code == 0):
         click.echo(scrub(report.render()))
     sys.exit(report.exit_code)
@@ -54,7 +53,7 @@ def rehearse(project: Path, as_json: bool) -> None:
     cfg = load_config(project)
     result = rehearse_tree(cfg, log=None if as_json else options.echo)
     if as_json:
-        click.echo(scrub(json.dumps(result.to_record(), indent=2, sort_keys=True)))
+        options.document(result.to_json())
         return
     for note in result.notes:
         options.echo(f"note: {note}")
@@ -74,4 +73,7 @@ def revert_plan(project: Path, rc: str, to: str | None, as_json: bool) -> None:
     from releaser.rehearse.revertplan import plan_from_records
 
     found = plan_from_records(load_config(project), rc, to)
-    click.echo(json.dumps(found.to_json(), indent=2, sort_keys=True) if as_json else found.render().rstrip("\n"))
+    if as_json:
+        options.document(found.to_json())
+    else:
+        click.echo(scrub(found.render().rstrip("\n")))

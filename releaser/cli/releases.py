@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
-from typing import Any
 
 import click
 
@@ -33,14 +31,8 @@ def cut(project: Path, rc_number: int | None, no_tag: bool, no_commit: bool, bun
     build and the gates run in it; the record releases/<RC>/ (manifest.json,
     MANIFEST.md, release.lock, sbom.cdx.json) written in one step, committed and tagged.
     """
-    import signal
-
     from releaser.cut.cutting import cut as run_cut
 
-    def terminated(_signum: int, _frame: Any) -> None:
-        raise KeyboardInterrupt  # so a killed cut cleans up as an interrupted one does
-
-    signal.signal(signal.SIGTERM, terminated)
     cfg = load_config(project)
     with options.progress() as show:
         result = run_cut(
@@ -67,13 +59,13 @@ def cut(project: Path, rc_number: int | None, no_tag: bool, no_commit: bool, bun
         from releaser.site.building import build
 
         try:
-            built = build(cfg)
+            site = build(cfg)
         except ReleaserError as exc:  # the RC is cut and recorded: the pages are not worth failing it
             options.echo(f"warning: {result.rc} is cut, but the site was not refreshed: {exc}", err=True)
         else:
-            for warning in built.warnings:
+            for warning in site.warnings:
                 options.echo(f"warning: {warning}", err=True)
-            options.echo(f"site: {built.rcs} RCs rendered in {built.out}/")
+            options.echo(f"site: {site.rcs} RCs rendered in {site.out}/")
     options.document({
         "rc": result.rc, "record": where, "commit": result.commit, "record_commit": result.record_commit,
         "tag": result.tag, "pins": pins, "built": built, "notes": list(result.notes),
@@ -92,15 +84,15 @@ def list_(project: Path, as_json: bool) -> None:
 
     cfg = load_config(project)
     items = showing.entries(cfg)
+    code = 0 if all(item.ok for item in items) else Refused.exit_code
     if as_json:
-        click.echo(showing.list_json(items))
+        options.document(showing.list_document(items), code)
     elif not items:
         options.echo(f"no RC recorded in {cfg.release.records}/ yet; cut one with: releaser cut")
     else:
         for item in items:
             options.echo(item.line())
-    if not all(item.ok for item in items):
-        sys.exit(Refused.exit_code)
+    sys.exit(code)
 
 
 @main.command(epilog="\b\nExamples:\n  releaser show 0.9.0rc1\n  releaser show 0.9.0rc1 --json      its manifest.json, as recorded")
@@ -109,14 +101,14 @@ def list_(project: Path, as_json: bool) -> None:
 def show(project: Path, as_json: bool, rc: str) -> None:
     """What went into a recorded RC: its commit, cut-off, pins and built files.
 
-    With --json, the record's manifest.json as recorded (docs/records.md).
+    With --json, the record's manifest.json as recorded, with `ok` and `exit` (docs/records.md).
     """
     from releaser.record import records, showing
 
     cfg = load_config(project)
     found = records.read(records.records_dir(cfg), rc)
     if as_json:
-        click.echo((found.path / records.MANIFEST).read_text(encoding="utf-8"), nl=False)
+        options.document(found.manifest)
     else:
         click.echo(showing.summary(found.manifest))
 
@@ -172,7 +164,10 @@ Examples:
   releaser bundle 0.9.0rc1 --push oci://registry.example.org/releases/cosmo""")
 @project_command
 @click.argument("rc")
-@click.option("--push", "push_to", metavar="oci://HOST/REPO[:TAG]", help="Also push it to this registry as an OCI artifact (tag: the RC), its provenance attached.")
+@click.option(
+    "--push", "push_to", metavar="oci://HOST/REPO[:TAG]",
+    help="Also push it to this registry as an OCI artifact (tag: the RC), its provenance attached.",
+)
 def bundle(project: Path, rc: str, push_to: str | None) -> None:
     """Store every pinned file of RC (and a git bundle per repository) in dist/<RC>/bundle/.
 
@@ -189,9 +184,10 @@ def bundle(project: Path, rc: str, push_to: str | None) -> None:
         from releaser.install.ocibundle import push_bundle
 
         pushed = push_bundle(cfg, rc, push_to, result.root)
+        found_by = "the referrers API" if pushed.referrers == "api" else "the tag " + pushed.digest.replace(":", "-")
         lines.append(
             f"pushed {pushed.files} files to {pushed.target} as {pushed.digest}"
-            + (f"; its provenance attached ({pushed.attestation}, found by {'the referrers API' if pushed.referrers == 'api' else 'the tag ' + pushed.digest.replace(':', '-')})" if pushed.attestation else "")
+            + (f"; its provenance attached ({pushed.attestation}, found by {found_by})" if pushed.attestation else "")
         )
     for line in lines:
         options.echo(line)
@@ -216,8 +212,11 @@ def diff(project: Path, as_json: bool, a: str, b: str) -> None:
     def records_dir() -> Path:
         return records.records_dir(load_config(project))
 
-    document = diffing.diff(diffing.load(a, records_dir), diffing.load(b, records_dir))
-    click.echo(scrub(json.dumps(document, indent=2) if as_json else diffing.render(document).rstrip("\n")))
+    found = diffing.diff(diffing.load(a, records_dir), diffing.load(b, records_dir))
+    if as_json:
+        options.document(found.to_json())
+    else:
+        click.echo(scrub(found.render().rstrip("\n")))
 
 
 @main.command(epilog="""\b

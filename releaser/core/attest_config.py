@@ -91,7 +91,10 @@ def read_pem(value: str, root: Path, what: str, warnings: list[str] | None = Non
 def passphrase_of(settings: AttestSettings) -> str | None:
     if settings.passphrase is None:
         return None
-    name = _VAR.match(settings.passphrase).group(1)  # type: ignore[union-attr]  # parse() checked the form
+    match = _VAR.match(settings.passphrase)
+    if match is None:  # parse() refuses any other form
+        raise ConfigError(f"{WHERE} passphrase: must be \"${{VAR}}\": a passphrase never lives in release.toml")
+    name = match.group(1)
     if name not in os.environ:
         raise ConfigError(f"{WHERE} passphrase: refers to ${{{name}}}, which is not set in the environment")
     return os.environ[name]

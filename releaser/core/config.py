@@ -18,22 +18,21 @@ from urllib.parse import urlsplit
 from packaging.version import InvalidVersion, Version
 
 from releaser.core import documents
+from releaser.core.attest_config import AttestSettings
+from releaser.core.attest_config import parse as parse_attest
 from releaser.core.container_config import ContainerInputs
 from releaser.core.container_config import parse as parse_containers
 from releaser.core.errors import ConfigError
-from releaser.core.paths import inside
 from releaser.core.maven_coordinate import MavenCoordinate
 from releaser.core.migration_config import MigrationSettings
-from releaser.core.attest_config import AttestSettings
-from releaser.core.attest_config import parse as parse_attest
 from releaser.core.migration_config import parse as parse_migrations
-from releaser.core.redact import remember_secrets, strip_credentials
+from releaser.core.paths import inside
+from releaser.core.redact import expand_references, remember_secrets, strip_credentials
 from releaser.core.tomlreader import TableReader
 
 CONFIG_NAME = "release.toml"
 DEFAULT_INDEX = "https://pypi.org/simple"
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]*$")
-_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _URL_SCHEMES = ("http", "https")
 MAVEN_SCOPES = ("compile", "runtime", "provided", "test")  # system: a file on disk, not in a repository
 
@@ -142,6 +141,21 @@ def parse(text: str, path: Path) -> ReleaseConfig:
     return _Parser(path, text).config(data)
 
 
+def expand_variables(text: str) -> tuple[str, tuple[str, ...]]:
+    """`text` with each `${VAR}` set in the environment replaced by its value (a credential in a
+    URL's userinfo percent-encoded, as `redact.expand_references` does; an unset one stays as
+    written), and the names of those not set."""
+    unset: list[str] = []
+
+    def value(name: str) -> str | None:
+        if name not in os.environ:
+            unset.append(name)
+            return None
+        return os.environ[name]
+
+    return expand_references(text, value), tuple(unset)
+
+
 def dependency_digest(data: dict[str, Any]) -> str:
     """Digest of the dependency sections as written (not [release], not expanded secrets)."""
     sections = {k: data[k] for k in ("python", "maven", "git", "artifact", "containers") if k in data}
@@ -165,6 +179,13 @@ class _Parser(TableReader):
         migrations = self._table(data, "migrations", required=False)
         containers = self._table(data, "containers", required=False)
         attest = self._table(data, "attest", required=False)
+        settings = parse_migrations(self, migrations, self.path.parent) if migrations is not None else None
+        if settings is not None and settings.database is not None:
+            # Expanded only when a rehearsal runs, but its secret is known from now on: every
+            # output of every command is scrubbed of it, whatever prints it.
+            expanded, unset = expand_variables(settings.database)
+            if not unset:
+                remember_secrets(expanded)
         return ReleaseConfig(
             path=self.path,
             release=self._release(release),
@@ -174,7 +195,7 @@ class _Parser(TableReader):
             artifacts=self._unique(
                 self._artifact(t, i) for i, t in enumerate(self._array(data, "artifact"))
             ),
-            migrations=parse_migrations(self, migrations, self.path.parent) if migrations is not None else None,
+            migrations=settings,
             containers=parse_containers(self, containers, self.path.parent) if containers is not None else None,
             attest=parse_attest(self, attest, self.path.parent) if attest is not None else None,
             dependency_digest=dependency_digest(data),
@@ -200,7 +221,7 @@ class _Parser(TableReader):
             records=self._relative_path(t, "records", "releases", where, "release"),
             build=self._argv(t.get("build", []), where, "build", "release"),
             gates=tuple(self._argv(g, where, f"gates[{i}]", "release") for i, g in enumerate(gates)),
-            templates=self._relative_path(t, "templates", None, where, "release") if "templates" in t else None,
+            templates=self._relative_path(t, "templates", "", where, "release") if "templates" in t else None,
             tag=self._tag_template(t, where),
             site=self._get(t, "site", bool, where, "release", default=False),
         )
@@ -335,14 +356,13 @@ class _Parser(TableReader):
         """
         unset_before = len(self.unset)
 
-        def value(match: re.Match[str]) -> str:
-            name = match.group(1)
+        def value(name: str) -> str | None:
             if name not in os.environ:
                 self.unset.append(self._message(where, key, f"refers to ${{{name}}}, which is not set in the environment", section))
-                return match.group(0)
+                return None
             return os.environ[name]
 
-        expanded = _ENV_REF.sub(value, url)
+        expanded = expand_references(url, value)
         if len(self.unset) == unset_before:
             remember_secrets(expanded)
         return expanded

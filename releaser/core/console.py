@@ -13,7 +13,17 @@ import sys
 
 TYPE_CHECKING = False  # not `typing`'s: importing it costs the sealed check a tenth of its time
 if TYPE_CHECKING:
+    from collections.abc import Mapping
     from pathlib import Path
+    from typing import Any, Protocol
+
+    class Verdict(Protocol):  # releaser.core.verdict.Verdict, which prints through here
+        @property
+        def ok(self) -> bool: ...
+        @property
+        def exit_code(self) -> int: ...
+        def to_dict(self) -> dict[str, Any]: ...
+        def render(self) -> str: ...
 
 
 def project_dir(project: str | os.PathLike[str] | None) -> str:
@@ -47,25 +57,33 @@ def _count(n: int, noun: str) -> str:
     return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
+def json_document(document: Mapping[str, Any], code: int = 0) -> str:
+    """The one envelope of every `--json` output: the command's document with `ok` and `exit`
+    beside its own keys, scrubbed of every secret (docs/init.md, "--json")."""
+    import json
+
+    from releaser.core.redact import scrub
+
+    return scrub(json.dumps({**document, "ok": code == 0, "exit": code}, indent=2, sort_keys=True))
+
+
 def print_error(message: str, code: int, as_json: bool) -> int:
     """An error as releaser tells it: one line on stderr, or one JSON document on stdout; its exit code."""
     from releaser.core.redact import scrub
 
     if as_json:
-        import json
-
-        print(json.dumps({"ok": False, "error": scrub(message), "exit": code}, indent=2, sort_keys=True))
+        print(json_document({"error": message}, code))
     else:
         print(f"releaser: {scrub(message)}", file=sys.stderr)
     return code
 
 
-def print_verdict(verdict: object, *, as_json: bool, quiet: bool) -> int:
+def print_verdict(verdict: Verdict, *, as_json: bool, quiet: bool) -> int:
     """`check`'s verdict as text, or as one JSON document (no secret reaches a CI log); its exit code."""
     from releaser.core.redact import scrub
 
     if as_json:
-        print(scrub(verdict.to_json()))  # type: ignore[attr-defined]
-    elif not (quiet and verdict.ok):  # type: ignore[attr-defined]
-        print(scrub(verdict.render()))  # type: ignore[attr-defined]
-    return verdict.exit_code  # type: ignore[attr-defined]
+        print(json_document(verdict.to_dict(), verdict.exit_code))
+    elif not (quiet and verdict.ok):
+        print(scrub(verdict.render()))
+    return verdict.exit_code

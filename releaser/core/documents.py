@@ -29,7 +29,8 @@ def toml(text: str, where: object, error: type[ReleaserError] = ConfigError) -> 
         raise error(f"{where}: invalid TOML: {exc}") from None
     except RecursionError:
         raise error(_too_deep(where, "TOML")) from None
-    return _bounded(document, where, "TOML", error)
+    checked: dict[str, Any] = _bounded(document, where, "TOML", error)
+    return checked
 
 
 def json_document(data: str | bytes, where: object, error: type[ReleaserError]) -> Any:

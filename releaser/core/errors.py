@@ -1,6 +1,6 @@
 """One exception hierarchy; every message is written for the person at the terminal.
 
-Each class carries the process exit code of the contract (section 4), so the CLI
+Each class carries the process exit code (README, "Exit codes"), so the CLI
 maps an error to its exit code without knowing what went wrong.
 """
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from releaser.core import documents
 from releaser.core.errors import ConfigError, UpstreamError
@@ -277,7 +278,7 @@ def _pin_order(pin: Pin) -> tuple[str, str, str]:
 
 
 def _utc(moment: datetime) -> datetime:
-    return moment.astimezone(timezone.utc)
+    return moment.astimezone(UTC)
 
 
 def _pin_table(pin: Pin) -> dict[str, Any]:
@@ -417,7 +418,7 @@ class _Reader:
         )
 
     def strings(self, table: dict[str, Any], key: str) -> list[str]:
-        values = self.get(table, key, list, default=[])
+        values: list[str] = self.get(table, key, list, default=[])
         if not all(isinstance(v, str) for v in values):
             raise ConfigError(f"{self.path}: {key} must be a list of strings")
         return values

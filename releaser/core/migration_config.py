@@ -1,4 +1,4 @@
-"""`[migrations]` in release.toml: the database half of an RC (contract sections 6 and 7).
+"""`[migrations]` in release.toml: the database half of an RC (docs/migrations.md, docs/rehearsal.md; every key: docs/config.md).
 
 Parsed by `releaser.core.config` with its own typed getters, so every error names
 the file, the key and its line. The gate (`releaser.migrations`) and the rehearsal
@@ -17,7 +17,7 @@ from typing import Any
 FRAMEWORKS = ("django", "alembic", "south", "flyway")
 KEYS = {
     "framework", "paths", "trunk", "upgrade-from", "allow", "labels",
-    "database", "seed", "max-slowdown", "upgrade", "revert", "lock-budget", "scale", "lock-lint",
+    "database", "seed", "max-slowdown", "upgrade", "revert", "baseline", "lock-budget", "scale", "lock-lint",
 }
 LOCK_LINT = ("warn", "refuse", "off")
 WHERE = "[migrations]"
@@ -32,12 +32,13 @@ class MigrationSettings:
     upgrade_from: tuple[str, ...] = ()  # git refs of releases that must upgrade to this tree
     allow: tuple[str, ...] = ()  # finding names accepted
     labels: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))  # dir -> app label
-    # the rehearsal (contract section 7)
+    # the rehearsal (docs/rehearsal.md)
     database: str | None = None  # "sqlite" or a URL, raw: ${VAR} is expanded only when a rehearsal runs
     seed: tuple[tuple[str, ...], ...] = ()
     max_slowdown: float = 2.0
     upgrade: tuple[str, ...] | None = None  # argv: the framework's "migrate everything", overridden
     revert: tuple[str, ...] | None = None  # argv template: "migrate back to {target}" ({app}, {target})
+    baseline: str | None = None  # a git ref: the last release made before releaser, the first RC's previous release
     lock_budget: float | None = None  # seconds a blocking lock on a table may be held (PostgreSQL); None: no limit
     scale: int = 1  # the seeded rows of every table, multiplied this many times before the upgrade
     lock_lint: str = "warn"  # what a lock-taking statement in this RC's SQL is: LOCK_LINT
@@ -64,9 +65,10 @@ def parse(p: Any, t: dict[str, Any], root: Path) -> MigrationSettings:
             p._fail(WHERE, "paths", f"{pattern!r} matches no directory under {root}", SECTION)
     trunk = p._get(t, "trunk", str, WHERE, SECTION, default=None)
     refs = p._strings(t, "upgrade-from", WHERE, SECTION)
-    for ref in ([trunk] if trunk is not None else []) + refs:
-        if not ref.strip() or ref.startswith("-"):
-            p._fail(WHERE, "trunk" if ref == trunk else "upgrade-from", f"{ref!r} is not a git ref", SECTION)
+    baseline = p._get(t, "baseline", str, WHERE, SECTION, default=None)
+    for key, ref in [("trunk", trunk), ("baseline", baseline)] + [("upgrade-from", r) for r in refs]:
+        if ref is not None and (not ref.strip() or ref.startswith("-")):
+            p._fail(WHERE, key, f"{ref!r} is not a git ref", SECTION)
     labels = p._get(t, "labels", dict, WHERE, SECTION, default={})
     if not all(isinstance(k, str) and isinstance(v, str) and v for k, v in labels.items()):
         p._fail(WHERE, "labels", "must map migration directories to app labels (strings)", SECTION)
@@ -98,6 +100,7 @@ def parse(p: Any, t: dict[str, Any], root: Path) -> MigrationSettings:
         max_slowdown=float(slowdown),
         upgrade=_command(p, t["upgrade"], "upgrade") if "upgrade" in t else None,
         revert=_command(p, t["revert"], "revert") if "revert" in t else None,
+        baseline=baseline,
         lock_budget=float(budget) if budget is not None else None,
         scale=scale,
         lock_lint=lint,
@@ -105,7 +108,7 @@ def parse(p: Any, t: dict[str, Any], root: Path) -> MigrationSettings:
 
 
 def _command(p: Any, value: Any, key: str) -> tuple[str, ...]:
-    argv = p._argv(value, WHERE, key, SECTION)
+    argv: tuple[str, ...] = p._argv(value, WHERE, key, SECTION)
     if not argv:
         p._fail(WHERE, key, "is an empty command", SECTION)
     return argv

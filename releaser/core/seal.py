@@ -10,7 +10,8 @@ adds one line after `content-digest`:
 SHA256 is the digest of this releaser's version, the interpreter key MODE names, the
 line's other fields, the lock's bytes without this line, and the bytes of every file
 the inputs were read from (release.toml, each requirement file and what it includes,
-pyproject.toml). When `releaser check` (plain, offline) computes the same digest,
+pyproject.toml) and of the project's other dependency files (`releaser.core.depfiles`:
+a new one, too, sends `check` to the full verdict). When `releaser check` (plain, offline) computes the same digest,
 nothing the offline verdict depends on has changed since that verdict was clean: it
 prints it from the line's counts. Anything else (no seal, another digest, another
 releaser, an unreadable file) and the full check runs, as it always did: the seal
@@ -33,13 +34,17 @@ import sys
 
 from releaser.core.interpreter import target
 
-try:  # the built-in sha256: `hashlib` loads OpenSSL, which costs more than the check
-    from _sha256 import sha256
-except ImportError:  # pragma: no cover - other Pythons (3.12+ calls it _sha2)
-    try:
-        from _sha2 import sha256  # type: ignore[no-redef]
-    except ImportError:
-        from hashlib import sha256  # type: ignore[no-redef]
+TYPE_CHECKING = False  # not `typing`'s: the sealed check imports nothing it can do without
+if TYPE_CHECKING:
+    from hashlib import sha256  # what the built-in one is, to a type checker
+else:
+    try:  # the built-in sha256: `hashlib` loads OpenSSL, which costs more than the check
+        from _sha256 import sha256
+    except ImportError:  # pragma: no cover - other Pythons (3.12+ calls it _sha2)
+        try:
+            from _sha2 import sha256
+        except ImportError:
+            from hashlib import sha256
 
 KEY = "check-seal"
 FORMAT = "1"
@@ -115,12 +120,25 @@ def sealed(text: str, version: str, pins: int, inputs: int, mode: str, files: li
     return head + sep + first + newline + seal + tail
 
 
+def _read(root: str, name: str) -> bytes | None:
+    """The bytes of the regular file `name` inside `root`; None (the full check decides, and refuses)
+    for a symlink that leaves the project, a device or a FIFO, or an unreadable file."""
+    path = os.path.join(root, name)
+    real_root, real = os.path.realpath(root), os.path.realpath(path)
+    outside = real != real_root and not real.startswith(real_root.rstrip(os.sep) + os.sep)
+    if outside or not os.path.isfile(real):
+        return None
+    try:
+        with open(real, "rb") as f:
+            return f.read()
+    except OSError:
+        return None
+
+
 def quick_verdict(root: str, version: str) -> tuple[int, int] | None:
     """(pins, inputs) when `root`'s lock carries a seal that holds now; else None (run the full check)."""
-    try:
-        with open(os.path.join(root, LOCKFILE), "rb") as f:
-            data = f.read()
-    except OSError:
+    data = _read(root, LOCKFILE)
+    if data is None:
         return None
     found = split(data)
     if found is None:
@@ -132,13 +150,16 @@ def quick_verdict(root: str, version: str) -> tuple[int, int] | None:
     names = parts[5].split("|")
     if not all(safe_name(n) for n in names):
         return None
+    from releaser.core.depfiles import candidates
+
+    if not set(candidates(root)) <= set(names):  # a dependency file the seal never saw: `unlisted` decides
+        return None
     files = []
     for name in names:
-        try:
-            with open(os.path.join(root, name), "rb") as f:
-                files.append((name, f.read()))
-        except OSError:
+        read = _read(root, name)
+        if read is None:
             return None
+        files.append((name, read))
     if digest(version, parts[3], " ".join(parts[:4]), body, files) != parts[4]:
         return None
     return int(parts[1]), int(parts[2])

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, NoReturn, TypeVar, cast, overload
 
 from releaser.core.errors import ConfigError
 
@@ -23,14 +23,20 @@ class TableReader:
         self.path = path
         self.lines = text.splitlines()
 
+    @overload
+    def _table(self, data: dict[str, Any], key: str, *, required: Literal[True]) -> dict[str, Any]: ...
+    @overload
+    def _table(self, data: dict[str, Any], key: str, *, required: bool) -> dict[str, Any] | None: ...
+
     def _table(self, data: dict[str, Any], key: str, *, required: bool) -> dict[str, Any] | None:
         if key not in data:
             if required:
                 self._fail(f"[{key}]", None, "is missing", None)
             return None
-        if not isinstance(data[key], dict):
-            self._fail(f"[{key}]", None, f"must be a table, not {_kind(data[key])}", None)
-        return data[key]
+        value = data[key]
+        if not isinstance(value, dict):
+            self._fail(f"[{key}]", None, f"must be a table, not {_kind(value)}", None)
+        return value
 
     def _array(self, data: dict[str, Any], key: str) -> list[dict[str, Any]]:
         value = data.get(key, [])
@@ -42,7 +48,7 @@ class TableReader:
         if key not in t:
             if default is ...:
                 self._fail(where, key, "is required", section)
-            return default
+            return cast(T, default)
         value = t[key]
         if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
             self._fail(where, key, f"must be {_kind_name(kind)}, not {_kind(value)}", section)
@@ -66,7 +72,7 @@ class TableReader:
                 label = where or "top level"
                 self._fail(label, key, f"unknown key (expected one of: {', '.join(sorted(allowed))})", sect)
 
-    def _fail(self, where: str, key: str | None, message: str, section: Any) -> None:
+    def _fail(self, where: str, key: str | None, message: str, section: Any) -> NoReturn:
         raise ConfigError(self._message(where, key, message, section))
 
     def _message(self, where: str, key: str | None, message: str, section: Any) -> str:

@@ -7,7 +7,6 @@ stable: fields are only ever added, under a new `schema` number if one changes.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -23,6 +22,7 @@ CODES: dict[str, str] = {
     "stale": ERROR,  # an input changed since the lock was written
     "floating": ERROR,  # a lock entry is not exact, hashed
     "uncovered": ERROR,  # an input the lock does not pin
+    "unlisted": ERROR,  # a dependency file release.toml does not list names packages the lock does not pin
     "provenance": ERROR,  # [attest] public-key: the newest RC's signed provenance does not verify
     "gone": ERROR,  # --online: a pinned file, project or commit is no longer upstream
     "hash-changed": ERROR,  # --online: upstream serves different bytes under the same name
@@ -139,7 +139,11 @@ class Verdict:
         if self.lock_ok:
             return None
         names = sorted({f.fix[len(UPGRADE):] for f in self.errors if f.fix.startswith(UPGRADE)})
-        return upgrade(" ".join(names)) if names else LOCK
+        lock = upgrade(" ".join(names)) if names else LOCK
+        first = [f.fix for f in self.errors if not f.fix.startswith(LOCK)]  # an edit to make, or another command
+        if any(f.fix.startswith(LOCK) for f in self.errors):
+            first.append(lock)
+        return "; ".join(dict.fromkeys(first)) if first else lock
 
     def to_dict(self) -> dict[str, Any]:
         document = {
@@ -151,9 +155,6 @@ class Verdict:
         if self.migrations is not None:
             document["migrations"] = self.migrations.to_dict()  # the document of `releaser migrations --json`
         return document
-
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2)
 
     def render(self) -> str:
         """The human form: one line per finding, then the command that fixes them all."""

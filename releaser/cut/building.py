@@ -18,22 +18,23 @@ from __future__ import annotations
 import os
 import subprocess
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from releaser.plumbing import gitrepo
 from releaser.core.config import ReleaseConfig
-from releaser.plumbing.credentials import configured_userinfo
 from releaser.core.errors import ConfigError, Refused, UpstreamError
-from releaser.plumbing.fsutil import sha256_of
 from releaser.core.lockfile import Lock
 from releaser.core.progress import Progress
 from releaser.core.redact import output_tail, scrub, shown_command
+from releaser.ecosystems import Source
 from releaser.install.buildenv import activated_env
 from releaser.install.fetch import Fetcher, PinnedFile, session
 from releaser.install.layout import BUNDLE, DEPS
 from releaser.install.pyinstall import changed_upstream
-from releaser.ecosystems import Source
+from releaser.plumbing import gitrepo
+from releaser.plumbing.credentials import configured_userinfo
+from releaser.plumbing.fsutil import sha256_of
+from releaser.record.manifest import BuiltFile
 
 if TYPE_CHECKING:
     from releaser.plumbing.http import Http
@@ -148,7 +149,7 @@ def after_build(root: Path, commit: str) -> list[str]:
     return []
 
 
-def built_files(dist: Path) -> list[dict[str, Any]]:
+def built_files(dist: Path) -> list[BuiltFile]:
     """Every file the build wrote under dist/<rc>/, except the fetched deps/ and a bundle/."""
     found = []
     for current, dirs, files in os.walk(dist):
@@ -161,5 +162,5 @@ def built_files(dist: Path) -> list[dict[str, Any]]:
             if not path.is_file():
                 continue
             sha256, size = sha256_of(path)
-            found.append({"name": path.relative_to(dist).as_posix(), "sha256": sha256, "size": size})
-    return sorted(found, key=lambda f: f["name"])
+            found.append(BuiltFile(path.relative_to(dist).as_posix(), sha256, size))
+    return sorted(found, key=lambda f: f.name)

@@ -37,17 +37,15 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
-
-from releaser.plumbing import gitrepo
+from typing import TYPE_CHECKING, Any
 
 from releaser.core import lockfile
 from releaser.core.config import ReleaseConfig
 from releaser.core.errors import ConfigError, Refused, ReleaserError, UpstreamError
-from releaser.plumbing.fsutil import fault_point
 from releaser.core.lockfile import Lock
 from releaser.core.progress import Progress
 from releaser.core.redact import shown_command
@@ -60,23 +58,22 @@ from releaser.cut.building import (
     run_step,
 )
 from releaser.cut.numbering import rc_id, tag_name_of, tagged_rcs
-from releaser.record import provenance
-from releaser.record.attesting import attest, signer_of
 from releaser.install.buildenv import create_venv
 from releaser.install.layout import DEPS, DIST, expand
 from releaser.install.pyinstall import install_python
 from releaser.lock.sbom import SBOM_NAME, to_cyclonedx
-from releaser.record import records
+from releaser.plumbing import gitrepo
+from releaser.plumbing.fsutil import fault_point
+from releaser.record import provenance, records
+from releaser.record.attesting import attest, signer_of
 from releaser.record.manifest import (
     Subject,
-    dump_manifest,
     make_manifest,
     render_markdown,
     tag_message,
     template_source,
 )
-
-from releaser.rehearse.rehearsing import not_ran
+from releaser.rehearse.rehearsing import NotRehearsed
 from releaser.rehearse.revertplan import SCRIPT
 
 if TYPE_CHECKING:
@@ -163,13 +160,14 @@ def _cut(
 ) -> CutResult:
     say = log or (lambda _line: None)
     plan = prepare(config, rc_number=rc_number, tag=tag, commit=commit)
-    started = datetime.now(timezone.utc)
+    started = datetime.now(UTC)
     signer = signer_of(config, notes)  # before anything is built: a bad key records nothing
     say(f"cutting {plan.rc} of {config.release.name} from commit {plan.commit[:12]} ({len(plan.lock.pins)} pins)")
     dist = plan.dist
     if dist.exists():  # only a killed earlier attempt leaves one: the RC is not recorded
         notes.append(f"removed {DIST}/{plan.rc}/, left over from an interrupted cut")
         shutil.rmtree(dist)
+    made_dist = not dist.parent.exists()  # a refused first cut leaves no empty dist/ behind
     try:
         with tempfile.TemporaryDirectory(prefix="releaser-cut-") as tmp:
             work = Path(tmp)
@@ -199,10 +197,13 @@ def _cut(
         notes += after_build(plan.root, plan.commit)
         fault_point("cut:built")
         sbom = to_cyclonedx(plan.lock, name=config.release.name, version=config.release.version, rc=plan.rc)
-        manifest = make_manifest(plan.subject, built_files(dist), sbom=sbom.encode("utf-8"), dist=f"{DIST}/{plan.rc}/")
-        manifest["rehearsal"] = rehearsal.to_record() if rehearsal else not_ran("no [migrations] database is set")
+        record = make_manifest(
+            plan.subject, built_files(dist), sbom=sbom.encode("utf-8"), dist=f"{DIST}/{plan.rc}/",
+            rehearsal=rehearsal or NotRehearsed("no [migrations] database is set"),
+        )
+        manifest = record.to_json()
         files = {
-            records.MANIFEST: dump_manifest(manifest),
+            records.MANIFEST: record.dump(),
             records.MANIFEST_MD: render_markdown(config, manifest).encode("utf-8"),
             records.LOCK_COPY: plan.lock_bytes,
             SBOM_NAME: sbom.encode("utf-8"),
@@ -214,7 +215,7 @@ def _cut(
             say(f"signed its provenance with key {signer.keyid[:16]}")
         path = records.write(plan.records_dir, plan.rc, files, executable={SCRIPT})
     except BaseException:
-        shutil.rmtree(dist, ignore_errors=True)
+        _remove_dist(dist, made_dist)
         raise
     say(f"recorded {plan.rc} in {config.release.records}/{plan.rc}/")
     fault_point("cut:recorded")
@@ -225,7 +226,7 @@ def _cut(
             record_commit = gitrepo.commit_paths(plan.root, path, f"Record {plan.rc}")
         except BaseException:
             if _undo_record(plan, path):
-                shutil.rmtree(dist, ignore_errors=True)
+                _remove_dist(dist, made_dist)
             raise
         say(f"committed the record: {record_commit[:12]} Record {plan.rc}")
         fault_point("cut:committed")
@@ -299,6 +300,16 @@ def finish_interrupted(config: ReleaseConfig) -> CutResult | None:
         notes.append(f"tagged {tag} -> {added[:12]}: {rc} was recorded by a cut interrupted before its tag")
         finished = CutResult(rc, rec.path, rec.manifest, subject.commit, added, tag, config.root / DIST / rc, tuple(notes))
     return finished
+
+
+def _remove_dist(dist: Path, made_parent: bool) -> None:
+    """dist/<rc>/ removed, and dist/ too when this cut made it and it is empty."""
+    shutil.rmtree(dist, ignore_errors=True)
+    if made_parent:
+        try:
+            dist.parent.rmdir()
+        except OSError:
+            pass  # another RC's files are there, or it is not empty
 
 
 def _undo_record(plan: Plan, path: Path) -> bool:

@@ -13,9 +13,9 @@ from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
 
-from releaser.plumbing import gitrepo
 from releaser.core.config import ReleaseConfig
 from releaser.core.errors import ConfigError
+from releaser.plumbing import gitrepo
 from releaser.record import records
 
 

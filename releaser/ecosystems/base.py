@@ -13,8 +13,8 @@ from releaser.core.progress import Progress
 
 if TYPE_CHECKING:
     from releaser.core.config import ReleaseConfig
-    from releaser.plumbing.http import Http
     from releaser.core.verdict import Finding
+    from releaser.plumbing.http import Http
 
 
 @dataclass(frozen=True)

@@ -15,11 +15,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from releaser.plumbing.credentials import with_userinfo
 from releaser.core.errors import UpstreamError, UpstreamMissing
-from releaser.plumbing.http import Http
 from releaser.core.lockfile import Artifact, Pin
 from releaser.core.verdict import Finding, upgrade
+from releaser.plumbing.credentials import with_userinfo
+from releaser.plumbing.http import Http
 
 
 def verify_generic(

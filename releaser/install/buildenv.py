@@ -39,9 +39,10 @@ def installed_set(venv: Path) -> dict[str, str] | None:
     if done.returncode != 0:
         return None
     try:
-        return json.loads(done.stdout)
+        found = json.loads(done.stdout)
     except ValueError:
         return None
+    return found if isinstance(found, dict) else None
 
 
 def activated_env(venv: Path) -> dict[str, str]:

@@ -20,16 +20,17 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from releaser.plumbing.credentials import configured_userinfo
 from releaser.core import documents
 from releaser.core.errors import ConfigError, Refused, ReleaserError, UpstreamError
-from releaser.plumbing.fsutil import sha256_of, write_atomic
 from releaser.core.lockfile import Pin
+from releaser.core.paths import confined_output
 from releaser.install.checkouts import bundle_has, make_git_bundle
 from releaser.install.fetch import Fetcher, PinnedFile, raise_failures, session
 from releaser.install.layout import BUNDLE, DIST, every_file, plain
+from releaser.plumbing.credentials import configured_userinfo
+from releaser.plumbing.fsutil import sha256_of, write_atomic
 from releaser.record import records
 
 if TYPE_CHECKING:
@@ -96,12 +97,15 @@ def _make_bundle(config: ReleaseConfig, rc: str, *, into: Path | None, http: Htt
     items = every_file(rec.lock)
     config.require_environment()
     root = (into or bundle_root(config, rc)).absolute()
-    root.mkdir(parents=True, exist_ok=True)
     index = root / BUNDLE_INDEX
+    targets = [(item, root / Path(*item.rel.parts)) for item in items]
+    gits = sorted(rec.lock.of_kind("git"), key=lambda p: p.name)
+    # Nothing is written through a symlink leading out of the bundle (or out of the project).
+    confined_output(config.root, root, [index, *(path for _, path in targets), *(root / "git" / f"{plain(p.name, f'git {p.name}')}.bundle" for p in gits)])
+    root.mkdir(parents=True, exist_ok=True)
     previous = read_index(index)
     if previous and previous.get("lock_digest") != rec.manifest.get("lock_digest"):
         raise Refused(f"{root} is a bundle of another lock of {previous.get('rc')}; delete it to bundle {rc}")
-    targets = [(item, root / Path(*item.rel.parts)) for item in items]
     userinfo = configured_userinfo(config)
     with session(http) as web:
         placed = record_fetcher(rc, http=web, hint=False, userinfo=userinfo).fetch_all(targets, doing="bundled")
@@ -109,7 +113,6 @@ def _make_bundle(config: ReleaseConfig, rc: str, *, into: Path | None, http: Htt
 
     git_status: dict[str, str] = {}
     known = (previous or {}).get("files", {})
-    gits = sorted(rec.lock.of_kind("git"), key=lambda p: p.name)
     if gits:
         (root / "git").mkdir(exist_ok=True)
         with tempfile.TemporaryDirectory(prefix="releaser-bundle-") as tmp:
@@ -141,7 +144,7 @@ def _make_bundle(config: ReleaseConfig, rc: str, *, into: Path | None, http: Htt
         "files": dict(sorted(files.items())),
     }
     write_atomic(index, json.dumps(document, indent=2, sort_keys=True) + "\n")  # last: the bundle is complete
-    return Bundled(rc, root, document["files"], placed, git_status)
+    return Bundled(rc, root, dict(sorted(files.items())), placed, git_status)
 
 
 def bundle_own_kinds(config: ReleaseConfig, pins: tuple[Pin, ...], root: Path, http: Http | None) -> dict[str, str]:
@@ -157,7 +160,7 @@ def bundle_own_kinds(config: ReleaseConfig, pins: tuple[Pin, ...], root: Path, h
     return files
 
 
-def read_index(path: Path) -> dict | None:
+def read_index(path: Path) -> dict[str, Any] | None:
     """A bundle's index, or None where there is none; anything else there is a ConfigError."""
     try:
         document = documents.json_document(path.read_bytes(), path, ConfigError)

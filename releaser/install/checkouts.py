@@ -16,11 +16,11 @@ import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 
-from releaser.plumbing.credentials import git_credentials, with_userinfo
 from releaser.core.errors import Refused, UpstreamError
 from releaser.core.lockfile import Pin
 from releaser.core.redact import strip_credentials
 from releaser.install.layout import commit_of
+from releaser.plumbing.credentials import git_credentials, with_userinfo
 
 GIT_BUNDLE_REF = "refs/heads/pinned"
 GIT_TIMEOUT = 30 * 60

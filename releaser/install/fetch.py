@@ -17,18 +17,18 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
-from releaser.plumbing.credentials import with_userinfo
 from releaser.core.errors import Refused, ReleaserError, UpstreamError
-from releaser.plumbing.fsutil import sha256_of
 from releaser.core.lockfile import Artifact, Pin
 from releaser.core.progress import Counter, Progress
 from releaser.core.redact import strip_credentials
+from releaser.plumbing.credentials import with_userinfo
+from releaser.plumbing.fsutil import sha256_of
 
 if TYPE_CHECKING:
     from releaser.plumbing.http import Http

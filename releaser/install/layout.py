@@ -19,13 +19,13 @@ import os
 import re
 import shutil
 import sys
+from collections.abc import Callable, Iterable
 from pathlib import Path, PurePosixPath
-from typing import Callable, Iterable
 
 from releaser.core.errors import ConfigError, Refused
-from releaser.plumbing.fsutil import sha256_of
 from releaser.core.lockfile import Artifact, Lock, Pin
 from releaser.install.fetch import PinnedFile
+from releaser.plumbing.fsutil import sha256_of
 
 # A Maven timestamped SNAPSHOT build: 1.0-20071115.230503-12 lives in 1.0-SNAPSHOT/.
 _BUILD = re.compile(r"^(?P<base>.+)-(?P<stamp>\d{8}\.\d{6})-(?P<number>\d+)$")

@@ -12,14 +12,14 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
 from releaser.core.config import ReleaseConfig
-from releaser.plumbing.credentials import configured_userinfo, private_netrc
 from releaser.core.errors import Refused, ReleaserError, UpstreamError
 from releaser.core.lockfile import Lock
-from releaser.plumbing.piprun import cache_dir, trusted_hosts
 from releaser.core.redact import output_tail
 from releaser.install.buildenv import install_hashed
 from releaser.install.fetch import Fetcher, PinnedFile, session
 from releaser.install.sdists import build_files, build_wheel, built_here, refuse_unpinned
+from releaser.plumbing.credentials import configured_userinfo, private_netrc
+from releaser.plumbing.piprun import cache_dir, trusted_hosts
 
 if TYPE_CHECKING:
     from releaser.plumbing.http import Http
@@ -50,7 +50,7 @@ def install_python(config: ReleaseConfig, lock: Lock, venv: Path, work: Path, *,
     check_indexes(config, lock)
     refuse_unpinned(lock, config.release.lockfile)
     built = _built_wheels(config, lock, work, http)
-    _, credentials = private_netrc(config.python.index_urls if config.python else (), work)
+    _, credentials = private_netrc(config.python.index_urls if config.python else ())
     options = ["--cache-dir", str(cache_dir()), *trusted_hosts(sorted(set(lock.sources.get("python", ()))))]
     vcs = vcs_lines(lock)
     rest = replace(lock, pins=tuple(p for p in lock.pins if p.name not in built or p.kind != "python"))

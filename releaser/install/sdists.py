@@ -15,12 +15,12 @@ from __future__ import annotations
 from pathlib import Path, PurePosixPath
 
 from releaser.core.errors import Refused, UpstreamError
-from releaser.plumbing.fsutil import sha256_of
 from releaser.core.lockfile import Lock, Pin
-from releaser.plumbing.piprun import pip_errors, run_pip
-from releaser.plumbing.venvs import create_venv, install_hashed, venv_python
 from releaser.install.fetch import PinnedFile
 from releaser.install.layout import build_rel, choose_python_file, for_here
+from releaser.plumbing.fsutil import sha256_of
+from releaser.plumbing.piprun import pip_errors, run_pip
+from releaser.plumbing.venvs import create_venv, install_hashed, venv_python
 
 BUILD_TIMEOUT = 30 * 60
 

@@ -116,7 +116,7 @@ def _vcs(pin: Pin) -> tuple[str, str | None, str | None]:
     from releaser.ecosystems.python.direct import requested_vcs
 
     ref, fragment = requested_vcs(pin) or (None, "")
-    subdirectory = (parse_qs(fragment).get("subdirectory") or [None])[0]
+    subdirectory = next(iter(parse_qs(fragment).get("subdirectory", [])), None)
     url = f"git+{pin.source}@{pin.commit}" + (f"#{fragment}" if fragment else "")
     return url, ref, subdirectory
 

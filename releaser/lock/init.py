@@ -92,7 +92,7 @@ def render(found: Findings, index_url: str) -> str:
     out = [
         "# release.toml, written by `releaser init` from what the project has. Check it, then:",
         "#   releaser lock && releaser check",
-        "# Every key: the product contract (section 2) and docs/init.md.",
+        "# Every table and key: docs/config.md in releaser's documentation.",
         "",
         "[release]",
         f"name = {_q(found.name)}",
@@ -114,7 +114,7 @@ def render(found: Findings, index_url: str) -> str:
         framework, paths = found.migrations
         section = ["[migrations]", f"framework = {_q(framework)}", f"paths = {_list(paths)}"]
         prefix = "" if ACCEPTED["migrations"] else "# "
-        out += ["", "# The database half of an RC (contract, section 6)."]
+        out += ["", "# The database half of an RC (docs/migrations.md)."]
         out += [prefix + line for line in section]
     return "\n".join(out) + "\n"
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any
 
 from releaser import __version__
 from releaser.core import lockfile
@@ -14,8 +15,9 @@ from releaser.core.errors import ConfigError, Refused, ReleaserError
 from releaser.core.lockfile import InputRecord, Lock, Pin
 from releaser.core.progress import Event, Progress, silent
 from releaser.core.redact import strip_credentials
-from releaser.lock import sealing
 from releaser.ecosystems import LockRequest, Source, sources_for
+from releaser.lock import sealing
+from releaser.lock.soundness import unlisted
 
 if TYPE_CHECKING:  # `releaser check` imports this module and must not pay for requests
     from releaser.plumbing.http import Http
@@ -190,8 +192,8 @@ def unchanged(config: ReleaseConfig) -> LockResult | None:
         return None  # the full lock reports it, in its own words
     if dict(records) != dict(previous.inputs) or previous.inputs.keys() != records.keys():
         return None
-    if floating(previous) or uncovered(config, previous, records) or other_target(previous):
-        return None
+    if floating(previous) or uncovered(config, previous, records) or unlisted(config, previous) or other_target(previous):
+        return None  # the full lock says what floats
     if sealing.sealable(config, previous, records):
         return None  # its seal does not hold: relock, and seal it again
     return LockResult(previous, previous, False, (UNCHANGED,), ())
@@ -201,10 +203,10 @@ def _lock(
     config: ReleaseConfig, *, as_of: datetime | None, upgrade_all: bool, upgrade: tuple[str, ...], http: Http | None,
     progress: Progress | None, strict: bool,
 ) -> LockResult:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     if as_of is not None and as_of > now:
         raise ConfigError(
-            f"--as-of {as_of.astimezone(timezone.utc).isoformat()} is in the future: "
+            f"--as-of {as_of.astimezone(UTC).isoformat()} is in the future: "
             "a cut-off must be a time the indexes have already seen"
         )
     previous, notes = _previous(config)
@@ -213,7 +215,7 @@ def _lock(
     records = input_records(config, sources)  # validates every input before any network
     config.require_environment()  # a URL's ${VAR} is needed now
     wanted = _upgrade_names(previous, upgrade)
-    cutoff = (as_of or now).astimezone(timezone.utc)
+    cutoff = (as_of or now).astimezone(UTC)
     seeds = previous if as_of is None and not notes else None
 
     pins: list[Pin] = []
@@ -253,14 +255,15 @@ def _lock(
     if seeds is not None and new.same_pins(seeds):
         # Nothing moved: keep the recorded cut-off and who resolved these pins (a newer
         # pip-tools that picks the same pins is no change), so the file does not churn.
-        new = replace(new, as_of=previous.as_of, releaser=previous.releaser, resolver=previous.resolver)
-        if previous.target is not None:  # nor the interpreter it was first made on
-            new = replace(new, target=previous.target)
+        new = replace(new, as_of=seeds.as_of, releaser=seeds.releaser, resolver=seeds.resolver)
+        if seeds.target is not None:  # nor the interpreter it was first made on
+            new = replace(new, target=seeds.target)
     if strict and warnings:
         raise Refused(f"{'; '.join(warnings)} (--strict): require another version, then lock again")
     fault_point("lock:resolved")
     text = sealing.sealed(lockfile.dumps(new), config, new, records, read)
     written = write_atomic(config.lockfile, sealing.kept(text, _bytes(config.lockfile)))
+    notes += [f"{f.subject} {f.message}: {f.fix}" for f in unlisted(config, new, config.release.lockfile)]
     return LockResult(new, previous, written, tuple(notes), tuple(warnings))
 
 

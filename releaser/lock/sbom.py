@@ -21,12 +21,15 @@ as-of (`releaser:as-of`) and the lock's content digest.
 from __future__ import annotations
 
 import uuid
+from datetime import UTC
 from typing import TYPE_CHECKING, Any
 
 from releaser import __version__
 from releaser.core.lockfile import KINDS, Artifact, Lock, Pin
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from cyclonedx.model.bom import Bom
 
 SBOM_NAME = "sbom.cdx.json"
@@ -157,7 +160,5 @@ def _hashes(artifact: Artifact) -> list[Any]:
     return found
 
 
-def _iso(moment: Any) -> str:
-    from datetime import timezone
-
-    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")

@@ -14,12 +14,12 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from releaser import __version__
-from releaser.core import seal
+from releaser.core import depfiles, seal
 from releaser.core.config import ReleaseConfig
 from releaser.core.errors import ReleaserError
 from releaser.core.lockfile import InputRecord, Lock
-from releaser.lock.soundness import floating, other_target, uncovered
 from releaser.ecosystems import Source
+from releaser.lock.soundness import floating, other_target, uncovered, unlisted
 
 Files = list[tuple[str, bytes]]
 
@@ -43,6 +43,8 @@ def snapshot(config: ReleaseConfig, sources: list[Source]) -> Files | None:
             return None
         if name not in names:  # a file included twice is read once
             names.append(name)
+    # The project's other dependency files decide `unlisted`: a change to one breaks the seal.
+    names += [name for name in depfiles.candidates(str(config.root)) if name not in names and seal.safe_name(name)]
     return _read(config.root, names)
 
 
@@ -81,7 +83,7 @@ def _mode(config: ReleaseConfig, lock: Lock, records: Mapping[str, InputRecord])
     # [attest] public-key: check verifies the newest RC's signature, which no seal can vouch for.
     if config.migrations is not None or config.release.lockfile != seal.LOCKFILE or (config.attest and config.attest.public_key):
         return None
-    if floating(lock) or uncovered(config, lock, records) or other_target(lock):
+    if floating(lock) or uncovered(config, lock, records) or unlisted(config, lock) or other_target(lock):
         return None
     if lock.environments:
         return "any"  # markers are judged against the lock's own targets, not this interpreter

@@ -12,6 +12,7 @@ Alembic. A duplicate revision id only warns in Alembic; here it is a finding.
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -39,7 +40,7 @@ def read(settings: MigrationSettings, dirs: Mapping[str, Sequence[Source]]) -> G
         for source in files:
             if not _FILE.match(source.filename):
                 continue
-            fields = cache.read(source, lambda: _read_file(source))
+            fields = cache.read(source, functools.partial(_read_file, source))
             warnings += fields["warnings"]
             rev = str(fields["revision"])
             if rev in revisions:

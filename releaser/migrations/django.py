@@ -13,6 +13,7 @@ app that is not read is external.
 from __future__ import annotations
 
 import ast
+import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -32,9 +33,9 @@ class _Read:
 
     def __init__(self, app: str, source: Source, found: dict[str, Any]) -> None:
         self.app, self.source, self.name = app, source, source.stem
-        self.dependencies: list[Key] = [tuple(k) for k in found["dependencies"]]  # type: ignore[misc]
-        self.run_before: list[Key] = [tuple(k) for k in found["run_before"]]  # type: ignore[misc]
-        self.replaces: list[Key] = [tuple(k) for k in found["replaces"]]  # type: ignore[misc]
+        self.dependencies: list[Key] = [tuple(k) for k in found["dependencies"]]
+        self.run_before: list[Key] = [tuple(k) for k in found["run_before"]]
+        self.replaces: list[Key] = [tuple(k) for k in found["replaces"]]
         self.reversible: bool | None = found["reversible"]
         self.digest: str = found["digest"]
 
@@ -53,7 +54,7 @@ def read(settings: MigrationSettings, dirs: Mapping[str, Sequence[Source]]) -> G
         for source in files:
             if not is_migration(source.filename):
                 continue
-            result = cache.read(source, lambda: _read_file(source))
+            result = cache.read(source, functools.partial(_read_file, source))
             warnings += result["warnings"]
             key = (app, source.stem)
             if key in found:

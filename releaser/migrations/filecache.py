@@ -17,8 +17,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from releaser.plumbing.fsutil import write_atomic
 from releaser.migrations.pysource import Source
+from releaser.plumbing.fsutil import write_atomic
 
 KEEP = 50_000  # entries kept beyond those used by the last read
 

@@ -138,7 +138,9 @@ def _squawk(binary: str, sql: Mapping[str, str]) -> list[LockFinding]:
         if not isinstance(item, dict) or item.get("rule_name") not in RULES or item.get("file") not in files:
             continue
         label, lines = files[item["file"]]
-        line = item.get("line") if isinstance(item.get("line"), int) else 0
+        line = item.get("line")
+        if not isinstance(line, int):
+            line = 0
         found.append(LockFinding(label, item["rule_name"], _short(lines[line] if 0 <= line < len(lines) else "")))
     return _unique(found)
 

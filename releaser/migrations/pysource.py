@@ -65,12 +65,13 @@ def _normalized(tree: ast.Module) -> ast.Module:
             imports.update(f"from {'.' * node.level}{node.module} import {a.name} as {a.asname}" for a in node.names)
         else:
             body.append(node)
-    module = ast.Module(body=[ast.Expr(ast.Constant(sorted(imports)))] + body, type_ignores=[])
-    for node in ast.walk(module):
-        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and node is not module:
-            node.body = _without_docstring(node.body) or [ast.Pass()]
-        elif isinstance(node, ast.Constant):
-            node.kind = None  # u"" and "" are one string
+    # A list in a Constant: only ast.dump reads it, and every recorded digest depends on its form.
+    module = ast.Module(body=[ast.Expr(ast.Constant(sorted(imports)))] + body, type_ignores=[])  # type: ignore[arg-type]
+    for each in ast.walk(module):
+        if isinstance(each, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and each is not module:
+            each.body = _without_docstring(each.body) or [ast.Pass()]
+        elif isinstance(each, ast.Constant):
+            each.kind = None  # u"" and "" are one string
     module.body = module.body[:1] + _without_docstring(module.body[1:])
     return module
 

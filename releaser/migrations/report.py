@@ -13,7 +13,7 @@ from typing import Any
 
 from releaser.migrations.graph import Graph, undotted
 
-# Every kind of finding, in the order they are reported (contract section 6, verdicts 1-5).
+# Every kind of finding, in the order they are reported (docs/migrations.md, verdicts 1-5).
 KINDS = (
     "multiple-heads",  # 1: an app (Django) or script directory (Alembic) with more than one head
     "duplicate",  # 1: a number (South) or version (Flyway) or revision id used twice

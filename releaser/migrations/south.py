@@ -10,6 +10,7 @@ which is all South's order needs.
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
@@ -43,7 +44,7 @@ def read(settings: MigrationSettings, dirs: Mapping[str, Sequence[Source]]) -> G
             if key in nodes:
                 duplicates[key] = duplicates.get(key, (nodes[key].file,)) + (source.path,)
                 continue
-            found = cache.read(source, lambda: _read_file(source))
+            found = cache.read(source, functools.partial(_read_file, source))
             warnings += found["warnings"]
             depends = [_key(tuple(p), names, source) for p in found["depends_on"]]
             extra_children += [(_key(tuple(p), names, source), key) for p in found["needed_by"]]

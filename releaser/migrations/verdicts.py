@@ -1,4 +1,4 @@
-"""The five verdicts of the migration gate (contract section 6), each a pure function of graphs.
+"""The five verdicts of the migration gate (docs/migrations.md), each a pure function of graphs.
 
 1. `heads`: more than one head per app; a number, version or revision id used twice.
 2. `history`: a migration of the previous RC removed, renamed or changed in meaning.
@@ -10,6 +10,8 @@ Each finding names the migration, its file and the command that fixes it.
 """
 
 from __future__ import annotations
+
+import shlex
 
 from releaser.migrations.graph import Graph, Key, Migration, number
 from releaser.migrations.report import MigrationFinding
@@ -69,12 +71,12 @@ def heads(graph: Graph) -> list[MigrationFinding]:
                     f"renumber the one not released yet after the last migration of {app}; "
                     f"if both are released, accept it: allow = [\"{app}.{n}\"]",
                 ))
-    for key, files in sorted(graph.duplicates.items()):
+    for key, paths in sorted(graph.duplicates.items()):
         name = graph.label(key)
         what = {"flyway": "version", "alembic": "revision id"}.get(fw, "migration")
         found.append(MigrationFinding(
-            name, "duplicate", name, ", ".join(files),
-            f"{len(files)} files claim {what} {name}; the framework refuses or picks one at random",
+            name, "duplicate", name, ", ".join(paths),
+            f"{len(paths)} files claim {what} {name}; the framework refuses or picks one at random",
             f"give one of them a new {what} (the one not released yet)",
         ))
     return found
@@ -100,7 +102,13 @@ def history(graph: Graph, previous: Graph, rc: str, commit: str | None) -> list[
                 f"was released in {rc} and is {how}: databases at {rc} recorded it as applied by name, "
                 "so the framework would apply it again or lose track of it"
             )
-            found.append(_finding(previous, old, "removed", message, restore.format(file=old.file)))
+            fix = restore.format(file=old.file)
+            if renamed is not None and renamed.file and old.file:
+                # Restoring the old file beside the new one leaves two migrations: give it its name back instead.
+                fix = f"git mv {shlex.quote(renamed.file)} {shlex.quote(old.file)}"
+                if graph.framework in ("django", "south"):
+                    fix += f" (and depend on {old.name!r} again wherever {renamed.name!r} is named)"
+            found.append(_finding(previous, old, "removed", message, fix))
         elif now.digest != old.digest:
             message = (
                 f"was released in {rc} and has changed in meaning since (not only its formatting): "
@@ -129,7 +137,11 @@ def trunk(graph: Graph, trunk_graph: Graph, ref: str) -> list[MigrationFinding]:
             here, then = _names(graph, m.parents), _names(trunk_graph, there.parents)
             message = f"depends on {here} here but on {then} on trunk ({ref}): a backport re-parented differently"
             merge = _MERGE.get(graph.framework, "renumber what sorts after it").format(app=m.app)
-            fix = f"on {ref}, give it the dependencies it has here ({here}), then join the heads that leaves: {merge}"
+            # Trunk released it with those parents: the backport is what changed, so it goes back to them here.
+            fix = (
+                f"give it here the dependencies it has on {ref} ({then}), backporting them too where they are missing, "
+                f"then join the heads that leaves here: {merge}"
+            )
             found.append(_finding(graph, m, "trunk-parents", message, fix))
     return found
 

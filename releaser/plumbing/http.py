@@ -15,12 +15,13 @@ import os
 import tempfile
 import threading
 import time
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterable, Iterator, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from releaser import __version__
 from releaser.core.errors import ConfigError, UpstreamError, UpstreamMissing
@@ -161,9 +162,10 @@ class Http:
                     "document (RELEASER_METADATA_MAX_BYTES)"
                 )
             parts.append(chunk)
-        response._content = b"".join(parts)  # type: ignore[attr-defined]  # what .content, .text, .json() read
-        response._content_consumed = True  # type: ignore[attr-defined]
-        return response._content  # type: ignore[attr-defined,no-any-return]
+        body = b"".join(parts)
+        response._content = body  # what .content, .text, .json() read
+        response._content_consumed = True  # type: ignore[attr-defined]  # requests has it; its stubs do not
+        return body
 
     def chunks(self, response: requests.Response, url: str, *, what: str, deadline: Deadline) -> Iterator[bytes]:
         """The body as it arrives (read1: a server that drips cannot hold a read past the deadline)."""
@@ -262,8 +264,8 @@ class Http:
         except (TypeError, ValueError):
             return None
         if moment.tzinfo is None:  # RFC 9110 dates are GMT
-            moment = moment.replace(tzinfo=timezone.utc)
-        return moment.astimezone(timezone.utc)
+            moment = moment.replace(tzinfo=UTC)
+        return moment.astimezone(UTC)
 
     def map(self, fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
         """`fn` over `items` on the pool, results in input order; the first error is raised."""

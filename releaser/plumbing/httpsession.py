@@ -8,11 +8,14 @@ change while releaser runs, so each origin's settings are read once and reused.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
+
+if TYPE_CHECKING:
+    from requests.sessions import _Settings  # the stubs' name for what merge_environment_settings gives
 
 
 class Session(requests.Session):
@@ -23,16 +26,18 @@ class Session(requests.Session):
         self.mount("http://", adapter)
         self.mount("https://", adapter)
         self.headers["User-Agent"] = user_agent
-        self._environment: dict[tuple[Any, ...], dict[str, Any]] = {}
+        self._environment: dict[tuple[Any, ...], _Settings] = {}
 
     def merge_environment_settings(
-        self, url: str | None, proxies: Any, stream: Any, verify: Any, cert: Any
-    ) -> dict[str, Any]:
-        if not self.trust_env or proxies or verify is not None or cert is not None or url is None:
+        self, url: str | bytes | None, proxies: Any, stream: Any, verify: Any, cert: Any
+    ) -> _Settings:
+        if not self.trust_env or proxies or verify is not None or cert is not None or not isinstance(url, str):
             return super().merge_environment_settings(url, proxies, stream, verify, cert)
         parts = urlsplit(url)
         key = (parts.scheme, parts.hostname, parts.port, stream)
         found = self._environment.get(key)
         if found is None:  # two threads may both read it: the same answer, once more
             found = self._environment[key] = super().merge_environment_settings(url, {}, stream, None, None)
-        return {**found, "proxies": dict(found["proxies"])}
+        settings = found.copy()
+        settings["proxies"] = dict(found["proxies"])  # requests adds to it: the cached one stays as read
+        return settings

@@ -13,8 +13,8 @@ import subprocess
 from pathlib import Path
 
 from releaser.core.errors import UpstreamError
-from releaser.plumbing.piprun import run_pip
 from releaser.core.redact import scrub
+from releaser.plumbing.piprun import run_pip
 
 
 def venv_python(venv: Path) -> Path:

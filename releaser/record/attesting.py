@@ -7,7 +7,7 @@ the cut before anything is built or recorded: no RC is ever recorded half-signed
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from releaser.core.lockfile import Lock
@@ -52,7 +52,7 @@ def attest(
             release_toml=release_toml,
             builder_id=config.attest.builder_id if config.attest else "",
             started=started,
-            finished=datetime.now(timezone.utc),
+            finished=datetime.now(UTC),
         )
     ]
     manifest_subject = next(s for s in subjects if s["name"].endswith(f"/{MANIFEST}"))

@@ -30,9 +30,20 @@ def previous(config: ReleaseConfig, before: str | None = None) -> Previous | Non
 
 
 def previous_record(config: ReleaseConfig, before: str | None = None) -> records.Record | None:
-    """The record of the newest recorded RC other than `before`, verified; None for the first RC of a line."""
+    """The record of the newest RC other than `before`, verified; None for the first RC of a line.
+
+    Recorded in the tree, or (with `[migrations]`) read from an RC tag's commit
+    (`releaser.record.tagged`): a release branch finds the RC cut on main, and main the
+    one cut on a release branch, without copying records by hand.
+    """
     from releaser.record import records
+    from releaser.record.tagged import newest_before, read_tagged
 
     folder = records.records_dir(config)
     names = [rc for rc in records.recorded(folder) if rc != before]
+    if config.migrations is not None:  # the gate and the rehearsal: a newer RC tagged on another branch counts
+        tagged = newest_before(config, before, names)
+        found = read_tagged(config, *tagged) if tagged is not None else None
+        if found is not None:
+            return found
     return records.read(folder, names[-1]) if names else None

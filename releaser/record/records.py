@@ -23,8 +23,9 @@ from typing import TYPE_CHECKING, Any
 
 from releaser.core import documents, lockfile
 from releaser.core.errors import ConfigError, Refused
-from releaser.plumbing.fsutil import fault_point, write_synced
 from releaser.core.lockfile import Lock
+from releaser.core.paths import confined
+from releaser.plumbing.fsutil import fault_point, write_synced
 
 if TYPE_CHECKING:
     from releaser.core.config import ReleaseConfig
@@ -50,8 +51,8 @@ def is_rc_name(name: str) -> bool:
 
 
 def records_dir(config: ReleaseConfig) -> Path:
-    """The folder holding the project's records, `[release] records` under its root."""
-    return config.root / config.release.records
+    """The folder holding the project's records, `[release] records` under its root (never a symlink out of it)."""
+    return confined(config.root, config.root / config.release.records)
 
 
 def lock_digest(data: bytes) -> str:
@@ -83,6 +84,8 @@ def read(records_dir: Path, rc: str) -> Record:
     if not _RC_NAME.match(rc):
         raise ConfigError(f"{rc!r} is not an RC id")
     path = records_dir / rc
+    for name in (MANIFEST, LOCK_COPY):
+        confined(records_dir, path / name)  # a record is read from the project, never through a link out of it
     if not (path / MANIFEST).is_file():
         known = ", ".join(recorded(records_dir)) or "none yet"
         raise ConfigError(f"{rc}: no such RC in {records_dir} (recorded: {known})")

@@ -6,7 +6,6 @@ one that does not is listed as such rather than trusted.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -65,8 +64,9 @@ def entries(config: ReleaseConfig) -> list[Entry]:
     return found
 
 
-def list_json(items: list[Entry]) -> str:
-    return json.dumps({"schema": 1, "releases": [e.to_dict() for e in items]}, indent=2, sort_keys=True)
+def list_document(items: list[Entry]) -> dict[str, Any]:
+    """`releaser list --json`'s document."""
+    return {"schema": 1, "releases": [e.to_dict() for e in items]}
 
 
 def summary(manifest: dict[str, Any]) -> str:
@@ -90,16 +90,16 @@ def summary(manifest: dict[str, Any]) -> str:
         if not of_kind:
             continue
         lines.append(f"  {KIND_TITLES.get(kind, kind)}:")
-        width = max(len(p["name"]) for p in of_kind)
+        rows: list[tuple[str, ...]] = []
         for p in of_kind:
             files = len(p.get("artifacts", []))
-            date = p.get("date") or "undated"
             why = f"  {p['requested']}" if " via " in (p.get("requested") or "") else ""  # a transitive Maven pin
-            lines.append(f"    {p['name']:<{width}}  {p['version']}  {date}  {files} file{'s' if files != 1 else ''}{why}")
+            rows.append((p["name"], p["version"], p.get("date") or "undated", f"{files} file{'s' if files != 1 else ''}{why}"))
+        lines += [f"    {line}" for line in _aligned(rows)]
     built = m.get("built", [])
     lines.append(f"built ({len(built)}):")
-    for f in built:
-        lines.append(f"  {f['name']}  {f['size']} bytes  sha256:{f['sha256']}")
+    rows = [(str(f["name"]), f"{f['size']} bytes", f"sha256:{f['sha256']}") for f in built]
+    lines += [f"  {line}" for line in _aligned(rows, right=(1,))]
     gates = m.get("gates", [])
     if gates:
         lines.append(f"gates passed ({len(gates)}):")
@@ -111,3 +111,15 @@ def summary(manifest: dict[str, Any]) -> str:
         lines += [f"  new: {name}" for name in migrations.get("new", [])]
         lines += [f"  accepted: {f.get('name')} ({f.get('kind')})" for f in migrations.get("accepted", [])]
     return "\n".join(lines)
+
+
+def _aligned(rows: list[tuple[str, ...]], right: tuple[int, ...] = ()) -> list[str]:
+    """Rows as columns two spaces apart, each as wide as its widest cell (those in `right` right-aligned)."""
+    if not rows:
+        return []
+    widths = [max(len(str(row[i])) for row in rows) for i in range(len(rows[0]))]
+    out = []
+    for row in rows:
+        cells = [str(c).rjust(w) if i in right else str(c).ljust(w) for i, (c, w) in enumerate(zip(row, widths))]
+        out.append("  ".join(cells).rstrip())
+    return out

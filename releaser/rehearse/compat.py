@@ -34,8 +34,11 @@ Words = Callable[[str], "set[str] | None"]  # a migration's label -> the identif
 class Ended(Protocol):
     """How a command ended (`rehearsing.Outcome`)."""
 
-    returncode: int
-    errors: tuple[str, ...]  # the error lines of its output's tail
+    @property
+    def returncode(self) -> int: ...
+
+    @property
+    def errors(self) -> tuple[str, ...]: ...  # the error lines of its output's tail
 
     @property
     def last(self) -> str: ...

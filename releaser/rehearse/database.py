@@ -56,5 +56,13 @@ class Database(ABC):
         """A backup of the database, written into `folder`; returns its path."""
 
     @abstractmethod
+    def restore(self, backup: Path) -> None:
+        """The database made again from `backup` (what `backup` wrote), as a forward-only RC's way back."""
+
+    @abstractmethod
+    def select(self, table: str, columns: tuple[str, ...]) -> list[tuple[str, ...]] | None:
+        """`columns` of every row of `table` (in the default schema), as text; None when there is no such table."""
+
+    @abstractmethod
     def table_rows(self) -> Mapping[str, Iterator[bytes]]:
         """Every table (schema-qualified where the engine has schemas) -> its rows, each as bytes."""

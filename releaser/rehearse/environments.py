@@ -23,18 +23,18 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from releaser.plumbing import gitrepo
 from releaser.core.config import ReleaseConfig
 from releaser.core.errors import Refused, ReleaserError, UpstreamError
-from releaser.plumbing.fsutil import write_atomic
 from releaser.core.lockfile import Lock
-from releaser.plumbing.piprun import cache_dir
 from releaser.install.buildenv import (
     activated_env,
     create_venv,
     installed_set,
 )
 from releaser.install.pyinstall import install_python
+from releaser.plumbing import gitrepo
+from releaser.plumbing.fsutil import write_atomic
+from releaser.plumbing.piprun import cache_dir
 from releaser.record.records import Record
 
 MARKER = "releaser-installed.json"  # in a kept venv: what was installed, written last
@@ -90,15 +90,12 @@ def previous_place(
 ) -> Iterator[Place]:
     """The previous RC's tree (a detached git worktree at its commit) and pinned environment."""
     commit = previous.manifest.get("commit")
-    root = config.root
-    if not isinstance(commit, str) or not gitrepo.ok(root, "cat-file", "-e", f"{commit}^{{commit}}"):
+    if not isinstance(commit, str) or not gitrepo.ok(config.root, "cat-file", "-e", f"{commit}^{{commit}}"):
         raise Refused(
             f"{previous.rc}'s record names commit {str(commit)[:12]}, which this repository does not have: "
             "fetch it (git fetch --tags) to rehearse the upgrade from it"
         )
-    tree = work / "previous-tree"
-    gitrepo.git(root, "worktree", "add", "--detach", "--force", str(tree), commit)
-    try:
+    with worktree(config.root, commit, work / "previous-tree") as root:
         if (previous.path / "release.lock").read_bytes() == lock_bytes:
             say(f"  {previous.rc} had the same lock: its schema is built in this RC's environment")
             env = current.env
@@ -111,9 +108,17 @@ def previous_place(
                     f"{previous.rc}'s environment (its recorded lock) can no longer be built, so its schema and its "
                     f"gates cannot be rehearsed: {exc}"
                 ) from None
-        # The project's root may sit below the repository's top (a monorepo): the same place in the tree.
+        yield Place(previous.rc, root, env)
+
+
+@contextmanager
+def worktree(root: Path, commit: str, tree: Path) -> Iterator[Path]:
+    """A detached git worktree of `root`'s repository at `commit`, removed afterwards; yields the
+    project root's place in it (the project may sit below the repository's top: a monorepo)."""
+    gitrepo.git(root, "worktree", "add", "--detach", "--force", str(tree), commit)
+    try:
         top = gitrepo.toplevel(root) or root
-        yield Place(previous.rc, tree / root.resolve().relative_to(top.resolve()), env)
+        yield tree / root.resolve().relative_to(top.resolve())
     finally:
         gitrepo.run(root, "worktree", "remove", "--force", str(tree))
         shutil.rmtree(tree, ignore_errors=True)

@@ -59,7 +59,7 @@ Command = Callable[[Sequence[str]], None]  # runs one command of the upgrade ste
 
 def shown_mode(mode: str) -> str:
     """`AccessExclusiveLock` as PostgreSQL's documentation and LOCK TABLE name it: ACCESS EXCLUSIVE."""
-    words = []
+    words: list[str] = []
     for ch in mode.removesuffix("Lock"):
         if ch.isupper() and words:
             words.append(" ")

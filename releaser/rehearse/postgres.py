@@ -102,6 +102,20 @@ class PostgresDatabase(Database):
         self._client(["pg_dump", "-Fc", "--no-password", "-f", str(target)], self.name, doing="pg_dump -Fc")
         return target
 
+    def restore(self, backup: Path) -> None:
+        self._psql(self.maintenance, f"DROP DATABASE IF EXISTS {_ident(self.name)} WITH (FORCE)", doing="dropping, to restore")
+        self.create()
+        self._client(["pg_restore", "--no-password", "--no-owner", "-d", self.name, str(backup)], self.name, doing="pg_restore")
+
+    def select(self, table: str, columns: tuple[str, ...]) -> list[tuple[str, ...]] | None:
+        exists = self._psql(self.name, f"SELECT to_regclass({_literal(table)}) IS NOT NULL", doing="looking for a table")
+        if exists.strip() != "t":
+            return None
+        listed = ", ".join(_ident(c) for c in columns)
+        # COPY's text format: one line per row, tab between values, tabs and newlines inside them escaped.
+        out = self._psql(self.name, f"COPY (SELECT {listed} FROM {_ident(table)}) TO STDOUT", doing=f"reading {table}")
+        return [tuple(line.split("\t")) for line in out.splitlines() if line]
+
     def table_rows(self) -> Mapping[str, Iterator[bytes]]:
         listing = self._psql(
             self.name,
@@ -116,7 +130,7 @@ class PostgresDatabase(Database):
         # format: one line per row, tabs and newlines inside values escaped).
         marker = "--releaser-table-" + secrets.token_hex(8) + "--"
         script = "".join(f"\\echo {marker} {t}\nCOPY (SELECT * FROM {t}) TO STDOUT;\n" for t in tables)
-        out = self._psql(self.name, script, doing="reading every table", raw=True)
+        out = self._psql_bytes(self.name, script, doing="reading every table")
         rows: dict[str, list[bytes]] = {}
         current: list[bytes] | None = None
         for line in out.split(b"\n"):
@@ -130,7 +144,6 @@ class PostgresDatabase(Database):
     def rows(self, sql: str, *, doing: str) -> list[list[str]]:
         """The rows `sql` returns on the rehearsal's database, each a list of its fields as text."""
         out = self._psql(self.name, sql, doing=doing)
-        assert isinstance(out, str)
         return [line.split(FIELD) for line in out.splitlines() if line]
 
     def client_env(self) -> dict[str, str]:
@@ -139,10 +152,12 @@ class PostgresDatabase(Database):
 
     # -- the client tools ---------------------------------------------------
 
-    def _psql(self, database: str, sql: str, *, doing: str, raw: bool = False) -> str | bytes:  # type: ignore[return]
+    def _psql(self, database: str, sql: str, *, doing: str) -> str:
+        return self._psql_bytes(database, sql, doing=doing).decode("utf-8", "replace")
+
+    def _psql_bytes(self, database: str, sql: str, *, doing: str) -> bytes:
         argv = ["psql", *PSQL, "-f", "-"]
-        out = self._client(argv, database, doing=doing, stdin=sql.encode("utf-8"))
-        return out if raw else out.decode("utf-8", "replace")
+        return self._client(argv, database, doing=doing, stdin=sql.encode("utf-8"))
 
     def _client(self, argv: list[str], database: str, *, doing: str, stdin: bytes = b"") -> bytes:
         if shutil.which(argv[0]) is None:
@@ -169,6 +184,10 @@ class PostgresDatabase(Database):
         port = f":{self.port}" if self.port is not None else ""
         user = f"{self.user}@" if self.user else ""
         return f"postgresql://{user}{self.host}{port}"
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 def _ident(name: str) -> str:

@@ -4,14 +4,28 @@ The steps, each timed, on one fresh database (`releaser.rehearse.database`), eve
 command with `DATABASE_URL` set and run in a pinned environment
 (`releaser.rehearse.environments`):
 
-1. `previous`: the previous RC's schema, built as a real install had it: its tree and
-   environment, the framework's "migrate everything" (its own apps too); then `seed`.
-   The first RC of a line has no previous RC: it starts from an empty database.
-2. `snapshot` of every table (row count, digest of its rows) and a `backup`.
-3. `upgrade` to this RC (its tree, its environment); the `gates` run on the result.
-4. `revert` to the previous RC's heads with this RC's code: the revert plan's commands.
+1. `previous`: the previous release's schema, built as a real install had it: its tree
+   and environment, the framework's "migrate everything" (its own apps too); then `seed`.
+   The previous release is the previous RC, or for the first RC `[migrations] baseline`
+   (`releaser.rehearse.baseline`); without either the rehearsal starts from an empty
+   database, runs steps 2 and 3 only and says no revert was rehearsed. With `[migrations]
+   scale`, the seeded rows are multiplied (`scale`, `releaser.rehearse.scale`).
+2. `snapshot` of every table (row count, digest of its rows) and a `backup`; `lint`, the
+   lock lint of this RC's migrations' SQL (`releaser.migrations.locklint`).
+3. `upgrade` to this RC (its tree, its environment), each migration's locks traced on
+   PostgreSQL (`releaser.rehearse.locktrace`, `lock-budget`); the `gates` run on the
+   result, then `compat`: the previous RC's gates on this schema (`releaser.rehearse.compat`).
+4. `revert` to the previous RC's heads with this RC's code: the revert plan's commands;
+   for a forward-only RC (an irreversible migration `allow` names), restoring the backup.
 5. `verify`: each app is back at its previous head, and every table of the previous
-   schema holds what it held after step 1 (a revert that loses data names the table).
+   schema holds what it held after step 1. Lost rows are attributed to the migration
+   whose reverse lost them (`releaser.rehearse.attribution`); a loss `allow` names is
+   accepted and shown, any other refuses.
+
+After `previous`, `upgrade` and the revert the database must record the expected heads
+in the framework's own table (`releaser.rehearse.proof`): settings that ignore
+`DATABASE_URL` are refused. Project commands run in a copy of the tree, never the
+developer's, without any other database variable in their environment.
 6. `upgrade-again`: the upgrade must still take the reverted database.
 
 A step more than `max-slowdown` times slower than the same step in the previous RC's
@@ -29,7 +43,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager, ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -46,18 +60,16 @@ from releaser.migrations.loader import read_graph
 from releaser.migrations.verdicts import new_since
 from releaser.record import baseline, records
 from releaser.rehearse import compat, locktrace, scale, snapshot
+from releaser.rehearse.attribution import Loss, attribute
+from releaser.rehearse.baseline import Start, find_start, no_revert
 from releaser.rehearse.commands import Commands
 from releaser.rehearse.compat import Compat
 from releaser.rehearse.database import Database
 from releaser.rehearse.engines import open_database
-from releaser.rehearse.environments import Place, pinned_venv, previous_place
+from releaser.rehearse.environments import Place, pinned_venv
 from releaser.rehearse.migrationsql import identifiers, sql_of, sql_of_many
-from releaser.rehearse.revertplan import (
-    RevertPlan,
-    graph_dependencies,
-    make_plan,
-    recorded_graph,
-)
+from releaser.rehearse.proof import project_environment, prove, tree_copy
+from releaser.rehearse.revertplan import RevertPlan, forward_only, graph_dependencies, make_plan, unapplied
 
 NOISE = 2.0  # seconds: a step is only judged slower when it also took this much longer
 TREE = "working-tree"  # what `releaser rehearse` calls the RC it rehearses
@@ -91,19 +103,24 @@ class Rehearsal:
     plan: RevertPlan
     notes: tuple[str, ...] = field(default=())
     overhead: float = 0.0  # seconds of the whole rehearsal not spent in the project's own commands
+    start: Start | None = None  # what it upgraded from: the previous RC, the baseline, or nothing
+    accepted_loss: tuple[Loss, ...] = ()  # rows the revert loses, accepted by `allow` naming the migration
     compat: Compat | None = None  # the previous RC's gates on this RC's schema
     locks: locktrace.LockTrace | None = None  # what each of this RC's migrations locked (PostgreSQL)
     scaled: scale.Scaled | None = None  # the seed's rows multiplied ([migrations] scale)
     lint: locklint.Lint | None = None  # lock-taking statements in this RC's migrations
 
-    def to_record(self) -> dict[str, Any]:
-        """manifest.json's `rehearsal`."""
+    def to_json(self) -> dict[str, Any]:
+        """manifest.json's `rehearsal` (and `releaser rehearse --json`'s document)."""
         return {
             "ran": True,
             "verdict": "passed",
             "engine": self.engine,
             "database": self.database,
             "previous": self.previous,
+            "from": self.start.to_json() if self.start is not None else None,
+            "reverted": self.start is not None,
+            "accepted_loss": [loss.to_json() for loss in self.accepted_loss],
             "baseline": self.previous is None,
             "max_slowdown": self.max_slowdown,
             "steps": [s.to_json() for s in self.steps],
@@ -130,9 +147,14 @@ def rehearse_tree(config: ReleaseConfig, *, log: Log | None = None) -> Rehearsal
     return rehearse(config, rc=TREE, lock=lock, lock_bytes=lock_bytes, log=log)
 
 
-def not_ran(reason: str) -> dict[str, Any]:
-    """manifest.json's `rehearsal` when none ran."""
-    return {"ran": False, "reason": reason}
+@dataclass(frozen=True)
+class NotRehearsed:
+    """manifest.json's `rehearsal` when none ran, and why."""
+
+    reason: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"ran": False, "reason": self.reason}
 
 
 def rehearse(
@@ -167,26 +189,29 @@ def rehearse(
         if dist is None:
             (dist := work / "dist").mkdir()
         run = _Run(config, rc, database, work, say, previous, settings.max_slowdown)
-        here = Place(rc, config.root, env)
+        here = Place(rc, tree_copy(config.root, work / "tree"), env)  # never the developer's own tree
         graph = read_graph(settings, config.root)
         from_heads = graph.heads()
-        recorded = recorded_graph(settings, config.root, previous) if previous is not None else None
-        to_heads = recorded.heads() if recorded is not None else {}
-        depends = graph_dependencies(graph)
-        plan = make_plan(config, rc, previous.rc if previous else None, from_heads, to_heads, depends)
-        new_keys = new_since(graph, recorded)  # this RC's migrations
-        new = [graph.label(key) for key in new_keys]
-        say(f"rehearsal on {database.engine} ({database.shown}), from {previous.rc if previous else 'an empty database'}")
+        start = find_start(config, previous, lock_bytes)
+        to_heads = start.graph.heads() if start is not None else {}
+        one_way = forward_only(graph, start.graph, settings.allow) if start is not None else ()
+        plan = make_plan(config, rc, start.name if start else None, from_heads, to_heads, graph_dependencies(graph), one_way)
+        if start is not None:
+            plan = replace(plan, unapplies=unapplied(graph, start.graph))
+        new_keys = new_since(graph, start.graph if start is not None else None)  # this RC's migrations
+        say(f"rehearsal on {database.engine} ({database.shown}), from {_from(start)}")
         stack = ExitStack()
         try:
             database.create()
         except UpstreamError as exc:
             raise UpstreamError(f"rehearsal step 'database': {exc}; nothing is recorded") from None
         try:
-            there = stack.enter_context(run.previous_place(lock_bytes, here)) if previous is not None else None
-            before = run.build_previous(commands, settings.seed, there, settings.scale)
+            there = stack.enter_context(start.place(work, here, say)) if start is not None else None
+            before = run.build_previous(commands, settings.seed, start, there, settings.scale)
+            if start is not None:
+                prove(database, settings.framework, to_heads, "previous", start.name)
             with run.step("backup", f"{database.engine} backup"):
-                database.backup(work)
+                backup = database.backup(work)
             if new_keys and settings.lock_lint != "off":
                 run.lint(graph, new_keys, here, settings.lock_lint, settings.allow)
             with run.step("upgrade", shown_command(commands.upgrade)):
@@ -194,35 +219,73 @@ def rehearse(
                     database, graph, new_keys, commands, lambda argv: run.command(tuple(argv), here, "upgrade", Refused),
                     settings.lock_budget,
                 )
+            prove(database, settings.framework, from_heads, "upgrade", rc)
             if config.release.gates:
                 with run.step("gates", "; ".join(shown_command(g) for g in config.release.gates)):
                     for gate in config.release.gates:
                         run.command(tuple(expand(gate, rc=rc, dist=dist)), here, "gates", Refused)
-            if there is not None and previous is not None:
-                run.compat(there, previous.manifest, graph, new, before, settings.allow, here)
-            with run.step("revert", "; ".join(shown_command(s.argv) for s in plan.steps) or "nothing to revert"):
-                for revert in plan.steps:
-                    run.command(revert.argv, here, "revert", Refused)
-            with run.step("verify", "each app at its previous head; every table's rows as after step 1"):
-                for revert in plan.steps:
-                    if revert.check:
-                        run.command(("sh", "-c", revert.check), here, "verify", Refused)
-                lost, added = snapshot.compare(before, snapshot.take(database))
-                if lost:
-                    target = previous.rc if previous else "an empty database"
-                    raise Refused(f"rehearsal step 'verify': the revert to {target} loses data: {'; '.join(lost)}; nothing is recorded")
-                run.notes.extend(added)
-            with run.step("upgrade-again", shown_command(commands.upgrade)):
-                run.command(commands.upgrade, here, "upgrade-again", Refused)
+            if there is not None and previous is not None:  # a baseline has no record, so no gates of its own
+                run.compat(there, previous.manifest, graph, [graph.label(k) for k in new_keys], before, settings.allow, here)
+            if start is None:
+                run.notes.append(no_revert(rc))
+                say(f"  {no_revert(rc)}")
+            else:
+                _revert_and_again(run, commands, plan, start, before, backup, here, graph, settings.allow)
         finally:
             stack.close()
             database.drop()
     overhead = time.perf_counter() - started - run.command_seconds
     return Rehearsal(
         database.engine, "sqlite" if database.engine == "sqlite" else database.shown, previous.rc if previous else None,
-        settings.max_slowdown, tuple(run.results), before.to_record(), plan, tuple(run.notes), overhead,
-        run.compat_found, run.locks, run.scaled, run.linted,
+        settings.max_slowdown, tuple(run.results), before.to_record(), plan, tuple(run.notes), overhead, start,
+        tuple(run.accepted_loss), run.compat_found, run.locks, run.scaled, run.linted,
     )
+
+
+def _from(start: Start | None) -> str:
+    if start is None:
+        return "an empty database (the first RC of its line)"
+    return start.name if start.kind == "rc" else f"the baseline {start.name} ({start.commit[:12]})"
+
+
+def _revert_and_again(
+    run: _Run, commands: Commands, plan: RevertPlan, start: Start, before: snapshot.Snapshot, backup: Path, here: Place,
+    graph: Graph, allow: tuple[str, ...],
+) -> None:
+    """Steps 4 to 6: the way back (the revert plan, or restoring the backup), its check, the upgrade again."""
+    database, framework = run.database, commands.framework
+
+    def revert() -> None:
+        for back in plan.steps:
+            run.command(back.argv, here, "revert", Refused)
+
+    if plan.restore:
+        shown = ", ".join(plan.restore)
+        with run.step("revert", f"restore the pre-upgrade backup: {shown} cannot be reversed (allowed)"):
+            database.restore(backup)
+    else:
+        with run.step("revert", "; ".join(shown_command(s.argv) for s in plan.steps) or "nothing to revert"):
+            revert()
+    with run.step("verify", "each app at its previous head; every table's rows as after step 1"):
+        for step in () if plan.restore else plan.steps:
+            if step.check:
+                run.command(("sh", "-c", step.check), here, "verify", Refused)
+        prove(database, framework, start.graph.heads(), "verify", start.name)
+        lost, added = snapshot.compare(before, snapshot.take(database))
+        if lost:
+            losses = attribute(database, backup, commands, graph, start.graph, lambda argv: run.command(argv, here, "verify", Refused))
+            refused = [loss.line() for loss in losses if loss.migration not in allow]
+            if refused or not losses:
+                raise Refused(
+                    f"rehearsal step 'verify': the revert to {start.name} loses data: {'; '.join(refused or lost)}; nothing is "
+                    "recorded (a loss on purpose is accepted by naming its migration in [migrations] allow)"
+                )
+            run.accepted_loss.extend(losses)
+            run.notes.extend(f"accepted loss ([migrations] allow): {loss.line()}" for loss in losses)
+            revert()  # the round trips left every migration applied: back to the start for the upgrade again
+        run.notes.extend(added)
+    with run.step("upgrade-again", shown_command(commands.upgrade)):
+        run.command(commands.upgrade, here, "upgrade-again", Refused)
 
 
 class _Run:
@@ -235,11 +298,14 @@ class _Run:
         self.config, self.rc, self.database, self.work, self.say = config, rc, database, work, say
         self.previous, self.slowdown = previous, slowdown
         recorded = (previous.manifest.get("rehearsal") or {}) if previous is not None else {}
+        if recorded.get("engine") != database.engine:  # seconds on another engine say nothing about this one
+            recorded = {}
         self.figures = {
             s["name"]: float(s["seconds"]) for s in recorded.get("steps", ()) if isinstance(s, dict) and "seconds" in s
         }
         self.results: list[StepResult] = []
         self.notes: list[str] = []
+        self.accepted_loss: list[Loss] = []  # data the revert loses, on purpose: each migration named in `allow`
         self.command_seconds = 0.0  # time spent in the project's own commands
         self.compat_found: Compat | None = None
         self.locks: locktrace.LockTrace | None = None
@@ -252,27 +318,23 @@ class _Run:
         start = time.perf_counter()
         yield
         seconds = time.perf_counter() - start
-        before = self.figures.get(name)
+        before = self.figures.get(name)  # only a previous RC's record has figures
+        then = self.previous.rc if self.previous is not None else "the previous RC"
         self.results.append(StepResult(name, seconds, did, before))
-        self.say(f"  {name}: {seconds:.2f} s" + (f" ({before:.2f} s in {self.previous.rc})" if before is not None else ""))
+        self.say(f"  {name}: {seconds:.2f} s" + (f" ({before:.2f} s in {then})" if before is not None else ""))
         if before is not None and seconds > self.slowdown * before and seconds - before >= NOISE:
             raise Refused(
                 f"rehearsal step '{name}' took {seconds:.2f} s, more than max-slowdown {self.slowdown:g} × its "
-                f"{before:.2f} s in {self.previous.rc}; nothing is recorded (find the slow migration, or raise "
+                f"{before:.2f} s in {then}; nothing is recorded (find the slow migration, or raise "
                 "[migrations] max-slowdown if it is expected)"
             )
 
-    def previous_place(self, lock_bytes: bytes, here: Place) -> AbstractContextManager[Place]:
-        """The previous RC's tree and environment, kept for the whole rehearsal (step 1 and `compat`)."""
-        assert self.previous is not None
-        return previous_place(self.config, self.previous, self.work, lock_bytes=lock_bytes, current=here, say=self.say)
-
     def build_previous(
-        self, commands: Commands, seed: Sequence[Sequence[str]], there: Place | None, factor: int = 1,
+        self, commands: Commands, seed: Sequence[Sequence[str]], start: Start | None, there: Place | None, factor: int = 1,
     ) -> snapshot.Snapshot:
-        """Step 1 and the snapshot after it."""
-        if self.previous is not None and there is not None:
-            with self.step("previous", f"{self.previous.rc}: {shown_command(commands.upgrade)}"):
+        """Step 1 (in `there`, the start's tree, kept open by the caller for `compat`) and the snapshot after it."""
+        if start is not None and there is not None:
+            with self.step("previous", f"{start.name}: {shown_command(commands.upgrade)}"):
                 self.command(commands.upgrade, there, "previous", UpstreamError)
             if seed:
                 with self.step("seed", "; ".join(shown_command(s) for s in seed)):
@@ -318,7 +380,7 @@ class _Run:
 
     def output(self, argv: Sequence[str], place: Place) -> str | None:
         """What a helper command (the framework's SQL of a migration) prints; None when it fails."""
-        env = {**place.env, **self.database.environment(), "RELEASER_RC": self.rc}
+        env = {**project_environment(place.env, self.database), "RELEASER_RC": self.rc}
         try:
             done = subprocess.run(
                 list(argv), cwd=place.root, env=env, capture_output=True, stdin=subprocess.DEVNULL, timeout=300,
@@ -335,7 +397,7 @@ class _Run:
 
     def invoke(self, argv: Sequence[str], place: Place, step: str, error: type[ReleaserError]) -> Outcome:
         """Run one command of `step` in `place` and say how it ended; one that cannot run at all is `error`."""
-        env = {**place.env, **self.database.environment(), "RELEASER_RC": self.rc}
+        env = {**project_environment(place.env, self.database), "RELEASER_RC": self.rc}
         where = f"rehearsal step '{step}' ({place.rc}): `{shown_command(argv)}`"
         log = self.work / f"{step}.log"
         with open(log, "w+b") as out:

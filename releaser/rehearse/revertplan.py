@@ -9,12 +9,13 @@ app), and `releaser revert-plan RC [--to PREV] [--json]` prints it from the reco
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from releaser.core.config import ReleaseConfig
 from releaser.core.errors import ConfigError
+from releaser.core.escaping import Trusted, template_environment
 from releaser.core.migration_config import MigrationSettings
 from releaser.core.redact import shown_command
 from releaser.migrations.graph import Graph
@@ -39,15 +40,23 @@ class RevertPlan:
     to: str | None  # the previous RC; None for the first RC of a line
     framework: str
     steps: tuple[RevertStep, ...]
+    # New migrations that cannot be reversed, accepted by `allow`: the way back is restoring the pre-upgrade backup.
+    restore: tuple[str, ...] = ()
+    unapplies: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # app -> what its step unapplies, newest first
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        found: dict[str, Any] = {
             "rc": self.rc,
             "to": self.to,
             "framework": self.framework,
             "backup": "first, a backup of the database as it is (revert.sh: SQLite backup API, pg_dump -Fc)",
-            "steps": [s.to_json() for s in self.steps] if self.to is not None else [],
+            "steps": [
+                {**s.to_json(), "unapplies": list(self.unapplies.get(s.app, ()))} for s in self.steps
+            ] if self.to is not None and not self.restore else [],
         }
+        if self.restore:
+            found["restore"] = {"because": list(self.restore), "from": "the backup taken before the upgrade, named by the operator"}
+        return found
 
     def render(self) -> str:
         """The plan as a release engineer reads it."""
@@ -58,10 +67,19 @@ class RevertPlan:
             f"DATABASE_URL naming the database (or run {self.records}/{self.rc}/{SCRIPT}):",
             "  1. back up the database as it is now",
         ]
+        if self.restore:
+            lines.append(
+                f"  2. restore the backup taken before the upgrade to {self.rc}: {', '.join(self.restore)} cannot be "
+                f"reversed (allowed), so migrating back is no way back (revert.sh BACKUP restores it)"
+            )
+            lines.append(f"  then deploy {self.to}'s code")
+            return "\n".join(lines) + "\n"
         if not self.steps:
             lines.append(f"  2. nothing to migrate back: {self.rc} has the same heads as {self.to}")
         for i, step in enumerate(self.steps, start=2):
-            lines.append(f"  {i}. {step.app} -> {step.target}: {shown_command(step.argv)}")
+            undone = self.unapplies.get(step.app, ())
+            what = f" (unapplies {', '.join(undone)})" if undone else ""
+            lines.append(f"  {i}. {step.app} -> {step.target}{what}: {shown_command(step.argv)}")
         checks = [s.check for s in self.steps if s.check]
         if checks:
             lines.append(f"  {len(self.steps) + 2}. check: " + "; ".join(checks))
@@ -70,16 +88,12 @@ class RevertPlan:
 
     def script(self) -> str:
         """revert.sh."""
-        import jinja2
-
         from releaser.record.manifest import default_template
 
-        env = jinja2.Environment(
-            autoescape=False, keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True,
-            undefined=jinja2.StrictUndefined,
-        )
-        env.filters["shell"] = shown_command
-        return env.from_string(default_template(TEMPLATE)).render(plan=self)
+        # Every value becomes one quoted shell word; a command line is already quoted words.
+        env = template_environment("shell")
+        env.filters["shell"] = lambda argv: Trusted(shown_command(argv))
+        return str(env.from_string(default_template(TEMPLATE)).render(plan=self))
 
 
 def make_plan(
@@ -89,17 +103,26 @@ def make_plan(
     from_heads: Mapping[str, Iterable[str]],
     to_heads: Mapping[str, Iterable[str]],
     depends: Mapping[str, set[str]],
+    restore: tuple[str, ...] = (),
 ) -> RevertPlan:
     commands = Commands.of(_settings(config))
     steps = revert_steps(commands, from_heads, to_heads, depends)  # with no `to`: back to nothing
-    return RevertPlan(config.release.name, config.release.records, rc, to, commands.framework, tuple(steps))
+    return RevertPlan(config.release.name, config.release.records, rc, to, commands.framework, tuple(steps), restore)
+
+
+def forward_only(graph: Graph, start: Graph, allow: tuple[str, ...]) -> tuple[str, ...]:
+    """The migrations new since `start` that cannot be reversed and that `allow` names: the RC is forward-only."""
+    return tuple(
+        graph.label(m.key) for m in graph.internal()
+        if m.key not in start.migrations and m.reversible is False and graph.label(m.key) in allow
+    )
 
 
 def plan_from_records(config: ReleaseConfig, rc: str, to: str | None = None) -> RevertPlan:
     """The plan from RC's record back to PREV's (default: the RC recorded just before RC)."""
     folder = records.records_dir(config)
     current = records.read(folder, rc)
-    earlier = [name for name in records.recorded(folder)]
+    earlier = records.recorded(folder)
     earlier = earlier[: earlier.index(rc)] if rc in earlier else []
     if to is None:
         to = earlier[-1] if earlier else None
@@ -107,8 +130,44 @@ def plan_from_records(config: ReleaseConfig, rc: str, to: str | None = None) -> 
         raise ConfigError(f"--to {to}: not an RC recorded before {rc} (earlier: {', '.join(earlier) or 'none'})")
     settings = _settings(config)
     graph = recorded_graph(settings, config.root, current)
-    to_heads = recorded_graph(settings, config.root, records.read(folder, to)).heads() if to is not None else {}
-    return make_plan(config, rc, to, graph.heads(), to_heads, graph_dependencies(graph))
+    rehearsed = (current.manifest.get("rehearsal") or {}).get("revert") or {}
+    if to is None and isinstance(rehearsed.get("to"), str):  # the first RC, rehearsed from its baseline
+        return _recorded_plan(config, rc, rehearsed)
+    target = recorded_graph(settings, config.root, records.read(folder, to)) if to is not None else None
+    restore = _restore(rehearsed) if rehearsed.get("to") == to else ()
+    plan = make_plan(
+        config, rc, to, graph.heads(), target.heads() if target else {}, graph_dependencies(graph), restore,
+    )
+    return replace(plan, unapplies=unapplied(graph, target)) if target is not None else plan
+
+
+def unapplied(graph: Graph, target: Graph) -> dict[str, tuple[str, ...]]:
+    """App -> the migrations of `graph` that `target` does not have, newest first: what the revert unapplies."""
+    found: dict[str, list[str]] = {}
+    for m in graph.internal():
+        if m.key not in target.migrations:
+            found.setdefault(m.app, []).append(graph.label(m.key) if graph.framework in ("alembic", "flyway") else m.name)
+    return {app: tuple(reversed(names)) for app, names in found.items()}
+
+
+def _restore(rehearsed: dict[str, Any]) -> tuple[str, ...]:
+    found = (rehearsed.get("restore") or {}).get("because") or []
+    return tuple(str(name) for name in found if isinstance(name, str))
+
+
+def _recorded_plan(config: ReleaseConfig, rc: str, rehearsed: dict[str, Any]) -> RevertPlan:
+    """The plan as the record's rehearsal kept it (back to a baseline, which has no record of its own)."""
+    steps = tuple(
+        RevertStep(str(s["app"]), str(s["target"]), tuple(str(a) for a in s["argv"]), s.get("check"))
+        for s in rehearsed.get("steps") or [] if isinstance(s, dict) and isinstance(s.get("argv"), list)
+    )
+    framework = str(rehearsed.get("framework") or _settings(config).framework)
+    to = str(rehearsed["to"])
+    undone = {
+        str(s["app"]): tuple(str(n) for n in s.get("unapplies") or [])
+        for s in rehearsed.get("steps") or [] if isinstance(s, dict) and "app" in s
+    }
+    return RevertPlan(config.release.name, config.release.records, rc, to, framework, steps, _restore(rehearsed), undone)
 
 
 def recorded_graph(settings: MigrationSettings, root: Path, record: records.Record) -> Graph:

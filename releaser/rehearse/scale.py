@@ -81,6 +81,7 @@ def _why_not(table: Table) -> str:
 
 def _copies(table: Table, factor: int, *, postgres: bool) -> str:
     key, rest = table.key, ", ".join(table.columns)
+    assert key is not None  # a table without one integer key is never copied (`_why_not`)
     shift = f"{key} + copy.k * top.m"
     series = (
         f"generate_series(1, {factor - 1}) AS copy(k)" if postgres

@@ -46,6 +46,20 @@ class SqliteDatabase(Database):
             raise UpstreamError(f"backing up {self.path} failed: {exc}") from None
         return target
 
+    def restore(self, backup: Path) -> None:
+        try:
+            with _connect(backup) as source, _connect(self.path) as target:
+                source.backup(target)
+        except sqlite3.Error as exc:
+            raise UpstreamError(f"restoring {self.path} from {backup.name} failed: {exc}") from None
+
+    def select(self, table: str, columns: tuple[str, ...]) -> list[tuple[str, ...]] | None:
+        with _connect(self.path) as db:
+            if db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)).fetchone() is None:
+                return None
+            listed = ", ".join(_quoted(c) for c in columns)
+            return [tuple(str(v) for v in row) for row in db.execute(f"SELECT {listed} FROM {_quoted(table)}")]
+
     def table_rows(self) -> Mapping[str, Iterator[bytes]]:
         with _connect(self.path) as db:
             names = [
@@ -58,10 +72,13 @@ class SqliteDatabase(Database):
         return {name: self._rows(name) for name in names}
 
     def _rows(self, table: str) -> Iterator[bytes]:
-        quoted = '"' + table.replace('"', '""') + '"'
         with _connect(self.path) as db:
-            for row in db.execute(f"SELECT * FROM {quoted}"):
+            for row in db.execute(f"SELECT * FROM {_quoted(table)}"):
                 yield repr(row).encode("utf-8")
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
 
 
 def _connect(path: Path) -> closing[sqlite3.Connection]:

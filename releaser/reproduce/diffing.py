@@ -15,9 +15,10 @@ from A to B are listed too:
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from releaser.core import lockfile
 from releaser.core.lockfile import KINDS, Lock, Pin
@@ -33,7 +34,16 @@ class Side:
     ref: str  # as given on the command line
     type: str  # "rc" or "lockfile"
     lock: Lock
-    migrations: dict[str, Any] | None = None  # an RC's recorded migration graph, if it has one
+    migrations: Mapping[str, Any] | None = None  # an RC's recorded migration graph, if it has one
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "ref": self.ref,
+            "type": self.type,
+            "as_of": iso(self.lock.as_of),
+            "content_digest": self.lock.content_digest,
+            "pins": len(self.lock.pins),
+        }
 
 
 def load(arg: str, records_dir: Callable[[], Path]) -> Side:
@@ -46,17 +56,29 @@ def load(arg: str, records_dir: Callable[[], Path]) -> Side:
     return Side(arg, "rc", record.lock, record.manifest.get("migrations"))
 
 
-def pin_document(pin: Pin) -> dict[str, Any]:
-    return {
-        "version": pin.version,
-        "requested": pin.requested,
-        "source": pin.source,
-        "date": iso(pin.date),
-        "artifacts": [
-            {"name": a.name, "sha256": a.sha256, "size": a.size}
-            for a in sorted(pin.artifacts, key=lambda a: (a.name, a.url))
-        ],
-    }
+@dataclass(frozen=True)
+class PinState:
+    """A pin as a diff compares it: the fields whose change is a change of the pin."""
+
+    version: str
+    requested: str | None
+    source: str
+    date: str | None  # ISO 8601, UTC
+    artifacts: tuple[tuple[str, str, int], ...]  # (name, sha256, size) of every file
+
+    @classmethod
+    def of(cls, pin: Pin) -> PinState:
+        files = sorted(pin.artifacts, key=lambda a: (a.name, a.url))
+        return cls(pin.version, pin.requested, pin.source, iso(pin.date), tuple((a.name, a.sha256, a.size) for a in files))
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "version": self.version,
+            "requested": self.requested,
+            "source": self.source,
+            "date": self.date,
+            "artifacts": [{"name": name, "sha256": sha, "size": size} for name, sha, size in self.artifacts],
+        }
 
 
 def entry_document(entry: dict[str, Any]) -> dict[str, Any]:
@@ -74,117 +96,150 @@ def entry_document(entry: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def diff(a: Side, b: Side) -> dict[str, Any]:
-    """The stable JSON document of what changed from `a` to `b`."""
-    before = {(p.kind, p.name): p for p in a.lock.pins}
-    after = {(p.kind, p.name): p for p in b.lock.pins}
+@dataclass(frozen=True)
+class PinChange:
+    """One pin added, removed or changed (`fields`: which of FIELDS differ)."""
+
+    kind: str
+    name: str
+    change: str  # "added" | "removed" | "changed"
+    fields: tuple[str, ...]
+    before: PinState | None
+    after: PinState | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind, "name": self.name, "change": self.change, "fields": list(self.fields),
+            "from": self.before.to_json() if self.before else None, "to": self.after.to_json() if self.after else None,
+        }
+
+    def line(self) -> str:
+        """What happened to the pin, for people (after its kind and name)."""
+        kind, old, new = self.kind, self.before, self.after
+        if old is None:
+            assert new is not None
+            return f"added {_shown(kind, new)}{_why(new)}"
+        if new is None:
+            return f"removed {_shown(kind, old)}{_why(old)}"
+        extra = []
+        if "requested" in self.fields:
+            extra.append(f"requested {old.requested or '(transitive)'} -> {new.requested or '(transitive)'}")
+        if "source" in self.fields:
+            extra.append(f"source {old.source} -> {new.source}")
+        if "artifacts" in self.fields and old.version == new.version:
+            was = {(name, sha) for name, sha, _ in old.artifacts}
+            now = {(name, sha) for name, sha, _ in new.artifacts}
+            extra.append(f"files +{len(now - was)} -{len(was - now)}")
+        return f"{_shown(kind, old)} -> {_shown(kind, new)}" + ("  [" + "; ".join(extra) + "]" if extra else "")
+
+
+@dataclass(frozen=True)
+class MovedMigration:
+    migration: str  # app.name
+    file: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"migration": self.migration, "file": self.file}
+
+
+@dataclass(frozen=True)
+class Diff:
+    """What changed from one side to the other: the stable document of `releaser diff --json`."""
+
+    before: Side
+    after: Side
+    changes: tuple[PinChange, ...]
+    unchanged: int
+    # Between two RCs whose records hold migrations: (added, removed) from `before` to `after`.
+    migrations: tuple[tuple[MovedMigration, ...], tuple[MovedMigration, ...]] | None = None
+
+    @property
+    def summary(self) -> dict[str, int]:
+        counts = {"added": 0, "removed": 0, "changed": 0, "unchanged": self.unchanged}
+        for c in self.changes:
+            counts[c.change] += 1
+        return counts
+
+    def to_json(self) -> dict[str, Any]:
+        document = {
+            "schema": SCHEMA,
+            "from": self.before.to_json(),
+            "to": self.after.to_json(),
+            "summary": self.summary,
+            "changes": [c.to_json() for c in self.changes],
+        }
+        if self.migrations is not None:
+            added, removed = self.migrations
+            document["migrations"] = {"added": [m.to_json() for m in added], "removed": [m.to_json() for m in removed]}
+        return document
+
+    def render(self) -> str:
+        """For people: a summary line, then one aligned line per pin that moved."""
+        s = self.summary
+        head = f"{self.before.ref} -> {self.after.ref}: "
+        added, removed = self.migrations or ((), ())
+        moved = [("added", m) for m in added] + [("removed", m) for m in removed]
+        migration_lines = [f"migration {change:<7}  {m.migration} ({m.file})" for change, m in moved]
+        if not self.changes:
+            return "\n".join([head + f"no changes ({s['unchanged']} pins the same)", *migration_lines]) + "\n"
+        head += f"{s['changed']} changed, {s['added']} added, {s['removed']} removed, {s['unchanged']} unchanged"
+        kind_width = max(len(c.kind) for c in self.changes)
+        name_width = max(len(c.name) for c in self.changes)
+        lines = [head]
+        lines += [f"{c.kind:<{kind_width}}  {c.name:<{name_width}}  {c.line()}".rstrip() for c in self.changes]
+        return "\n".join(lines + migration_lines) + "\n"
+
+
+def diff(a: Side, b: Side) -> Diff:
+    """What changed from `a` to `b`."""
+    before = {(p.kind, p.name): PinState.of(p) for p in a.lock.pins}
+    after = {(p.kind, p.name): PinState.of(p) for p in b.lock.pins}
     order = {kind: i for i, kind in enumerate(KINDS)}
-    changes: list[dict[str, Any]] = []
-    counts = {"added": 0, "removed": 0, "changed": 0, "unchanged": 0}
+    changes: list[PinChange] = []
+    unchanged = 0
     for key in sorted(before.keys() | after.keys(), key=lambda k: (order.get(k[0], len(KINDS)), k[0], k[1].lower(), k[1])):
         old, new = before.get(key), after.get(key)
-        old_doc = pin_document(old) if old else None
-        new_doc = pin_document(new) if new else None
-        if old_doc is not None and new_doc is not None:
-            differing = [f for f in FIELDS if old_doc[f] != new_doc[f]]
+        if old is not None and new is not None:
+            differing = tuple(f for f in FIELDS if getattr(old, f) != getattr(new, f))
             if not differing:
-                counts["unchanged"] += 1
+                unchanged += 1
                 continue
-            change = "changed"
+            changes.append(PinChange(*key, "changed", differing, old, new))
         else:
-            differing = []
-            change = "added" if old_doc is None else "removed"
-        counts[change] += 1
-        changes.append(
-            {"kind": key[0], "name": key[1], "change": change, "fields": differing, "from": old_doc, "to": new_doc}
-        )
-    document = {
-        "schema": SCHEMA,
-        "from": _side_document(a),
-        "to": _side_document(b),
-        "summary": counts,
-        "changes": changes,
-    }
+            changes.append(PinChange(*key, "added" if old is None else "removed", (), old, new))
+    moved = None
     if a.migrations is not None and b.migrations is not None:
-        document["migrations"] = migration_changes(a.migrations, b.migrations)
-    return document
+        moved = migration_changes(a.migrations, b.migrations)
+    return Diff(a, b, tuple(changes), unchanged, moved)
 
 
-def migration_changes(a: dict[str, Any], b: dict[str, Any]) -> dict[str, list[dict[str, str]]]:
+def migration_changes(
+    a: Mapping[str, Any], b: Mapping[str, Any]
+) -> tuple[tuple[MovedMigration, ...], tuple[MovedMigration, ...]]:
     """The migrations B recorded that A did not (added), and the other way round (removed)."""
 
-    def files(record: dict[str, Any]) -> dict[str, str]:
+    def files(record: Mapping[str, Any]) -> dict[str, str]:
         return {f"{m['app']}.{m['name']}": m["file"] for m in record.get("migrations", [])}
 
     before, after = files(a), files(b)
-    return {
-        "added": [{"migration": k, "file": after[k]} for k in sorted(after.keys() - before.keys())],
-        "removed": [{"migration": k, "file": before[k]} for k in sorted(before.keys() - after.keys())],
-    }
+    return (
+        tuple(MovedMigration(k, after[k]) for k in sorted(after.keys() - before.keys())),
+        tuple(MovedMigration(k, before[k]) for k in sorted(before.keys() - after.keys())),
+    )
 
 
-def _side_document(side: Side) -> dict[str, Any]:
-    return {
-        "ref": side.ref,
-        "type": side.type,
-        "as_of": iso(side.lock.as_of),
-        "content_digest": side.lock.content_digest,
-        "pins": len(side.lock.pins),
-    }
-
-
-def _shown(kind: str, pin: dict[str, Any]) -> str:
-    version = pin["version"]
+def _shown(kind: str, pin: PinState) -> str:
+    version = pin.version
     if kind == "git":
         version = version[:12]
     elif kind == "artifact" and len(version) == 64:
         version = "sha256:" + version[:12]
     elif version.startswith("sha256:") and len(version) == 71:  # an image digest
         version = version[:19]
-    date = pin["date"]
-    return f"{version} ({date[:10]})" if date else version
+    return f"{version} ({pin.date[:10]})" if pin.date else version
 
 
-def _why(pin: dict[str, Any]) -> str:
+def _why(pin: PinState) -> str:
     """For a Maven pin another artifact's POM brought in: what asked for it."""
-    requested = pin.get("requested") or ""
+    requested = pin.requested or ""
     return f", {requested}" if " via " in requested else ""
-
-
-def render(document: dict[str, Any]) -> str:
-    """The document as text: a summary line, then one aligned line per pin that moved."""
-    s = document["summary"]
-    head = f"{document['from']['ref']} -> {document['to']['ref']}: "
-    moved = document.get("migrations", {})
-    migration_lines = [
-        f"migration {change:<7}  {m['migration']} ({m['file']})" for change in ("added", "removed") for m in moved.get(change, [])
-    ]
-    if not document["changes"]:
-        return "\n".join([head + f"no changes ({s['unchanged']} pins the same)", *migration_lines]) + "\n"
-    head += f"{s['changed']} changed, {s['added']} added, {s['removed']} removed, {s['unchanged']} unchanged"
-    rows = []
-    for c in document["changes"]:
-        kind, old, new = c["kind"], c["from"], c["to"]
-        if c["change"] == "added":
-            text = f"added {_shown(kind, new)}{_why(new)}"
-        elif c["change"] == "removed":
-            text = f"removed {_shown(kind, old)}{_why(old)}"
-        else:
-            text = f"{_shown(kind, old)} -> {_shown(kind, new)}"
-            extra = []
-            if "requested" in c["fields"]:
-                extra.append(f"requested {old['requested'] or '(transitive)'} -> {new['requested'] or '(transitive)'}")
-            if "source" in c["fields"]:
-                extra.append(f"source {old['source']} -> {new['source']}")
-            if "artifacts" in c["fields"] and old["version"] == new["version"]:
-                was = {(a["name"], a["sha256"]) for a in old["artifacts"]}
-                now = {(a["name"], a["sha256"]) for a in new["artifacts"]}
-                extra.append(f"files +{len(now - was)} -{len(was - now)}")
-            if extra:
-                text += "  [" + "; ".join(extra) + "]"
-        rows.append((kind, c["name"], text))
-    kind_width = max(len(r[0]) for r in rows)
-    name_width = max(len(r[1]) for r in rows)
-    lines = [head]
-    lines += [f"{kind:<{kind_width}}  {name:<{name_width}}  {text}".rstrip() for kind, name, text in rows]
-    return "\n".join(lines + migration_lines) + "\n"

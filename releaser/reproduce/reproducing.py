@@ -28,19 +28,20 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
-from releaser.plumbing import gitrepo
-from releaser.plumbing.credentials import configured_userinfo
 from releaser.core.errors import ConfigError, Refused, ReleaserError, UpstreamError
-from releaser.plumbing.fsutil import fault_point, write_atomic
 from releaser.core.lockfile import Pin
-from releaser.plumbing.piprun import pip_errors
+from releaser.core.paths import confined, confined_output
 from releaser.core.progress import Progress
 from releaser.install.buildenv import create_venv, install_hashed, installed_set
 from releaser.install.bundle import check_bundle_file, open_bundle, record_fetcher
 from releaser.install.checkouts import checkout
 from releaser.install.fetch import PinnedFile, raise_failures, session
-from releaser.install.layout import files_for_here, snapshot_aliases
+from releaser.install.layout import files_for_here, plain, snapshot_aliases
 from releaser.install.sdists import build_files, build_wheel
+from releaser.plumbing import gitrepo
+from releaser.plumbing.credentials import configured_userinfo
+from releaser.plumbing.fsutil import fault_point, write_atomic
+from releaser.plumbing.piprun import pip_errors
 from releaser.record import records
 
 if TYPE_CHECKING:
@@ -109,10 +110,16 @@ def _reproduce(config: ReleaseConfig, rc: str, into: Path, *, bundle: Path | Non
     items = files_for_here(lock)  # validates every name before anything is written
     builds = build_files(lock)  # what building a pin's sdist here needs
     bundle_root = open_bundle(bundle.absolute(), rec) if bundle is not None else None
-    _claim(into, rc)
-    result = Reproduction(rc, into, bundle_root)
     targets = [(item, _reproduction_path(into, item.rel)) for item in items]
     build_targets = [(item, _reproduction_path(into, item.rel)) for item in builds]
+    # A commit can carry reproduce/<rc>/artifacts as a symlink: nothing is written through one leading out.
+    fixed = [into / MARKER, into / "venv", into / "maven" / "classpath.txt", *(into / "git" / plain(p.name, f"git {p.name}") for p in lock.of_kind("git"))]
+    confined_output(config.root, into, [*fixed, *(path for _, path in targets + build_targets)])
+    if bundle_root is not None:
+        for item in [*items, *builds]:
+            confined(bundle_root, bundle_root / item.rel)  # a bundle's file is never one elsewhere, linked in
+    _claim(into, rc)
+    result = Reproduction(rc, into, bundle_root)
 
     if bundle_root is None:
         config.require_environment()  # the record's URLs get their credentials from release.toml
@@ -194,6 +201,9 @@ def _claim(into: Path, rc: str) -> None:
     marker = into / MARKER
     if into.exists() and not into.is_dir():
         raise ConfigError(f"{into} exists and is not a folder")
+    # A run killed while it wrote the marker left only the marker's temporary file: no content.
+    for leftover in into.glob(f".{MARKER}.*.tmp") if into.is_dir() else ():
+        leftover.unlink(missing_ok=True)
     if into.is_dir() and any(into.iterdir()):
         try:
             held = json.loads(marker.read_text(encoding="utf-8")).get("rc")

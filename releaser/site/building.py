@@ -17,7 +17,7 @@ from __future__ import annotations
 import functools
 import os
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -57,7 +57,7 @@ def build(config: ReleaseConfig, out: Path | None = None, *, online: bool = Fals
         from releaser.site import drift as drift_mod
 
         newest = next((rc for rc in newest_first if rc.entry.ok), None)
-        drift = drift_mod.drift(config, newest, today or datetime.now(timezone.utc), http) if newest else None
+        drift = drift_mod.drift(config, newest, today or datetime.now(UTC), http) if newest else None
     common = {"project": config.release.name, "kinds": KIND_TITLES, "has_drift": drift is not None}
     timings = pages.timings_chart(line)
     files["index.html"] = _render(env, "site_index.html.j2", root="", line=newest_first, chart=timings and timings.shown(), **common)

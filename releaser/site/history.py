@@ -9,7 +9,6 @@ its tag: `git show <tag>:releases/<rc>/...`, the record as it was committed with
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from releaser.core.errors import ReleaserError
 from releaser.lock.sbom import SBOM_NAME
 from releaser.plumbing import gitrepo
 from releaser.record import records
+from releaser.record.tagged import tagged_records
 
 REVERT = "revert.sh"
 # The files of a record a reader may open, in the order the page lists them.
@@ -48,7 +48,7 @@ def line_of_rcs(config: ReleaseConfig) -> list[Entry]:
     """Every RC, oldest first (PEP 440 order, as `releaser list`)."""
     folder = records.records_dir(config)
     found = {rc: _from_folder(folder, rc) for rc in _candidates(folder)}
-    for rc, tag in _tagged(config).items():
+    for rc, tag in tagged_records(config).items():
         if rc not in found:
             found[rc] = _from_tag(config, rc, tag)
     return [found[rc] for rc in records.oldest_first(found)]
@@ -72,21 +72,6 @@ def _from_folder(folder: Path, rc: str) -> Entry:
 
 def _plain_file(path: Path) -> bool:
     return path.is_file() and not path.is_symlink()  # a symlink in a record could point anywhere
-
-
-def _tagged(config: ReleaseConfig) -> dict[str, str]:
-    """RC id -> its tag, for every tag `[release] tag` names (any version); none outside git."""
-    root = config.root
-    if gitrepo.toplevel(root) is None:
-        return {}
-    prefix, _, suffix = config.release.tag.partition("{rc}")
-    pattern = re.compile(re.escape(prefix) + r"(.+)" + re.escape(suffix) + "$")
-    found: dict[str, str] = {}
-    for tag in gitrepo.tags(root):
-        match = pattern.match(tag)
-        if match and records.is_rc_name(match.group(1)):
-            found[match.group(1)] = tag
-    return found
 
 
 def _from_tag(config: ReleaseConfig, rc: str, tag: str) -> Entry:

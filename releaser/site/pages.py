@@ -9,7 +9,7 @@ old a pin's upload or build was when the RC was recorded.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from markupsafe import Markup
@@ -109,7 +109,7 @@ def _rc(entry: Entry, previous: Entry | None) -> Rc:
         return Rc(entry, before, "", "", (), (), (), (), (), "unknown", (), None)
     cut_at = _text(manifest.get("cut_at"))
     pins, gone = _pins(entry, previous, _moment(cut_at))
-    counts = {kind: 0 for kind in KINDS}
+    counts = dict.fromkeys(KINDS, 0)
     for pin in pins:
         counts[pin.kind] = counts.get(pin.kind, 0) + 1
     problems: list[str] = []
@@ -132,7 +132,7 @@ def _moment(value: str) -> datetime | None:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
     except ValueError:
         return None
-    return moment if moment is None or moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment is None or moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _pins(entry: Entry, previous: Entry | None, cut_at: datetime | None) -> tuple[list[PinRow], list[GonePin]]:
@@ -173,8 +173,8 @@ def _migrations(manifest: dict[str, Any], previous: Entry | None, problems: list
         if isinstance(new, list) and recorded.get("previous") is not None:  # the gate compared with an RC
             added = {undotted(str(k)) for k in new}
         elif previous is not None and isinstance((previous.manifest or {}).get("migrations"), dict):
-            changes = diffing.migration_changes(previous.manifest["migrations"], recorded)  # type: ignore[index]
-            added = {undotted(c["migration"]) for c in changes["added"]}
+            moved_in, _ = diffing.migration_changes((previous.manifest or {})["migrations"], recorded)
+            added = {undotted(m.migration) for m in moved_in}
         else:
             added = {m.key for m in graph.internal()}
     except (ReleaserError, ValueError, TypeError, KeyError) as exc:
@@ -201,7 +201,7 @@ def _rehearsal(recorded: Any, problems: list[str]) -> tuple[str, list[Step], flo
             problems.append("a rehearsal step of its record has no name or time")
     slowdown = recorded.get("max_slowdown")
     usable = isinstance(slowdown, (int, float)) and not isinstance(slowdown, bool) and 0 < slowdown < float("inf")
-    return _text(recorded.get("verdict")) or "unknown", steps, float(slowdown) if usable else None
+    return _text(recorded.get("verdict")) or "unknown", steps, float(slowdown) if usable and slowdown is not None else None
 
 
 

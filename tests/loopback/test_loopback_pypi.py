@@ -8,7 +8,7 @@ import subprocess
 import sys
 import zipfile
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urljoin
 
@@ -19,9 +19,9 @@ from loopback.pypi import JSON_V1, PackageIndex, negotiate
 from loopback.wheels import build_sdist, build_wheel, read_metadata
 
 PYTHON = "/tmp/v/bin/python" if Path("/tmp/v/bin/python").exists() else sys.executable
-JAN = datetime(2024, 1, 2, 3, 4, 5, 123456, tzinfo=timezone.utc)
-FEB = datetime(2024, 2, 1, tzinfo=timezone.utc)
-MAR = datetime(2024, 3, 1, tzinfo=timezone.utc)
+JAN = datetime(2024, 1, 2, 3, 4, 5, 123456, tzinfo=UTC)
+FEB = datetime(2024, 2, 1, tzinfo=UTC)
+MAR = datetime(2024, 3, 1, tzinfo=UTC)
 
 
 def clean_env(tmp_path: Path) -> dict[str, str]:

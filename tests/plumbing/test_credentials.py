@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from helpers import days
 
+from helpers import days
 from loopback.pypi import PackageIndex
 
 TOKEN = "tok-7f3a9c-very-secret"

@@ -10,8 +10,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from helpers import run_releaser
 
+from helpers import run_releaser
 from loopback.faults import Answer, Drip, FaultServer, Flood, Hang, Reset, redirect
 from releaser.core.errors import UpstreamError
 from releaser.ecosystems.python.index import JSON_TYPE, PackageIndexReader
@@ -75,7 +75,7 @@ def test_a_metadata_document_past_the_cap_is_refused(faults: FaultServer, http: 
     with pytest.raises(UpstreamError, match=r"more than 100000 bytes.*RELEASER_METADATA_MAX_BYTES"):
         http.get(url, what="index page")
     # a file is not metadata: no cap, only the deadline
-    sha256, size = http.download(faults.script("file", Flood(300_000)), None, what="file")
+    _, size = http.download(faults.script("file", Flood(300_000)), None, what="file")
     assert size == 300_000
 
 

@@ -7,7 +7,7 @@ requests would: through the proxy, or straight to a host NO_PROXY names.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -15,7 +15,7 @@ from loopback.pypi import PackageIndex
 from releaser.ecosystems.python.index import PackageIndexReader
 from releaser.plumbing.http import Http
 
-T0 = datetime(2024, 1, 1, tzinfo=timezone.utc)
+T0 = datetime(2024, 1, 1, tzinfo=UTC)
 VERSIONS = {"anyio": "4.0", "idna": "3.6"}
 UNRESOLVABLE = "releaser-proxy-test.invalid"  # reachable only through the proxy
 

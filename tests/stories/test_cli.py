@@ -8,10 +8,10 @@ import json
 import re
 
 import pytest
-from helpers import days, run_releaser
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from helpers import days, run_releaser
 from loopback.wheels import build_wheel
 from releaser.core.progress import Event, Renderer, renderer
 from releaser.ecosystems.python.resolve import SHOWN_VERSIONS, _newest_versions
@@ -132,3 +132,25 @@ def test_the_version_list_is_cut_to_the_newest_few_whatever_pip_prints(versions,
     else:
         assert shown == line
     assert _newest_versions(noise) == noise or "(from versions:" in noise
+
+
+def test_an_unresolvable_requirement_is_told_cause_first_in_a_short_line():
+    from releaser.ecosystems.python.resolve import summarize
+
+    versions = ", ".join(f"4.{i}.{j}" for i in range(3) for j in range(30))
+    pip = (
+        "Looking in indexes: http://127.0.0.1:1/simple\n"
+        f"ERROR: Could not find a version that satisfies the requirement asgiref<3 (from django) (from versions: {versions})\n"
+        "INFO: pip is looking at multiple versions of django to determine which version is compatible with other requirements.\n"
+        "ERROR: Cannot install django==4.2 and asgiref==2.0 because these package versions have conflicting dependencies.\n\n"
+        "The conflict is caused by:\n    The user requested asgiref==2.0\n    django 4.2 depends on asgiref<4 and >=3.6.0\n\n"
+        "To fix this you could try to:\n1. loosen the range of package versions you've specified\n"
+    )
+    line = summarize(pip)
+    assert line.startswith("The user requested asgiref==2.0; django 4.2 depends on asgiref<4 and >=3.6.0; "), line
+    assert len(line) < 600 and "\n" not in line
+    uv = (
+        "  × No solution found when resolving dependencies:\n"
+        "  ╰─▶ Because django==4.2 depends on asgiref>=3.6.0,<4 and you require asgiref==2.0, we can conclude that your requirements are unsatisfiable.\n"
+    )
+    assert summarize(uv).startswith("Because django==4.2 depends on asgiref>=3.6.0,<4 and you require asgiref==2.0")

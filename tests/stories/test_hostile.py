@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from helpers import days, run_releaser
 
+from helpers import days, run_releaser
 from releaser.check.checking import check
 from releaser.core import config, lockfile
 from releaser.core.errors import ConfigError, UpstreamError

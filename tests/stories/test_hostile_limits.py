@@ -14,8 +14,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from helpers import python_project, run_releaser
 
+from helpers import python_project, run_releaser
 from loopback.faults import Answer, FaultServer
 from releaser.core.errors import UpstreamError
 from releaser.ecosystems.python.index import JSON_TYPE, PackageIndexReader

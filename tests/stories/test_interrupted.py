@@ -16,8 +16,8 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers import days, run_releaser
 
+from helpers import days, run_releaser
 from loopback.files import FileServer
 
 RC1, RC2 = "0.9.0rc1", "0.9.0rc2"
@@ -141,7 +141,7 @@ def test_a_second_cut_waits_then_refuses_in_one_line_and_touches_nothing(tmp_pat
         relock = run_releaser(root, "lock", env={"RELEASER_LOCK_WAIT": "0"}, timeout=120)
     finally:
         gate.touch()
-        out, err = first.communicate(timeout=300)
+        _, err = first.communicate(timeout=300)
     assert first.returncode == 0, err
     assert second.returncode == 1 and "Traceback" not in second.stderr
     assert len(second.stderr.strip().splitlines()) == 1
@@ -162,7 +162,7 @@ def test_a_lock_held_by_a_dead_process_is_stale(tmp_path: Path, files: FileServe
 
 
 @pytest.mark.parametrize("point", ["reproduce:fetched", "reproduce:venv"])
-def test_a_reproduce_with_python_killed_midway_is_completed_by_the_next_one(world, point: str) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+def test_a_reproduce_with_python_killed_midway_is_completed_by_the_next_one(world, point: str) -> None:  # type: ignore[no-untyped-def]
     killed = run_releaser(world.project.root, "reproduce", RC1, env={"RELEASER_KILL_AT": point})
     assert killed.returncode == -signal.SIGKILL
     done = world.run("reproduce", RC1)

@@ -11,6 +11,7 @@ measures time.
 from __future__ import annotations
 
 import re
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

@@ -126,7 +126,6 @@ def test_pyproject(project: dict[str, Any]) -> None:
 
 def valid_lock_document() -> dict[str, Any]:
     from helpers import days
-
     from releaser.core.lockfile import Artifact, InputRecord, Lock, Pin
 
     lock = Lock(
@@ -158,7 +157,6 @@ def targets_lock_document() -> dict[str, Any]:
     from dataclasses import replace
 
     from helpers import days
-
     from releaser.core.lockfile import Artifact, Pin
 
     linux, win = "sys_platform == 'linux' and python_version == '3.11'", "sys_platform == 'win32' and python_version == '3.12'"

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from helpers import days
 
+from helpers import days
 from loopback.files import FileServer
 from loopback.githttp import GitHttpServer
 from loopback.gitrepo import GitRepo
@@ -182,9 +182,70 @@ def test_the_private_netrc_is_0600_and_keeps_the_users_own_hosts(tmp_path: Path,
 
     (tmp_path / "users.netrc").write_text("machine other.example.org login u password p\n")
     monkeypatch.setenv("NETRC", str(tmp_path / "users.netrc"))
-    urls, env = private_netrc(["https://ci:a%20b%22c@pypi.example.org/simple", "https://other.example.org/simple"], tmp_path)
+    urls, env = private_netrc(["https://ci:a%20b%22c@pypi.example.org/simple", "https://other.example.org/simple"])
     assert urls == ("https://pypi.example.org/simple", "https://other.example.org/simple")
     assert os.stat(env["NETRC"]).st_mode & 0o777 == 0o600
+    assert os.stat(Path(env["NETRC"]).parent).st_mode & 0o777 == 0o700
     found = netrc.netrc(env["NETRC"])
     assert found.authenticators("pypi.example.org") == ("ci", "", 'a b"c')
     assert found.authenticators("other.example.org") == ("u", "", "p")
+
+
+DB_SECRET = "db-pl4nted-s3cret-77e0"
+
+
+def test_no_json_output_shows_the_database_password(tmp_path: Path) -> None:
+    """`[migrations] database` takes its password from `${VAR}`: every --json document, of
+    every command, in its one envelope, is scrubbed of it, even where a hand-written
+    command in release.toml repeats the password in full (revert-plan prints it)."""
+    from migration_projects import alembic_project
+    from releaser.core import config
+    from releaser.migrations.loader import read_graph
+
+    root = tmp_path / "shop"
+    project = alembic_project(root)
+    project.revision("a1", "items", upgrade='op.execute("SELECT 1")', downgrade='op.execute("SELECT 1")')
+    project.write("release.toml", (
+        '[release]\nname = "shop"\nversion = "0.9.0"\n\n[migrations]\nframework = "alembic"\npaths = ["alembic/versions"]\n'
+        'database = "postgresql://rehearse:${DB_PASSWORD}@127.0.0.1:1/postgres"\n'
+        f'revert = ["env", "PGPASSWORD={DB_SECRET}", "alembic", "downgrade", "{{target}}"]\n'
+    ))
+    env = {"DB_PASSWORD": DB_SECRET}
+    assert run_json(root, env, "lock")["ok"]
+    project.commit("rc1")
+
+    def record(rc: str) -> None:
+        """A record of the tree as it is (its migration graph in the manifest), as `cut` writes one."""
+        cfg = config.load(root / "release.toml")
+        data = (root / "release.lock").read_bytes()
+        manifest = {
+            "schema": records.SCHEMA, "rc": rc, "lock_digest": records.lock_digest(data),
+            "migrations": read_graph(cfg.migrations, root).to_record(),
+        }
+        records.write(root / "releases", rc, {"manifest.json": json.dumps(manifest).encode(), "release.lock": data})
+
+    record("0.9.0rc1")
+    project.revision("b2", "price", upgrade='op.execute("SELECT 2")', downgrade='op.execute("SELECT 2")')
+    record("0.9.0rc2")
+
+    plan = run_json(root, env, "revert-plan", "0.9.0rc2")
+    assert plan["ok"] and [s["target"] for s in plan["steps"]] == ["a1"]
+    assert plan["steps"][0]["argv"][:2] == ["env", "PGPASSWORD=***"]
+    for args in (
+        ["check"], ["migrations"], ["list"], ["show", "0.9.0rc2"], ["diff", "0.9.0rc1", "0.9.0rc2"],
+        ["rehearse"],  # refused at the database (nothing listens on port 1): an error document
+    ):
+        run_json(root, env, *args)
+
+
+def run_json(root: Path, env: dict[str, str], *args: str) -> dict:
+    """`releaser --json ARGS`: one document in the envelope (ok, exit: the process's exit code),
+    on stdout alone, and the password nowhere."""
+    done = subprocess.run(
+        [sys.executable, "-m", "releaser", "--json", *args], cwd=root, env={**os.environ, **env},
+        capture_output=True, text=True, timeout=300,
+    )
+    assert DB_SECRET not in done.stdout + done.stderr, args
+    document = json.loads(done.stdout)
+    assert document["exit"] == done.returncode and document["ok"] is (done.returncode == 0), (args, document)
+    return document

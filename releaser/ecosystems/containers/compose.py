@@ -15,7 +15,6 @@ from releaser.core.errors import ConfigError
 from releaser.ecosystems.containers.dockerfile import ImageUse
 from releaser.ecosystems.containers.reference import parse
 
-
 MAX_DEPTH = 64  # flow collections nested deeper than any compose file: refused before ruamel.yaml recurses
 
 
@@ -118,7 +117,7 @@ def pinned_text(path: Path, text: str, digests: dict[str, str]) -> str:
             continue
         pinned = parse(written).pinned(digests[written])
         try:
-            row, column = body.lc.value("image")
+            row, column = body.lc.value("image")  # type: ignore[attr-defined]  # ruamel's CommentedMap: where each key was
         except (AttributeError, KeyError, TypeError):
             row, column = -1, 0
         line = lines[row] if 0 <= row < len(lines) else ""

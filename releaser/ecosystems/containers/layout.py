@@ -54,7 +54,7 @@ def _children(manifest: Manifest, pin: Pin) -> tuple[list[str], list[dict[str, A
     blobs = [doc.get("config"), *(doc.get("layers") or [])]
     if not all(isinstance(b, dict) and isinstance(b.get("digest"), str) for b in blobs):
         raise UpstreamError(f"image {pin.name}: manifest {manifest.digest} names a blob without a digest")
-    return [], blobs  # type: ignore[return-value]
+    return [], blobs
 
 
 def store(registries: Registries, pins: tuple[Pin, ...], layout: Path) -> None:

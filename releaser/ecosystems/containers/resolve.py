@@ -7,7 +7,7 @@ name images (a workflow's `docker://` step) pin them through `Registries` and `r
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from releaser.core.container_config import ContainerInputs
@@ -179,4 +179,4 @@ def _created(config: dict[str, Any], what: str) -> datetime | None:
             moment = datetime.fromisoformat(f"{head}.{tail[:6]}+00:00")
         except ValueError:
             raise UpstreamError(f"{what}: its config's created {text[:40]!r} is not a time") from None
-    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -197,7 +197,7 @@ class ContainerSource(Source):
         wanted = self.wanted()
         previous = {p.name: p for p in request.previous}
         earlier = self._earlier(request) if request.dated else []
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         sightings: list[witness.Sighting] = []
 
         def pin(written: str) -> Pin:
@@ -319,4 +319,4 @@ def _digest(entries: dict[str, str]) -> str:
 
 
 def _iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from releaser.core.errors import ConfigError
@@ -83,7 +83,7 @@ def _path(root: Path) -> Path:
 
 
 def _iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def _moment(text: object) -> datetime:
@@ -92,4 +92,4 @@ def _moment(text: object) -> datetime:
     moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     if moment.tzinfo is None:
         raise ValueError("no time zone")
-    return moment.astimezone(timezone.utc)
+    return moment.astimezone(UTC)

@@ -23,15 +23,15 @@ import os
 import re
 import subprocess
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from releaser.core.config import GitInput
-from releaser.plumbing.credentials import git_credentials
 from releaser.core.errors import ResolutionError, UpstreamError
 from releaser.core.lockfile import Pin
 from releaser.core.redact import remember_secrets, scrub, strip_credentials
 from releaser.ecosystems.base import LockRequest, Source
+from releaser.plumbing.credentials import git_credentials
 
 LIST_TIMEOUT = 5 * 60  # seconds for `git ls-remote`
 FETCH_TIMEOUT = 30 * 60  # seconds for a fetch: a whole branch history may be large
@@ -123,7 +123,7 @@ def summary(stderr: str) -> str:
 
 
 def utc_iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 class GitRemote:
@@ -251,7 +251,7 @@ class GitRemote:
     def _time(self, repo: Path, sha: str) -> datetime:
         done = self._git(["show", "-s", "--format=%cI", sha], repo)
         try:
-            return datetime.fromisoformat(done.stdout.strip()).astimezone(timezone.utc)
+            return datetime.fromisoformat(done.stdout.strip()).astimezone(UTC)
         except ValueError:
             raise UpstreamError(f"{self.what}: cannot read the time of commit {sha}: {summary(done.stderr)}") from None
 

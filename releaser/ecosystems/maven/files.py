@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping
 
 from releaser.core.errors import UpstreamError
-from releaser.plumbing.http import Deadline, Http
 from releaser.core.redact import strip_credentials
+from releaser.plumbing.http import Deadline, Http
 
 ALGORITHMS = ("sha512", "sha256", "sha1", "md5")
 SIDECARS = ("sha512", "sha256", "sha1")  # fetched when the headers lack them; md5 only as a last resort

@@ -24,9 +24,10 @@ followed. Below the direct dependencies, as in Maven:
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property
-from typing import Callable, Mapping, Sequence, TypeVar
+from typing import Any, TypeVar
 
 from releaser.core.errors import ResolutionError
 from releaser.core.maven_coordinate import MavenCoordinate
@@ -111,7 +112,7 @@ def derive_scope(parent: str, child: str) -> str:
 def settle(
     direct: Sequence[Node],
     fresh: Callable[[], Visit],
-    map_: Map,
+    map_: Map[Any, Any],
     managed: Mapping[tuple[str, str, str, str], Dependency],
     skip: frozenset[str] = frozenset(),
     *,
@@ -136,7 +137,7 @@ def settle(
 def collect(
     direct: Sequence[Node],
     visit: Visit,
-    map_: Map,
+    map_: Map[Any, Any],
     managed: Mapping[tuple[str, str, str, str], Dependency],
     skip: frozenset[str] = frozenset(),
     *,

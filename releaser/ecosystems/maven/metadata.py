@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -139,7 +139,7 @@ def maven_time(text: str, url: str) -> datetime | None:
         return None
     for layout in ("%Y%m%d%H%M%S", "%Y%m%d.%H%M%S") if _ascii_digits(text.replace(".", "", 1)) else ():
         try:
-            return datetime.strptime(text, layout).replace(tzinfo=timezone.utc)
+            return datetime.strptime(text, layout).replace(tzinfo=UTC)
         except ValueError:
             continue
     raise UpstreamError(f"{strip_credentials(url)}: malformed timestamp {text[:40]!r}")

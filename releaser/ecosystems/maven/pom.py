@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+
 from releaser.core.errors import UpstreamError
 from releaser.ecosystems.maven.metadata import xml_root
 

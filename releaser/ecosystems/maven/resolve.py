@@ -7,18 +7,18 @@ XML library.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from concurrent.futures import Executor
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
-from typing import Callable, Mapping, TypeVar
+from typing import TypeVar, cast
 
 import requests
 from requests.adapters import HTTPAdapter
 
 from releaser.core.errors import UpstreamError, UpstreamMissing
-from releaser.plumbing.http import Http
 from releaser.core.lockfile import Artifact, Pin
 from releaser.core.maven_coordinate import MavenCoordinate
 from releaser.core.redact import strip_credentials
@@ -44,6 +44,7 @@ from releaser.ecosystems.maven.metadata import (
     snapshot_metadata,
 )
 from releaser.ecosystems.maven.version import VersionRange, newest_first
+from releaser.plumbing.http import Http
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -51,7 +52,7 @@ R = TypeVar("R")
 # Each coordinate fetches its file and pom (and any sidecars) at once, on a helper
 # pool as large as the Http pool: twice as many connections per repository.
 FAN_OUT = 2
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -129,10 +130,10 @@ class Resolver:
             built = build_time(value)
             if self.request.dated:
                 if built is not None and built >= self.request.as_of:
-                    value = self._older_build(coord, repository, directory, value)
-                    if value is None:
+                    older = self._older_build(coord, repository, directory, value)
+                    if older is None:
                         continue
-                    built = build_time(value)
+                    value, built = older, build_time(older)
                 choices.append((built, -index, repository, value))  # type: ignore[arg-type]
             else:
                 choices.append((updated or built or _EPOCH, -index, repository, value))
@@ -360,7 +361,7 @@ class Resolver:
 
 
 def _iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def _file_name(coord: MavenCoordinate, version: str) -> str:
@@ -374,7 +375,7 @@ def _last_modified(headers: Mapping[str, str]) -> datetime | None:
     except (TypeError, ValueError):
         return None
     # `-0000` parses naive; RFC 9110 dates are GMT, and naive ones cannot be compared with --as-of.
-    return moment.replace(tzinfo=timezone.utc) if moment is not None and moment.tzinfo is None else moment
+    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
 
 
 def widen_pool(http: Http, repositories: tuple[str, ...]) -> None:
@@ -389,6 +390,6 @@ def widen_pool(http: Http, repositories: tuple[str, ...]) -> None:
         current = http.session.get_adapter(repository)
         if getattr(current, "_releaser_maven", False):
             continue
-        adapter = HTTPAdapter(max_retries=current.max_retries, pool_connections=4, pool_maxsize=size)
+        adapter = HTTPAdapter(max_retries=cast(HTTPAdapter, current).max_retries, pool_connections=4, pool_maxsize=size)
         adapter._releaser_maven = True  # type: ignore[attr-defined]
         http.session.mount(repository + "/", adapter)

@@ -16,7 +16,7 @@ import tempfile
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -30,8 +30,8 @@ from releaser.ecosystems.base import LockRequest, Source
 from releaser.ecosystems.maven.version import VersionRange
 
 if TYPE_CHECKING:
-    from releaser.plumbing.http import Http
     from releaser.ecosystems.maven.resolve import Resolver
+    from releaser.plumbing.http import Http
 
 
 class MavenSource(Source):
@@ -63,7 +63,7 @@ class MavenSource(Source):
 
     def input_digests(self) -> dict[str, str]:
         """The project's POM files (`pom = ...`: itself, its modules, local parents); the rest is release.toml."""
-        self.coordinates  # validate before any network
+        _ = self.coordinates  # validated before any network
         found: dict[str, str] = {}
         for block in self.inputs:
             if block.pom is not None:
@@ -91,15 +91,15 @@ class MavenSource(Source):
 
     def verify(self, pins: tuple[Pin, ...], http: Http) -> list[Finding]:
         """Every file still served with its sha256; a newer build or release is news."""
-        from releaser.plumbing.credentials import userinfo_of
         from releaser.ecosystems.upstream import verify_generic
+        from releaser.plumbing.credentials import userinfo_of
 
         found = verify_generic(pins, http, userinfo=userinfo_of(self.repositories))
         floating = {c.key: c for c in self.coordinates if c.floats}
         floating.update((p.name, c) for p in pins if p.name not in floating and (c := _asked(p)) is not None and c.floats)
         pinned = [p for p in pins if p.name in floating]
         with tempfile.TemporaryDirectory(prefix="releaser-check-") as tmp:
-            request = LockRequest(datetime.now(timezone.utc), False, (), True, frozenset(), http, Path(tmp))
+            request = LockRequest(datetime.now(UTC), False, (), True, frozenset(), http, Path(tmp))
             with self._resolver(request) as resolver:
                 newest = http.map(lambda pin: resolver.resolve(floating[pin.name]).version, pinned)
         for pin, version in zip(pinned, newest):

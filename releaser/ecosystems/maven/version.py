@@ -13,8 +13,9 @@ so 1 = 1.0 = 1.0.0 = 1-ga. `VersionRange` follows `VersionRange.createFromVersio
 from __future__ import annotations
 
 import functools
+import itertools
 from dataclasses import dataclass
-from typing import Union
+from typing import Any
 
 SNAPSHOT = "SNAPSHOT"
 _QUALIFIERS = ("alpha", "beta", "milestone", "rc", "snapshot", "", "sp")
@@ -30,8 +31,8 @@ def _qualifier_key(value: str) -> str:
         return f"{len(_QUALIFIERS)}-{value}"
 
 
-def _cmp(a: object, b: object) -> int:
-    return (a > b) - (a < b)  # type: ignore[operator]
+def _cmp(a: Any, b: Any) -> int:
+    return int(a > b) - int(a < b)
 
 
 class _Int:
@@ -108,7 +109,7 @@ class _List(list):  # type: ignore[type-arg]
         return 0
 
 
-_Item = Union[_Int, _Str, _List]
+_Item = _Int | _Str | _List
 
 
 def _parse(version: str) -> _List:
@@ -157,7 +158,7 @@ def _parse(version: str) -> _List:
 class MavenVersion:
     """A version string ordered as Maven orders it; equal when Maven deems them equal."""
 
-    __slots__ = ("text", "_items")
+    __slots__ = ("_items", "text")
 
     def __init__(self, text: str) -> None:
         self.text = text
@@ -250,7 +251,7 @@ class VersionRange:
                     raise ValueError(f"range {spec!r} ends with a comma")
         if rest or not restrictions:
             raise ValueError(f"{spec!r} is not a version range")
-        for before, after in zip(restrictions, restrictions[1:]):
+        for before, after in itertools.pairwise(restrictions):
             if before.upper is None or after.lower is None or after.lower < before.upper:
                 raise ValueError(f"ranges overlap in {spec!r}")
         return cls(spec, tuple(restrictions))

@@ -35,7 +35,6 @@ from pathlib import Path
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
-from releaser.plumbing.credentials import userinfo_of, with_userinfo
 from releaser.core.errors import UpstreamError
 from releaser.core.lockfile import Artifact, Pin
 from releaser.core.redact import scrub
@@ -43,6 +42,7 @@ from releaser.core.targets import Target, marker_targets, named, named_in, parse
 from releaser.ecosystems.base import LockRequest
 from releaser.ecosystems.python.index import PackageIndexReader
 from releaser.ecosystems.python.tags import wheel_fits
+from releaser.plumbing.credentials import userinfo_of, with_userinfo
 
 Compile = Callable[[list[str], Path, Target | None], dict[str, str]]  # requirements, workdir, target -> name -> version
 INSTALL_TIMEOUT = 30 * 60
@@ -128,7 +128,7 @@ class BuildPins:
             found = versions if target is None and reqs == static else self.compile(reqs, work / f"for-{n}", target)
             for name, version in found.items():
                 where.setdefault((name, version), []).append(target)
-        wanted = {canonicalize_name(Requirement(r).name): r for r in static + dynamic}
+        wanted: dict[str, str] = {canonicalize_name(Requirement(r).name): r for r in static + dynamic}
         build = []
         for (name, version), targets in sorted(where.items()):
             b = self._pin(name, version, wanted.get(name))

@@ -27,9 +27,9 @@ from packaging.version import InvalidVersion, Version
 
 from releaser.core import documents
 from releaser.core.errors import UpstreamError
-from releaser.plumbing.http import Http
 from releaser.core.lockfile import Artifact
 from releaser.core.redact import strip_credentials
+from releaser.plumbing.http import Http
 
 JSON_TYPE = "application/vnd.pypi.simple.v1+json"
 _SHA256 = re.compile(r"[0-9a-f]{64}")
@@ -173,7 +173,7 @@ def _short(value: object) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _field(page: str, f: dict, key: str, kind: type) -> Any:
+def _field(page: str, f: dict[str, Any], key: str, kind: type) -> Any:
     value = f.get(key)
     if not isinstance(value, kind):
         raise _bad(page, f"a file's {key} is {'missing' if value is None else 'not a ' + kind.__name__}")

@@ -33,12 +33,12 @@ from releaser.ecosystems.python.requirements import (
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from releaser.plumbing.http import Http
     from releaser.core.targets import Target
     from releaser.core.verdict import Finding
     from releaser.ecosystems.python.direct import DirectReferences
     from releaser.ecosystems.python.index import PackageIndexReader
     from releaser.ecosystems.python.resolve import Hints, Resolver
+    from releaser.plumbing.http import Http
 
 
 class PythonSource(Source):
@@ -153,9 +153,9 @@ class PythonSource(Source):
         With them, one per target, merged: a pin needed on some targets only carries
         the marker that names them (releaser.core.targets).
         """
-        from releaser.plumbing.http import concurrently
         from releaser.core.targets import needed_under, parse
         from releaser.ecosystems.python.resolve import Job
+        from releaser.plumbing.http import concurrently
 
         resolve, _ = _resolver(self.inputs.resolver)
         work = request.workdir
@@ -167,7 +167,7 @@ class PythonSource(Source):
                 )
         requirements.write_text("".join(direct.line(r) + "\n" for i in self.parsed for r in i.requirements), encoding="utf-8")
         constraints.write_text("\n".join(str(r) for i in self.parsed for r in i.constraints) + "\n", encoding="utf-8")
-        targets = [parse(e) for e in self.inputs.environments] or [None]
+        targets: list[Target | None] = [parse(e) for e in self.inputs.environments] or [None]
         jobs = [
             Job(
                 root=self.root,
@@ -197,8 +197,11 @@ class PythonSource(Source):
                 url_where.setdefault(name, []).append(target)
         if targets == [None]:
             return [(name, version, None) for name, version in where], urls, {}
-        chosen = [(name, version, needed_under(found, targets)) for (name, version), found in where.items()]
-        return chosen, urls, {name: needed_under(found, targets) for name, found in url_where.items()}
+        def under(found: list[Target | None]) -> str | None:  # past [None]: every entry is a target
+            return needed_under([t for t in found if t is not None], [t for t in targets if t is not None])
+
+        chosen = [(name, version, under(found)) for (name, version), found in where.items()]
+        return chosen, urls, {name: under(found) for name, found in url_where.items()}
 
     def _compile_build(
         self, requirements: list[str], work: Path, target: Target | None, *, request: LockRequest
@@ -296,7 +299,7 @@ class _Prefetch:
                 name = self._names.pop()
             try:
                 self._reader.project_files(self._index_url, name)
-            except Exception:  # noqa: BLE001 - told, if it matters, when the page is read for the pin
+            except Exception:
                 pass
 
     def join(self) -> None:

@@ -16,18 +16,18 @@ from __future__ import annotations
 from packaging.version import InvalidVersion, Version
 
 from releaser.core.errors import UpstreamMissing
-from releaser.plumbing.http import Http
 from releaser.core.lockfile import Pin
 from releaser.core.redact import strip_credentials
 from releaser.core.verdict import Finding, upgrade
 from releaser.ecosystems.python.index import IndexFile, PackageIndexReader, filename_version
+from releaser.plumbing.http import Http
 
 
 def verify(pins: tuple[Pin, ...], http: Http, index_urls: tuple[str, ...]) -> list[Finding]:
     """Pins from an index are checked against it; direct references (`pkg @ URL`), which no
     index lists, are checked as any pin is: their archive's bytes, their git commit."""
-    from releaser.plumbing.credentials import as_configured, userinfo_of
     from releaser.ecosystems.upstream import verify_generic
+    from releaser.plumbing.credentials import as_configured, userinfo_of
 
     reader = PackageIndexReader(http, index_urls)
     configured = as_configured(index_urls)  # the lock records URLs without credentials
@@ -88,9 +88,24 @@ def _verify_pin(pin: Pin, reader: PackageIndexReader, http: Http, index: str) ->
     if yanked:
         found.append(Finding("yanked", subject, f"{pin.name} {pin.version} was yanked on {where} ({', '.join(yanked)})", fix))
     newest = _newest(files, pin)
-    if newest is not None:
+    if newest is not None and _exact(pin.requested):
+        # `lock --upgrade` honours an `==` of the inputs: it would move nothing. The input is what to change.
+        why = f"{newest} is on {where}; the inputs ask for {pin.requested}, which `releaser lock --upgrade` keeps"
+        found.append(Finding("newer", subject, why, f"change {pin.requested} in your requirements, then releaser lock"))
+    elif newest is not None:
         found.append(Finding("newer", subject, f"{newest} is on {where}", fix))
     return found
+
+
+def _exact(requested: str | None) -> bool:
+    """Whether a direct requirement pins one version (`==`, `===`, no wildcard)."""
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    try:
+        specs = list(Requirement(requested).specifier) if requested else []
+    except InvalidRequirement:
+        return False
+    return any(s.operator in ("==", "===") and not s.version.endswith(".*") for s in specs)
 
 
 def _newest(files: list[IndexFile], pin: Pin) -> Version | None:

@@ -14,7 +14,7 @@ The helpers here are shared with the Python source, which pins
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
@@ -62,7 +62,7 @@ def fetch(http: Http, url: str, dest: Path, *, what: str) -> Fetched:
 
 def check_cutoff(date: datetime | None, cutoff: datetime, *, what: str, url: str) -> None:
     """With --as-of: the bytes must be known to predate the cut-off."""
-    iso = cutoff.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+    iso = cutoff.astimezone(UTC).isoformat().replace("+00:00", "Z")
     shown = strip_credentials(url)
     if date is None:
         raise UpstreamError(

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from helpers import container_project
 
+from helpers import container_project
 from loopback.registry import OciRegistry
 from releaser.core import lockfile
 
-JAN = datetime(2026, 1, 10, 12, tzinfo=timezone.utc)
-FEB = datetime(2026, 2, 10, 12, tzinfo=timezone.utc)
-MAR = datetime(2026, 3, 10, 12, tzinfo=timezone.utc)
+JAN = datetime(2026, 1, 10, 12, tzinfo=UTC)
+FEB = datetime(2026, 2, 10, 12, tzinfo=UTC)
+MAR = datetime(2026, 3, 10, 12, tzinfo=UTC)
 
 
 def dockerfile(host: str) -> str:

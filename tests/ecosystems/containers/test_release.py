@@ -5,17 +5,17 @@ from __future__ import annotations
 
 import json
 import subprocess
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from helpers import container_project
 
+from helpers import container_project
 from loopback.registry import OciRegistry
 from releaser.core import lockfile
 
-JAN = datetime(2026, 1, 10, 12, tzinfo=timezone.utc)
-FEB = datetime(2026, 2, 10, 12, tzinfo=timezone.utc)
+JAN = datetime(2026, 1, 10, 12, tzinfo=UTC)
+FEB = datetime(2026, 2, 10, 12, tzinfo=UTC)
 GIT_ENV = {
     "GIT_CONFIG_NOSYSTEM": "1", "GIT_AUTHOR_NAME": "Release Engineer", "GIT_AUTHOR_EMAIL": "re@example.org",
     "GIT_COMMITTER_NAME": "Release Engineer", "GIT_COMMITTER_EMAIL": "re@example.org",

@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 import tomllib
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -17,9 +17,9 @@ from releaser.core import config, lockfile
 from releaser.core.errors import ReleaserError, UpstreamError
 from releaser.lock.locking import lock
 
-JAN = datetime(2024, 1, 1, 12, tzinfo=timezone.utc)
-FEB = datetime(2024, 2, 1, 12, tzinfo=timezone.utc)
-MAR = datetime(2024, 3, 1, 12, tzinfo=timezone.utc)
+JAN = datetime(2024, 1, 1, 12, tzinfo=UTC)
+FEB = datetime(2024, 2, 1, 12, tzinfo=UTC)
+MAR = datetime(2024, 3, 1, 12, tzinfo=UTC)
 
 
 def write_project(root: Path, *deps: tuple[str, str, str]) -> Path:
@@ -152,7 +152,7 @@ def test_as_of_reads_a_branch_back_in_time(tmp_path: Path, repo: GitRepo) -> Non
     assert git_pins(root)["windmill"].version == repo.rev("main")
 
     with pytest.raises(ReleaserError, match="has no commit before the cut-off 2023-12-01T00:00:00Z"):
-        run_lock(root, as_of=datetime(2023, 12, 1, tzinfo=timezone.utc), upgrade_all=True)
+        run_lock(root, as_of=datetime(2023, 12, 1, tzinfo=UTC), upgrade_all=True)
     write_project(root, ("late", repo.url, "v2"))
     with pytest.raises(ReleaserError, match=r"git late: v2 is commit [0-9a-f]{12} of 2024-02-01T12:00:00Z, not before the cut-off"):
         run_lock(root, as_of=JAN + timedelta(days=1))
@@ -204,3 +204,19 @@ def test_credentials_in_the_url_are_used_but_never_written(tmp_path: Path, repo:
         done = cli(root, "lock", "--refresh", env={"GIT_TOKEN": "wrong-t0ken-here"})
         assert done.returncode == 3 and f"cannot list the refs of {plain}" in done.stderr
         assert "wrong-t0ken" not in done.stdout + done.stderr
+
+
+def test_credentials_go_to_the_urls_own_host_only_not_where_it_redirects(tmp_path: Path, repo: GitRepo) -> None:
+    served = tmp_path / "served"
+    served.mkdir()
+    subprocess.run(["git", "clone", "--quiet", "--bare", str(repo.path), str(served / "repo.git")], check=True)
+    # A, the configured host, sends git on to B (another host name and port), which asks for credentials.
+    with GitHttpServer(served, auth=("ci-bot", "s3cr3t-t0ken")) as elsewhere:
+        moved_to = elsewhere.url("").rstrip("/").replace("127.0.0.1", "localhost")
+        with GitHttpServer(served, redirect_to=moved_to) as configured:
+            url = configured.url("repo.git").replace("http://", "http://ci-bot:${GIT_TOKEN}@")
+            root = write_project(tmp_path / "p", ("windmill", url, "main"))
+            done = cli(root, "lock", env={"GIT_TOKEN": "s3cr3t-t0ken"})
+            assert elsewhere.requests_seen  # git followed the redirect...
+            assert elsewhere.authorizations_seen == []  # ...and B got no credential
+            assert done.returncode == 3 and "s3cr3t" not in done.stdout + done.stderr

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import subprocess
-from datetime import datetime, timedelta, timezone
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Iterator
 
 import pytest
-from helpers import run_releaser
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from helpers import run_releaser
 from loopback.maven import MavenRepository
 from releaser.core import config, lockfile
 from releaser.core.errors import ConfigError, UpstreamError
@@ -23,7 +23,7 @@ from releaser.ecosystems.maven.version import MavenVersion, VersionRange, newest
 from releaser.lock import locking
 
 G, A = "net.fortuna", "ical4j"
-JAN = datetime(2007, 11, 15, 23, 5, 3, tzinfo=timezone.utc)
+JAN = datetime(2007, 11, 15, 23, 5, 3, tzinfo=UTC)
 
 
 def at(days: float) -> datetime:

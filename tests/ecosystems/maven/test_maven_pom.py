@@ -87,7 +87,7 @@ def test_inheritance_interpolation_management_and_imports() -> None:
         ({"g__p__1": project("<parent><groupId>g</groupId><artifactId>a</artifactId><version>1</version></parent>", "<artifactId>p</artifactId><version>1</version>")}, "parent cycle: g:a -> g:p -> g:a"),
         ({}, "parent g:p:1: g:p:1 not found"),
         ({"g__p__1": project(f"<dependencies>{dep('x', '${undefined}')}</dependencies>", "<groupId>g</groupId><artifactId>p</artifactId><version>1</version>")}, "unresolvable property ${undefined} in g:x version"),
-        ({"g__p__1": project("<properties><a>${b}</a><b>${a}</b></properties>" f"<dependencies>{dep('x', '${a}')}</dependencies>", "<groupId>g</groupId><artifactId>p</artifactId><version>1</version>")}, "refers to itself"),
+        ({"g__p__1": project("<properties><a>${b}</a><b>${a}</b></properties>" + f"<dependencies>{dep('x', '${a}')}</dependencies>", "<groupId>g</groupId><artifactId>p</artifactId><version>1</version>")}, "refers to itself"),
         ({"g__p__1": project(f"<dependencies>{dep('x')}</dependencies>", "<groupId>g</groupId><artifactId>p</artifactId><version>1</version>")}, "dependency g:x has no version, and none is managed"),
         ({"g__p__1": project(f"<dependencies>{dep('x', '1', group='../../etc')}</dependencies>", "<groupId>g</groupId><artifactId>p</artifactId><version>1</version>")}, "malformed group"),
     ],
@@ -291,7 +291,6 @@ BOMB = b'<?xml version="1.0"?><!DOCTYPE p [<!ENTITY a "aaaaaaaa"><!ENTITY b "&a;
 )
 def test_a_bad_pom_in_the_repository_is_an_outside_failure(tmp_path: Path, poms: dict[str, bytes], message: str) -> None:
     from helpers import run_releaser
-
     from loopback.maven import MavenRepository
 
     with MavenRepository() as repo:

@@ -10,13 +10,13 @@ project here too, and releaser must pin what it resolves.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
-from helpers import run_releaser
 from test_maven_transitive import G, deps, pom
 
+from helpers import run_releaser
 from loopback import maven_deploy
 from loopback.maven import MavenRepository
 from releaser.core import config

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import shutil
 import time
-from datetime import datetime, timedelta, timezone
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Iterator
 
 import pytest
-from helpers import run_releaser
 
+from helpers import run_releaser
 from loopback import maven_deploy
 from loopback.maven import MavenRepository
 from loopback.maven_deploy import Deployable
@@ -125,7 +125,7 @@ def repo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Repo]:
     with MavenRepository() as server:
         maven_deploy.deploy(tree, FIRST)
         server.publish_tree(tree)
-        between = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(seconds=1)
+        between = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=1)
         time.sleep(2.1)  # whole seconds: the second build is stamped after `between`
         maven_deploy.deploy(tree, SECOND)
         server.publish_tree(tree)

@@ -15,8 +15,8 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from helpers import days, python_project, sdist_index
 
+from helpers import days, python_project, sdist_index
 from loopback.pypi import PackageIndex
 from releaser.core import lockfile, targets
 from releaser.core.errors import Refused

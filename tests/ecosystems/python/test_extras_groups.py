@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from helpers import days
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from helpers import days
 from releaser.core import lockfile
 from releaser.core.errors import ConfigError
 from releaser.lock.locking import lock

@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -58,7 +58,7 @@ def test_a_size_beyond_what_a_lock_can_hold_is_refused_naming_the_page(reader: t
 def test_a_lock_value_beyond_tomls_integers_is_refused_when_written_and_when_read(tmp_path: Path) -> None:
     """Whatever let it through, no lock is written with it, and a lock edited to hold one is bad input."""
     artifact = Artifact("alpha-1.0-py3-none-any.whl", "https://i/a.whl", SHA, 10**30)
-    lock = Lock(datetime(2024, 1, 1, tzinfo=timezone.utc), "0.1.0", "none", {}, {"python": ("https://i/simple",)},
+    lock = Lock(datetime(2024, 1, 1, tzinfo=UTC), "0.1.0", "none", {}, {"python": ("https://i/simple",)},
                 (Pin("python", "alpha", "1.0", "https://i/simple", "alpha==1.0", None, (artifact,)),))
     with pytest.raises(UpstreamError, match=r"^alpha, alpha-1\.0-py3-none-any\.whl: size 1000000000000000000000000000000 is beyond TOML's 64-bit integers"):
         lockfile.dumps(lock)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from helpers import assert_locks_alike, clean_lock, home_env, hostile_setup
-
 from loopback.pypi import PackageIndex
 
 

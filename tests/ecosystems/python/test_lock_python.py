@@ -7,8 +7,8 @@ import hashlib
 
 import pytest
 import requests
-from helpers import T0, days
 
+from helpers import T0, days
 from loopback.pypi import PackageIndex
 from releaser.core import lockfile
 from releaser.core.errors import ResolutionError, UpstreamError

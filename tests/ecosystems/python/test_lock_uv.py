@@ -8,6 +8,10 @@ import tomllib
 from dataclasses import replace
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from packaging.pylock import Pylock
+
 from helpers import (
     assert_locks_alike,
     clean_lock,
@@ -16,10 +20,6 @@ from helpers import (
     hostile_setup,
     python_project,
 )
-from hypothesis import given
-from hypothesis import strategies as st
-from packaging.pylock import Pylock
-
 from loopback.pypi import PackageIndex
 from releaser.core import lockfile, targets
 from releaser.core.errors import ConfigError, Refused

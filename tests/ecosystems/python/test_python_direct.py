@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import tomllib
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -20,9 +20,9 @@ from releaser.core.errors import UpstreamError
 from releaser.ecosystems.python.direct import shown, split_vcs_url
 from releaser.lock.locking import lock
 
-JAN = datetime(2024, 1, 1, 12, tzinfo=timezone.utc)
-FEB = datetime(2024, 2, 1, 12, tzinfo=timezone.utc)
-MAR = datetime(2024, 3, 1, 12, tzinfo=timezone.utc)
+JAN = datetime(2024, 1, 1, 12, tzinfo=UTC)
+FEB = datetime(2024, 2, 1, 12, tzinfo=UTC)
+MAR = datetime(2024, 3, 1, 12, tzinfo=UTC)
 
 
 def python_pins(project) -> dict[str, lockfile.Pin]:  # type: ignore[no-untyped-def]
@@ -78,7 +78,7 @@ def test_git_branch_as_of_takes_the_older_commit(
 ) -> None:
     index.publish("beta", "1.0", uploaded=JAN)
     project = make_project(index.url, requirements=f"gitpkg @ git+{gitpkg.url}@main\n", python="allow-local = true")
-    lock(project.config(), as_of=datetime(2024, 1, 15, tzinfo=timezone.utc))  # type: ignore[attr-defined]
+    lock(project.config(), as_of=datetime(2024, 1, 15, tzinfo=UTC))  # type: ignore[attr-defined]
     pin = python_pins(project)["gitpkg"]
     assert (pin.version, pin.commit, pin.date) == ("1.0", gitpkg.rev("main~1"), JAN)
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
-FEB = datetime(2024, 2, 1, 12, tzinfo=timezone.utc)
+FEB = datetime(2024, 2, 1, 12, tzinfo=UTC)
 
 
 def test_a_moved_branch_is_news_and_upgrading_it_says_what_moved(git_requirement):  # type: ignore[no-untyped-def]

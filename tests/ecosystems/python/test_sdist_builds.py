@@ -11,13 +11,13 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import Iterator
 
 import pytest
-from helpers import Project, days, python_project, sdist_index
 
+from helpers import Project, days, python_project, sdist_index
 from loopback.pypi import PackageIndex
 from releaser.core import lockfile
 from releaser.core.errors import Refused

@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 import tomllib
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -18,8 +18,8 @@ from releaser.core.errors import ConfigError, UpstreamError
 from releaser.lock.locking import lock
 from releaser.plumbing.http import Http
 
-JAN = datetime(2024, 1, 1, 12, tzinfo=timezone.utc)
-FEB = datetime(2024, 2, 1, 12, tzinfo=timezone.utc)
+JAN = datetime(2024, 1, 1, 12, tzinfo=UTC)
+FEB = datetime(2024, 2, 1, 12, tzinfo=UTC)
 DATA = b"tzdata 2024a\n" * 100
 DATA2 = b"tzdata 2024b\n" * 100
 
@@ -134,7 +134,7 @@ def test_as_of_needs_a_date_before_the_cut_off(tmp_path: Path, files: FileServer
     assert pins(root)["tzdata"].date == FEB
 
     with pytest.raises(UpstreamError, match="last modified at 2024-02-01T12:00:00Z, after the cut-off 2024-01-15T00:00:00Z"):
-        run_lock(root, as_of=datetime(2024, 1, 15, tzinfo=timezone.utc), upgrade_all=True)
+        run_lock(root, as_of=datetime(2024, 1, 15, tzinfo=UTC), upgrade_all=True)
     files.put("tz.tar.gz", DATA)
     with pytest.raises(UpstreamError, match="gives no Last-Modified date, so releaser cannot establish"):
         run_lock(root, as_of=FEB + timedelta(days=1), upgrade_all=True)

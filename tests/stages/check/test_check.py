@@ -14,13 +14,13 @@ import shutil
 import subprocess
 import sys
 import textwrap
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import Iterator
 
 import pytest
-from helpers import Project, days, python_project
 
+from helpers import Project, days, python_project
 from loopback.pypi import PackageIndex
 from loopback.wheels import build_wheel
 from releaser.check.checking import check, floats
@@ -105,7 +105,7 @@ def test_a_fresh_lock_passes(project: Project) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout.strip() == "release.lock is fresh: 2 pins, 3 inputs unchanged, nothing floats"
     code, doc = verdict(project)
-    assert (code, doc) == (0, {"schema": 1, "ok": True, "lockfile": "release.lock", "findings": []})
+    assert (code, doc) == (0, {"schema": 1, "ok": True, "exit": 0, "lockfile": "release.lock", "findings": []})
 
     # Comments, blank lines and order are not requirements: still fresh.
     project.write("requirements.in", "# the application\n\nalpha   # no upper bound\n")
@@ -375,6 +375,16 @@ def test_online_reports_a_newer_release_as_information(populated: PackageIndex, 
     done = run_check(project, "--online")
     assert done.returncode == 0
     assert done.stdout.splitlines()[-1] == "release.lock is fresh: 2 pins, 2 inputs unchanged, every pinned file verified upstream"
+
+
+def test_online_does_not_offer_an_upgrade_the_inputs_pin_with_double_equals(populated: PackageIndex, make_project) -> None:  # type: ignore[no-untyped-def]
+    project = make_project(populated.url, requirements="alpha\nbeta==1.0\n")
+    lock(project.config())  # beta 2.0 is there, but the inputs ask for 1.0
+    code, doc = verdict(project, "--online")
+    assert code == 0
+    [newer] = [f for f in doc["findings"] if f["code"] == "newer"]
+    assert newer["subject"] == "python beta 1.0" and "the inputs ask for beta==1.0" in newer["message"]
+    assert newer["fix"] == "change beta==1.0 in your requirements, then releaser lock"
 
 
 def test_online_catches_files_gone_changed_and_yanked_upstream(populated: PackageIndex, make_project, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
-from cutting import commit_all, make_repo, setup_project
 
+from cutting import commit_all, make_repo, setup_project
 from releaser.core.errors import ConfigError
 from releaser.cut.cutting import cut
 from releaser.record import provenance

@@ -15,9 +15,11 @@ import sys
 import time
 import zipfile
 from dataclasses import replace
+from datetime import UTC
 from pathlib import Path
 
 import pytest
+
 from cutting import (
     BUILD_PY,
     GATE,
@@ -28,7 +30,6 @@ from cutting import (
     setup_project,
 )
 from helpers import validated_sbom
-
 from releaser.core import config as config_mod
 from releaser.core import lockfile
 from releaser.core.errors import ConfigError, Refused, UpstreamError
@@ -38,7 +39,6 @@ from releaser.lock.locking import lock
 from releaser.plumbing import fsutil
 from releaser.record import manifest, records
 
-
 pytestmark = pytest.mark.usefixtures("git_identity")
 
 
@@ -47,6 +47,7 @@ def assert_untouched(root: Path, head: str, rc: str = "0.9.0rc1", tags: str = ""
     assert not (root / "releases" / rc).exists()
     assert not list((root / "releases").glob(".*")) if (root / "releases").exists() else True
     assert not (root / "dist" / rc).exists()
+    assert not (root / "dist").is_dir() or any((root / "dist").iterdir())  # no empty dist/ left behind
     assert git(root, "tag", "--list") == tags
     assert git(root, "rev-parse", "HEAD") == head
     assert git(root, "status", "--porcelain") == ""
@@ -188,7 +189,9 @@ def test_cut_builds_gates_records_commits_and_tags(populated, make_project):
     assert f"commit     {built_from}" in shown.stdout and "alpha  1.0" in shown.stdout
     assert wheel.name in shown.stdout and "gates passed (1)" in shown.stdout
     shown_json = project.releaser("show", "--json", "0.9.0rc1")
-    assert shown_json.stdout == (rec.path / "manifest.json").read_text()
+    shown_document = json.loads(shown_json.stdout)  # the manifest as recorded, in the --json envelope
+    assert (shown_document.pop("ok"), shown_document.pop("exit")) == (True, 0)
+    assert shown_document == json.loads((rec.path / "manifest.json").read_text())
     missing = project.releaser("show", "0.9.0rc5")
     assert missing.returncode == 2 and "no such RC" in missing.stderr and "0.9.0rc1, 0.9.0rc2, 0.9.0rc7" in missing.stderr
 
@@ -339,7 +342,7 @@ def test_every_refusal_writes_nothing(populated, make_project):
 
 def test_locked_files_fetched_custom_template_and_tag(populated, make_project, monkeypatch):
     """Maven (behind a password) and URL pins are fetched into dist/<rc>/deps/, sha256-verified."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from loopback.files import FileServer
     from loopback.maven import MavenRepository
@@ -352,7 +355,7 @@ def test_locked_files_fetched_custom_template_and_tag(populated, make_project, m
     )
     with FileServer() as files, MavenRepository(auth=("ci", "s3cret-token")) as maven:
         url = files.put("/data/tzdata-2024a.tar.gz", b"tz data 2024a\n")
-        snapshot = maven.deploy_snapshot("org.cosmo", "ical", "1.0", datetime(2024, 1, 2, 3, 4, 5, tzinfo=timezone.utc), 7, content=b"jar bytes")
+        snapshot = maven.deploy_snapshot("org.cosmo", "ical", "1.0", datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC), 7, content=b"jar bytes")
         repository = maven.url.replace("http://", "http://ci:${MVN_TOKEN}@")
         project = make_project(populated.url)
         project.write(
@@ -452,3 +455,23 @@ def test_the_default_template_is_found_in_a_checkout_and_packaged_for_wheels():
         if "__pycache__" not in p.parts
     }
     assert found | {"releaser.templates"} == set(setuptools["packages"])
+
+
+def test_manifest_md_lists_a_pin_with_a_wheel_per_platform_by_count(tmp_path):
+    """29 pins with 30 wheels each made a 60 KB page; their digests are in release.lock and manifest.json."""
+    from releaser.core import config as config_mod
+    from releaser.record.manifest import render_markdown
+
+    (tmp_path / "release.toml").write_text('[release]\nname = "hc"\nversion = "1.0"\n')
+    wheels = [{"name": f"cryptography-44.0-cp39-abi3-platform{i}.whl", "sha256": f"{i:064x}"} for i in range(30)]
+    pins = [{"kind": "python", "name": f"pkg{n}", "version": "1.0", "date": None, "artifacts": wheels} for n in range(29)]
+    pins.append({"kind": "python", "name": "asgiref", "version": "3.8", "date": None, "artifacts": [{"name": "asgiref-3.8-py3-none-any.whl", "sha256": "a" * 64}]})
+    manifest = {
+        "name": "hc", "rc": "1.0rc1", "version": "1.0", "commit": "0" * 40, "cut_at": "now", "as_of": "then",
+        "lock_digest": "sha256:" + "0" * 64, "builder": {"python": "3.12", "platform": "linux", "releaser": "0.1", "resolver": "pip-tools"},
+        "pins": pins, "built": [], "gates": [], "sbom": None, "tag": None,
+    }
+    page = render_markdown(config_mod.load(tmp_path / "release.toml"), manifest)
+    assert len(page.encode()) < 8_000, len(page.encode())
+    assert "| pkg3 | 1.0 |  | 30 files (cryptography-44.0-cp39-abi3-platform0.whl, …), each sha256 in `release.lock`" in page
+    assert f"asgiref-3.8-py3-none-any.whl `{'a' * 64}`" in page  # one file: named with its digest, as before

@@ -4,11 +4,11 @@ one lock in which none of them floats, every artifact hashed and dated."""
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import requests
-from helpers import Project, days
 
+from helpers import Project, days
 from loopback.files import FileServer
 from loopback.gitrepo import GitRepo
 from releaser.check.checking import check
@@ -57,7 +57,7 @@ def test_every_kind_of_floating_dependency_is_pinned_in_one_lock(maven_repo, pop
     tz = pins[("artifact", "tzdata")]
     assert tz.version == hashlib.sha256(body).hexdigest() and tz.date == days(3)
     for pin in pins.values():
-        assert pin.date is not None and pin.date < datetime.now(timezone.utc), pin
+        assert pin.date is not None and pin.date < datetime.now(UTC), pin
         for artifact in pin.artifacts:
             assert len(artifact.sha256) == 64 and artifact.size > 0, artifact
     assert {a.name.rsplit(".", 1)[-1] for a in pins[("maven", f"{G}:{A}")].artifacts} == {"jar", "pom"}

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from helpers import days
 
+from helpers import days
 from releaser.core import lockfile
 from releaser.core.errors import ConfigError
 from releaser.lock.locking import lock
@@ -83,7 +83,7 @@ def test_a_cut_off_in_the_future_is_refused(moving, make_project):  # type: igno
     assert done.returncode == 2 and "--as-of 2999-01-01T00:00:00+00:00 is in the future" in done.stderr
     assert not project.lockfile.exists()
     with pytest.raises(ConfigError, match="in the future"):
-        lock(project.config(), as_of=datetime.now(timezone.utc) + timedelta(hours=1))
+        lock(project.config(), as_of=datetime.now(UTC) + timedelta(hours=1))
 
 
 def test_a_relock_with_nothing_changed_answers_from_the_lock_without_asking_the_index(moving, make_project):  # type: ignore[no-untyped-def]

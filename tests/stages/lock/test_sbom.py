@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from helpers import validated_sbom
 from loopback.gitrepo import GitRepo
 from releaser.core import lockfile
 from releaser.lock.locking import lock
 
-JAN = datetime(2024, 1, 10, tzinfo=timezone.utc)
+JAN = datetime(2024, 1, 10, tzinfo=UTC)
 
 
 def test_sbom_of_every_kind_validates_and_names_every_file(populated, make_project, maven_repo, files, tmp_path):

@@ -6,8 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from migration_projects import AlembicProject, alembic_project, gate, refused
 
+from migration_projects import AlembicProject, alembic_project, gate, refused
 from releaser.core import config
 from releaser.migrations.loader import read_graph, read_graph_at
 from releaser.migrations.report import Previous

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from helpers import run_releaser
 from migration_projects import DjangoProject, django_project
 

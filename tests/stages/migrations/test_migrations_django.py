@@ -9,8 +9,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from migration_projects import PYTHON, DjangoProject, django_project, gate, refused, run
 
+from migration_projects import PYTHON, DjangoProject, django_project, gate, refused, run
 from releaser.core import config
 from releaser.core.errors import ConfigError
 from releaser.migrations.loader import read_graph
@@ -120,6 +120,8 @@ def test_backport_breaks_the_trunk_rule_on_the_release_branch(backport: DjangoPr
     assert refused(report) == {"shop.0004_add_color": "trunk-parents"}
     assert "shop.0002_add_price" in report.refused[0].message and "shop.0003_add_stock" in report.refused[0].message
     assert report.refused[0].file == "shop/migrations/0004_add_color.py"
+    # The backport is what moved: it gets trunk's parents back here; trunk's released migration stays as it is.
+    assert report.refused[0].fix.startswith("give it here the dependencies it has on main (shop.0003_add_stock)")  # type: ignore[index]
 
 
 def test_upgrading_from_the_release_branch_is_refused_as_django_refuses_it(backport: DjangoProject, tmp_path: Path) -> None:
@@ -235,6 +237,8 @@ def test_changing_renaming_or_removing_a_released_migration_is_refused(released:
         report = gate(project, previous)
         assert refused(report) == {"shop.0002_add_price": "removed"}
         assert "renamed to shop.0002_price" in report.refused[0].message
+        # The way back is the old name, not a second copy of the file beside the new one.
+        assert report.refused[0].fix.startswith("git mv shop/migrations/0002_price.py shop/migrations/0002_add_price.py")  # type: ignore[index]
     finally:
         for stray in path.parent.glob("0002_*.py"):
             stray.unlink()

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from migration_projects import GitProject
 
+from migration_projects import GitProject
 from releaser.core import config
 from releaser.core.errors import ConfigError, ReleaserError
 from releaser.core.migration_config import MigrationSettings, matching_dirs

@@ -52,7 +52,10 @@ def test_each_migration_is_traced_alone_with_its_locks_and_rewrites(database):
     trace = locktrace.traced_upgrade(database, steps, _psql(database, "SELECT 1"), _run(database), budget=None)
     assert trace.how == "one migration at a time" and [m.migration for m in trace.migrations] == [s[0] for s in steps]
     widen, index, nullable = trace.migrations
-    modes = lambda m: {(lock.table, locktrace.shown_mode(lock.mode)) for lock in m.locks}
+
+    def modes(m: locktrace.Traced) -> set[tuple[str, str]]:
+        return {(lock.table, locktrace.shown_mode(lock.mode)) for lock in m.locks}
+
     assert ("item", "ACCESS EXCLUSIVE") in modes(widen) and widen.rewrites == ("item",)
     assert ("item", "SHARE") in modes(index) and index.rewrites == ()  # CREATE INDEX blocks writes, rewrites nothing
     assert nullable.rewrites == ()

@@ -73,3 +73,19 @@ def test_the_rehearsal_benchmark_keeps_working(tmp_path):
     assert text.startswith("# Benchmarks\n\nearlier sections\n") and "an older run" not in text  # replaced, the rest kept
     assert text.count("<!-- rehearsal -->") == 1
     assert re.search(r"\| 2 \| \d+\.\d\d \| \d+\.\d\d \| \d+\.\d{3} \| (yes|no) \|", text), text
+
+
+def test_step_times_are_compared_only_with_the_previous_rc_on_the_same_engine(tmp_path):
+    """rc1 rehearsed on PostgreSQL, rc2 on SQLite: rc1's seconds say nothing about SQLite's."""
+    from releaser.core.lockfile import Lock
+    from releaser.record.records import Record
+    from releaser.rehearse.rehearsing import _Run
+    from releaser.rehearse.sqlite import SqliteDatabase
+
+    def previous(engine: str) -> Record:
+        rehearsal = {"engine": engine, "steps": [{"name": "upgrade", "seconds": 0.01}]}
+        return Record("1.0rc1", tmp_path, {"rehearsal": rehearsal}, Lock.__new__(Lock))
+
+    database = SqliteDatabase(tmp_path / "db.sqlite3")
+    assert _Run(None, "1.0rc2", database, tmp_path, print, previous("postgresql"), 2.0).figures == {}  # type: ignore[arg-type]
+    assert _Run(None, "1.0rc2", database, tmp_path, print, previous("sqlite"), 2.0).figures == {"upgrade": 0.01}  # type: ignore[arg-type]

@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
 from helpers import run_releaser
 from migration_projects import django_project, run
-
 from releaser.core import config as config_mod
 from releaser.cut.cutting import cut
 from releaser.lock.locking import lock

@@ -14,12 +14,12 @@ import urllib.request
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
-from cutting import make_repo, setup_project
 
+from cutting import make_repo, setup_project
 from loopback import registry as loopback_registry
 from releaser.cut.cutting import cut
-from releaser.lock.locking import lock
 from releaser.install import ocibundle
+from releaser.lock.locking import lock
 
 pytestmark = [
     pytest.mark.skipif(not loopback_registry.available(), reason="docker-registry and skopeo are installed by .ci/run"),

@@ -13,12 +13,15 @@ import re
 import socket
 import subprocess
 import threading
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Callable
 
 import pytest
+
 from helpers import Project, days
+from loopback.pypi import PackageIndex
+from loopback.wheels import build_wheel
 from recorded import (
     RC1,
     RC2,
@@ -33,9 +36,6 @@ from recorded import (
     tree,
     write_record,
 )
-
-from loopback.pypi import PackageIndex
-from loopback.wheels import build_wheel
 from releaser.core import lockfile
 from releaser.core.errors import UpstreamError
 from releaser.core.lockfile import Artifact, Pin

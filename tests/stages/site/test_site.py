@@ -11,14 +11,14 @@ import json
 import os
 import shutil
 import subprocess
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
-from helpers import run_releaser
 
+from helpers import run_releaser
 from releaser.core import lockfile
 from releaser.core.lockfile import Artifact, Lock, Pin
 from releaser.record import records
@@ -262,7 +262,7 @@ def test_every_value_from_a_record_is_escaped(tmp_path):
     (root / "release.toml").write_text('[release]\nname = "<b>shop</b>"\nversion = "1.0.0"\n')
     data = b"tzdata"
     artifact = Artifact("a<b>.tar.gz", "https://example.org/a<b>", "0" * 64, len(data))
-    lock = Lock(datetime(2024, 5, 1, tzinfo=timezone.utc), "0.1.0", "pip-tools", pins=(Pin("artifact", HOSTILE, '1.0"><script>x</script>', "https://example.org/<x>", None, None, (artifact,)),))
+    lock = Lock(datetime(2024, 5, 1, tzinfo=UTC), "0.1.0", "pip-tools", pins=(Pin("artifact", HOSTILE, '1.0"><script>x</script>', "https://example.org/<x>", None, None, (artifact,)),))
     lock_bytes = lockfile.dumps(lock).encode()
     manifest = {
         "schema": records.SCHEMA, "rc": "1.0.0rc1", "lock_digest": records.lock_digest(lock_bytes),
@@ -346,9 +346,9 @@ def test_chromium_renders_an_rc_page_on_a_phone_and_in_dark_mode(site, tmp_path)
 
 def test_online_the_drift_page_says_what_is_newer_upstream_per_pin(line_of_rcs, tmp_path):
     line_of_rcs.index.publish("alpha", "3.0")
-    line_of_rcs.maven.deploy_snapshot("org.acme", "ledger", "1.0-SNAPSHOT", datetime(2024, 5, 6, 7, tzinfo=timezone.utc), 3)
+    line_of_rcs.maven.deploy_snapshot("org.acme", "ledger", "1.0-SNAPSHOT", datetime(2024, 5, 6, 7, tzinfo=UTC), 3)
     out = tmp_path / "site"
-    built = build(line_of_rcs.config(), out, online=True, today=datetime(2025, 1, 1, tzinfo=timezone.utc))
+    built = build(line_of_rcs.config(), out, online=True, today=datetime(2025, 1, 1, tzinfo=UTC))
     assert built.drift
     drift = Page(out / "drift.html")
     assert f"Drift since {RC3}" in drift.words and "on 2025-01-01" in drift.words

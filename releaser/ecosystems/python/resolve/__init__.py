@@ -13,6 +13,7 @@ configuration, and its failure becomes one scrubbed line here.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -119,9 +120,7 @@ def fail(tool: str, stderr: str, job: Job) -> None:
     text = scrub(stderr)
     if job.request.dated:
         _insist_on_upload_times(job, text)
-    lines = [_newest_versions(line.strip()) for line in text.splitlines() if line.strip()]
-    errors = [line for line in lines if line.startswith(("ERROR", "error:", "×")) or "Could not find a version" in line]
-    summary = " / ".join(dict.fromkeys(errors[:3])) or (lines[-1] if lines else "no output")
+    summary = summarize(text)
     if job.target is not None:
         summary = f"for {job.target.marker}: {summary}"
     if _NETWORK_TROUBLE.search(text):
@@ -129,6 +128,29 @@ def fail(tool: str, stderr: str, job: Job) -> None:
         raise UpstreamError(f"{tool} could not reach the index ({indexes}): {summary}")
     _insist_on_answers(job, text)
     raise ResolutionError(f"{tool} could not resolve the Python requirements: {summary}")
+
+
+def summarize(text: str) -> str:
+    """A resolver's complaint as one readable line: the cause first (what conflicts with what, what is not
+    there), then pip's or uv's own error, each cut short; never kilobytes with the cause in the middle."""
+    lines = [_newest_versions(line.strip()) for line in text.splitlines() if line.strip()]
+    errors = [line for line in lines if line.startswith(("ERROR", "error:", "×")) or "Could not find a version" in line]
+    causes = []
+    for i, line in enumerate(lines):  # pip: "The conflict is caused by:" and the requirements under it
+        if line.startswith("The conflict is caused by"):
+            for follow in lines[i + 1 :]:
+                if not (follow.startswith("The user requested") or " depends on " in follow):
+                    break
+                causes.append(follow)
+        elif line.startswith(("╰─▶", "Because ")) or "No matching distribution found for" in line:  # uv; pip
+            causes.append(line.removeprefix("╰─▶").removeprefix("ERROR:").strip())
+    first = [_clip(line) for line in dict.fromkeys(causes)][:3]
+    rest = [_clip(line) for line in dict.fromkeys(errors) if not any(c in line for c in causes)][:2]
+    return "; ".join(first + rest) or (_clip(lines[-1]) if lines else "no output")
+
+
+def _clip(line: str, width: int = 240) -> str:
+    return line if len(line) <= width else line[: width - 1] + "…"
 
 
 def _newest_versions(line: str) -> str:
@@ -150,7 +172,7 @@ def _insist_on_upload_times(job: Job, stderr: str) -> None:
     http = job.request.http
     reader = PackageIndexReader(http, job.index_urls)
     for index in job.index_urls:
-        for files in http.map(lambda n: reader.project_files(index, n), _failed_names(job, stderr)):
+        for files in http.map(functools.partial(reader.project_files, index), _failed_names(job, stderr)):
             if files and all(f.uploaded is None for f in files):
                 raise missing_upload_times(index)
 
@@ -165,7 +187,7 @@ def _insist_on_answers(job: Job, stderr: str) -> None:
     names = _failed_names(job, stderr)
     for index in job.index_urls:
         # A project page that answers an error status raises, naming it; 404 is "no such project"...
-        pages = http.map(lambda n: reader.project_files(index, n), names)
+        pages = http.map(functools.partial(reader.project_files, index), names)
         if names and all(page is None for page in pages):
             # ... unless the index itself is not there.
             root = index.rstrip("/") + "/"

@@ -9,11 +9,11 @@ interpreter only, so it takes no target.
 from __future__ import annotations
 
 import shlex
-from datetime import timezone
+from datetime import UTC
 
+from releaser.ecosystems.python.resolve import Job, fail, prepare, read_pins, upgrade_options
 from releaser.plumbing.credentials import private_netrc
 from releaser.plumbing.piprun import cache_dir, index_options, out_of_memory, over_ceiling, resolve_deadline, resolver_memory, run_pip
-from releaser.ecosystems.python.resolve import Job, fail, prepare, read_pins, upgrade_options
 
 
 def describe() -> str:
@@ -24,7 +24,7 @@ def describe() -> str:
 
 def resolve(job: Job) -> tuple[dict[str, str], dict[str, str]]:
     # Credentials reach pip through a private netrc, never its command line.
-    indexes, credentials = private_netrc(job.index_urls, job.work)
+    indexes, credentials = private_netrc(job.index_urls)
     args = ["compile", *_options(job, indexes), "-c", str(job.constraints), "-o", str(job.output), str(job.requirements)]
     prepare(job)
     memory = resolver_memory()
@@ -51,5 +51,5 @@ def _options(job: Job, indexes: tuple[str, ...]) -> list[str]:
         *index_options(indexes),
     ]
     if request.dated:
-        options += ["--uploaded-prior-to", request.as_of.astimezone(timezone.utc).isoformat()]
+        options += ["--uploaded-prior-to", request.as_of.astimezone(UTC).isoformat()]
     return options + upgrade_options(request)

@@ -27,14 +27,13 @@ import re
 import subprocess
 import sys
 import threading
-from datetime import timezone
+from datetime import UTC
 
 from packaging.utils import canonicalize_name
 
 from releaser.core.errors import UpstreamError
-from releaser.plumbing.piprun import isolated_env, memory_ceiling, out_of_memory, over_ceiling, resolve_deadline, resolver_memory
 from releaser.ecosystems.python.resolve import Job, fail, not_installed, prepare, read_pins, upgrade_options
-
+from releaser.plumbing.piprun import isolated_env, memory_ceiling, out_of_memory, over_ceiling, resolve_deadline, resolver_memory
 
 # uv's debug log as it resolves: `Adding direct dependency: NAME...` and `Adding
 # transitive dependency for A==1: NAME...`. Only a hint: if it reads otherwise, the pages
@@ -105,7 +104,12 @@ def _run(command: list[str], job: Job, deadline: float, memory: int) -> tuple[in
         stderr=subprocess.PIPE, text=True, errors="replace", preexec_fn=memory_ceiling(memory),
     )
     expired = threading.Event()
-    timer = threading.Timer(deadline, lambda: (expired.set(), process.kill()))
+
+    def expire() -> None:
+        expired.set()
+        process.kill()
+
+    timer = threading.Timer(deadline, expire)
     timer.start()
     said = []
     try:
@@ -135,7 +139,7 @@ def _options(job: Job) -> list[str]:
     if job.target is not None:
         options += ["--python-platform", job.target.uv_platform, "--python-version", job.target.python]
     if request.dated:
-        options += ["--exclude-newer", request.as_of.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")]
+        options += ["--exclude-newer", request.as_of.astimezone(UTC).isoformat().replace("+00:00", "Z")]
     return options + upgrade_options(request)
 
 
