@@ -6,10 +6,10 @@ the previous RC's own gates (the ones its record names) run from its tree and it
 pinned environment against the upgraded database. A gate that fails refuses the RC,
 naming the previous RC, the gate, the last line it printed and, when the tables in
 its error can be matched to them, this RC's migrations that touch those tables: a
-column the old code still reads was dropped or renamed (the contract half of an
-expand/contract change, released too early).
+column the old code still reads was dropped or renamed (the removing half of a
+parallel change, released too early).
 
-`allow` naming every such migration accepts the failure: a deliberate contract step
+`allow` naming every such migration accepts the failure: a deliberate removal
 (the old code is known to be drained first). It is recorded as accepted.
 """
 
