@@ -17,8 +17,9 @@ from typing import Any
 FRAMEWORKS = ("django", "alembic", "south", "flyway")
 KEYS = {
     "framework", "paths", "trunk", "upgrade-from", "allow", "labels",
-    "database", "seed", "max-slowdown", "upgrade", "revert", "baseline",
+    "database", "seed", "max-slowdown", "upgrade", "revert", "baseline", "lock-budget", "scale", "lock-lint",
 }
+LOCK_LINT = ("warn", "refuse", "off")
 WHERE = "[migrations]"
 SECTION = "migrations"
 
@@ -38,6 +39,9 @@ class MigrationSettings:
     upgrade: tuple[str, ...] | None = None  # argv: the framework's "migrate everything", overridden
     revert: tuple[str, ...] | None = None  # argv template: "migrate back to {target}" ({app}, {target})
     baseline: str | None = None  # a git ref: the last release made before releaser, the first RC's previous release
+    lock_budget: float | None = None  # seconds a blocking lock on a table may be held (PostgreSQL); None: no limit
+    scale: int = 1  # the seeded rows of every table, multiplied this many times before the upgrade
+    lock_lint: str = "warn"  # what a lock-taking statement in this RC's SQL is: LOCK_LINT
 
     def label_of(self, directory: str) -> str:
         """The app a migrations directory belongs to: configured, or its parent folder's name."""
@@ -75,6 +79,15 @@ def parse(p: Any, t: dict[str, Any], root: Path) -> MigrationSettings:
     if database is not None and not database.strip():
         p._fail(WHERE, "database", "must be \"sqlite\" or a database URL", SECTION)
     seed = p._get(t, "seed", list, WHERE, SECTION, default=[])
+    budget = t.get("lock-budget")
+    if budget is not None and (isinstance(budget, bool) or not isinstance(budget, (int, float)) or not 0 < budget < float("inf")):
+        p._fail(WHERE, "lock-budget", f"{budget!r} must be a positive number of seconds (0.5: half a second)", SECTION)
+    scale = t.get("scale", 1)
+    if isinstance(scale, bool) or not isinstance(scale, int) or not 1 <= scale <= 10_000:
+        p._fail(WHERE, "scale", f"{scale!r} must be a whole number from 1 to 10000 (how many times the seed's rows)", SECTION)
+    lint = p._get(t, "lock-lint", str, WHERE, SECTION, default="warn")
+    if lint not in LOCK_LINT:
+        p._fail(WHERE, "lock-lint", f"{lint!r} is not one of: {', '.join(LOCK_LINT)}", SECTION)
     return MigrationSettings(
         framework=framework,
         paths=tuple(paths),
@@ -88,6 +101,9 @@ def parse(p: Any, t: dict[str, Any], root: Path) -> MigrationSettings:
         upgrade=_command(p, t["upgrade"], "upgrade") if "upgrade" in t else None,
         revert=_command(p, t["revert"], "revert") if "revert" in t else None,
         baseline=baseline,
+        lock_budget=float(budget) if budget is not None else None,
+        scale=scale,
+        lock_lint=lint,
     )
 
 

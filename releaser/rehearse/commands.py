@@ -29,6 +29,11 @@ REVERT = {
     "south": (*_DJANGO, "{app}", "{target}"),
     "alembic": ("alembic", "downgrade", "{target}"),
 }
+FORWARD = {  # one migration, and what it depends on, applied: {app}, {target}
+    "django": (*_DJANGO, "{app}", "{target}"),
+    "south": (*_DJANGO, "{app}", "{target}"),
+    "alembic": ("alembic", "upgrade", "{target}"),
+}
 NOTHING = {"django": "zero", "south": "zero", "alembic": "base", "flyway": "0"}  # the target "none of it"
 
 
@@ -38,6 +43,7 @@ class Commands:
     upgrade: tuple[str, ...]
     revert: tuple[str, ...]  # a template: {app}, {target}
     custom: bool  # `revert` came from release.toml: releaser knows no check for it
+    forward: tuple[str, ...] | None = None  # a template applying one migration; None: `upgrade` is custom
 
     @classmethod
     def of(cls, settings: MigrationSettings) -> Commands:
@@ -52,10 +58,19 @@ class Commands:
                 f"(up and back to a version): set {missing} in [migrations], e.g. revert = [\"flyway\", \"undo\", "
                 "\"-target={target}\"]"
             )
-        return cls(framework, tuple(upgrade), tuple(revert), settings.revert is not None)
+        forward = FORWARD.get(framework) if settings.upgrade is None else None
+        return cls(framework, tuple(upgrade), tuple(revert), settings.revert is not None, forward)
 
     def revert_argv(self, app: str, target: str) -> tuple[str, ...]:
-        return tuple(a.replace("{app}", app).replace("{target}", target) for a in self.revert)
+        return _filled(self.revert, app, target)
+
+    def forward_argv(self, app: str, target: str) -> tuple[str, ...] | None:
+        """The command applying migration `target` of `app` (and what it needs) alone; None when unknown."""
+        return _filled(self.forward, app, target) if self.forward is not None else None
+
+
+def _filled(template: tuple[str, ...], app: str, target: str) -> tuple[str, ...]:
+    return tuple(a.replace("{app}", app).replace("{target}", target) for a in template)
 
 
 @dataclass(frozen=True)

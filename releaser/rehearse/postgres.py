@@ -25,6 +25,8 @@ from releaser.rehearse.database import WHERE, Database
 
 TIMEOUT = 600  # seconds for one client call (a dump of a large seed may take a while)
 CONNECT_TIMEOUT = "10"
+FIELD = "|"  # psql -A's field separator
+PSQL = ("-X", "-q", "-A", "-t", "--no-password", "-v", "ON_ERROR_STOP=1")  # no psqlrc, unaligned rows only
 
 
 @dataclass
@@ -139,13 +141,22 @@ class PostgresDatabase(Database):
                 current.append(line)
         return {name: iter(found) for name, found in rows.items()}
 
+    def rows(self, sql: str, *, doing: str) -> list[list[str]]:
+        """The rows `sql` returns on the rehearsal's database, each a list of its fields as text."""
+        out = self._psql(self.name, sql, doing=doing)
+        return [line.split(FIELD) for line in out.splitlines() if line]
+
+    def client_env(self) -> dict[str, str]:
+        """The environment PostgreSQL's client tools get for the rehearsal's database (its password included)."""
+        return self._env(self.name)
+
     # -- the client tools ---------------------------------------------------
 
     def _psql(self, database: str, sql: str, *, doing: str) -> str:
         return self._psql_bytes(database, sql, doing=doing).decode("utf-8", "replace")
 
     def _psql_bytes(self, database: str, sql: str, *, doing: str) -> bytes:
-        argv = ["psql", "-X", "-q", "-A", "-t", "--no-password", "-v", "ON_ERROR_STOP=1", "-f", "-"]
+        argv = ["psql", *PSQL, "-f", "-"]
         return self._client(argv, database, doing=doing, stdin=sql.encode("utf-8"))
 
     def _client(self, argv: list[str], database: str, *, doing: str, stdin: bytes = b"") -> bytes:
@@ -154,16 +165,19 @@ class PostgresDatabase(Database):
                 f"{argv[0]} is not installed: a PostgreSQL rehearsal uses PostgreSQL's client tools "
                 "(Debian: apt-get install postgresql-client)"
             )
-        env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
-        env.update(self._libpq(database), PGAPPNAME="releaser-rehearsal")
         try:
-            done = subprocess.run(argv, input=stdin, capture_output=True, env=env, timeout=TIMEOUT)
+            done = subprocess.run(argv, input=stdin, capture_output=True, env=self._env(database), timeout=TIMEOUT)
         except subprocess.TimeoutExpired:
             raise UpstreamError(f"{doing} on {self.shown_server} did not finish within {TIMEOUT} s") from None
         if done.returncode != 0:
             said = output_tail(done.stderr.decode("utf-8", "replace"), 3).replace("\n", " ").replace("  | ", "")
             raise UpstreamError(f"{doing} on {self.shown_server} failed: {said.strip()}")
         return done.stdout
+
+    def _env(self, database: str) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
+        env.update(self._libpq(database), PGAPPNAME="releaser-rehearsal")
+        return env
 
     @property
     def shown_server(self) -> str:

@@ -8,9 +8,13 @@ command with `DATABASE_URL` set and run in a pinned environment
    and environment, the framework's "migrate everything" (its own apps too); then `seed`.
    The previous release is the previous RC, or for the first RC `[migrations] baseline`
    (`releaser.rehearse.baseline`); without either the rehearsal starts from an empty
-   database, runs steps 2 and 3 only and says no revert was rehearsed.
-2. `snapshot` of every table (row count, digest of its rows) and a `backup`.
-3. `upgrade` to this RC (its tree, its environment); the `gates` run on the result.
+   database, runs steps 2 and 3 only and says no revert was rehearsed. With `[migrations]
+   scale`, the seeded rows are multiplied (`scale`, `releaser.rehearse.scale`).
+2. `snapshot` of every table (row count, digest of its rows) and a `backup`; `lint`, the
+   lock lint of this RC's migrations' SQL (`releaser.migrations.locklint`).
+3. `upgrade` to this RC (its tree, its environment), each migration's locks traced on
+   PostgreSQL (`releaser.rehearse.locktrace`, `lock-budget`); the `gates` run on the
+   result, then `compat`: the previous RC's gates on this schema (`releaser.rehearse.compat`).
 4. `revert` to the previous RC's heads with this RC's code: the revert plan's commands;
    for a forward-only RC (an irreversible migration `allow` names), restoring the backup.
 5. `verify`: each app is back at its previous head, and every table of the previous
@@ -39,7 +43,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -50,16 +54,20 @@ from releaser.core.lockfile import Lock
 from releaser.core.redact import scrub, shown_command
 from releaser.install.buildenv import activated_env
 from releaser.install.layout import expand
-from releaser.migrations.graph import Graph
+from releaser.migrations import locklint
+from releaser.migrations.graph import Graph, Key
 from releaser.migrations.loader import read_graph
+from releaser.migrations.verdicts import new_since
 from releaser.record import baseline, records
-from releaser.rehearse import snapshot
+from releaser.rehearse import compat, locktrace, scale, snapshot
 from releaser.rehearse.attribution import Loss, attribute
 from releaser.rehearse.baseline import Start, find_start, no_revert
 from releaser.rehearse.commands import Commands
+from releaser.rehearse.compat import Compat
 from releaser.rehearse.database import Database
 from releaser.rehearse.engines import open_database
 from releaser.rehearse.environments import Place, pinned_venv
+from releaser.rehearse.migrationsql import identifiers, sql_of, sql_of_many
 from releaser.rehearse.proof import project_environment, prove, tree_copy
 from releaser.rehearse.revertplan import RevertPlan, forward_only, graph_dependencies, make_plan, unapplied
 
@@ -97,6 +105,10 @@ class Rehearsal:
     overhead: float = 0.0  # seconds of the whole rehearsal not spent in the project's own commands
     start: Start | None = None  # what it upgraded from: the previous RC, the baseline, or nothing
     accepted_loss: tuple[Loss, ...] = ()  # rows the revert loses, accepted by `allow` naming the migration
+    compat: Compat | None = None  # the previous RC's gates on this RC's schema
+    locks: locktrace.LockTrace | None = None  # what each of this RC's migrations locked (PostgreSQL)
+    scaled: scale.Scaled | None = None  # the seed's rows multiplied ([migrations] scale)
+    lint: locklint.Lint | None = None  # lock-taking statements in this RC's migrations
 
     def to_json(self) -> dict[str, Any]:
         """manifest.json's `rehearsal` (and `releaser rehearse --json`'s document)."""
@@ -116,6 +128,10 @@ class Rehearsal:
             "revert": self.plan.to_json(),
             "notes": list(self.notes),
             "overhead_seconds": round(self.overhead, 3),
+            **({"compat": self.compat.to_record()} if self.compat is not None else {}),
+            **({"locks": self.locks.to_record()} if self.locks is not None else {}),
+            **({"scale": self.scaled.to_record()} if self.scaled is not None else {}),
+            **({"lint": self.lint.to_record()} if self.lint is not None else {}),
         }
 
 
@@ -182,36 +198,47 @@ def rehearse(
         plan = make_plan(config, rc, start.name if start else None, from_heads, to_heads, graph_dependencies(graph), one_way)
         if start is not None:
             plan = replace(plan, unapplies=unapplied(graph, start.graph))
+        new_keys = new_since(graph, start.graph if start is not None else None)  # this RC's migrations
         say(f"rehearsal on {database.engine} ({database.shown}), from {_from(start)}")
+        stack = ExitStack()
         try:
             database.create()
         except UpstreamError as exc:
             raise UpstreamError(f"rehearsal step 'database': {exc}; nothing is recorded") from None
         try:
-            before = run.build_previous(commands, settings.seed, start, here)
+            there = stack.enter_context(start.place(work, here, say)) if start is not None else None
+            before = run.build_previous(commands, settings.seed, start, there, settings.scale)
             if start is not None:
                 prove(database, settings.framework, to_heads, "previous", start.name)
             with run.step("backup", f"{database.engine} backup"):
                 backup = database.backup(work)
+            if new_keys and settings.lock_lint != "off":
+                run.lint(graph, new_keys, here, settings.lock_lint, settings.allow)
             with run.step("upgrade", shown_command(commands.upgrade)):
-                run.command(commands.upgrade, here, "upgrade", Refused)
+                run.locks = locktrace.upgrade(
+                    database, graph, new_keys, commands, lambda argv: run.command(tuple(argv), here, "upgrade", Refused),
+                    settings.lock_budget,
+                )
             prove(database, settings.framework, from_heads, "upgrade", rc)
             if config.release.gates:
                 with run.step("gates", "; ".join(shown_command(g) for g in config.release.gates)):
                     for gate in config.release.gates:
                         run.command(tuple(expand(gate, rc=rc, dist=dist)), here, "gates", Refused)
+            if there is not None and previous is not None:  # a baseline has no record, so no gates of its own
+                run.compat(there, previous.manifest, graph, [graph.label(k) for k in new_keys], before, settings.allow, here)
             if start is None:
                 run.notes.append(no_revert(rc))
                 say(f"  {no_revert(rc)}")
             else:
                 _revert_and_again(run, commands, plan, start, before, backup, here, graph, settings.allow)
         finally:
+            stack.close()
             database.drop()
     overhead = time.perf_counter() - started - run.command_seconds
     return Rehearsal(
         database.engine, "sqlite" if database.engine == "sqlite" else database.shown, previous.rc if previous else None,
         settings.max_slowdown, tuple(run.results), before.to_record(), plan, tuple(run.notes), overhead, start,
-        tuple(run.accepted_loss),
+        tuple(run.accepted_loss), run.compat_found, run.locks, run.scaled, run.linted,
     )
 
 
@@ -280,6 +307,11 @@ class _Run:
         self.notes: list[str] = []
         self.accepted_loss: list[Loss] = []  # data the revert loses, on purpose: each migration named in `allow`
         self.command_seconds = 0.0  # time spent in the project's own commands
+        self.compat_found: Compat | None = None
+        self.locks: locktrace.LockTrace | None = None
+        self.scaled: scale.Scaled | None = None
+        self.linted: locklint.Lint | None = None
+        self.sql: dict[str, str | None] = {}  # a migration's label -> the SQL its framework gives
 
     @contextmanager
     def step(self, name: str, did: str) -> Iterator[None]:
@@ -297,24 +329,76 @@ class _Run:
                 "[migrations] max-slowdown if it is expected)"
             )
 
-    def build_previous(self, commands: Commands, seed: Sequence[Sequence[str]], start: Start | None, here: Place) -> snapshot.Snapshot:
-        """Step 1 and the snapshot after it."""
-        if start is not None:
-            with start.place(self.work, here, self.say) as there:
-                with self.step("previous", f"{start.name}: {shown_command(commands.upgrade)}"):
-                    self.command(commands.upgrade, there, "previous", UpstreamError)
-                if seed:
-                    with self.step("seed", "; ".join(shown_command(s) for s in seed)):
-                        for argv in seed:
-                            self.command(tuple(argv), there, "seed", UpstreamError)
+    def build_previous(
+        self, commands: Commands, seed: Sequence[Sequence[str]], start: Start | None, there: Place | None, factor: int = 1,
+    ) -> snapshot.Snapshot:
+        """Step 1 (in `there`, the start's tree, kept open by the caller for `compat`) and the snapshot after it."""
+        if start is not None and there is not None:
+            with self.step("previous", f"{start.name}: {shown_command(commands.upgrade)}"):
+                self.command(commands.upgrade, there, "previous", UpstreamError)
+            if seed:
+                with self.step("seed", "; ".join(shown_command(s) for s in seed)):
+                    for argv in seed:
+                        self.command(tuple(argv), there, "seed", UpstreamError)
+            if factor > 1:
+                with self.step(scale.STEP, scale.did(factor)):
+                    self.scaled = scale.scale(self.database, factor)
         with self.step("snapshot", "row count and digest of every table"):
             return snapshot.take(self.database)
 
+    def compat(
+        self, there: Place, manifest: dict[str, Any], graph: Graph, new: list[str], before: snapshot.Snapshot,
+        allow: Sequence[str], here: Place,
+    ) -> None:
+        """The `compat` step (`releaser.rehearse.compat`): the previous RC's gates on this RC's schema."""
+        gates = compat.previous_gates(manifest)
+        keys = {graph.label(k): k for k in graph.migrations}
+
+        def words(label: str) -> set[str] | None:
+            if label not in self.sql:
+                self.sql[label] = sql_of(graph, keys[label], here.root, lambda argv: self.output(argv, here))
+            sql = self.sql[label]
+            return None if sql is None else identifiers(sql)
+
+        with self.step(compat.STEP, compat.did(there.rc, gates)):
+            (dist := self.work / "previous-dist").mkdir(exist_ok=True)
+            self.compat_found = compat.run_previous_gates(
+                self.invoke, there, gates, dist=dist, new=new, tables=list(before.tables), words=words, allow=allow,
+            )
+        self.notes.extend(self.compat_found.accepted)
+
+    def lint(self, graph: Graph, keys: Sequence[Key], here: Place, policy: str, allow: tuple[str, ...]) -> None:
+        """The `lint` step (`releaser.migrations.locklint`) over the SQL the framework gives for this RC's migrations."""
+        with self.step("lint", "lock lint of this RC's migrations' SQL"):
+            self.sql.update(sql_of_many(graph, keys, here.root, lambda argv: self.output(argv, here)))
+            mine = {graph.label(k): self.sql[graph.label(k)] for k in keys}
+            found = locklint.lint({label: sql for label, sql in mine.items() if sql is not None})
+            self.linted = replace(found, unread=tuple(label for label, sql in mine.items() if sql is None)).judged(policy, allow)
+        for finding in self.linted.findings:
+            self.say(f"  {finding.status}: {finding.migration}: {finding.message} ({finding.rule})")
+        self.linted.refuse()
+
+    def output(self, argv: Sequence[str], place: Place) -> str | None:
+        """What a helper command (the framework's SQL of a migration) prints; None when it fails."""
+        env = {**project_environment(place.env, self.database), "RELEASER_RC": self.rc}
+        try:
+            done = subprocess.run(
+                list(argv), cwd=place.root, env=env, capture_output=True, stdin=subprocess.DEVNULL, timeout=300,
+            )
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+        return done.stdout.decode("utf-8", "replace") if done.returncode == 0 else None
+
     def command(self, argv: tuple[str, ...], place: Place, step: str, error: type[ReleaserError]) -> None:
         """Run one command of `step` in `place`; a failure is one line naming the step and the command."""
+        done = self.invoke(argv, place, step, error)
+        if done.returncode != 0:
+            raise error(f"{done.where} exited {done.returncode}; nothing is recorded: {done.last}")
+
+    def invoke(self, argv: Sequence[str], place: Place, step: str, error: type[ReleaserError]) -> Outcome:
+        """Run one command of `step` in `place` and say how it ended; one that cannot run at all is `error`."""
         env = {**project_environment(place.env, self.database), "RELEASER_RC": self.rc}
-        shown = shown_command(argv)
-        where = f"rehearsal step '{step}' ({place.rc}): `{shown}`"
+        where = f"rehearsal step '{step}' ({place.rc}): `{shown_command(argv)}`"
         log = self.work / f"{step}.log"
         with open(log, "w+b") as out:
             started = time.perf_counter()
@@ -329,12 +413,23 @@ class _Run:
                 raise error(f"{where} cannot be run: {scrub(str(exc))}; nothing is recorded") from None
             finally:
                 self.command_seconds += time.perf_counter() - started
-            if done.returncode != 0:
-                out.seek(max(0, out.tell() - (1 << 16)))
-                lines = [line.strip() for line in scrub(out.read().decode("utf-8", "replace")).splitlines() if line.strip()]
-                # The error, not a traceback's footer ("Background on this error at: ...").
-                errors = [line for line in lines if _ERROR_LINE.search(line)]
-                last = (errors or lines or ["no output"])[-1][:300]
-                raise error(f"{where} exited {done.returncode}; nothing is recorded: {last}")
+            if done.returncode == 0:
+                return Outcome(where, 0, ())
+            out.seek(max(0, out.tell() - (1 << 16)))
+            lines = [line.strip() for line in scrub(out.read().decode("utf-8", "replace")).splitlines() if line.strip()]
+            # The error, not a traceback's footer ("Background on this error at: ...").
+            errors = [line for line in lines if _ERROR_LINE.search(line)]
+            return Outcome(where, done.returncode, tuple(errors or lines or ["no output"]))
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """How one command ended: its exit code and, when it failed, the error lines of its output's tail."""
+
+    where: str  # "rehearsal step 'x' (rc): `command`"
+    returncode: int
+    errors: tuple[str, ...]
+
+    @property
+    def last(self) -> str:
+        return self.errors[-1][:300] if self.errors else ""

@@ -97,6 +97,9 @@ def test_empty_or_raising_downgrades_are_irreversible_when_new(branches: Alembic
     assert report.new == ("alembic.e5", "alembic.f6", "alembic.g7")
     assert report.refused[0].fix.startswith("write downgrade() in alembic/versions/e5_drop_price.py")
     assert gate(project, previous, allow=("e5", "f6")).ok
+    # A new migration's name accepts the rehearsal's findings (compat, locks, lint) too: no warning for it.
+    notes = gate(project, previous, allow=("e5", "f6", "g7", "zz9")).notes
+    assert [n for n in notes if n.startswith("allow names")] == ["allow names 'zz9', which no finding and no new migration has"]
 
 
 def test_a_ref_is_read_from_git_objects_without_a_checkout(branches: AlembicProject) -> None:

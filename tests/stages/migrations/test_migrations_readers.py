@@ -182,6 +182,11 @@ def test_bad_settings_are_one_line_naming_file_key_and_line(tmp_path: Path) -> N
         'framework = "django"\npaths = ["shop/migrations"]\nsurprise = 1': r":8: \[migrations\] surprise: unknown key",
         'framework = "django"\npaths = ["shop/migrations"]\nmax-slowdown = 0.5': r"max-slowdown: 0.5 must be a number >= 1",
         'framework = "django"\npaths = ["shop/migrations"]\nseed = [[]]': r"seed\[0\]: is an empty command",
+        'framework = "django"\npaths = ["shop/migrations"]\nlock-budget = 0': r":8: \[migrations\] lock-budget: 0 must be a positive number of seconds",
+        'framework = "django"\npaths = ["shop/migrations"]\nlock-budget = "1s"': r"lock-budget: '1s' must be a positive number",
+        'framework = "django"\npaths = ["shop/migrations"]\nlock-budget = nan': r"lock-budget: nan must be a positive number",
+        'framework = "django"\npaths = ["shop/migrations"]\nscale = 2.5': r"scale: 2.5 must be a whole number from 1 to 10000",
+        'framework = "django"\npaths = ["shop/migrations"]\nlock-lint = "loud"': r"lock-lint: 'loud' is not one of: warn, refuse, off",
         'framework = "django"\npaths = ["../x"]': r"'../x' must be a glob inside the project",
         'framework = "django"\npaths = "shop/migrations"': r"paths: must be an array",
     }
@@ -193,11 +198,13 @@ def test_bad_settings_are_one_line_naming_file_key_and_line(tmp_path: Path) -> N
         '[release]\nname = "x"\nversion = "1.0"\n[migrations]\nframework = "django"\npaths = ["shop/*"]\n'
         'database = "${DATABASE_URL}"\nseed = [["python", "manage.py", "loaddata", "x.json"]]\nmax-slowdown = 3\n'
         'upgrade = ["python", "manage.py", "migrate"]\nrevert = ["python", "manage.py", "migrate", "{app}", "{target}"]\n'
+        'lock-budget = 2\nscale = 10\nlock-lint = "refuse"\n'
     )
     loaded = config.load(tmp_path / "release.toml").migrations
     assert loaded == MigrationSettings(
         "django", ("shop/*",), database="${DATABASE_URL}", seed=(("python", "manage.py", "loaddata", "x.json"),),
         max_slowdown=3.0, upgrade=("python", "manage.py", "migrate"), revert=("python", "manage.py", "migrate", "{app}", "{target}"),
+        lock_budget=2.0, scale=10, lock_lint="refuse",
     )
 
 
@@ -313,7 +320,7 @@ _VALUES = st.recursive(
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(table=st.dictionaries(
     st.sampled_from(["framework", "paths", "trunk", "upgrade-from", "allow", "labels", "database", "seed",
-                     "max-slowdown", "upgrade", "revert", "other"]),
+                     "max-slowdown", "upgrade", "revert", "lock-budget", "scale", "lock-lint", "other"]),
     _VALUES, max_size=6,
 ))
 def test_any_migrations_table_gives_settings_or_a_config_error(folders: tuple[Path, list[str]], table: dict[str, object]) -> None:

@@ -128,13 +128,13 @@ def test_the_first_rc_is_rehearsed_from_the_baseline_and_the_next_from_it(histor
     rehearsal = records.read(root / "releases", "3.13.0rc1").manifest["rehearsal"]
     assert rehearsal["from"]["kind"] == "baseline" and rehearsal["from"]["name"] == "v1.0" and rehearsal["reverted"]
     assert [s["name"] for s in rehearsal["steps"]] == [
-        "previous", "seed", "snapshot", "backup", "upgrade", "revert", "verify", "upgrade-again",
+        "previous", "seed", "snapshot", "backup", "lint", "upgrade", "revert", "verify", "upgrade-again",
     ]
     assert rehearsal["tables"]["hc_check"]["rows"] == 7
     # The way back goes to v1.0's heads, past nothing irreversible: 0002_backfill is v1.0's own.
     assert [(s["app"], s["target"]) for s in rehearsal["revert"]["steps"]] == [("hc", "0002_backfill")]
     script = (root / "releases" / "3.13.0rc1" / "revert.sh").read_text()
-    assert "manage.py migrate --noinput hc 0002_backfill" in script and "to v1.0" in script
+    assert "manage.py migrate --noinput hc 0002_backfill" in script and "\nto=v1.0\n" in script  # the script reverts to the baseline
     plan = run_releaser(root, "revert-plan", "3.13.0rc1")
     assert "from 3.13.0rc1 to v1.0" in plan.stdout and "hc -> 0002_backfill" in plan.stdout, plan.stdout + plan.stderr
 

@@ -33,7 +33,7 @@ from releaser.lock.locking import lock
 from releaser.record import records
 
 PASSWORD_VAR = "REHEARSAL_DB_PASSWORD"
-STEPS = ["previous", "seed", "snapshot", "backup", "upgrade", "gates", "revert", "verify", "upgrade-again"]
+STEPS = ["previous", "seed", "snapshot", "backup", "lint", "upgrade", "gates", "compat", "revert", "verify", "upgrade-again"]
 BASELINE_STEPS = ["snapshot", "backup", "upgrade", "gates"]  # the first RC, no baseline: nothing to revert to
 
 DJANGO_SEED = "from shop.models import Item; Item.objects.bulk_create([Item(name=f'item {i}', note=f'note {i}') for i in range(5)])"
@@ -81,7 +81,7 @@ def _release_toml(framework: str, index_url: str, database: str) -> tuple[str, s
         requirements, gate = "django", ["python", "manage.py", "shell", "-c", DJANGO_GATE]
         migrations = f'framework = "django"\npaths = ["shop/migrations"]\nseed = [{json.dumps(["python", "manage.py", "shell", "-c", DJANGO_SEED])}]'
     else:
-        requirements, gate = "alembic", ["alembic", "current"]
+        requirements, gate = "alembic", ["alembic", "heads"]  # `current` in an older tree cannot name a newer revision: compat would refuse it
         migrations = 'framework = "alembic"\npaths = ["alembic/versions"]\nseed = [["python", "seed.py"]]'
     return (
         f'[release]\nname = "shop"\nversion = "0.9.0"\ngates = [{json.dumps(gate)}]\n\n'
