@@ -178,7 +178,7 @@ def test_witness_log_reader_raises_only_config_errors(text: str) -> None:
         ('compose = ["compose.yaml"]\nimages = []', "unknown key"),
         ('dockerfiles = ["../Dockerfile"]', "leads outside the project"),
         ('dockerfiles = ["Nope"]', "Nope does not exist"),
-        ("", "names no Dockerfile and no compose file"),
+        ("", "names no Dockerfile, no compose file and no registry"),
         ('compose = ["compose.yaml"]\nplatforms = ["amd64"]', "'amd64' is not os/arch"),
         ('compose = ["compose.yaml"]\ninsecure = ["http://h:5000"]', "is not a registry host"),
         ('compose = ["compose.yaml"]\nregistries = ["ftp://h"]', "is not an http\\(s\\) URL"),
