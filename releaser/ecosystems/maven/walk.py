@@ -17,10 +17,11 @@ from concurrent.futures import Future
 from dataclasses import replace
 from pathlib import Path
 
-from releaser.core.config import CONFIG_NAME, MavenInputs
+from releaser.core.config import CONFIG_NAME
+from releaser.ecosystems.maven.settings import MavenInputs
 from releaser.core.errors import ConfigError, UpstreamError, UpstreamMissing
 from releaser.core.lockfile import Artifact, Pin
-from releaser.core.maven_coordinate import MavenCoordinate
+from releaser.ecosystems.maven.coordinate import MavenCoordinate
 from releaser.core.redact import strip_credentials
 from releaser.ecosystems.base import LockRequest
 from releaser.ecosystems.maven.files import download

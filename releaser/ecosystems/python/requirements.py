@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import tomli  # the compiled reader the lock uses too: one TOML parser on `check`'s path
 
-from releaser.core.config import PythonInputs
+from releaser.ecosystems.python.settings import PythonInputs
 from releaser.core.errors import ConfigError
 from releaser.core.paths import inside
 from releaser.core.redact import strip_credentials

@@ -16,7 +16,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from releaser.core.config import PythonInputs
+from releaser.ecosystems.python.settings import PythonInputs
 from releaser.core.errors import ConfigError
 from releaser.core.lockfile import InputRecord, Pin
 from releaser.core.progress import Counter
