@@ -11,7 +11,11 @@ from releaser.core.paths import inside
 
 KIND = "python"
 DEFAULT_INDEX = "https://pypi.org/simple"
-RESOLVERS = ("pip-tools", "uv")  # releaser.ecosystems.python.resolve
+# The resolvers `resolver` may name, and the module of each (releaser.ecosystems.python.resolve.resolver).
+RESOLVERS = {
+    "pip-tools": "releaser.ecosystems.python.resolve.piptools",
+    "uv": "releaser.ecosystems.python.resolve.uv",
+}
 KEYS = {"requirements", "pyproject", "index-url", "extra-index-urls", "extras", "groups", "allow-local", "resolver", "environments"}
 
 
@@ -74,7 +78,8 @@ def _targets(r: ConfigReader, t: dict[str, Any], where: str) -> tuple[str, tuple
 
     resolver = r._get(t, "resolver", str, where, KIND, default="pip-tools")
     if resolver not in RESOLVERS:
-        r._fail(where, "resolver", f"{resolver!r} is not a resolver (expected \"pip-tools\" or \"uv\")", KIND)
+        expected = " or ".join(f'"{name}"' for name in RESOLVERS)
+        r._fail(where, "resolver", f"{resolver!r} is not a resolver (expected {expected})", KIND)
     try:
         listed = r._strings(t, "environments", where, KIND) if "environments" in t else None
         return resolver, targets.configured(listed, resolver)

@@ -33,7 +33,7 @@ from packaging.utils import canonicalize_name
 
 from releaser.core.errors import UpstreamError
 from releaser.plumbing.piprun import isolated_env, resolve_deadline
-from releaser.ecosystems.python.resolve import Job, fail, not_installed, prepare, read_pins, upgrade_options
+from releaser.ecosystems.python.resolve import Job, Resolver, fail, not_installed, prepare, read_pins, upgrade_options
 
 
 # uv's debug log as it resolves: `Adding direct dependency: NAME...` and `Adding
@@ -137,4 +137,14 @@ def _options(job: Job) -> list[str]:
     return options + upgrade_options(request)
 
 
+class Uv(Resolver):
+    name = "uv"
 
+    def describe(self) -> str:
+        return describe()
+
+    def resolve(self, job: Job) -> tuple[dict[str, str], dict[str, str]]:
+        return resolve(job)
+
+
+RESOLVER = Uv()
