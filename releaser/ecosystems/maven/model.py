@@ -128,8 +128,8 @@ class ModelBuilder:
             except (PomError, UpstreamMissing) as exc:
                 raise _error(path, f"{child.where}: import {ident}:{coord.version}: {exc}") from None
             imported = self.build(bom_pom, None, (*imports, ident))
-            for key, dep in imported.managed.items():
-                managed.setdefault(key, dep)
+            for managed_key, dep in imported.managed.items():
+                managed.setdefault(managed_key, dep)
 
         effective = []
         for declared in dependencies:

@@ -128,7 +128,7 @@ class BuildPins:
             found = versions if target is None and reqs == static else self.compile(reqs, work / f"for-{n}", target)
             for name, version in found.items():
                 where.setdefault((name, version), []).append(target)
-        wanted = {canonicalize_name(Requirement(r).name): r for r in static + dynamic}
+        wanted: dict[str, str] = {canonicalize_name(Requirement(r).name): r for r in static + dynamic}
         build = []
         for (name, version), targets in sorted(where.items()):
             b = self._pin(name, version, wanted.get(name))

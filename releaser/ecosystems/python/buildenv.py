@@ -39,7 +39,8 @@ def installed_set(venv: Path) -> dict[str, str] | None:
     if done.returncode != 0:
         return None
     try:
-        return json.loads(done.stdout)
+        found: dict[str, str] = json.loads(done.stdout)
+        return found
     except ValueError:
         return None
 

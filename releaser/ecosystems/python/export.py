@@ -103,7 +103,8 @@ def _vcs(pin: Pin) -> tuple[str, str | None, str | None]:
     from releaser.ecosystems.python.direct import requested_vcs
 
     ref, fragment = requested_vcs(pin) or (None, "")
-    subdirectory = (parse_qs(fragment).get("subdirectory") or [None])[0]
+    named = parse_qs(fragment).get("subdirectory")
+    subdirectory = named[0] if named else None
     url = f"git+{pin.source}@{pin.commit}" + (f"#{fragment}" if fragment else "")
     return url, ref, subdirectory
 

@@ -12,7 +12,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import tomli  # the compiled reader the lock uses too: one TOML parser on `check`'s path
 
@@ -231,7 +231,7 @@ def _read_pyproject(root: Path, path: Path, inputs: PythonInputs) -> Requirement
     return RequirementInput(_relative(root, path), tuple(requirements), ())
 
 
-def _not_dynamic(path: Path, project: dict, key: str) -> None:
+def _not_dynamic(path: Path, project: dict[str, Any], key: str) -> None:
     dynamic = project.get("dynamic", [])
     if not isinstance(dynamic, list) or not all(isinstance(d, str) for d in dynamic):
         raise ConfigError(f"{path}: [project] dynamic must be a list of strings")
@@ -253,7 +253,7 @@ def _requirements(path: Path, items: object, where: str) -> list[Requirement]:
     return requirements
 
 
-def _extras(path: Path, project: dict, extras: tuple[str, ...]) -> list[Requirement]:
+def _extras(path: Path, project: dict[str, Any], extras: tuple[str, ...]) -> list[Requirement]:
     """The requirements of each extra; `name[other]` of the project itself brings `other`'s too."""
     from packaging.utils import canonicalize_name
 

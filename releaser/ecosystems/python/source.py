@@ -168,7 +168,7 @@ class PythonSource(Source):
                 )
         requirements.write_text("".join(direct.line(r) + "\n" for i in self.parsed for r in i.requirements), encoding="utf-8")
         constraints.write_text("\n".join(str(r) for i in self.parsed for r in i.constraints) + "\n", encoding="utf-8")
-        targets = [parse(e) for e in self.inputs.environments] or [None]
+        targets: list[Target | None] = [parse(e) for e in self.inputs.environments] or [None]
         jobs = [
             Job(
                 root=self.root,
@@ -198,8 +198,11 @@ class PythonSource(Source):
                 url_where.setdefault(name, []).append(target)
         if targets == [None]:
             return [(name, version, None) for name, version in where], urls, {}
-        chosen = [(name, version, needed_under(found, targets)) for (name, version), found in where.items()]
-        return chosen, urls, {name: needed_under(found, targets) for name, found in url_where.items()}
+        def under(found: list[Target | None]) -> str | None:  # past [None]: every entry is a target
+            return needed_under([t for t in found if t is not None], [t for t in targets if t is not None])
+
+        chosen = [(name, version, under(found)) for (name, version), found in where.items()]
+        return chosen, urls, {name: under(found) for name, found in url_where.items()}
 
     def _compile_build(
         self, requirements: list[str], work: Path, target: Target | None, *, request: LockRequest

@@ -103,7 +103,12 @@ def _run(command: list[str], job: Job, deadline: float) -> tuple[int | None, str
         stderr=subprocess.PIPE, text=True, errors="replace",
     )
     expired = threading.Event()
-    timer = threading.Timer(deadline, lambda: (expired.set(), process.kill()))
+
+    def expire() -> None:
+        expired.set()
+        process.kill()
+
+    timer = threading.Timer(deadline, expire)
     timer.start()
     said = []
     try:
