@@ -69,6 +69,10 @@ def check(project: str | None, as_json: bool, quiet: bool) -> int | None:
 
         loaded = load_config(project_root(project) / config.CONFIG_NAME)
         verdict = run_check(loaded, previous=previous(loaded))
+        if loaded.attest is not None:  # the newest RC's signature (releaser.record.verifying)
+            from releaser.record.verifying import with_provenance
+
+            verdict = with_provenance(loaded, verdict)
     except ReleaserError as exc:
         return print_error(str(exc), exc.exit_code, as_json)
     except KeyboardInterrupt:

@@ -85,6 +85,10 @@ def check(project: Path, online: bool) -> None:
     from releaser.check.checking import check as run_check
     cfg = load_config(project)
     verdict = run_check(cfg, online=online, previous=previous(cfg))
+    if cfg.attest is not None:  # imported only then: check stays lean
+        from releaser.record.verifying import with_provenance
+
+        verdict = with_provenance(cfg, verdict)
     sys.exit(print_verdict(verdict, as_json=options.json, quiet=options.quiet))
 
 

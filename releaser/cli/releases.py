@@ -181,3 +181,31 @@ def diff(project: Path, as_json: bool, a: str, b: str) -> None:
 
     document = diffing.diff(diffing.load(a, records_dir), diffing.load(b, records_dir))
     click.echo(scrub(json.dumps(document, indent=2) if as_json else diffing.render(document).rstrip("\n")))
+
+
+@main.command(epilog="""\b
+Examples:
+  releaser verify 0.9.0rc1                      with [attest] public-key
+  releaser verify 0.9.0rc1 --key release.pub    with this public key (PEM)""")
+@project_command
+@click.argument("rc")
+@click.option("--key", "key", type=click.Path(dir_okay=False, path_type=Path), help="The PEM public key to trust (default: [attest] public-key).")
+def verify(project: Path, rc: str, key: Path | None) -> None:
+    """Check RC's signed provenance (releases/<RC>/provenance.intoto.jsonl).
+
+    Every signature against the public key, every signed file against its sha256 (the
+    record's lock, manifest and SBOM; the built files when dist/<RC>/ is here), and
+    the signed resolvedDependencies against the recorded lock. Exit 1 names the first
+    thing that does not match.
+    """
+    from releaser.record import verifying
+
+    cfg = load_config(project)
+    result = verifying.verify(cfg, rc, verifying.trusted_key(cfg, key))
+    options.echo(
+        f"{rc}: signed by key {result.keyid[:16]}; {len(result.statements)} statement"
+        f"{'s' if len(result.statements) != 1 else ''} verified; {len(result.checked)} signed files match"
+    )
+    if result.not_here:
+        options.echo(f"note: {len(result.not_here)} built files are not here (no dist/{rc}/): their digests were not checked", err=True)
+    options.document(result.to_json())

@@ -24,6 +24,8 @@ from releaser.core.errors import ConfigError
 from releaser.core.paths import inside
 from releaser.core.kinds import KINDS
 from releaser.core.migration_config import MigrationSettings
+from releaser.core.attest_config import AttestSettings
+from releaser.core.attest_config import parse as parse_attest
 from releaser.core.migration_config import parse as parse_migrations
 from releaser.core.redact import remember_secrets, strip_credentials
 from releaser.core.tomlreader import TableReader
@@ -64,6 +66,7 @@ class ReleaseConfig:
     release: ReleaseSettings
     inputs: Mapping[str, KindInputs] = field(default_factory=dict)  # kind -> its tables, in the registry's order
     migrations: MigrationSettings | None = None  # [migrations]: not a dependency, not in the digest
+    attest: AttestSettings | None = None  # [attest]: who signs the provenance of an RC
     dependency_digest: str = field(default="", compare=False)
     # One error per `${VAR}` a URL names that is not set. Offline commands (`check`,
     # `export`) never use the URLs and run without the secrets; the others call
@@ -133,9 +136,10 @@ class ConfigReader(TableReader):
     # -- the document -----------------------------------------------------
 
     def config(self, data: dict[str, Any], kinds: Mapping[str, InputsParser]) -> ReleaseConfig:
-        self._no_unknown(data, {"release", *kinds, "migrations"}, "", None)
+        self._no_unknown(data, {"release", *kinds, "migrations", "attest"}, "", None)
         release = self._table(data, "release", required=True)
         migrations = self._table(data, "migrations", required=False)
+        attest = self._table(data, "attest", required=False)
         settings = self._release(release)
         inputs = {kind: found for kind, parse in kinds.items() if kind in data and (found := parse(self, data)) is not None}
         return ReleaseConfig(
@@ -143,6 +147,7 @@ class ConfigReader(TableReader):
             release=settings,
             inputs=inputs,
             migrations=parse_migrations(self, migrations, self.path.parent) if migrations is not None else None,
+            attest=parse_attest(self, attest, self.path.parent) if attest is not None else None,
             dependency_digest=dependency_digest(data),
             unset=tuple(dict.fromkeys(self.unset)),
         )

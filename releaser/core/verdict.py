@@ -23,6 +23,7 @@ CODES: dict[str, str] = {
     "stale": ERROR,  # an input changed since the lock was written
     "floating": ERROR,  # a lock entry is not exact, hashed
     "uncovered": ERROR,  # an input the lock does not pin
+    "provenance": ERROR,  # [attest] public-key: the newest RC's signed provenance does not verify
     "gone": ERROR,  # --online: a pinned file, project or commit is no longer upstream
     "hash-changed": ERROR,  # --online: upstream serves different bytes under the same name
     "yanked": ERROR,  # --online: the pinned release was yanked (PEP 592)

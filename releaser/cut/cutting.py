@@ -38,6 +38,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -58,6 +59,8 @@ from releaser.cut.building import (
     run_step,
 )
 from releaser.cut.numbering import rc_id, tag_name_of, tagged_rcs
+from releaser.record import provenance
+from releaser.record.attesting import attest, signer_of
 from releaser.ecosystems.python.buildenv import create_venv
 from releaser.install.layout import DEPS, DIST, expand, of_role
 from releaser.ecosystems.python.install import install_python
@@ -159,6 +162,8 @@ def _cut(
 ) -> CutResult:
     say = log or (lambda _line: None)
     plan = prepare(config, rc_number=rc_number, tag=tag, commit=commit)
+    started = datetime.now(timezone.utc)
+    signer = signer_of(config, notes)  # before anything is built: a bad key records nothing
     say(f"cutting {plan.rc} of {config.release.name} from commit {plan.commit[:12]} ({len(plan.lock.pins)} pins)")
     dist = plan.dist
     if dist.exists():  # only a killed earlier attempt leaves one: the RC is not recorded
@@ -200,6 +205,9 @@ def _cut(
         }
         if rehearsal is not None:
             files[SCRIPT] = rehearsal.plan.script().encode("utf-8")
+        if signer is not None:
+            files[provenance.FILE] = attest(signer, config, rc=plan.rc, files=files, manifest=manifest, lock=plan.lock, started=started)
+            say(f"signed its provenance with key {signer.keyid[:16]}")
         path = records.write(plan.records_dir, plan.rc, files, executable={SCRIPT})
     except BaseException:
         shutil.rmtree(dist, ignore_errors=True)

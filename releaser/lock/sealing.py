@@ -73,7 +73,8 @@ def kept(text: str, previous: bytes | None) -> str:
 
 def _mode(config: ReleaseConfig, lock: Lock, records: Mapping[str, InputRecord]) -> str | None:
     """The seal's interpreter mode, or None when this lock is not to be sealed."""
-    if config.migrations is not None or config.release.lockfile != seal.LOCKFILE:
+    # [attest] public-key: check verifies the newest RC's signature, which no seal can vouch for.
+    if config.migrations is not None or config.release.lockfile != seal.LOCKFILE or (config.attest and config.attest.public_key):
         return None
     if floating(lock) or uncovered(config, lock, records) or other_target(lock):
         return None
