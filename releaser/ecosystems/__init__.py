@@ -36,7 +36,7 @@ def ecosystem(kind: str) -> Ecosystem:
 
 def sources_for(config: ReleaseConfig) -> list[Source]:
     """The sources release.toml configures, in the lock's order."""
-    return [source for kind in KINDS if (source := ecosystem(kind).source(config)) is not None]
+    return [source for kind in KINDS if kind in config.inputs and (source := ecosystem(kind).source(config)) is not None]
 
 
 def floats(pin: Pin) -> str | None:

@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 from releaser.core.errors import Refused
 from releaser.core.lockfile import Artifact, EntryValue, InputRecord, Lock, Pin
 from releaser.core.progress import Progress
-from releaser.plumbing.fetch import PinnedFile
 
 if TYPE_CHECKING:
+    from releaser.plumbing.fetch import PinnedFile
     from releaser.core.config import ConfigReader, KindInputs, ReleaseConfig
     from releaser.core.verdict import Finding
     from releaser.plumbing.http import Http
@@ -184,6 +184,8 @@ class Ecosystem(ABC):
     def files(self, pins: Sequence[Pin], *, here: bool) -> list[PinnedFile]:
         """Where each of `pins`' files goes: every file (a bundle) or, `here`, only those the
         running machine uses (a reproduction). A pin the record holds no file of is refused."""
+        from releaser.plumbing.fetch import PinnedFile
+
         placed = []
         for pin in pins:
             if not pin.artifacts:

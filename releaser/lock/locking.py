@@ -68,7 +68,7 @@ def config_entries(config: ReleaseConfig) -> dict[str, dict[str, Any]]:
     """release.toml's dependency sections, normalized, credentials removed: each kind's own."""
     entries: dict[str, dict[str, Any]] = {}
     for kind in KINDS:
-        found = ecosystem(kind).config_entries(config)
+        found = ecosystem(kind).config_entries(config) if kind in config.inputs else None
         if found:
             entries[kind] = dict(found)
     return entries
@@ -191,7 +191,7 @@ def _bytes(path: Path) -> bytes | None:
 
 def _targets(config: ReleaseConfig) -> dict[str, Any]:
     """What each kind adds to the lock's header (Python: its targets)."""
-    return {key: value for kind in KINDS for key, value in ecosystem(kind).lock_header(config).items()}
+    return {key: value for kind in KINDS if kind in config.inputs for key, value in ecosystem(kind).lock_header(config).items()}
 
 
 def _upgrade_names(previous: Lock | None, names: tuple[str, ...]) -> set[tuple[str, str]]:

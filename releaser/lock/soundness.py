@@ -38,7 +38,7 @@ def other_target(lock: Lock, name: str = "release.lock") -> list[Finding]:
     interpreter, without `environments`). Never a failure."""
     from releaser.ecosystems import ecosystem
 
-    return [f for kind in KINDS for f in ecosystem(kind).notes(lock, name)]
+    return [f for kind in KINDS if lock.of_kind(kind) for f in ecosystem(kind).notes(lock, name)]
 
 
 def uncovered(
@@ -54,4 +54,4 @@ def uncovered(
     """
     from releaser.ecosystems import ecosystem
 
-    return [f for kind in KINDS for f in ecosystem(kind).uncovered(config, lock, current, name)]
+    return [f for kind in KINDS if kind in config.inputs for f in ecosystem(kind).uncovered(config, lock, current, name)]

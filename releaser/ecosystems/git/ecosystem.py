@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from releaser.core.config import CONFIG_NAME, ConfigReader, ReleaseConfig
 from releaser.core.lockfile import Lock, EntryValue, InputRecord, Pin
 from releaser.core.redact import strip_credentials
-from releaser.ecosystems.git.settings import GitRepositories
 from releaser.ecosystems.base import Ecosystem, Source
-from releaser.plumbing.fetch import PinnedFile
-from releaser.ecosystems.git.ids import FULL_COMMIT_ID, commit_of
 
 if TYPE_CHECKING:
+    from releaser.ecosystems.git.settings import GitRepositories, GitInput
+    from releaser.plumbing.fetch import PinnedFile
     from releaser.core.verdict import Finding
     from releaser.plumbing.http import Http
 
@@ -30,22 +29,24 @@ class GitEcosystem(Ecosystem):
 
         return parse(reader, data)
 
-    def inputs(self, config: ReleaseConfig) -> GitRepositories:
-        found = config.inputs_of(self.kind)
-        assert found is None or isinstance(found, GitRepositories)
-        return found or GitRepositories(())
+    def items(self, config: ReleaseConfig) -> tuple[GitInput, ...]:
+        """release.toml's `[[git]]` tables, in order (none: empty)."""
+        found = cast("GitRepositories | None", config.inputs_of(self.kind))
+        return found.items if found is not None else ()
 
     def source(self, config: ReleaseConfig) -> Source | None:
-        if not self.inputs(config).items:
+        if not self.items(config):
             return None
         from releaser.ecosystems.git.source import GitSource
 
-        return GitSource(self.inputs(config).items)
+        return GitSource(self.items(config))
 
     def config_entries(self, config: ReleaseConfig) -> Mapping[str, EntryValue] | None:
-        return {g.name: {"url": strip_credentials(g.url), "ref": g.ref} for g in self.inputs(config).items} or None
+        return {g.name: {"url": strip_credentials(g.url), "ref": g.ref} for g in self.items(config)} or None
 
     def floats(self, pin: Pin) -> str | None:
+        from releaser.ecosystems.git.ids import FULL_COMMIT_ID
+
         if not FULL_COMMIT_ID.fullmatch(pin.version):
             return f"{pin.version!r} is not a full commit id (a branch or tag can move)"
         return None
@@ -58,7 +59,7 @@ class GitEcosystem(Ecosystem):
         pinned = {p.name for p in lock.of_kind(self.kind)}
         return [
             Finding("uncovered", CONFIG_NAME, f"{self.kind} {g.name} is not pinned in {lockname}")
-            for g in self.inputs(config).items if g.name not in pinned
+            for g in self.items(config) if g.name not in pinned
         ]
 
     def verify(
@@ -68,7 +69,7 @@ class GitEcosystem(Ecosystem):
         from releaser.ecosystems.upstream import verify_generic
 
         # Each commit is asked of the remote as release.toml writes it (credentials and all).
-        return verify_generic(pins, http, userinfo=userinfo, remotes={g.name: g.url for g in self.inputs(config).items})
+        return verify_generic(pins, http, userinfo=userinfo, remotes={g.name: g.url for g in self.items(config)})
 
     def shown_version(self, version: str) -> str:
         return version[:12]
@@ -84,6 +85,7 @@ class GitEcosystem(Ecosystem):
     def files(self, pins: Sequence[Pin], *, here: bool) -> list[PinnedFile]:
         """None: a git pin is a checkout. Its commit and name are checked all the same."""
         from releaser.core.paths import plain
+        from releaser.ecosystems.git.ids import commit_of
 
         for pin in pins:
             commit_of(pin)

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import PurePosixPath
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from releaser.core.config import CONFIG_NAME, ConfigReader, ReleaseConfig
 from releaser.core.lockfile import Lock, Artifact, EntryValue, InputRecord, Pin
 from releaser.core.redact import strip_credentials
-from releaser.ecosystems.maven.settings import MavenTables
 from releaser.ecosystems.base import Ecosystem, Export, Source
 
 if TYPE_CHECKING:
+    from releaser.ecosystems.maven.settings import MavenTables, MavenInputs
     from releaser.core.verdict import Finding
 
 
@@ -28,22 +28,22 @@ class MavenEcosystem(Ecosystem):
 
         return parse(reader, data)
 
-    def inputs(self, config: ReleaseConfig) -> MavenTables:
-        found = config.inputs_of(self.kind)
-        assert found is None or isinstance(found, MavenTables)
-        return found or MavenTables(())
+    def blocks(self, config: ReleaseConfig) -> tuple[MavenInputs, ...]:
+        """release.toml's `[[maven]]` tables, in order (none: empty)."""
+        found = cast("MavenTables | None", config.inputs_of(self.kind))
+        return found.blocks if found is not None else ()
 
     def source(self, config: ReleaseConfig) -> Source | None:
-        if not self.inputs(config).blocks:
+        if not self.blocks(config):
             return None
         from releaser.ecosystems.maven.source import MavenSource
 
-        return MavenSource(config.path, self.inputs(config).blocks)  # one source for every [[maven]] table
+        return MavenSource(config.path, self.blocks(config))  # one source for every [[maven]] table
 
     def config_entries(self, config: ReleaseConfig) -> Mapping[str, EntryValue] | None:
         return {
             c.key: {"version": c.version, "repository": strip_credentials(block.repository)}
-            for block in self.inputs(config).blocks
+            for block in self.blocks(config)
             for c in block.dependencies
         } or None
 
@@ -67,7 +67,7 @@ class MavenEcosystem(Ecosystem):
         pinned = {p.name for p in lock.of_kind(self.kind)}
         return [
             Finding("uncovered", CONFIG_NAME, f"Maven dependency {coordinate} is not pinned in {lockname}")
-            for block in self.inputs(config).blocks
+            for block in self.blocks(config)
             for coordinate in block.dependencies
             if coordinate.key not in pinned and str(coordinate) not in pinned
         ]

@@ -5,16 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from releaser.core.config import ConfigReader, ReleaseConfig
 from releaser.core.lockfile import EntryValue, InputRecord, Lock, Pin
 from releaser.core.redact import strip_credentials
 from releaser.ecosystems.base import Ecosystem, Export, Source
-from releaser.ecosystems.python.settings import PythonInputs
-from releaser.plumbing.fetch import PinnedFile
 
 if TYPE_CHECKING:
+    from releaser.ecosystems.python.settings import PythonInputs
+    from releaser.plumbing.fetch import PinnedFile
     from releaser.core.verdict import Finding
 
 
@@ -31,9 +31,7 @@ class PythonEcosystem(Ecosystem):
         return parse(reader, data)
 
     def inputs(self, config: ReleaseConfig) -> PythonInputs | None:
-        found = config.inputs_of(self.kind)
-        assert found is None or isinstance(found, PythonInputs)
-        return found
+        return cast("PythonInputs | None", config.inputs_of(self.kind))
 
     def source(self, config: ReleaseConfig) -> Source | None:
         py = self.inputs(config)
@@ -170,6 +168,7 @@ class PythonEcosystem(Ecosystem):
     def build_files(self, lock: Lock) -> list[PinnedFile]:
         """Every file of every pin's build requirements, at python/build/<file>."""
         from releaser.ecosystems.python.files import build_rel
+        from releaser.plumbing.fetch import PinnedFile
 
         return [
             PinnedFile(b, art, build_rel(art.name, pin), f"python {pin.name} {pin.version}: build requirement {art.name}")

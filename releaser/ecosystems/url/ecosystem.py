@@ -5,17 +5,17 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import PurePosixPath
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from releaser.core.config import CONFIG_NAME, ConfigReader, ReleaseConfig
 from releaser.core.lockfile import Lock, EntryValue, InputRecord, Pin
 from releaser.core.paths import plain
 from releaser.core.redact import strip_credentials
-from releaser.ecosystems.url.settings import UrlArtifacts
 from releaser.ecosystems.base import Ecosystem, Source
-from releaser.plumbing.fetch import PinnedFile
 
 if TYPE_CHECKING:
+    from releaser.ecosystems.url.settings import UrlArtifacts, UrlInput
+    from releaser.plumbing.fetch import PinnedFile
     from releaser.core.verdict import Finding
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
@@ -33,22 +33,22 @@ class UrlEcosystem(Ecosystem):
 
         return parse(reader, data)
 
-    def inputs(self, config: ReleaseConfig) -> UrlArtifacts:
-        found = config.inputs_of(self.kind)
-        assert found is None or isinstance(found, UrlArtifacts)
-        return found or UrlArtifacts(())
+    def items(self, config: ReleaseConfig) -> tuple[UrlInput, ...]:
+        """release.toml's `[[artifact]]` tables, in order (none: empty)."""
+        found = cast("UrlArtifacts | None", config.inputs_of(self.kind))
+        return found.items if found is not None else ()
 
     def source(self, config: ReleaseConfig) -> Source | None:
-        if not self.inputs(config).items:
+        if not self.items(config):
             return None
         from releaser.ecosystems.url.source import UrlSource
 
-        return UrlSource(self.inputs(config).items)
+        return UrlSource(self.items(config))
 
     def config_entries(self, config: ReleaseConfig) -> Mapping[str, EntryValue] | None:
         return {
             a.name: {"url": strip_credentials(a.url), **({"sha256": a.sha256} if a.sha256 else {})}
-            for a in self.inputs(config).items
+            for a in self.items(config)
         } or None
 
     def floats(self, pin: Pin) -> str | None:
@@ -62,7 +62,7 @@ class UrlEcosystem(Ecosystem):
         pinned = {p.name for p in lock.of_kind(self.kind)}
         return [
             Finding("uncovered", CONFIG_NAME, f"{self.kind} {a.name} is not pinned in {lockname}")
-            for a in self.inputs(config).items if a.name not in pinned
+            for a in self.items(config) if a.name not in pinned
         ]
 
     def shown_version(self, version: str) -> str:
@@ -78,6 +78,8 @@ class UrlEcosystem(Ecosystem):
 
     def files(self, pins: Sequence[Pin], *, here: bool) -> list[PinnedFile]:
         """artifacts/<file>; files of different bytes under one name go under artifacts/<pin>/."""
+        from releaser.plumbing.fetch import PinnedFile
+
         placed = super().files(pins, here=here)
         counts: dict[str, set[str]] = {}
         for item in placed:
