@@ -2,7 +2,8 @@
 
 Every `import` in `releaser/` is read with `ast` (those inside functions too,
 which is where the lazy ones are), and the test fails on an import cycle between
-modules or on a module that imports a later stage than its own.
+modules or on a module that imports a later stage than its own. The stages that
+orchestrate (lock onwards) never name a kind of dependency: they ask its ecosystem.
 """
 
 from __future__ import annotations
