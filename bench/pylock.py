@@ -18,7 +18,9 @@ pip-compile resolves N packages, N/2 of them transitively. Then, whole processes
 - D: `releaser lock -C DIR` with `[python] resolver = "uv"`, from scratch;
 - E: `uv pip compile --generate-hashes` on the same requirements.in and index, isolated
   as releaser isolates uv (`--no-config`, no `UV_*` variable), a fresh output file and
-  a fresh uv cache every run, as every `releaser lock` has.
+  a fresh uv cache every run, as every `releaser lock` has;
+- F: `releaser lock -C DIR` again on D's project, nothing changed since D wrote its lock:
+  the relock a developer runs most (paired with E, what they would run instead).
 
 pip-tools hashes files by downloading them unless the index is pypi.org (whose JSON
 API it asks instead), so on this index B downloads all three files of every pinned
@@ -107,6 +109,7 @@ class Compared:
     plain: Pairs  # A: releaser lock, B: pip-compile without hashes, as releaser runs it
     pins: int  # in the lock A wrote
     uv: Pairs | None = None  # A: releaser lock with resolver = "uv", B: uv pip compile --generate-hashes
+    noop: Pairs | None = None  # A: releaser lock with nothing changed (uv project), B: uv pip compile --generate-hashes
 
 
 def compare(n: int, *, runs: int, warm_up: bool = True) -> Compared:
@@ -125,6 +128,9 @@ def compare(n: int, *, runs: int, warm_up: bool = True) -> Compared:
         def lock(project: Path = root) -> Sample:
             (project / "release.lock").unlink(missing_ok=True)  # a first lock every time: nothing kept from before
             return run([*releaser_command(), "lock", "-C", str(project)], cwd=project, env=env)
+
+        def relock() -> Sample:  # the lock is there, nothing changed: answered from it
+            return run([*releaser_command(), "lock", "-C", str(uv_root)], cwd=uv_root, env=env)
 
         def uv_compile() -> Sample:
             work = Path(tempfile.mkdtemp(dir=scratch))  # fresh output file and uv cache
@@ -146,7 +152,10 @@ def compare(n: int, *, runs: int, warm_up: bool = True) -> Compared:
             runs=runs, warm_up=None if warm_up else (False,) * 5,
         )
         written = lockfile_module.read(lockfile)
-        return Compared(Pairs(a, b, load), Pairs(a, c, load), len(written.pins) if written else 0, Pairs(d, e, load))
+        (f, g), noop_load = interleaved((relock, uv_compile), runs=runs, warm_up=None if warm_up else (False,) * 2)
+        return Compared(
+            Pairs(a, b, load), Pairs(a, c, load), len(written.pins) if written else 0, Pairs(d, e, load), Pairs(f, g, noop_load)
+        )
 
 
 def main() -> None:

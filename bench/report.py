@@ -20,6 +20,7 @@ CHECK_SECONDS = 0.1
 CHECK_UV_RATIO = 1.5  # releaser check / uv lock --check --offline
 LOCK_RATIO = 1.10
 LOCK_UV_RATIO = 1.30  # releaser lock (uv) / uv pip compile --generate-hashes
+NOOP_RELOCK_SECONDS = 0.3  # a relock with nothing changed (issue 29)
 MAVEN_AT = 200
 MAVEN_TRANSITIVE_SECONDS = 2.5  # the issue's goal for a graph two depths deep
 MAVEN_SECONDS = 2.0
@@ -160,6 +161,15 @@ def render(r: Results) -> str:
                 f"| 2 | `releaser lock` with `resolver = \"uv\"` / `uv pip compile --generate-hashes`, {sizes} packages | "
                 f"≤ {LOCK_UV_RATIO:.2f}× at every size | " + ", ".join(f"{u.inverse.median:.2f}×" for _, u in with_uv)
                 + f" | {verdict(worst_uv <= LOCK_UV_RATIO if not r.quick else None)} (see 2) |"
+            )
+        noops = [(n, c.noop) for n, c in r.lock if c.noop is not None]
+        if noops:
+            slowest = max(u.a.wall.median for _, u in noops)
+            add(
+                f"| 2 | a relock with nothing changed (`releaser lock`, uv project), {sizes} packages | "
+                f"≤ {NOOP_RELOCK_SECONDS:.1f} s at every size | "
+                + ", ".join(f"{seconds(u.a.wall)} s ({u.inverse.median:.2f}× of `uv pip compile`)" for _, u in noops)
+                + f" | {verdict(slowest <= NOOP_RELOCK_SECONDS if not r.quick else None)} |"
             )
     if r.maven:
         c = next((c for c in r.maven if c.count == MAVEN_AT), r.maven[-1])

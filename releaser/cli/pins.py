@@ -27,13 +27,15 @@ Examples:
   releaser lock                                 pin what is new, keep every earlier pin
   releaser lock --as-of 2026-11-01T00:00:00Z    as the indexes were then
   releaser lock --upgrade sqlpath               move one pin on purpose
-  releaser lock --strict                        a yanked release is an error, not a warning""")
+  releaser lock --strict                        a yanked release is an error, not a warning
+  releaser lock --refresh                       resolve again even when nothing changed""")
 @project_command
 @click.option("--as-of", "as_of", callback=as_of_time, metavar="TIME", help="Resolve as the indexes were at TIME (ISO 8601; UTC without a zone).")
 @click.option("--upgrade", "upgrade", is_flag=True, help="Re-resolve every pin (with PKG names: only those).")
 @click.option("--strict", is_flag=True, help="Refuse (exit 1) to pin a release its index has yanked.")
+@click.option("--refresh", is_flag=True, help="Resolve even when nothing changed since the lock was written.")
 @click.argument("packages", nargs=-1, metavar="[PKG]...")
-def lock(project: Path, as_of: datetime | None, upgrade: bool, strict: bool, packages: tuple[str, ...]) -> None:
+def lock(project: Path, as_of: datetime | None, upgrade: bool, strict: bool, refresh: bool, packages: tuple[str, ...]) -> None:
     """Pin every input to an exact, hashed, dated artifact in release.lock.
 
     Reads release.toml: [python] requirement files and pyproject.toml, [[maven]]
@@ -41,7 +43,9 @@ def lock(project: Path, as_of: datetime | None, upgrade: bool, strict: bool, pac
     pinned version is recorded with its sha256 (all platforms), a SNAPSHOT becomes
     its timestamped build, a branch its commit, a URL its sha256. Earlier pins are
     kept unless --upgrade is given; a relock that moves no pin leaves release.lock
-    byte-identical. The lock is replaced in one step; a failure leaves it as it was.
+    byte-identical, and one whose inputs did not change since the lock was written
+    answers from it without resolving (--refresh resolves anyway). The lock is
+    replaced in one step; a failure leaves it as it was.
     """
     from releaser.lock.locking import lock as run_lock
 
@@ -50,7 +54,8 @@ def lock(project: Path, as_of: datetime | None, upgrade: bool, strict: bool, pac
     cfg = load_config(project)
     with options.progress() as show:
         result = run_lock(
-            cfg, as_of=as_of, upgrade_all=upgrade and not packages, upgrade=packages, progress=show, strict=strict
+            cfg, as_of=as_of, upgrade_all=upgrade and not packages, upgrade=packages, progress=show, strict=strict,
+            refresh=refresh,
         )
     for note in result.notes:
         options.echo(f"note: {note}")

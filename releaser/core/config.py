@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any, Optional
 from urllib.parse import urlsplit
 
-import tomli  # the compiled reader the lock uses too: one TOML parser on `check`'s path
 from packaging.version import InvalidVersion, Version
 
+from releaser.core import documents
 from releaser.core.errors import ConfigError
 from releaser.core.paths import inside
 from releaser.core.kinds import KINDS
@@ -108,10 +108,7 @@ def load(path: Path, kinds: Mapping[str, InputsParser]) -> ReleaseConfig:
 
 def parse(text: str, path: Path, kinds: Mapping[str, InputsParser]) -> ReleaseConfig:
     """Validate `text` as the release.toml at `path` (files it names are looked up beside `path`)."""
-    try:
-        data = tomli.loads(text)
-    except tomli.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    data = documents.toml(text, path)
     return ConfigReader(path, text).config(data, kinds)
 
 

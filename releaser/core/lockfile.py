@@ -16,7 +16,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Mapping
 
-from releaser.core.errors import ConfigError
+from releaser.core import documents
+from releaser.core.errors import ConfigError, UpstreamError
 from releaser.core.kinds import KINDS  # the lock's tables, in its order
 
 LOCK_VERSION = 1
@@ -159,13 +160,33 @@ def _document(lock: Lock) -> dict[str, Any]:
     return doc
 
 
+TOML_INT = range(-(2**63), 2**63)  # TOML integers are 64-bit: a reader may refuse, or wrap, anything else
+
+
 def dumps(lock: Lock) -> str:
+    """The lock as TOML. A value no TOML reader must accept (an integer past 64 bits, from an
+    index that stated a size of 10**30) is refused here, before any lock holds it."""
     import tomli_w  # only writers pay for the import
 
     doc = _document(lock)
+    _within_toml(doc)
     written = {**doc, "content-digest": _digest(doc)}  # always the whole-document digest
     ordered = {key: written[key] for key in ("lock-version", "as-of", "releaser", "resolver", "content-digest")}
     return _BANNER + tomli_w.dumps({**ordered, **written})
+
+
+def _within_toml(value: Any, names: tuple[str, ...] = (), key: str = "") -> None:
+    """UpstreamError naming the pin, the file and the key of an integer TOML cannot hold."""
+    if isinstance(value, int) and not isinstance(value, bool) and value not in TOML_INT:
+        where = ", ".join(names) or "the lock"
+        raise UpstreamError(f"{where}: {key} {str(value)[:40]} is beyond TOML's 64-bit integers; no lock can hold it, refused")
+    if isinstance(value, dict):
+        named = (*names, str(value["name"])) if isinstance(value.get("name"), str) else names
+        for inner, item in value.items():
+            _within_toml(item, named, inner)
+    elif isinstance(value, list):
+        for item in value:
+            _within_toml(item, names, key)
 
 
 def loads(text: str, path: Path) -> Lock:
@@ -183,12 +204,7 @@ def read_recorded(path: Path) -> tuple[Lock, object] | None:
 
 
 def _parse(text: str, path: Path) -> tuple[Lock, object]:
-    import tomli
-
-    try:
-        doc = tomli.loads(text)
-    except tomli.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    doc = documents.toml(text, path)
     unknown = sorted(set(doc) - HEADER_KEYS)
     if unknown:
         raise ConfigError(f"{path}: unknown key or table {unknown[0][:40]!r}; a lock holds only what `releaser lock` writes")
@@ -319,6 +335,8 @@ class _Reader:
         value = table[key]
         if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
             raise ConfigError(f"{self.path}: {where + ' ' if where else ''}{key} has the wrong type ({type(value).__name__})")
+        if kind is int and value not in TOML_INT:
+            raise ConfigError(f"{self.path}: {where + ' ' if where else ''}{key} is beyond TOML's 64-bit integers")
         return value
 
     def input(self, name: str, record: Any) -> InputRecord:

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from releaser.plumbing.credentials import configured_userinfo
+from releaser.core import documents
 from releaser.core.errors import ConfigError, Refused, ReleaserError, UpstreamError
 from releaser.plumbing.fsutil import sha256_of, write_atomic
 from releaser.core.lockfile import Pin
@@ -146,10 +147,10 @@ def _make_bundle(config: ReleaseConfig, rc: str, *, into: Path | None, http: Htt
 def read_index(path: Path) -> dict | None:
     """A bundle's index, or None where there is none; anything else there is a ConfigError."""
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
+        document = documents.json_document(path.read_bytes(), path, ConfigError)
     except FileNotFoundError:
         return None
-    except (OSError, ValueError) as exc:
+    except OSError as exc:
         raise ConfigError(f"{path}: cannot be read: {exc}") from None
     if not isinstance(document, dict) or not isinstance(document.get("files"), dict):
         raise ConfigError(f"{path}: not a releaser bundle index")

@@ -76,6 +76,8 @@ def _toml(path: Path, found: Findings) -> dict[str, Any]:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         found.notes.append(f"{path.name}: not read ({exc})")
+    except RecursionError:
+        found.notes.append(f"{path.name}: not read (nested too deeply)")
         return {}
 
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 from releaser import __version__
 from releaser.core import lockfile
 from releaser.core.config import CONFIG_NAME, ReleaseConfig
-from releaser.core.errors import ConfigError, Refused
+from releaser.core.errors import ConfigError, Refused, ReleaserError
 from releaser.core.lockfile import InputRecord, Lock, Pin
 from releaser.core.progress import Event, Progress, silent
 from releaser.lock import sealing
@@ -83,8 +83,14 @@ def lock(
     http: Http | None = None,
     progress: Progress | None = None,
     strict: bool = False,
+    refresh: bool = False,
 ) -> LockResult:
     """Resolve every input and write the lockfile; the previous one stays intact on failure.
+
+    A plain relock (no `as_of`, no upgrade, not `strict`) whose inputs, lock and releaser
+    are as they were when the lock was written answers from the lock, resolving nothing
+    (`unchanged`): every pin would be kept and the file left byte for byte. `refresh`
+    resolves anyway, as a plain relock always did.
 
     Earlier pins are kept (seeded into the resolvers) only when they can be trusted
     and asked for: not with `as_of`, whose lock must be the one the inputs and the
@@ -98,7 +104,51 @@ def lock(
     from releaser.plumbing.projectlock import hold
 
     with hold(config, "lock"):
+        if not (as_of or upgrade_all or upgrade or strict or refresh):
+            found = unchanged(config)
+            if found is not None:
+                return found
         return _lock(config, as_of=as_of, upgrade_all=upgrade_all, upgrade=upgrade, http=http, progress=progress, strict=strict)
+
+
+UNCHANGED = "nothing changed since it was written: answered from it, nothing resolved (--refresh resolves again)"
+
+
+def unchanged(config: ReleaseConfig) -> LockResult | None:
+    """The lock as it is, when a relock would keep every pin and write the same bytes; else None.
+
+    That holds when its check seal holds (the inputs' bytes, the lock's and this releaser's
+    version are the ones it was sealed with), or, for a lock that is never sealed (the
+    migration gate judges it too, another lockfile name), when it is untampered, fresh,
+    sound, made for this interpreter by this releaser. A sealable lock whose seal does not
+    hold is relocked, which seals it again.
+    """
+    from releaser.core import seal
+
+    data = _bytes(config.lockfile)
+    if data is None:
+        return None
+    if config.release.lockfile == seal.LOCKFILE and seal.quick_verdict(str(config.root), __version__) is not None:
+        found = lockfile.read_recorded(config.lockfile)
+        if found is not None:
+            return LockResult(found[0], found[0], False, (UNCHANGED,), ())
+    previous, notes = _previous(config)
+    if previous is None or notes or previous.releaser != __version__:
+        return None
+    from releaser.lock.soundness import floating, other_target, uncovered
+
+    sources = sources_for(config)
+    try:
+        records = input_records(config, sources, known=previous.inputs)
+    except ReleaserError:
+        return None  # the full lock reports it, in its own words
+    if dict(records) != dict(previous.inputs) or previous.inputs.keys() != records.keys():
+        return None
+    if floating(previous) or uncovered(config, previous, records) or other_target(previous):
+        return None
+    if sealing.sealable(config, previous, records):
+        return None  # its seal does not hold: relock, and seal it again
+    return LockResult(previous, previous, False, (UNCHANGED,), ())
 
 
 def _lock(

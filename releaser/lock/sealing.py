@@ -71,6 +71,11 @@ def kept(text: str, previous: bytes | None) -> str:
     return text
 
 
+def sealable(config: ReleaseConfig, lock: Lock, records: Mapping[str, InputRecord]) -> bool:
+    """Whether `lock` is one `releaser lock` seals (then a relock without a holding seal writes one)."""
+    return _mode(config, lock, records) is not None
+
+
 def _mode(config: ReleaseConfig, lock: Lock, records: Mapping[str, InputRecord]) -> str | None:
     """The seal's interpreter mode, or None when this lock is not to be sealed."""
     # [attest] public-key: check verifies the newest RC's signature, which no seal can vouch for.

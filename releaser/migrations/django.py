@@ -80,7 +80,7 @@ def _read_file(source: Source) -> dict[str, Any]:
         "dependencies": _keys(values.get("dependencies"), "dependencies", source, warnings),
         "run_before": _keys(values.get("run_before"), "run_before", source, warnings),
         "replaces": _keys(values.get("replaces"), "replaces", source, warnings),
-        "reversible": _reversible(values.get("operations")),
+        "reversible": _reversible_all(tree, cls, values.get("operations")),
         "digest": pysource.digest(tree, source),  # last: it normalizes the tree in place
         "warnings": warnings,
     }
@@ -115,27 +115,69 @@ def _swappable_app(call: ast.Call) -> str:
     return _DEFAULT_USER_APP
 
 
-def _reversible(node: ast.expr | None) -> bool | None:
-    if node is None:
-        return True
-    if not isinstance(node, (ast.List, ast.Tuple)):
-        return None
-    results = [_operation_reversible(op) for op in node.elts]
+_REVERSIBLE_IF = {"RunPython": ("reverse_code", 1), "RunSQL": ("reverse_sql", 1)}
+_NESTING = "SeparateDatabaseAndState"
+_ADDING = {"append": ast.List, "insert": ast.List, "extend": None}  # list methods that add operations
+
+
+def _reversible_all(tree: ast.Module, cls: ast.ClassDef, node: ast.expr | None) -> bool | None:
+    """Whether every operation the class ends up with can be reversed: those it assigns,
+    and those added to `operations` after (in the class, or as `Migration.operations` after
+    it); None when any of them cannot be read. Operations imported under another name
+    (`RunPython as R`, `R = migrations.RunPython`) are known by what they are."""
+    aliases = pysource.aliases(tree, {*_REVERSIBLE_IF, _NESTING})
+    added = _added_operations(cls.body, "operations") + _added_operations(tree.body, "Migration.operations")
+    results = [_reversible(node, aliases), *(_reversible(op, aliases) for op in added)]
     if False in results:
         return False
     return None if None in results else True
 
 
-def _operation_reversible(op: ast.expr) -> bool | None:
-    name = pysource.call_name(op)
-    if not isinstance(op, ast.Call):
+def _added_operations(body: list[ast.stmt], target: str) -> list[ast.expr | None]:
+    """What `body`'s own statements add to `target` (`.append(op)`, `.insert(i, op)` as a one-item
+    list, `.extend(ops)`, `+= ops`, or a new list assigned to `Migration.operations`); each an
+    expression, read as a list of operations by the caller."""
+
+    def same(node: ast.expr) -> bool:
+        return pysource.dotted(node) == target
+
+    added: list[ast.expr | None] = []
+    for statement in body:
+        if isinstance(statement, ast.AugAssign) and same(statement.target):
+            added.append(statement.value if isinstance(statement.op, ast.Add) else None)
+        elif isinstance(statement, ast.Assign) and any(same(t) for t in statement.targets) and "." in target:
+            added.append(statement.value)  # `Migration.operations = [...]` after the class
+        elif isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call):
+            func = statement.value.func
+            if isinstance(func, ast.Attribute) and same(func.value) and func.attr in _ADDING:
+                args = statement.value.args
+                item = args[-1] if args else None
+                added.append(ast.List(elts=[item]) if _ADDING[func.attr] and item is not None else item)
+    return added
+
+
+def _reversible(node: ast.expr | None, aliases: dict[str, str]) -> bool | None:
+    if node is None:
+        return True
+    if not isinstance(node, (ast.List, ast.Tuple)):
         return None
-    reverse = {"RunPython": ("reverse_code", 1), "RunSQL": ("reverse_sql", 1)}.get(name or "")
+    results = [_operation_reversible(op, aliases) for op in node.elts]
+    if False in results:
+        return False
+    return None if None in results else True
+
+
+def _operation_reversible(op: ast.expr, aliases: dict[str, str]) -> bool | None:
+    name = pysource.call_name(op)
+    if not isinstance(op, ast.Call) or name is None:
+        return None  # not a call of an operation by its name (`getattr(m, "RunPython")(f)`): cannot tell
+    name = aliases.get(name, name)
+    reverse = _REVERSIBLE_IF.get(name)
     if reverse is not None:
         given = pysource.argument(op, reverse[1], reverse[0])
         return given is not None and not (isinstance(given, ast.Constant) and given.value is None)
-    if name == "SeparateDatabaseAndState":
-        return _reversible(pysource.argument(op, 0, "database_operations") or ast.List(elts=[]))
+    if name == _NESTING:
+        return _reversible(pysource.argument(op, 0, "database_operations") or ast.List(elts=[]), aliases)
     return True
 
 

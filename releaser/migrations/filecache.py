@@ -42,7 +42,7 @@ class FileCache:
             self.entries: dict[str, Any] = json.loads(self.path.read_bytes())
             if not isinstance(self.entries, dict):
                 self.entries = {}
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):
             self.entries = {}
         self.used: dict[str, Any] = {}
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 
 from releaser.core.migration_config import MigrationSettings
 from releaser.migrations.reader import MigrationReader
@@ -23,7 +23,7 @@ FRAMEWORK = "flyway"
 APP = "flyway"
 _NAME = re.compile(r"^(?P<prefix>[VU])(?P<version>\d+(?:[._]\d+)*)__(?P<description>.*)\.sql$")
 _REPEATABLE = re.compile(r"^R__.*\.sql$")
-_SQL_NOISE = re.compile(r"('(?:[^']|'')*'|\"(?:[^\"]|\"\")*\")|--[^\n]*|/\*.*?\*/|\s+", re.DOTALL)
+_SQL_MARK = re.compile(r"['\"]|--|/\*|\s+")  # where a string, a comment or whitespace starts
 
 
 def version_key(text: str) -> tuple[int, ...]:
@@ -40,8 +40,54 @@ def version_name(key: tuple[int, ...]) -> str:
 
 def sql_digest(data: bytes) -> str:
     text = data.decode("utf-8", "surrogateescape")
-    kept = _SQL_NOISE.sub(lambda m: m.group(1) or "", text)
+    kept = "".join(_without_noise(text))
     return "sha256:" + hashlib.sha256(kept.encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def _without_noise(text: str) -> Iterator[str]:
+    """`text` in pieces, without comments and whitespace, quoted strings kept whole.
+
+    One pass, keeping what the digest has always been (the regex
+    `('(?:[^']|'')*'|"(?:[^"]|"")*")|--[^\\n]*|/\\*.*?\\*/|\\s+`, DOTALL, removing all
+    but the strings), without its cost: it searched for `*/` from every `/*`, quadratic
+    on a file of unterminated `/*`.
+    """
+    last_close = text.rfind("*/")  # a `/*` at i closes only if a `*/` starts at i + 2 or later
+    i = 0
+    while (found := _SQL_MARK.search(text, i)) is not None:
+        at, mark = found.start(), found.group()
+        yield text[i:at]
+        i = found.end()
+        if mark in ("'", '"'):
+            end = _quoted_end(text, at)
+            yield text[at:end] if end else mark
+            i = end or i
+        elif mark == "--":
+            newline = text.find("\n", i)
+            i = len(text) if newline < 0 else newline
+        elif mark == "/*":
+            if at + 2 <= last_close:
+                i = text.find("*/", i) + 2
+            else:
+                yield "/"
+                i = at + 1
+    yield text[i:]
+
+
+def _quoted_end(text: str, start: int) -> int:
+    """Where the string opened at `start` ends (doubled quotes inside), as the regex matched it: 0 for none.
+
+    Unterminated, the regex backtracked to the last doubled quote, closing the string on its first half.
+    """
+    quote, i, last_pair = text[start], start + 1, 0
+    while True:
+        at = text.find(quote, i)
+        if at < 0:
+            return last_pair
+        if text.startswith(quote, at + 1):
+            last_pair, i = at + 1, at + 2
+            continue
+        return at + 1
 
 
 def read(settings: MigrationSettings, dirs: Mapping[str, Sequence[Source]]) -> Graph:

@@ -138,6 +138,30 @@ def raises(func: ast.FunctionDef | ast.AsyncFunctionDef | None) -> bool:
     return func is not None and any(isinstance(s, ast.Raise) for s in func.body)
 
 
+def aliases(tree: ast.Module, names: set[str]) -> dict[str, str]:
+    """Other names `names` go by in `tree`: `from … import RunPython as R`, `R = migrations.RunPython`."""
+    found: dict[str, str] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            found.update({a.asname: a.name for a in node.names if a.asname and a.name in names})
+        elif isinstance(node, ast.Assign) and isinstance(node.value, (ast.Name, ast.Attribute)):
+            value = node.value.attr if isinstance(node.value, ast.Attribute) else node.value.id
+            value = found.get(value, value)
+            if value in names:
+                found.update({t.id: value for t in node.targets if isinstance(t, ast.Name) and t.id != value})
+    return found
+
+
+def dotted(node: ast.expr) -> str | None:
+    """`Migration.operations` -> "Migration.operations"; None for anything but names and attributes."""
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        inner = dotted(node.value)
+        return None if inner is None else f"{inner}.{node.attr}"
+    return None
+
+
 def call_name(node: ast.expr) -> str | None:
     """`migrations.RunPython(...)` -> "RunPython"; None for anything not a call of a name."""
     if not isinstance(node, ast.Call):

@@ -2,8 +2,9 @@
 
 A shared session (connection reuse), timeouts on every request, retries with
 backoff on 429/5xx answers and connection errors, an overall deadline per request
-(retries and body included) and a size cap on metadata documents (`Limits`, from
-the environment), and a bounded thread pool to fetch independent things concurrently. Credentials come from the URL or `~/.netrc`
+(retries and body included), a stall limit (a body arriving slower than a minimum rate
+for a window fails, long before the deadline) and a size cap on metadata documents
+(`Limits`, from the environment), and a bounded thread pool to fetch independent things concurrently. Credentials come from the URL or `~/.netrc`
 (requests reads it); every error message is scrubbed of them.
 """
 
@@ -46,13 +47,17 @@ class Limits:
 
     `timeout`: seconds to connect, and without a byte, before an attempt fails;
     `metadata_deadline`: seconds for an index page, metadata, a checksum or a HEAD, retries and body included;
-    `download_deadline`: the same for a file; `metadata_max`: bytes a metadata document may have.
+    `download_deadline`: the same for a file; `metadata_max`: bytes a metadata document may have;
+    `stall_rate` (bytes/s) and `stall_window` (s): a body slower than the rate over a whole window fails
+    (curl's --speed-limit/--speed-time), so a server that drips a large promise is given up on in a minute.
     """
 
     timeout: float = 30.0
     metadata_deadline: float = 120.0
     download_deadline: float = 1800.0
     metadata_max: int = 64 << 20
+    stall_rate: float = 1024.0
+    stall_window: float = 60.0
 
     @classmethod
     def from_env(cls) -> Limits:
@@ -76,6 +81,8 @@ _ENV = {
     "RELEASER_METADATA_DEADLINE": "metadata_deadline",
     "RELEASER_DOWNLOAD_DEADLINE": "download_deadline",
     "RELEASER_METADATA_MAX_BYTES": "metadata_max",
+    "RELEASER_STALL_RATE": "stall_rate",
+    "RELEASER_STALL_WINDOW": "stall_window",
 }
 
 
@@ -163,12 +170,14 @@ class Http:
         import requests
         import urllib3
 
+        stall = Stall(self.limits, url)
         try:
             while True:
                 deadline.left(what)
                 chunk = response.raw.read1(CHUNK, decode_content=True)
                 if not chunk:
                     return
+                stall.arrived(len(chunk), what)
                 yield chunk
         except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
             deadline.left(what)
@@ -286,6 +295,27 @@ class Deadline:
                 "(RELEASER_METADATA_DEADLINE, RELEASER_DOWNLOAD_DEADLINE)"
             )
         return left
+
+
+class Stall:
+    """The stall limit over one body: each whole window must bring `stall_rate` bytes a second on average."""
+
+    def __init__(self, limits: Limits, url: str) -> None:
+        self.rate, self.window, self.url = limits.stall_rate, limits.stall_window, url
+        self.start, self.seen = time.monotonic(), 0
+
+    def arrived(self, size: int, what: str) -> None:
+        """Count `size` bytes; UpstreamError naming `what` and the URL when a window closed below the rate."""
+        self.seen += size
+        elapsed = time.monotonic() - self.start
+        if elapsed < self.window:
+            return
+        if self.seen < self.rate * elapsed:
+            raise UpstreamError(
+                f"{what}: {strip_credentials(self.url)} sent {self.seen} bytes in {elapsed:.0f} s, slower than "
+                f"{self.rate:g} bytes/s over {self.window:g} s: stalled (RELEASER_STALL_RATE, RELEASER_STALL_WINDOW)"
+            )
+        self.start, self.seen = time.monotonic(), 0
 
 
 def _retry_after(response: requests.Response, default: float) -> float:

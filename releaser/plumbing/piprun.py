@@ -7,10 +7,11 @@ release.toml names, and has its failure told in one scrubbed line.
 
 from __future__ import annotations
 
+import functools
 import os
 import subprocess
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -67,9 +68,59 @@ def resolve_deadline(default: int = 30 * 60) -> int:
     return int(text)
 
 
+DEFAULT_RESOLVER_MEMORY = 2 << 30  # a real lock's resolver holds tens of MiB; PyPI's largest pages parse to a few hundred
+
+
+def resolver_memory() -> int:
+    """Bytes of memory a resolver child (pip-compile, uv, pip's metadata report) may hold: RELEASER_RESOLVER_MAX_BYTES.
+
+    releaser caps the index pages it reads itself (RELEASER_METADATA_MAX_BYTES), but a
+    resolver reads its own: a 1 MiB gzip page that expands to gigabytes would take the
+    machine's memory with it. The ceiling bounds what any page can cost.
+    """
+    text = os.environ.get("RELEASER_RESOLVER_MAX_BYTES")
+    if text is None:
+        return DEFAULT_RESOLVER_MEMORY
+    if not text.isascii() or not text.isdigit() or int(text) < 1 << 26:
+        raise ConfigError(f"RELEASER_RESOLVER_MAX_BYTES={text[:20]!r}: must be a whole number of bytes, at least 67108864 (64 MiB)")
+    return int(text)
+
+
+def memory_ceiling(limit: int) -> Callable[[], None] | None:
+    """For `preexec_fn`: the child's data (heap and private mappings, what a page parsed
+    into memory takes) capped at `limit` bytes. None where the system has no such limit.
+
+    RLIMIT_DATA, not RLIMIT_AS: uv reserves far more address space than it uses, and a
+    cap on that would fail it on a harmless lock.
+    """
+    try:
+        import resource
+    except ImportError:  # not a POSIX system
+        return None
+    _soft, hard = resource.getrlimit(resource.RLIMIT_DATA)
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    return functools.partial(resource.setrlimit, resource.RLIMIT_DATA, (limit, hard))
+
+
+def out_of_memory(stderr: str) -> bool:
+    """Whether a child failed for the memory ceiling: Python's MemoryError, Rust's failed allocation."""
+    return "MemoryError" in stderr or "memory allocation of" in stderr
+
+
+def over_ceiling(tool: str, index_urls: Iterable[str], limit: int) -> UpstreamError:
+    from releaser.core.redact import strip_credentials
+
+    indexes = ", ".join(strip_credentials(u) for u in index_urls)
+    return UpstreamError(
+        f"{tool} needed more than its memory ceiling of {limit >> 20} MiB (RELEASER_RESOLVER_MAX_BYTES) reading {indexes}: "
+        "a page there expands far beyond any real index page; nothing was written"
+    )
+
+
 def run_pip(
     args: list[str], *, timeout: int, timed_out: str, module: str = "pip", cwd: Path | None = None,
-    env: dict[str, str] | None = None,
+    env: dict[str, str] | None = None, memory: int | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """`python -P -m MODULE ARGS` (pip, or piptools) in the isolated environment, its output captured.
 
@@ -77,11 +128,13 @@ def run_pip(
     that takes longer than `timeout` seconds is an UpstreamError saying
     `timed_out` "within N minutes"; any other outcome is the caller's to read.
     `env` adds to the isolated environment (NETRC: credentials never go in `args`).
+    `memory`: the child's memory ceiling in bytes (`memory_ceiling`), for a resolver run.
     """
     command = [sys.executable, "-P", "-m", module, *args]
     try:
         return subprocess.run(
-            command, cwd=cwd, env={**isolated_env(), **(env or {})}, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL
+            command, cwd=cwd, env={**isolated_env(), **(env or {})}, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL,
+            preexec_fn=memory_ceiling(memory) if memory else None,
         )
     except subprocess.TimeoutExpired:
         raise UpstreamError(f"{timed_out} within {timeout} s (RELEASER_RESOLVE_DEADLINE)") from None

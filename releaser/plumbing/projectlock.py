@@ -129,7 +129,7 @@ def _holder(fd: int) -> str:
     try:
         record = json.loads(os.pread(fd, 4096, 0) or b"{}")
         return f"pid {int(record['pid'])}, `releaser {str(record['command'])[:20]}` since {str(record['since'])[:25]}"
-    except (ValueError, KeyError, TypeError, OSError):
+    except (ValueError, KeyError, TypeError, OSError, RecursionError):
         return "starting"
 
 

@@ -12,7 +12,6 @@ refused rather than replaced.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import re
 import shutil
@@ -21,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from releaser.core import lockfile
+from releaser.core import documents, lockfile
 from releaser.core.errors import ConfigError, Refused
 from releaser.plumbing.fsutil import fault_point, write_synced
 from releaser.core.lockfile import Lock
@@ -78,8 +77,8 @@ def read(records_dir: Path, rc: str) -> Record:
         known = ", ".join(recorded(records_dir)) or "none yet"
         raise ConfigError(f"{rc}: no such RC in {records_dir} (recorded: {known})")
     try:
-        manifest = json.loads((path / MANIFEST).read_bytes())
-    except (OSError, ValueError) as exc:  # ValueError: not JSON, or not UTF-8
+        manifest = documents.json_document((path / MANIFEST).read_bytes(), path / MANIFEST, ConfigError)
+    except OSError as exc:
         raise ConfigError(f"{path / MANIFEST}: cannot be read: {str(exc)[:120]}") from None
     data = (path / LOCK_COPY).read_bytes() if (path / LOCK_COPY).is_file() else b""
     if not isinstance(manifest, dict) or manifest.get("schema") != SCHEMA or manifest.get("lock_digest") != lock_digest(data):

@@ -72,7 +72,7 @@ def pinned_venv(config: ReleaseConfig, lock: Lock) -> Path:
         fcntl.flock(held, fcntl.LOCK_EX)
         try:
             kept = json.loads(marker.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):
             kept = None
         if kept is not None and installed_set(venv) == kept:
             return venv

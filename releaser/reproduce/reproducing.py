@@ -184,7 +184,7 @@ def _claim(into: Path, rc: str) -> None:
     if into.is_dir() and any(into.iterdir()):
         try:
             held = json.loads(marker.read_text(encoding="utf-8")).get("rc")
-        except (OSError, ValueError, AttributeError):
+        except (OSError, ValueError, AttributeError, RecursionError):
             raise Refused(f"{into} is not empty and is not a releaser reproduction; choose another --into") from None
         if held != rc:
             raise Refused(f"{into} holds a reproduction of {held}, not {rc}; choose another --into or delete it")
@@ -208,7 +208,7 @@ def make_venv(venv: Path, chosen: list[tuple[PinnedFile, Path]], rc: str, build:
     marker = venv / VENV_MARKER
     try:
         recorded = json.loads(marker.read_text(encoding="utf-8")).get("digest")
-    except (OSError, ValueError, AttributeError):
+    except (OSError, ValueError, AttributeError, RecursionError):
         recorded = None
     if recorded == digest and _normalized(installed_set(venv)) == wanted:
         return "kept"

@@ -132,3 +132,33 @@ def test_the_resolver_is_bounded_by_its_deadline_when_the_index_drips(faults: Fa
     assert done.returncode == 3, done.stderr
     assert "pip-compile did not finish within 4 s (RELEASER_RESOLVE_DEADLINE)" in done.stderr
     assert faults.hits("simple/alpha/") >= 1 and not (tmp_path / "release.lock").exists()
+
+
+def test_a_body_that_stalls_fails_on_the_stall_limit_long_before_the_deadline(faults: FaultServer, tmp_path: Path) -> None:
+    """A 10 MB promise kept one byte at a time: given up on after the stall window, not the 30-minute deadline."""
+    url = faults.script("slow.bin", Drip(b"x" * 10_000_000, interval=0.2))
+    limits = Limits(timeout=5, download_deadline=1800, metadata_deadline=1800, stall_rate=1024, stall_window=1.5)
+    with Http(limits=limits) as http:
+        with pytest.raises(UpstreamError, match=r"127\.0\.0\.1:\d+/slow\.bin sent \d+ bytes in \d+ s.*stalled \(RELEASER_STALL_RATE"):
+            http.download(url, tmp_path / "slow.bin", what="file")
+        with pytest.raises(UpstreamError, match=r"/slow\.bin .*stalled"):
+            http.get(url, what="index page")
+    assert not any(tmp_path.iterdir())  # nothing half-written
+    # a server that keeps up passes, however long it takes
+    fast = faults.script("fast.bin", Drip(b"y" * 40, interval=0.01))
+    with Http(limits=Limits(stall_rate=10, stall_window=0.1)) as http:
+        assert http.download(fast, None, what="file")[1] == 40
+
+
+def test_lock_against_a_dripping_artifact_exits_3_on_the_configured_stall_window(faults: FaultServer, tmp_path: Path) -> None:
+    url = faults.script("tz.tar.gz", Drip(b"x" * 10_000_000, interval=0.5))
+    (tmp_path / "release.toml").write_text(
+        f'[release]\nname = "cosmo"\nversion = "0.9.0"\n\n[[artifact]]\nname = "tz"\nurl = "{url}"\n', encoding="utf-8"
+    )
+    done = run_releaser(tmp_path, "lock", env={"RELEASER_STALL_WINDOW": "2", "RELEASER_HTTP_TIMEOUT": "5"}, timeout=120)
+    assert done.returncode == 3, done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
+    assert "/tz.tar.gz" in done.stderr and "RELEASER_STALL_WINDOW" in done.stderr
+    assert not (tmp_path / "release.lock").exists()
+    done = run_releaser(tmp_path, "lock", env={"RELEASER_STALL_RATE": "-1"})
+    assert done.returncode == 2 and "RELEASER_STALL_RATE" in done.stderr, done.stderr

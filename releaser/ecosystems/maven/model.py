@@ -39,7 +39,8 @@ TYPES = {
     "javadoc": ("jar", "javadoc"),
     "bundle": ("jar", ""),
 }
-MAX_LINEAGE = 32  # parents and imports deep; real projects use a handful
+MAX_LINEAGE = 32  # parents, imports and properties deep; real projects use a handful
+MAX_VALUE = 64 << 10  # characters an expanded value may have; ids and versions are a few dozen
 
 
 @dataclass(frozen=True)
@@ -121,8 +122,10 @@ class ModelBuilder:
         for bom in boms:
             coord = bom.coordinate
             ident = f"{coord.group}:{coord.artifact}"
-            if ident in imports or len(imports) >= MAX_LINEAGE:
+            if ident in imports:
                 raise fail(f"{child.where}: import cycle: {' -> '.join((*imports, ident))}")
+            if len(imports) >= MAX_LINEAGE:
+                raise fail(f"{child.where}: BOM imports nested more than {MAX_LINEAGE} deep, at {ident}; refused")
             try:
                 bom_pom = self.fetch(coord.group, coord.artifact, coord.version, "import")
             except (PomError, UpstreamMissing) as exc:
@@ -149,8 +152,10 @@ class ModelBuilder:
         while current.parent is not None:
             ref = current.parent
             ident = f"{ref.group}:{ref.artifact}"
-            if ident in seen or len(seen) >= MAX_LINEAGE:
+            if ident in seen:
                 raise _error(current_path, f"{current.where}: parent cycle: {' -> '.join((*seen, ident))}")
+            if len(seen) >= MAX_LINEAGE:
+                raise _error(current_path, f"{current.where}: parent chain deeper than {MAX_LINEAGE} POMs, at {ident}; refused")
             seen.append(ident)
             found = local_parent(ref, current_path, self.root) if current_path is not None else None
             if found is not None:
@@ -276,12 +281,18 @@ def _shown(path: Path, root: Path | None) -> str:
 
 
 class _Interpolator:
-    """`${name}` replaced from the properties, recursively; an unknown or circular one is an error."""
+    """`${name}` replaced from the properties, recursively; an unknown or circular one is an error.
+
+    Bounded whatever the POM holds: each property is expanded once (a chain of properties
+    that each double the one before would otherwise cost 2**n), at most MAX_LINEAGE deep,
+    and no value grows past MAX_VALUE characters.
+    """
 
     def __init__(self, properties: dict[str, str], where: str, fail: type[Exception]) -> None:
         self.properties = properties
         self.where = where
         self.fail = fail
+        self._expanded: dict[str, str] = {}
 
     def __call__(self, value: str, what: str) -> str:
         return self._expand(value, what, ())
@@ -289,13 +300,22 @@ class _Interpolator:
     def _expand(self, value: str, what: str, stack: tuple[str, ...]) -> str:
         if "${" not in value:
             return value
+        size = len(value)
 
         def one(match: re.Match[str]) -> str:
+            nonlocal size
             name = match.group(1)
-            if name in stack or len(stack) > MAX_LINEAGE:
-                raise self.fail(f"{self.where}: property ${{{name}}} refers to itself (in {what})")
-            if name not in self.properties:
-                raise self.fail(f"{self.where}: unresolvable property ${{{name}}} in {what}")
-            return self._expand(self.properties[name], what, (*stack, name))
+            if name not in self._expanded:
+                if name in stack:
+                    raise self.fail(f"{self.where}: property ${{{name}}} refers to itself (in {what})")
+                if len(stack) >= MAX_LINEAGE:
+                    raise self.fail(f"{self.where}: properties nested more than {MAX_LINEAGE} deep at ${{{name}}} (in {what}); refused")
+                if name not in self.properties:
+                    raise self.fail(f"{self.where}: unresolvable property ${{{name}}} in {what}")
+                self._expanded[name] = self._expand(self.properties[name], what, (*stack, name))
+            size += len(self._expanded[name])
+            if size > MAX_VALUE:
+                raise self.fail(f"{self.where}: {what} expands to more than {MAX_VALUE} characters (nested properties); refused")
+            return self._expanded[name]
 
         return _EXPRESSION.sub(one, value)

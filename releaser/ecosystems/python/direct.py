@@ -180,7 +180,9 @@ class DirectReferences:
         if not chosen:
             return {}
         from releaser.plumbing.credentials import private_netrc
-        from releaser.plumbing.piprun import cache_dir, index_options, pip_errors, resolve_deadline, run_pip
+        from releaser.plumbing.piprun import (
+            cache_dir, index_options, out_of_memory, over_ceiling, pip_errors, resolve_deadline, resolver_memory, run_pip,
+        )
 
         indexes, credentials = private_netrc(self.inputs.index_urls, work)
         source, report = work / "direct.txt", work / "direct-report.json"
@@ -193,9 +195,13 @@ class DirectReferences:
         if self.request.dated:
             args += ["--uploaded-prior-to", self.request.as_of.isoformat()]
         args += ["-r", str(source)]
+        memory = resolver_memory()
         done = run_pip(
-            args, timeout=resolve_deadline(), timed_out="pip did not read the direct references' metadata", env=credentials
+            args, timeout=resolve_deadline(), timed_out="pip did not read the direct references' metadata", env=credentials,
+            memory=memory,
         )
+        if done.returncode != 0 and out_of_memory(done.stderr):
+            raise over_ceiling("pip", indexes, memory)
         if done.returncode != 0:
             errors = pip_errors(done.stderr)
             raise UpstreamError(f"pip could not read the metadata of {', '.join(r.name for r in chosen)}: {' / '.join(errors[:2])}")
@@ -204,7 +210,7 @@ class DirectReferences:
             found = {canonicalize_name(i["metadata"]["name"]): str(i["metadata"]["version"]) for i in items}
             # what a package says of itself reaches the lock only as a valid version
             return {name: version for name, version in found.items() if _is_version(version)}
-        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
             return {}  # not determinable: the commit id or sha256 stays the version
 
 

@@ -8,14 +8,13 @@ machine's.
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 from dataclasses import dataclass
 from datetime import datetime
 from html.parser import HTMLParser
 from typing import Any
-from urllib.parse import urldefrag, urljoin, urlsplit
+from urllib.parse import unquote, urldefrag, urljoin, urlsplit
 
 from packaging.utils import (
     InvalidSdistFilename,
@@ -26,6 +25,7 @@ from packaging.utils import (
 )
 from packaging.version import InvalidVersion, Version
 
+from releaser.core import documents
 from releaser.core.errors import UpstreamError
 from releaser.plumbing.http import Http
 from releaser.core.lockfile import Artifact
@@ -75,10 +75,7 @@ class PackageIndexReader:
         if response is not None:
             content_type = response.headers.get("Content-Type", "").split(";")[0].strip()
             if content_type == JSON_TYPE:
-                try:
-                    document = json.loads(response.content)
-                except ValueError:  # also a body that is not UTF-8
-                    raise _bad(page, "is not valid JSON") from None
+                document = documents.json_document(response.content, strip_credentials(page), UpstreamError)
                 files = _parse_json(page, document)
             else:
                 files = _parse_html(page, response.text)
@@ -149,7 +146,7 @@ def _parse_json(page: str, doc: object) -> list[IndexFile]:
         if not isinstance(hashes, dict):
             raise _bad(page, f"{_short(filename)}: hashes is not an object")
         size = f.get("size")
-        if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size < 0):
+        if size is not None and (not isinstance(size, int) or isinstance(size, bool) or not 0 <= size <= MAX_FILE_SIZE):
             raise _bad(page, f"{_short(filename)}: size {_short(size)} is not a byte count")
         files.append(
             IndexFile(
@@ -162,6 +159,9 @@ def _parse_json(page: str, doc: object) -> list[IndexFile]:
             )
         )
     return files
+
+
+MAX_FILE_SIZE = 2**63 - 1  # what a lock (TOML, 64-bit integers) can hold; PyPI's largest file is a few GB
 
 
 def _bad(page: str, what: str) -> UpstreamError:
@@ -215,13 +215,19 @@ def _upload_time(page: str, name: str, value: object) -> datetime | None:
 
 
 def _parse_html(page: str, text: str) -> list[IndexFile]:
+    """A PEP 503 project page. A file's name is the last segment of its URL's path, as pip
+    takes it: the bytes pip would install are those of that URL, whatever the anchor says.
+    An anchor whose text names another file is refused, not trusted either way."""
     parser = _Anchors()
     parser.feed(text)
     files = []
-    for href, filename, yanked in parser.anchors:
+    for href, text_name, yanked in parser.anchors:
         url, fragment = urldefrag(urljoin(page, href))
-        if urlsplit(url).scheme not in ("http", "https") or not filename:
+        if urlsplit(url).scheme not in ("http", "https") or not text_name:
             continue  # not a file of this index (a mailto:, a javascript: link)
+        filename = unquote(urlsplit(url).path.rsplit("/", 1)[-1])
+        if filename != text_name:
+            raise _bad(page, f"the anchor {_short(text_name)} links to a file named {_short(filename)}")
         files.append(IndexFile(_file_name(page, filename), url, _sha256(page, filename, _fragment_sha256(fragment)), None, None, yanked))
     return files
 

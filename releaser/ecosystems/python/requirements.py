@@ -14,8 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import tomli  # the compiled reader the lock uses too: one TOML parser on `check`'s path
-
+from releaser.core import documents
 from releaser.ecosystems.python.settings import PythonInputs
 from releaser.core.errors import ConfigError
 from releaser.core.paths import inside
@@ -24,7 +23,6 @@ from releaser.core.redact import strip_credentials
 if TYPE_CHECKING:
     from packaging.requirements import InvalidRequirement, Requirement
 
-_COMMENT = re.compile(r"(^|\s+)#.*$")
 _INCLUDE = re.compile(r"^(-r|--requirement|-c|--constraint)(?:\s+|=)(\S+)$")
 
 
@@ -191,6 +189,18 @@ def _offence(line: str, exc: InvalidRequirement) -> str:
     return f" at column {column + 1}" + (f", after {_token(before)}" if before else "") + f": {reason}"
 
 
+def _without_comment(line: str) -> str:
+    """`line` without its comment: from the first `#` that starts the line or follows whitespace.
+
+    What pip's `(^|\\s+)#.*$` removes, found in one pass: that regex retries every
+    whitespace run to its end, quadratic on a long run with no `#` after it.
+    """
+    at = line.find("#")
+    while at > 0 and not line[at - 1].isspace():
+        at = line.find("#", at + 1)
+    return line if at < 0 else line[:at].rstrip()
+
+
 def _logical_lines(text: str) -> list[tuple[int, str]]:
     """(first line number, line) with comments removed and `\\` continuations joined."""
     out: list[tuple[int, str]] = []
@@ -198,7 +208,7 @@ def _logical_lines(text: str) -> list[tuple[int, str]]:
     for number, raw in enumerate(text.splitlines(), start=1):
         if not buffer:
             start = number
-        line = _COMMENT.sub("", raw)
+        line = _without_comment(raw)
         if line.endswith("\\"):
             buffer += line[:-1] + " "
             continue
@@ -213,10 +223,7 @@ def _logical_lines(text: str) -> list[tuple[int, str]]:
 
 def _read_pyproject(root: Path, path: Path, inputs: PythonInputs) -> RequirementInput:
     """`[project.dependencies]` (with `pyproject = true`), the `extras` and the PEP 735 `groups` asked for."""
-    try:
-        doc = tomli.loads(read_input(root, path))
-    except tomli.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    doc = documents.toml(read_input(root, path), path)
     project = doc.get("project")
     requirements: list[Requirement] = []
     if inputs.pyproject or inputs.extras:

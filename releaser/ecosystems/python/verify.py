@@ -64,13 +64,19 @@ def _verify_pin(pin: Pin, reader: PackageIndexReader, http: Http, index: str) ->
         if f is None:
             found.append(Finding("gone", subject, f"{artifact.name} is no longer on {where}", fix))
             continue
-        sha256 = f.sha256
+        sha256, size = f.sha256, f.size
         if sha256 is None:  # the index does not say: hash the bytes it serves
             try:
-                sha256, _ = http.download(f.url, None, what=f"{subject} file {f.filename}")
+                sha256, size = http.download(f.url, None, what=f"{subject} file {f.filename}")
             except UpstreamMissing:
                 found.append(Finding("gone", subject, f"{artifact.name} is listed by {where} but not served", fix))
                 continue
+        if size is not None and size != artifact.size and sha256 == artifact.sha256:
+            message = (
+                f"{artifact.name}: {where} now gives its size as {size} bytes, the lock has {artifact.size}; "
+                "`reproduce` would refuse the file, find out why before relocking"
+            )
+            found.append(Finding("hash-changed", subject, message, fix))
         if sha256 != artifact.sha256:
             message = (
                 f"{artifact.name}: {where} now gives sha256 {sha256[:12]}..., the lock has {artifact.sha256[:12]}...; "

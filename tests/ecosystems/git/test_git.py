@@ -108,7 +108,9 @@ def test_changed_ref_or_vanished_commit_is_resolved_again(tmp_path: Path, repo: 
     repo.git("reset", "--hard", "--quiet", repo.rev("v1"))
     repo.git("reflog", "expire", "--expire=now", "--all")
     repo.git("gc", "--quiet", "--prune=now")
-    run_lock(root)
+    run_lock(root)  # nothing changed here: answered from the lock, upstream not asked
+    assert git_pins(root)["windmill"].version == b
+    run_lock(root, refresh=True)  # asked: the vanished commit is resolved again
     assert git_pins(root)["windmill"].version == repo.rev("v1")
 
 
@@ -200,6 +202,6 @@ def test_credentials_in_the_url_are_used_but_never_written(tmp_path: Path, repo:
         assert "s3cr3t" not in done.stdout + done.stderr
 
         write_project(root, ("windmill", url, "main"))
-        done = cli(root, "lock", env={"GIT_TOKEN": "wrong-t0ken-here"})
+        done = cli(root, "lock", "--refresh", env={"GIT_TOKEN": "wrong-t0ken-here"})
         assert done.returncode == 3 and f"cannot list the refs of {plain}" in done.stderr
         assert "wrong-t0ken" not in done.stdout + done.stderr

@@ -219,6 +219,50 @@ def test_arbitrary_pom_shaped_documents_give_only_releaser_errors(children: list
         pass
 
 
+def doubling(levels: int) -> str:
+    """Properties that each hold the one before twice: `${p<levels>}` is 2**levels characters."""
+    return "<properties><p0>x</p0>" + "".join(f"<p{i}>${{p{i - 1}}}${{p{i - 1}}}</p{i}>" for i in range(1, levels + 1)) + "</properties>"
+
+
+def parent_chain(levels: int) -> dict[str, bytes]:
+    """g:p -> g:p1 -> ... -> g:p<levels>: deep, and no POM twice."""
+    names = ["p"] + [f"p{i}" for i in range(1, levels + 1)]
+    return {
+        f"g__{name}__1": project(
+            f"<parent><groupId>g</groupId><artifactId>{up}</artifactId><version>1</version></parent>" if up else "",
+            f"<groupId>g</groupId><artifactId>{name}</artifactId><version>1</version>",
+        )
+        for name, up in zip(names, [*names[1:], None])
+    }
+
+
+@pytest.mark.parametrize(
+    ("poms", "message"),
+    [
+        (parent_chain(40), "parent chain deeper than 32 POMs, at g:p31; refused"),
+        ({"g__p__1": project(doubling(26) + f"<dependencies>{dep('x', '${p26}')}</dependencies>", "<groupId>g</groupId><artifactId>p</artifactId><version>1</version>")},
+         "g:x version expands to more than 65536 characters (nested properties); refused"),
+        ({"g__p__1": project("<properties><q0>1</q0>" + "".join(f"<q{i}>${{q{i - 1}}}</q{i}>" for i in range(1, 41)) + "</properties>"
+                             f"<dependencies>{dep('x', '${q40}')}</dependencies>", "<groupId>g</groupId><artifactId>p</artifactId><version>1</version>")},
+         "properties nested more than 32 deep"),
+    ],
+    ids=["deep-parent-chain", "doubling-properties", "deep-properties"],
+)
+def test_a_pom_built_to_cost_is_refused_naming_it(poms: dict[str, bytes], message: str) -> None:
+    """A 40-deep chain is not a cycle, and 26 doublings are not 2**26 expansions: each is one bounded error."""
+    child = parse_pom(project("<parent><groupId>g</groupId><artifactId>p</artifactId><version>1</version></parent>", "<artifactId>a</artifactId>"), "https://repo/g/a/1/a-1.pom")
+    with pytest.raises(PomError) as caught:
+        ModelBuilder(Repository(**poms).fetch).build(child)
+    assert message in str(caught.value) and "cycle" not in str(caught.value)
+    assert str(caught.value).startswith(("https://repo/g/a/1/a-1.pom", "g__p"))
+
+
+def test_a_project_pom_of_doubling_properties_is_bad_input(tmp_path: Path) -> None:
+    (tmp_path / "pom.xml").write_bytes(project(doubling(26) + f"<dependencies>{dep('x', '${p26}')}</dependencies>"))
+    with pytest.raises(ConfigError, match=r"^pom.xml: g:x version expands to more than 65536 characters"):
+        ModelBuilder(Repository().fetch, tmp_path).local(tmp_path / "pom.xml")
+
+
 BOMB = b'<?xml version="1.0"?><!DOCTYPE p [<!ENTITY a "aaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;">]><project>&b;</project>'
 
 
@@ -238,8 +282,12 @@ BOMB = b'<?xml version="1.0"?><!DOCTYPE p [<!ENTITY a "aaaaaaaa"><!ENTITY b "&a;
             {"org/bad/lib/1.0/lib-1.0.pom": project("<parent><groupId>org.bad</groupId><artifactId>gone</artifactId><version>1</version></parent>", "<artifactId>lib</artifactId>")},
             "parent org.bad:gone:1",
         ),
+        (
+            {"org/bad/lib/1.0/lib-1.0.pom": project(doubling(26) + f"<dependencies>{dep('x', '${p26}')}</dependencies>", "<artifactId>lib</artifactId><groupId>org.bad</groupId><version>1.0</version>")},
+            "lib-1.0.pom: g:x version expands to more than 65536 characters",
+        ),
     ],
-    ids=["entity-bomb", "not-xml", "parent-cycle", "missing-parent"],
+    ids=["entity-bomb", "not-xml", "parent-cycle", "missing-parent", "doubling-properties"],
 )
 def test_a_bad_pom_in_the_repository_is_an_outside_failure(tmp_path: Path, poms: dict[str, bytes], message: str) -> None:
     from helpers import run_releaser

@@ -77,13 +77,14 @@ def test_relock_keeps_same_bytes_and_pins_new_ones(tmp_path: Path, files: FileSe
     before = (root / "release.lock").read_bytes()
 
     files.put("tz.tar.gz", DATA, last_modified=FEB)  # touched, same bytes: the pin stands
-    assert not run_lock(root).written and (root / "release.lock").read_bytes() == before
+    assert not run_lock(root, refresh=True).written and (root / "release.lock").read_bytes() == before
     # --upgrade downloads again and re-records it (here: the new date).
     run_lock(root, upgrade=("tzdata",))
     assert pins(root)["tzdata"].date == FEB
 
-    files.put("tz.tar.gz", DATA2, last_modified=FEB)  # new bytes: pinned anew, shown as a change
-    result = run_lock(root)
+    files.put("tz.tar.gz", DATA2, last_modified=FEB)  # new bytes: a plain relock keeps the pin (nothing changed here)
+    assert run_lock(root).changes == [] and pins(root)["tzdata"].version == sha(DATA)
+    result = run_lock(root, refresh=True)  # asked to look again: pinned anew, shown as a change
     assert result.changes == [f"artifact tzdata: {sha(DATA)} -> {sha(DATA2)}"]
     assert pins(root)["tzdata"].artifacts[0].size == len(DATA2)
 
@@ -96,7 +97,7 @@ def test_sha256_in_release_toml_is_enforced(tmp_path: Path, files: FileServer) -
 
     files.put("tz.tar.gz", DATA2)
     with pytest.raises(UpstreamError) as caught:
-        run_lock(root)
+        run_lock(root, refresh=True)
     assert str(caught.value) == (
         f"artifact tzdata: {url} has sha256 {sha(DATA2)}, but release.toml requires {sha(DATA)}; nothing was recorded"
     )
@@ -114,7 +115,7 @@ def test_503_twice_then_success(tmp_path: Path, files: FileServer) -> None:
 
     files.fail_next("tz.tar.gz", 10)  # more than the retries: an outside failure, exit 3
     with pytest.raises(UpstreamError, match=f"artifact tzdata: {url} answered HTTP 503"):
-        run_lock(root)
+        run_lock(root, refresh=True)
 
 
 @pytest.mark.parametrize("tail", ["..%2F..%2Fetc%2Fpasswd", "..", "a%5Cb.tar.gz", "x%00y"])
@@ -153,7 +154,7 @@ def test_credentials_never_reach_the_lock_or_errors(tmp_path: Path) -> None:
         assert "hunter2" not in text and "deploy" not in text and plain in text
 
         env["TOKEN"] = "wrong-secret-value"
-        done = subprocess.run(run, cwd=root, env=env, capture_output=True, text=True, timeout=60)
+        done = subprocess.run([*run, "--refresh"], cwd=root, env=env, capture_output=True, text=True, timeout=60)
         assert done.returncode == 3
         assert done.stderr.strip() == f"releaser: artifact tzdata: {plain} answered HTTP 401"
 

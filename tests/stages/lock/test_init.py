@@ -228,3 +228,11 @@ def test_a_credential_in_the_index_url_never_reaches_the_file(tmp_path: Path) ->
     done = run_releaser(tmp_path, "init", "--index-url", "https://ci:${INDEX_TOKEN}@pypi.example.org/simple")
     assert done.returncode == 0, done.stderr  # a reference to the environment is what release.toml holds
     assert 'index-url = "https://ci:${INDEX_TOKEN}@pypi.example.org/simple"' in (tmp_path / "release.toml").read_text()
+
+
+def test_a_deeply_nested_pyproject_is_left_out_with_the_reason(tmp_path: Path) -> None:
+    Project(tmp_path).write("pyproject.toml", "x = " + "[" * 5000 + "]" * 5000 + "\n")
+    Project(tmp_path).write("requirements.in", "beta\n")
+    result = initialize(tmp_path)
+    assert tomllib.loads(result.text)["python"]["requirements"] == ["requirements.in"]
+    assert "pyproject.toml: not read (nested too deeply)" in result.found

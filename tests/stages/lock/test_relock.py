@@ -84,3 +84,47 @@ def test_a_cut_off_in_the_future_is_refused(moving, make_project):  # type: igno
     assert not project.lockfile.exists()
     with pytest.raises(ConfigError, match="in the future"):
         lock(project.config(), as_of=datetime.now(timezone.utc) + timedelta(hours=1))
+
+
+def test_a_relock_with_nothing_changed_answers_from_the_lock_without_asking_the_index(moving, make_project):  # type: ignore[no-untyped-def]
+    project = make_project(moving.url, requirements="alpha\n")
+    lock(project.config())
+    before = project.lockfile.read_bytes()
+    stat = project.lockfile.stat()
+    seen = len(moving.requests_seen)
+    done = project.releaser("lock")
+    assert done.returncode == 0, done.stderr
+    assert "nothing changed since it was written" in done.stdout and "unchanged:" in done.stdout
+    assert len(moving.requests_seen) == seen  # nothing resolved, no page read
+    assert project.lockfile.read_bytes() == before and project.lockfile.stat().st_mtime_ns == stat.st_mtime_ns
+
+    refreshed = project.releaser("lock", "--refresh")
+    assert refreshed.returncode == 0, refreshed.stderr
+    assert len(moving.requests_seen) > seen and project.lockfile.read_bytes() == before  # resolved, same pins
+
+    project.write("requirements.in", "alpha\nbeta\n")  # an input changed: resolved again
+    seen = len(moving.requests_seen)
+    changed = project.releaser("lock")
+    assert changed.returncode == 0 and len(moving.requests_seen) > seen and "nothing changed" not in changed.stdout
+
+
+def test_a_lock_that_is_never_sealed_answers_from_itself_only_when_this_releaser_wrote_it(moving, make_project, monkeypatch):  # type: ignore[no-untyped-def]
+    """A lock the seal cannot stand for (here: another lockfile name) is trusted as unchanged only
+    when fresh, sound and this releaser's; a sealable lock whose seal does not hold is relocked."""
+    from releaser.core import seal
+    from releaser.lock import locking
+
+    project = make_project(moving.url, requirements="alpha\n")
+    lock(project.config())
+    assert locking.unchanged(project.config()) is not None  # sealed, and the seal holds
+    body, _ = seal.split(project.lockfile.read_bytes())
+    project.lockfile.write_bytes(body)
+    assert locking.unchanged(project.config()) is None  # sealable, unsealed: relock to seal it
+
+    toml = project.root / "release.toml"
+    toml.write_text(toml.read_text().replace('version = "0.9.0"', 'version = "0.9.0"\nlockfile = "deps.lock"'))
+    lock(project.config())
+    assert "check-seal" not in (project.root / "deps.lock").read_text()
+    assert locking.unchanged(project.config()) is not None
+    monkeypatch.setattr(locking, "__version__", "999.0")
+    assert locking.unchanged(project.config()) is None  # another releaser: resolve

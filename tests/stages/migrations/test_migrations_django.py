@@ -336,3 +336,49 @@ def test_bad_input_is_one_line(tmp_path: Path) -> None:
     first.write_text(text.replace("dependencies = [", "dependencies = [('shop', '0002_next'), "))
     with pytest.raises(ConfigError, match="in a cycle: shop.000[12]_.* -> shop.000[12]_.* -> shop.000[12]_"):
         read_graph(settings, project.root)
+
+
+FILL = "def fill(apps, schema_editor):\n    pass\n\n\n"
+HIDDEN_RUNPYTHON = {
+    "appended-in-class": ("", "operations = []\n    operations.append(migrations.RunPython(fill))\n", ""),
+    "added-in-class": ("", "operations = []\n    operations += [migrations.RunPython(fill)]\n", ""),
+    "extended-after-class": ("", "operations = []\n", "\nMigration.operations.extend([migrations.RunPython(fill)])\n"),
+    "aliased-import": ("from django.db.migrations import RunPython as R\n", "operations = [R(fill)]\n", ""),
+    "module-alias": ("import django.db.migrations as m\n", "operations = [m.RunPython(fill)]\n", ""),
+    "assigned-alias": ("Run = migrations.RunPython\n", "operations = [Run(fill)]\n", ""),
+}
+
+
+@pytest.mark.parametrize("parts", HIDDEN_RUNPYTHON.values(), ids=HIDDEN_RUNPYTHON.keys())
+def test_a_runpython_added_after_the_class_or_under_another_name_is_still_irreversible(
+    released: tuple[DjangoProject, Previous], tmp_path: Path, parts: tuple[str, str, str]
+) -> None:
+    project, previous = released
+    imports, body, after = parts
+    path = project.root / "shop" / "migrations" / "0003_fill.py"
+    path.write_text(
+        f"from django.db import migrations\n{imports}\n\n{FILL}class Migration(migrations.Migration):\n"
+        f"    dependencies = [('shop', '0002_add_price')]\n    {body}{after}"
+    )
+    try:
+        assert refused(gate(project, previous)) == {"shop.0003_fill": "irreversible"}
+        database = {"SQLITE_PATH": str(tmp_path / "db.sqlite3")}
+        project.manage("migrate", env=database)
+        assert "IRREVERSIBLE" in project.manage("migrate", "shop", "0002", "--plan", env=database).stdout  # Django agrees
+    finally:
+        path.unlink()
+
+
+def test_operations_added_in_a_way_not_read_statically_are_a_warning_not_a_pass(released: tuple[DjangoProject, Previous]) -> None:
+    project, previous = released
+    path = project.root / "shop" / "migrations" / "0003_fill.py"
+    path.write_text(
+        f"from django.db import migrations\n\n{FILL}EXTRA = [migrations.RunPython(fill)]\n\n\n"
+        "class Migration(migrations.Migration):\n    dependencies = [('shop', '0002_add_price')]\n    operations = []\n\n\n"
+        "Migration.operations.extend(EXTRA)\n"
+    )
+    try:
+        report = gate(project, previous)
+        assert report.ok and any("0003_fill.py: could not tell whether shop.0003_fill can be reversed" in n for n in report.notes)
+    finally:
+        path.unlink()

@@ -12,7 +12,7 @@ import shlex
 from datetime import timezone
 
 from releaser.plumbing.credentials import private_netrc
-from releaser.plumbing.piprun import cache_dir, index_options, resolve_deadline, run_pip
+from releaser.plumbing.piprun import cache_dir, index_options, out_of_memory, over_ceiling, resolve_deadline, resolver_memory, run_pip
 from releaser.ecosystems.python.resolve import Job, Resolver, fail, prepare, read_pins, upgrade_options
 
 
@@ -27,10 +27,13 @@ def resolve(job: Job) -> tuple[dict[str, str], dict[str, str]]:
     indexes, credentials = private_netrc(job.index_urls, job.work)
     args = ["compile", *_options(job, indexes), "-c", str(job.constraints), "-o", str(job.output), str(job.requirements)]
     prepare(job)
+    memory = resolver_memory()
     done = run_pip(
         args, timeout=resolve_deadline(), timed_out="pip-compile did not finish", module="piptools", cwd=job.root,
-        env=credentials,
+        env=credentials, memory=memory,
     )
+    if done.returncode != 0 and out_of_memory(done.stderr):
+        raise over_ceiling("pip-compile", job.index_urls, memory)
     if done.returncode != 0:
         fail("pip-compile", done.stderr, job)
     return read_pins(job.output, "pip-compile")

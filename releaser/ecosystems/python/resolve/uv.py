@@ -32,7 +32,7 @@ from datetime import timezone
 from packaging.utils import canonicalize_name
 
 from releaser.core.errors import UpstreamError
-from releaser.plumbing.piprun import isolated_env, resolve_deadline
+from releaser.plumbing.piprun import isolated_env, memory_ceiling, out_of_memory, over_ceiling, resolve_deadline, resolver_memory
 from releaser.ecosystems.python.resolve import Job, Resolver, fail, not_installed, prepare, read_pins, upgrade_options
 
 
@@ -81,26 +81,28 @@ def uv_env(index_urls: tuple[str, ...]) -> dict[str, str]:
 
 
 def resolve(job: Job) -> tuple[dict[str, str], dict[str, str]]:
-    deadline = resolve_deadline()
+    deadline, memory = resolve_deadline(), resolver_memory()
     command = [uv_binary(), "pip", "compile", *_options(job), "-c", str(job.constraints), "-o", str(job.output), str(job.requirements)]
     prepare(job)
     try:
-        code, stderr = _run(command, job, deadline)
+        code, stderr = _run(command, job, deadline, memory)
     except OSError as exc:
         raise UpstreamError(f"uv could not be run: {exc}") from None
     if code is None:
         raise UpstreamError(f"uv did not finish within {deadline // 60} minutes")
+    if code != 0 and out_of_memory(stderr):
+        raise over_ceiling("uv", job.index_urls, memory)
     if code != 0:
         fail("uv", stderr, job)
     return read_pins(job.output, "uv")
 
 
-def _run(command: list[str], job: Job, deadline: float) -> tuple[int | None, str]:
+def _run(command: list[str], job: Job, deadline: float, memory: int) -> tuple[int | None, str]:
     """Run uv with `-v`, telling `job.hints` each project as uv adds it; (exit code, or None
     when it ran past `deadline` and was killed; what it said but its debug lines)."""
     process = subprocess.Popen(
         command, cwd=job.root, env=uv_env(job.index_urls), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE, text=True, errors="replace",
+        stderr=subprocess.PIPE, text=True, errors="replace", preexec_fn=memory_ceiling(memory),
     )
     expired = threading.Event()
 
