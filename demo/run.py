@@ -172,6 +172,9 @@ def rehearsal(work: Path) -> None:
         say("The record keeps the figures, and revert.sh: a post-update backup, then back to rc1's heads")
         releaser(work, "revert-plan", "2.0.0rc2")
         run(work, "sed", "-n", "/^echo \"2\./,/^echo \"3\./p", "releases/2.0.0rc2/revert.sh")
+        say("The line of RCs as pages to read: what each RC changed, its migrations, every step's time across RCs")
+        releaser(work, "site")
+        print(f"  open {work / 'dist' / 'site' / 'index.html'} in a browser (static: no script, no outside asset)")
 
 
 def main() -> None:
@@ -247,6 +250,7 @@ def main() -> None:
         run(work, "git", "commit", "--quiet", "-m", "Upgrade the dependencies", "release.lock")
         releaser(work, "cut")
         releaser(work, "diff", "0.9.0rc1", "0.9.0rc2")
+        releaser(work, "site")
         rehearsal(work.parent / "shop")
         say("Done. The example project's files are in " + (str(work) if args.keep else "a temporary folder (use --keep DIR to keep them)"))
 

@@ -21,13 +21,15 @@ class GitHttpServer(LoopbackServer[str]):
     """Serves every repository under `root` at http://127.0.0.1:PORT/<path>.
 
     `requests_seen` holds 'METHOD /path' strings, as MavenRepository's does.
+    `redirect_to`: an origin (`http://localhost:PORT`) every authenticated request is sent on to
+    with a 302, as a hosted server moving a repository does.
     """
 
     _what, _realm, _methods = "git server", "git", frozenset({"GET", "POST"})
 
-    def __init__(self, root: Path, *, auth: tuple[str, str] | None = None) -> None:
+    def __init__(self, root: Path, *, auth: tuple[str, str] | None = None, redirect_to: str | None = None) -> None:
         super().__init__(auth=auth)
-        self.root = Path(root)
+        self.root, self.redirect_to = Path(root), redirect_to
 
     def url(self, path: str, *, with_auth: bool = False) -> str:
         return f"{self._origin(with_auth=with_auth)}/{path.lstrip('/')}"
@@ -38,6 +40,8 @@ class GitHttpServer(LoopbackServer[str]):
     def _respond(self, request: LoopbackHandler) -> None:
         """Run `git http-backend` as a web server runs a CGI program, and relay its answer."""
         body = request.rfile.read(int(request.headers.get("Content-Length") or 0)) if request.command == "POST" else b""
+        if self.redirect_to is not None:
+            return request.send(302, b"moved\n", headers={"Location": self.redirect_to.rstrip("/") + request.path})
         parts = urlsplit(request.path)
         env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
         env.update(

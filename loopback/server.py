@@ -39,6 +39,7 @@ class LoopbackServer(ABC, Generic[Seen]):
         self.auth, self.delay = auth, delay
         self._lock = threading.Lock()  # also guards the subclass's own state
         self._seen: list[Seen] = []
+        self.authorizations_seen: list[str] = []  # every Authorization header received, for leak tests
         self._failures: dict[str, tuple[int, int]] = {}  # key -> (remaining, status)
         self._running: tuple[_HTTPServer, threading.Thread] | None = None
 
@@ -157,6 +158,9 @@ class LoopbackHandler(BaseHTTPRequestHandler):
         if self.command not in loopback._methods:
             return self.send_error(501, f"Unsupported method ({self.command!r})")
         loopback._record(self.command, self.path)
+        if self.headers.get("Authorization"):
+            with loopback._lock:
+                loopback.authorizations_seen.append(self.headers["Authorization"])
         if not loopback._authorized(self.headers.get("Authorization")):
             return self.send(401, b"unauthorized\n", headers={"WWW-Authenticate": f'Basic realm="{loopback._realm}"'})
         if loopback.delay:

@@ -15,8 +15,10 @@ from helpers import (
 
 from loopback.files import FileServer
 from loopback.gitrepo import GitRepo, python_package
+from loopback.installed import wheels_with_dependencies
 from loopback.maven import MavenRepository
 from loopback.pypi import PackageIndex
+from loopback.registry import OciRegistry
 
 
 @pytest.fixture(autouse=True)
@@ -78,6 +80,49 @@ def files() -> Iterator[FileServer]:
         yield server
 
 
+@pytest.fixture
+def registry() -> Iterator[OciRegistry]:
+    """A real OCI registry (Debian's docker-registry) on 127.0.0.1, plain HTTP, its own storage;
+    `registry.publish("repo:tag", created=...)` pushes a two-platform image with skopeo."""
+    with OciRegistry() as reg:
+        yield reg
+
+
+@pytest.fixture
+def private_registry() -> Iterator[OciRegistry]:
+    """The same registry behind HTTP Basic auth (htpasswd): login ("alice", "s3cret-pw")."""
+    with OciRegistry(login=("alice", "s3cret-pw")) as reg:
+        yield reg
+
+
+@pytest.fixture
+def token_registry() -> Iterator[OciRegistry]:
+    """The registry with Bearer-token auth: its 401 names a token service here, which issues
+    signed tokens to the login ("alice", "s3cret-pw") only."""
+    with OciRegistry(login=("alice", "s3cret-pw"), bearer=True) as reg:
+        yield reg
+
+
+@pytest.fixture(scope="module")
+def framework_index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PackageIndex]:
+    """The loopback index serving Django, Alembic, psycopg and what they need, as installed here."""
+    folder = tmp_path_factory.mktemp("wheels")
+    with PackageIndex() as index:
+        for wheel in wheels_with_dependencies(["django", "alembic", "psycopg", "psycopg-binary"], folder):
+            index.add(wheel)
+        yield index
+
+
+@pytest.fixture(scope="module")
+def line_of_rcs(framework_index: PackageIndex, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """Three RCs cut for real, each rehearsed on SQLite (tests/lineofrcs.py): Python pins that change,
+    appear and go, a Maven SNAPSHOT rebuilt, Django migrations with a merge."""
+    from lineofrcs import make_line
+
+    with MavenRepository() as maven:
+        yield make_line(tmp_path_factory.mktemp("line") / "shop", framework_index, maven)
+
+
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[Any]:
     """A private PostgreSQL cluster on 127.0.0.1 (tests/pgcluster.py), one for the whole run."""
@@ -98,3 +143,13 @@ def world(populated: PackageIndex, make_project: Callable[..., Project], tmp_pat
     from recorded import make_world
 
     yield from make_world(populated, make_project, tmp_path)
+
+
+@pytest.fixture
+def git_identity(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """A git identity for releaser's record commit and tag; no user or system git config."""
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(tmp_path_factory.getbasetemp() / "gitconfig"))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    for who in ("AUTHOR", "COMMITTER"):
+        monkeypatch.setenv(f"GIT_{who}_NAME", "Release Engineer")
+        monkeypatch.setenv(f"GIT_{who}_EMAIL", "re@example.org")

@@ -111,6 +111,33 @@ def python_project(
     return project
 
 
+def container_project(root: Path, registry_host: str, files: dict[str, str], containers: str = "") -> Project:
+    """A project at `root` with `files` (Dockerfiles, compose files) and a release.toml whose
+    [containers] table lists them (by name: `*Dockerfile*` as dockerfiles, the rest as compose),
+    reaching `registry_host` over plain HTTP, with `containers` added to the table."""
+    project = Project(root)
+    root.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        project.write(name, text)
+    dockerfiles = [n for n in files if "Dockerfile" in n]
+    compose = [n for n in files if "Dockerfile" not in n]
+    project.write(
+        "release.toml",
+        f"""
+        [release]
+        name = "shop"
+        version = "1.0.0"
+
+        [containers]
+        dockerfiles = {dockerfiles!r}
+        compose = {compose!r}
+        insecure = ["{registry_host}"]
+        {containers}
+        """.replace("'", '"'),
+    )
+    return project
+
+
 def hostile_setup(hostile: PackageIndex, tmp_path: Path) -> tuple[Path, Path]:
     """What a machine's resolver configuration could point at to change the pins of `populated`:
     newer alpha and beta on `hostile`, a find-links folder with beta 8.0 and a constraints file

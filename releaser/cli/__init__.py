@@ -6,7 +6,7 @@ document), scrubbed of secrets, with no traceback. `app` is the frame (options
 every command takes, the group, errors); each other module adds its commands.
 """
 
-from releaser.cli import database, pins, releases  # noqa: F401  (each adds its commands to main)
+from releaser.cli import database, pins, releases, site  # noqa: F401  (each adds its commands to main)
 from releaser.cli.app import main
 
 __all__ = ["main"]

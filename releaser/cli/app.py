@@ -118,6 +118,7 @@ class _Group(click.Group):
         argv = list(sys.argv[1:] if args is None else args)
         extra.pop("standalone_mode", None)  # errors are rendered here, as text or as JSON
         options.reset(json="--json" in argv[: argv.index("--")] if "--" in argv else "--json" in argv)
+        _interrupt_on_termination()
         try:
             code = super().main(argv, prog_name=prog_name or "releaser", standalone_mode=False, **extra)
         except click.ClickException as exc:  # usage: exit 2, as JSON too with --json
@@ -194,6 +195,21 @@ EPILOG = """\b
 Every command takes -C DIR, --json and --quiet, before or after its name.
 Exit codes: 0 done, 1 the gate said no, 2 bad input or usage, 3 an outside failure.
 Documentation: docs/ in releaser's repository (README.md first)."""
+
+
+def _interrupt_on_termination() -> None:
+    """SIGTERM and SIGHUP (a CI job cancelled, a terminal closed) stop a command as Ctrl-C does:
+    its temporary files and private credential files are removed, what it wrote stays as it was."""
+    import signal
+    import threading
+
+    def interrupted(_signum: int, _frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is not threading.main_thread():
+        return  # only the main thread may set handlers (a test runner's worker)
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, interrupted)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]}, epilog=EPILOG)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
 
 import click
 
@@ -33,14 +32,8 @@ def cut(project: Path, rc_number: int | None, no_tag: bool, no_commit: bool, bun
     build and the gates run in it; the record releases/<RC>/ (manifest.json,
     MANIFEST.md, release.lock, sbom.cdx.json) written in one step, committed and tagged.
     """
-    import signal
-
     from releaser.cut.cutting import cut as run_cut
 
-    def terminated(_signum: int, _frame: Any) -> None:
-        raise KeyboardInterrupt  # so a killed cut cleans up as an interrupted one does
-
-    signal.signal(signal.SIGTERM, terminated)
     cfg = load_config(project)
     with options.progress() as show:
         result = run_cut(
@@ -62,6 +55,18 @@ def cut(project: Path, rc_number: int | None, no_tag: bool, no_commit: bool, bun
 
         for line in describe_bundle(result.bundled):
             options.echo(line)
+    if cfg.release.site:  # [release] site = true: the pages follow the records
+        from releaser.core.errors import ReleaserError
+        from releaser.site.building import build
+
+        try:
+            built = build(cfg)
+        except ReleaserError as exc:  # the RC is cut and recorded: the pages are not worth failing it
+            options.echo(f"warning: {result.rc} is cut, but the site was not refreshed: {exc}", err=True)
+        else:
+            for warning in built.warnings:
+                options.echo(f"warning: {warning}", err=True)
+            options.echo(f"site: {built.rcs} RCs rendered in {built.out}/")
     options.document({
         "rc": result.rc, "record": where, "commit": result.commit, "record_commit": result.record_commit,
         "tag": result.tag, "pins": pins, "built": built, "notes": list(result.notes),
@@ -113,27 +118,39 @@ def show(project: Path, as_json: bool, rc: str) -> None:
 Examples:
   releaser reproduce 0.9.0rc1
   releaser reproduce 0.9.0rc1 --into /tmp/rc1
-  releaser reproduce 0.9.0rc1 --from-bundle dist/0.9.0rc1/bundle     offline""")
+  releaser reproduce 0.9.0rc1 --from-bundle dist/0.9.0rc1/bundle     offline
+  releaser reproduce 0.9.0rc1 --from-bundle dist/0.9.0rc1/bundle --push registry.example.com:5000
+  releaser reproduce 0.9.0rc1 --from-bundle oci://registry.example.org/releases/cosmo:0.9.0rc1""")
 @project_command
 @click.argument("rc")
 @click.option("--into", type=click.Path(file_okay=False, path_type=Path), help="Default: reproduce/<RC> in the project.")
 @click.option(
-    "--from-bundle", "from_bundle", type=click.Path(file_okay=False, path_type=Path),
-    help="Take every file from this bundle (dist/<RC>/bundle), offline.",
+    "--from-bundle", "from_bundle", metavar="DIR|oci://…",
+    help="Take every file from this bundle: a folder (dist/<RC>/bundle), or one pushed to a registry (oci://HOST/REPO[:TAG]).",
 )
-def reproduce(project: Path, rc: str, into: Path | None, from_bundle: Path | None) -> None:
+@click.option("--key", "key", type=click.Path(dir_okay=False, path_type=Path), help="With oci://: the PEM public key its provenance must verify with.")
+@click.option("--push", metavar="REGISTRY", help="Also put the RC's container images into REGISTRY (host[:port]), by digest and tag.")
+def reproduce(project: Path, rc: str, into: Path | None, from_bundle: str | None, key: Path | None, push: str | None) -> None:
     """Recreate RC's exact dependency set from its record, every file sha256-verified.
 
     Makes venv/ (exactly the recorded Python set), maven/ (a local repository and
-    classpath.txt), git/<name>/ (detached at the recorded commit) and artifacts/.
+    classpath.txt), git/<name>/ (detached at the recorded commit), artifacts/ and
+    images/ (the container images, an OCI image layout).
     A re-run verifies what is there and fetches only what is missing.
     """
     from releaser.reproduce import reproducing
 
     cfg = load_config(project)
     target = into or project / "reproduce" / rc
+    pulled: list[str] = []
     with options.progress() as show:
-        result = reproducing.reproduce(cfg, rc, target, bundle=from_bundle, progress=show)
+        if from_bundle is not None and from_bundle.startswith("oci://"):
+            result, pulled = reproducing.reproduce_from_registry(cfg, rc, target, from_bundle, key=key, progress=show, push=push)
+        else:
+            bundle = Path(from_bundle) if from_bundle is not None else None
+            result = reproducing.reproduce(cfg, rc, target, bundle=bundle, progress=show, push=push)
+    for line in pulled:
+        options.echo(f"note: {line}", err=True)
     for line in reproducing.describe(result):
         options.echo(line)
     notes = reproducing.notes(result.into)
@@ -142,10 +159,14 @@ def reproduce(project: Path, rc: str, into: Path | None, from_bundle: Path | Non
     options.document({"rc": rc, "into": str(target), "notes": notes})
 
 
-@main.command(epilog="\b\nExample:\n  releaser bundle 0.9.0rc1 && releaser reproduce 0.9.0rc1 --from-bundle dist/0.9.0rc1/bundle")
+@main.command(epilog="""\b
+Examples:
+  releaser bundle 0.9.0rc1 && releaser reproduce 0.9.0rc1 --from-bundle dist/0.9.0rc1/bundle
+  releaser bundle 0.9.0rc1 --push oci://registry.example.org/releases/cosmo""")
 @project_command
 @click.argument("rc")
-def bundle(project: Path, rc: str) -> None:
+@click.option("--push", "push_to", metavar="oci://HOST/REPO[:TAG]", help="Also push it to this registry as an OCI artifact (tag: the RC), its provenance attached.")
+def bundle(project: Path, rc: str, push_to: str | None) -> None:
     """Store every pinned file of RC (and a git bundle per repository) in dist/<RC>/bundle/.
 
     `releaser reproduce RC --from-bundle dist/RC/bundle` then works offline, after
@@ -156,9 +177,18 @@ def bundle(project: Path, rc: str) -> None:
     cfg = load_config(project)
     result = make_bundle(cfg, rc)
     lines = describe_bundle(result)
+    pushed = None
+    if push_to is not None:
+        from releaser.install.ocibundle import push_bundle
+
+        pushed = push_bundle(cfg, rc, push_to, result.root)
+        lines.append(
+            f"pushed {pushed.files} files to {pushed.target} as {pushed.digest}"
+            + (f"; its provenance attached ({pushed.attestation}, found by {'the referrers API' if pushed.referrers == 'api' else 'the tag ' + pushed.digest.replace(':', '-')})" if pushed.attestation else "")
+        )
     for line in lines:
         options.echo(line)
-    options.document({"rc": rc, "lines": [scrub(line) for line in lines]})
+    options.document({"rc": rc, "lines": [scrub(line) for line in lines], **({"pushed": pushed.digest} if pushed else {})})
 
 
 @main.command(epilog="""\b

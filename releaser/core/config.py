@@ -22,17 +22,16 @@ from packaging.version import InvalidVersion, Version
 from releaser.core import documents
 from releaser.core.errors import ConfigError
 from releaser.core.paths import inside
-from releaser.core.kinds import KINDS
+from releaser.core.kinds import KINDS, TABLES
 from releaser.core.migration_config import MigrationSettings
 from releaser.core.attest_config import AttestSettings
 from releaser.core.attest_config import parse as parse_attest
 from releaser.core.migration_config import parse as parse_migrations
-from releaser.core.redact import remember_secrets, strip_credentials
+from releaser.core.redact import expand_references, remember_secrets, strip_credentials
 from releaser.core.tomlreader import TableReader
 
 CONFIG_NAME = "release.toml"
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]*$")
-_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _URL_SCHEMES = ("http", "https")
 
 
@@ -46,6 +45,7 @@ class ReleaseSettings:
     gates: tuple[tuple[str, ...], ...] = ()
     templates: str | None = None  # a project folder with its own MANIFEST.md.j2
     tag: str = "v{rc}"  # the name of the git tag of an RC; {rc} is its id
+    site: bool = False  # `releaser site` after every cut: dist/site/ refreshed from the records
 
 
 class KindInputs(ABC):
@@ -114,7 +114,7 @@ def parse(text: str, path: Path, kinds: Mapping[str, InputsParser]) -> ReleaseCo
 
 def dependency_digest(data: dict[str, Any]) -> str:
     """Digest of the dependency sections as written (not [release], not expanded secrets)."""
-    sections = {k: data[k] for k in KINDS if k in data}
+    sections = {TABLES[k]: data[TABLES[k]] for k in KINDS if TABLES[k] in data}
     blob = json.dumps(sections, sort_keys=True, separators=(",", ":"), default=str)
     return "sha256:" + hashlib.sha256(blob.encode()).hexdigest()
 
@@ -133,12 +133,12 @@ class ConfigReader(TableReader):
     # -- the document -----------------------------------------------------
 
     def config(self, data: dict[str, Any], kinds: Mapping[str, InputsParser]) -> ReleaseConfig:
-        self._no_unknown(data, {"release", *kinds, "migrations", "attest"}, "", None)
+        self._no_unknown(data, {"release", *(TABLES.get(k, k) for k in kinds), "migrations", "attest"}, "", None)
         release = self._table(data, "release", required=True)
         migrations = self._table(data, "migrations", required=False)
         attest = self._table(data, "attest", required=False)
         settings = self._release(release)
-        inputs = {kind: found for kind, parse in kinds.items() if kind in data and (found := parse(self, data)) is not None}
+        inputs = {kind: found for kind, parse in kinds.items() if TABLES.get(kind, kind) in data and (found := parse(self, data)) is not None}
         return ReleaseConfig(
             path=self.path,
             release=settings,
@@ -152,7 +152,7 @@ class ConfigReader(TableReader):
     def _release(self, t: dict[str, Any]) -> ReleaseSettings:
         where = "[release]"
         self._no_unknown(
-            t, {"name", "version", "lockfile", "records", "build", "gates", "templates", "tag"}, where, "release"
+            t, {"name", "version", "lockfile", "records", "build", "gates", "templates", "tag", "site"}, where, "release"
         )
         name = self._get(t, "name", str, where, "release")
         version = self._get(t, "version", str, where, "release")
@@ -170,6 +170,7 @@ class ConfigReader(TableReader):
             gates=tuple(self._argv(g, where, f"gates[{i}]", "release") for i, g in enumerate(gates)),
             templates=self.relative_path(t, "templates", None, where, "release") if "templates" in t else None,
             tag=self._tag_template(t, where),
+            site=self._get(t, "site", bool, where, "release", default=False),
         )
 
     def _tag_template(self, t: dict[str, Any], where: str) -> str:
@@ -210,14 +211,13 @@ class ConfigReader(TableReader):
         """
         unset_before = len(self.unset)
 
-        def value(match: re.Match[str]) -> str:
-            name = match.group(1)
+        def value(name: str) -> str | None:
             if name not in os.environ:
                 self.unset.append(self._message(where, key, f"refers to ${{{name}}}, which is not set in the environment", section))
-                return match.group(0)
+                return None
             return os.environ[name]
 
-        expanded = _ENV_REF.sub(value, url)
+        expanded = expand_references(url, value)
         if len(self.unset) == unset_before:
             remember_secrets(expanded)
         return expanded

@@ -12,9 +12,15 @@ from __future__ import annotations
 import re
 import shlex
 import threading
-from urllib.parse import unquote, urlsplit, urlunsplit
+from collections.abc import Callable
+from urllib.parse import quote, quote_plus, unquote, urlsplit, urlunsplit
 
 _USERINFO = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\s]+@")
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+# The userinfo of a URL as written, before `${VARS}` are expanded (a reference holds no `/`).
+_WRITTEN_USERINFO = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*://(?P<userinfo>[^/?#]*)@")
+# What a client may leave unencoded inside userinfo (RFC 3986 sub-delims), besides letters and digits.
+_USERINFO_SAFE = "!$&'()*+,;=~"
 _known: set[str] = set()
 _lock = threading.Lock()
 
@@ -33,12 +39,45 @@ def remember_secrets(url: str) -> None:
     if "@" not in netloc:
         return
     userinfo = netloc.rpartition("@")[0]
-    password = userinfo.partition(":")[2]
+    user, _, password = userinfo.partition(":")
+    # Without a password, the user part is the secret (`https://TOKEN@host`).
+    remember_values(userinfo, password)
+    import base64  # here: `releaser check` reads release.toml through this module
+
+    # The form an HTTP client sends it in (`Authorization: Basic ...`), should anything echo it.
+    basic = f"{unquote(user)}:{unquote(password)}".encode()
+    remember_values(base64.b64encode(basic).decode(), base64.urlsafe_b64encode(basic).decode())
+
+
+def remember_values(*secrets: str) -> None:
+    """Note each secret, in every form it may be written in (raw, percent-encoded, percent-decoded)."""
+    forms = set()
+    for secret in secrets:
+        forms.update((secret, unquote(secret), quote(secret, safe=""), quote_plus(secret), quote(secret, safe=_USERINFO_SAFE)))
     with _lock:
-        # Without a password, the user part is the secret (`https://TOKEN@host`).
-        for secret in (userinfo, unquote(userinfo), password, unquote(password)):
-            if len(secret) >= 3:
-                _known.add(secret)
+        _known.update(form for form in forms if len(form) >= 3)
+
+
+def expand_references(url: str, lookup: Callable[[str], str | None]) -> str:
+    """`url` with each `${VAR}` replaced by `lookup(VAR)` (None: left as written).
+
+    A value that lands in the URL's userinfo is a credential as it is: it is remembered and
+    percent-encoded whole (a token with `/`, `?`, `#`, `@` or `%` would otherwise end the
+    userinfo early, or be decoded into another token).
+    """
+    written = _WRITTEN_USERINFO.match(url)
+    userinfo_end = written.end("userinfo") if written else -1
+
+    def value(match: re.Match[str]) -> str:
+        found = lookup(match.group(1))
+        if found is None:
+            return match.group(0)
+        if match.start() < userinfo_end:
+            remember_values(found)
+            return quote(found, safe="")
+        return found
+
+    return _ENV_REF.sub(value, url)
 
 
 def scrub(text: str) -> str:

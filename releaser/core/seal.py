@@ -115,12 +115,25 @@ def sealed(text: str, version: str, pins: int, inputs: int, mode: str, files: li
     return head + sep + first + newline + seal + tail
 
 
+def _read(root: str, name: str) -> bytes | None:
+    """The bytes of the regular file `name` inside `root`; None (the full check decides, and refuses)
+    for a symlink that leaves the project, a device or a FIFO, or an unreadable file."""
+    path = os.path.join(root, name)
+    real_root, real = os.path.realpath(root), os.path.realpath(path)
+    outside = real != real_root and not real.startswith(real_root.rstrip(os.sep) + os.sep)
+    if outside or not os.path.isfile(real):
+        return None
+    try:
+        with open(real, "rb") as f:
+            return f.read()
+    except OSError:
+        return None
+
+
 def quick_verdict(root: str, version: str) -> tuple[int, int] | None:
     """(pins, inputs) when `root`'s lock carries a seal that holds now; else None (run the full check)."""
-    try:
-        with open(os.path.join(root, LOCKFILE), "rb") as f:
-            data = f.read()
-    except OSError:
+    data = _read(root, LOCKFILE)
+    if data is None:
         return None
     found = split(data)
     if found is None:
@@ -134,11 +147,10 @@ def quick_verdict(root: str, version: str) -> tuple[int, int] | None:
         return None
     files = []
     for name in names:
-        try:
-            with open(os.path.join(root, name), "rb") as f:
-                files.append((name, f.read()))
-        except OSError:
+        read = _read(root, name)
+        if read is None:
             return None
+        files.append((name, read))
     if digest(version, parts[3], " ".join(parts[:4]), body, files) != parts[4]:
         return None
     return int(parts[1]), int(parts[2])

@@ -26,12 +26,14 @@ from releaser.core.config import ReleaseConfig
 from releaser.plumbing.credentials import configured_userinfo
 from releaser.core.errors import ConfigError, Refused, UpstreamError
 from releaser.plumbing.fsutil import sha256_of
+from releaser.core.kinds import KINDS
 from releaser.core.lockfile import Lock
 from releaser.core.progress import Progress
 from releaser.core.redact import output_tail, scrub, shown_command
 from releaser.ecosystems.python.buildenv import activated_env
 from releaser.plumbing.fetch import Fetcher, PinnedFile, session
 from releaser.install.layout import BUNDLE, DEPS, of_role
+from releaser.ecosystems import ecosystem
 from releaser.ecosystems.python.install import changed_upstream
 
 if TYPE_CHECKING:
@@ -74,6 +76,19 @@ def fetch_dependencies(
     with session(http) as web:
         Fetcher(rc=rc, mismatch=changed_upstream, http=web, userinfo=configured_userinfo(config)).fetch_all(targets, progress=progress)
     return len(targets)
+
+
+def pinned_inputs(config: ReleaseConfig, lock: Lock, deps: Path, *, http: Http | None = None) -> dict[str, Path]:
+    """Each source's inputs the build reads with their pins (a Dockerfile with its images by digest),
+    under `deps/<kind>/`, once upstream is checked to serve the pins still; `{placeholder}` -> path."""
+    found: dict[str, Path] = {}
+    for kind in KINDS:
+        pins = lock.of_kind(kind)
+        if not pins or ecosystem(kind).role != "own":
+            continue
+        with session(http) as web:
+            found.update(ecosystem(kind).cut_inputs(config, pins, deps / kind, web))
+    return found
 
 
 def build_environment(venv: Path, *, rc: str, commit_time: int, dist: Path) -> dict[str, str]:

@@ -56,6 +56,7 @@ from releaser.cut.building import (
     build_environment,
     built_files,
     fetch_dependencies,
+    pinned_inputs,
     run_step,
 )
 from releaser.cut.numbering import rc_id, tag_name_of, tagged_rcs
@@ -179,16 +180,19 @@ def _cut(
             fetched = fetch_dependencies(config, plan.lock, dist / DEPS, plan.rc, progress=progress)
             if fetched:
                 say(f"fetched {fetched} locked files into {DIST}/{plan.rc}/{DEPS}/, sha256-verified")
+            pinned = pinned_inputs(config, plan.lock, dist / DEPS)
+            if pinned:
+                say(f"wrote the pinned {', '.join(sorted(pinned))} into {DIST}/{plan.rc}/{DEPS}/")
             env = build_environment(venv, rc=plan.rc, commit_time=plan.commit_time, dist=dist)
             if config.release.build:
-                argv = expand(config.release.build, rc=plan.rc, dist=dist)
+                argv = expand(config.release.build, rc=plan.rc, dist=dist, files=pinned)
                 say(f"build: {shown_command(argv)}")  # as run, {dist} filled: pasteable
                 last = run_step(argv, plan.root, env, work / "build.log", what="build")
                 say(f"  ok{': ' + last if last else ''}")
             rehearsal = _rehearse(plan, env, dist, say)  # with a database, the gates run on the migrated one
             if rehearsal is None:
                 for gate in config.release.gates:
-                    argv = expand(gate, rc=plan.rc, dist=dist)
+                    argv = expand(gate, rc=plan.rc, dist=dist, files=pinned)
                     say(f"gate: {shown_command(argv)}")
                     last = run_step(argv, plan.root, env, work / "gate.log", what="gate")
                     say(f"  passed{': ' + last if last else ''}")

@@ -29,8 +29,10 @@ if TYPE_CHECKING:
 # How a kind's files are used once they are on disk, verified (install, reproduce, cut):
 # environment: installed into a virtual environment (reproduce: DIR/venv; cut: the build's venv);
 # repository: laid out as a repository a build tool reads offline, fetched into deps/<kind>/ for a cut;
-# checkout: no files, a clone at the pinned commit; files: plain files, fetched into deps/<kind>/.
-Role = Literal["environment", "repository", "checkout", "files"]
+# checkout: no files, a clone at the pinned commit; files: plain files, fetched into deps/<kind>/;
+# own: no files fetched generically (container images: manifests need their Accept headers), the kind
+# keeps its bytes itself (`bundle_pins`, `restore_pins`).
+Role = Literal["environment", "repository", "checkout", "files", "own"]
 
 
 @dataclass(frozen=True)
@@ -211,6 +213,34 @@ class Ecosystem(ABC):
     def exports(self) -> Mapping[str, Export]:
         """The formats `releaser export --format` offers for this kind, by name."""
         return {}
+
+    # `releaser export --format F` for each F here writes this kind's input files with their pins.
+    file_formats: ClassVar[tuple[str, ...]] = ()
+
+    def pinned_files(self, config: ReleaseConfig, fmt: str, pins: tuple[Pin, ...]) -> dict[Path, str]:
+        """Each input file of export format `fmt`, as text, with `pins` written into it (offline)."""
+        return {}
+
+    # -- cut, bundle and reproduce, for a kind of role "own" ----------------------------
+
+    def cut_inputs(self, config: ReleaseConfig, pins: tuple[Pin, ...], folder: Path, http: Http) -> dict[str, Path]:
+        """Before an RC is built: check upstream still serves `pins` as locked (Refused if not), write
+        what the build reads of them under `folder`, and return the `{placeholder}`s of build commands
+        that name those files. The default: nothing to write."""
+        return {}
+
+    def bundle_pins(self, config: ReleaseConfig, pins: tuple[Pin, ...], folder: Path, http: Http) -> dict[str, str]:
+        """`releaser bundle`: the pins' bytes the generic bundle does not store, under `folder`;
+        each file written (relative to `folder`) -> its sha256."""
+        return {}
+
+    def restore_pins(
+        self, config: ReleaseConfig, pins: tuple[Pin, ...], into: Path, bundle: Path | None, http: Http | None,
+        push: str | None = None,
+    ) -> list[str]:
+        """`releaser reproduce`: what `bundle_pins` stored, under `into`, from `bundle` or upstream,
+        verified (with `push`, a registry host[:port], put there too); lines saying what was done."""
+        return []
 
 
 class Export(ABC):

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 from releaser.plumbing.credentials import configured_userinfo
 from releaser.core import documents
 from releaser.core.errors import ConfigError, Refused, ReleaserError, UpstreamError
+from releaser.core.paths import confined_output
 from releaser.plumbing.fsutil import sha256_of, write_atomic
 from releaser.core.lockfile import Pin
 from releaser.ecosystems.git.checkouts import bundle_has, make_git_bundle
@@ -96,12 +97,16 @@ def _make_bundle(config: ReleaseConfig, rc: str, *, into: Path | None, http: Htt
     items = every_file(rec.lock)
     config.require_environment()
     root = (into or bundle_root(config, rc)).absolute()
-    root.mkdir(parents=True, exist_ok=True)
     index = root / BUNDLE_INDEX
+    targets = [(item, root / Path(*item.rel.parts)) for item in items]
+    gits = sorted(of_role(rec.lock, "checkout"), key=lambda p: p.name)
+    # Nothing is written through a symlink leading out of the bundle (or out of the project).
+    clones = [root / folder_of(p) / f"{plain(p.name, f'{p.kind} {p.name}')}.bundle" for p in gits]
+    confined_output(config.root, root, [index, *(path for _, path in targets), *clones])
+    root.mkdir(parents=True, exist_ok=True)
     previous = read_index(index)
     if previous and previous.get("lock_digest") != rec.manifest.get("lock_digest"):
         raise Refused(f"{root} is a bundle of another lock of {previous.get('rc')}; delete it to bundle {rc}")
-    targets = [(item, root / Path(*item.rel.parts)) for item in items]
     userinfo = configured_userinfo(config)
     with session(http) as web:
         placed = record_fetcher(rc, http=web, hint=False, userinfo=userinfo).fetch_all(targets, doing="bundled")
@@ -109,7 +114,6 @@ def _make_bundle(config: ReleaseConfig, rc: str, *, into: Path | None, http: Htt
 
     git_status: dict[str, str] = {}
     known = (previous or {}).get("files", {})
-    gits = sorted(of_role(rec.lock, "checkout"), key=lambda p: p.name)
     if gits:
         for folder in {folder_of(pin) for pin in gits}:
             (root / folder).mkdir(exist_ok=True)
@@ -134,6 +138,7 @@ def _make_bundle(config: ReleaseConfig, rc: str, *, into: Path | None, http: Htt
             files[rel] = sha256_of(root / rel)[0]
             git_status[pin.name] = status
 
+    files.update(bundle_own_kinds(config, rec.lock.pins, root, http))
     document = {
         "schema": BUNDLE_SCHEMA,
         "rc": rc,
@@ -142,6 +147,20 @@ def _make_bundle(config: ReleaseConfig, rc: str, *, into: Path | None, http: Htt
     }
     write_atomic(index, json.dumps(document, indent=2, sort_keys=True) + "\n")  # last: the bundle is complete
     return Bundled(rc, root, document["files"], placed, git_status)
+
+
+def bundle_own_kinds(config: ReleaseConfig, pins: tuple[Pin, ...], root: Path, http: Http | None) -> dict[str, str]:
+    """What the kinds that store their own bytes (container images) wrote into the bundle: rel path -> sha256."""
+    from releaser.core.kinds import KINDS
+    from releaser.ecosystems import ecosystem
+
+    files: dict[str, str] = {}
+    for kind in KINDS:
+        mine = tuple(p for p in pins if p.kind == kind)
+        if mine and ecosystem(kind).role == "own":
+            with session(http) as web:
+                files.update(ecosystem(kind).bundle_pins(config, mine, root, web))
+    return files
 
 
 def read_index(path: Path) -> dict | None:

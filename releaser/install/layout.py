@@ -58,11 +58,6 @@ def _files(lock: Lock, *, here: bool) -> list[PinnedFile]:
     return list({item.rel: item for item in placed}.values())
 
 
-def expand(argv: tuple[str, ...], *, rc: str, dist: Path) -> list[str]:
-    """A command with `{dist}` (the RC's dist folder, with a final separator) and `{rc}` replaced."""
-    return [arg.replace("{dist}", str(dist) + os.sep).replace("{rc}", rc) for arg in argv]
-
-
 def of_role(lock: Lock, role: Role) -> list[Pin]:
     """The pins of every kind whose files are used so (`Ecosystem.role`), in the lock's order."""
     return [pin for kind in KINDS if ecosystem(kind).role == role for pin in lock.of_kind(kind)]
@@ -71,3 +66,14 @@ def of_role(lock: Lock, role: Role) -> list[Pin]:
 def folder_of(pin: Pin) -> str:
     """The folder of a pin's kind in a reproduction or a bundle (`git`, `maven`, ...)."""
     return ecosystem(pin.kind).folder
+
+
+def expand(argv: tuple[str, ...], *, rc: str, dist: Path, files: dict[str, Path] | None = None) -> list[str]:
+    """A command with `{dist}` (the RC's dist folder, with a final separator) and `{rc}` replaced, and
+    each of `files` (`{dockerfile}`: the pinned copy of the Dockerfile) by its path."""
+    out = []
+    for arg in argv:
+        for name, path in (files or {}).items():
+            arg = arg.replace("{" + name + "}", str(path))
+        out.append(arg.replace("{dist}", str(dist) + os.sep).replace("{rc}", rc))
+    return out

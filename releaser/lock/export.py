@@ -26,9 +26,23 @@ def exports() -> dict[str, Export]:
     return {name: found for kind in KINDS for name, found in ecosystem(kind).exports().items()}
 
 
+def file_formats() -> tuple[str, ...]:
+    """Every format a kind writes its own input files in, pinned (`Ecosystem.file_formats`: dockerfile, compose)."""
+    return tuple(dict.fromkeys(fmt for kind in KINDS for fmt in ecosystem(kind).file_formats))
+
+
 def formats() -> tuple[str, ...]:
-    """Every --format name: the kinds' own, then the SBOM."""
-    return (*exports(), SBOM)
+    """Every --format name: the kinds' own, then the SBOM, then the kinds' input files pinned."""
+    return (*exports(), SBOM, *file_formats())
+
+
+def pinned_files(config: ReleaseConfig, lock: Lock, fmt: str) -> dict[Path, str]:
+    """Each input file of format `fmt` (one of `file_formats`), as text, with the lock's pins written into it."""
+    return {
+        path: text
+        for kind in KINDS if fmt in ecosystem(kind).file_formats
+        for path, text in ecosystem(kind).pinned_files(config, fmt, lock.of_kind(kind)).items()
+    }
 
 
 def default_output(fmt: str) -> str:

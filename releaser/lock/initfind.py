@@ -78,7 +78,7 @@ def _toml(path: Path, found: Findings) -> dict[str, Any]:
         found.notes.append(f"{path.name}: not read ({exc})")
     except RecursionError:
         found.notes.append(f"{path.name}: not read (nested too deeply)")
-        return {}
+    return {}  # unreadable: read as empty, the note says why
 
 
 def _project_identity(pyproject: dict[str, Any], found: Findings) -> None:

@@ -14,7 +14,7 @@ from releaser.core.errors import ConfigError, Refused, ReleaserError
 from releaser.core.lockfile import InputRecord, Lock, Pin
 from releaser.core.progress import Event, Progress, silent
 from releaser.lock import sealing
-from releaser.core.kinds import KINDS
+from releaser.core.kinds import KINDS, TABLES
 from releaser.ecosystems import LockRequest, Source, ecosystem, sources_for
 
 if TYPE_CHECKING:  # `releaser check` imports this module and must not pay for requests
@@ -65,12 +65,12 @@ def input_records(
 
 
 def config_entries(config: ReleaseConfig) -> dict[str, dict[str, Any]]:
-    """release.toml's dependency sections, normalized, credentials removed: each kind's own."""
+    """release.toml's dependency sections, normalized, credentials removed: each kind's own, by its table."""
     entries: dict[str, dict[str, Any]] = {}
     for kind in KINDS:
         found = ecosystem(kind).config_entries(config) if kind in config.inputs else None
         if found:
-            entries[kind] = dict(found)
+            entries[TABLES[kind]] = dict(found)
     return entries
 
 

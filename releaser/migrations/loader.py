@@ -15,6 +15,7 @@ from pathlib import Path
 
 from releaser.plumbing import gitrepo
 from releaser.core.errors import ConfigError, UpstreamError
+from releaser.core.paths import confined, read_input
 from releaser.core.migration_config import MigrationSettings, matching_dirs
 from releaser.migrations import alembic, django, flyway, south
 from releaser.migrations.graph import Graph
@@ -40,16 +41,13 @@ def _files_on_disk(root: Path, directory: str, recursive: bool) -> list[Source]:
     """Every file of `directory` (and below it, `recursive`); plain strings, not Paths: 1,000 files add up."""
     files = []
     base = os.path.join(root, directory)
+    confined(root, Path(base))  # a migration folder linked to one outside the project is never read
     for top, subdirs, names in os.walk(base):
         subdirs[:] = sorted(subdirs) if recursive else []
         folder = directory if top == base else f"{directory}/{os.path.relpath(top, base).replace(os.sep, '/')}"
         for name in sorted(names):
-            try:
-                with open(os.path.join(top, name), "rb") as f:
-                    data = f.read()
-            except OSError as exc:
-                raise ConfigError(f"{folder}/{name}: cannot be read: {exc.strerror}") from None
-            files.append(Source(f"{folder}/{name}", data))
+            # Inside the project, a regular file, size-capped: never /dev/zero, a FIFO, or a file elsewhere.
+            files.append(Source(f"{folder}/{name}", read_input(root, os.path.join(top, name), folder_checked=True)))
     return files
 
 

@@ -43,6 +43,20 @@ def git(root: Path, *args: str) -> str:
     return done.stdout
 
 
+def show_bytes(root: Path, revision_path: str) -> bytes | None:
+    """The bytes of `git show REV:PATH` (a file as a commit or tag holds it); None when it holds none."""
+    try:
+        done = subprocess.run(
+            ["git", "show", revision_path], cwd=root, capture_output=True, env=_env(), timeout=GIT_TIMEOUT,
+            stdin=subprocess.DEVNULL,
+        )
+    except FileNotFoundError:
+        raise UpstreamError("git is not installed") from None
+    except subprocess.TimeoutExpired:
+        raise UpstreamError(f"git show did not finish within {GIT_TIMEOUT} s") from None
+    return done.stdout if done.returncode == 0 else None
+
+
 def ok(root: Path, *args: str) -> bool:
     """Whether `git ARGS` succeeds."""
     return run(root, *args).returncode == 0

@@ -10,7 +10,8 @@ taken over at once. A second command waits up to RELEASER_LOCK_WAIT seconds
 (default 5), then refuses with one line (exit 1).
 
 Whoever holds the lock may remove what an interrupted releaser left: the
-lockfile's `.release.lock.*.tmp` and the records' `.<rc>.*.partial` folders.
+lockfile's `.release.lock.*.tmp`, the records' `.<rc>.*.partial` folders, and
+the private credential files of any releaser that was killed (`privatefiles`).
 
 A killed releaser is simulated with `fsutil.fault_point`.
 """
@@ -30,6 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from releaser.core.errors import ConfigError, Refused
+from releaser.plumbing.privatefiles import sweep as sweep_private_files
 
 if TYPE_CHECKING:
     from releaser.core.config import ReleaseConfig
@@ -157,4 +159,6 @@ def clean_leftovers(config: ReleaseConfig) -> list[str]:
     for path in sorted(records.glob(".*.partial")) if records.is_dir() else ():
         shutil.rmtree(path, ignore_errors=True)
         notes.append(f"removed {config.release.records}/{path.name}/, left by an interrupted `releaser cut`")
+    for name in sweep_private_files():
+        notes.append(f"removed the private credential files of a killed releaser ({name})")
     return notes

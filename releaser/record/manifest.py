@@ -22,6 +22,7 @@ from typing import Any
 from releaser import __version__
 from releaser.core.config import ReleaseConfig
 from releaser.core.errors import ConfigError, UpstreamError
+from releaser.core.escaping import markdown_text, template_environment
 from releaser.core.lockfile import KINDS, Lock, Pin
 from releaser.core.redact import scrub, shown_command
 from releaser.lock.sbom import SBOM_NAME
@@ -67,7 +68,7 @@ def make_manifest(
         "as_of": iso(lock.as_of),
         "lock_digest": records.lock_digest(plan.lock_bytes),
         "lock_content_digest": lock.content_digest,
-        "pins": [_pin(p) for p in sorted(lock.pins, key=lambda p: (KINDS.index(p.kind), p.name.lower(), p.version))],
+        "pins": [pin_entry(p) for p in sorted(lock.pins, key=lambda p: (KINDS.index(p.kind), p.name.lower(), p.version))],
         "built": built,
         "build": [scrub(a) for a in config.release.build],
         "gates": [[scrub(a) for a in gate] for gate in config.release.gates],
@@ -100,16 +101,10 @@ def render_markdown(config: ReleaseConfig, manifest: dict[str, Any]) -> str:
 
     folder, text = template_source(config)
     loader = jinja2.FileSystemLoader(str(folder)) if folder is not None else jinja2.DictLoader({TEMPLATE: text or ""})
-    env = jinja2.Environment(
-        loader=loader,
-        autoescape=False,
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        undefined=jinja2.StrictUndefined,
-    )
+    # Every value is escaped as Markdown text unless a filter writes it for the page (`code`).
+    env = template_environment("markdown", loader=loader)
     env.filters["short"] = _short
-    env.filters["cell"] = _cell
+    env.filters["cell"] = markdown_text
     env.filters["shell"] = lambda argv: shown_step(argv, manifest)
     pins_by_kind: dict[str, list[dict[str, Any]]] = {}
     for pin in manifest["pins"]:
@@ -159,7 +154,8 @@ def tag_message(plan: Subject, manifest: dict[str, Any]) -> str:
     )
 
 
-def _pin(pin: Pin) -> dict[str, Any]:
+def pin_entry(pin: Pin) -> dict[str, Any]:
+    """A pin as manifest.json records it."""
     scope = {"scope": pin.scope} if pin.scope is not None else {}  # a Maven pin's scope
     return {
         **scope,
@@ -205,6 +201,3 @@ def _short(value: Any, n: int = 12) -> str:
     text = str(value or "")
     return text if len(text) <= n else text[:n] + "…"
 
-
-def _cell(value: Any) -> str:
-    return str(value if value is not None else "").replace("|", "\\|").replace("\n", " ")

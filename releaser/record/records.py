@@ -16,12 +16,14 @@ import os
 import re
 import shutil
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from releaser.core import documents, lockfile
 from releaser.core.errors import ConfigError, Refused
+from releaser.core.paths import confined
 from releaser.plumbing.fsutil import fault_point, write_synced
 from releaser.core.lockfile import Lock
 
@@ -43,9 +45,14 @@ class Record:
     lock: Lock
 
 
+def is_rc_name(name: str) -> bool:
+    """Whether `name` can be an RC id (and so a record's folder): no path separators, no leading dot."""
+    return bool(_RC_NAME.match(name))
+
+
 def records_dir(config: ReleaseConfig) -> Path:
-    """The folder holding the project's records, `[release] records` under its root."""
-    return config.root / config.release.records
+    """The folder holding the project's records, `[release] records` under its root (never a symlink out of it)."""
+    return confined(config.root, config.root / config.release.records)
 
 
 def lock_digest(data: bytes) -> str:
@@ -54,10 +61,14 @@ def lock_digest(data: bytes) -> str:
 
 def recorded(records_dir: Path) -> list[str]:
     """The RC ids recorded under `records_dir`, oldest first by name order of PEP 440."""
-    from packaging.version import InvalidVersion, Version
-
     # A hidden name is a record being written (`.<rc>.*.partial`), or one a killed cut left: never an RC.
     names = [p.name for p in records_dir.iterdir() if _RC_NAME.match(p.name) and (p / MANIFEST).is_file()] if records_dir.is_dir() else []
+    return oldest_first(names)
+
+
+def oldest_first(rcs: Iterable[str]) -> list[str]:
+    """RC ids in PEP 440 order (0.9.0rc2 before 0.9.0rc10); a name that is no version after them all, by name."""
+    from packaging.version import InvalidVersion, Version
 
     def order(name: str) -> tuple[int, Any]:
         try:
@@ -65,7 +76,7 @@ def recorded(records_dir: Path) -> list[str]:
         except InvalidVersion:
             return (1, name)
 
-    return sorted(names, key=order)
+    return sorted(rcs, key=order)
 
 
 def read(records_dir: Path, rc: str) -> Record:
@@ -73,14 +84,33 @@ def read(records_dir: Path, rc: str) -> Record:
     if not _RC_NAME.match(rc):
         raise ConfigError(f"{rc!r} is not an RC id")
     path = records_dir / rc
+    for name in (MANIFEST, LOCK_COPY):
+        confined(records_dir, path / name)  # a record is read from the project, never through a link out of it
     if not (path / MANIFEST).is_file():
         known = ", ".join(recorded(records_dir)) or "none yet"
         raise ConfigError(f"{rc}: no such RC in {records_dir} (recorded: {known})")
     try:
-        manifest = documents.json_document((path / MANIFEST).read_bytes(), path / MANIFEST, ConfigError)
+        manifest_bytes = (path / MANIFEST).read_bytes()
     except OSError as exc:
         raise ConfigError(f"{path / MANIFEST}: cannot be read: {str(exc)[:120]}") from None
     data = (path / LOCK_COPY).read_bytes() if (path / LOCK_COPY).is_file() else b""
+    return parse(rc, path, manifest_bytes, data)
+
+
+def parse(rc: str, path: Path, manifest_bytes: bytes, data: bytes) -> Record:
+    """The record of `rc` from the bytes of its manifest and lock copy (read from disk, or from a tag), verified."""
+    manifest = verified_manifest(rc, path, manifest_bytes, data)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path / LOCK_COPY}: is not UTF-8 text") from None
+    return Record(rc, path, manifest, lockfile.loads(text, path / LOCK_COPY))
+
+
+def verified_manifest(rc: str, path: Path, manifest_bytes: bytes, data: bytes) -> dict[str, Any]:
+    """The manifest of `rc`, checked against the bytes of its lock copy (`data`), the lock left unparsed:
+    what a reader of many records needs (its `pins` are the lock's pins, as cut)."""
+    manifest = documents.json_document(manifest_bytes, path / MANIFEST, ConfigError)
     if not isinstance(manifest, dict) or manifest.get("schema") != SCHEMA or manifest.get("lock_digest") != lock_digest(data):
         raise Refused(
             f"{path}: the manifest does not match its copy of the lock (edited by hand?); "
@@ -89,11 +119,7 @@ def read(records_dir: Path, rc: str) -> Record:
     problem = _malformed(manifest, rc)
     if problem:
         raise Refused(f"{path / MANIFEST}: {problem}; a record is only trusted as it was cut")
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise ConfigError(f"{path / LOCK_COPY}: is not UTF-8 text") from None
-    return Record(rc, path, manifest, lockfile.loads(text, path / LOCK_COPY))
+    return manifest
 
 
 def _malformed(manifest: dict[str, Any], rc: str) -> str | None:

@@ -63,18 +63,22 @@ def trusted_key(config: ReleaseConfig, key_path: Path | None) -> Verifier:
     return load_verifier(read_pem(settings.public_key, config.root, what), what)
 
 
-def read_envelopes(path: Path) -> list[Any]:
-    where = path.name
+def read_provenance(path: Path) -> bytes:
+    """A record's provenance file, bounded; Refused when it has none."""
     try:
         if path.is_symlink() or not path.is_file():
             raise Refused(f"{path}: not recorded; this RC was cut without [attest] key, so there is nothing to verify")
         if path.stat().st_size > MAX_PROVENANCE:
             raise Refused(f"{path}: larger than any provenance releaser writes")
-        lines = path.read_bytes().splitlines()
+        return path.read_bytes()
     except OSError as exc:
         raise Refused(f"{path}: cannot be read ({exc.strerror})") from None
+
+
+def envelopes_of(data: bytes, where: str) -> list[Any]:
+    """The DSSE envelopes of a provenance file, one JSON document a line."""
     envelopes = []
-    for number, line in enumerate(lines, 1):
+    for number, line in enumerate(data.splitlines(), 1):
         if not line.strip():
             continue
         try:
@@ -82,17 +86,23 @@ def read_envelopes(path: Path) -> list[Any]:
         except (ValueError, RecursionError):
             raise Refused(f"{where}, line {number}: not a JSON envelope") from None
     if not envelopes:
-        raise Refused(f"{path}: holds no envelope")
+        raise Refused(f"{where}: holds no envelope")
     return envelopes
 
 
 def verify(config: ReleaseConfig, rc: str, verifier: Verifier) -> Verification:
     """Verify RC's signed provenance, or raise Refused naming the first thing that does not match."""
-    folder = records.records_dir(config)
-    record = records.read(folder, rc)
-    where = f"{config.release.records}/{rc}/{provenance.FILE}"
+    record = records.read(records.records_dir(config), rc)
+    data = read_provenance(record.path / provenance.FILE)
+    return verify_envelopes(config, rc, data, verifier, where=f"{config.release.records}/{rc}/{provenance.FILE}")
+
+
+def verify_envelopes(config: ReleaseConfig, rc: str, data: bytes, verifier: Verifier, *, where: str | None = None) -> Verification:
+    """Verify `data` (a provenance, one envelope a line) as RC's, against its record and `verifier`."""
+    record = records.read(records.records_dir(config), rc)
+    where = where or f"the provenance of {rc}"
     statements = []
-    for number, envelope in enumerate(read_envelopes(record.path / provenance.FILE), 1):
+    for number, envelope in enumerate(envelopes_of(data, where), 1):
         kind, payload = open_envelope(envelope, verifier, f"{where}, envelope {number}")
         if kind != provenance.PAYLOAD_TYPE:
             raise Refused(f"{where}, envelope {number}: payload type {kind[:60]!r}, not {provenance.PAYLOAD_TYPE}")

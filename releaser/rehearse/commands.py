@@ -118,6 +118,9 @@ def _check(commands: Commands, app: str, target: str, targets: list[str]) -> str
         argv = ("python", "manage.py", "migrate", "--check", app, target)
         return f"{shlex.join(argv)} >/dev/null"
     if commands.framework == "alembic":
-        expected = " ".join(sorted(t for t in targets if t != "base"))
-        return f'test "$(alembic current 2>/dev/null | cut -d" " -f1 | sort | xargs)" = {shlex.quote(expected)}'
+        # `alembic current` prints a line per head, `REV (head)` or with other flags: compare the
+        # revisions only, both sides sorted alike; every revision stays one quoted word.
+        expected = " ".join(shlex.quote(t) for t in sorted(t for t in targets if t != "base"))
+        current = "alembic current 2>/dev/null | sed -e 's/\\( ([a-z ]*)\\)*$//' | LC_ALL=C sort"
+        return f'test "$({current})" = "$(printf \'%s\\n\' {expected} | LC_ALL=C sort)"'
     return None

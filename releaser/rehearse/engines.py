@@ -14,25 +14,23 @@ from typing import ClassVar
 from urllib.parse import urlsplit
 
 from releaser.core.errors import ConfigError
-from releaser.core.redact import remember_secrets, strip_credentials
+from releaser.core.redact import expand_references, remember_secrets, strip_credentials
 from releaser.rehearse.database import WHERE, Database
 from releaser.rehearse.postgres import PostgresDatabase
 from releaser.rehearse.sqlite import SqliteDatabase
 
-_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 POSTGRES_SCHEMES = ("postgres", "postgresql")
 
 
 def expand(spec: str) -> str:
     """`spec` with `${VAR}` replaced from the environment; a variable that is not set is a ConfigError."""
 
-    def value(match: re.Match[str]) -> str:
-        name = match.group(1)
+    def value(name: str) -> str:
         if name not in os.environ:
             raise ConfigError(f"{WHERE} refers to ${{{name}}}, which is not set in the environment")
         return os.environ[name]
 
-    return _ENV_REF.sub(value, spec)
+    return expand_references(spec, value)
 
 
 class Engine(ABC):

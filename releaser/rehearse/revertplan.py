@@ -15,6 +15,7 @@ from typing import Any
 
 from releaser.core.config import ReleaseConfig
 from releaser.core.errors import ConfigError
+from releaser.core.escaping import Trusted, template_environment
 from releaser.core.migration_config import MigrationSettings
 from releaser.core.redact import shown_command
 from releaser.migrations.graph import Graph
@@ -70,15 +71,11 @@ class RevertPlan:
 
     def script(self) -> str:
         """revert.sh."""
-        import jinja2
-
         from releaser.record.manifest import default_template
 
-        env = jinja2.Environment(
-            autoescape=False, keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True,
-            undefined=jinja2.StrictUndefined,
-        )
-        env.filters["shell"] = shown_command
+        # Every value becomes one quoted shell word; a command line is already quoted words.
+        env = template_environment("shell")
+        env.filters["shell"] = lambda argv: Trusted(shown_command(argv))
         return env.from_string(default_template(TEMPLATE)).render(plan=self)
 
 

@@ -60,6 +60,21 @@ def pin_document(pin: Pin) -> dict[str, Any]:
     }
 
 
+def entry_document(entry: dict[str, Any]) -> dict[str, Any]:
+    """A pin as a record's manifest.json lists it, in `pin_document`'s shape: compared on the same FIELDS."""
+    files = entry.get("artifacts") or []
+    return {
+        "version": entry.get("version"),
+        "requested": entry.get("requested"),
+        "source": entry.get("source"),
+        "date": entry.get("date"),
+        "artifacts": sorted(
+            ({"name": a.get("name"), "sha256": a.get("sha256"), "size": a.get("size")} for a in files if isinstance(a, dict)),
+            key=lambda a: (str(a["name"]), str(a["sha256"])),
+        ),
+    }
+
+
 def diff(a: Side, b: Side) -> dict[str, Any]:
     """The stable JSON document of what changed from `a` to `b`."""
     before = {(p.kind, p.name): p for p in a.lock.pins}

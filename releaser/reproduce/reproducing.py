@@ -31,9 +31,10 @@ from typing import TYPE_CHECKING
 from releaser.plumbing import gitrepo
 from releaser.plumbing.credentials import configured_userinfo
 from releaser.core.errors import ConfigError, Refused, ReleaserError, UpstreamError
+from releaser.core.paths import confined, confined_output
 from releaser.plumbing.fsutil import fault_point, write_atomic
 from releaser.core.kinds import KINDS
-from releaser.core.lockfile import Pin
+from releaser.core.lockfile import Lock, Pin
 from releaser.ecosystems import ecosystem
 from releaser.plumbing.piprun import pip_errors
 from releaser.core.progress import Progress
@@ -41,7 +42,7 @@ from releaser.ecosystems.python.buildenv import create_venv, install_hashed, ins
 from releaser.install.bundle import check_bundle_file, open_bundle, record_fetcher
 from releaser.ecosystems.git.checkouts import checkout
 from releaser.plumbing.fetch import PinnedFile, raise_failures, session
-from releaser.install.layout import files_for_here, folder_of, of_role
+from releaser.install.layout import files_for_here, folder_of, of_role, plain
 from releaser.ecosystems.maven.layout import snapshot_aliases
 from releaser.ecosystems.python.sdists import build_files, build_wheel
 from releaser.record import records
@@ -76,6 +77,7 @@ class Reproduction:
     classpath: Path | None = None
     maven: list[Pin] = field(default_factory=list)
     git: list[GitResult] = field(default_factory=list)
+    own: list[str] = field(default_factory=list)  # what kinds with their own bytes (images) restored
     artifacts: list[Path] = field(default_factory=list)
 
     @property
@@ -89,20 +91,21 @@ class Reproduction:
 
 def reproduce(
     config: ReleaseConfig, rc: str, into: Path, *, bundle: Path | None = None, http: Http | None = None,
-    progress: Progress | None = None,
+    progress: Progress | None = None, push: str | None = None,
 ) -> Reproduction:
     """Recreate `rc`'s dependency set in `into`, every file verified; offline with `bundle`.
 
-    `progress` hears of the files placed, N of M. Holds the project lock (`releaser.plumbing.projectlock`) while it runs.
+    `progress` hears of the files placed, N of M. `push`: a registry (host[:port]) the
+    recorded container images are put back into, by digest and tag. Holds the project lock (`releaser.plumbing.projectlock`) while it runs.
     """
     from releaser.plumbing.projectlock import hold
 
     with hold(config, "reproduce"):
-        return _reproduce(config, rc, into, bundle=bundle, http=http, progress=progress)
+        return _reproduce(config, rc, into, bundle=bundle, http=http, progress=progress, push=push)
 
 
 def _reproduce(config: ReleaseConfig, rc: str, into: Path, *, bundle: Path | None, http: Http | None,
-    progress: Progress | None,
+    progress: Progress | None, push: str | None = None,
 ) -> Reproduction:
     rec = records.read(records.records_dir(config), rc)
     lock = rec.lock
@@ -110,10 +113,20 @@ def _reproduce(config: ReleaseConfig, rc: str, into: Path, *, bundle: Path | Non
     items = files_for_here(lock)  # validates every name before anything is written
     builds = build_files(lock)  # what building a pin's sdist here needs
     bundle_root = open_bundle(bundle.absolute(), rec) if bundle is not None else None
-    _claim(into, rc)
-    result = Reproduction(rc, into, bundle_root)
     targets = [(item, _reproduction_path(into, item)) for item in items]
     build_targets = [(item, _reproduction_path(into, item)) for item in builds]
+    # A commit can carry reproduce/<rc>/artifacts as a symlink: nothing is written through one leading out.
+    fixed = [
+        into / MARKER, into / "venv", *(into / folder_of(p) / "classpath.txt" for p in of_role(lock, "repository")[:1]),
+        *(into / folder_of(p) / plain(p.name, f"{p.kind} {p.name}") for p in of_role(lock, "checkout")),
+        *(into / ecosystem(kind).folder for kind in dict.fromkeys(p.kind for p in of_role(lock, "own"))),
+    ]
+    confined_output(config.root, into, [*fixed, *(path for _, path in targets + build_targets)])
+    if bundle_root is not None:
+        for item in [*items, *builds]:
+            confined(bundle_root, bundle_root / item.rel)  # a bundle's file is never one elsewhere, linked in
+    _claim(into, rc)
+    result = Reproduction(rc, into, bundle_root)
 
     if bundle_root is None:
         config.require_environment()  # the record's URLs get their credentials from release.toml
@@ -166,6 +179,7 @@ def _reproduce(config: ReleaseConfig, rc: str, into: Path, *, bundle: Path | Non
         result.git = outcome  # type: ignore[assignment]
 
     result.artifacts = sorted(path for item, path in targets if roles[item.pin.kind] == "files")
+    result.own = _restore_own_kinds(config, lock, into, bundle_root, http, push)
     return result
 
 
@@ -176,11 +190,27 @@ def _reproduction_path(into: Path, item: PinnedFile) -> Path:
     return into / Path(*item.rel.parts)
 
 
+def _restore_own_kinds(
+    config: ReleaseConfig, lock: Lock, into: Path, bundle: Path | None, http: Http | None, push: str | None
+) -> list[str]:
+    """The kinds that keep their own bytes (container images), restored; what each says it did."""
+    lines: list[str] = []
+    kinds = [kind for kind in KINDS if ecosystem(kind).role == "own" and lock.of_kind(kind)]
+    if push and not kinds:
+        raise ConfigError("--push puts an RC's container images into a registry, but this RC pins none")
+    for kind in kinds:
+        lines += ecosystem(kind).restore_pins(config, lock.of_kind(kind), into, bundle, http, push)
+    return lines
+
+
 def _claim(into: Path, rc: str) -> None:
     """DIR must be new, empty, or an earlier reproduction of the same RC: nothing else is touched."""
     marker = into / MARKER
     if into.exists() and not into.is_dir():
         raise ConfigError(f"{into} exists and is not a folder")
+    # A run killed while it wrote the marker left only the marker's temporary file: no content.
+    for leftover in into.glob(f".{MARKER}.*.tmp") if into.is_dir() else ():
+        leftover.unlink(missing_ok=True)
     if into.is_dir() and any(into.iterdir()):
         try:
             held = json.loads(marker.read_text(encoding="utf-8")).get("rc")
@@ -296,7 +326,7 @@ def describe(result: Reproduction, cwd: Path | None = None) -> list[str]:
         lines.append(f"  git       {git.name} at {git.commit[:12]} ({git.status}): {show(git.path)}")
     for path in result.artifacts:
         lines.append(f"  artifact  {show(path)}")
-    return lines
+    return lines + result.own
 
 
 def notes(into: Path) -> list[str]:
@@ -307,3 +337,30 @@ def notes(into: Path) -> list[str]:
     except (OSError, ReleaserError):
         return []
     return [f"{into} is inside a git work tree and not ignored: add it to .gitignore (releaser cut refuses a dirty tree)"]
+
+
+def reproduce_from_registry(
+    config: ReleaseConfig, rc: str, into: Path, target: str, *, key: Path | None = None, progress: Progress | None = None,
+    push: str | None = None,
+) -> tuple[Reproduction, list[str]]:
+    """`releaser reproduce RC --from-bundle oci://…`: pull the bundle (every blob digest-checked),
+    check its signed provenance when a key is given or configured, and reproduce from it offline."""
+    from releaser.install import ocibundle
+    from releaser.plumbing.http import Http
+    from releaser.record.verifying import trusted_key
+
+    parsed = ocibundle.parse_target(target)
+    configured = config.attest is not None and config.attest.public_key is not None
+    verifier = trusted_key(config, key) if key is not None or configured else None
+    notes: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="releaser-pull-") as tmp:
+        with Http() as http:
+            digest, signed = ocibundle.pull(ocibundle.registry_for(config, http, parsed.host), parsed, rc, Path(tmp))
+        note = ocibundle.check_provenance(config, rc, signed, verifier)
+        notes.append(f"pulled the bundle of {rc} from {parsed} ({digest})")
+        if note:
+            notes.append(note)
+        elif verifier is not None:
+            notes.append(f"its provenance verifies with key {verifier.keyid[:16]}")
+        result = reproduce(config, rc, into, bundle=Path(tmp), progress=progress, push=push)
+    return result, notes

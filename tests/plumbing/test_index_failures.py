@@ -59,9 +59,11 @@ def test_offline_commands_run_without_the_credential_variables(private_index, ma
     checked = project.releaser("check")  # a fork's PR, a pre-commit hook: no secrets
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert project.releaser("export", "--format", "requirements", "-o", "-").returncode == 0
+    relock = project.releaser("lock")  # nothing changed: answered from the lock, no URL used
+    assert relock.returncode == 0 and "nothing changed" in relock.stdout, relock.stderr
 
     # Where a URL is used, the unset variable is the error, naming the file, the key and the line.
-    for command in (("lock",), ("check", "--online")):
+    for command in (("lock", "--refresh"), ("check", "--online")):
         done = project.releaser(*command)
         assert done.returncode == 2, (command, done.stderr)
         assert "release.toml:7: [python] index-url: refers to ${IDX_TOKEN}, which is not set" in done.stderr

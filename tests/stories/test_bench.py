@@ -67,3 +67,12 @@ def test_the_uv_floor_what_if_runs_and_reads_every_page() -> None:
     )
     assert done.returncode == 0, done.stderr[-3000:]
     assert re.search(rf"\| 3 \| {NUMBER} .* \| {NUMBER}x \|", done.stdout), done.stdout
+
+
+def test_the_site_benchmark_runs_at_a_small_size(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "site.py"), "--rcs", "3", "--pins", "5", "--runs", "1"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert re.search(rf"releaser site, 3 RCs × 5 pins: median {NUMBER} s of 1 runs", done.stdout), done.stdout

@@ -38,6 +38,10 @@ def test_the_demo_locks_drifts_upgrades_installs_and_cuts(tmp_path):
     assert "fix: alembic merge heads" in done.stdout
     assert "migrations (alembic): 4 read, 3 new since 0.9.0rc1; heads: db d4; nothing refused" in done.stdout
     assert "migration added    db.d4 (db/versions/d4_merge_heads.py)" in done.stdout
+    # Each project's line of RCs, rendered as pages.
+    assert "site: 2 RCs rendered in" in done.stdout
+    shop_site = tmp_path / "shop" / "dist" / "site"
+    assert (shop_site / "rc" / "2.0.0rc2" / "index.html").is_file() and 'class="chart"' in (shop_site / "index.html").read_text()
     # The RC: built and gated against the pins, recorded, committed, tagged, shown.
     assert "passed: cosmo-0.9.0rc1-py3-none-any.whl: cosmo on sqlpath 0.6 and tzkit 1.1" in done.stdout
     assert "cut 0.9.0rc1: commit " in done.stdout and "tagged v0.9.0rc1" in done.stdout

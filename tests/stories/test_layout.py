@@ -29,6 +29,7 @@ STAGES = [
     "rehearse",  # the upgrade tried on a database
     "cut",  # releaser cut
     "reproduce",  # releaser reproduce, diff
+    "site",  # releaser site: the records as pages a person reads
 ]
 TOP_LEVEL = {"__init__", "__main__", "entry"}  # entry: the console script, `check` without cli
 

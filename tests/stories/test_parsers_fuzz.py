@@ -66,6 +66,8 @@ VALID_TOML = {
     "maven": [{"repository": "https://repo.example.org/maven2", "dependencies": ["org.x:y:1.0-SNAPSHOT", "org.x:z:[1,2)"]}],
     "git": [{"name": "w", "url": "https://git.example.org/w.git", "ref": "main"}],
     "artifact": [{"name": "tz", "url": "https://example.org/tz.tar.gz", "sha256": "a" * 64}],
+    "containers": {"dockerfiles": ["requirements.in"], "platforms": ["linux/amd64"], "insecure": ["h:5000"],
+                   "registries": ["https://u:p@registry.example.org"]},
 }
 
 
@@ -297,3 +299,37 @@ def test_uv_log_lines(line: str, name: str) -> None:
     assert found is None or found == canonicalize_name(found)
     assert added(f"DEBUG Adding transitive dependency for app==1.0: {name}>=1.0\n") == canonicalize_name(name)
     assert added(f"DEBUG Adding direct dependency: {name}[extra]; python_version < '4'\n") == canonicalize_name(name)
+
+
+pin_entries = st.fixed_dictionaries(
+    {"kind": st.sampled_from(["python", "maven", "x<y>"]), "name": st.text(max_size=8), "version": st.text(max_size=8)},
+    optional={"date": json_values, "artifacts": json_values, "requested": json_values, "source": json_values},
+)
+migration_entries = st.fixed_dictionaries(
+    {"app": st.sampled_from(["shop", "a"]), "name": st.sampled_from(["0001_a", "0002_b", "x"]), "file": st.text(max_size=5),
+     "parents": st.lists(st.sampled_from(["shop.0001_a", "shop.0002_b", "a.x", "nodot", ""]), max_size=2),
+     "digest": st.just("sha256:0"), "reversible": json_values},
+)
+
+
+@FUZZ
+@given(
+    pins=st.lists(pin_entries, max_size=3),
+    migrations=json_values | st.fixed_dictionaries({"framework": st.sampled_from(["django", "alembic"]), "migrations": st.lists(migration_entries, max_size=4), "new": json_values}),
+    rehearsal=json_values | st.fixed_dictionaries({"ran": st.just(True), "steps": json_values | st.lists(st.dictionaries(st.sampled_from(["name", "seconds", "previous_seconds", "did"]), json_values), max_size=3), "max_slowdown": json_values}),
+    cut_at=json_values,
+)
+def test_site_over_any_record(pins: list[Any], migrations: Any, rehearsal: Any, cut_at: Any) -> None:
+    """A record (outside input: from the tree or a tag) whose digest matches, whatever its fields hold: the
+    site renders (naming what it cannot read on the RC's page) or raises a releaser error."""
+    from releaser.site.building import build
+
+    lock_bytes = lockfile.dumps(lockfile.loads(tomli_w.dumps(LOCK_DOCUMENT), Path("x"))).encode()
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        (root / "release.toml").write_text('[release]\nname = "x"\nversion = "1.0.0"\n')
+        for rc in ("1.0.0rc1", "1.0.0rc2"):
+            manifest = {"schema": records.SCHEMA, "rc": rc, "lock_digest": records.lock_digest(lock_bytes), "pins": pins,
+                        "migrations": migrations, "rehearsal": rehearsal, "cut_at": cut_at}
+            records.write(root / "releases", rc, {"manifest.json": json.dumps(manifest).encode(), "release.lock": lock_bytes})
+        only_releaser_errors(build, load_config(root / "release.toml"), root / "site")

@@ -182,9 +182,10 @@ def test_the_private_netrc_is_0600_and_keeps_the_users_own_hosts(tmp_path: Path,
 
     (tmp_path / "users.netrc").write_text("machine other.example.org login u password p\n")
     monkeypatch.setenv("NETRC", str(tmp_path / "users.netrc"))
-    urls, env = private_netrc(["https://ci:a%20b%22c@pypi.example.org/simple", "https://other.example.org/simple"], tmp_path)
+    urls, env = private_netrc(["https://ci:a%20b%22c@pypi.example.org/simple", "https://other.example.org/simple"])
     assert urls == ("https://pypi.example.org/simple", "https://other.example.org/simple")
     assert os.stat(env["NETRC"]).st_mode & 0o777 == 0o600
+    assert os.stat(Path(env["NETRC"]).parent).st_mode & 0o777 == 0o700
     found = netrc.netrc(env["NETRC"])
     assert found.authenticators("pypi.example.org") == ("ci", "", 'a b"c')
     assert found.authenticators("other.example.org") == ("u", "", "p")

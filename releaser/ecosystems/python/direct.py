@@ -184,7 +184,7 @@ class DirectReferences:
             cache_dir, index_options, out_of_memory, over_ceiling, pip_errors, resolve_deadline, resolver_memory, run_pip,
         )
 
-        indexes, credentials = private_netrc(self.inputs.index_urls, work)
+        indexes, credentials = private_netrc(self.inputs.index_urls)
         source, report = work / "direct.txt", work / "direct-report.json"
         source.write_text("".join(r.line + "\n" for r in chosen), encoding="utf-8")
         args = [

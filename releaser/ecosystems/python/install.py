@@ -51,7 +51,7 @@ def install_python(config: ReleaseConfig, lock: Lock, venv: Path, work: Path, *,
     refuse_unpinned(lock, config.release.lockfile)
     built = _built_wheels(config, lock, work, http)
     py = config.inputs_of("python")
-    _, credentials = private_netrc(py.urls() if py else (), work)
+    _, credentials = private_netrc(py.urls() if py else ())
     options = ["--cache-dir", str(cache_dir()), *trusted_hosts(sorted(set(lock.sources.get("python", ()))))]
     vcs = vcs_lines(lock)
     rest = replace(lock, pins=tuple(p for p in lock.pins if p.name not in built or p.kind != "python"))

@@ -205,3 +205,19 @@ def test_credentials_in_the_url_are_used_but_never_written(tmp_path: Path, repo:
         done = cli(root, "lock", "--refresh", env={"GIT_TOKEN": "wrong-t0ken-here"})
         assert done.returncode == 3 and f"cannot list the refs of {plain}" in done.stderr
         assert "wrong-t0ken" not in done.stdout + done.stderr
+
+
+def test_credentials_go_to_the_urls_own_host_only_not_where_it_redirects(tmp_path: Path, repo: GitRepo) -> None:
+    served = tmp_path / "served"
+    served.mkdir()
+    subprocess.run(["git", "clone", "--quiet", "--bare", str(repo.path), str(served / "repo.git")], check=True)
+    # A, the configured host, sends git on to B (another host name and port), which asks for credentials.
+    with GitHttpServer(served, auth=("ci-bot", "s3cr3t-t0ken")) as elsewhere:
+        moved_to = elsewhere.url("").rstrip("/").replace("127.0.0.1", "localhost")
+        with GitHttpServer(served, redirect_to=moved_to) as configured:
+            url = configured.url("repo.git").replace("http://", "http://ci-bot:${GIT_TOKEN}@")
+            root = write_project(tmp_path / "p", ("windmill", url, "main"))
+            done = cli(root, "lock", env={"GIT_TOKEN": "s3cr3t-t0ken"})
+            assert elsewhere.requests_seen  # git followed the redirect...
+            assert elsewhere.authorizations_seen == []  # ...and B got no credential
+            assert done.returncode == 3 and "s3cr3t" not in done.stdout + done.stderr

@@ -178,3 +178,15 @@ def test_a_forged_seal_with_the_right_digest_but_odd_counts_is_not_taken(locked)
     locked.lockfile.write_text(head + sep + first + newline + forged + tail)
     assert quick(locked) is None
     assert sealed_check(locked.root).returncode == 0  # the full check: fresh
+
+
+@pytest.mark.parametrize("moved", ["release.lock", "base.in"])
+def test_a_sealed_file_symlinked_outside_the_project_is_refused_as_the_full_check_refuses_it(locked, tmp_path, moved):
+    outside = tmp_path / "elsewhere" / moved
+    outside.parent.mkdir()
+    (locked.root / moved).rename(outside)
+    (locked.root / moved).symlink_to(outside)
+    assert quick(locked) is None
+    entry, full = sealed_check(locked.root), full_check(locked.root)
+    assert (entry.returncode, entry.stdout, entry.stderr) == (full.returncode, full.stdout, full.stderr)
+    assert entry.returncode == 2 and moved in entry.stderr, entry.stdout + entry.stderr

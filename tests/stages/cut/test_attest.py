@@ -18,13 +18,14 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
-from test_cut import commit_all, make_repo, setup_project
+from cutting import commit_all, make_repo, setup_project
 
 from releaser.core.errors import ConfigError
 from releaser.cut.cutting import cut
 from releaser.record import provenance
 
 RC = "0.9.0rc1"
+pytestmark = pytest.mark.usefixtures("git_identity")
 
 
 def pem_private(key: Any, passphrase: bytes | None = None) -> bytes:

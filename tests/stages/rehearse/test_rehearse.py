@@ -26,7 +26,6 @@ import pytest
 from helpers import run_releaser
 from migration_projects import AlembicProject, alembic_project, django_project, run
 
-from loopback.installed import wheels_with_dependencies
 from loopback.pypi import PackageIndex
 from releaser.ecosystems import load_config
 from releaser.cut.cutting import cut
@@ -58,16 +57,6 @@ class Migration(migrations.Migration):
     dependencies = [("shop", "0002_note")]
     operations = [migrations.RunPython(slow, migrations.RunPython.noop)]
 """
-
-
-@pytest.fixture(scope="module")
-def framework_index(tmp_path_factory: pytest.TempPathFactory):
-    """The loopback index serving Django, Alembic, psycopg and what they need, as installed here."""
-    folder = tmp_path_factory.mktemp("wheels")
-    with PackageIndex() as index:
-        for wheel in wheels_with_dependencies(["django", "alembic", "psycopg", "psycopg-binary"], folder):
-            index.add(wheel)
-        yield index
 
 
 def _database_spec(engine: str, request: pytest.FixtureRequest) -> str:

@@ -24,7 +24,7 @@ def describe() -> str:
 
 def resolve(job: Job) -> tuple[dict[str, str], dict[str, str]]:
     # Credentials reach pip through a private netrc, never its command line.
-    indexes, credentials = private_netrc(job.index_urls, job.work)
+    indexes, credentials = private_netrc(job.index_urls)
     args = ["compile", *_options(job, indexes), "-c", str(job.constraints), "-o", str(job.output), str(job.requirements)]
     prepare(job)
     memory = resolver_memory()

@@ -1,0 +1,80 @@
+"""The OCI registry client (releaser.plumbing.oci) against a real registry and against a file
+server that answers what a broken registry would."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import pytest
+
+from loopback.files import FileServer
+from loopback.registry import OciRegistry
+from releaser.core.errors import UpstreamError, UpstreamMissing
+from releaser.plumbing.http import Http
+from releaser.plumbing.oci import OCI_MANIFEST, Manifest, Registry, sha256_digest
+
+
+def client(server: FileServer | OciRegistry, http: Http) -> Registry:
+    host = server.url("").removeprefix("http://").rstrip("/") if isinstance(server, FileServer) else server.host
+    return Registry(http, host, insecure=True, login=getattr(server, "login", None))
+
+
+def test_an_html_page_instead_of_a_manifest_is_an_upstream_error(files: FileServer) -> None:
+    files.put("v2/demo/app/manifests/1.0", b"<html><body>Sign in</body></html>")
+    with Http() as http, pytest.raises(UpstreamError, match=r"image demo/app:1.0: .*/v2/demo/app/manifests/1.0 answered application/octet-stream, not an image manifest"):
+        client(files, http).manifest("demo/app", "1.0", what="image demo/app:1.0")
+
+
+def test_a_manifest_whose_bytes_do_not_hash_to_its_digest_is_refused(files: FileServer) -> None:
+    body = json.dumps({"schemaVersion": 2, "mediaType": OCI_MANIFEST, "config": {}, "layers": []}).encode()
+    claimed = "sha256:" + hashlib.sha256(b"something else").hexdigest()
+    files.put(f"v2/demo/app/manifests/{claimed}", body)
+    with Http() as http, pytest.raises(UpstreamError, match=f"hash to {sha256_digest(body)}, not {claimed}"):
+        client(files, http).manifest("demo/app", claimed, what="image")
+
+
+def test_5xx_after_retries_and_404_say_what_and_where(files: FileServer) -> None:
+    files.put("v2/demo/app/manifests/1.0", b"{}")
+    files.fail_next("v2/demo/app/manifests/1.0", 10, 502)
+    with Http(backoff=0.01) as http:
+        with pytest.raises(UpstreamError, match="answered HTTP 502"):
+            client(files, http).manifest("demo/app", "1.0", what="image")
+        with pytest.raises(UpstreamMissing, match="HTTP 404: no such tag"):
+            client(files, http).manifest("demo/app", "2.0", what="image")
+
+
+def test_push_and_read_back_blobs_and_a_manifest(private_registry: OciRegistry) -> None:
+    config = json.dumps({"created": "2026-01-01T00:00:00Z", "os": "linux", "architecture": "amd64"}).encode()
+    layer = b"layer bytes" * 100
+    manifest_doc = {
+        "schemaVersion": 2, "mediaType": OCI_MANIFEST,
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": sha256_digest(config), "size": len(config)},
+        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": sha256_digest(layer), "size": len(layer)}],
+    }
+    body = json.dumps(manifest_doc).encode()
+    with Http() as http:
+        reg = client(private_registry, http)
+        for blob in (config, layer):
+            reg.push_blob("bundles/rc", blob, sha256_digest(blob), what="push")
+        reg.push_manifest("bundles/rc", "1.0rc1", Manifest(body, OCI_MANIFEST, sha256_digest(body)), what="push")
+        got = reg.manifest("bundles/rc", "1.0rc1", what="read")
+        assert got.body == body and got.digest == sha256_digest(body)
+        assert reg.blob("bundles/rc", sha256_digest(config), what="read") == config
+        assert reg.digest_of("bundles/rc", "1.0rc1", what="read") == sha256_digest(body)
+        assert reg.digest_of("bundles/rc", "2.0", what="read") is None
+        anonymous = Registry(http, private_registry.host, insecure=True)
+        with pytest.raises(UpstreamError, match="asks for credentials .* none are configured"):
+            anonymous.manifest("bundles/rc", "1.0rc1", what="read")
+
+
+def test_a_layer_is_streamed_from_its_file_into_a_token_registry_and_back(token_registry: OciRegistry, tmp_path) -> None:
+    layer = tmp_path / "layer"
+    layer.write_bytes(b"\x1f\x8b" + b"L" * 300_000)
+    digest = "sha256:" + hashlib.sha256(layer.read_bytes()).hexdigest()
+    with Http() as http:
+        reg = Registry(http, token_registry.host, insecure=True, login=("alice", "s3cret-pw"))
+        reg.push_blob("team/layers", layer, digest, what="push")
+        assert reg.has_blob("team/layers", digest, what="read")
+        reg.download_blob("team/layers", digest, tmp_path / "back", what="read")
+    assert (tmp_path / "back").read_bytes() == layer.read_bytes()
