@@ -43,6 +43,7 @@ if __package__ in (None, ""):  # run as a script: make `bench` importable
 from bench.check import clean_env, releaser_command, show
 from bench.measure import BenchError, Pairs, Sample, paired, run
 from releaser.core import config, lockfile
+from releaser.ecosystems import load_config
 from loopback.maven import MavenRepository
 
 T0 = datetime(2024, 1, 1, tzinfo=timezone.utc)
@@ -118,7 +119,7 @@ def project(root: Path, repository: str, count: int, transitive: bool = False) -
         f"dependencies = [\n    {deps},\n]\n",
         encoding="utf-8",
     )
-    return config.load(root / "release.toml")
+    return load_config(root / "release.toml")
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from releaser.plumbing.piprun import isolated_env
-from releaser.install.buildenv import venv_python
+from releaser.ecosystems.python.buildenv import venv_python
 from loopback.maven import MavenRepository
 from loopback.pypi import PackageIndex
 

@@ -33,7 +33,7 @@ from releaser.core.lockfile import KINDS, EntryValue, InputRecord, Lock
 from releaser.core.verdict import LOCK, Finding, Verdict
 from releaser.lock.locking import input_records
 from releaser.lock.soundness import floating, floats, other_target, uncovered
-from releaser.ecosystems import Source, sources_for
+from releaser.ecosystems import Source, ecosystem, sources_for
 
 if TYPE_CHECKING:
     from releaser.plumbing.http import Http
@@ -41,14 +41,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Finding", "Verdict", "check", "floats", "insist_fit"]
 
-_LABELS = {
-    "requirements": "requirement",
-    "constraints": "constraint",
-    "python": "[python]",
-    "maven": "Maven dependency",
-    "git": "git",
-    "artifact": "artifact",
-}
+_LABELS = {"requirements": "requirement", "constraints": "constraint"}  # an input file's entries; a kind's: its label
 
 
 def check(
@@ -151,7 +144,7 @@ def entry_changes(
 
 
 def _describe(group: str, key: str, before: EntryValue | None, after: EntryValue | None) -> str:
-    label = _LABELS.get(group, group)
+    label = _LABELS.get(group) or (ecosystem(group).label if group in KINDS else group)
     if group in ("requirements", "constraints"):  # the value names the requirement itself
         if before is None:
             return f"{label} added: {after}"
@@ -180,21 +173,17 @@ def _show(value: EntryValue | None) -> str:
 
 def verify_online(config: ReleaseConfig, sources: list[Source], lock: Lock, http: Http | None = None) -> list[Finding]:
     """Ask upstream about every pin, each kind through its source (or generically)."""
-    from releaser.plumbing.http import Http
     from releaser.ecosystems.upstream import verify_generic
+    from releaser.plumbing.http import Http
 
     by_kind = {s.kind: s for s in sources}
     userinfo = configured_userinfo(config)
-    remotes = {g.name: g.url for g in config.git}
     found: list[Finding] = []
     with nullcontext(http) if http is not None else Http() as session:
         for kind in KINDS:
             pins = lock.of_kind(kind)
             if not pins:
                 continue
-            source = by_kind.get(kind)
-            verdicts = source.verify(pins, session) if source is not None else None
-            if verdicts is None:
-                verdicts = verify_generic(pins, session, userinfo=userinfo, remotes=remotes)
-            found += verdicts
+            verdicts = ecosystem(kind).verify(config, by_kind.get(kind), pins, session, userinfo)
+            found += verdicts if verdicts is not None else verify_generic(pins, session, userinfo=userinfo)
     return found

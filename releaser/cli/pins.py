@@ -18,6 +18,7 @@ from releaser.cli.app import (
 )
 from releaser.core.console import print_verdict
 from releaser.core.errors import ConfigError
+from releaser.lock.export import formats as export_formats
 from releaser.record.baseline import previous
 
 
@@ -103,7 +104,7 @@ Examples:
   releaser export --format maven                maven-pins.pom, a BOM to import (docs/maven.md)
   releaser export --format cyclonedx            sbom.cdx.json, the SBOM of every pin""")
 @project_command
-@click.option("--format", "fmt", type=click.Choice(["pylock", "requirements", "maven", "cyclonedx"]), required=True,
+@click.option("--format", "fmt", type=click.Choice(export_formats()), required=True,
               help="pylock: PEP 751 pylock.toml; requirements: hash-pinned requirements.txt; maven: a BOM pinning every "
                    "Maven artifact; cyclonedx: a CycloneDX 1.6 JSON SBOM of every pin, every kind.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
@@ -128,7 +129,7 @@ def export(project: Path, fmt: str, output: Path | None) -> None:
             raise ConfigError("-o - prints the export on stdout, where --json prints its document: choose one")
         click.echo(exporting.render(current, fmt, cfg), nl=False)
         return
-    target = output or project / exporting.DEFAULT_OUTPUT[fmt]
+    target = output or project / exporting.default_output(fmt)
     exporting.write(current, fmt, target, cfg)
     options.echo(f"wrote {target}")
     options.document({"wrote": str(target), "format": fmt})

@@ -1,9 +1,9 @@
 """Building an RC: its environment, the build and the gates in it, and what they built.
 
-- The locked Python set goes into an isolated venv (`releaser.install.pyinstall`), every
+- The locked Python set goes into an isolated venv (`releaser.ecosystems.python.install`), every
   file hash-verified, from the lock's indexes with the credentials release.toml
   gives them; the locked Maven and URL files are fetched into `dist/<rc>/deps/`
-  (`releaser.install.fetch`), sha256-verified.
+  (`releaser.plumbing.fetch`), sha256-verified.
 - `[release] build` runs in that environment, then every `[release] gates`
   command, each seeing SOURCE_DATE_EPOCH (the built commit's time), RELEASER_RC,
   RELEASER_DIST and RELEASER_DEPS, and `{dist}`/`{rc}` in its arguments replaced.
@@ -29,15 +29,15 @@ from releaser.plumbing.fsutil import sha256_of
 from releaser.core.lockfile import Lock
 from releaser.core.progress import Progress
 from releaser.core.redact import output_tail, scrub, shown_command
-from releaser.install.buildenv import activated_env
-from releaser.install.fetch import Fetcher, PinnedFile, session
-from releaser.install.layout import BUNDLE, DEPS
-from releaser.install.pyinstall import changed_upstream
+from releaser.ecosystems.python.buildenv import activated_env
+from releaser.plumbing.fetch import Fetcher, PinnedFile, session
+from releaser.install.layout import BUNDLE, DEPS, of_role
+from releaser.ecosystems.python.install import changed_upstream
 
 if TYPE_CHECKING:
     from releaser.plumbing.http import Http
 
-DEP_KINDS = ("maven", "artifact")  # pins whose files are fetched into deps/
+DEP_ROLES = ("repository", "files")  # kinds whose files a build reads from disk: fetched into deps/<kind>/
 TAIL = 20  # lines of a failed command's output shown
 
 
@@ -47,9 +47,10 @@ TAIL = 20  # lines of a failed command's output shown
 def fetch_dependencies(
     config: ReleaseConfig, lock: Lock, deps: Path, rc: str, *, http: Http | None = None, progress: Progress | None = None
 ) -> int:
-    """Download every file of every Maven and URL pin into `deps/<kind>/`, verified by sha256."""
+    """Download every file of every pin a build reads from disk (Maven, URL artifacts) into `deps/<kind>/`,
+    verified by sha256."""
     wanted: dict[Path, PinnedFile] = {}
-    for pin in (p for kind in DEP_KINDS for p in lock.of_kind(kind)):
+    for pin in (p for role in DEP_ROLES for p in of_role(lock, role)):
         for artifact in pin.artifacts:
             name = PurePosixPath(artifact.name).name
             if name != artifact.name or name in ("", ".", "..") or "\\" in name or any(ord(c) < 32 for c in name):

@@ -27,9 +27,9 @@ from releaser.core import documents
 from releaser.core.errors import ConfigError, Refused, ReleaserError, UpstreamError
 from releaser.plumbing.fsutil import sha256_of, write_atomic
 from releaser.core.lockfile import Pin
-from releaser.install.checkouts import bundle_has, make_git_bundle
-from releaser.install.fetch import Fetcher, PinnedFile, raise_failures, session
-from releaser.install.layout import BUNDLE, DIST, every_file, plain
+from releaser.ecosystems.git.checkouts import bundle_has, make_git_bundle
+from releaser.plumbing.fetch import Fetcher, PinnedFile, raise_failures, session
+from releaser.install.layout import BUNDLE, DIST, every_file, folder_of, of_role, plain
 from releaser.record import records
 
 if TYPE_CHECKING:
@@ -109,12 +109,13 @@ def _make_bundle(config: ReleaseConfig, rc: str, *, into: Path | None, http: Htt
 
     git_status: dict[str, str] = {}
     known = (previous or {}).get("files", {})
-    gits = sorted(rec.lock.of_kind("git"), key=lambda p: p.name)
+    gits = sorted(of_role(rec.lock, "checkout"), key=lambda p: p.name)
     if gits:
-        (root / "git").mkdir(exist_ok=True)
+        for folder in {folder_of(pin) for pin in gits}:
+            (root / folder).mkdir(exist_ok=True)
         with tempfile.TemporaryDirectory(prefix="releaser-bundle-") as tmp:
             def one(pin: Pin) -> tuple[str, str] | ReleaserError:
-                rel = f"git/{plain(pin.name, f'git {pin.name}')}.bundle"
+                rel = f"{folder_of(pin)}/{plain(pin.name, f'{pin.kind} {pin.name}')}.bundle"
                 path = root / rel
                 try:
                     if path.is_file() and known.get(rel) == sha256_of(path)[0] and bundle_has(path, pin):

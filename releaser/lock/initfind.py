@@ -129,7 +129,7 @@ def _is_compiled(path: Path) -> bool:
 
 def _input_problem(root: Path, path: Path) -> str | None:
     """Why `releaser lock` would refuse this file as an input (None: it takes it)."""
-    from releaser.core.config import DEFAULT_INDEX, PythonInputs
+    from releaser.ecosystems.python.settings import DEFAULT_INDEX, PythonInputs
     from releaser.core.errors import ConfigError
     from releaser.ecosystems.python.requirements import read_inputs
 
@@ -174,7 +174,7 @@ def _names(lines: list[str]) -> set[str]:
 
 
 def _maven(root: Path, found: Findings) -> None:
-    from releaser.lock.initmaven import read_poms
+    from releaser.ecosystems.maven.init import read_poms
 
     poms = read_poms(root)
     if poms.name:

@@ -20,6 +20,7 @@ from releaser.core.errors import ConfigError
 from releaser.core.migration_config import MigrationSettings
 from releaser.migrations import pysource
 from releaser.migrations.filecache import FileCache
+from releaser.migrations.reader import MigrationReader
 from releaser.migrations.graph import Graph, Key, Migration, build
 from releaser.migrations.pysource import Source
 
@@ -108,3 +109,13 @@ def _read_file(source: Source) -> dict[str, object]:
     found["reversible"] = empty_both or not (pysource.does_nothing(downgrade) or pysource.raises(downgrade))
     found["digest"] = pysource.digest(tree, source)
     return found
+
+
+class AlembicReader(MigrationReader):
+    framework = "alembic"
+
+    def read(self, settings: MigrationSettings, dirs: Mapping[str, Sequence[Source]]) -> Graph:
+        return read(settings, dirs)
+
+
+READER = AlembicReader()

@@ -20,6 +20,7 @@ from releaser.core.errors import ConfigError
 from releaser.core.migration_config import MigrationSettings
 from releaser.migrations import pysource
 from releaser.migrations.filecache import FileCache
+from releaser.migrations.reader import MigrationReader
 from releaser.migrations.graph import Graph, Key, Migration, build
 from releaser.migrations.pysource import Source
 
@@ -224,3 +225,13 @@ def _resolve(found: dict[Key, _Read]) -> list[Migration]:
         )
         for key, item in sorted(found.items())
     ]
+
+
+class DjangoReader(MigrationReader):
+    framework = "django"
+
+    def read(self, settings: MigrationSettings, dirs: Mapping[str, Sequence[Source]]) -> Graph:
+        return read(settings, dirs)
+
+
+READER = DjangoReader()

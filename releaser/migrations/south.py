@@ -19,6 +19,7 @@ from releaser.core.errors import ConfigError
 from releaser.core.migration_config import MigrationSettings
 from releaser.migrations import pysource
 from releaser.migrations.filecache import FileCache
+from releaser.migrations.reader import MigrationReader
 from releaser.migrations.graph import Graph, Key, Migration, build
 from releaser.migrations.pysource import Source
 
@@ -99,3 +100,13 @@ def _key(pair: tuple[str, str], names: Mapping[str, list[str]], source: Source) 
     if len(matches) != 1:
         raise ConfigError(f"{source.path}: depends on {app}.{name}, which does not exist")
     return (app, matches[0])
+
+
+class SouthReader(MigrationReader):
+    framework = "south"
+
+    def read(self, settings: MigrationSettings, dirs: Mapping[str, Sequence[Source]]) -> Graph:
+        return read(settings, dirs)
+
+
+READER = SouthReader()

@@ -28,7 +28,13 @@ from releaser.lock.sbom import SBOM_NAME
 from releaser.record import records
 
 TEMPLATE = "MANIFEST.md.j2"
-KIND_TITLES = {"python": "Python", "maven": "Maven", "git": "git", "artifact": "URL artifacts"}
+
+
+def kind_titles() -> dict[str, str]:
+    """Each kind's heading in a record, by kind (`Ecosystem.title`)."""
+    from releaser.ecosystems import ecosystem
+
+    return {kind: ecosystem(kind).title for kind in KINDS}
 
 
 @dataclass(frozen=True)
@@ -109,7 +115,7 @@ def render_markdown(config: ReleaseConfig, manifest: dict[str, Any]) -> str:
     for pin in manifest["pins"]:
         pins_by_kind.setdefault(pin["kind"], []).append(pin)
     try:
-        page = env.get_template(TEMPLATE).render(manifest=manifest, pins_by_kind=pins_by_kind, kinds=KIND_TITLES)
+        page = env.get_template(TEMPLATE).render(manifest=manifest, pins_by_kind=pins_by_kind, kinds=kind_titles())
     except jinja2.TemplateError as exc:
         where = f"{folder / TEMPLATE}" if folder is not None else TEMPLATE
         raise ConfigError(f"{where}: {type(exc).__name__}: {exc}") from None

@@ -21,6 +21,7 @@ from typing import Any, Callable
 
 from releaser.core import lockfile
 from releaser.core.lockfile import KINDS, Lock, Pin
+from releaser.ecosystems import ecosystem
 from releaser.record import records
 from releaser.record.manifest import iso
 
@@ -119,11 +120,7 @@ def _side_document(side: Side) -> dict[str, Any]:
 
 
 def _shown(kind: str, pin: dict[str, Any]) -> str:
-    version = pin["version"]
-    if kind == "git":
-        version = version[:12]
-    elif kind == "artifact" and len(version) == 64:
-        version = "sha256:" + version[:12]
+    version = ecosystem(kind).shown_version(pin["version"]) if kind in KINDS else pin["version"]
     date = pin["date"]
     return f"{version} ({date[:10]})" if date else version
 

@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from releaser.core import config, lockfile
-from releaser.core.config import PythonInputs
+from releaser.ecosystems.python.settings import PythonInputs
 from releaser.core.errors import ReleaserError
 from releaser.ecosystems.maven import metadata as maven_metadata
 from releaser.ecosystems.python import index as pyindex

@@ -26,10 +26,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from functools import cached_property
-from typing import Callable, Mapping, Sequence, TypeVar
+from typing import Any, Callable, Mapping, Sequence, TypeVar
 
 from releaser.core.errors import ResolutionError
-from releaser.core.maven_coordinate import MavenCoordinate
+from releaser.ecosystems.maven.coordinate import MavenCoordinate
 from releaser.ecosystems.maven.model import Dependency, Model, excluded
 from releaser.ecosystems.maven.pom import PomError
 from releaser.ecosystems.maven.version import MavenVersion, VersionRange
@@ -111,7 +111,7 @@ def derive_scope(parent: str, child: str) -> str:
 def settle(
     direct: Sequence[Node],
     fresh: Callable[[], Visit],
-    map_: Map,
+    map_: Map[Any, Any],
     managed: Mapping[tuple[str, str, str, str], Dependency],
     skip: frozenset[str] = frozenset(),
     *,
@@ -136,7 +136,7 @@ def settle(
 def collect(
     direct: Sequence[Node],
     visit: Visit,
-    map_: Map,
+    map_: Map[Any, Any],
     managed: Mapping[tuple[str, str, str, str], Dependency],
     skip: frozenset[str] = frozenset(),
     *,

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Callable, Mapping
 
 from releaser.core.errors import ConfigError, UpstreamMissing
-from releaser.core.maven_coordinate import MavenCoordinate
+from releaser.ecosystems.maven.coordinate import MavenCoordinate
 from releaser.ecosystems.maven.pom import Declared, ParentRef, Pom, PomError, parse_pom
 
 _EXPRESSION = re.compile(r"\$\{([^}]*)\}")
@@ -131,8 +131,8 @@ class ModelBuilder:
             except (PomError, UpstreamMissing) as exc:
                 raise _error(path, f"{child.where}: import {ident}:{coord.version}: {exc}") from None
             imported = self.build(bom_pom, None, (*imports, ident))
-            for key, dep in imported.managed.items():
-                managed.setdefault(key, dep)
+            for managed_key, dep in imported.managed.items():
+                managed.setdefault(managed_key, dep)
 
         effective = []
         for declared in dependencies:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from pathlib import Path
-from typing import Callable, Mapping, TypeVar
+from typing import Callable, Mapping, TypeVar, cast
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -20,7 +20,7 @@ from requests.adapters import HTTPAdapter
 from releaser.core.errors import UpstreamError, UpstreamMissing
 from releaser.plumbing.http import Http
 from releaser.core.lockfile import Artifact, Pin
-from releaser.core.maven_coordinate import MavenCoordinate
+from releaser.ecosystems.maven.coordinate import MavenCoordinate
 from releaser.core.redact import strip_credentials
 from releaser.ecosystems.base import LockRequest
 from releaser.ecosystems.maven.files import (
@@ -129,10 +129,10 @@ class Resolver:
             built = build_time(value)
             if self.request.dated:
                 if built is not None and built >= self.request.as_of:
-                    value = self._older_build(coord, repository, directory, value)
-                    if value is None:
+                    older = self._older_build(coord, repository, directory, value)
+                    if older is None:
                         continue
-                    built = build_time(value)
+                    value, built = older, build_time(older)
                 choices.append((built, -index, repository, value))  # type: ignore[arg-type]
             else:
                 choices.append((updated or built or _EPOCH, -index, repository, value))
@@ -389,6 +389,6 @@ def widen_pool(http: Http, repositories: tuple[str, ...]) -> None:
         current = http.session.get_adapter(repository)
         if getattr(current, "_releaser_maven", False):
             continue
-        adapter = HTTPAdapter(max_retries=current.max_retries, pool_connections=4, pool_maxsize=size)
+        adapter = HTTPAdapter(max_retries=cast(HTTPAdapter, current).max_retries, pool_connections=4, pool_maxsize=size)
         adapter._releaser_maven = True  # type: ignore[attr-defined]
         http.session.mount(repository + "/", adapter)

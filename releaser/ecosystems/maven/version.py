@@ -31,7 +31,7 @@ def _qualifier_key(value: str) -> str:
 
 
 def _cmp(a: object, b: object) -> int:
-    return (a > b) - (a < b)  # type: ignore[operator]
+    return int((a > b) - (a < b))  # type: ignore[operator]
 
 
 class _Int:

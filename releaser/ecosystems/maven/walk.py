@@ -16,11 +16,13 @@ import threading
 from concurrent.futures import Future
 from dataclasses import replace
 from pathlib import Path
+from typing import Any, cast
 
-from releaser.core.config import CONFIG_NAME, MavenInputs
+from releaser.core.config import CONFIG_NAME
+from releaser.ecosystems.maven.settings import MavenInputs
 from releaser.core.errors import ConfigError, UpstreamError, UpstreamMissing
 from releaser.core.lockfile import Artifact, Pin
-from releaser.core.maven_coordinate import MavenCoordinate
+from releaser.ecosystems.maven.coordinate import MavenCoordinate
 from releaser.core.redact import strip_credentials
 from releaser.ecosystems.base import LockRequest
 from releaser.ecosystems.maven.files import download
@@ -166,7 +168,7 @@ class Walk:
         return replace(pin, scope=why), self._read_pom(pin, pom_coord, prefix)
 
 
-def pin_graph(walk: Walk, coordinates: list[MavenCoordinate], inputs: tuple[MavenInputs, ...], map_: Map) -> list[Pin]:
+def pin_graph(walk: Walk, coordinates: list[MavenCoordinate], inputs: tuple[MavenInputs, ...], map_: Map[Any, Any]) -> list[Pin]:
     """Every artifact the inputs use, transitively, pinned; with the parents and BOMs that shaped the graph.
 
     The roots are release.toml's coordinates (in its order), then each project's
@@ -200,7 +202,8 @@ def pin_graph(walk: Walk, coordinates: list[MavenCoordinate], inputs: tuple[Mave
         return walks[-1].visit
 
     chosen = settle(direct, fresh, map_, managed, frozenset(modules), version_of=_version)
-    pins = {c.visited.name: replace(c.visited, scope=c.scope) for c in chosen if c.scope in wanted}  # type: ignore[attr-defined]
+    visited = [(cast(Pin, c.visited), c.scope) for c in chosen if c.scope in wanted]
+    pins = {pin.name: replace(pin, scope=scope) for pin, scope in visited}
     for name, pin in sorted(walks[-1].graph_poms.items()):
         pins.setdefault(name, pin)
     return list(pins.values())

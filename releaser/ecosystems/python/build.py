@@ -15,7 +15,7 @@ newest that day: the build would float. So `releaser lock` pins the build too:
 Each build pin is recorded, with every file hashed and dated, in the `build` list of
 the pin that needs it. `cut` and `reproduce` install them, hash-verified, into a
 private build environment and build the sdist there with `--no-build-isolation`
-(`releaser.install.sdists`). One level deep: a build requirement must have a wheel
+(`releaser.ecosystems.python.sdists`). One level deep: a build requirement must have a wheel
 for the target it is built on itself.
 
 With `[python] environments`, "no wheel fits" is asked of each target the pin is needed
@@ -128,7 +128,7 @@ class BuildPins:
             found = versions if target is None and reqs == static else self.compile(reqs, work / f"for-{n}", target)
             for name, version in found.items():
                 where.setdefault((name, version), []).append(target)
-        wanted = {canonicalize_name(Requirement(r).name): r for r in static + dynamic}
+        wanted: dict[str, str] = {canonicalize_name(Requirement(r).name): r for r in static + dynamic}
         build = []
         for (name, version), targets in sorted(where.items()):
             b = self._pin(name, version, wanted.get(name))

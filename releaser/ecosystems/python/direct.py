@@ -25,7 +25,8 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from releaser.core.config import PythonInputs, git_url_kind
+from releaser.ecosystems.git.settings import git_url_kind
+from releaser.ecosystems.python.settings import PythonInputs
 from releaser.core.errors import ConfigError, UpstreamError
 from releaser.core.lockfile import Artifact, Pin
 from releaser.core.redact import remember_secrets, scrub, strip_credentials

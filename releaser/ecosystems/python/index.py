@@ -173,7 +173,7 @@ def _short(value: object) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _field(page: str, f: dict, key: str, kind: type) -> Any:
+def _field(page: str, f: dict[str, Any], key: str, kind: type) -> Any:
     value = f.get(key)
     if not isinstance(value, kind):
         raise _bad(page, f"a file's {key} is {'missing' if value is None else 'not a ' + kind.__name__}")

@@ -12,10 +12,10 @@ import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from releaser.core import documents
-from releaser.core.config import PythonInputs
+from releaser.ecosystems.python.settings import PythonInputs
 from releaser.core.errors import ConfigError
 from releaser.core.paths import inside
 from releaser.core.redact import strip_credentials
@@ -238,7 +238,7 @@ def _read_pyproject(root: Path, path: Path, inputs: PythonInputs) -> Requirement
     return RequirementInput(_relative(root, path), tuple(requirements), ())
 
 
-def _not_dynamic(path: Path, project: dict, key: str) -> None:
+def _not_dynamic(path: Path, project: dict[str, Any], key: str) -> None:
     dynamic = project.get("dynamic", [])
     if not isinstance(dynamic, list) or not all(isinstance(d, str) for d in dynamic):
         raise ConfigError(f"{path}: [project] dynamic must be a list of strings")
@@ -260,7 +260,7 @@ def _requirements(path: Path, items: object, where: str) -> list[Requirement]:
     return requirements
 
 
-def _extras(path: Path, project: dict, extras: tuple[str, ...]) -> list[Requirement]:
+def _extras(path: Path, project: dict[str, Any], extras: tuple[str, ...]) -> list[Requirement]:
     """The requirements of each extra; `name[other]` of the project itself brings `other`'s too."""
     from packaging.utils import canonicalize_name
 

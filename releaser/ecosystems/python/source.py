@@ -16,7 +16,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from releaser.core.config import PythonInputs
+from releaser.ecosystems.python.settings import PythonInputs
 from releaser.core.errors import ConfigError
 from releaser.core.lockfile import InputRecord, Pin
 from releaser.core.progress import Counter
@@ -31,14 +31,13 @@ from releaser.ecosystems.python.requirements import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
 
     from releaser.plumbing.http import Http
     from releaser.core.targets import Target
     from releaser.core.verdict import Finding
     from releaser.ecosystems.python.direct import DirectReferences
     from releaser.ecosystems.python.index import PackageIndexReader
-    from releaser.ecosystems.python.resolve import Hints, Resolver
+    from releaser.ecosystems.python.resolve import Hints
 
 
 class PythonSource(Source):
@@ -81,7 +80,9 @@ class PythonSource(Source):
         return verify(pins, http, self.inputs.index_urls)
 
     def resolver(self) -> str:
-        return _resolver(self.inputs.resolver)[1]()
+        from releaser.ecosystems.python.resolve import resolver
+
+        return resolver(self.inputs.resolver).describe()
 
     def source_urls(self) -> tuple[str, ...]:
         return tuple(strip_credentials(u) for u in self.inputs.index_urls)
@@ -155,9 +156,9 @@ class PythonSource(Source):
         """
         from releaser.plumbing.http import concurrently
         from releaser.core.targets import needed_under, parse
-        from releaser.ecosystems.python.resolve import Job
+        from releaser.ecosystems.python.resolve import Job, resolver
 
-        resolve, _ = _resolver(self.inputs.resolver)
+        resolve = resolver(self.inputs.resolver).resolve
         work = request.workdir
         requirements, constraints = work / "requirements.in", work / "constraints.txt"
         for req in (r for i in self.parsed for r in i.constraints):
@@ -167,7 +168,7 @@ class PythonSource(Source):
                 )
         requirements.write_text("".join(direct.line(r) + "\n" for i in self.parsed for r in i.requirements), encoding="utf-8")
         constraints.write_text("\n".join(str(r) for i in self.parsed for r in i.constraints) + "\n", encoding="utf-8")
-        targets = [parse(e) for e in self.inputs.environments] or [None]
+        targets: list[Target | None] = [parse(e) for e in self.inputs.environments] or [None]
         jobs = [
             Job(
                 root=self.root,
@@ -197,8 +198,11 @@ class PythonSource(Source):
                 url_where.setdefault(name, []).append(target)
         if targets == [None]:
             return [(name, version, None) for name, version in where], urls, {}
-        chosen = [(name, version, needed_under(found, targets)) for (name, version), found in where.items()]
-        return chosen, urls, {name: needed_under(found, targets) for name, found in url_where.items()}
+        def under(found: list[Target | None]) -> str | None:  # past [None]: every entry is a target
+            return needed_under([t for t in found if t is not None], [t for t in targets if t is not None])
+
+        chosen = [(name, version, under(found)) for (name, version), found in where.items()]
+        return chosen, urls, {name: under(found) for name, found in url_where.items()}
 
     def _compile_build(
         self, requirements: list[str], work: Path, target: Target | None, *, request: LockRequest
@@ -206,9 +210,9 @@ class PythonSource(Source):
         """An sdist's build requirements, resolved by the lock's resolver for `target` (None: this
         interpreter), as isolated and dated as the lock's own."""
         from releaser.core.errors import UpstreamError
-        from releaser.ecosystems.python.resolve import Job
+        from releaser.ecosystems.python.resolve import Job, resolver
 
-        resolve, _ = _resolver(self.inputs.resolver)
+        resolve = resolver(self.inputs.resolver).resolve
         work.mkdir(parents=True, exist_ok=True)
         source, constraints = work / "build.in", work / "build-constraints.txt"
         source.write_text("".join(r + "\n" for r in requirements), encoding="utf-8")
@@ -231,15 +235,6 @@ class PythonSource(Source):
             here = target.marker
             seeds = [p for p in seeds if here in marker_targets(p.marker, self.inputs.environments)]
         return tuple(f"{p.name}=={p.version}" for p in seeds)
-
-
-def _resolver(name: str) -> tuple[Resolver, Callable[[], str]]:
-    """(resolve, describe) of the resolver `name`, as `[python] resolver` names it."""
-    if name == "uv":
-        from releaser.ecosystems.python.resolve import uv as module
-    else:
-        from releaser.ecosystems.python.resolve import piptools as module  # type: ignore[no-redef]
-    return module.resolve, module.describe
 
 
 class _Prefetch:

@@ -14,7 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from loopback.maven import MavenRepository
-from releaser.core import config, lockfile
+from releaser.core import lockfile
+from releaser.ecosystems import load_config
 from releaser.core.errors import ConfigError, UpstreamError
 from releaser.core.lockfile import Pin
 from releaser.ecosystems.maven.files import parse_checksum
@@ -50,7 +51,7 @@ class MavenProject:
         return self.root / "release.lock"
 
     def lock(self, **kwargs: object) -> dict[str, Pin]:
-        result = locking.lock(config.load(self.root / "release.toml"), **kwargs)  # type: ignore[arg-type]
+        result = locking.lock(load_config(self.root / "release.toml"), **kwargs)  # type: ignore[arg-type]
         return {p.name: p for p in result.lock.pins}
 
     def cli(self, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

@@ -21,6 +21,7 @@ import pytest
 from helpers import validated_sbom
 
 from releaser.core import config as config_mod
+from releaser.ecosystems import load_config
 from releaser.core import lockfile
 from releaser.core.errors import ConfigError, Refused, UpstreamError
 from releaser.cut import numbering
@@ -494,7 +495,7 @@ def test_release_settings_are_validated(tmp_path):
     def load(release: str) -> config_mod.ReleaseConfig:
         path = tmp_path / "release.toml"
         path.write_text(f'[release]\nname = "cosmo"\nversion = "0.9.0"\n{release}\n')
-        return config_mod.load(path)
+        return load_config(path)
 
     assert load("").release.tag == "v{rc}" and load("").release.templates is None
     assert load('templates = "t"\ntag = "release/{rc}"').release.templates == "t"

@@ -33,7 +33,7 @@ from packaging.utils import canonicalize_name
 
 from releaser.core.errors import UpstreamError
 from releaser.plumbing.piprun import isolated_env, memory_ceiling, out_of_memory, over_ceiling, resolve_deadline, resolver_memory
-from releaser.ecosystems.python.resolve import Job, fail, not_installed, prepare, read_pins, upgrade_options
+from releaser.ecosystems.python.resolve import Job, Resolver, fail, not_installed, prepare, read_pins, upgrade_options
 
 
 # uv's debug log as it resolves: `Adding direct dependency: NAME...` and `Adding
@@ -105,7 +105,12 @@ def _run(command: list[str], job: Job, deadline: float, memory: int) -> tuple[in
         stderr=subprocess.PIPE, text=True, errors="replace", preexec_fn=memory_ceiling(memory),
     )
     expired = threading.Event()
-    timer = threading.Timer(deadline, lambda: (expired.set(), process.kill()))
+
+    def expire() -> None:
+        expired.set()
+        process.kill()
+
+    timer = threading.Timer(deadline, expire)
     timer.start()
     said = []
     try:
@@ -139,4 +144,14 @@ def _options(job: Job) -> list[str]:
     return options + upgrade_options(request)
 
 
+class Uv(Resolver):
+    name = "uv"
 
+    def describe(self) -> str:
+        return describe()
+
+    def resolve(self, job: Job) -> tuple[dict[str, str], dict[str, str]]:
+        return resolve(job)
+
+
+RESOLVER = Uv()
