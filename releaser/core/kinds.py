@@ -15,5 +15,6 @@ ECOSYSTEMS: dict[str, str] = {
     "maven": "releaser.ecosystems.maven.ecosystem",
     "git": "releaser.ecosystems.git.ecosystem",
     "artifact": "releaser.ecosystems.url.ecosystem",
+    "actions": "releaser.ecosystems.actions.ecosystem",
 }
 KINDS: tuple[str, ...] = tuple(ECOSYSTEMS)

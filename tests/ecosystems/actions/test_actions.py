@@ -1,0 +1,164 @@
+"""[actions] pinned against real git repositories: a fake GitHub of bare `owner/repo.git` repositories."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from loopback.actionserver import ActionServer, composite, node
+from releaser.core import lockfile
+from releaser.core.errors import Refused
+from releaser.ecosystems import load_config
+from releaser.lock.locking import lock
+
+JAN = datetime(2024, 1, 1, 12, tzinfo=timezone.utc)
+FEB = datetime(2024, 2, 1, 12, tzinfo=timezone.utc)
+MAR = datetime(2024, 3, 1, 12, tzinfo=timezone.utc)
+
+REUSABLE = """on: workflow_call
+jobs:
+  build:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: acme/tool@v2
+"""
+
+WORKFLOW = """name: ci
+on: [push]
+jobs:
+  test:
+    runs-on: ubuntu-latest
+    steps:
+      # check the code out first
+      - uses: acme/checkout@v4
+      - uses: acme/setup@v1   # composite: it uses acme/tool
+      - uses: ./.github/actions/local
+      - uses: acme/tool@{tool}
+  shared:
+    uses: acme/flows/.github/workflows/build.yml@v1
+"""
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> ActionServer:
+    """acme/checkout v4 (Jan), acme/tool v2 (Jan), acme/setup v1 (Feb: composite, uses acme/tool@v2),
+    acme/flows v1 (Feb: a reusable workflow using acme/tool@v2)."""
+    s = ActionServer(tmp_path)
+    s.release("acme/checkout", {"action.yml": node("checkout")}, tag="v4", when=JAN)
+    s.release("acme/tool", {"action.yml": node("tool")}, tag="v2", when=JAN)
+    s.release("acme/setup", {"action.yml": composite("setup", "acme/tool@v2")}, tag="v1", when=FEB)
+    s.release("acme/flows", {".github/workflows/build.yml": REUSABLE}, tag="v1", when=FEB)
+    return s
+
+
+def project(root: Path, server: ActionServer, workflow: str | None = None, *, local: bool = True) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    text = f'[release]\nname = "cosmo"\nversion = "0.9.0"\n\n[actions]\nserver = "{server.url}"\n'
+    (root / "release.toml").write_text(text + ("allow-local = true\n" if local else ""), encoding="utf-8")
+    (root / ".github/workflows").mkdir(parents=True, exist_ok=True)
+    tool = server.repos["acme/tool"].rev("v2")
+    (root / ".github/workflows/ci.yml").write_text(workflow or WORKFLOW.format(tool=tool), encoding="utf-8")
+    return root
+
+
+def pins(root: Path) -> dict[str, lockfile.Pin]:
+    current = lockfile.read(root / "release.lock")
+    assert current is not None
+    return {p.name: p for p in current.of_kind("actions")}
+
+
+def cli(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "releaser", *args], cwd=root, capture_output=True, text=True, env=dict(os.environ), timeout=120)
+
+
+def test_every_uses_is_pinned_transitively_to_its_commit_and_date(tmp_path: Path, server: ActionServer) -> None:
+    root = project(tmp_path / "p", server)
+    lock(load_config(root / "release.toml"))
+    found = pins(root)
+    tool = server.repos["acme/tool"].rev("v2")
+    assert sorted(found) == [
+        f"acme/checkout@v4", "acme/flows/.github/workflows/build.yml@v1", "acme/setup@v1", f"acme/tool@{tool}", "acme/tool@v2",
+    ]  # ./.github/actions/local is this repository's: nothing to pin
+    checkout = found["acme/checkout@v4"]
+    assert (checkout.version, checkout.date, checkout.requested) == (server.repos["acme/checkout"].rev("v4"), JAN, "v4")
+    assert checkout.source == f"{server.url}/acme/checkout"
+    assert found["acme/tool@v2"].version == tool == found[f"acme/tool@{tool}"].version  # a full SHA: verified, kept
+    assert found["acme/setup@v1"].date == FEB
+
+
+def test_a_moved_tag_keeps_its_pin_until_upgrade_and_check_online_tells(tmp_path: Path, server: ActionServer) -> None:
+    root = project(tmp_path / "p", server)
+    assert cli(root, "lock").returncode == 0
+    old = server.repos["acme/checkout"].rev("v4")
+    new = server.release("acme/checkout", {"action.yml": node("checkout 4.1")}, tag="v4", when=MAR)
+
+    lock(load_config(root / "release.toml"), refresh=True)
+    assert pins(root)["acme/checkout@v4"].version == old
+
+    done = cli(root, "check", "--online")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"v4 moved: it names {new[:12]} now, pinned {old[:12]}" in done.stdout
+
+    lock(load_config(root / "release.toml"), upgrade=("acme/checkout@v4",))
+    assert (pins(root)["acme/checkout@v4"].version, pins(root)["acme/checkout@v4"].date) == (new, MAR)
+    assert "moved" not in cli(root, "check", "--online").stdout
+
+
+def test_check_flags_a_uses_neither_locked_nor_a_full_commit(tmp_path: Path, server: ActionServer) -> None:
+    root = project(tmp_path / "p", server)
+    assert cli(root, "lock").returncode == 0
+    assert cli(root, "check").returncode == 0
+    workflow = root / ".github/workflows/ci.yml"
+    sha = server.repos["acme/checkout"].rev("v4")
+    workflow.write_text(workflow.read_text() + f"  more:\n    steps:\n      - uses: acme/checkout@main\n      - uses: acme/checkout@{sha}\n")
+    done = cli(root, "check")
+    assert done.returncode == 1
+    assert ".github/workflows/ci.yml:16" in done.stdout and "acme/checkout@main floats" in done.stdout
+    assert f"acme/checkout@{sha} floats" not in done.stdout  # a full commit id pins itself
+
+
+def test_as_of_refuses_a_ref_newer_than_the_cut_off(tmp_path: Path, server: ActionServer) -> None:
+    root = project(tmp_path / "p", server)
+    with pytest.raises(Refused, match=r"ci.yml:9: action acme/setup@v1: v1 is commit [0-9a-f]{12} of 2024-02-01T12:00:00Z, after the cut-off"):
+        lock(load_config(root / "release.toml"), as_of=JAN + timedelta(days=1))
+    assert not (root / "release.lock").exists()
+    lock(load_config(root / "release.toml"), as_of=MAR)
+    assert len(pins(root)) == 5
+
+
+@pytest.mark.parametrize(
+    ("uses", "code", "message"),
+    [
+        ("acme/checkout", 2, ".github/workflows/ci.yml:6: uses: 'acme/checkout' has no @ref"),
+        ("acme/checkout@nope", 3, ".github/workflows/ci.yml:6: action acme/checkout@nope: {url}/acme/checkout has no branch or tag 'nope'"),
+        ("acme/gone@v1", 3, ".github/workflows/ci.yml:6: action acme/gone@v1: cannot list the refs of {url}/acme/gone"),
+        ("acme/checkout@" + "f" * 40, 3, ".github/workflows/ci.yml:6: action acme/checkout@ffff"),
+    ],
+)
+def test_bad_uses_is_one_line_naming_file_and_line_and_the_lock_is_kept(
+    tmp_path: Path, server: ActionServer, uses: str, code: int, message: str
+) -> None:
+    root = project(tmp_path / "p", server)
+    assert cli(root, "lock").returncode == 0
+    before = (root / "release.lock").read_bytes()
+    (root / ".github/workflows/ci.yml").write_text(f"on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - uses: {uses}\n")
+    done = cli(root, "lock")
+    assert done.returncode == code, done.stderr
+    assert done.stderr.startswith("releaser: " + message.format(url=server.url)), done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert (root / "release.lock").read_bytes() == before
+
+
+def test_a_workflow_that_does_not_parse_and_a_local_server_without_allow_local_exit_2(tmp_path: Path, server: ActionServer) -> None:
+    root = project(tmp_path / "p", server, "jobs:\n  a: [unclosed\n")
+    done = cli(root, "lock")
+    assert done.returncode == 2 and done.stderr.startswith("releaser: .github/workflows/ci.yml:3: not valid YAML"), done.stderr
+    root = project(tmp_path / "q", server, local=False)
+    done = cli(root, "lock")
+    assert done.returncode == 2 and "refused unless allow-local = true" in done.stderr, done.stderr
+    assert not (root / "release.lock").exists()
