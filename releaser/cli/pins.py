@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -102,14 +103,17 @@ Examples:
   releaser export --format requirements         then: pip install --require-hashes --no-deps -r requirements.txt
   releaser export --format pylock -o -          PEP 751, on stdout
   releaser export --format maven                maven-pins.pom, a BOM to import (docs/maven.md)
-  releaser export --format cyclonedx            sbom.cdx.json, the SBOM of every pin""")
+  releaser export --format cyclonedx            sbom.cdx.json, the SBOM of every pin
+  releaser export --format workflows --write    every workflow's uses: pinned to owner/repo@<sha> # <ref>, in place""")
 @project_command
 @click.option("--format", "fmt", type=click.Choice(export_formats()), required=True,
               help="pylock: PEP 751 pylock.toml; requirements: hash-pinned requirements.txt; maven: a BOM pinning every "
-                   "Maven artifact; cyclonedx: a CycloneDX 1.6 JSON SBOM of every pin, every kind.")
+                   "Maven artifact; cyclonedx: a CycloneDX 1.6 JSON SBOM of every pin, every kind; workflows: the "
+                   "[actions] workflow files with every uses: as owner/repo@<sha> # <ref> (printed; --write: in place).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Default: pylock.toml, requirements.txt, maven-pins.pom or sbom.cdx.json; '-' for stdout.")
-def export(project: Path, fmt: str, output: Path | None) -> None:
+@click.option("--write", is_flag=True, help="workflows: rewrite the files in place (comments and layout kept).")
+def export(project: Path, fmt: str, output: Path | None, write: bool) -> None:
     """Write the pins of release.lock in a format other tools read.
 
     From release.lock alone: no network, no resolver; refused (exit 1) when
@@ -124,6 +128,11 @@ def export(project: Path, fmt: str, output: Path | None) -> None:
     cfg = load_config(project)
     current = exporting.current_lock(cfg)
     insist_fit(cfg, "export from")  # stale or edited: what it pins is not what the inputs ask for
+    if fmt in exporting.file_formats():
+        _export_files(cfg, exporting.pinned_files(cfg, current, fmt), fmt, output, write)
+        return
+    if write:
+        raise ConfigError(f"--write rewrites input files (--format {' or '.join(exporting.file_formats())}), not --format {fmt}; use -o")
     if str(output) == "-":
         if options.json:
             raise ConfigError("-o - prints the export on stdout, where --json prints its document: choose one")
@@ -133,6 +142,30 @@ def export(project: Path, fmt: str, output: Path | None) -> None:
     exporting.write(current, fmt, target, cfg)
     options.echo(f"wrote {target}")
     options.document({"wrote": str(target), "format": fmt})
+
+
+def _export_files(cfg: Any, texts: dict[Path, str], fmt: str, output: Path | None, write: bool) -> None:
+    """`export --format workflows`: the input files with their pins, printed, to -o, or in place."""
+    from releaser.plumbing.fsutil import write_atomic
+
+    if write:
+        if output is not None:
+            raise ConfigError("--write rewrites the files in place; -o writes one elsewhere: choose one")
+        changed = [path for path, text in texts.items() if write_atomic(path, text.encode("utf-8"))]
+        for path in changed:
+            options.echo(f"pinned {path.relative_to(cfg.root).as_posix()}")
+        options.document({"wrote": [str(p) for p in changed], "format": fmt})
+        return
+    if output is not None and str(output) != "-":
+        if len(texts) != 1:
+            raise ConfigError(f"-o names one file, but there are {len(texts)} {fmt} files: print them, or --write")
+        write_atomic(output, next(iter(texts.values())).encode("utf-8"))
+        options.echo(f"wrote {output}")
+        return
+    for path, text in texts.items():
+        if len(texts) > 1:
+            click.echo(f"# ==> {path.relative_to(cfg.root).as_posix()} <==")
+        click.echo(text, nl=False)
 
 
 @main.command(epilog="""\b

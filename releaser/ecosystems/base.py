@@ -212,6 +212,14 @@ class Ecosystem(ABC):
         """The formats `releaser export --format` offers for this kind, by name."""
         return {}
 
+    # `releaser export --format F` for each F here prints (or, with --write, rewrites in place)
+    # this kind's own input files with its pins written into them.
+    file_formats: ClassVar[tuple[str, ...]] = ()
+
+    def pinned_files(self, config: ReleaseConfig, fmt: str, pins: tuple[Pin, ...]) -> dict[Path, str]:
+        """Each input file of format `fmt` (one of `file_formats`), as text, with `pins` written in (offline)."""
+        return {}
+
 
 class Export(ABC):
     """One format `releaser export` writes a lock as (pylock.toml, requirements.txt, a Maven POM, ...)."""

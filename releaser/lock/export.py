@@ -26,9 +26,23 @@ def exports() -> dict[str, Export]:
     return {name: found for kind in KINDS for name, found in ecosystem(kind).exports().items()}
 
 
+def file_formats() -> dict[str, str]:
+    """Every format that writes a kind's own input files with their pins (`Ecosystem.file_formats`): name -> kind."""
+    return {name: kind for kind in KINDS for name in ecosystem(kind).file_formats}
+
+
 def formats() -> tuple[str, ...]:
-    """Every --format name: the kinds' own, then the SBOM."""
-    return (*exports(), SBOM)
+    """Every --format name: the kinds' own, then the SBOM, then the kinds' pinned input files."""
+    return (*exports(), SBOM, *file_formats())
+
+
+def pinned_files(config: ReleaseConfig, lock: Lock, fmt: str) -> dict[Path, str]:
+    """`--format fmt` of `file_formats`: each input file, as text, with the lock's pins written in."""
+    kind = file_formats()[fmt]
+    texts = ecosystem(kind).pinned_files(config, fmt, lock.of_kind(kind))
+    if not texts:
+        raise ConfigError(f"--format {fmt}: release.toml's [{kind}] names no file to pin")
+    return texts
 
 
 def default_output(fmt: str) -> str:

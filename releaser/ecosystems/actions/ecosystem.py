@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from releaser.core.config import ConfigReader, ReleaseConfig
 from releaser.core.lockfile import EntryValue, InputRecord, Lock, Pin
 from releaser.core.redact import strip_credentials
-from releaser.ecosystems.base import Ecosystem, Export, Source
+from releaser.ecosystems.base import Ecosystem, Source
 
 if TYPE_CHECKING:
     from releaser.ecosystems.actions.settings import ActionsInputs
@@ -108,8 +109,13 @@ class ActionsEcosystem(Ecosystem):
             commit_of(pin)
         return []
 
-    def exports(self) -> Mapping[str, Export]:
-        return {}
+    file_formats = ("workflows",)
+
+    def pinned_files(self, config: ReleaseConfig, fmt: str, pins: tuple[Pin, ...]) -> dict[Path, str]:
+        from releaser.ecosystems.actions.pinning import pinned_workflows
+
+        inputs = self.settings(config)
+        return pinned_workflows(inputs, pins) if inputs is not None else {}
 
 
 ECOSYSTEM = ActionsEcosystem()

@@ -53,8 +53,15 @@ class ActionsSource(Source):
         self.inputs = inputs
 
     def input_digests(self) -> dict[str, str]:
+        """Each workflow's digest is that of the `uses:` it names, in order: a comment, a `run:` edit
+        or `export --write`'s `# ref` leaves the lock fresh; a changed or added `uses:` does not."""
+        named: dict[str, list[str]] = {}
+        for use in read_workflows(self.inputs):
+            named.setdefault(use.file, []).append(use.name)
         return {
-            p.relative_to(self.inputs.root).as_posix(): "sha256:" + hashlib.sha256(p.read_bytes()).hexdigest()
+            p.relative_to(self.inputs.root).as_posix(): "sha256:" + hashlib.sha256(
+                "\n".join(named.get(p.relative_to(self.inputs.root).as_posix(), [])).encode()
+            ).hexdigest()
             for p in self.inputs.files()
         }
 

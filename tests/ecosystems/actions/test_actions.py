@@ -162,3 +162,34 @@ def test_a_workflow_that_does_not_parse_and_a_local_server_without_allow_local_e
     done = cli(root, "lock")
     assert done.returncode == 2 and "refused unless allow-local = true" in done.stderr, done.stderr
     assert not (root / "release.lock").exists()
+
+
+def test_export_workflows_prints_then_writes_every_uses_pinned_keeping_comments(tmp_path: Path, server: ActionServer) -> None:
+    root = project(tmp_path / "p", server)
+    assert cli(root, "lock").returncode == 0
+    workflow = root / ".github/workflows/ci.yml"
+    before = workflow.read_text()
+    checkout, setup = server.repos["acme/checkout"].rev("v4"), server.repos["acme/setup"].rev("v1")
+    flows, tool = server.repos["acme/flows"].rev("v1"), server.repos["acme/tool"].rev("v2")
+
+    done = cli(root, "export", "--format", "workflows")
+    assert done.returncode == 0, done.stderr
+    expected = (
+        before.replace("acme/checkout@v4", f"acme/checkout@{checkout} # v4")
+        .replace("acme/setup@v1   # composite", f"acme/setup@{setup} # v1   # composite")
+        .replace("build.yml@v1", f"build.yml@{flows} # v1")
+    )
+    assert done.stdout == expected and f"acme/tool@{tool}\n" in expected  # a full commit id is left as it is
+    assert workflow.read_text() == before  # printed only
+
+    done = cli(root, "export", "--format", "workflows", "--write")
+    assert done.returncode == 0 and done.stdout == "pinned .github/workflows/ci.yml\n", done.stdout + done.stderr
+    assert workflow.read_text() == expected
+    assert "stale: .github/workflows/ci.yml" in cli(root, "check").stdout  # its uses: name commits now
+    assert cli(root, "lock").returncode == 0 and cli(root, "check").returncode == 0
+    assert cli(root, "export", "--format", "workflows", "--write").stdout == ""  # nothing left to pin
+    workflow.write_text(expected.replace("# check the code out first", "# a comment edited"))
+    assert cli(root, "check").returncode == 0  # a comment is no input
+
+    done = cli(root, "export", "--format", "cyclonedx", "--write")
+    assert done.returncode == 2 and "--write rewrites input files (--format workflows)" in done.stderr

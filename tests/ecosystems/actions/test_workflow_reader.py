@@ -73,3 +73,21 @@ def test_lines_refs_and_kinds_of_uses() -> None:
 def test_uses_that_is_no_action_is_refused_with_its_line(value: str) -> None:
     with pytest.raises(ConfigError, match=r"^ci.yml:4: uses: "):
         workflow_uses(f"jobs:\n  a:\n    steps:\n      - uses: {value}\n", "ci.yml")
+
+
+def test_pinning_rewrites_only_the_value_keeping_quotes_and_flow_mappings_whole(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from releaser.core.lockfile import Pin
+    from releaser.ecosystems.actions.pinning import pinned_workflows
+    from releaser.ecosystems.actions.settings import ActionsInputs
+
+    sha = "a" * 40
+    (tmp_path / "w").mkdir()
+    (tmp_path / "w/ci.yml").write_text(
+        "jobs:\n  a:\n    steps:\n      - uses: \"o/r@v1\"\n      - {uses: o/r@v1, with: {x: 1}}\n\n      - uses:   o/r@v1\r\n"
+    )
+    inputs = ActionsInputs(tmp_path, ("w/*.yml",), "https://github.com")
+    texts = pinned_workflows(inputs, (Pin("actions", "o/r@v1", sha, "https://github.com/o/r", "v1"),))
+    assert texts[tmp_path / "w/ci.yml"] == (
+        f"jobs:\n  a:\n    steps:\n      - uses: \"o/r@{sha}\" # v1\n      - {{uses: o/r@{sha}, with: {{x: 1}}}}\n\n"
+        f"      - uses:   o/r@{sha} # v1\r\n"
+    )
