@@ -29,7 +29,7 @@ from releaser.plumbing.fsutil import sha256_of, write_atomic
 from releaser.core.lockfile import Pin
 from releaser.ecosystems.git.checkouts import bundle_has, make_git_bundle
 from releaser.plumbing.fetch import Fetcher, PinnedFile, raise_failures, session
-from releaser.install.layout import BUNDLE, DIST, every_file, folder_of, of_role, plain
+from releaser.install.layout import BUNDLE, DIST, checkout_of, every_file, folder_of, of_role
 from releaser.record import records
 
 if TYPE_CHECKING:
@@ -115,7 +115,7 @@ def _make_bundle(config: ReleaseConfig, rc: str, *, into: Path | None, http: Htt
             (root / folder).mkdir(exist_ok=True)
         with tempfile.TemporaryDirectory(prefix="releaser-bundle-") as tmp:
             def one(pin: Pin) -> tuple[str, str] | ReleaserError:
-                rel = f"{folder_of(pin)}/{plain(pin.name, f'{pin.kind} {pin.name}')}.bundle"
+                rel = f"{folder_of(pin)}/{checkout_of(pin)}.bundle"
                 path = root / rel
                 try:
                     if path.is_file() and known.get(rel) == sha256_of(path)[0] and bundle_has(path, pin):

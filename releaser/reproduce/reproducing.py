@@ -41,7 +41,7 @@ from releaser.ecosystems.python.buildenv import create_venv, install_hashed, ins
 from releaser.install.bundle import check_bundle_file, open_bundle, record_fetcher
 from releaser.ecosystems.git.checkouts import checkout
 from releaser.plumbing.fetch import PinnedFile, raise_failures, session
-from releaser.install.layout import files_for_here, folder_of, of_role
+from releaser.install.layout import checkout_of, files_for_here, folder_of, of_role
 from releaser.ecosystems.maven.layout import snapshot_aliases
 from releaser.ecosystems.python.sdists import build_files, build_wheel
 from releaser.record import records
@@ -151,12 +151,12 @@ def _reproduce(config: ReleaseConfig, rc: str, into: Path, *, bundle: Path | Non
 
         def clone(pin: Pin) -> GitResult | ReleaserError:
             try:
-                where = PurePosixPath(folder_of(pin))
-                bundle_file = bundle_root / where / f"{pin.name}.bundle" if bundle_root is not None else None
+                where, name = PurePosixPath(folder_of(pin)), checkout_of(pin)
+                bundle_file = bundle_root / where / f"{name}.bundle" if bundle_root is not None else None
                 if bundle_file is not None:
                     check_bundle_file(bundle_root, bundle_file, pin)  # type: ignore[arg-type]
-                status = checkout(pin, into / where / pin.name, bundle_file=bundle_file, userinfo=userinfo)
-                return GitResult(pin.name, pin.version, into / where / pin.name, status)
+                status = checkout(pin, into / where / name, bundle_file=bundle_file, userinfo=userinfo)
+                return GitResult(pin.name, pin.version, into / where / name, status)
             except ReleaserError as exc:
                 return exc
 

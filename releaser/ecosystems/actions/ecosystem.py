@@ -101,12 +101,18 @@ class ActionsEcosystem(Ecosystem):
         owner, repo, *path = action.split("/")
         return PackageURL(type="github", namespace=owner, name=repo, version=pin.version, subpath="/".join(path) or None)
 
+    def checkout_name(self, pin: Pin) -> str:
+        # owner/repo[/path]@ref as one file name: `+` is in no owner or repository name
+        return pin.name.replace("/", "+")
+
     def files(self, pins: Sequence[Pin], *, here: bool) -> list[PinnedFile]:
-        """None: an action is a checkout. Its commit is checked all the same."""
+        """None: an action is a checkout. Its commit and name are checked all the same."""
+        from releaser.core.paths import plain
         from releaser.ecosystems.git.ids import commit_of
 
         for pin in pins:
             commit_of(pin)
+            plain(self.checkout_name(pin), f"{self.kind} {pin.name}")
         return []
 
     file_formats = ("workflows",)
