@@ -18,7 +18,8 @@ import tomli_w
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from releaser.core import config, lockfile
+from releaser.core import lockfile
+from releaser.ecosystems import load_config
 from releaser.ecosystems.python.settings import PythonInputs
 from releaser.core.errors import ReleaserError
 from releaser.ecosystems.maven import metadata as maven_metadata
@@ -82,13 +83,13 @@ def in_project(files: dict[str, bytes], parse: Any) -> None:
 def test_release_toml_near_valid(path: list[int], value: Any) -> None:
     document = replaced(VALID_TOML, path, value)
     text = tomli_w.dumps(document) if isinstance(document, dict) else "x"
-    in_project({"release.toml": text.encode(), "requirements.in": b"alpha\n"}, lambda root: only_releaser_errors(config.load, root / "release.toml"))
+    in_project({"release.toml": text.encode(), "requirements.in": b"alpha\n"}, lambda root: only_releaser_errors(load_config, root / "release.toml"))
 
 
 @FUZZ
 @given(st.binary(max_size=300) | st.text(max_size=300).map(str.encode))
 def test_release_toml_arbitrary(data: bytes) -> None:
-    in_project({"release.toml": data}, lambda root: only_releaser_errors(config.load, root / "release.toml"))
+    in_project({"release.toml": data}, lambda root: only_releaser_errors(load_config, root / "release.toml"))
 
 
 requirement_lines = st.one_of(
