@@ -49,6 +49,8 @@ class ActionServer:
             bare = self.root / f"{name}.git"
             bare.mkdir(parents=True)
             self.repos[name].git("init", "--quiet", "--bare", str(bare))
+            # GitHub answers for owner/repo and owner/repo.git alike; git over HTTP asks for the path as given
+            (self.root / name).symlink_to(bare.name)
         return self.repos[name]
 
     def release(self, name: str, files: Mapping[str, str], *, tag: str, when: datetime, message: str = "release") -> str:

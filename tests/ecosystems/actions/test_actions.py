@@ -193,3 +193,26 @@ def test_export_workflows_prints_then_writes_every_uses_pinned_keeping_comments(
 
     done = cli(root, "export", "--format", "cyclonedx", "--write")
     assert done.returncode == 2 and "--write rewrites input files (--format workflows)" in done.stderr
+
+
+def test_a_server_over_http_with_credentials_uses_them_and_never_writes_them(tmp_path: Path, server: ActionServer) -> None:
+    from loopback.githttp import GitHttpServer
+
+    with GitHttpServer(server.root, auth=("ci-bot", "s3cr3t-t0ken")) as http:
+        plain = http.url("")
+        root = project(tmp_path / "p", server, local=False)
+        toml = (root / "release.toml").read_text().replace(server.url, plain.replace("http://", "http://ci-bot:${GIT_TOKEN}@").rstrip("/"))
+        (root / "release.toml").write_text(toml)
+        env = {**os.environ, "GIT_TOKEN": "s3cr3t-t0ken"}
+        done = subprocess.run([sys.executable, "-m", "releaser", "lock"], cwd=root, capture_output=True, text=True, env=env, timeout=120)
+        assert done.returncode == 0, done.stderr
+        text = (root / "release.lock").read_text()
+        assert "s3cr3t" not in text + done.stdout + done.stderr and "ci-bot" not in text
+        assert pins(root)["acme/setup@v1"].source == plain + "acme/setup"
+        assert pins(root)["acme/setup@v1"].version == server.repos["acme/setup"].rev("v1")
+
+        env["GIT_TOKEN"] = "wrong"
+        done = subprocess.run([sys.executable, "-m", "releaser", "lock", "--refresh"], cwd=root, capture_output=True, text=True, env=env, timeout=120)
+        assert done.returncode == 3 and len(done.stderr.strip().splitlines()) == 1, done.stderr
+        assert "wrong" not in done.stderr and "ci.yml" in done.stderr
+        assert (root / "release.lock").read_text() == text
