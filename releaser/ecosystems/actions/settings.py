@@ -8,8 +8,7 @@ from typing import Any
 
 from releaser.core.config import ConfigReader, KindInputs
 from releaser.core.paths import inside
-from releaser.core.redact import strip_credentials
-from releaser.ecosystems.git.settings import git_url_kind
+from releaser.ecosystems.git.settings import git_url_kind, refuse_unsafe_remote
 
 KIND = "actions"
 DEFAULT_WORKFLOWS = (".github/workflows/*.yml", ".github/workflows/*.yaml")
@@ -53,14 +52,7 @@ def parse(r: ConfigReader, data: dict[str, Any]) -> ActionsInputs | None:
             r._fail(where, "workflows", f"{pattern[:60]!r} leads outside the project; refused", KIND)
     server = r.expand(r._get(t, "server", str, where, KIND, default=DEFAULT_SERVER), where, "server", KIND)
     local = r._get(t, "allow-local", bool, where, KIND, default=False)
-    kind = git_url_kind(server)
-    if kind == "helper" or (kind == "local" and not local):
-        r._fail(
-            where, "server", f"{strip_credentials(server)[:80]!r}: " + (
-                "a git remote helper (`X::`) runs a command of the input's choosing; refused"
-                if kind == "helper" else "a local server (file:// or a path) is refused unless allow-local = true"
-            ), KIND,
-        )
-    if kind == "local" and "://" not in server:
+    refuse_unsafe_remote(r, server, local, where, "server", KIND)
+    if git_url_kind(server) == "local" and "://" not in server:
         server = (root / server).resolve().as_uri()  # a path is the project's, whatever folder releaser runs in
     return ActionsInputs(root, workflows, server, local)
