@@ -216,3 +216,22 @@ def test_a_server_over_http_with_credentials_uses_them_and_never_writes_them(tmp
         assert done.returncode == 3 and len(done.stderr.strip().splitlines()) == 1, done.stderr
         assert "wrong" not in done.stderr and "ci.yml" in done.stderr
         assert (root / "release.lock").read_text() == text
+
+
+def test_check_online_fails_when_a_pinned_commit_is_gone_upstream(tmp_path: Path, server: ActionServer) -> None:
+    first = server.repos["acme/checkout"].rev("v4")
+    server.release("acme/checkout", {"action.yml": node("checkout 4.1")}, tag="v4", when=FEB)
+    root = project(tmp_path / "p", server)
+    assert cli(root, "lock").returncode == 0
+    # The maintainer force-pushes v4 and main back to the first commit; the pinned one is garbage-collected.
+    repo = server.repos["acme/checkout"]
+    repo.git("reset", "--hard", "--quiet", first)
+    repo.git("tag", "--force", "v4", first)
+    server.publish("acme/checkout")
+    bare = server.root / "acme/checkout.git"
+    for args in (("reflog", "expire", "--expire=now", "--all"), ("gc", "--quiet", "--prune=now")):
+        subprocess.run(["git", "-C", str(bare), *args], check=True, capture_output=True)
+
+    done = cli(root, "check", "--online")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "gone" in done.stdout and "acme/checkout@v4" in done.stdout
