@@ -6,7 +6,6 @@ its index and its local bundle are gone; its signed provenance is checked with a
 
 from __future__ import annotations
 
-import base64
 import json
 import shutil
 import urllib.request
@@ -118,4 +117,3 @@ def test_a_target_is_parsed_strictly() -> None:
     for bad in ("oci://r/Repo", "oci://r/x:tag with space", "oci://r/../x", "r/x", "oci://r/x:" + "t" * 200):
         with pytest.raises(Exception, match="is not oci://"):
             ocibundle.parse_target(bad)
-    assert base64  # the empty config is carried inline (data), as the OCI 1.1 guidance has it
