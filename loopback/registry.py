@@ -60,6 +60,11 @@ class OciRegistry:
     def url(self) -> str:
         return f"http://{self.host}"
 
+    @property
+    def tokens_issued(self) -> list[str]:
+        """The scope of every token the Bearer token service issued, in order ([] without one)."""
+        return list(self._tokens.issued) if self._tokens is not None else []
+
     def start(self) -> Self:
         storage = self.root / "storage"
         storage.mkdir(parents=True, exist_ok=True)
@@ -217,7 +222,8 @@ def _bcrypt(password: str) -> str:
 
 class DelayProxy:
     """A plain HTTP proxy on 127.0.0.1 in front of a registry that adds `delay` seconds to every
-    answer, as a distant registry's would be; a context manager. `host` is its `127.0.0.1:PORT`."""
+    answer, as a distant registry's would be; a context manager. `host` is its `127.0.0.1:PORT`;
+    `answered` lists every request it forwarded, with the registry's status."""
 
     def __init__(self, target: str, delay: float) -> None:
         import threading
@@ -255,10 +261,12 @@ class DelayProxy:
                 if self.command != "HEAD":
                     self.wfile.write(data)
                 upstream.close()
+                proxy.answered.append((self.command, self.path, answer.status))
 
             do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = _forward
 
         self.delay = delay
+        self.answered: list[tuple[str, str, int]] = []  # (method, path, status) of every request, as answered
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         self.host = f"127.0.0.1:{self._server.server_address[1]}"
@@ -291,6 +299,7 @@ class TokenServer:
 
         folder.mkdir(parents=True, exist_ok=True)
         self.login = login
+        self.issued: list[str] = []  # the scopes of every token issued, in order
         self._key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "loopback-issuer")])
         now = dt.datetime.now(dt.UTC)
@@ -350,7 +359,9 @@ class TokenServer:
                     self.send_header("Content-Length", "0")
                     self.end_headers()
                     return
-                body = json.dumps({"token": issuer.token(parse_qs(parts.query).get("scope", []))}).encode()
+                scopes = parse_qs(parts.query).get("scope", [])
+                issuer.issued += scopes
+                body = json.dumps({"token": issuer.token(scopes)}).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))

@@ -10,6 +10,12 @@ Auth as registries challenge for it: a 401 with `WWW-Authenticate: Basic` is ans
 with the configured credentials; `Bearer realm=...,service=...,scope=...` with a token
 asked of the realm (anonymously, or with the credentials). Tokens are kept per scope for
 the life of the client. Credentials are never part of a URL that is shown.
+
+Round trips are what a lock of many images costs, so the client makes each one once: after
+the registry's first challenge, Basic credentials go with every request and a Bearer token
+for a new repository is asked of the realm before the request, not after a 401; threads that
+need the same token, or the same manifest or config by digest, wait for one request; and at
+most `IN_FLIGHT` requests are open to one registry at a time (its connection pool's size).
 """
 
 from __future__ import annotations
@@ -19,13 +25,15 @@ import hashlib
 import json
 import re
 import threading
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO, TypeVar
 from urllib.parse import urlencode
 
 from releaser.core.errors import UpstreamError, UpstreamMissing
 from releaser.core.redact import remember_secrets, scrub
+from releaser.plumbing.http import CONNECTIONS
 
 if TYPE_CHECKING:
     import requests
@@ -41,6 +49,8 @@ MANIFEST_TYPES = (OCI_MANIFEST, DOCKER_MANIFEST)
 ACCEPT = ", ".join((*INDEX_TYPES, *MANIFEST_TYPES))
 DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
 _CHALLENGE = re.compile(r'(\w+)="([^"]*)"')
+IN_FLIGHT = CONNECTIONS  # more at once would open connections the pool then throws away
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -82,8 +92,12 @@ class Registry:
         self.login = login
         if login:
             remember_secrets(f"https://{login[0]}:{login[1]}@{host}")
-        self._tokens: dict[str, str] = {}  # scope -> "Bearer ..." / "Basic ..."
+        self._tokens: dict[str, str] = {}  # scope -> "Bearer ..."
+        self._basic: str | None = None  # "Basic ...", once the registry asked for it: good for every repository
+        self._bearer: dict[str, str] | None = None  # the first Bearer challenge's realm and service
         self._guard = threading.Lock()
+        self._once = _Once()  # tokens by scope, manifests and configs by digest
+        self._slots = threading.BoundedSemaphore(IN_FLIGHT)
 
     # -- reading ----------------------------------------------------------------
 
@@ -93,6 +107,11 @@ class Registry:
         UpstreamMissing when the registry has no such tag or digest; UpstreamError for any
         other failure (an HTML page instead of a manifest, a digest that does not match).
         """
+        if DIGEST.fullmatch(reference):  # the same bytes however often asked: fetched once
+            return self._once(("manifest", repository, reference), lambda: self._manifest(repository, reference, what))
+        return self._manifest(repository, reference, what)
+
+    def _manifest(self, repository: str, reference: str, what: str) -> Manifest:
         url = f"{self.base}/v2/{repository}/manifests/{reference}"
         response = self._send("GET", url, repository, what=what, headers={"Accept": ACCEPT})
         self._raise_for(response, url, what)
@@ -123,13 +142,17 @@ class Registry:
         return self.manifest(repository, reference, what=what).digest  # a registry that does not say
 
     def blob(self, repository: str, digest: str, *, what: str) -> bytes:
-        """A small blob (an image config) in memory, verified against its digest."""
-        url = f"{self.base}/v2/{repository}/blobs/{digest}"
-        response = self._send("GET", url, repository, what=what)
-        self._raise_for(response, url, what)
-        if sha256_digest(response.content) != digest:
-            raise UpstreamError(f"{what}: {url} sent bytes that do not hash to {digest}")
-        return bytes(response.content)
+        """A small blob (an image config) in memory, verified against its digest; fetched once."""
+
+        def fetch() -> bytes:
+            url = f"{self.base}/v2/{repository}/blobs/{digest}"
+            response = self._send("GET", url, repository, what=what)
+            self._raise_for(response, url, what)
+            if sha256_digest(response.content) != digest:
+                raise UpstreamError(f"{what}: {url} sent bytes that do not hash to {digest}")
+            return bytes(response.content)
+
+        return self._once(("blob", repository, digest), fetch)
 
     def download_blob(self, repository: str, digest: str, dest: Path, *, what: str) -> int:
         """A blob (a layer) into `dest`, streamed and verified; its size. `dest` appears only when whole."""
@@ -227,21 +250,33 @@ class Registry:
         scope = f"repository:{repository}:{'pull,push' if push else 'pull'}"
         headers = dict(headers or {})
         for attempt in range(2):
-            token = self._tokens.get(scope)
-            if token:
-                headers["Authorization"] = token
-            if data is None:
-                response = self.http.request(method, url, what=what, headers=headers, stream=stream, deadline=deadline)
-            else:
-                response = self._upload(method, url, headers, data, what)
+            sent = self._credential(scope, what)
+            if sent:
+                headers["Authorization"] = sent
+            with self._slots:
+                if data is None:
+                    response = self.http.request(method, url, what=what, headers=headers, stream=stream, deadline=deadline)
+                else:
+                    response = self._upload(method, url, headers, data, what)
             if response.status_code != 401 or attempt:
                 return response
             challenge = response.headers.get("WWW-Authenticate", "")
             response.close()
             if data is not None and not isinstance(data, bytes):
                 data.seek(0)  # the body is sent again, with the credentials
-            self._authorize(challenge, scope, url, what)
+            self._authorize(challenge, scope, url, what, refused=sent)
         raise AssertionError("unreachable")
+
+    def _credential(self, scope: str, what: str) -> str | None:
+        """What to send for `scope` before any 401: Basic once the registry asked for it; a Bearer token,
+        asked of the realm the registry named for another repository if none is held yet."""
+        if self._basic is not None:
+            return self._basic
+        token = self._tokens.get(scope)
+        if token is not None or self._bearer is None:
+            return token
+        realm = self._bearer
+        return self._once(("token", scope), lambda: self._tokens.get(scope) or self._token(realm, scope, what))
 
     def _upload(self, method: str, url: str, headers: dict[str, str], data: bytes | BinaryIO, what: str) -> requests.Response:
         """A request with a body: not retried (an upload is not idempotent), within the timeout."""
@@ -256,16 +291,21 @@ class Registry:
         except requests.RequestException as exc:
             raise UpstreamError(scrub(f"{what}: cannot reach {url}: {reason(exc)}")) from None
 
-    def _authorize(self, challenge: str, scope: str, url: str, what: str) -> None:
-        """Answer a 401's challenge: Basic with the credentials, Bearer with a token from its realm."""
+    def _authorize(self, challenge: str, scope: str, url: str, what: str, *, refused: str | None) -> None:
+        """Answer a 401's challenge: Basic with the credentials, Bearer with a token from its realm.
+
+        `refused`: what the 401 was an answer to. A thread that finds another already
+        replaced it (a token that expired, asked for once) sends the new one.
+        """
         scheme = challenge.split(" ", 1)[0].lower()
         if scheme == "basic":
             if self.login is None:
                 raise UpstreamError(f"{what}: {url} asks for credentials (HTTP 401) and none are configured for {self.host}")
+            if refused is not None and refused == self._basic:
+                return  # sent, and refused: the retry gets the same 401, which `_raise_for` words
             pair = base64.b64encode(f"{self.login[0]}:{self.login[1]}".encode()).decode()
             remember_secrets(f"https://{pair}@{self.host}")
-            with self._guard:
-                self._tokens[scope] = f"Basic {pair}"
+            self._basic = f"Basic {pair}"
             return
         if scheme != "bearer":
             raise UpstreamError(f"{what}: {url} answered HTTP 401 with no challenge releaser can answer")
@@ -273,12 +313,28 @@ class Registry:
         realm = params.get("realm")
         if not realm or not realm.startswith(("http://", "https://")):
             raise UpstreamError(f"{what}: {url} answered HTTP 401 with a Bearer challenge that names no realm")
-        query = {k: v for k, v in (("service", params.get("service")), ("scope", params.get("scope") or scope)) if v}
+        bearer = {"realm": realm, **({"service": params["service"]} if params.get("service") else {})}
+        asked = params.get("scope") or scope
+
+        def fresh() -> str:
+            held = self._tokens.get(scope)
+            return held if held is not None and held != refused else self._token(bearer, asked, what, keep_as=scope)
+
+        with self._guard:
+            self._bearer = self._bearer or bearer
+        self._once.forget(("token", scope))  # a token the registry refused is asked for again, once
+        self._once(("token", scope), fresh)
+
+    def _token(self, bearer: dict[str, str], scope: str, what: str, *, keep_as: str | None = None) -> str:
+        """A token for `scope` from the realm (with the credentials, if any), kept for `keep_as` (or `scope`)."""
+        realm = bearer["realm"]
+        query = {k: v for k, v in (("service", bearer.get("service")), ("scope", scope)) if v}
         token_url = realm + ("&" if "?" in realm else "?") + urlencode(query)
         headers = {}
         if self.login is not None:
             headers["Authorization"] = "Basic " + base64.b64encode(f"{self.login[0]}:{self.login[1]}".encode()).decode()
-        response = self.http.request("GET", token_url, what=what, headers=headers)
+        with self._slots:
+            response = self.http.request("GET", token_url, what=what, headers=headers)
         if response.status_code in (401, 403):
             why = "the configured credentials" if self.login else "no credentials (none are configured for this registry)"
             raise UpstreamError(f"{what}: {realm} refused a token for {scope} with {why} (HTTP {response.status_code})")
@@ -293,7 +349,8 @@ class Registry:
             raise UpstreamError(f"{what}: {realm} answered a token request without a token")
         remember_secrets(f"https://{token}@{self.host}")
         with self._guard:
-            self._tokens[scope] = f"Bearer {token}"
+            self._tokens[keep_as or scope] = f"Bearer {token}"
+        return f"Bearer {token}"
 
     def _raise_for(self, response: requests.Response, url: str, what: str) -> None:
         status = response.status_code
@@ -304,6 +361,30 @@ class Registry:
         if status == 401:
             raise UpstreamError(f"{what}: {url} refused the credentials (HTTP 401)")
         raise UpstreamError(f"{what}: {url} answered HTTP {status} {scrub(response.reason or '')}".rstrip())
+
+
+class _Once:
+    """Values by key, each made by one call however many threads ask for it at the same time.
+
+    A call that fails keeps nothing: the next asker tries again.
+    """
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._locks: dict[Hashable, threading.Lock] = {}
+        self._values: dict[Hashable, Any] = {}
+
+    def __call__(self, key: Hashable, make: Callable[[], T]) -> T:
+        with self._guard:
+            lock = self._locks.setdefault(key, threading.Lock())
+        with lock:
+            if key not in self._values:
+                self._values[key] = make()
+            return self._values[key]  # type: ignore[no-any-return]
+
+    def forget(self, key: Hashable) -> None:
+        with self._guard:
+            self._values.pop(key, None)
 
 
 def _declared_type(body: bytes) -> str | None:

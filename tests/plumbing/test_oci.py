@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import UTC, datetime
 
 import pytest
 
 from loopback.files import FileServer
-from loopback.registry import OciRegistry
+from loopback.registry import DelayProxy, OciRegistry
 from releaser.core.errors import UpstreamError, UpstreamMissing
-from releaser.plumbing.http import Http
+from releaser.plumbing.http import Http, concurrently
 from releaser.plumbing.oci import OCI_MANIFEST, Manifest, Registry, sha256_digest
+
+JAN = datetime(2026, 1, 10, 12, tzinfo=UTC)
 
 
 def client(server: FileServer | OciRegistry, http: Http) -> Registry:
@@ -78,3 +81,53 @@ def test_a_layer_is_streamed_from_its_file_into_a_token_registry_and_back(token_
         assert reg.has_blob("team/layers", digest, what="read")
         reg.download_blob("team/layers", digest, tmp_path / "back", what="read")
     assert (tmp_path / "back").read_bytes() == layer.read_bytes()
+
+
+def _unauthorized(proxy: DelayProxy) -> list[str]:
+    return [path for _, path, status in proxy.answered if status == 401]
+
+
+def test_a_token_registry_challenges_once_and_gives_one_token_per_repository(token_registry: OciRegistry) -> None:
+    images = {name: token_registry.publish(f"team/{name}:1", created=JAN) for name in ("api", "web", "worker")}
+    pushed = len(token_registry.tokens_issued)  # skopeo's, publishing
+    with DelayProxy(token_registry.host, 0) as proxy, Http() as http:
+        reg = Registry(http, proxy.host, insecure=True, login=("alice", "s3cret-pw"))
+        for name, image in images.items():
+            assert reg.manifest(f"team/{name}", "1", what="read").digest == image.index_digest
+            for digest in image.manifests.values():
+                reg.manifest(f"team/{name}", digest, what="read")
+    assert _unauthorized(proxy) == ["/v2/team/api/manifests/1"]  # the others asked for their token first
+    assert token_registry.tokens_issued[pushed:] == [f"repository:team/{n}:pull" for n in images]
+
+
+def test_threads_wanting_one_manifest_or_token_wait_for_a_single_request(token_registry: OciRegistry) -> None:
+    image = token_registry.publish("team/api:1", created=JAN)
+    pushed = len(token_registry.tokens_issued)
+    with DelayProxy(token_registry.host, 0.2) as proxy, Http() as http:  # slow enough that all eight overlap
+        reg = Registry(http, proxy.host, insecure=True, login=("alice", "s3cret-pw"))
+        got = concurrently(lambda _: reg.manifest("team/api", image.index_digest, what="read").digest, range(8), workers=8)
+    assert got == [image.index_digest] * 8
+    fetched = [path for method, path, status in proxy.answered if status == 200]
+    assert fetched == [f"/v2/team/api/manifests/{image.index_digest}"]
+    assert token_registry.tokens_issued[pushed:] == ["repository:team/api:pull"]
+
+
+def test_basic_credentials_go_with_every_repository_once_the_registry_asked(private_registry: OciRegistry) -> None:
+    for name in ("api", "web"):
+        private_registry.publish(f"team/{name}:1", created=JAN)
+    with DelayProxy(private_registry.host, 0) as proxy, Http() as http:
+        reg = Registry(http, proxy.host, insecure=True, login=("alice", "s3cret-pw"))
+        for name in ("api", "web"):
+            reg.manifest(f"team/{name}", "1", what="read")
+    assert _unauthorized(proxy) == ["/v2/team/api/manifests/1"]
+
+
+def test_a_token_the_registry_refuses_later_is_asked_for_again(token_registry: OciRegistry) -> None:
+    image = token_registry.publish("team/api:1", created=JAN)
+    pushed = len(token_registry.tokens_issued)
+    with Http() as http:
+        reg = Registry(http, token_registry.host, insecure=True, login=("alice", "s3cret-pw"))
+        reg.manifest("team/api", "1", what="read")
+        reg._tokens["repository:team/api:pull"] = "Bearer expired"  # as a token past its expiry is
+        assert reg.manifest("team/api", image.index_digest, what="read").digest == image.index_digest
+    assert token_registry.tokens_issued[pushed:] == ["repository:team/api:pull"] * 2

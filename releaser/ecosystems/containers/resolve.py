@@ -20,6 +20,9 @@ if TYPE_CHECKING:
     from releaser.plumbing.oci import Manifest, Registry
 
 KIND = "image"
+# Images resolved at once. Each waits on three round trips in a row (index, manifest, config),
+# so more images than requests in flight keep the registry busy; `Registry` caps the requests.
+IMAGES_AT_ONCE = 64
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from releaser.ecosystems.base import LockRequest, Source
 from releaser.ecosystems.containers import compose, dockerfile
 from releaser.ecosystems.containers.dockerfile import ImageUse
 from releaser.ecosystems.containers.reference import ImageRef, parse
-from releaser.ecosystems.containers.resolve import KIND, Registries, Resolved, registry_base, resolve
+from releaser.ecosystems.containers.resolve import IMAGES_AT_ONCE, KIND, Registries, Resolved, registry_base, resolve
 
 IMAGES = "images"  # the OCI image layout's folder in a bundle and in a reproduction
 
@@ -212,8 +212,10 @@ class ContainerSource(Source):
                 return current.pin()
             return self._as_of(registries, current, wanted[written], earlier, request.as_of)
 
+        from releaser.plumbing.http import concurrently
+
         try:
-            return request.http.map(pin, list(wanted))
+            return concurrently(pin, list(wanted), workers=IMAGES_AT_ONCE)
         finally:
             witness.record(self.root, sightings)
 
