@@ -8,7 +8,10 @@ file names every image. Whole processes, from scratch each time (no lock, no wit
 - A: `releaser lock`: every tag to its index digest, each platform's manifest digest and
   `created` (index, manifest and config of each platform: 5 requests an image), in parallel;
 - B: what a user runs instead to learn the same: `skopeo inspect` of each image for each
-  platform (`--override-arch`), one at a time.
+  platform (`--override-arch`), one at a time;
+- C: the floor, no releaser at all: a bare Python client (`http.client`, keep-alive) making
+  the same 5 requests an image, as many in flight as releaser keeps (`oci.IN_FLIGHT`). What
+  the registry and the proxy on this machine can answer in that time, no lock can beat.
 
 The goal (issue 27): 50 images x 2 platforms at 50 ms a request, lock in at most 2 s.
 The default is small (--images 10, --runs 3); `--full` is the goal's size (50, 5 runs).
@@ -19,18 +22,21 @@ The default is small (--images 10, --runs 3); `--full` is the goal's size (50, 5
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
+import statistics
 import sys
 import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 if __package__ in (None, ""):  # run as a script: make `bench` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.check import clean_env, releaser_command
-from bench.measure import BenchError, Pairs, Sample, paired, run
+from bench.measure import BenchError, Sample, Series, interleaved, run
 from loopback.registry import DelayProxy, OciRegistry
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -59,7 +65,36 @@ def skopeo_script(root: Path, host: str, images: int) -> Path:
     return path
 
 
-def measure(images: int, delay: float, runs: int) -> tuple[Pairs, int]:
+def bare(host: str, images: int, in_flight: int) -> None:
+    """C: each image's index, then each platform's manifest and config, `in_flight` images at a time."""
+    import http.client
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    accept = "application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json"
+    local = threading.local()
+
+    def get(path: str) -> Any:
+        if not hasattr(local, "connection"):
+            local.connection = http.client.HTTPConnection(host, timeout=60)
+        local.connection.request("GET", path, headers={"Accept": accept})
+        answer = local.connection.getresponse()
+        body = answer.read()
+        if answer.status != 200:
+            raise BenchError(f"bare client: {path} answered HTTP {answer.status}")
+        return json.loads(body)
+
+    def image(i: int) -> None:
+        base = f"/v2/bench/image{i}"
+        for entry in get(f"{base}/manifests/1.0")["manifests"]:
+            manifest = get(f"{base}/manifests/{entry['digest']}")
+            get(f"{base}/blobs/{manifest['config']['digest']}")
+
+    with ThreadPoolExecutor(in_flight) as pool:
+        list(pool.map(image, range(images)))
+
+
+def measure(images: int, delay: float, runs: int) -> tuple[tuple[Series, Series, Series], int]:
     with OciRegistry() as registry, tempfile.TemporaryDirectory(prefix="releaser-bench-") as tmp:
         for i in range(images):
             registry.publish(f"bench/image{i}:1.0", created=T0 + timedelta(hours=i), platforms=PLATFORMS)
@@ -76,11 +111,18 @@ def measure(images: int, delay: float, runs: int) -> tuple[Pairs, int]:
             def inspect() -> Sample:
                 return run(["bash", str(script)], cwd=root, env=env)
 
-            pairs = paired(lock, inspect, runs=runs, warm_up_b=False)
+            def floor() -> Sample:
+                from releaser.plumbing.oci import IN_FLIGHT
+
+                # two platforms an image: half as many images as requests in flight
+                argv = [sys.executable, __file__, "--bare", proxy.host, "--images", str(images), "--in-flight", str(IN_FLIGHT // 2)]
+                return run(argv, cwd=root, env=env)
+
+            series, _ = interleaved((lock, inspect, floor), runs=runs, warm_up=(True, False, True))
             pinned = (root / "release.lock").read_text(encoding="utf-8").count("[[image]]")
             if pinned != images:
                 raise BenchError(f"the lock pins {pinned} images, not {images}")
-    return pairs, pinned
+    return (series[0], series[1], series[2]), pinned
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -88,19 +130,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--full", action="store_true", help="the goal's size: 50 images, 5 runs")
     parser.add_argument("--images", type=int, default=None, help="images to lock (default 10; 50 with --full)")
     parser.add_argument("--delay", type=float, default=0.05, help="seconds the registry adds to every answer (0.05)")
-    parser.add_argument("--runs", type=int, default=None, help="counted pairs (default 3; 5 with --full)")
+    parser.add_argument("--runs", type=int, default=None, help="counted rounds (default 3; 5 with --full)")
+    parser.add_argument("--bare", metavar="HOST", help=argparse.SUPPRESS)  # C itself, in its own process
+    parser.add_argument("--in-flight", type=int, default=16, help=argparse.SUPPRESS)  # C's images at a time
     args = parser.parse_args(argv)
     images = args.images or (50 if args.full else 10)
     runs = args.runs or (5 if args.full else 3)
-    pairs, _ = measure(images, args.delay, runs)
-    a, b = pairs.a.wall, pairs.b.wall
-    print(f"{images} images x {len(PLATFORMS)} platforms, {args.delay * 1000:g} ms a request, {runs} pairs, {os.cpu_count()} cores")
-    print("| command | wall median (s) | range |")
-    print("|---|---:|---|")
-    print(f"| releaser lock | {a.median:.3f} | {a.low:.3f}-{a.high:.3f} |")
-    print(f"| skopeo inspect, one image and platform at a time | {b.median:.3f} | {b.low:.3f}-{b.high:.3f} |")
-    print(f"speed-up (skopeo / releaser, per pair): {pairs.ratio.median:.2f}x "
-          f"({pairs.ratio.low:.2f}-{pairs.ratio.high:.2f}); goal at 50 images: lock <= 2 s")
+    if args.bare:
+        bare(args.bare, images, args.in_flight)
+        return 0
+    load = os.getloadavg()
+    (lock, inspect, floor), _ = measure(images, args.delay, runs)
+    print(f"{images} images x {len(PLATFORMS)} platforms, {args.delay * 1000:g} ms a request, {runs} rounds, "
+          f"{os.cpu_count()} cores, load {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f}")
+    print("| command | wall median (s) | range | CPU median (s) |")
+    print("|---|---:|---|---:|")
+    for name, series in (("releaser lock", lock), ("skopeo inspect, one image and platform at a time", inspect),
+                         ("floor: a bare client, the same requests, as many in flight", floor)):
+        print(f"| {name} | {series.wall.median:.3f} | {series.wall.low:.3f}-{series.wall.high:.3f} | {series.cpu.median:.3f} |")
+    ratios = [b / a for a, b in zip(lock.wall.values, inspect.wall.values)]
+    print(f"speed-up (skopeo / releaser, per round): {statistics.median(ratios):.2f}x ({min(ratios):.2f}-{max(ratios):.2f}); "
+          f"releaser / floor: {lock.wall.median / floor.wall.median:.2f}x; goal at 50 images: lock <= 2 s")
     return 0
 
 

@@ -76,3 +76,15 @@ def test_the_site_benchmark_runs_at_a_small_size(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr[-3000:]
     assert re.search(rf"releaser site, 3 RCs × 5 pins: median {NUMBER} s of 1 runs", done.stdout), done.stdout
+
+
+def test_the_containers_benchmark_measures_the_lock_skopeo_and_the_floor(tmp_path: Path) -> None:
+    # The lock must pin every image (else BenchError), and the bare client read every image.
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "containers.py"), "--images", "2", "--runs", "1", "--delay", "0.01"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    for row in ("releaser lock", "skopeo inspect", "floor: a bare client"):
+        assert re.search(rf"\| {row}[^|]* \| {NUMBER} \| {NUMBER}-{NUMBER} \| {NUMBER} \|", done.stdout), done.stdout
+    assert re.search(rf"releaser / floor: {NUMBER}x", done.stdout), done.stdout
