@@ -12,7 +12,8 @@ writes the document (bench/report.py), including bench/findings.md.
    `uv pip compile --generate-hashes` (bench/pylock.py);
 3. Maven SNAPSHOTs (and a transitive graph) behind a slow repository vs a sequential baseline (bench/maven_snapshots.py);
 4. how each grows with size, and 5. peak memory: from the same runs;
-6. the migration gate in `releaser check` vs `makemigrations --check` and `alembic heads` (bench/migrations.py).
+6. the migration gate in `releaser check` vs `makemigrations --check` and `alembic heads` (bench/migrations.py);
+7. container images behind a slow registry vs `skopeo inspect`, and the floor (bench/containers.py).
 """
 
 from __future__ import annotations
@@ -30,14 +31,14 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make `bench` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import check, maven_snapshots, migrations, pylock, report
+from bench import check, containers, maven_snapshots, migrations, pylock, report
 from releaser import __version__
 from releaser.plumbing.http import WORKERS
 
 ROOT = Path(__file__).resolve().parent.parent
 
-FULL = {"check": (50, 150, 300), "lock": (50, 150, 300), "maven": (50, 100, 200), "migrations": (100, 1000), "runs": 5, "delay": 0.05}
-QUICK = {"check": (3, 5, 8), "lock": (2, 3, 4), "maven": (2, 3, 4), "migrations": (5,), "runs": 1, "delay": 0.02}
+FULL = {"check": (50, 150, 300), "lock": (50, 150, 300), "maven": (50, 100, 200), "migrations": (100, 1000), "images": 50, "runs": 5, "delay": 0.05}
+QUICK = {"check": (3, 5, 8), "lock": (2, 3, 4), "maven": (2, 3, 4), "migrations": (5,), "images": 2, "runs": 1, "delay": 0.02}
 
 
 def fan_out() -> int:
@@ -133,6 +134,10 @@ def main(argv: list[str] | None = None) -> int:
     for n in sizes(args.migration_sizes, plan["migrations"]):
         say(f"6. the migration gate, {n} migration files")
         results.migrations.append(migrations.compare(n, runs=runs, warm_up=warm_up))
+
+    images = plan["images"]
+    say(f"7. container images, {images} x 2 platforms, vs skopeo inspect and the floor")
+    results.images = containers.compare(images, delay, runs)
 
     results.machine.finished = datetime.now(UTC)
     results.machine.load_end = os.getloadavg()
