@@ -37,7 +37,7 @@ if __package__ in (None, ""):  # run as a script: make `bench` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.check import clean_env, releaser_command
-from bench.measure import BenchError, Sample, Series, Spread, interleaved, run
+from bench.measure import BenchError, Pairs, Sample, Series, Spread, interleaved, run
 from loopback.registry import DelayProxy, OciRegistry
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -61,12 +61,12 @@ class Compared:
     @property
     def speedup(self) -> Spread:
         """skopeo's wall time over releaser's, round by round."""
-        return Spread(tuple(b.wall / a.wall for a, b in zip(self.lock.samples, self.inspect.samples)))
+        return Pairs(self.lock, self.inspect, self.load).ratio
 
     @property
     def over_floor(self) -> Spread:
         """releaser's wall time over the bare client's, round by round."""
-        return Spread(tuple(a.wall / c.wall for a, c in zip(self.lock.samples, self.floor.samples)))
+        return Pairs(self.lock, self.floor, self.load).inverse
 
 
 def project(root: Path, host: str, images: int) -> Path:
