@@ -88,4 +88,4 @@ def test_the_containers_benchmark_measures_the_lock_skopeo_and_the_floor(tmp_pat
     assert done.returncode == 0, done.stderr[-3000:]
     for row in ("releaser lock", "skopeo inspect", "floor: a bare client"):
         assert re.search(rf"\| {row}[^|]* \| {NUMBER} \| {NUMBER}-{NUMBER} \| {NUMBER} \|", done.stdout), done.stdout
-    assert re.search(rf"releaser / floor: {NUMBER}x", done.stdout), done.stdout
+    assert re.search(rf"releaser / floor: {NUMBER}× \(", done.stdout), done.stdout
