@@ -1,9 +1,9 @@
 """Building an RC: its environment, the build and the gates in it, and what they built.
 
 - The locked Python set goes into an isolated venv (`releaser.install.pyinstall`), every
-  file hash-verified, from the lock's indexes with the credentials release.toml
-  gives them; the locked Maven and URL files are fetched into `dist/<rc>/deps/`
-  (`releaser.install.fetch`), sha256-verified.
+  file verified against the lock's sha256 and size first, from the lock's indexes with
+  the credentials release.toml gives them; the locked Maven and URL files are fetched
+  into `dist/<rc>/deps/` (`releaser.install.fetch`), verified alike.
 - `[release] build` runs in that environment, then every `[release] gates`
   command, each seeing SOURCE_DATE_EPOCH (the built commit's time), RELEASER_RC,
   RELEASER_DIST and RELEASER_DEPS, and `{dist}`/`{rc}` in its arguments replaced.
@@ -49,7 +49,7 @@ TAIL = 20  # lines of a failed command's output shown
 def fetch_dependencies(
     config: ReleaseConfig, lock: Lock, deps: Path, rc: str, *, http: Http | None = None, progress: Progress | None = None
 ) -> int:
-    """Download every file of every Maven and URL pin into `deps/<kind>/`, verified by sha256."""
+    """Download every file of every Maven and URL pin into `deps/<kind>/`, verified by sha256 and size."""
     wanted: dict[Path, PinnedFile] = {}
     for pin in (p for kind in DEP_KINDS for p in lock.of_kind(kind)):
         for artifact in pin.artifacts:

@@ -27,7 +27,7 @@ from releaser.core.errors import ConfigError, Refused, ReleaserError, UpstreamEr
 from releaser.core.lockfile import Pin
 from releaser.core.paths import confined_output
 from releaser.install.checkouts import bundle_has, make_git_bundle
-from releaser.install.fetch import Fetcher, PinnedFile, raise_failures, session
+from releaser.install.fetch import Fetcher, PinnedFile, other_bytes, raise_failures, session
 from releaser.install.layout import BUNDLE, DIST, every_file, plain
 from releaser.plumbing.credentials import configured_userinfo
 from releaser.plumbing.fsutil import sha256_of, write_atomic
@@ -71,11 +71,8 @@ def record_fetcher(
 
     def mismatch(item: PinnedFile, origin: str, sha256: str, size: int) -> ReleaserError:
         error = Refused if bundle is not None else UpstreamError
-        expected = item.artifact
-        return error(
-            f"{item.what}: {origin} now has sha256 {sha256} ({size} bytes), but {rc} recorded "
-            f"{expected.sha256} ({expected.size} bytes); refused, nothing was put in its place" + tail
-        )
+        told = other_bytes(item, origin, sha256, size, stated_by=f"{rc}'s record")
+        return error(f"{told}; refused, nothing was put in its place{tail}")
 
     return Fetcher(rc=rc, mismatch=mismatch, http=http, bundle=bundle, hint=tail, userinfo=userinfo)
 

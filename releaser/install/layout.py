@@ -130,6 +130,18 @@ def build_rel(name: str, pin: Pin) -> PurePosixPath:
     return PurePosixPath("python", "build", plain(name, f"python {pin.name} build requirement"))
 
 
+def python_files_here(lock: Lock) -> list[PinnedFile]:
+    """The file pip would install here of each Python pin `lock` needs here (`for_here`), at python/<file>.
+
+    A pin of a git repository has none: its commit is its hash.
+    """
+    return [python_file(p, choose_python_file(p)) for p in for_here(lock).of_kind("python") if p.artifacts]
+
+
+def python_file(pin: Pin, art: Artifact) -> PinnedFile:
+    return PinnedFile(pin, art, PurePosixPath("python", plain(art.name, f"python {pin.name}")), f"python {pin.name} {pin.version}: {art.name}")
+
+
 def files_for_here(lock: Lock) -> list[PinnedFile]:
     """What a reproduction on this interpreter needs: one Python file per pin it needs, every other file.
 
@@ -174,12 +186,10 @@ def _files(lock: Lock, select: Callable[[Pin], list[Artifact]]) -> list[PinnedFi
             raise Refused(f"{pin.kind} {pin.name} {pin.version}: the record holds no file of it, so it cannot be reproduced")
         for art in select(pin):
             if pin.kind == "python":
-                rel = PurePosixPath("python", plain(art.name, f"python {pin.name}"))
-            elif pin.kind == "maven":
-                rel = maven_rel(pin, art)
+                placed.append(python_file(pin, art))
             else:
-                rel = rels[(pin.name, art.name)]
-            placed.append(PinnedFile(pin, art, rel, f"{pin.kind} {pin.name} {short_version(pin)}: {art.name}"))
+                rel = maven_rel(pin, art) if pin.kind == "maven" else rels[(pin.name, art.name)]
+                placed.append(PinnedFile(pin, art, rel, f"{pin.kind} {pin.name} {short_version(pin)}: {art.name}"))
     seen: dict[PurePosixPath, str] = {}
     for item in placed:
         if seen.setdefault(item.rel, item.artifact.sha256) != item.artifact.sha256:
