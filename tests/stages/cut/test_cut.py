@@ -389,6 +389,18 @@ def test_a_lock_stating_another_size_than_its_file_is_refused_as_reproduce_refus
     assert done.returncode == 3 and said.replace("the lock", "0.9.0rc9's record") in done.stderr, done.stderr
 
 
+def test_a_git_pin_is_installed_by_its_commit_beside_the_verified_files(git_requirement, tmp_path):
+    """The build environment: the index's files verified and installed offline, then the git pin by commit."""
+    from releaser.install.buildenv import create_venv, installed_set
+    from releaser.install.pyinstall import install_python
+
+    project, _ = git_requirement
+    locked = lock(project.config()).lock
+    venv = create_venv(tmp_path / "venv")
+    install_python(project.config(), locked, venv, tmp_path)
+    assert installed_set(venv) == {"gitpkg": "1.0", "beta": "1.0"}
+
+
 # -- dependency files, templates, tags, an empty build ------------------------------
 
 
