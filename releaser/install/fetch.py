@@ -1,14 +1,14 @@
 """Pinned files fetched again: each put in place only once its bytes are the pinned ones.
 
 A pinned file is a lock's or a record's `Artifact`: a URL, a sha256 and a size.
-`releaser cut` fetches a lock's Maven and URL files into `dist/<rc>/deps/`;
-`releaser reproduce` and `releaser bundle` fetch a record's files. Both through
-`Fetcher`:
+`releaser cut` fetches a lock's Python files into releaser's cache of verified files
+(`verified_cache`) and its Maven and URL files into `dist/<rc>/deps/`; `releaser
+reproduce` and `releaser bundle` fetch a record's files. All through `Fetcher`:
 
 - a file already in place is hashed and kept when it is right (a re-run downloads
   nothing), replaced by the pinned bytes when it is not; one with the pinned sha256 but
-  another size than the stated one is the pinned bytes: the statement is wrong, and
-  the file is refused and kept;
+  not the stated size is the pinned bytes and the statement is wrong: refused, the
+  file left as it is;
 - a download (or a copy out of a bundle) lands under a hidden `.unverified` name
   and is renamed into place only when its sha256 and size are the pinned ones;
   otherwise nothing takes its place and the error (`other_bytes`) names the file, and
