@@ -79,14 +79,14 @@ class Fetcher:
         self.userinfo, self.hint = userinfo or {}, hint
 
     def fetch(self, item: PinnedFile, dest: Path) -> str:
-        """'kept', 'downloaded' or 'copied'; a mismatch raises and leaves nothing at `dest`."""
+        """'kept', 'downloaded' or 'copied'; a mismatch raises and leaves nothing new at `dest`."""
         expected = item.artifact
         if dest.is_file():
             found = sha256_of(dest)
             if found == (expected.sha256, expected.size):
                 return "kept"
             if found[0] == expected.sha256:  # the pinned bytes, kept: it is the stated size that is wrong
-                raise self.mismatch(item, f"the file in place ({dest})", *found)
+                raise self.mismatch(item, "the file in place", *found)
             dest.unlink()  # not the pinned bytes: replaced by them, never kept
         dest.parent.mkdir(parents=True, exist_ok=True)
         unverified = dest.with_name(f".{dest.name}.unverified")
@@ -187,7 +187,7 @@ def cached(cache: Path, item: PinnedFile) -> Path:
     """Where `item` lives in the verified cache; a stated sha256 that is not one is a bad lock (exit 2)."""
     sha256 = item.artifact.sha256
     if not _SHA256.fullmatch(sha256):
-        raise ConfigError(f"{item.what}: the sha256 {sha256[:80]!r} is not 64 lowercase hex digits")
+        raise ConfigError(f"{item.what}: its stated sha256 {sha256[:80]!r} is not 64 lowercase hex digits")
     return cache / sha256 / item.rel.name
 
 

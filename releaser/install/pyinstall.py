@@ -64,7 +64,7 @@ def install_python(
     lines = install_lines([(item, paths[item.rel]) for item in chosen], paths, work)
     if lines:
         done = install_hashed(venv, lines, work / "requirements.txt", options=OFFLINE, timeout=PIP_TIMEOUT)
-        _installed(done)
+        _raise_if_failed(done)
     vcs = vcs_lines(lock)
     if vcs:
         indexes, credentials = private_netrc(config.python.index_urls if config.python else ())
@@ -72,10 +72,10 @@ def install_python(
         done = install_hashed(
             venv, vcs, work / "requirements-git.txt", options=options, timeout=PIP_TIMEOUT, hashed=False, env=credentials,
         )
-        _installed(done)
+        _raise_if_failed(done)
 
 
-def _installed(done: subprocess.CompletedProcess[str]) -> None:
+def _raise_if_failed(done: subprocess.CompletedProcess[str]) -> None:
     if done.returncode != 0:
         raise UpstreamError(f"installing the locked Python packages failed:\n{output_tail(done.stdout + done.stderr, TAIL)}")
 
