@@ -11,7 +11,7 @@ refusal leaves the project as it was (no record, no tag, nothing in dist/):
    is there.
 2. An isolated virtual environment (no pip configuration reaches it) gets the
    locked Python set, every file fetched and verified against the lock's sha256
-   and size before pip installs it (`releaser.install.pyinstall`); the locked Maven
+   and size before pip installs it (`releaser.ecosystems.python.install`); the locked Maven
    and URL files are fetched into `dist/<rc>/deps/` and verified alike
    (`releaser.cut.building`). A file not as the lock states it is a refusal.
 3. `[release] build` runs in that environment, then every `[release] gates`
@@ -59,9 +59,9 @@ from releaser.cut.building import (
     run_step,
 )
 from releaser.cut.numbering import rc_id, tag_name_of, tagged_rcs
-from releaser.install.buildenv import create_venv
-from releaser.install.layout import DEPS, DIST, expand
-from releaser.install.pyinstall import install_python
+from releaser.ecosystems.python.buildenv import create_venv
+from releaser.ecosystems.python.install import install_python
+from releaser.install.layout import DEPS, DIST, expand, of_role
 from releaser.lock.sbom import SBOM_NAME, to_cyclonedx
 from releaser.plumbing import gitrepo
 from releaser.plumbing.fsutil import fault_point
@@ -173,7 +173,7 @@ def _cut(
         with tempfile.TemporaryDirectory(prefix="releaser-cut-") as tmp:
             work = Path(tmp)
             venv = create_venv(work / "venv", what="the build environment")
-            say(f"installing {len(plan.lock.of_kind('python'))} locked Python packages, each file verified against the lock's sha256 and size")
+            say(f"installing {len(of_role(plan.lock, 'environment'))} locked Python packages, each file verified against the lock's sha256 and size")
             install_python(config, plan.lock, venv, work, progress=progress)
             dist.mkdir(parents=True)
             fetched = fetch_dependencies(config, plan.lock, dist / DEPS, plan.rc, progress=progress)

@@ -37,6 +37,7 @@ from releaser.core import lockfile
 from releaser.core.errors import ConfigError, Refused, UpstreamError
 from releaser.cut import numbering
 from releaser.cut.cutting import cut
+from releaser.ecosystems import load_config
 from releaser.lock.locking import lock
 from releaser.plumbing import fsutil
 from releaser.record import manifest, records
@@ -342,7 +343,7 @@ def test_every_refusal_writes_nothing(populated, make_project):
 def test_a_lock_stating_another_size_than_its_file_is_refused_as_reproduce_refuses_it(populated, make_project, monkeypatch, tmp_path):
     """pip's --require-hashes checks only the sha256: cut checks each file against the lock's size too,
     before pip sees it, as `reproduce` does, so no RC is recorded that `reproduce` would refuse."""
-    from releaser.install.layout import choose_python_file
+    from releaser.ecosystems.python.files import choose_python_file
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # where the verified files are kept: empty
     project = setup_project(populated, make_project)
@@ -391,8 +392,8 @@ def test_a_lock_stating_another_size_than_its_file_is_refused_as_reproduce_refus
 
 def test_a_git_pin_is_installed_by_its_commit_beside_the_verified_files(git_requirement, tmp_path):
     """The build environment: the index's files verified and installed offline, then the git pin by commit."""
-    from releaser.install.buildenv import create_venv, installed_set
-    from releaser.install.pyinstall import install_python
+    from releaser.ecosystems.python.buildenv import create_venv, installed_set
+    from releaser.ecosystems.python.install import install_python
 
     project, _ = git_requirement
     locked = lock(project.config()).lock
@@ -487,7 +488,7 @@ def test_release_settings_are_validated(tmp_path):
     def load(release: str) -> config_mod.ReleaseConfig:
         path = tmp_path / "release.toml"
         path.write_text(f'[release]\nname = "cosmo"\nversion = "0.9.0"\n{release}\n')
-        return config_mod.load(path)
+        return load_config(path)
 
     assert load("").release.tag == "v{rc}" and load("").release.templates is None
     assert load('templates = "t"\ntag = "release/{rc}"').release.templates == "t"
@@ -523,7 +524,6 @@ def test_the_default_template_is_found_in_a_checkout_and_packaged_for_wheels():
 
 def test_manifest_md_lists_a_pin_with_a_wheel_per_platform_by_count(tmp_path):
     """29 pins with 30 wheels each made a 60 KB page; their digests are in release.lock and manifest.json."""
-    from releaser.core import config as config_mod
     from releaser.record.manifest import render_markdown
 
     (tmp_path / "release.toml").write_text('[release]\nname = "hc"\nversion = "1.0"\n')
@@ -535,7 +535,7 @@ def test_manifest_md_lists_a_pin_with_a_wheel_per_platform_by_count(tmp_path):
         "lock_digest": "sha256:" + "0" * 64, "builder": {"python": "3.12", "platform": "linux", "releaser": "0.1", "resolver": "pip-tools"},
         "pins": pins, "built": [], "gates": [], "sbom": None, "tag": None,
     }
-    page = render_markdown(config_mod.load(tmp_path / "release.toml"), manifest)
+    page = render_markdown(load_config(tmp_path / "release.toml"), manifest)
     assert len(page.encode()) < 8_000, len(page.encode())
     assert "| pkg3 | 1.0 |  | 30 files (cryptography-44.0-cp39-abi3-platform0.whl, …), each sha256 in `release.lock`" in page
     assert f"asgiref-3.8-py3-none-any.whl `{'a' * 64}`" in page  # one file: named with its digest, as before

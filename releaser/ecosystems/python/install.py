@@ -1,11 +1,11 @@
 """The locked Python set installed into a venv, every file verified first: for `cut` and `rehearse` alike.
 
-The file pip would choose here for each pin (`releaser.install.layout.python_files_here`,
-as `reproduce` chooses it) is fetched by releaser's own `Fetcher` into its cache of
+The file pip would choose here for each pin (`python_files_here`, as `reproduce`
+chooses it) is fetched by releaser's own `Fetcher` into its cache of
 verified files and checked against the lock's sha256 and size before pip sees it
 (pip's `--require-hashes` checks the sha256 only); pip then installs those files
 and only those, offline. A pin with no wheel for this interpreter is built from its
-sdist with exactly its locked build pins (`releaser.install.sdists`) first; git pins,
+sdist with exactly its locked build pins (`releaser.ecosystems.python.sdists`) first; git pins,
 whose commit is their hash, are installed after, by commit.
 """
 
@@ -20,10 +20,10 @@ from releaser.core.errors import Refused, ReleaserError, UpstreamError
 from releaser.core.lockfile import Lock
 from releaser.core.progress import Progress
 from releaser.core.redact import output_tail
-from releaser.install.buildenv import install_hashed
-from releaser.install.fetch import Fetcher, PinnedFile, cached, other_bytes, session, verified_cache
-from releaser.install.sdists import OFFLINE, build_files, install_lines, refuse_unpinned
+from releaser.ecosystems.python.buildenv import install_hashed
+from releaser.ecosystems.python.sdists import OFFLINE, build_files, install_lines, refuse_unpinned
 from releaser.plumbing.credentials import configured_userinfo, private_netrc
+from releaser.plumbing.fetch import Fetcher, PinnedFile, cached, other_bytes, session, verified_cache
 from releaser.plumbing.piprun import cache_dir, index_options
 
 if TYPE_CHECKING:
@@ -51,8 +51,8 @@ def install_python(
     requirements files live in `work`, a private temp folder. `progress` hears of the
     files fetched, N of M.
     """
-    from releaser.install.layout import for_here, python_files_here
-    from releaser.lock.export import check_indexes, vcs_lines
+    from releaser.ecosystems.python.export import check_indexes, vcs_lines
+    from releaser.ecosystems.python.files import for_here
 
     if not lock.of_kind("python"):
         return
@@ -67,7 +67,8 @@ def install_python(
         _raise_if_failed(done)
     vcs = vcs_lines(lock)
     if vcs:
-        indexes, credentials = private_netrc(config.python.index_urls if config.python else ())
+        py = config.inputs_of("python")
+        indexes, credentials = private_netrc(py.urls() if py else ())
         options = ["--cache-dir", str(cache_dir()), *(index_options(indexes) if indexes else ())]
         done = install_hashed(
             venv, vcs, work / "requirements-git.txt", options=options, timeout=PIP_TIMEOUT, hashed=False, env=credentials,
@@ -78,6 +79,14 @@ def install_python(
 def _raise_if_failed(done: subprocess.CompletedProcess[str]) -> None:
     if done.returncode != 0:
         raise UpstreamError(f"installing the locked Python packages failed:\n{output_tail(done.stdout + done.stderr, TAIL)}")
+
+
+def python_files_here(lock: Lock) -> list[PinnedFile]:
+    """The file pip would install here of each Python pin of `lock` (already `for_here`), at python/<file>,
+    as `reproduce` chooses it. A pin of a git repository has none: its commit is its hash."""
+    from releaser.ecosystems.python.ecosystem import ECOSYSTEM
+
+    return ECOSYSTEM.files([p for p in lock.of_kind("python") if p.artifacts], here=True)
 
 
 def fetch_verified(
