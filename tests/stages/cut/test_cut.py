@@ -30,7 +30,7 @@ from cutting import (
     release_toml,
     setup_project,
 )
-from helpers import validated_sbom
+from helpers import days, validated_sbom
 from recorded import write_record
 from releaser.core import config as config_mod
 from releaser.core import lockfile
@@ -400,6 +400,24 @@ def test_a_git_pin_is_installed_by_its_commit_beside_the_verified_files(git_requ
     venv = create_venv(tmp_path / "venv")
     install_python(project.config(), locked, venv, tmp_path)
     assert installed_set(venv) == {"gitpkg": "1.0", "beta": "1.0"}
+
+
+def test_the_verified_files_come_from_an_index_behind_a_password(make_project, tmp_path, monkeypatch):
+    """releaser fetches the Python files itself now: with the credentials release.toml gives the index."""
+    from loopback.pypi import PackageIndex
+    from releaser.ecosystems.python.buildenv import create_venv, installed_set
+    from releaser.ecosystems.python.install import install_python
+
+    monkeypatch.setenv("INDEX_TOKEN", "s3cret/to+ken=")
+    with PackageIndex(auth=("ci", "s3cret/to+ken=")) as index:
+        index.publish("alpha", "1.0", uploaded=days(0))
+        project = make_project(index.url.replace("http://", "http://ci:${INDEX_TOKEN}@"))
+        locked = lock(project.config()).lock
+        venv = create_venv(tmp_path / "venv")
+        (tmp_path / "work").mkdir()
+        install_python(project.config(), locked, venv, tmp_path / "work")
+        assert [r for r in index.requests_seen if r.startswith("/files/")]  # fetched from the index, not a cache
+    assert installed_set(venv) == {"alpha": "1.0"}
 
 
 # -- dependency files, templates, tags, an empty build ------------------------------
