@@ -409,6 +409,7 @@ def test_the_verified_files_come_from_an_index_behind_a_password(make_project, t
     from releaser.ecosystems.python.install import install_python
 
     monkeypatch.setenv("INDEX_TOKEN", "s3cret/to+ken=")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # no verified file kept from another test
     with PackageIndex(auth=("ci", "s3cret/to+ken=")) as index:
         index.publish("alpha", "1.0", uploaded=days(0))
         project = make_project(index.url.replace("http://", "http://ci:${INDEX_TOKEN}@"))
