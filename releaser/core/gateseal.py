@@ -185,16 +185,25 @@ def _files(real_root: str, directory: str, recursive: bool) -> list[tuple[str, b
     """(name, bytes) of every file the gate reads in `directory`: its own, and with `recursive`
     those of every folder below it (links to folders not followed, as the gate walks them)."""
     files = []
-    for top, subdirs, names in os.walk(os.path.join(real_root, directory)):
-        subdirs[:] = sorted(subdirs) if recursive else []
-        for name in sorted(names):
-            path = os.path.join(top, name)
-            if os.path.islink(path) and not _inside(real_root, os.path.realpath(path)):
+    folders = [directory]
+    while folders:
+        folder = folders.pop()
+        try:
+            with os.scandir(os.path.join(real_root, folder)) as found:
+                entries = sorted(found, key=lambda e: e.name)
+        except OSError:
+            return None
+        for entry in entries:
+            if entry.is_dir():  # a link to a folder too, as os.walk sorts it: never read as a file
+                if recursive and not entry.is_symlink():
+                    folders.append(f"{folder}/{entry.name}")
+                continue
+            if entry.is_symlink() and not _inside(real_root, os.path.realpath(entry.path)):
                 return None
-            data = _regular(path)
+            data = _regular(entry.path)
             if data is None:
                 return None
-            files.append((os.path.relpath(path, real_root).replace(os.sep, "/"), data))
+            files.append((f"{folder}/{entry.name}", data))
     return files
 
 
@@ -207,9 +216,13 @@ def _regular(path: str, missing: bytes | None = None) -> bytes | None:
     except OSError:
         return None
     try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
             return None
-        chunks = []
+        data = os.read(fd, info.st_size + 1)  # one read, for a file as large as it says
+        if len(data) <= info.st_size:
+            return data
+        chunks = [data]  # it grew meanwhile: to its end
         while chunk := os.read(fd, 1 << 20):
             chunks.append(chunk)
         return b"".join(chunks)
