@@ -20,6 +20,7 @@ import os
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,7 +28,7 @@ if __package__ in (None, ""):  # run as a script: make `bench` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.check import clean_env, releaser_command, synthesize, uv_env, uv_project
-from bench.measure import BenchError, Pairs, Sample, bench_parser, paired, run
+from bench.measure import BenchError, Pairs, Sample, Spread, bench_parser, paired, run
 from bench.migrations import DJANGO_GATE, add_django_migration, django_files
 from loopback.pypi import PackageIndex
 
@@ -92,16 +93,60 @@ def compare(n: int, *, runs: int, warm_up: bool = True) -> Compared:
         return Compared(n, PINS, first, pairs)
 
 
+def _s(spread: Spread) -> str:
+    return f"{spread.median:.3f} ({spread.low:.3f}–{spread.high:.3f})"
+
+
+def _x(spread: Spread) -> str:
+    return f"{spread.median:.2f}× ({spread.low:.2f}–{spread.high:.2f})"
+
+
+def goal_rows(results: list[Compared], verdict: Callable[[bool | None], str]) -> list[str]:
+    """The goals table's rows (issue 29): the sealed check with migrations, alone and against uv's."""
+    if not results:
+        return []
+    c = next((c for c in results if c.count == GOAL_AT), results[-1])
+    judged = c.count == GOAL_AT
+    a, ratio = c.pairs.a.wall, c.pairs.inverse
+    what = f"`releaser check`, Django project of {c.count} migrations and a previous RC, {c.pins} pins"
+    return [
+        f"| 7 | {what} | ≤ {GOAL_SECONDS} s at {GOAL_AT} | {_s(a)} s | {verdict(a.median <= GOAL_SECONDS if judged else None)} |",
+        f"| 7 | the same / `uv lock --check --offline` | ≤ {GOAL_UV_RATIO:.0f}× at {GOAL_AT} | {_x(ratio)} | "
+        f"{verdict(ratio.median <= GOAL_UV_RATIO if judged else None)} |",
+    ]
+
+
+def render(results: list[Compared]) -> list[str]:
+    """Section 7 of docs/benchmarks.md."""
+    if not results:
+        return []
+    out = [
+        "## 7. `releaser check` with migrations and a previous RC vs `uv lock --check --offline`",
+        "",
+        f"A Django project (bench/check_migrations.py): N migrations as `makemigrations` writes them, {PINS} pins "
+        "on a loopback index, `[migrations]` in release.toml, an RC cut by `releaser cut` (recorded, committed, "
+        "tagged) before the last migration was committed. The first `releaser check` reads every migration and "
+        "keeps its passing verdict under the lock's check seal (docs/check.md); every later one, until a "
+        "migration, the allow list or the previous RC moves, hashes the migration files, the records folder "
+        "and the git tags and answers from it, importing no reader. Then `releaser check` and "
+        "`uv lock --check --offline` (a uv project of the same pins) in pairs; wall seconds, median (min–max), "
+        "the ratio per pair.",
+        "",
+        "| N | first check (reads, keeps), wall | check, wall | check, CPU | `uv lock --check --offline`, wall "
+        "| check / uv | load (1 min) |",
+        "|---:|---|---|---|---|---|---:|",
+    ]
+    for c in results:
+        out.append(
+            f"| {c.count} | {c.first.wall:.3f} | {_s(c.pairs.a.wall)} | {_s(c.pairs.a.cpu)} | {_s(c.pairs.b.wall)} "
+            f"| {_x(c.pairs.inverse)} | {c.pairs.load[0]:.2f} |"
+        )
+    return out + [""]
+
+
 def main() -> None:
     args = bench_parser(__doc__, str(GOAL_AT)).parse_args()
-    for n in args.sizes:
-        c = compare(n, runs=args.runs)
-        a, b = c.pairs.a.wall, c.pairs.b.wall
-        print(
-            f"{c.count} migrations, {c.pins} pins: first check {c.first.wall:.3f} s; then {a.median:.3f} s "
-            f"({a.low:.3f}-{a.high:.3f}); uv lock --check --offline {b.median:.3f} s; "
-            f"ratio {c.pairs.inverse.median:.2f}x ({c.pairs.inverse.low:.2f}-{c.pairs.inverse.high:.2f})"
-        )
+    print("\n".join(render([compare(n, runs=args.runs) for n in args.sizes])))
 
 
 if __name__ == "__main__":
