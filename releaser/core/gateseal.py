@@ -116,10 +116,10 @@ def inputs(root: str, recursive: bool, records: str, previous: str, patterns: tu
             path = os.path.join(real_root, previous, name)
             if not os.path.isabs(previous) and not _inside(real_root, os.path.realpath(path)):
                 return None
-            data = _regular(path, missing=b"")
-            if data is None:
+            recorded = _regular(path, missing=b"")
+            if recorded is None:
                 return None
-            add(_b(name), data)
+            add(_b(name), recorded)
     tags = _tags(real_root)
     if tags is None:
         return None

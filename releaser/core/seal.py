@@ -40,7 +40,7 @@ from releaser.core.interpreter import target
 
 TYPE_CHECKING = False  # not `typing`'s: the sealed check imports nothing it can do without
 if TYPE_CHECKING:
-    from hashlib import sha256  # what the built-in one is, to a type checker
+    from hashlib import sha256 as sha256  # what the built-in one is, to a type checker (and to gateseal)
 else:
     try:  # the built-in sha256: `hashlib` loads OpenSSL, which costs more than the check
         from _sha256 import sha256

@@ -217,9 +217,9 @@ def test_a_migration_folder_linked_outside_the_project_is_never_read_by_the_seal
     outside = tmp_path / "elsewhere"
     (project.root / "shop" / "migrations").rename(outside)
     (project.root / "shop" / "migrations").symlink_to(outside)
-    code, out, loaded = plain_check(project)
+    code, _, loaded = plain_check(project)
     full = full_check(project)
-    assert code == full.returncode == 2 and "releaser.migrations" in loaded
+    assert code == full.returncode == 2 and "releaser.migrations" in loaded and "shop/migrations" in full.stderr, full.stderr
 
 
 def seal_line(project: DjangoProject) -> str:
