@@ -74,9 +74,10 @@ def check(project: str | None, as_json: bool, quiet: bool) -> int | None:
     try:
         from releaser.core import config
         from releaser.core.console import print_error, print_verdict, project_root
+        from releaser.ecosystems import load_config
         from releaser.record import plaincheck
 
-        verdict = plaincheck.run(config.load(project_root(project) / config.CONFIG_NAME))
+        verdict = plaincheck.run(load_config(project_root(project) / config.CONFIG_NAME))
     except ReleaserError as exc:
         return print_error(str(exc), exc.exit_code, as_json)
     except KeyboardInterrupt:

@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from releaser.core import documents
-from releaser.core.config import PythonInputs
 from releaser.core.errors import ConfigError
 from releaser.core.paths import inside
 from releaser.core.redact import strip_credentials
+from releaser.ecosystems.python.settings import PythonInputs
 
 if TYPE_CHECKING:
     from packaging.requirements import InvalidRequirement, Requirement

@@ -35,6 +35,7 @@ from releaser.core import lockfile
 from releaser.core.errors import ConfigError, Refused, UpstreamError
 from releaser.cut import numbering
 from releaser.cut.cutting import cut
+from releaser.ecosystems import load_config
 from releaser.lock.locking import lock
 from releaser.plumbing import fsutil
 from releaser.record import manifest, records
@@ -423,7 +424,7 @@ def test_release_settings_are_validated(tmp_path):
     def load(release: str) -> config_mod.ReleaseConfig:
         path = tmp_path / "release.toml"
         path.write_text(f'[release]\nname = "cosmo"\nversion = "0.9.0"\n{release}\n')
-        return config_mod.load(path)
+        return load_config(path)
 
     assert load("").release.tag == "v{rc}" and load("").release.templates is None
     assert load('templates = "t"\ntag = "release/{rc}"').release.templates == "t"
