@@ -71,9 +71,9 @@ def gate_inputs(config: ReleaseConfig) -> GateInputs | None:
     settings = config.migrations
     if settings is None or settings.trunk is not None or settings.upgrade_from:
         return None
-    from releaser.migrations.loader import RECURSIVE
+    from releaser.migrations.loader import READERS
 
-    return GateInputs(config.root, settings.framework in RECURSIVE, config.release.records, settings.paths)
+    return GateInputs(config.root, READERS[settings.framework].recursive, config.release.records, settings.paths)
 
 
 def keep(root: Path, lock_seal: str, text: str) -> None:
