@@ -113,6 +113,7 @@ class PythonEcosystem(Ecosystem):
         so an unchanged input needs no parsing; one with an environment marker is parsed, to
         evaluate the marker for the lock's targets."""
         from releaser.core.verdict import Finding
+        from releaser.ecosystems.python.requirements import applies
 
         pinned = {p.name for p in lock.of_kind(self.kind)}
         found = []
@@ -194,27 +195,6 @@ def _relative(root: Path, path: Path) -> str:
         return path.relative_to(root).as_posix()
     except ValueError:
         return path.as_posix()
-
-
-def applies(text: str, environments: tuple[str, ...] = ()) -> bool:
-    """False when the requirement's environment marker excludes this interpreter, or, for a
-    lock made for `environments`, every one of those targets."""
-    from packaging.requirements import InvalidRequirement, Requirement
-
-    from releaser.core.targets import parse
-
-    try:
-        req = Requirement(text)
-    except InvalidRequirement:  # several requirements of one name: better to ask for a pin than to miss one
-        return True
-    if req.marker is None:
-        return True
-    try:
-        if environments:
-            return any(req.marker.evaluate(parse(t).environment()) for t in environments)
-        return bool(req.marker.evaluate({"extra": ""}))
-    except Exception:  # an undecidable marker: better to ask for a pin than to miss one
-        return True
 
 
 ECOSYSTEM = PythonEcosystem()

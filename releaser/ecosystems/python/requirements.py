@@ -312,3 +312,24 @@ def _relative(root: Path, path: Path) -> str:
         return path.resolve().relative_to(root.resolve()).as_posix()
     except ValueError:
         return path.as_posix()
+
+
+def applies(text: str, environments: tuple[str, ...] = ()) -> bool:
+    """False when the requirement's environment marker excludes this interpreter, or, for a
+    lock made for `environments`, every one of those targets."""
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    from releaser.core.targets import parse
+
+    try:
+        req = Requirement(text)
+    except InvalidRequirement:  # several requirements of one name: better to ask for a pin than to miss one
+        return True
+    if req.marker is None:
+        return True
+    try:
+        if environments:
+            return any(req.marker.evaluate(parse(t).environment()) for t in environments)
+        return bool(req.marker.evaluate({"extra": ""}))
+    except Exception:  # an undecidable marker: better to ask for a pin than to miss one
+        return True

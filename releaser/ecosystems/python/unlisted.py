@@ -11,7 +11,7 @@ from pathlib import Path
 from releaser.core.config import ReleaseConfig
 from releaser.core.lockfile import Lock
 from releaser.core.verdict import Finding
-from releaser.ecosystems.python.ecosystem import applies
+from releaser.ecosystems.python.requirements import applies
 from releaser.ecosystems.python.settings import PythonInputs
 
 
