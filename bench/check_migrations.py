@@ -28,7 +28,7 @@ if __package__ in (None, ""):  # run as a script: make `bench` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.check import clean_env, releaser_command, synthesize, uv_env, uv_project
-from bench.measure import BenchError, Pairs, Sample, Spread, bench_parser, paired, run
+from bench.measure import BenchError, Pairs, Sample, bench_parser, paired, run, seconds, times
 from bench.migrations import DJANGO_GATE, add_django_migration, django_files
 from loopback.pypi import PackageIndex
 
@@ -93,14 +93,6 @@ def compare(n: int, *, runs: int, warm_up: bool = True) -> Compared:
         return Compared(n, PINS, first, pairs)
 
 
-def _s(spread: Spread) -> str:
-    return f"{spread.median:.3f} ({spread.low:.3f}–{spread.high:.3f})"
-
-
-def _x(spread: Spread) -> str:
-    return f"{spread.median:.2f}× ({spread.low:.2f}–{spread.high:.2f})"
-
-
 def goal_rows(results: list[Compared], verdict: Callable[[bool | None], str]) -> list[str]:
     """The goals table's rows (issue 29): the sealed check with migrations, alone and against uv's."""
     if not results:
@@ -110,8 +102,8 @@ def goal_rows(results: list[Compared], verdict: Callable[[bool | None], str]) ->
     a, ratio = c.pairs.a.wall, c.pairs.inverse
     what = f"`releaser check`, Django project of {c.count} migrations and a previous RC, {c.pins} pins"
     return [
-        f"| 7 | {what} | ≤ {GOAL_SECONDS} s at {GOAL_AT} | {_s(a)} s | {verdict(a.median <= GOAL_SECONDS if judged else None)} |",
-        f"| 7 | the same / `uv lock --check --offline` | ≤ {GOAL_UV_RATIO:.0f}× at {GOAL_AT} | {_x(ratio)} | "
+        f"| 7 | {what} | ≤ {GOAL_SECONDS} s at {GOAL_AT} | {seconds(a)} s | {verdict(a.median <= GOAL_SECONDS if judged else None)} |",
+        f"| 7 | the same / `uv lock --check --offline` | ≤ {GOAL_UV_RATIO:.0f}× at {GOAL_AT} | {times(ratio)} | "
         f"{verdict(ratio.median <= GOAL_UV_RATIO if judged else None)} |",
     ]
 
@@ -138,8 +130,8 @@ def render(results: list[Compared]) -> list[str]:
     ]
     for c in results:
         out.append(
-            f"| {c.count} | {c.first.wall:.3f} | {_s(c.pairs.a.wall)} | {_s(c.pairs.a.cpu)} | {_s(c.pairs.b.wall)} "
-            f"| {_x(c.pairs.inverse)} | {c.pairs.load[0]:.2f} |"
+            f"| {c.count} | {c.first.wall:.3f} | {seconds(c.pairs.a.wall)} | {seconds(c.pairs.a.cpu)} | {seconds(c.pairs.b.wall)} "
+            f"| {times(c.pairs.inverse)} | {c.pairs.load[0]:.2f} |"
         )
     return out + [""]
 

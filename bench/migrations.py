@@ -40,6 +40,8 @@ from bench.measure import (
     interleaved,
     paired,
     run,
+    seconds,
+    times,
 )
 from releaser.core import seal
 
@@ -230,14 +232,6 @@ def compare(n: int, *, runs: int, warm_up: bool = True) -> Compared:
         return Compared(n, (with_gate, without, framework), (pairs.a, pairs.b), load)
 
 
-def _s(spread: Spread) -> str:
-    return f"{spread.median:.3f} ({spread.low:.3f}–{spread.high:.3f})"
-
-
-def _x(spread: Spread) -> str:
-    return f"{spread.median:.2f}× ({spread.low:.2f}–{spread.high:.2f})"
-
-
 def goal_rows(results: list[Compared], verdict: Callable[[bool | None], str]) -> list[str]:
     """The goals table's row: what reading the migrations adds to `releaser check`."""
     if not results:
@@ -246,7 +240,7 @@ def goal_rows(results: list[Compared], verdict: Callable[[bool | None], str]) ->
     judged = c.count == GOAL_AT
     return [
         f"| 6 | reading {c.count} Django migration files adds to `releaser check` | ≤ {GOAL_SECONDS} s at {GOAL_AT} | "
-        f"{_s(c.added)} s | {verdict(c.added.median <= GOAL_SECONDS if judged else None)} |"
+        f"{seconds(c.added)} s | {verdict(c.added.median <= GOAL_SECONDS if judged else None)} |"
     ]
 
 
@@ -271,8 +265,8 @@ def render(results: list[Compared]) -> list[str]:
     for c in results:
         gate, bare, framework = c.django
         out.append(
-            f"| {c.count} | {_s(gate.wall)} | {_s(bare.wall)} | {_s(c.added)} | {_s(c.added_cpu)} | {_s(framework.wall)} | "
-            f"{_x(c.ratio(framework, gate))} | {' / '.join(f'{v:.2f}' for v in c.load)} |"
+            f"| {c.count} | {seconds(gate.wall)} | {seconds(bare.wall)} | {seconds(c.added)} | {seconds(c.added_cpu)} | {seconds(framework.wall)} | "
+            f"{times(c.ratio(framework, gate))} | {' / '.join(f'{v:.2f}' for v in c.load)} |"
         )
     out += [
         "",
@@ -282,7 +276,7 @@ def render(results: list[Compared]) -> list[str]:
     for c in results:
         gate, heads = c.alembic
         out.append(
-            f"| {c.count} | {_s(gate.wall)} | {_s(heads.wall)} | {_x(c.ratio(heads, gate))} | {gate.rss_mib.median:.1f} |"
+            f"| {c.count} | {seconds(gate.wall)} | {seconds(heads.wall)} | {times(c.ratio(heads, gate))} | {gate.rss_mib.median:.1f} |"
         )
     return out + [""]
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from bench import check as check_bench
 from bench import check_migrations, maven_snapshots, migrations, pylock
-from bench.measure import Series, Spread
+from bench.measure import Series, Spread, seconds, times
 
 FINDINGS = Path(__file__).resolve().with_name("findings.md")
 
@@ -57,14 +57,6 @@ class Results:
     migrations: list[migrations.Compared] = field(default_factory=list)
     transitive: maven_snapshots.Compared | None = None  # a transitive graph, headers, at the largest size
     check_migrations: list[check_migrations.Compared] = field(default_factory=list)
-
-
-def seconds(spread: Spread) -> str:
-    return f"{spread.median:.3f} ({spread.low:.3f}–{spread.high:.3f})"
-
-
-def times(spread: Spread) -> str:
-    return f"{spread.median:.2f}× ({spread.low:.2f}–{spread.high:.2f})"
 
 
 def mib(spread: Spread) -> str:

@@ -22,7 +22,7 @@ added, removed or edited, a new RC recorded or tagged, and the digest moves: the
 check runs, as it always may. The allow list, the framework and every other key are
 in release.toml, which the lock's seal (and so the file's name) already covers.
 
-Read by the lean check before anything else is imported: `os`, `sys`, `stat` and the
+Read by the lean check before anything else is imported: `os`, `stat` and the
 built-in sha256 only; no `glob` (its `re` costs more than the whole check), so a
 pattern is expanded here, `*` and `?` only (with `[` or `**` the gate is not sealed).
 """
@@ -253,11 +253,12 @@ def _tags(real_root: str) -> bytes | None:
     if git is None:
         return b""
     common = os.environ.get("GIT_COMMON_DIR") or git
-    try:
-        with open(os.path.join(git, "commondir"), encoding="utf-8") as f:  # a worktree: tags are the repository's
-            common = os.path.join(git, f.read().strip())
-    except OSError:
-        pass
+    if common == git:
+        try:
+            with open(os.path.join(git, "commondir"), encoding="utf-8") as f:  # a worktree: tags are the repository's
+                common = os.path.join(git, f.read().strip())
+        except (OSError, UnicodeDecodeError):
+            pass
     if os.path.exists(os.path.join(common, "reftable")):
         return None
     packed = _regular(os.path.join(common, "packed-refs"), missing=b"")
