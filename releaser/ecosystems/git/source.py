@@ -216,6 +216,14 @@ class GitRemote:
             )
         return found
 
+    def read(self, sha: str, path: str) -> str | None:
+        """The text of `path` at commit `sha` (which `commit` fetched), None when the commit has no such file."""
+        repo = self._bare("shallow")
+        if not self._is_commit(repo, sha):
+            raise UpstreamError(f"{self.what}: commit {sha[:12]} of {self.display} could not be fetched with its files")
+        done = self._git(["cat-file", "blob", f"{sha}:{path}"], repo)
+        return done.stdout if done.returncode == 0 else None
+
     # -- plumbing -------------------------------------------------------------
 
     def _git(self, args: list[str], repo: Path | None = None) -> subprocess.CompletedProcess[str]:
