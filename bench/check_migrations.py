@@ -46,11 +46,11 @@ class Compared:
     pairs: Pairs  # A: releaser check (sealed), B: uv lock --check --offline
 
 
-def project(root: Path, index: PackageIndex, n: int, env: dict[str, str]) -> None:
-    """The Django project of `n` migrations, PINS pins and a previous RC, the last migration new since it."""
+def project(root: Path, index: PackageIndex, n: int, pins: int, env: dict[str, str]) -> None:
+    """The Django project of `n` migrations, `pins` pins and a previous RC, the last migration new since it."""
     root.mkdir()
     django_files(root, n - 1)
-    synthesize(root, index, PINS, DJANGO_GATE)
+    synthesize(root, index, pins, DJANGO_GATE)
     (root / ".gitignore").write_text("__pycache__/\n*.sqlite3\n/dist/\n", encoding="utf-8")
 
     def git(*args: str) -> None:
@@ -68,17 +68,17 @@ def project(root: Path, index: PackageIndex, n: int, env: dict[str, str]) -> Non
     git("commit", "-q", "-m", "one migration more")
 
 
-def compare(n: int, *, runs: int, warm_up: bool = True) -> Compared:
+def compare(n: int, *, runs: int, warm_up: bool = True, pins: int = PINS) -> Compared:
     import uv
 
     with tempfile.TemporaryDirectory(prefix="releaser-bench-check-migrations-") as tmp, PackageIndex() as index:
         base = Path(tmp)
         root, uv_root = base / "project", base / "uv-project"
         env = {**clean_env(base / "cache"), "PYTHONPATH": ""}
-        project(root, index, n, env)
+        project(root, index, n, pins, env)
         env_uv = uv_env(base / "cache")
         uv_root.mkdir()
-        uv_project(uv_root, index.url, PINS, env_uv)
+        uv_project(uv_root, index.url, pins, env_uv)
         command = [*releaser_command(), "check", "-C", str(root)]
         first = run(command, cwd=root, env=env)
         out = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True, timeout=60).stdout
@@ -90,7 +90,7 @@ def compare(n: int, *, runs: int, warm_up: bool = True) -> Compared:
             runs=runs,
             warm_up=warm_up,
         )
-        return Compared(n, PINS, first, pairs)
+        return Compared(n, pins, first, pairs)
 
 
 def goal_rows(results: list[Compared], verdict: Callable[[bool | None], str]) -> list[str]:
@@ -115,7 +115,7 @@ def render(results: list[Compared]) -> list[str]:
     out = [
         "## 7. `releaser check` with migrations and a previous RC vs `uv lock --check --offline`",
         "",
-        f"A Django project (bench/check_migrations.py): N migrations as `makemigrations` writes them, {PINS} pins "
+        f"A Django project (bench/check_migrations.py): N migrations as `makemigrations` writes them, {results[0].pins} pins "
         "on a loopback index, `[migrations]` in release.toml, an RC cut by `releaser cut` (recorded, committed, "
         "tagged) before the last migration was committed. The first `releaser check` reads every migration and "
         "keeps its passing verdict under the lock's check seal (docs/check.md); every later one, until a "
