@@ -186,6 +186,17 @@ def test_a_new_rc_breaks_the_seal(project: DjangoProject, on_branch: bool) -> No
     assert from_the_seal(project)
 
 
+def test_in_a_git_worktree_a_tag_made_in_the_main_checkout_breaks_the_seal(project: DjangoProject, tmp_path: Path) -> None:
+    """A worktree's tags are its repository's (`.git` is a file there, `commondir` names the shared folder)."""
+    project.git("worktree", "add", "-q", str(tmp_path / "wt"), "-b", "work")
+    worktree = DjangoProject(tmp_path / "wt", models=project.models)
+    plain_check(worktree)
+    assert from_the_seal(worktree)
+    assert releaser(project, "cut").returncode == 0  # rc2, recorded and tagged from the main checkout
+    code, out, loaded = plain_check(worktree)
+    assert code == 0 and "releaser.migrations" in loaded and "0 new since 1.0.0rc2" in out, out
+
+
 def test_a_previous_record_edited_by_hand_breaks_the_seal(project: DjangoProject) -> None:
     plain_check(project)
     assert from_the_seal(project)
