@@ -37,7 +37,7 @@ if __package__ in (None, ""):  # run as a script: make `bench` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.check import clean_env, releaser_command
-from bench.measure import BenchError, Pairs, Sample, Series, Spread, interleaved, run
+from bench.measure import BenchError, Pairs, Sample, Series, Spread, interleaved, run, seconds, times
 from loopback.registry import DelayProxy, OciRegistry
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -157,18 +157,18 @@ def goal_rows(c: Compared | None, verdict: Callable[[bool | None], str]) -> list
         return []
     judged = c.count == GOAL_AT
     return [
-        f"| 7 | container images, {c.count} × {len(PLATFORMS)} platforms, {c.delay * 1000:g} ms a request: `releaser lock` "
-        f"| ≤ {GOAL_SECONDS:g} s at {GOAL_AT} | {_s(c.lock.wall)} s ({_x(c.speedup)} faster than `skopeo inspect`; "
-        f"{_x(c.over_floor)} of the floor) | {verdict(c.lock.wall.median <= GOAL_SECONDS if judged else None)} (see 7) |"
+        f"| 8 | container images, {c.count} × {len(PLATFORMS)} platforms, {c.delay * 1000:g} ms a request: `releaser lock` "
+        f"| ≤ {GOAL_SECONDS:g} s at {GOAL_AT} | {seconds(c.lock.wall)} s ({times(c.speedup)} faster than `skopeo inspect`; "
+        f"{times(c.over_floor)} of the floor) | {verdict(c.lock.wall.median <= GOAL_SECONDS if judged else None)} (see 8) |"
     ]
 
 
 def render(c: Compared | None) -> list[str]:
-    """Section 7 of docs/benchmarks.md."""
+    """Section 8 of docs/benchmarks.md."""
     if c is None:
         return []
     return [
-        "## 7. Container images: `releaser lock` vs `skopeo inspect`, and the floor",
+        "## 8. Container images: `releaser lock` vs `skopeo inspect`, and the floor",
         "",
         f"A real registry (Debian's `docker-registry`) holds N images of {len(PLATFORMS)} platforms each, pushed by "
         f"skopeo, behind a proxy that adds {c.delay * 1000:g} ms to every answer; a compose file names every image. "
@@ -181,18 +181,10 @@ def render(c: Compared | None) -> list[str]:
         "| images | releaser lock, wall s | releaser lock, CPU s | skopeo inspect, wall s | speed-up (skopeo / releaser) "
         "| floor, wall s | releaser / floor | load (1 min) |",
         "|---:|---|---|---|---|---|---|---:|",
-        f"| {c.count} | {_s(c.lock.wall)} | {_s(c.lock.cpu)} | {_s(c.inspect.wall)} | {_x(c.speedup)} | {_s(c.floor.wall)} "
-        f"| {_x(c.over_floor)} | {c.load[0]:.2f} |",
+        f"| {c.count} | {seconds(c.lock.wall)} | {seconds(c.lock.cpu)} | {seconds(c.inspect.wall)} | {times(c.speedup)} | {seconds(c.floor.wall)} "
+        f"| {times(c.over_floor)} | {c.load[0]:.2f} |",
         "",
     ]
-
-
-def _s(spread: Spread) -> str:
-    return f"{spread.median:.3f} ({spread.low:.3f}–{spread.high:.3f})"
-
-
-def _x(spread: Spread) -> str:
-    return f"{spread.median:.2f}× ({spread.low:.2f}–{spread.high:.2f})"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -217,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
     for name, series in (("releaser lock", found.lock), ("skopeo inspect, one image and platform at a time", found.inspect),
                          ("floor: a bare client, the same requests, as many in flight", found.floor)):
         print(f"| {name} | {series.wall.median:.3f} | {series.wall.low:.3f}-{series.wall.high:.3f} | {series.cpu.median:.3f} |")
-    print(f"speed-up (skopeo / releaser, per round): {_x(found.speedup)}; releaser / floor: {_x(found.over_floor)}; "
+    print(f"speed-up (skopeo / releaser, per round): {times(found.speedup)}; releaser / floor: {times(found.over_floor)}; "
           f"goal at {GOAL_AT} images: lock <= {GOAL_SECONDS:g} s")
     return 0
 
