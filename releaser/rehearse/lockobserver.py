@@ -107,14 +107,15 @@ class Observer:
     def watch(self) -> None:
         """Start a round: the relfilenodes and the ledger, then a sample; returns once the first sample is in."""
         self.largest()  # its answer comes first
-        self._before = self._ask(self._state, "the relfilenodes")
         self._samples = []
         self._stop.clear()
         self._sampled.clear()
+        self._request(self._state)  # psql answers in order: this, then the first sample, one round trip for both
         self.sampler = threading.Thread(target=self._sample, daemon=True)
         self.sampler.start()
         if not self._sampled.wait(WAIT) or self._gone:
             self._failed("took no sample")
+        self._before = self._collect("the relfilenodes")
 
     def pause(self) -> Round:
         """End the round."""
