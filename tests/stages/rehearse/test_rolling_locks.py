@@ -1,6 +1,6 @@
 """Rolling deploys (docs/rehearsal.md, "Rolling deploys"), locks: what each of this RC's migrations locks
 on PostgreSQL (lock-budget) and the lock lint. The base project and the scenarios: tests/rolling.py
-(a file of its own beside test_rolling_compat.py, so the two run on both test workers)."""
+(the rolling tests are three files, test_rolling_*.py, so the test workers share them out)."""
 
 from __future__ import annotations
 
