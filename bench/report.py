@@ -8,8 +8,8 @@ from datetime import datetime
 from pathlib import Path
 
 from bench import check as check_bench
-from bench import maven_snapshots, migrations, pylock
-from bench.measure import Series, Spread
+from bench import check_migrations, maven_snapshots, migrations, pylock
+from bench.measure import Series, Spread, seconds, times
 
 FINDINGS = Path(__file__).resolve().with_name("findings.md")
 
@@ -56,14 +56,7 @@ class Results:
     sidecars: maven_snapshots.Compared | None = None  # sidecar files only, at the largest size
     migrations: list[migrations.Compared] = field(default_factory=list)
     transitive: maven_snapshots.Compared | None = None  # a transitive graph, headers, at the largest size
-
-
-def seconds(spread: Spread) -> str:
-    return f"{spread.median:.3f} ({spread.low:.3f}–{spread.high:.3f})"
-
-
-def times(spread: Spread) -> str:
-    return f"{spread.median:.2f}× ({spread.low:.2f}–{spread.high:.2f})"
+    check_migrations: list[check_migrations.Compared] = field(default_factory=list)
 
 
 def mib(spread: Spread) -> str:
@@ -202,6 +195,7 @@ def render(r: Results) -> str:
             + " |"
         )
     out.extend(migrations.goal_rows(r.migrations, verdict))
+    out.extend(check_migrations.goal_rows(r.check_migrations, verdict))
     add("")
     add("Sections 4 (how cost grows) and 5 (memory) report figures; they set no goal.")
     add("")
@@ -385,6 +379,7 @@ def render(r: Results) -> str:
     add("")
 
     out.extend(migrations.render(r.migrations))
+    out.extend(check_migrations.render(r.check_migrations))
 
     if FINDINGS.exists():
         add(FINDINGS.read_text(encoding="utf-8").rstrip())

@@ -120,8 +120,8 @@ def unchanged(config: ReleaseConfig) -> LockResult | None:
     """The lock as it is, when a relock would keep every pin and write the same bytes; else None.
 
     That holds when its check seal holds (the inputs' bytes, the lock's and this releaser's
-    version are the ones it was sealed with), or, for a lock that is never sealed (the
-    migration gate judges it too, another lockfile name), when it is untampered, fresh,
+    version are the ones it was sealed with; with `[migrations]`, the lock's part of it), or,
+    for a lock that is never sealed (another lockfile name, `[attest] public-key`), when it is untampered, fresh,
     sound, made for this interpreter by this releaser. A sealable lock whose seal does not
     hold is relocked, which seals it again.
     """
@@ -130,7 +130,7 @@ def unchanged(config: ReleaseConfig) -> LockResult | None:
     data = _bytes(config.lockfile)
     if data is None:
         return None
-    if config.release.lockfile == seal.LOCKFILE and seal.quick_verdict(str(config.root), __version__) is not None:
+    if config.release.lockfile == seal.LOCKFILE and seal.holding(str(config.root), __version__) is not None:
         found = lockfile.read_recorded(config.lockfile)
         if found is not None:
             return LockResult(found[0], found[0], False, (UNCHANGED,), ())

@@ -49,6 +49,7 @@ def test_quick_run_writes_all_five_sections_with_figures(tmp_path: Path) -> None
         ("## 4. How cost grows", 3 * 10),  # three sizes of ten commands
         ("## 5. Memory", 9),
         ("## 6. The migration gate", 2),  # one size, Django and Alembic
+        ("## 7. `releaser check` with migrations", 1),  # one size
     ]:
         found = table_rows(section(text, heading))
         assert len(found) == rows, f"{heading}: {found}"
