@@ -56,7 +56,7 @@ class _File:
 
 class PackageIndex(LoopbackServer[str]):
     """A simple-API index; `requests_seen` holds the request targets, as clients sent them,
-    and `not_modified_sent` those of the pages answered 304 Not Modified."""
+    and `not_modified_sent` (target, User-Agent) of each page answered 304 Not Modified."""
 
     # HEAD too: uv asks whether a wheel can be read in ranges before it downloads it.
     _what, _realm, _methods = "index", "test", frozenset({"GET", "HEAD"})
@@ -73,7 +73,7 @@ class PackageIndex(LoopbackServer[str]):
             directory.mkdir()
         self._files: dict[str, _File] = {}
         self._changed: dict[str, datetime] = {}  # project -> when its page last changed, whole seconds
-        self.not_modified_sent: list[str] = []
+        self.not_modified_sent: list[tuple[str, str]] = []
 
     def stop(self) -> None:
         """Stop serving and delete the published files."""
@@ -184,7 +184,7 @@ class PackageIndex(LoopbackServer[str]):
             headers["Last-Modified"] = format_datetime(changed, usegmt=True)
         if not_modified(request.headers.get("If-None-Match"), request.headers.get("If-Modified-Since"), etag, changed):
             with self._lock:
-                self.not_modified_sent.append(request.path)
+                self.not_modified_sent.append((request.path, request.headers.get("User-Agent", "")))
             return request.send(304, content_type=content_type, headers=headers)
         request.send(200, body, content_type, headers=headers)
 

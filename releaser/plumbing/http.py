@@ -117,17 +117,17 @@ class Http:
     """The session, made on first use: importing `requests` costs about 0.05 s, which
     `releaser lock` spends while its resolver already runs, not before starting it.
 
-    `pages`: where `page` keeps documents to revalidate (releaser.plumbing.pagecache);
-    by default the user's cache, None keeps nothing."""
+    `pages`: where `page` keeps documents to revalidate (releaser.plumbing.pagecache):
+    True, the user's cache; False, nowhere."""
 
     def __init__(
         self, *, retries: int = 3, backoff: float = 0.2, workers: int = WORKERS, limits: Limits | None = None,
-        pages: PageCache | None | bool = True,
+        pages: PageCache | bool = True,
     ) -> None:
         self.workers = workers
         self.retries, self.backoff = retries, backoff
         self.limits = limits or Limits.from_env()
-        self._pages = pages
+        self._pages: PageCache | bool = pages
         self._session: requests.Session | None = None
         self._making = threading.Lock()
 
@@ -137,7 +137,7 @@ class Http:
             from releaser.plumbing.pagecache import PageCache
 
             self._pages = PageCache()
-        return self._pages or None
+        return self._pages if not isinstance(self._pages, bool) else None
 
     @property
     def session(self) -> requests.Session:

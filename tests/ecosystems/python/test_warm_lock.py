@@ -23,14 +23,20 @@ def own_cache(tmp_path, monkeypatch) -> Path:
     return tmp_path / "cache" / "releaser" / "pages"
 
 
-def test_a_warm_relock_revalidates_every_page_and_writes_the_same_lock(populated, make_project, own_cache):
-    project = make_project(populated.url, python=UV)
+def releasers(index) -> list[str]:
+    """The pages the index answered 304 to releaser itself (uv revalidates its own cache too)."""
+    return sorted(path for path, agent in index.not_modified_sent if agent.startswith("releaser/"))
+
+
+@pytest.mark.parametrize("resolver", ["uv", "pip-tools"])
+def test_a_warm_relock_revalidates_every_page_and_writes_the_same_lock(populated, make_project, own_cache, resolver):
+    project = make_project(populated.url, python=f'resolver = "{resolver}"')
     lock(project.config(), as_of=days(10))
     cold = project.lockfile.read_bytes()
-    assert populated.not_modified_sent == []  # uv keeps no cache between locks: these are releaser's
+    assert populated.not_modified_sent == []
     lock(project.config(), as_of=days(10), refresh=True)
     assert project.lockfile.read_bytes() == cold
-    assert sorted(set(populated.not_modified_sent)) == ["/simple/alpha/", "/simple/beta/"]
+    assert releasers(populated) == ["/simple/alpha/", "/simple/beta/"]
 
 
 def test_a_page_that_changed_is_read_again_not_taken_from_the_cache(populated, make_project, own_cache):
@@ -40,7 +46,7 @@ def test_a_page_that_changed_is_read_again_not_taken_from_the_cache(populated, m
     lock(project.config(), as_of=days(10), refresh=True)
     [beta] = [p for p in lockfile.read(project.lockfile).pins if p.name == "beta"]
     assert "beta-1.0-cp312-cp312-win_amd64.whl" in {a.name for a in beta.artifacts}
-    assert "/simple/beta/" not in populated.not_modified_sent
+    assert releasers(populated) == ["/simple/alpha/"]
 
 
 def test_a_damaged_cache_is_read_as_empty(populated, make_project, own_cache):
@@ -53,7 +59,7 @@ def test_a_damaged_cache_is_read_as_empty(populated, make_project, own_cache):
         path.write_bytes(path.read_bytes()[:-7])  # torn: shorter than its header says
     lock(project.config(), as_of=days(10), refresh=True)
     assert project.lockfile.read_bytes() == cold
-    assert populated.not_modified_sent == []
+    assert releasers(populated) == []
 
 
 @settings(max_examples=200, deadline=None)
