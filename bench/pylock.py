@@ -18,11 +18,12 @@ pip-compile resolves N packages, N/2 of them transitively. Then, whole processes
 - D: `releaser lock -C DIR` with `[python] resolver = "uv"`, from scratch;
 - E: `uv pip compile --generate-hashes` on the same requirements.in and index, isolated
   as releaser isolates uv (`--no-config`, no `UV_*` variable), a fresh output file and
-  a fresh uv cache every run, as every `releaser lock` has;
+  a fresh uv cache every run, as a first `releaser lock` on a machine has;
 - F: `releaser lock -C DIR` again on D's project, nothing changed since D wrote its lock:
   the relock a developer runs most (paired with E, what they would run instead);
 - H: `releaser lock --refresh -C DIR` on D's project: a resolution again, with the index
-  pages kept from the run before (releaser.plumbing.pagecache), each revalidated (304).
+  pages kept from the run before (releaser.plumbing.pagecache), each revalidated (304),
+  and the uv cache releaser keeps.
 
 A and D start without kept pages (a first lock on this machine); the index sends ETag and
 `Cache-Control: no-cache`, so pip (in A, B and C alike, each with its own HTTP cache kept
@@ -150,9 +151,10 @@ class _Bench:
         self.env_uv = {k: v for k, v in self.env.items() if not k.upper().startswith("UV_")}
 
     def lock(self, project: Path) -> Sample:
-        """A first lock: no release.lock, no kept index page."""
+        """A first lock on this machine: no release.lock, no kept index page, an empty uv cache."""
         (project / "release.lock").unlink(missing_ok=True)
-        shutil.rmtree(self.cache / "releaser" / "pages", ignore_errors=True)
+        for kept in ("pages", "uv"):
+            shutil.rmtree(self.cache / "releaser" / kept, ignore_errors=True)
         return run([*releaser_command(), "lock", "-C", str(project)], cwd=project, env=self.env)
 
     def relock(self, *options: str) -> Sample:
