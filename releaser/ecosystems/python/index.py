@@ -175,8 +175,10 @@ def _quick_version(filename: str) -> Version | None:
     if filename.endswith(".whl"):
         parts = filename[:-4].split("-")
         text = parts[1] if len(parts) in (5, 6) else ""
-    elif filename.endswith((".tar.gz", ".zip")):
-        text = filename.removesuffix(".tar.gz").removesuffix(".zip").rpartition("-")[2]
+    elif filename.endswith(".tar.gz"):
+        text = filename[: -len(".tar.gz")].rpartition("-")[2]
+    elif filename.endswith(".zip"):
+        text = filename[: -len(".zip")].rpartition("-")[2]
     else:
         return None
     return _parsed_version(text)
