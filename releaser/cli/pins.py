@@ -19,6 +19,7 @@ from releaser.cli.app import (
 )
 from releaser.core.console import print_verdict
 from releaser.core.errors import ConfigError
+from releaser.lock.export import formats as export_formats
 from releaser.record.baseline import previous
 
 
@@ -105,8 +106,7 @@ Examples:
   releaser export --format cyclonedx            sbom.cdx.json, the SBOM of every pin
   releaser export --format dockerfile --write   every Dockerfile's FROM pinned by digest, in place""")
 @project_command
-@click.option("--format", "fmt", type=click.Choice(["pylock", "requirements", "maven", "cyclonedx", "dockerfile", "compose"]),
-              required=True,
+@click.option("--format", "fmt", type=click.Choice(export_formats()), required=True,
               help="pylock: PEP 751 pylock.toml; requirements: hash-pinned requirements.txt; maven: a BOM pinning every "
                    "Maven artifact; cyclonedx: a CycloneDX 1.6 JSON SBOM of every pin, every kind; dockerfile, compose: "
                    "the [containers] files with every image as name:tag@sha256:... (printed; --write: in place).")
@@ -128,7 +128,7 @@ def export(project: Path, fmt: str, output: Path | None, write: bool) -> None:
     cfg = load_config(project)
     current = exporting.current_lock(cfg)
     insist_fit(cfg, "export from")  # stale or edited: what it pins is not what the inputs ask for
-    if fmt not in exporting.FORMATS:
+    if fmt in exporting.file_formats():
         _export_files(cfg, current, fmt, output, write)
         return
     if write:
@@ -138,7 +138,7 @@ def export(project: Path, fmt: str, output: Path | None, write: bool) -> None:
             raise ConfigError("-o - prints the export on stdout, where --json prints its document: choose one")
         click.echo(exporting.render(current, fmt, cfg), nl=False)
         return
-    target = output or project / exporting.DEFAULT_OUTPUT[fmt]
+    target = output or project / exporting.default_output(fmt)
     exporting.write(current, fmt, target, cfg)
     options.echo(f"wrote {target}")
     options.document({"wrote": str(target), "format": fmt})
@@ -146,13 +146,10 @@ def export(project: Path, fmt: str, output: Path | None, write: bool) -> None:
 
 def _export_files(cfg: Any, lock: Any, fmt: str, output: Path | None, write: bool) -> None:
     """`export --format dockerfile|compose`: the input files with their pins, printed, to -o, or in place."""
-    from releaser.ecosystems import sources_for
+    from releaser.lock.export import pinned_files
     from releaser.plumbing.fsutil import write_atomic
 
-    texts: dict[Path, str] = {}
-    for source in sources_for(cfg):
-        if fmt in source.export_formats:
-            texts.update(source.pinned_files(fmt, lock.of_kind(source.kind)))
+    texts = pinned_files(cfg, lock, fmt)
     if not texts:
         raise ConfigError(f"--format {fmt}: release.toml's [containers] names no {fmt} file")
     if write:
