@@ -95,7 +95,6 @@ class Page:
 
     content: bytes
     content_type: str  # the Content-Type header, parameters included
-    revalidated: bool  # the index answered 304 Not Modified: `content` is the kept copy
 
     @property
     def media_type(self) -> str:
@@ -245,12 +244,12 @@ class Http:
         if response.status_code == 304:
             if kept is None:
                 raise UpstreamError(f"{what}: {strip_credentials(url)} answered 304 Not Modified to a request for the page itself")
-            return Page(kept.content, kept.content_type, revalidated=True)
+            return Page(kept.content, kept.content_type)
         if _missing(response, url, what=what, ok_missing=ok_missing):
             return None
         if pages is not None:
             pages.keep(url, accept, response.content, response.headers)
-        return Page(response.content, response.headers.get("Content-Type", ""), revalidated=False)
+        return Page(response.content, response.headers.get("Content-Type", ""))
 
     def status(self, url: str, *, what: str) -> int:
         """The HTTP status `url` answers a GET with; the body is not read (an index root may be large)."""
