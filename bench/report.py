@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 from bench import check as check_bench
 from bench import maven_snapshots, migrations, pylock
-from bench.measure import Series, Spread
+from bench.measure import Pairs, Series, Spread
 
 FINDINGS = Path(__file__).resolve().with_name("findings.md")
 
@@ -75,6 +75,16 @@ def mib(spread: Spread) -> str:
 
 def load(values: tuple[float, float, float]) -> str:
     return " / ".join(f"{v:.2f}" for v in values)
+
+
+def every_size(add: Callable[[str], None], claim: str, rows: list[tuple[int, Pairs]], goal: float, quick: bool, see: str = "") -> None:
+    """A goal row: A / B at most `goal` at every size measured."""
+    sizes = ", ".join(str(n) for n, _ in rows)
+    worst = max(p.inverse.median for _, p in rows)
+    add(
+        f"| 2 | {claim}, {sizes} packages | ≤ {goal:.2f}× at every size | " + ", ".join(f"{p.inverse.median:.2f}×" for _, p in rows)
+        + f" | {verdict(worst <= goal if not quick else None)}{see} |"
+    )
 
 
 def verdict(ok: bool | None) -> str:
@@ -150,30 +160,15 @@ def render(r: Results) -> str:
             f"{times(u.inverse)} | {verdict(u.inverse.median <= CHECK_UV_RATIO if judged else None)} (see 1) |"
         )
     if r.lock:
-        worst = max(c.hashes.inverse.median for _, c in r.lock)
         sizes = ", ".join(str(n) for n, _ in r.lock)
-        add(
-            f"| 2 | `releaser lock` (Python) / `pip-compile --generate-hashes`, {sizes} packages | ≤ {LOCK_RATIO:.2f}× at every size | "
-            + ", ".join(f"{c.hashes.inverse.median:.2f}×" for _, c in r.lock)
-            + f" | {verdict(worst <= LOCK_RATIO if not r.quick else None)} |"
-        )
+        every_size(add, "`releaser lock` (Python) / `pip-compile --generate-hashes`", [(n, c.hashes) for n, c in r.lock], LOCK_RATIO, r.quick)
         with_uv = [(n, c.uv) for n, c in r.lock if c.uv is not None]
         if with_uv:
-            worst_uv = max(u.inverse.median for _, u in with_uv)
-            add(
-                f"| 2 | `releaser lock` with `resolver = \"uv\"` / `uv pip compile --generate-hashes`, {sizes} packages | "
-                f"≤ {LOCK_UV_RATIO:.2f}× at every size | " + ", ".join(f"{u.inverse.median:.2f}×" for _, u in with_uv)
-                + f" | {verdict(worst_uv <= LOCK_UV_RATIO if not r.quick else None)} (see 2) |"
-            )
-        distant = getattr(r, "lock_distant", [])  # a run saved before issue 29 has none
+            every_size(add, '`releaser lock` with `resolver = "uv"` / `uv pip compile --generate-hashes`', with_uv, LOCK_UV_RATIO, r.quick, " (see 2)")
+        distant = [(n, d.uv) for n, d in getattr(r, "lock_distant", [])]  # a run saved before issue 29 has none
         if distant:
-            worst_far = max(d.uv.inverse.median for _, d in distant)
-            add(
-                f"| 2 | the same, the index {LOCK_UV_DELAY * 1000:.0f} ms a request away, "
-                f"{', '.join(str(n) for n, _ in distant)} packages | ≤ {LOCK_UV_DISTANT_RATIO:.2f}× at every size | "
-                + ", ".join(f"{d.uv.inverse.median:.2f}×" for _, d in distant)
-                + f" | {verdict(worst_far <= LOCK_UV_DISTANT_RATIO if not r.quick else None)} (see 2) |"
-            )
+            claim = f"the same, the index {LOCK_UV_DELAY * 1000:.0f} ms a request away"
+            every_size(add, claim, distant, LOCK_UV_DISTANT_RATIO, r.quick, " (see 2)")
         noops = [(n, c.noop) for n, c in r.lock if c.noop is not None]
         if noops:
             slowest = max(u.a.wall.median for _, u in noops)
