@@ -29,7 +29,8 @@ A and D start without kept pages (a first lock on this machine); the index sends
 `Cache-Control: no-cache`, so pip (in A, B and C alike, each with its own HTTP cache kept
 from round to round) and releaser may keep pages and revalidate them, never reuse them
 unasked; files are `no-store`. `compare_uv` measures D, E, F and H alone, on an index that
-waits `delay` seconds before every answer, as a distant one does.
+waits `delay` seconds before every answer and lets clients keep files for good, as PyPI
+does (`immutable`): what a warm uv cache saves there is the files' metadata.
 
 pip-tools hashes files by downloading them unless the index is pypi.org (whose JSON
 API it asks instead), so on this index B downloads all three files of every pinned
@@ -202,7 +203,7 @@ def compare(n: int, *, runs: int, warm_up: bool = True) -> Compared:
 
 def compare_uv(n: int, *, runs: int, delay: float, warm_up: bool = True) -> ComparedUv:
     """D, E, F and H alone, the index waiting `delay` seconds before every answer."""
-    with tempfile.TemporaryDirectory(prefix="releaser-bench-") as tmp, PackageIndex(delay=delay) as index:
+    with tempfile.TemporaryDirectory(prefix="releaser-bench-") as tmp, PackageIndex(delay=delay, immutable_files=True) as index:
         uv, noop, warm = _Bench(Path(tmp), index, n).uv_rows(runs, warm_up)
         return ComparedUv(delay, uv, noop, warm)
 

@@ -63,10 +63,13 @@ class PackageIndex(LoopbackServer[str]):
 
     def __init__(
         self, *, upload_times: bool = True, html_only: bool = False, auth: tuple[str, str] | None = None,
-        delay: float = 0.0,
+        delay: float = 0.0, immutable_files: bool = False,
     ) -> None:
+        """`immutable_files`: files say clients may keep them for good, as PyPI's do (benchmarks); by
+        default they are `no-store`, since a later test's index on the same port serves other bytes."""
         super().__init__(auth=auth, delay=delay)
         self.upload_times, self.html_only = upload_times, html_only
+        self._file_caching = "max-age=365000000, immutable, public" if immutable_files else "no-store"
         self._tmp = tempfile.TemporaryDirectory(prefix="releaser-index-")
         self._files_dir, self._staging = Path(self._tmp.name) / "files", Path(self._tmp.name) / "staging"
         for directory in (self._files_dir, self._staging):
@@ -155,7 +158,7 @@ class PackageIndex(LoopbackServer[str]):
             data = self._file_bytes(path.removeprefix("/files/"))
             if data is None:
                 return request.send(404, b"not found\n")
-            return request.send(200, data, "application/octet-stream")
+            return request.send(200, data, "application/octet-stream", headers={"Cache-Control": self._file_caching})
         if path == "/simple":
             return request.send(301, headers={"Location": "/simple/"})
         if not path.startswith("/simple/") or "/" in name:
