@@ -16,6 +16,7 @@ ECOSYSTEMS: dict[str, str] = {
     "git": "releaser.ecosystems.git.ecosystem",
     "artifact": "releaser.ecosystems.url.ecosystem",
     "image": "releaser.ecosystems.containers.ecosystem",
+    "actions": "releaser.ecosystems.actions.ecosystem",
 }
 KINDS: tuple[str, ...] = tuple(ECOSYSTEMS)
 # A kind's table in release.toml, where it is not the kind's own name: images are read from `[containers]`.

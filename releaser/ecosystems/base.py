@@ -210,6 +210,10 @@ class Ecosystem(ABC):
 
         return PurePosixPath(self.folder, plain(artifact.name, f"{pin.kind} {pin.name}"))
 
+    def checkout_name(self, pin: Pin) -> str:
+        """A checkout pin's folder and bundle name in a reproduction or a bundle (a plain file name)."""
+        return pin.name
+
     def build_files(self, lock: Lock) -> list[PinnedFile]:
         """Files a bundle holds besides the pins' own: what building them needs (Python build pins)."""
         return []

@@ -27,7 +27,7 @@ from releaser.core.errors import ConfigError, Refused, ReleaserError, UpstreamEr
 from releaser.core.lockfile import Pin
 from releaser.core.paths import confined_output
 from releaser.ecosystems.git.checkouts import bundle_has, make_git_bundle
-from releaser.install.layout import BUNDLE, DIST, every_file, folder_of, of_role, plain
+from releaser.install.layout import BUNDLE, DIST, checkout_of, every_file, folder_of, of_role
 from releaser.plumbing.credentials import configured_userinfo
 from releaser.plumbing.fetch import Fetcher, PinnedFile, raise_failures, session
 from releaser.plumbing.fsutil import sha256_of, write_atomic
@@ -101,7 +101,7 @@ def _make_bundle(config: ReleaseConfig, rc: str, *, into: Path | None, http: Htt
     targets = [(item, root / Path(*item.rel.parts)) for item in items]
     gits = sorted(of_role(rec.lock, "checkout"), key=lambda p: p.name)
     # Nothing is written through a symlink leading out of the bundle (or out of the project).
-    clones = [root / folder_of(p) / f"{plain(p.name, f'{p.kind} {p.name}')}.bundle" for p in gits]
+    clones = [root / folder_of(p) / f"{checkout_of(p)}.bundle" for p in gits]
     confined_output(config.root, root, [index, *(path for _, path in targets), *clones])
     root.mkdir(parents=True, exist_ok=True)
     previous = read_index(index)
@@ -119,7 +119,7 @@ def _make_bundle(config: ReleaseConfig, rc: str, *, into: Path | None, http: Htt
             (root / folder).mkdir(exist_ok=True)
         with tempfile.TemporaryDirectory(prefix="releaser-bundle-") as tmp:
             def one(pin: Pin) -> tuple[str, str] | ReleaserError:
-                rel = f"{folder_of(pin)}/{plain(pin.name, f'{pin.kind} {pin.name}')}.bundle"
+                rel = f"{folder_of(pin)}/{checkout_of(pin)}.bundle"
                 path = root / rel
                 try:
                     if path.is_file() and known.get(rel) == sha256_of(path)[0] and bundle_has(path, pin):

@@ -27,7 +27,7 @@ from releaser.ecosystems.base import Role
 from releaser.ecosystems.python.files import for_here
 from releaser.plumbing.fetch import PinnedFile
 
-__all__ = ["BUNDLE", "DEPS", "DIST", "every_file", "expand", "files_for_here", "folder_of", "of_role", "plain"]
+__all__ = ["BUNDLE", "DEPS", "DIST", "checkout_of", "every_file", "expand", "files_for_here", "folder_of", "of_role", "plain"]
 
 DIST = "dist"  # dist/<rc>/: what a cut builds, and what it builds with
 DEPS = "deps"  # dist/<rc>/deps/<kind>/<file>: the locked files a build reads from disk
@@ -77,3 +77,8 @@ def expand(argv: tuple[str, ...], *, rc: str, dist: Path, files: dict[str, Path]
             arg = arg.replace("{" + name + "}", str(path))
         out.append(arg.replace("{dist}", str(dist) + os.sep).replace("{rc}", rc))
     return out
+
+
+def checkout_of(pin: Pin) -> str:
+    """A checkout pin's folder (and `.bundle` file) name inside its kind's folder, checked plain."""
+    return plain(ecosystem(pin.kind).checkout_name(pin), f"{pin.kind} {pin.name}")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from releaser.core.config import ReleaseConfig
 from releaser.core.errors import ConfigError, Refused
-from releaser.core.kinds import KINDS
+from releaser.core.kinds import KINDS, TABLES
 from releaser.core.lockfile import Lock
 from releaser.ecosystems import ecosystem
 from releaser.ecosystems.base import Export
@@ -26,23 +26,23 @@ def exports() -> dict[str, Export]:
     return {name: found for kind in KINDS for name, found in ecosystem(kind).exports().items()}
 
 
-def file_formats() -> tuple[str, ...]:
-    """Every format a kind writes its own input files in, pinned (`Ecosystem.file_formats`: dockerfile, compose)."""
-    return tuple(dict.fromkeys(fmt for kind in KINDS for fmt in ecosystem(kind).file_formats))
+def file_formats() -> dict[str, str]:
+    """Every format that writes a kind's own input files with their pins (`Ecosystem.file_formats`): name -> kind."""
+    return {name: kind for kind in KINDS for name in ecosystem(kind).file_formats}
 
 
 def formats() -> tuple[str, ...]:
-    """Every --format name: the kinds' own, then the SBOM, then the kinds' input files pinned."""
+    """Every --format name: the kinds' own, then the SBOM, then the kinds' pinned input files."""
     return (*exports(), SBOM, *file_formats())
 
 
 def pinned_files(config: ReleaseConfig, lock: Lock, fmt: str) -> dict[Path, str]:
-    """Each input file of format `fmt` (one of `file_formats`), as text, with the lock's pins written into it."""
-    return {
-        path: text
-        for kind in KINDS if fmt in ecosystem(kind).file_formats
-        for path, text in ecosystem(kind).pinned_files(config, fmt, lock.of_kind(kind)).items()
-    }
+    """`--format fmt` of `file_formats`: each input file, as text, with the lock's pins written in."""
+    kind = file_formats()[fmt]
+    texts = ecosystem(kind).pinned_files(config, fmt, lock.of_kind(kind))
+    if not texts:
+        raise ConfigError(f"--format {fmt}: release.toml's [{TABLES[kind]}] names no {fmt} file to pin")
+    return texts
 
 
 def default_output(fmt: str) -> str:

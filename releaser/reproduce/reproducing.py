@@ -39,7 +39,7 @@ from releaser.ecosystems.maven.layout import snapshot_aliases
 from releaser.ecosystems.python.buildenv import create_venv, install_hashed, installed_set
 from releaser.ecosystems.python.sdists import build_files, build_wheel
 from releaser.install.bundle import check_bundle_file, open_bundle, record_fetcher
-from releaser.install.layout import files_for_here, folder_of, of_role, plain
+from releaser.install.layout import checkout_of, files_for_here, folder_of, of_role
 from releaser.plumbing import gitrepo
 from releaser.plumbing.credentials import configured_userinfo
 from releaser.plumbing.fetch import PinnedFile, raise_failures, session
@@ -118,7 +118,7 @@ def _reproduce(config: ReleaseConfig, rc: str, into: Path, *, bundle: Path | Non
     # A commit can carry reproduce/<rc>/artifacts as a symlink: nothing is written through one leading out.
     fixed = [
         into / MARKER, into / "venv", *(into / folder_of(p) / "classpath.txt" for p in of_role(lock, "repository")[:1]),
-        *(into / folder_of(p) / plain(p.name, f"{p.kind} {p.name}") for p in of_role(lock, "checkout")),
+        *(into / folder_of(p) / checkout_of(p) for p in of_role(lock, "checkout")),
         *(into / ecosystem(kind).folder for kind in dict.fromkeys(p.kind for p in of_role(lock, "own"))),
     ]
     confined_output(config.root, into, [*fixed, *(path for _, path in targets + build_targets)])
@@ -164,12 +164,12 @@ def _reproduce(config: ReleaseConfig, rc: str, into: Path, *, bundle: Path | Non
 
         def clone(pin: Pin) -> GitResult | ReleaserError:
             try:
-                where = PurePosixPath(folder_of(pin))
-                bundle_file = bundle_root / where / f"{pin.name}.bundle" if bundle_root is not None else None
+                where, name = PurePosixPath(folder_of(pin)), checkout_of(pin)
+                bundle_file = bundle_root / where / f"{name}.bundle" if bundle_root is not None else None
                 if bundle_file is not None:
                     check_bundle_file(bundle_root, bundle_file, pin)  # type: ignore[arg-type]
-                status = checkout(pin, into / where / pin.name, bundle_file=bundle_file, userinfo=userinfo)
-                return GitResult(pin.name, pin.version, into / where / pin.name, status)
+                status = checkout(pin, into / where / name, bundle_file=bundle_file, userinfo=userinfo)
+                return GitResult(pin.name, pin.version, into / where / name, status)
             except ReleaserError as exc:
                 return exc
 

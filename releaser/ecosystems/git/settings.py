@@ -38,19 +38,23 @@ def _table(r: ConfigReader, t: dict[str, Any], i: int) -> GitInput:
     r._no_unknown(t, {"name", "url", "ref", "allow-local"}, where, KIND, i)
     name = r.name(t, where, section)
     url = r.expand(r._get(t, "url", str, where, section), where, "url", section)
-    local = r._get(t, "allow-local", bool, where, section, default=False)
-    kind = git_url_kind(url)
-    if kind == "helper" or (kind == "local" and not local):
-        r._fail(
-            where, "url", f"{strip_credentials(url)[:80]!r}: " + (
-                "a git remote helper (`X::`) runs a command of the input's choosing; refused"
-                if kind == "helper" else "a local repository (file:// or a path) is refused unless allow-local = true"
-            ), section,
-        )
+    refuse_unsafe_remote(r, url, r._get(t, "allow-local", bool, where, section, default=False), where, "url", section)
     ref = r._get(t, "ref", str, where, section)
     if not ref.strip() or ref.startswith("-"):
         r._fail(where, "ref", f"{ref!r} is not a branch, tag or commit", section)
     return GitInput(name, url, ref)
+
+
+def refuse_unsafe_remote(r: ConfigReader, url: str, allow_local: bool, where: str, key: str, section: Any) -> None:
+    """A remote helper always, a local repository unless `allow_local`: refused, naming `key`."""
+    kind = git_url_kind(url)
+    if kind == "helper" or (kind == "local" and not allow_local):
+        r._fail(
+            where, key, f"{strip_credentials(url)[:80]!r}: " + (
+                "a git remote helper (`X::`) runs a command of the input's choosing; refused"
+                if kind == "helper" else "a local repository (file:// or a path) is refused unless allow-local = true"
+            ), section,
+        )
 
 
 def git_url_kind(url: str) -> str:
