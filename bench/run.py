@@ -127,6 +127,9 @@ def main(argv: list[str] | None = None) -> int:
     for n in sizes(args.lock_sizes, plan["lock"]):
         say(f"2. lock vs pip-compile and uv pip compile, {n} packages")
         results.lock.append((n, pylock.compare(n, runs=runs, warm_up=warm_up)))
+    for n in sizes(args.lock_sizes, plan["lock"]):
+        say(f"2. lock with uv vs uv pip compile, {n} packages, the index {report.LOCK_UV_DELAY * 1000:.0f} ms away")
+        results.lock_distant.append((n, pylock.compare_uv(n, runs=runs, delay=report.LOCK_UV_DELAY, warm_up=warm_up)))
     maven = sizes(args.maven_sizes, plan["maven"])
     with maven_snapshots.Repository(max(maven), delay, headers=True) as repo:
         for n in maven:

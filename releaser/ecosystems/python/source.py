@@ -290,7 +290,7 @@ class _Prefetch:
                     return
                 name = self._names.pop()
             try:
-                self._reader.project_files(self._index_url, name)
+                self._reader.fetch(self._index_url, name)
             except Exception:
                 pass
 
