@@ -30,6 +30,7 @@ class LockRequest:
     workdir: Path  # a private temporary directory, removed after the lock
     progress: Progress | None = None  # how far it is, for the command line to show
     warnings: list[str] = field(default_factory=list)  # pinned, but worth a word (a yanked release)
+    notes: list[str] = field(default_factory=list)  # how the pins were made, worth a line (a build backend's warnings)
 
 
 class Source(ABC):

@@ -239,6 +239,7 @@ def _lock(
                 workdir=workdir,
                 progress=progress,
                 warnings=warnings,
+                notes=notes,
             )
             (progress or silent)(Event("resolve", f"resolving the {source.kind} inputs"))
             pins.extend(source.lock(request))
