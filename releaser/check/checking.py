@@ -203,7 +203,7 @@ def verify_online(config: ReleaseConfig, sources: list[Source], lock: Lock, http
             if not pins:
                 continue
             source = by_kind.get(kind)
-            verdicts = source.verify(pins, session) if source is not None else None
+            verdicts = source.verify(pins, session, lock.targets) if source is not None else None
             if verdicts is None:
                 verdicts = verify_generic(pins, session, userinfo=userinfo, remotes=remotes)
             found += verdicts

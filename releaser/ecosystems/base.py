@@ -111,9 +111,11 @@ class Source(ABC):
         kinds it has no rule of its own for."""
         return None
 
-    def verify(self, pins: tuple[Pin, ...], http: Http) -> list[Finding] | None:
+    def verify(self, pins: tuple[Pin, ...], http: Http, targets: tuple[str, ...] = ()) -> list[Finding] | None:
         """`releaser check --online`: is each of this source's pins still what upstream serves?
 
+        `targets`: the lock's Python targets (`Lock.targets`), for a kind whose releases
+        install on some of them only (a newer one is news only where it installs).
         Return findings (gone, hash-changed, yanked: failures; newer: information),
         or None to let `releaser.check.checking` verify generically: every artifact URL must
         still answer with the recorded sha256, every git commit must still exist.

@@ -73,8 +73,8 @@ class BuildPins:
         self.userinfo = userinfo_of(reader.index_urls)
 
     def add(self, pins: list[Pin]) -> list[Pin]:
-        previous = {p.name: p for p in self.request.previous}
-        return [self._pinned(pin, previous.get(pin.name)) for pin in pins]
+        previous = {(p.name, p.version): p for p in self.request.previous}  # a name may be pinned per target
+        return [self._pinned(pin, previous.get((pin.name, pin.version))) for pin in pins]
 
     def built_on(self, pin: Pin) -> list[Target | None]:
         """The targets that install `pin` from its sdist: those it is needed on with no wheel of it."""
