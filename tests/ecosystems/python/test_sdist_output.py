@@ -9,6 +9,7 @@ fails to build its wheel. The index asks for a password, which release.toml take
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -80,6 +81,10 @@ def test_a_chatty_backend_is_one_line_of_lock_output_and_nothing_of_cut(index, t
         "the first: WARNING: chatty: the frobnicator option is deprecated"
     ], done.stdout
     assert "  python chatty: (new) -> 1.0" in done.stdout.splitlines()
+    # A lock --as-of resolves from scratch, asking the backend again: the same note, for a program.
+    as_json = project.releaser("lock", "--as-of", "2024-01-05T00:00:00Z", "--json", env=ENV)
+    assert as_json.returncode == 0 and "chatty" not in as_json.stderr, as_json.stderr
+    assert json.loads(as_json.stdout)["notes"] == [notes[0].removeprefix("note: ")]
 
     # The cut builds it again, from its pinned build requirements: not a word of it shows.
     commit_all(project.root, "lock")
