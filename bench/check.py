@@ -38,9 +38,9 @@ if __package__ in (None, ""):  # run as a script: make `bench` importable
 from bench.measure import Pairs, Sample, Spread, bench_parser, interleaved, run
 from loopback.pypi import PackageIndex
 from releaser import __version__
-from releaser.core import config, lockfile
+from releaser.core import lockfile
 from releaser.core.lockfile import Artifact, Lock, Pin
-from releaser.ecosystems import sources_for
+from releaser.ecosystems import load_config, sources_for
 from releaser.lock import sealing
 from releaser.lock.locking import input_records
 
@@ -68,7 +68,7 @@ def synthesize(root: Path, index: PackageIndex, n: int) -> None:
         f'[release]\nname = "bench"\nversion = "1.0"\n\n[python]\nrequirements = ["requirements.in"]\nindex-url = "{index.url}"\n',
         encoding="utf-8",
     )
-    cfg = config.load(root / "release.toml")
+    cfg = load_config(root / "release.toml")
     sources = sources_for(cfg)
     read = sealing.snapshot(cfg, sources)
     lock = Lock(

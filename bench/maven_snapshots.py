@@ -44,6 +44,7 @@ from bench.check import clean_env, releaser_command, show
 from bench.measure import BenchError, Pairs, Sample, paired, run
 from loopback.maven import MavenRepository
 from releaser.core import config, lockfile
+from releaser.ecosystems import load_config
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 SEQUENTIAL = Path(__file__).resolve().with_name("sequential_lock.py")
@@ -121,7 +122,7 @@ def project(root: Path, repository: str, count: int, transitive: bool = False) -
         f"dependencies = [\n    {deps},\n]\n",
         encoding="utf-8",
     )
-    return config.load(root / "release.toml")
+    return load_config(root / "release.toml")
 
 
 @dataclass(frozen=True)

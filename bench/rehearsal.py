@@ -32,8 +32,8 @@ if __package__ in (None, ""):
 
 from loopback.installed import wheels_with_dependencies
 from loopback.pypi import PackageIndex
-from releaser.core import config as config_mod
 from releaser.cut.cutting import cut
+from releaser.ecosystems import load_config
 from releaser.lock.locking import lock
 from releaser.rehearse.rehearsing import rehearse_tree
 
@@ -73,13 +73,13 @@ def project(work: Path, index_url: str) -> Path:
     # Timings are measured here, not judged: no slowdown may stop a run on a busy machine.
     toml.write_text(toml.read_text().replace("@INDEX@", index_url).replace("max-slowdown = 2.0", "max-slowdown = 1000.0"))
     (root / ".gitignore").write_text("/dist/\n__pycache__/\n")
-    lock(config_mod.load(toml))
+    lock(load_config(toml))
     git(root, "-c", "init.defaultBranch=main", "init", "-q")
     for key, value in (("user.name", "Bench"), ("user.email", "bench@example.org"), ("commit.gpgsign", "false")):
         git(root, "config", key, value)
     git(root, "add", "--all")
     git(root, "commit", "-q", "-m", "rc1")
-    cut(config_mod.load(toml), tag=False)
+    cut(load_config(toml), tag=False)
     return root
 
 
@@ -95,7 +95,7 @@ def measure(root: Path, n: int, runs: int) -> dict[str, float]:
     totals, overheads = [], []
     for _ in range(runs):
         start = time.perf_counter()
-        result = rehearse_tree(config_mod.load(root / "release.toml"))
+        result = rehearse_tree(load_config(root / "release.toml"))
         totals.append(time.perf_counter() - start)
         overheads.append(result.overhead)
     total, overhead = statistics.median(totals), statistics.median(overheads)
@@ -156,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
         for wheel in wheels_with_dependencies(["alembic"], Path(tmp)):
             index.add(wheel)
         root = project(Path(tmp), index.url)
-        rehearse_tree(config_mod.load(root / "release.toml"))  # warm-up: the venv is made and kept
+        rehearse_tree(load_config(root / "release.toml"))  # warm-up: the venv is made and kept
         rows = []
         for n in sizes:
             print(f"rehearsal with {n} migrations", file=sys.stderr, flush=True)

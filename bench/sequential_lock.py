@@ -22,6 +22,7 @@ import sys
 from pathlib import Path
 
 from releaser.core import config
+from releaser.ecosystems import load_config
 from releaser.lock import locking
 from releaser.plumbing.http import Http
 
@@ -32,7 +33,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--no-trust-env", action="store_true")
     args = parser.parse_args(argv)
-    cfg = config.load(args.root / config.CONFIG_NAME)
+    cfg = load_config(args.root / config.CONFIG_NAME)
     http = Http(workers=args.workers)
     if args.no_trust_env:
         http.session.trust_env = False

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from loopback.maven import MavenRepository
 from loopback.pypi import PackageIndex
-from releaser.install.buildenv import venv_python
+from releaser.ecosystems.python.buildenv import venv_python
 from releaser.plumbing.piprun import isolated_env
 
 EXAMPLE = Path(__file__).resolve().parent / "example"

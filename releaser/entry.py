@@ -64,9 +64,10 @@ def check(project: str | None, as_json: bool, quiet: bool) -> int | None:
         from releaser.check.checking import check as run_check
         from releaser.core import config
         from releaser.core.console import print_error, print_verdict, project_root
+        from releaser.ecosystems import load_config
         from releaser.record.baseline import previous
 
-        loaded = config.load(project_root(project) / config.CONFIG_NAME)
+        loaded = load_config(project_root(project) / config.CONFIG_NAME)
         verdict = run_check(loaded, previous=previous(loaded))
         if loaded.attest is not None:  # the newest RC's signature (releaser.record.verifying)
             from releaser.record.verifying import with_provenance

@@ -9,11 +9,13 @@ from typing import Any
 
 import pytest
 
+from actionworld import released
 from helpers import (
     Project,
     days,
     python_project,
 )
+from loopback.actionserver import ActionServer
 from loopback.files import FileServer
 from loopback.gitrepo import GitRepo, python_package
 from loopback.installed import wheels_with_dependencies
@@ -153,3 +155,10 @@ def git_identity(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempP
     for who in ("AUTHOR", "COMMITTER"):
         monkeypatch.setenv(f"GIT_{who}_NAME", "Release Engineer")
         monkeypatch.setenv(f"GIT_{who}_EMAIL", "re@example.org")
+
+
+@pytest.fixture
+def action_server(tmp_path: Path) -> ActionServer:
+    """A fake GitHub serving acme/checkout v4, acme/tool v2, acme/setup v1 (composite) and acme/flows v1
+    (a reusable workflow): see `actionworld.released`."""
+    return released(ActionServer(tmp_path))

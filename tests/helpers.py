@@ -21,6 +21,7 @@ from cyclonedx.validation.json import JsonStrictValidator
 
 from loopback.pypi import PackageIndex
 from releaser.core import config
+from releaser.ecosystems import load_config
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 
@@ -59,7 +60,7 @@ class Project:
         return self.root / "release.lock"
 
     def config(self) -> config.ReleaseConfig:
-        return config.load(self.root / config.CONFIG_NAME)
+        return load_config(self.root / config.CONFIG_NAME)
 
     def write(self, name: str, text: str) -> Path:
         path = self.root / name

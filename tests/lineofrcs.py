@@ -21,6 +21,7 @@ from loopback.pypi import PackageIndex
 from migration_projects import DjangoProject, django_project
 from releaser.core import config as config_mod
 from releaser.cut.cutting import cut
+from releaser.ecosystems import load_config
 from releaser.lock.locking import lock
 
 RCS = ("0.9.0rc1", "0.9.0rc2", "0.9.0rc3")
@@ -42,7 +43,7 @@ class Line:
     maven: MavenRepository
 
     def config(self) -> config_mod.ReleaseConfig:
-        return config_mod.load(self.root / "release.toml")
+        return load_config(self.root / "release.toml")
 
 
 def release_toml(index_url: str, maven_url: str) -> str:

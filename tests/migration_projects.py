@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from releaser.core import config
+from releaser.ecosystems import load_config
 from releaser.migrations.gate import evaluate
 from releaser.migrations.report import Previous, Report
 
@@ -92,7 +92,7 @@ class GitProject:
 
 def gate(project: GitProject, previous: Previous | None = None, **settings: Any) -> Report:
     """The migration gate on the project's working tree: its release.toml's [migrations], with `settings` over it."""
-    loaded = config.load(project.root / "release.toml").migrations
+    loaded = load_config(project.root / "release.toml").migrations
     assert loaded is not None
     return evaluate(replace(loaded, **settings), project.root, previous)
 

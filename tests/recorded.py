@@ -17,7 +17,7 @@ from loopback.gitrepo import GitRepo
 from loopback.pypi import PackageIndex
 from releaser.core import lockfile
 from releaser.core.lockfile import Artifact, Lock, Pin
-from releaser.install import buildenv
+from releaser.ecosystems.python import buildenv
 from releaser.lock import locking
 from releaser.record import records
 from releaser.reproduce import reproducing

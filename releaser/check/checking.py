@@ -30,9 +30,10 @@ from typing import TYPE_CHECKING
 
 from releaser.core import lockfile
 from releaser.core.config import ReleaseConfig
-from releaser.core.lockfile import KINDS, EntryValue, InputRecord, Lock
+from releaser.core.kinds import KINDS
+from releaser.core.lockfile import EntryValue, InputRecord, Lock
 from releaser.core.verdict import LOCK, Finding, Verdict
-from releaser.ecosystems import Source, sources_for
+from releaser.ecosystems import Source, ecosystem, sources_for
 from releaser.lock.locking import input_records
 from releaser.lock.soundness import floating, floats, other_target, uncovered, unlisted
 from releaser.plumbing.credentials import configured_userinfo
@@ -43,14 +44,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Finding", "Verdict", "check", "floats", "insist_fit"]
 
-_LABELS = {
-    "requirements": "requirement",
-    "constraints": "constraint",
-    "python": "[python]",
-    "maven": "Maven dependency",
-    "git": "git",
-    "artifact": "artifact",
-}
+_LABELS = {"requirements": "requirement", "constraints": "constraint"}  # an input file's entries; a kind's: its label
 
 
 def check(
@@ -80,19 +74,12 @@ def check(
         *floating(lock),
         *uncovered(config, lock, current, name),
         *unlisted(config, lock, name),
-        *source_uncovered(sources, lock),
         *other_target(lock, name),
     ]
     if online:
         config.require_environment()  # offline, an unset ${VAR} is fine: no URL is used
         findings += verify_online(config, sources, lock, http)
     return Verdict(name, tuple(findings), pins=len(lock.pins), inputs=len(current), online=online, migrations=migrations)
-
-
-def source_uncovered(sources: list[Source], lock: Lock) -> list[Finding]:
-    """What each source finds its inputs need and the lock does not pin (an image FROM without a pin)."""
-    pinned = {(p.kind, p.name) for p in lock.pins}
-    return [Finding("uncovered", where, message) for s in sources for where, message in s.uncovered(pinned)]
 
 
 def migration_gate(config: ReleaseConfig, previous: Previous | None = None) -> Report | None:
@@ -161,7 +148,7 @@ def entry_changes(
 
 
 def _describe(group: str, key: str, before: EntryValue | None, after: EntryValue | None) -> str:
-    label = _LABELS.get(group, group)
+    label = _LABELS.get(group) or (ecosystem(group).label if group in KINDS else group)
     if group in ("requirements", "constraints"):  # the value names the requirement itself
         if before is None:
             return f"{label} added: {after}"
@@ -195,16 +182,12 @@ def verify_online(config: ReleaseConfig, sources: list[Source], lock: Lock, http
 
     by_kind = {s.kind: s for s in sources}
     userinfo = configured_userinfo(config)
-    remotes = {g.name: g.url for g in config.git}
     found: list[Finding] = []
     with nullcontext(http) if http is not None else Http() as session:
         for kind in KINDS:
             pins = lock.of_kind(kind)
             if not pins:
                 continue
-            source = by_kind.get(kind)
-            verdicts = source.verify(pins, session, lock.targets) if source is not None else None
-            if verdicts is None:
-                verdicts = verify_generic(pins, session, userinfo=userinfo, remotes=remotes)
-            found += verdicts
+            verdicts = ecosystem(kind).verify(config, by_kind.get(kind), pins, session, userinfo, lock.targets)
+            found += verdicts if verdicts is not None else verify_generic(pins, session, userinfo=userinfo)
     return found

@@ -189,9 +189,10 @@ def project_command(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def load_config(project: Path):  # type: ignore[no-untyped-def]
+    from releaser import ecosystems
     from releaser.core import config
 
-    return config.load(project / config.CONFIG_NAME)
+    return ecosystems.load_config(project / config.CONFIG_NAME)
 
 
 EPILOG = """\b

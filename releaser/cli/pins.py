@@ -19,6 +19,7 @@ from releaser.cli.app import (
 )
 from releaser.core.console import print_verdict
 from releaser.core.errors import ConfigError
+from releaser.lock.export import formats as export_formats
 from releaser.record.baseline import previous
 
 
@@ -104,14 +105,15 @@ Examples:
   releaser export --format pylock -o -          PEP 751, on stdout
   releaser export --format maven                maven-pins.pom, a BOM to import (docs/maven.md)
   releaser export --format cyclonedx            sbom.cdx.json, the SBOM of every pin
-  releaser export --format dockerfile --write   every Dockerfile's FROM pinned by digest, in place""")
+  releaser export --format dockerfile --write   every Dockerfile's FROM pinned by digest, in place
+  releaser export --format workflows --write    every workflow's uses: pinned to owner/repo@<sha> # <ref>, in place""")
 @project_command
-@click.option("--format", "fmt", type=click.Choice(["pylock", "requirements", "maven", "cyclonedx", "dockerfile", "compose"]),
-              required=True,
+@click.option("--format", "fmt", type=click.Choice(export_formats()), required=True,
               help="pylock: PEP 751 pylock.toml; requirements: hash-pinned requirements.txt; maven: a BOM pinning every "
                    "Maven artifact; cyclonedx: a CycloneDX 1.6 JSON SBOM of every pin, every kind; dockerfile, compose: "
-                   "the [containers] files with every image as name:tag@sha256:... (printed; --write: in place).")
-@click.option("--write", is_flag=True, help="dockerfile, compose: rewrite the files in place (comments kept).")
+                   "the [containers] files with every image as name:tag@sha256:...; workflows: the [actions] workflow "
+                   "files with every uses: as owner/repo@<sha> # <ref> (printed; --write: in place).")
+@click.option("--write", is_flag=True, help="dockerfile, compose, workflows: rewrite the files in place (comments and layout kept).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Default: pylock.toml, requirements.txt, maven-pins.pom or sbom.cdx.json; '-' for stdout.")
 def export(project: Path, fmt: str, output: Path | None, write: bool) -> None:
@@ -129,33 +131,27 @@ def export(project: Path, fmt: str, output: Path | None, write: bool) -> None:
     cfg = load_config(project)
     current = exporting.current_lock(cfg)
     insist_fit(cfg, "export from")  # stale or edited: what it pins is not what the inputs ask for
-    if fmt not in exporting.FORMATS:
-        _export_files(cfg, current, fmt, output, write)
+    if fmt in exporting.file_formats():
+        _export_files(cfg, exporting.pinned_files(cfg, current, fmt), fmt, output, write)
         return
     if write:
-        raise ConfigError(f"--write rewrites input files (--format dockerfile or compose), not --format {fmt}; use -o")
+        *others, last = exporting.file_formats()
+        raise ConfigError(f"--write rewrites input files (--format {', '.join(others)} or {last}), not --format {fmt}; use -o")
     if str(output) == "-":
         if options.json:
             raise ConfigError("-o - prints the export on stdout, where --json prints its document: choose one")
         click.echo(exporting.render(current, fmt, cfg), nl=False)
         return
-    target = output or project / exporting.DEFAULT_OUTPUT[fmt]
+    target = output or project / exporting.default_output(fmt)
     exporting.write(current, fmt, target, cfg)
     options.echo(f"wrote {target}")
     options.document({"wrote": str(target), "format": fmt})
 
 
-def _export_files(cfg: Any, lock: Any, fmt: str, output: Path | None, write: bool) -> None:
-    """`export --format dockerfile|compose`: the input files with their pins, printed, to -o, or in place."""
-    from releaser.ecosystems import sources_for
+def _export_files(cfg: Any, texts: dict[Path, str], fmt: str, output: Path | None, write: bool) -> None:
+    """`export --format dockerfile|compose|workflows`: the input files with their pins, printed, to -o, or in place."""
     from releaser.plumbing.fsutil import write_atomic
 
-    texts: dict[Path, str] = {}
-    for source in sources_for(cfg):
-        if fmt in source.export_formats:
-            texts.update(source.pinned_files(fmt, lock.of_kind(source.kind)))
-    if not texts:
-        raise ConfigError(f"--format {fmt}: release.toml's [containers] names no {fmt} file")
     if write:
         if output is not None:
             raise ConfigError("--write rewrites the files in place; -o writes one elsewhere: choose one")

@@ -10,6 +10,8 @@ import hashlib
 import json
 import os
 import re
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,10 +22,8 @@ from packaging.version import InvalidVersion, Version
 from releaser.core import documents
 from releaser.core.attest_config import AttestSettings
 from releaser.core.attest_config import parse as parse_attest
-from releaser.core.container_config import ContainerInputs
-from releaser.core.container_config import parse as parse_containers
 from releaser.core.errors import ConfigError
-from releaser.core.maven_coordinate import MavenCoordinate
+from releaser.core.kinds import KINDS, TABLES
 from releaser.core.migration_config import MigrationSettings
 from releaser.core.migration_config import parse as parse_migrations
 from releaser.core.paths import inside
@@ -31,10 +31,8 @@ from releaser.core.redact import expand_references, remember_secrets, strip_cred
 from releaser.core.tomlreader import TableReader
 
 CONFIG_NAME = "release.toml"
-DEFAULT_INDEX = "https://pypi.org/simple"
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]*$")
 _URL_SCHEMES = ("http", "https")
-MAVEN_SCOPES = ("compile", "runtime", "provided", "test")  # system: a file on disk, not in a repository
 
 
 @dataclass(frozen=True)
@@ -50,56 +48,24 @@ class ReleaseSettings:
     site: bool = False  # `releaser site` after every cut: dist/site/ refreshed from the records
 
 
-@dataclass(frozen=True)
-class PythonInputs:
-    requirements: tuple[Path, ...]
-    pyproject: bool
-    index_url: str
-    extra_index_urls: tuple[str, ...] = ()
-    extras: tuple[str, ...] = ()  # [project.optional-dependencies] of pyproject.toml to lock too
-    groups: tuple[str, ...] = ()  # PEP 735 [dependency-groups] of pyproject.toml to lock too
-    allow_local: bool = False  # `pkg @ git+file://...` direct references may name a local repository
-    resolver: str = "pip-tools"  # or "uv" (releaser.ecosystems.python.resolve)
-    environments: tuple[str, ...] = ()  # targets, as markers (releaser.core.targets); uv only
+class KindInputs(ABC):
+    """One kind's tables of release.toml, as its ecosystem parsed them (`releaser.ecosystems.<kind>.settings`)."""
 
-    @property
-    def index_urls(self) -> tuple[str, ...]:
-        """Every index, in the order pip consults them; may carry credentials."""
-        return (self.index_url, *self.extra_index_urls)
+    @abstractmethod
+    def urls(self) -> tuple[str, ...]:
+        """Every URL the tables name, credentials and all (for `releaser.plumbing.credentials`)."""
 
 
-@dataclass(frozen=True)
-class MavenInputs:
-    repository: str
-    dependencies: tuple[MavenCoordinate, ...]
-    pom: Path | None = None  # a Maven project whose dependencies (and its modules') are inputs
-    scopes: tuple[str, ...] = ("compile", "runtime")  # of the project's dependencies, pinned
-
-
-@dataclass(frozen=True)
-class GitInput:
-    name: str
-    url: str
-    ref: str
-
-
-@dataclass(frozen=True)
-class UrlInput:
-    name: str
-    url: str
-    sha256: str | None = None
+# How a kind reads its tables: from the whole document (the kind finds its own), None when it has none.
+InputsParser = Callable[["ConfigReader", dict[str, Any]], KindInputs | None]
 
 
 @dataclass(frozen=True)
 class ReleaseConfig:
     path: Path
     release: ReleaseSettings
-    python: PythonInputs | None = None
-    maven: tuple[MavenInputs, ...] = ()
-    git: tuple[GitInput, ...] = ()
-    artifacts: tuple[UrlInput, ...] = ()
+    inputs: Mapping[str, KindInputs] = field(default_factory=dict)  # kind -> its tables, in the registry's order
     migrations: MigrationSettings | None = None  # [migrations]: not a dependency, not in the digest
-    containers: ContainerInputs | None = None  # [containers]: the images of Dockerfiles and compose files
     attest: AttestSettings | None = None  # [attest]: who signs the provenance of an RC
     dependency_digest: str = field(default="", compare=False)
     # One error per `${VAR}` a URL names that is not set. Offline commands (`check`,
@@ -112,6 +78,10 @@ class ReleaseConfig:
         if self.unset:
             raise ConfigError(self.unset[0])
 
+    def inputs_of(self, kind: str) -> KindInputs | None:
+        """`kind`'s tables of release.toml; None when it has none."""
+        return self.inputs.get(kind)
+
     @property
     def root(self) -> Path:
         return self.path.parent
@@ -121,8 +91,9 @@ class ReleaseConfig:
         return self.root / self.release.lockfile
 
 
-def load(path: Path) -> ReleaseConfig:
-    """Read and validate `path`; raise ConfigError for anything wrong with it."""
+def load(path: Path, kinds: Mapping[str, InputsParser]) -> ReleaseConfig:
+    """Read and validate `path`, each kind's tables with its parser (`kinds`, by kind: see
+    `releaser.ecosystems.load_config`); raise ConfigError for anything wrong with it."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -132,13 +103,13 @@ def load(path: Path) -> ReleaseConfig:
         ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot be read: {exc}") from None
-    return parse(text, path)
+    return parse(text, path, kinds)
 
 
-def parse(text: str, path: Path) -> ReleaseConfig:
+def parse(text: str, path: Path, kinds: Mapping[str, InputsParser]) -> ReleaseConfig:
     """Validate `text` as the release.toml at `path` (files it names are looked up beside `path`)."""
     data = documents.toml(text, path)
-    return _Parser(path, text).config(data)
+    return ConfigReader(path, text).config(data, kinds)
 
 
 def expand_variables(text: str) -> tuple[str, tuple[str, ...]]:
@@ -158,13 +129,17 @@ def expand_variables(text: str) -> tuple[str, tuple[str, ...]]:
 
 def dependency_digest(data: dict[str, Any]) -> str:
     """Digest of the dependency sections as written (not [release], not expanded secrets)."""
-    sections = {k: data[k] for k in ("python", "maven", "git", "artifact", "containers") if k in data}
+    sections = {TABLES[k]: data[TABLES[k]] for k in KINDS if TABLES[k] in data}
     blob = json.dumps(sections, sort_keys=True, separators=(",", ":"), default=str)
     return "sha256:" + hashlib.sha256(blob.encode()).hexdigest()
 
 
-class _Parser(TableReader):
-    """Walks release.toml; knows where each key is so errors can point at it."""
+class ConfigReader(TableReader):
+    """Walks release.toml; knows where each key is so errors can point at it.
+
+    `[release]` and `[migrations]` are read here; every other table belongs to a kind,
+    whose parser reads it with this reader's getters (`url`, `expand`, `name`, ...).
+    """
 
     def __init__(self, path: Path, text: str) -> None:
         super().__init__(path, text)
@@ -172,31 +147,25 @@ class _Parser(TableReader):
 
     # -- the document -----------------------------------------------------
 
-    def config(self, data: dict[str, Any]) -> ReleaseConfig:
-        self._no_unknown(data, {"release", "python", "maven", "git", "artifact", "migrations", "containers", "attest"}, "", None)
+    def config(self, data: dict[str, Any], kinds: Mapping[str, InputsParser]) -> ReleaseConfig:
+        self._no_unknown(data, {"release", *(TABLES.get(k, k) for k in kinds), "migrations", "attest"}, "", None)
         release = self._table(data, "release", required=True)
-        python = self._table(data, "python", required=False)
         migrations = self._table(data, "migrations", required=False)
-        containers = self._table(data, "containers", required=False)
         attest = self._table(data, "attest", required=False)
-        settings = parse_migrations(self, migrations, self.path.parent) if migrations is not None else None
-        if settings is not None and settings.database is not None:
+        settings = self._release(release)
+        inputs = {kind: found for kind, parse in kinds.items() if TABLES.get(kind, kind) in data and (found := parse(self, data)) is not None}
+        gate = parse_migrations(self, migrations, self.path.parent) if migrations is not None else None
+        if gate is not None and gate.database is not None:
             # Expanded only when a rehearsal runs, but its secret is known from now on: every
             # output of every command is scrubbed of it, whatever prints it.
-            expanded, unset = expand_variables(settings.database)
+            expanded, unset = expand_variables(gate.database)
             if not unset:
                 remember_secrets(expanded)
         return ReleaseConfig(
             path=self.path,
-            release=self._release(release),
-            python=self._python(python) if python is not None else None,
-            maven=tuple(self._maven(t, i) for i, t in enumerate(self._array(data, "maven"))),
-            git=self._unique(self._git(t, i) for i, t in enumerate(self._array(data, "git"))),
-            artifacts=self._unique(
-                self._artifact(t, i) for i, t in enumerate(self._array(data, "artifact"))
-            ),
-            migrations=settings,
-            containers=parse_containers(self, containers, self.path.parent) if containers is not None else None,
+            release=settings,
+            inputs=inputs,
+            migrations=gate,
             attest=parse_attest(self, attest, self.path.parent) if attest is not None else None,
             dependency_digest=dependency_digest(data),
             unset=tuple(dict.fromkeys(self.unset)),
@@ -217,11 +186,11 @@ class _Parser(TableReader):
         return ReleaseSettings(
             name=name,
             version=version,
-            lockfile=self._relative_path(t, "lockfile", "release.lock", where, "release"),
-            records=self._relative_path(t, "records", "releases", where, "release"),
+            lockfile=self.relative_path(t, "lockfile", "release.lock", where, "release"),
+            records=self.relative_path(t, "records", "releases", where, "release"),
             build=self._argv(t.get("build", []), where, "build", "release"),
             gates=tuple(self._argv(g, where, f"gates[{i}]", "release") for i, g in enumerate(gates)),
-            templates=self._relative_path(t, "templates", "", where, "release") if "templates" in t else None,
+            templates=self.relative_path(t, "templates", "", where, "release") if "templates" in t else None,
             tag=self._tag_template(t, where),
             site=self._get(t, "site", bool, where, "release", default=False),
         )
@@ -234,120 +203,28 @@ class _Parser(TableReader):
             self._fail(where, "tag", f"{tag[:60]!r} does not make a git tag name (no leading '-' or '.', no spaces, ..)", "release")
         return tag
 
-    def _python(self, t: dict[str, Any]) -> PythonInputs:
-        where = "[python]"
-        keys = {"requirements", "pyproject", "index-url", "extra-index-urls", "extras", "groups", "allow-local", "resolver", "environments"}
-        self._no_unknown(t, keys, where, "python")
-        reqs = self._strings(t, "requirements", where, "python")
-        pyproject = self._get(t, "pyproject", bool, where, "python", default=False)
-        extras, groups = (tuple(self._strings(t, key, where, "python")) for key in ("extras", "groups"))
-        if not reqs and not pyproject and not extras and not groups:
-            self._fail(where, "requirements", "names no requirements: set requirements = [...] or pyproject = true", "python")
-        for key, names in (("extras", extras), ("groups", groups)):
-            if names and not (self.path.parent / "pyproject.toml").is_file():
-                self._fail(where, key, "are read from pyproject.toml, but there is none beside release.toml", "python")
-        paths = []
-        for req in reqs:
-            p = self.path.parent / req
-            if not inside(self.path.parent, p):
-                self._fail(where, "requirements", f"{req[:60]!r} leads outside the project; refused", "python")
-            if not p.is_file():
-                self._fail(where, "requirements", f"{req} does not exist", "python")
-            paths.append(p)
-        if pyproject and not (self.path.parent / "pyproject.toml").is_file():
-            self._fail(where, "pyproject", "is true but there is no pyproject.toml beside release.toml", "python")
-        index = self._url(self._get(t, "index-url", str, where, "python", default=DEFAULT_INDEX), where, "index-url", "python")
-        extra_urls = tuple(self._url(u, where, "extra-index-urls", "python") for u in self._strings(t, "extra-index-urls", where, "python"))
-        local = self._get(t, "allow-local", bool, where, "python", default=False)
-        resolver, environments = self._targets(t, where)
-        return PythonInputs(tuple(paths), pyproject, index, extra_urls, extras, groups, local, resolver, environments)
-
-    def _targets(self, t: dict[str, Any], where: str) -> tuple[str, tuple[str, ...]]:
-        """[python] resolver and environments (each a target marker, normalized)."""
-        from releaser.core import targets
-
-        resolver = self._get(t, "resolver", str, where, "python", default="pip-tools")
-        if resolver not in ("pip-tools", "uv"):
-            self._fail(where, "resolver", f"{resolver!r} is not a resolver (expected \"pip-tools\" or \"uv\")", "python")
-        try:
-            listed = self._strings(t, "environments", where, "python") if "environments" in t else None
-            return resolver, targets.configured(listed, resolver)
-        except ValueError as exc:
-            self._fail(where, "environments", str(exc), "python")
-            raise  # unreachable: _fail raises
-
-    def _maven(self, t: dict[str, Any], i: int) -> MavenInputs:
-        where = f"[[maven]] #{i + 1}"
-        self._no_unknown(t, {"repository", "dependencies", "pom", "scopes"}, where, "maven", i)
-        repo = self._url(self._get(t, "repository", str, where, ("maven", i)), where, "repository", ("maven", i))
-        pom = self._relative_path(t, "pom", "", where, ("maven", i)) if "pom" in t else None
-        if pom is not None and not (self.path.parent / pom).is_file():
-            self._fail(where, "pom", f"{pom} does not exist", ("maven", i))
-        scopes = tuple(self._strings(t, "scopes", where, ("maven", i))) or ("compile", "runtime")
-        if "scopes" in t and pom is None:
-            self._fail(where, "scopes", "applies to a Maven project's dependencies: set pom = \"path/pom.xml\"", ("maven", i))
-        for scope in scopes:
-            if scope not in MAVEN_SCOPES:
-                self._fail(where, "scopes", f"{scope!r} is not one of {', '.join(MAVEN_SCOPES)}", ("maven", i))
-        coords = []
-        for text in self._strings(t, "dependencies", where, ("maven", i)):
-            try:
-                coords.append(MavenCoordinate.parse(text))
-            except ValueError as exc:
-                self._fail(where, "dependencies", str(exc), ("maven", i))
-        return MavenInputs(repo, tuple(coords), self.path.parent / pom if pom else None, scopes)
-
-    def _git(self, t: dict[str, Any], i: int) -> GitInput:
-        where = f"[[git]] #{i + 1}"
-        self._no_unknown(t, {"name", "url", "ref", "allow-local"}, where, "git", i)
-        name = self._name(t, where, ("git", i))
-        url = self._expand(self._get(t, "url", str, where, ("git", i)), where, "url", ("git", i))
-        local = self._get(t, "allow-local", bool, where, ("git", i), default=False)
-        kind = git_url_kind(url)
-        if kind == "helper" or (kind == "local" and not local):
-            self._fail(
-                where, "url", f"{strip_credentials(url)[:80]!r}: " + (
-                    "a git remote helper (`X::`) runs a command of the input's choosing; refused"
-                    if kind == "helper" else "a local repository (file:// or a path) is refused unless allow-local = true"
-                ), ("git", i),
-            )
-        ref = self._get(t, "ref", str, where, ("git", i))
-        if not ref.strip() or ref.startswith("-"):
-            self._fail(where, "ref", f"{ref!r} is not a branch, tag or commit", ("git", i))
-        return GitInput(name, url, ref)
-
-    def _artifact(self, t: dict[str, Any], i: int) -> UrlInput:
-        where = f"[[artifact]] #{i + 1}"
-        self._no_unknown(t, {"name", "url", "sha256"}, where, "artifact", i)
-        name = self._name(t, where, ("artifact", i))
-        url = self._url(self._get(t, "url", str, where, ("artifact", i)), where, "url", ("artifact", i))
-        sha = self._get(t, "sha256", str, where, ("artifact", i), default=None)
-        if sha is not None and not re.fullmatch(r"[0-9a-f]{64}", sha):
-            self._fail(where, "sha256", "must be 64 lowercase hex digits", ("artifact", i))
-        return UrlInput(name, url, sha)
-
     # -- typed getters of release.toml's own (the generic ones: TableReader) -------------
 
-    def _relative_path(self, t: dict[str, Any], key: str, default: str, where: str, section: Any) -> str:
+    def relative_path(self, t: dict[str, Any], key: str, default: str, where: str, section: Any) -> str:
         value = self._get(t, key, str, where, section, default=default)
         if not value or Path(value).is_absolute() or ".." in Path(value).parts or not inside(self.path.parent, self.path.parent / value):
             self._fail(where, key, f"{value!r} must be a path inside the project", section)
         return value
 
-    def _name(self, t: dict[str, Any], where: str, section: Any) -> str:
+    def name(self, t: dict[str, Any], where: str, section: Any) -> str:
         name = self._get(t, "name", str, where, section)
         if not _SAFE_NAME.match(name) or ".." in name:
             self._fail(where, "name", f"{name!r} must be a plain name (letters, digits, . _ -)", section)
         return name
 
-    def _url(self, url: str, where: str, key: str, section: Any) -> str:
-        url = self._expand(url, where, key, section)
+    def url(self, url: str, where: str, key: str, section: Any) -> str:
+        url = self.expand(url, where, key, section)
         parts = urlsplit(url)
         if parts.scheme not in _URL_SCHEMES or not parts.hostname:
             self._fail(where, key, f"{strip_credentials(url)!r} is not an http(s) URL", section)
         return url
 
-    def _expand(self, url: str, where: str, key: str, section: Any) -> str:
+    def expand(self, url: str, where: str, key: str, section: Any) -> str:
         """Substitute `${VAR}` from the environment: how credentials reach a URL; its secret is
         remembered for scrubbing.
 
@@ -367,7 +244,7 @@ class _Parser(TableReader):
             remember_secrets(expanded)
         return expanded
 
-    def _unique(self, items: Any) -> tuple[Any, ...]:
+    def unique(self, items: Any) -> tuple[Any, ...]:
         seen: dict[str, Any] = {}
         for item in items:
             if item.name in seen:
@@ -376,15 +253,3 @@ class _Parser(TableReader):
         return tuple(seen.values())
 
 _BAD_TAG = re.compile(r"^[-.]|/\.|\.\.|[\x00-\x20\x7f~^:?*\[\\]|@\{|//|[/.]$|\.lock(/|$)|^@$")
-
-
-def git_url_kind(url: str) -> str:
-    """'remote' (http(s), ssh, git, scp-like user@host:path), 'local' (file://, a path) or 'helper' (ext::...)."""
-    if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*::", url):
-        return "helper"
-    scheme = urlsplit(url).scheme.lower() if "://" in url else ""
-    if scheme in ("http", "https", "ssh", "git", "git+ssh", "ssh+git"):
-        return "remote"
-    if not scheme and re.match(r"^[^/:]+:", url) and not url.startswith("."):
-        return "remote"  # scp-like: [user@]host:path
-    return "local"

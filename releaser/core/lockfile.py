@@ -19,9 +19,9 @@ from typing import Any
 
 from releaser.core import documents
 from releaser.core.errors import ConfigError, UpstreamError
+from releaser.core.kinds import KINDS  # the lock's tables, in its order
 
 LOCK_VERSION = 1
-KINDS = ("python", "maven", "git", "artifact", "image")
 # Every key a lock may hold; anything else is refused (it would sit outside what releaser reads).
 HEADER_KEYS = frozenset(
     {"lock-version", "as-of", "releaser", "resolver", "content-digest", "check-seal", "environments", "target", "inputs",

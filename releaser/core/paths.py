@@ -10,6 +10,7 @@ than any real input, is refused with one line naming it (exit 2).
 from __future__ import annotations
 
 import os
+import re
 import stat
 from collections.abc import Iterable
 from pathlib import Path
@@ -28,6 +29,19 @@ def inside(root: Path, path: Path) -> bool:
     return True
 
 
+_PLAIN = re.compile(r"^[A-Za-z0-9_+~][A-Za-z0-9_.+~%=,@-]*$")
+
+
+def plain(name: str, what: str) -> str:
+    """`name` when it can be one path segment; a path trick is refused (exit 2).
+
+    Every file name a record or a lock gives is checked with it before anything is written.
+    """
+    from releaser.core.errors import ConfigError
+
+    if not name or name in (".", "..") or ".." in name or not _PLAIN.match(name):
+        raise ConfigError(f"{what}: {name[:80]!r} is not a plain file name; refusing it (path trick?)")
+    return name
 def confined(root: Path, path: Path) -> Path:
     """`path`, refused (ConfigError) when it or a folder on its way is a symlink leading outside `root`."""
     if not inside(root, path):

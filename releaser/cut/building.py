@@ -1,9 +1,9 @@
 """Building an RC: its environment, the build and the gates in it, and what they built.
 
-- The locked Python set goes into an isolated venv (`releaser.install.pyinstall`), every
+- The locked Python set goes into an isolated venv (`releaser.ecosystems.python.install`), every
   file hash-verified, from the lock's indexes with the credentials release.toml
   gives them; the locked Maven and URL files are fetched into `dist/<rc>/deps/`
-  (`releaser.install.fetch`), sha256-verified.
+  (`releaser.plumbing.fetch`), sha256-verified.
 - `[release] build` runs in that environment, then every `[release] gates`
   command, each seeing SOURCE_DATE_EPOCH (the built commit's time), RELEASER_RC,
   RELEASER_DIST and RELEASER_DEPS, and `{dist}`/`{rc}` in its arguments replaced.
@@ -23,23 +23,25 @@ from urllib.parse import urlsplit
 
 from releaser.core.config import ReleaseConfig
 from releaser.core.errors import ConfigError, Refused, UpstreamError
+from releaser.core.kinds import KINDS
 from releaser.core.lockfile import Lock
 from releaser.core.progress import Progress
 from releaser.core.redact import output_tail, scrub, shown_command
-from releaser.ecosystems import Source
-from releaser.install.buildenv import activated_env
-from releaser.install.fetch import Fetcher, PinnedFile, session
-from releaser.install.layout import BUNDLE, DEPS
-from releaser.install.pyinstall import changed_upstream
+from releaser.ecosystems import ecosystem
+from releaser.ecosystems.base import Role
+from releaser.ecosystems.python.buildenv import activated_env
+from releaser.ecosystems.python.install import changed_upstream
+from releaser.install.layout import BUNDLE, DEPS, of_role
 from releaser.plumbing import gitrepo
 from releaser.plumbing.credentials import configured_userinfo
+from releaser.plumbing.fetch import Fetcher, PinnedFile, session
 from releaser.plumbing.fsutil import sha256_of
 from releaser.record.manifest import BuiltFile
 
 if TYPE_CHECKING:
     from releaser.plumbing.http import Http
 
-DEP_KINDS = ("maven", "artifact")  # pins whose files are fetched into deps/
+DEP_ROLES: tuple[Role, ...] = ("repository", "files")  # kinds whose files a build reads from disk: fetched into deps/<kind>/
 TAIL = 20  # lines of a failed command's output shown
 
 
@@ -49,9 +51,10 @@ TAIL = 20  # lines of a failed command's output shown
 def fetch_dependencies(
     config: ReleaseConfig, lock: Lock, deps: Path, rc: str, *, http: Http | None = None, progress: Progress | None = None
 ) -> int:
-    """Download every file of every Maven and URL pin into `deps/<kind>/`, verified by sha256."""
+    """Download every file of every pin a build reads from disk (Maven, URL artifacts) into `deps/<kind>/`,
+    verified by sha256."""
     wanted: dict[Path, PinnedFile] = {}
-    for pin in (p for kind in DEP_KINDS for p in lock.of_kind(kind)):
+    for pin in (p for role in DEP_ROLES for p in of_role(lock, role)):
         for artifact in pin.artifacts:
             name = PurePosixPath(artifact.name).name
             if name != artifact.name or name in ("", ".", "..") or "\\" in name or any(ord(c) < 32 for c in name):
@@ -80,15 +83,13 @@ def fetch_dependencies(
 def pinned_inputs(config: ReleaseConfig, lock: Lock, deps: Path, *, http: Http | None = None) -> dict[str, Path]:
     """Each source's inputs the build reads with their pins (a Dockerfile with its images by digest),
     under `deps/<kind>/`, once upstream is checked to serve the pins still; `{placeholder}` -> path."""
-    from releaser.ecosystems import sources_for
-
     found: dict[str, Path] = {}
-    for source in sources_for(config):
-        pins = lock.of_kind(source.kind)
-        if not pins or type(source).cut_inputs is Source.cut_inputs:
+    for kind in KINDS:
+        pins = lock.of_kind(kind)
+        if not pins or ecosystem(kind).role != "own":
             continue
         with session(http) as web:
-            found.update(source.cut_inputs(pins, deps / source.kind, web))
+            found.update(ecosystem(kind).cut_inputs(config, pins, deps / kind, web))
     return found
 
 

@@ -58,9 +58,9 @@ from releaser.cut.building import (
     run_step,
 )
 from releaser.cut.numbering import rc_id, tag_name_of, tagged_rcs
-from releaser.install.buildenv import create_venv
-from releaser.install.layout import DEPS, DIST, expand
-from releaser.install.pyinstall import install_python
+from releaser.ecosystems.python.buildenv import create_venv
+from releaser.ecosystems.python.install import install_python
+from releaser.install.layout import DEPS, DIST, expand, of_role
 from releaser.lock.sbom import SBOM_NAME, to_cyclonedx
 from releaser.plumbing import gitrepo
 from releaser.plumbing.fsutil import fault_point
@@ -172,7 +172,7 @@ def _cut(
         with tempfile.TemporaryDirectory(prefix="releaser-cut-") as tmp:
             work = Path(tmp)
             venv = create_venv(work / "venv", what="the build environment")
-            say(f"installing {len(plan.lock.of_kind('python'))} locked Python packages, hash-verified")
+            say(f"installing {len(of_role(plan.lock, 'environment'))} locked Python packages, hash-verified")
             install_python(config, plan.lock, venv, work)
             dist.mkdir(parents=True)
             fetched = fetch_dependencies(config, plan.lock, dist / DEPS, plan.rc, progress=progress)

@@ -32,7 +32,8 @@ def verify_generic(
     """Every pin's files by their bytes, and its commit, if it has one, by its remote.
 
     `userinfo` gives credentials by host (the lock records URLs without them);
-    `remotes` gives a git pin's remote URL by name, as release.toml writes it.
+    `remotes` gives a git pin's remote URL by name, as release.toml writes it (only git's ecosystem
+    passes them).
     """
     userinfo = userinfo or {}
     remotes = remotes or {}
@@ -42,7 +43,7 @@ def verify_generic(
         return verify_file(*item, http, userinfo)
 
     def commit(pin: Pin) -> list[Finding]:
-        url = remotes.get(pin.name) if pin.kind == "git" else None
+        url = remotes.get(pin.name)
         return verify_commit(pin, url or with_userinfo(pin.source.removeprefix("git+"), userinfo))
 
     commits = [p for p in pins if commit_of(p)]
@@ -64,7 +65,9 @@ def verify_file(pin: Pin, a: Artifact, http: Http, userinfo: Mapping[str, str]) 
 
 def commit_of(pin: Pin) -> str | None:
     """The commit a pin stands for: a git pin's version, a Python git reference's `commit`."""
-    return pin.version if pin.kind == "git" else pin.commit
+    from releaser.ecosystems import ecosystem
+
+    return ecosystem(pin.kind).commit(pin)
 
 
 def requested_ref(pin: Pin) -> str | None:
@@ -80,7 +83,8 @@ def requested_ref(pin: Pin) -> str | None:
 
 def verify_commit(pin: Pin, url: str) -> list[Finding]:
     """`gone` when the remote no longer has the commit; `newer` when the ref it was asked by moved on."""
-    from releaser.ecosystems.git.source import FULL_COMMIT_ID, GitRemote
+    from releaser.ecosystems.git.ids import FULL_COMMIT_ID
+    from releaser.ecosystems.git.source import GitRemote
 
     subject = f"{pin.kind} {pin.name} {pin.version}"
     commit = commit_of(pin) or pin.version

@@ -26,10 +26,10 @@ from releaser.core import documents
 from releaser.core.errors import ConfigError, Refused, ReleaserError, UpstreamError
 from releaser.core.lockfile import Pin
 from releaser.core.paths import confined_output
-from releaser.install.checkouts import bundle_has, make_git_bundle
-from releaser.install.fetch import Fetcher, PinnedFile, raise_failures, session
-from releaser.install.layout import BUNDLE, DIST, every_file, plain
+from releaser.ecosystems.git.checkouts import bundle_has, make_git_bundle
+from releaser.install.layout import BUNDLE, DIST, checkout_of, every_file, folder_of, of_role
 from releaser.plumbing.credentials import configured_userinfo
+from releaser.plumbing.fetch import Fetcher, PinnedFile, raise_failures, session
 from releaser.plumbing.fsutil import sha256_of, write_atomic
 from releaser.record import records
 
@@ -99,9 +99,10 @@ def _make_bundle(config: ReleaseConfig, rc: str, *, into: Path | None, http: Htt
     root = (into or bundle_root(config, rc)).absolute()
     index = root / BUNDLE_INDEX
     targets = [(item, root / Path(*item.rel.parts)) for item in items]
-    gits = sorted(rec.lock.of_kind("git"), key=lambda p: p.name)
+    gits = sorted(of_role(rec.lock, "checkout"), key=lambda p: p.name)
     # Nothing is written through a symlink leading out of the bundle (or out of the project).
-    confined_output(config.root, root, [index, *(path for _, path in targets), *(root / "git" / f"{plain(p.name, f'git {p.name}')}.bundle" for p in gits)])
+    clones = [root / folder_of(p) / f"{checkout_of(p)}.bundle" for p in gits]
+    confined_output(config.root, root, [index, *(path for _, path in targets), *clones])
     root.mkdir(parents=True, exist_ok=True)
     previous = read_index(index)
     if previous and previous.get("lock_digest") != rec.manifest.get("lock_digest"):
@@ -114,10 +115,11 @@ def _make_bundle(config: ReleaseConfig, rc: str, *, into: Path | None, http: Htt
     git_status: dict[str, str] = {}
     known = (previous or {}).get("files", {})
     if gits:
-        (root / "git").mkdir(exist_ok=True)
+        for folder in {folder_of(pin) for pin in gits}:
+            (root / folder).mkdir(exist_ok=True)
         with tempfile.TemporaryDirectory(prefix="releaser-bundle-") as tmp:
             def one(pin: Pin) -> tuple[str, str] | ReleaserError:
-                rel = f"git/{plain(pin.name, f'git {pin.name}')}.bundle"
+                rel = f"{folder_of(pin)}/{checkout_of(pin)}.bundle"
                 path = root / rel
                 try:
                     if path.is_file() and known.get(rel) == sha256_of(path)[0] and bundle_has(path, pin):
@@ -149,14 +151,15 @@ def _make_bundle(config: ReleaseConfig, rc: str, *, into: Path | None, http: Htt
 
 def bundle_own_kinds(config: ReleaseConfig, pins: tuple[Pin, ...], root: Path, http: Http | None) -> dict[str, str]:
     """What the kinds that store their own bytes (container images) wrote into the bundle: rel path -> sha256."""
-    from releaser.ecosystems import source_class
+    from releaser.core.kinds import KINDS
+    from releaser.ecosystems import ecosystem
 
     files: dict[str, str] = {}
-    for kind in dict.fromkeys(p.kind for p in pins):
-        own = source_class(kind)
-        if own is not None:
+    for kind in KINDS:
+        mine = tuple(p for p in pins if p.kind == kind)
+        if mine and ecosystem(kind).role == "own":
             with session(http) as web:
-                files.update(own.bundle_pins(config, tuple(p for p in pins if p.kind == kind), root, web))
+                files.update(ecosystem(kind).bundle_pins(config, mine, root, web))
     return files
 
 

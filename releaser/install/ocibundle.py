@@ -235,9 +235,10 @@ def check_provenance(config: ReleaseConfig, rc: str, pulled: bytes | None, verif
 
 def registry_for(config: ReleaseConfig, http: Http, host: str) -> Registry:
     """A client for `host`, with `[containers]`'s `insecure` and `registries` credentials (docs/containers.md)."""
+    from releaser.ecosystems.containers.ecosystem import ECOSYSTEM as containers
     from releaser.ecosystems.containers.resolve import Registries
 
-    return Registries(http, config.containers)(host)
+    return Registries(http, containers.settings(config))(host)
 
 
 def push_bundle(config: ReleaseConfig, rc: str, target: str, bundle: Path, *, http: Http | None = None) -> Pushed:

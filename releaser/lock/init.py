@@ -20,9 +20,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from releaser.core.config import CONFIG_NAME, DEFAULT_INDEX, parse
+from releaser.core.config import CONFIG_NAME
 from releaser.core.errors import ConfigError, Refused
 from releaser.core.redact import strip_credentials
+from releaser.ecosystems import parse_config as parse
+from releaser.ecosystems.python.settings import DEFAULT_INDEX
 from releaser.lock.initfind import Findings, find
 
 # release.toml keys written as found (True) or as commented-out suggestions (False).

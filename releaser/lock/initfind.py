@@ -82,7 +82,7 @@ def _toml(path: Path, found: Findings) -> dict[str, Any]:
         return {}
     except RecursionError:
         found.notes.append(f"{path.name}: not read (nested too deeply)")
-    return {}
+    return {}  # unreadable: read as empty, the note says why
 
 
 def _project_identity(pyproject: dict[str, Any], found: Findings) -> None:
@@ -124,9 +124,9 @@ def _requirement_files(root: Path, found: Findings) -> None:
 
 def _input_problem(root: Path, path: Path) -> str | None:
     """Why `releaser lock` would refuse this file as an input (None: it takes it)."""
-    from releaser.core.config import DEFAULT_INDEX, PythonInputs
     from releaser.core.errors import ConfigError
     from releaser.ecosystems.python.requirements import read_inputs
+    from releaser.ecosystems.python.settings import DEFAULT_INDEX, PythonInputs
 
     try:
         read_inputs(root, PythonInputs((path,), False, DEFAULT_INDEX))
@@ -175,7 +175,7 @@ def _names(lines: list[str]) -> set[str]:
 
 
 def _maven(root: Path, found: Findings) -> None:
-    from releaser.lock.initmaven import read_poms
+    from releaser.ecosystems.maven.init import read_poms
 
     poms = read_poms(root)
     if poms.name:

@@ -12,10 +12,10 @@ from releaser import __version__
 from releaser.core import lockfile
 from releaser.core.config import CONFIG_NAME, ReleaseConfig
 from releaser.core.errors import ConfigError, Refused, ReleaserError
+from releaser.core.kinds import KINDS, TABLES
 from releaser.core.lockfile import InputRecord, Lock, Pin
 from releaser.core.progress import Event, Progress, silent
-from releaser.core.redact import strip_credentials
-from releaser.ecosystems import LockRequest, Source, sources_for
+from releaser.ecosystems import LockRequest, Source, ecosystem, sources_for
 from releaser.lock import sealing
 from releaser.lock.soundness import unlisted
 
@@ -69,65 +69,19 @@ def input_records(
     """
     records = {CONFIG_NAME: InputRecord(config.dependency_digest, config_entries(config))}
     for source in sources:
-        unchanged = getattr(source, "unchanged_records", None)
-        found = unchanged(known) if unchanged is not None and known else None
+        found = source.unchanged_records(known) if known else None
         records.update(found if found is not None else source.input_records())
     return records
 
 
 def config_entries(config: ReleaseConfig) -> dict[str, dict[str, Any]]:
-    """release.toml's dependency sections, normalized, credentials removed."""
+    """release.toml's dependency sections, normalized, credentials removed: each kind's own, by its table."""
     entries: dict[str, dict[str, Any]] = {}
-    if config.python is not None:
-        py = config.python
-        settings = {"index-url": strip_credentials(py.index_url)}
-        if py.extra_index_urls:
-            settings["extra-index-urls"] = " ".join(strip_credentials(u) for u in py.extra_index_urls)
-        if py.requirements:
-            settings["requirements"] = " ".join(_relative(config.root, p) for p in py.requirements)
-        if py.pyproject:
-            settings["pyproject"] = "true"
-        for key, names in (("extras", py.extras), ("groups", py.groups)):
-            if names:
-                settings[key] = " ".join(names)
-        if py.resolver != "pip-tools":
-            settings["resolver"] = py.resolver
-        if py.environments:
-            settings["environments"] = " | ".join(py.environments)
-        entries["python"] = settings
-    maven = {
-        c.key: {"version": c.version, "repository": strip_credentials(block.repository)}
-        for block in config.maven
-        for c in block.dependencies
-    }
-    git = {g.name: {"url": strip_credentials(g.url), "ref": g.ref} for g in config.git}
-    artifact = {
-        a.name: {"url": strip_credentials(a.url), **({"sha256": a.sha256} if a.sha256 else {})}
-        for a in config.artifacts
-    }
-    if config.containers is not None:
-        box = config.containers
-        entries["containers"] = {
-            key: " ".join(values)
-            for key, values in (
-                ("dockerfiles", [_relative(config.root, p) for p in box.dockerfiles]),
-                ("compose", [_relative(config.root, p) for p in box.compose]),
-                ("platforms", list(box.platforms)),
-                ("insecure", list(box.insecure)),
-            )
-            if values
-        }
-    for group, found in (("maven", maven), ("git", git), ("artifact", artifact)):
+    for kind in KINDS:
+        found = ecosystem(kind).config_entries(config) if kind in config.inputs else None
         if found:
-            entries[group] = found
+            entries[TABLES[kind]] = dict(found)
     return entries
-
-
-def _relative(root: Path, path: Path) -> str:
-    try:
-        return path.relative_to(root).as_posix()
-    except ValueError:
-        return path.as_posix()
 
 
 def lock(
@@ -298,26 +252,17 @@ def _bytes(path: Path) -> bytes | None:
 
 
 def _targets(config: ReleaseConfig) -> dict[str, Any]:
-    """The lock's Python targets: the configured environments, else this interpreter."""
-    from releaser.core.targets import here
-
-    if config.python is None:
-        return {}
-    if config.python.environments:
-        return {"environments": config.python.environments}
-    return {"target": here().marker}
+    """What each kind adds to the lock's header (Python: its targets)."""
+    return {key: value for kind in KINDS if kind in config.inputs for key, value in ecosystem(kind).lock_header(config).items()}
 
 
 def _upgrade_names(previous: Lock | None, names: tuple[str, ...]) -> set[tuple[str, str]]:
     """(kind, name) of each pin to re-resolve; a name the lock does not pin is an error."""
-    from packaging.utils import canonicalize_name
-
     if not names or previous is None:
-        return {("python", canonicalize_name(n)) for n in names}
+        return set()  # nothing is kept from a lock that is not there: every pin is resolved anew
     found: set[tuple[str, str]] = set()
     for name in names:
-        matches = {(p.kind, p.name) for p in previous.pins if p.name == name}
-        matches |= {(p.kind, p.name) for p in previous.of_kind("python") if p.name == canonicalize_name(name)}
+        matches = {(p.kind, p.name) for p in previous.pins if p.name in ecosystem(p.kind).upgrade_names(name)}
         if not matches:
             raise ConfigError(f"--upgrade {name}: release.lock pins no dependency of that name")
         found |= matches

@@ -25,7 +25,9 @@ from datetime import UTC
 from typing import TYPE_CHECKING, Any
 
 from releaser import __version__
-from releaser.core.lockfile import KINDS, Artifact, Lock, Pin
+from releaser.core.kinds import KINDS
+from releaser.core.lockfile import Artifact, Lock, Pin
+from releaser.ecosystems import ecosystem
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -86,30 +88,8 @@ def build_bom(lock: Lock, *, name: str, version: str, rc: str | None = None) -> 
 
 
 def purl_of(pin: Pin) -> Any:
-    """The package URL of a pin (a `packageurl.PackageURL`)."""
-    from packageurl import PackageURL
-
-    if pin.kind == "python":
-        qualifiers = {"vcs_url": f"git+{pin.source}@{pin.commit}"} if pin.commit else {}
-        return PackageURL(type="pypi", name=pin.name, version=pin.version, qualifiers=qualifiers)
-    if pin.kind == "maven":
-        group, artifact, *rest = pin.name.split(":")
-        qualifiers = {"type": rest[0]} if rest and rest[0] != "jar" else {}
-        if len(rest) > 1:
-            qualifiers["classifier"] = rest[1]
-        return PackageURL(type="maven", namespace=group, name=artifact, version=pin.version, qualifiers=qualifiers)
-    from releaser.ecosystems import source_class
-
-    own = source_class(pin.kind)
-    found = own.purl(pin) if own is not None else None
-    if found is not None:
-        return found
-    if pin.kind == "git":
-        return PackageURL(type="generic", name=pin.name, version=pin.version, qualifiers={"vcs_url": f"git+{pin.source}@{pin.version}"})
-    qualifiers = {"download_url": pin.source}
-    if pin.artifacts:
-        qualifiers["checksum"] = f"sha256:{pin.artifacts[0].sha256}"
-    return PackageURL(type="generic", name=pin.name, version=pin.version, qualifiers=qualifiers)
+    """The package URL of a pin (a `packageurl.PackageURL`), as its kind writes it."""
+    return ecosystem(pin.kind).purl(pin)
 
 
 def _component(pin: Pin) -> Any:
@@ -123,8 +103,8 @@ def _component(pin: Pin) -> Any:
         properties.append(Property(name="releaser:date", value=_iso(pin.date)))
     if pin.requested is not None:
         properties.append(Property(name="releaser:requested", value=pin.requested))
-    commit = pin.commit or (pin.version if pin.kind == "git" else None)
-    group = pin.name.split(":")[0] if pin.kind == "maven" else None
+    commit = ecosystem(pin.kind).commit(pin)
+    group = ecosystem(pin.kind).sbom_group(pin)
     return Component(
         name=purl.name,
         group=group,

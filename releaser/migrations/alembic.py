@@ -23,6 +23,7 @@ from releaser.migrations import pysource
 from releaser.migrations.filecache import FileCache
 from releaser.migrations.graph import Graph, Key, Migration, build
 from releaser.migrations.pysource import Source
+from releaser.migrations.reader import MigrationReader
 
 FRAMEWORK = "alembic"
 _FILE = re.compile(r"^(?!\.#|__init__).*\.py$")
@@ -109,3 +110,13 @@ def _read_file(source: Source) -> dict[str, object]:
     found["reversible"] = empty_both or not (pysource.does_nothing(downgrade) or pysource.raises(downgrade))
     found["digest"] = pysource.digest(tree, source)
     return found
+
+
+class AlembicReader(MigrationReader):
+    framework = "alembic"
+
+    def read(self, settings: MigrationSettings, dirs: Mapping[str, Sequence[Source]]) -> Graph:
+        return read(settings, dirs)
+
+
+READER = AlembicReader()

@@ -23,6 +23,7 @@ from releaser.migrations import pysource
 from releaser.migrations.filecache import FileCache
 from releaser.migrations.graph import Graph, Key, Migration, build
 from releaser.migrations.pysource import Source
+from releaser.migrations.reader import MigrationReader
 
 FRAMEWORK = "django"
 _DEFAULT_USER_APP = "auth"  # settings.AUTH_USER_MODEL is "auth.User" unless the project says otherwise
@@ -225,3 +226,13 @@ def _resolve(found: dict[Key, _Read]) -> list[Migration]:
         )
         for key, item in sorted(found.items())
     ]
+
+
+class DjangoReader(MigrationReader):
+    framework = "django"
+
+    def read(self, settings: MigrationSettings, dirs: Mapping[str, Sequence[Source]]) -> Graph:
+        return read(settings, dirs)
+
+
+READER = DjangoReader()

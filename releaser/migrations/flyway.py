@@ -17,6 +17,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from releaser.core.migration_config import MigrationSettings
 from releaser.migrations.graph import Graph, Key, Migration, build
 from releaser.migrations.pysource import Source
+from releaser.migrations.reader import MigrationReader
 
 FRAMEWORK = "flyway"
 APP = "flyway"
@@ -118,3 +119,14 @@ def read(settings: MigrationSettings, dirs: Mapping[str, Sequence[Source]]) -> G
         nodes.append(Migration(APP, name[1], source.path, (previous,) if previous else (), sql_digest(source.data), key in undo))
         previous = name
     return build(FRAMEWORK, nodes, warnings=warnings, duplicates=duplicates)
+
+
+class FlywayReader(MigrationReader):
+    framework = "flyway"
+    recursive = True  # Flyway scans its locations recursively
+
+    def read(self, settings: MigrationSettings, dirs: Mapping[str, Sequence[Source]]) -> Graph:
+        return read(settings, dirs)
+
+
+READER = FlywayReader()

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Callable, Mapping, Sequence
 from fnmatch import fnmatchcase
 from pathlib import Path
 
@@ -20,11 +19,10 @@ from releaser.core.paths import confined, read_input
 from releaser.migrations import alembic, django, flyway, south
 from releaser.migrations.graph import Graph
 from releaser.migrations.pysource import Source
+from releaser.migrations.reader import MigrationReader
 from releaser.plumbing import gitrepo
 
-Reader = Callable[[MigrationSettings, Mapping[str, Sequence[Source]]], Graph]
-READERS: dict[str, Reader] = {"django": django.read, "alembic": alembic.read, "south": south.read, "flyway": flyway.read}
-RECURSIVE = {"flyway"}  # Flyway scans its locations recursively; the others read one folder
+READERS: dict[str, MigrationReader] = {r.framework: r for r in (django.READER, alembic.READER, south.READER, flyway.READER)}
 
 
 def read_graph(settings: MigrationSettings, root: Path) -> Graph:
@@ -35,8 +33,8 @@ def read_graph(settings: MigrationSettings, root: Path) -> Graph:
         if not found:
             raise ConfigError(f"[migrations] paths: {pattern!r} matches no directory under {root}")
         for directory in found:
-            dirs[directory] = _files_on_disk(root, directory, settings.framework in RECURSIVE)
-    return READERS[settings.framework](settings, dirs)
+            dirs[directory] = _files_on_disk(root, directory, READERS[settings.framework].recursive)
+    return READERS[settings.framework].read(settings, dirs)
 
 
 def _files_on_disk(root: Path, directory: str, recursive: bool) -> list[Source]:
@@ -65,7 +63,7 @@ def read_graph_at(settings: MigrationSettings, root: Path, ref: str) -> Graph:
             blobs[path.decode("utf-8", "surrogateescape")] = parts[2].decode("ascii")
     directories = {p.rsplit("/", 1)[0] if "/" in p else "" for p in blobs}
     every_dir = {"/".join(d.split("/")[: i + 1]) for d in directories if d for i in range(d.count("/") + 1)}
-    recursive = settings.framework in RECURSIVE
+    recursive = READERS[settings.framework].recursive
     chosen: dict[str, list[str]] = {}
     for pattern in settings.paths:
         for directory in sorted(d for d in every_dir if glob_matches(pattern, d)):
@@ -75,7 +73,7 @@ def read_graph_at(settings: MigrationSettings, root: Path, ref: str) -> Graph:
             )
     wanted = sorted({p for paths in chosen.values() for p in paths})
     data = dict(zip(wanted, _cat_blobs(root, [blobs[p] for p in wanted])))
-    return READERS[settings.framework](settings, {d: [Source(p, data[p]) for p in ps] for d, ps in chosen.items()})
+    return READERS[settings.framework].read(settings, {d: [Source(p, data[p]) for p in ps] for d, ps in chosen.items()})
 
 
 def _git(root: Path, *args: str, given: bytes | None = None) -> bytes:

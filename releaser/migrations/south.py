@@ -22,6 +22,7 @@ from releaser.migrations import pysource
 from releaser.migrations.filecache import FileCache
 from releaser.migrations.graph import Graph, Key, Migration, build
 from releaser.migrations.pysource import Source
+from releaser.migrations.reader import MigrationReader
 
 FRAMEWORK = "south"
 _FILE = re.compile(r"^(?!__init__)[0-9a-zA-Z_]*\.py$")
@@ -100,3 +101,13 @@ def _key(pair: tuple[str, str], names: Mapping[str, list[str]], source: Source) 
     if len(matches) != 1:
         raise ConfigError(f"{source.path}: depends on {app}.{name}, which does not exist")
     return (app, matches[0])
+
+
+class SouthReader(MigrationReader):
+    framework = "south"
+
+    def read(self, settings: MigrationSettings, dirs: Mapping[str, Sequence[Source]]) -> Graph:
+        return read(settings, dirs)
+
+
+READER = SouthReader()

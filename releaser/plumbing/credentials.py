@@ -23,8 +23,7 @@ if TYPE_CHECKING:
 
 def configured_userinfo(config: ReleaseConfig) -> dict[str, str]:
     """host[:port] -> `user:password` of every URL release.toml names with credentials."""
-    urls = [*(config.python.index_urls if config.python else ()), *(m.repository for m in config.maven)]
-    urls += [g.url for g in config.git] + [a.url for a in config.artifacts]
+    urls = [url for inputs in config.inputs.values() for url in inputs.urls()]
     return userinfo_of(urls)
 
 

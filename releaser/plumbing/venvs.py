@@ -2,7 +2,7 @@
 
 `releaser lock` makes one to ask an sdist's build backend what it needs
 (`releaser.ecosystems.python.build`); `cut` and `reproduce` build and install in them
-(`releaser.install.buildenv`). releaser's own pip (>= 26) installs into a venv with
+(`releaser.ecosystems.python.buildenv`). releaser's own pip (>= 26) installs into a venv with
 `--python`, isolated from the machine's pip configuration (`releaser.plumbing.piprun`).
 """
 

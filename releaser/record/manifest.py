@@ -24,13 +24,20 @@ from releaser import __version__
 from releaser.core.config import ReleaseConfig
 from releaser.core.errors import ConfigError, UpstreamError
 from releaser.core.escaping import markdown_text, template_environment
-from releaser.core.lockfile import KINDS, Lock, Pin
+from releaser.core.kinds import KINDS
+from releaser.core.lockfile import Lock, Pin
 from releaser.core.redact import scrub, shown_command
 from releaser.lock.sbom import SBOM_NAME
 from releaser.record import records
 
 TEMPLATE = "MANIFEST.md.j2"
-KIND_TITLES = {"python": "Python", "maven": "Maven", "git": "git", "artifact": "URL artifacts", "image": "Container images"}
+
+
+def kind_titles() -> dict[str, str]:
+    """Each kind's heading in a record, by kind (`Ecosystem.title`)."""
+    from releaser.ecosystems import ecosystem
+
+    return {kind: ecosystem(kind).title for kind in KINDS}
 
 
 @dataclass(frozen=True)
@@ -190,7 +197,7 @@ def render_markdown(config: ReleaseConfig, manifest: Mapping[str, Any]) -> str:
     for pin in manifest["pins"]:
         pins_by_kind.setdefault(pin["kind"], []).append(pin)
     try:
-        page = env.get_template(TEMPLATE).render(manifest=manifest, pins_by_kind=pins_by_kind, kinds=KIND_TITLES)
+        page = env.get_template(TEMPLATE).render(manifest=manifest, pins_by_kind=pins_by_kind, kinds=kind_titles())
     except jinja2.TemplateError as exc:
         where = f"{folder / TEMPLATE}" if folder is not None else TEMPLATE
         raise ConfigError(f"{where}: {type(exc).__name__}: {exc}") from None

@@ -11,9 +11,9 @@ from typing import Any
 
 from releaser.core.config import ReleaseConfig
 from releaser.core.errors import ConfigError, Refused
-from releaser.core.lockfile import KINDS
+from releaser.core.kinds import KINDS
 from releaser.record import records
-from releaser.record.manifest import KIND_TITLES, shown_step
+from releaser.record.manifest import kind_titles, shown_step
 
 
 @dataclass(frozen=True)
@@ -96,11 +96,12 @@ def summary(manifest: dict[str, Any]) -> str:
     ]
     pins = m.get("pins", [])
     lines.append(f"pins ({len(pins)}):")
+    titles = kind_titles()
     for kind in KINDS:
         of_kind = [p for p in pins if p.get("kind") == kind]
         if not of_kind:
             continue
-        lines.append(f"  {KIND_TITLES.get(kind, kind)}:")
+        lines.append(f"  {titles.get(kind, kind)}:")
         rows: list[tuple[str, ...]] = []
         for p in of_kind:
             files = len(p.get("artifacts", []))

@@ -23,7 +23,7 @@ from typing import Any
 
 from releaser.core.config import CONFIG_NAME, ReleaseConfig
 from releaser.core.errors import ConfigError, ReleaserError
-from releaser.install.buildenv import activated_env
+from releaser.ecosystems.python.buildenv import activated_env
 from releaser.migrations.graph import Graph
 from releaser.migrations.loader import read_graph_at
 from releaser.plumbing import gitrepo
@@ -92,7 +92,7 @@ def _commit_of(root: Path, ref: str) -> str:
 @contextmanager
 def baseline_place(config: ReleaseConfig, ref: str, commit: str, work: Path, say: Log) -> Iterator[Place]:
     """The baseline's tree, and a venv of its requirements locked as of its commit date."""
-    from releaser.core import config as config_mod
+    from releaser.ecosystems import load_config
     from releaser.lock.locking import lock
 
     when = datetime.fromtimestamp(gitrepo.commit_time(config.root, commit), tz=UTC)
@@ -100,7 +100,7 @@ def baseline_place(config: ReleaseConfig, ref: str, commit: str, work: Path, say
         # This release.toml, read in the baseline's tree: its inputs are the files it names, as they were then.
         (root / CONFIG_NAME).write_bytes(config.path.read_bytes())
         try:
-            there = config_mod.load(root / CONFIG_NAME)
+            there = load_config(root / CONFIG_NAME)
             say(f"  baseline {ref} ({commit[:12]}): its requirements locked as of its commit, {when.isoformat()}")
             locked = lock(there, as_of=when)
         except ReleaserError as exc:

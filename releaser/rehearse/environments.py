@@ -4,7 +4,7 @@ This RC's commands run in the project's own tree (the commit `cut` builds) and i
 pinned venv (the one `cut` builds in, or one made the same way for `releaser
 rehearse`). The previous RC's run in a git worktree at the commit its record names
 and a venv holding exactly its recorded lock, installed the way `cut` and
-`reproduce` install one (`releaser.install.buildenv`, hash-verified): the database
+`reproduce` install one (`releaser.ecosystems.python.buildenv`, hash-verified): the database
 is built as a real install of that RC had it. When both locks are the same bytes,
 the one venv serves both. Venvs made here are kept in the user's cache, one per
 locked set (`pinned_venv`).
@@ -26,12 +26,12 @@ from pathlib import Path
 from releaser.core.config import ReleaseConfig
 from releaser.core.errors import Refused, ReleaserError, UpstreamError
 from releaser.core.lockfile import Lock
-from releaser.install.buildenv import (
+from releaser.ecosystems.python.buildenv import (
     activated_env,
     create_venv,
     installed_set,
 )
-from releaser.install.pyinstall import install_python
+from releaser.ecosystems.python.install import install_python
 from releaser.plumbing import gitrepo
 from releaser.plumbing.fsutil import write_atomic
 from releaser.plumbing.piprun import cache_dir
@@ -60,7 +60,7 @@ def pinned_venv(config: ReleaseConfig, lock: Lock) -> Path:
     """
     import fcntl
 
-    from releaser.lock.export import to_requirements
+    from releaser.ecosystems.python.export import to_requirements
 
     key = hashlib.sha256(
         "\n".join([sys.version, sysconfig.get_platform(), to_requirements(lock)]).encode("utf-8")

@@ -52,8 +52,8 @@ from releaser.core.config import ReleaseConfig
 from releaser.core.errors import ConfigError, Refused, ReleaserError, UpstreamError
 from releaser.core.lockfile import Lock
 from releaser.core.redact import scrub, shown_command
-from releaser.install.buildenv import activated_env
-from releaser.install.layout import expand
+from releaser.ecosystems.python.buildenv import activated_env
+from releaser.install.layout import expand, of_role
 from releaser.migrations import locklint
 from releaser.migrations.graph import Graph, Key
 from releaser.migrations.loader import read_graph
@@ -184,7 +184,7 @@ def rehearse(
         work = Path(tmp)
         database = open_database(settings.database or "sqlite", work / "db")
         if env is None:
-            say(f"rehearsal: the {len(lock.of_kind('python'))} locked Python packages, hash-verified (kept between runs)")
+            say(f"rehearsal: the {len(of_role(lock, 'environment'))} locked Python packages, hash-verified (kept between runs)")
             env = activated_env(pinned_venv(config, lock))
         if dist is None:
             (dist := work / "dist").mkdir()

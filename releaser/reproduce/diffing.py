@@ -21,7 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from releaser.core import lockfile
-from releaser.core.lockfile import KINDS, Lock, Pin
+from releaser.core.kinds import KINDS
+from releaser.core.lockfile import Lock, Pin
+from releaser.ecosystems import ecosystem
 from releaser.record import records
 from releaser.record.manifest import iso
 
@@ -229,13 +231,7 @@ def migration_changes(
 
 
 def _shown(kind: str, pin: PinState) -> str:
-    version = pin.version
-    if kind == "git":
-        version = version[:12]
-    elif kind == "artifact" and len(version) == 64:
-        version = "sha256:" + version[:12]
-    elif version.startswith("sha256:") and len(version) == 71:  # an image digest
-        version = version[:19]
+    version = ecosystem(kind).shown_version(pin.version) if kind in KINDS else pin.version
     return f"{version} ({pin.date[:10]})" if pin.date else version
 
 

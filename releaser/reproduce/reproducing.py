@@ -3,17 +3,17 @@
 Everything is read from the RC's record (`releases/<rc>/`, through `releaser.record.records`),
 never from the current lock, so a developer gets what the RC was built from after
 upstream has moved on. Every file is checked against the sha256 the record holds
-(`releaser.install.fetch`): a file whose bytes changed upstream is refused with its name
+(`releaser.plumbing.fetch`): a file whose bytes changed upstream is refused with its name
 (UpstreamError, exit 3) and nothing takes its place; a file already in place is
 kept when it is right, so a re-run downloads nothing. With `--from-bundle`
 (`releaser.install.bundle`) every file comes from a bundle made earlier, offline.
 
 The layout of a reproduction (docs/reproduce.md; `releaser.install.layout`):
 
-    DIR/venv/                      exactly the recorded Python set (`releaser.install.buildenv`)
+    DIR/venv/                      exactly the recorded Python set (`releaser.ecosystems.python.buildenv`)
     DIR/cache/python/<file>        the Python file chosen for this interpreter, per pin
     DIR/maven/<g/r/o/u/p>/<artifact>/<baseVersion>/<file>, DIR/maven/classpath.txt
-    DIR/git/<name>/                a clone, detached at the recorded commit (`releaser.install.checkouts`)
+    DIR/git/<name>/                a clone, detached at the recorded commit (`releaser.ecosystems.git.checkouts`)
     DIR/artifacts/<file>           URL artifacts
 """
 
@@ -29,17 +29,20 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
 from releaser.core.errors import ConfigError, Refused, ReleaserError, UpstreamError
-from releaser.core.lockfile import Pin
+from releaser.core.kinds import KINDS
+from releaser.core.lockfile import Lock, Pin
 from releaser.core.paths import confined, confined_output
 from releaser.core.progress import Progress
-from releaser.install.buildenv import create_venv, install_hashed, installed_set
+from releaser.ecosystems import ecosystem
+from releaser.ecosystems.git.checkouts import checkout
+from releaser.ecosystems.maven.layout import snapshot_aliases
+from releaser.ecosystems.python.buildenv import create_venv, install_hashed, installed_set
+from releaser.ecosystems.python.sdists import build_files, build_wheel
 from releaser.install.bundle import check_bundle_file, open_bundle, record_fetcher
-from releaser.install.checkouts import checkout
-from releaser.install.fetch import PinnedFile, raise_failures, session
-from releaser.install.layout import files_for_here, plain, snapshot_aliases
-from releaser.install.sdists import build_files, build_wheel
+from releaser.install.layout import checkout_of, files_for_here, folder_of, of_role
 from releaser.plumbing import gitrepo
 from releaser.plumbing.credentials import configured_userinfo
+from releaser.plumbing.fetch import PinnedFile, raise_failures, session
 from releaser.plumbing.fsutil import fault_point, write_atomic
 from releaser.plumbing.piprun import pip_errors
 from releaser.record import records
@@ -110,10 +113,14 @@ def _reproduce(config: ReleaseConfig, rc: str, into: Path, *, bundle: Path | Non
     items = files_for_here(lock)  # validates every name before anything is written
     builds = build_files(lock)  # what building a pin's sdist here needs
     bundle_root = open_bundle(bundle.absolute(), rec) if bundle is not None else None
-    targets = [(item, _reproduction_path(into, item.rel)) for item in items]
-    build_targets = [(item, _reproduction_path(into, item.rel)) for item in builds]
+    targets = [(item, _reproduction_path(into, item)) for item in items]
+    build_targets = [(item, _reproduction_path(into, item)) for item in builds]
     # A commit can carry reproduce/<rc>/artifacts as a symlink: nothing is written through one leading out.
-    fixed = [into / MARKER, into / "venv", into / "maven" / "classpath.txt", *(into / "git" / plain(p.name, f"git {p.name}") for p in lock.of_kind("git"))]
+    fixed = [
+        into / MARKER, into / "venv", *(into / folder_of(p) / "classpath.txt" for p in of_role(lock, "repository")[:1]),
+        *(into / folder_of(p) / checkout_of(p) for p in of_role(lock, "checkout")),
+        *(into / ecosystem(kind).folder for kind in dict.fromkeys(p.kind for p in of_role(lock, "own"))),
+    ]
     confined_output(config.root, into, [*fixed, *(path for _, path in targets + build_targets)])
     if bundle_root is not None:
         for item in [*items, *builds]:
@@ -131,35 +138,38 @@ def _reproduce(config: ReleaseConfig, rc: str, into: Path, *, bundle: Path | Non
             result.placed = record_fetcher(rc, http=web, userinfo=userinfo).fetch_all(targets + build_targets, doing="reproduced", progress=progress)
 
     fault_point("reproduce:fetched")
-    python = [(item, path) for item, path in targets if item.pin.kind == "python"]
+    roles = {kind: ecosystem(kind).role for kind in KINDS}
+    python = [(item, path) for item, path in targets if roles[item.pin.kind] == "environment"]
     if python:
         result.venv = into / "venv"
         result.venv_status = make_venv(result.venv, python, rc, {item.rel: path for item, path in build_targets})
         fault_point("reproduce:venv")
         result.packages = sorted((item.pin.name, item.pin.version) for item, _ in python)
 
-    maven = [(item, path) for item, path in targets if item.pin.kind == "maven"]
+    maven = [(item, path) for item, path in targets if roles[item.pin.kind] == "repository"]
     if maven:
-        result.maven_repo = into / "maven"
+        result.maven_repo = into / folder_of(maven[0][0].pin)
         result.maven = sorted({item.pin for item, _ in maven}, key=lambda p: p.name)
         snapshot_aliases(maven)
         jars = sorted(str(path.resolve()) for item, path in maven if item.artifact.name.endswith(".jar"))
         result.classpath = result.maven_repo / "classpath.txt"
         write_atomic(result.classpath, os.pathsep.join(jars) + "\n")
 
-    gits = lock.of_kind("git")
+    gits = of_role(lock, "checkout")
     if gits:
         from releaser.plumbing.http import concurrently
 
-        (into / "git").mkdir(exist_ok=True)
+        for folder in {folder_of(pin) for pin in gits}:
+            (into / folder).mkdir(exist_ok=True)
 
         def clone(pin: Pin) -> GitResult | ReleaserError:
             try:
-                bundle_file = bundle_root / "git" / f"{pin.name}.bundle" if bundle_root is not None else None
+                where, name = PurePosixPath(folder_of(pin)), checkout_of(pin)
+                bundle_file = bundle_root / where / f"{name}.bundle" if bundle_root is not None else None
                 if bundle_file is not None:
                     check_bundle_file(bundle_root, bundle_file, pin)  # type: ignore[arg-type]
-                status = checkout(pin, into / "git" / pin.name, bundle_file=bundle_file, userinfo=userinfo)
-                return GitResult(pin.name, pin.version, into / "git" / pin.name, status)
+                status = checkout(pin, into / where / name, bundle_file=bundle_file, userinfo=userinfo)
+                return GitResult(pin.name, pin.version, into / where / name, status)
             except ReleaserError as exc:
                 return exc
 
@@ -168,32 +178,29 @@ def _reproduce(config: ReleaseConfig, rc: str, into: Path, *, bundle: Path | Non
         raise_failures([(p.name, e) for p, e in zip(ordered, outcome)], doing="reproduced")
         result.git = outcome  # type: ignore[assignment]
 
-    result.artifacts = sorted(path for item, path in targets if item.pin.kind == "artifact")
-    result.own = _restore_own_kinds(config, lock.pins, into, bundle_root, http, push)
+    result.artifacts = sorted(path for item, path in targets if roles[item.pin.kind] == "files")
+    result.own = _restore_own_kinds(config, lock, into, bundle_root, http, push)
     return result
 
 
+def _reproduction_path(into: Path, item: PinnedFile) -> Path:
+    """An installed kind's files wait in DIR/cache/ (what is used is the venv); the others are used in place."""
+    if ecosystem(item.pin.kind).role == "environment":
+        return into / "cache" / Path(*item.rel.parts)
+    return into / Path(*item.rel.parts)
+
+
 def _restore_own_kinds(
-    config: ReleaseConfig, pins: tuple[Pin, ...], into: Path, bundle: Path | None, http: Http | None, push: str | None
+    config: ReleaseConfig, lock: Lock, into: Path, bundle: Path | None, http: Http | None, push: str | None
 ) -> list[str]:
     """The kinds that keep their own bytes (container images), restored; what each says it did."""
-    from releaser.ecosystems import source_class
-
     lines: list[str] = []
-    kinds = [kind for kind in dict.fromkeys(p.kind for p in pins) if source_class(kind) is not None]
+    kinds = [kind for kind in KINDS if ecosystem(kind).role == "own" and lock.of_kind(kind)]
     if push and not kinds:
         raise ConfigError("--push puts an RC's container images into a registry, but this RC pins none")
     for kind in kinds:
-        own = source_class(kind)
-        assert own is not None
-        lines += own.restore_pins(config, tuple(p for p in pins if p.kind == kind), into, bundle, http, push)
+        lines += ecosystem(kind).restore_pins(config, lock.of_kind(kind), into, bundle, http, push)
     return lines
-
-
-def _reproduction_path(into: Path, rel: PurePosixPath) -> Path:
-    if rel.parts[0] == "python":
-        return into / "cache" / Path(*rel.parts)
-    return into / Path(*rel.parts)
 
 
 def _claim(into: Path, rc: str) -> None:

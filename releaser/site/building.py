@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from releaser.core.config import ReleaseConfig
 from releaser.core.errors import ConfigError
-from releaser.record.manifest import KIND_TITLES
+from releaser.record.manifest import kind_titles
 from releaser.site import history, pages
 
 if TYPE_CHECKING:
@@ -58,7 +58,7 @@ def build(config: ReleaseConfig, out: Path | None = None, *, online: bool = Fals
 
         newest = next((rc for rc in newest_first if rc.entry.ok), None)
         drift = drift_mod.drift(config, newest, today or datetime.now(UTC), http) if newest else None
-    common = {"project": config.release.name, "kinds": KIND_TITLES, "has_drift": drift is not None}
+    common = {"project": config.release.name, "kinds": kind_titles(), "has_drift": drift is not None}
     timings = pages.timings_chart(line)
     files["index.html"] = _render(env, "site_index.html.j2", root="", line=newest_first, chart=timings and timings.shown(), **common)
     for rc in line:

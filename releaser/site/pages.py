@@ -15,7 +15,7 @@ from typing import Any
 from markupsafe import Markup
 
 from releaser.core.errors import ReleaserError
-from releaser.core.lockfile import KINDS
+from releaser.core.kinds import KINDS
 from releaser.migrations.graph import Graph, undotted
 from releaser.rehearse.rehearsing import NOISE
 from releaser.reproduce import diffing

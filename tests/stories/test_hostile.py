@@ -16,10 +16,10 @@ from click.testing import CliRunner
 
 from helpers import days, run_releaser
 from releaser.check.checking import check
-from releaser.core import config, lockfile
+from releaser.core import lockfile
 from releaser.core.errors import ConfigError, UpstreamError
 from releaser.core.lockfile import Artifact, Lock, Pin
-from releaser.ecosystems import sources_for
+from releaser.ecosystems import load_config, sources_for
 from releaser.ecosystems.maven.metadata import artifact_metadata, snapshot_metadata
 from releaser.lock.locking import input_records
 from releaser.record import records
@@ -49,7 +49,7 @@ def one_line(done) -> str:  # type: ignore[no-untyped-def]
 
 def honest_lock(root: Path, *pins: Pin, **changes: object) -> Lock:
     """A lock of `pins` whose header matches the project's inputs, written as `releaser lock` writes."""
-    cfg = config.load(root / "release.toml")
+    cfg = load_config(root / "release.toml")
     lock = Lock(days(10), "0.1.0", "none", input_records(cfg, sources_for(cfg)), {"python": (INDEX,)}, pins)
     lock = dataclasses.replace(lock, **changes)
     cfg.lockfile.write_text(lockfile.dumps(lock))
@@ -174,7 +174,7 @@ def test_a_symlinked_lockfile_folder_outside_the_project_is_refused(tmp_path: Pa
     root = project(tmp_path / "p", release='lockfile = "locks/release.lock"')
     (root / "locks").symlink_to(tmp_path / "elsewhere")
     with pytest.raises(ConfigError, match="must be a path inside the project"):
-        config.load(root / "release.toml")
+        load_config(root / "release.toml")
 
 
 # -- 7. lock integrity ----------------------------------------------------------------
@@ -211,11 +211,11 @@ def test_a_package_is_pinned_once_per_target_and_never_twice_for_one(tmp_path: P
 def test_an_edit_anywhere_in_the_lock_shows_as_tampered(tmp_path: Path, edit: tuple[str, str]) -> None:
     root = project(tmp_path / "p")
     honest_lock(root, alpha())
-    assert check(config.load(root / "release.toml")).ok
+    assert check(load_config(root / "release.toml")).ok
     text = (root / "release.lock").read_text()
     assert edit[0] in text
     (root / "release.lock").write_text(text.replace(edit[0], edit[1], 1))
-    verdict = check(config.load(root / "release.toml"))
+    verdict = check(load_config(root / "release.toml"))
     assert [f.code for f in verdict.findings] == ["tampered"]
     exported = run_releaser(root, "export", "--format", "requirements", "-o", "-")
     assert exported.returncode == 1 and "evil" not in exported.stdout
@@ -251,10 +251,10 @@ def test_a_lock_written_with_the_old_entries_only_digest_is_still_read(tmp_path:
     (root / "release.lock").write_text(text.replace(recorded, f'content-digest = "{old}"'))
     read = lockfile.read_recorded(root / "release.lock")
     assert read is not None and read[0].legacy_digest and read[1] == old
-    assert check(config.load(root / "release.toml")).ok
+    assert check(load_config(root / "release.toml")).ok
     # an edited pin in an old lock still shows
     (root / "release.lock").write_text((root / "release.lock").read_text().replace('version = "1.0"', 'version = "1.1"'))
-    assert [f.code for f in check(config.load(root / "release.toml")).findings if f.code == "tampered"] == ["tampered"]
+    assert [f.code for f in check(load_config(root / "release.toml")).findings if f.code == "tampered"] == ["tampered"]
 
 
 # -- 10. validated with the config ------------------------------------------------------
@@ -278,7 +278,7 @@ def test_dangerous_settings_are_refused_before_anything_runs(tmp_path: Path, ext
 
 def test_a_local_git_repository_is_allowed_when_said_so(tmp_path: Path) -> None:
     root = project(tmp_path / "p", extra='[[git]]\nname = "w"\nurl = "file:///srv/git/w.git"\nref = "main"\nallow-local = true\n')
-    assert config.load(root / "release.toml").git[0].url == "file:///srv/git/w.git"
+    assert load_config(root / "release.toml").inputs_of("git").items[0].url == "file:///srv/git/w.git"
 
 
 def test_lock_does_not_keep_the_pins_of_a_hand_edited_lock(tmp_path: Path) -> None:
@@ -290,12 +290,12 @@ def test_lock_does_not_keep_the_pins_of_a_hand_edited_lock(tmp_path: Path) -> No
         root = tmp_path / "p"
         root.mkdir()
         (root / "release.toml").write_text(f'[release]\nname = "c"\nversion = "1.0"\n[[artifact]]\nname = "tz"\nurl = "{url}"\n')
-        first = lock(config.load(root / "release.toml")).lock
+        first = lock(load_config(root / "release.toml")).lock
         text = (root / "release.lock").read_text()
         (root / "release.lock").write_text(text.replace("size = 5\n", "size = 6\n"))  # a hand edit, digest unchanged
-        relocked = lock(config.load(root / "release.toml"))
+        relocked = lock(load_config(root / "release.toml"))
     assert relocked.lock.pins[0].artifacts[0].size == 5  # resolved again, not the edit laundered into a valid digest
-    assert relocked.lock.pins == first.pins and check(config.load(root / "release.toml")).ok
+    assert relocked.lock.pins == first.pins and check(load_config(root / "release.toml")).ok
 
 
 def test_a_direct_reference_to_a_local_git_repository_needs_allow_local(tmp_path: Path) -> None:

@@ -29,6 +29,7 @@ from migration_projects import alembic_project
 from recorded import write_record
 from releaser.core import config, lockfile
 from releaser.core.lockfile import Artifact, Lock, Pin
+from releaser.ecosystems import load_config
 from releaser.record import records
 from releaser.record.manifest import render_markdown
 from releaser.rehearse.revertplan import plan_from_records
@@ -52,7 +53,7 @@ def _alembic_project(root: Path) -> config.ReleaseConfig:
         '[migrations]\nframework = "alembic"\npaths = ["migrations/versions"]\n',
         encoding="utf-8",
     )
-    return config.load(root / "release.toml")
+    return load_config(root / "release.toml")
 
 
 def _record(root: Path, rc: str, revisions: tuple[str, ...]) -> None:

@@ -2,7 +2,8 @@
 
 Every `import` in `releaser/` is read with `ast` (those inside functions too,
 which is where the lazy ones are), and the test fails on an import cycle between
-modules or on a module that imports a later stage than its own.
+modules or on a module that imports a later stage than its own. The stages that
+orchestrate (lock onwards) never name a kind of dependency: they ask its ecosystem.
 """
 
 from __future__ import annotations
@@ -109,3 +110,72 @@ def test_the_layering_test_sees_a_violation(tmp_path: Path) -> None:
     source = tmp_path / "x.py"
     source.write_text("def f():\n    from releaser.cut import cutting\n", encoding="utf-8")
     assert imports_of(source) == {"releaser.cut.cutting"}
+
+
+# -- the stages never name a kind -------------------------------------------------------
+
+# The stages orchestrate; a kind's behaviour is its ecosystem's (`releaser.ecosystems.ecosystem(kind)`).
+ORCHESTRATING = STAGES[STAGES.index("lock") :]
+# A string that is a kind's name but means something else, with why.
+NOT_A_KIND = {
+    ("releaser.record.manifest", "python"): "the builder's interpreter version, a field of manifest.json",
+    ("releaser.record.showing", "python"): "the same field, shown",
+}
+
+
+def kind_names_used(path: Path, kinds: tuple[str, ...]) -> list[tuple[int, str]]:
+    """(line, name) of each kind name a module compares with, keys a dict by, or asks `of_kind`,
+    `.get` or a subscript for: a stage choosing behaviour by kind."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+
+    def named(node: ast.AST | None) -> list[ast.Constant]:
+        if isinstance(node, ast.Constant) and node.value in kinds:
+            return [node]
+        if isinstance(node, (ast.Tuple, ast.Set, ast.List)):
+            return [e for e in node.elts if isinstance(e, ast.Constant) and e.value in kinds]
+        return []
+
+    found: list[ast.Constant] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Compare):
+            found += [c for c in (node.left, *node.comparators) if isinstance(c, ast.Constant) and c.value in kinds]
+            found += [c for op, right in zip(node.ops, node.comparators) if isinstance(op, (ast.In, ast.NotIn)) for c in named(right)]
+        elif isinstance(node, ast.Dict):
+            found += [c for key in node.keys for c in named(key) if isinstance(key, ast.Constant)]
+        elif isinstance(node, ast.Subscript):
+            found += named(node.slice) if isinstance(node.slice, ast.Constant) else []
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in ("of_kind", "get"):
+            found += named(node.args[0]) if node.args and isinstance(node.args[0], ast.Constant) else []
+        elif isinstance(node, ast.Call) and node.args and isinstance(node.func, ast.Name) and node.func.id == "of_kind":
+            found += named(node.args[0]) if isinstance(node.args[0], ast.Constant) else []
+    return sorted((c.lineno, str(c.value)) for c in found)
+
+
+def test_no_stage_names_a_kind() -> None:
+    from releaser.core.kinds import KINDS
+
+    wrong = []
+    for module, path in MODULES.items():
+        if stage_of(module) not in ORCHESTRATING:
+            continue
+        for line, name in kind_names_used(path, KINDS):
+            if (module, name) not in NOT_A_KIND:
+                wrong.append(f"{module}:{line} names the kind {name!r}: ask its ecosystem instead")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_the_kind_rule_sees_a_stage_naming_a_kind(tmp_path: Path) -> None:
+    source = tmp_path / "x.py"
+    source.write_text(
+        'def f(pin, lock, by):\n'
+        '    if pin.kind == "maven": pass\n'
+        '    lock.of_kind("git")\n'
+        '    x = {"python": 1}\n'
+        '    if pin.kind in ("artifact", "other"): pass\n'
+        '    by.get("git"); by["maven"]\n'
+        '    argv = ["python", "-m", "build"]\n',  # a command, not a kind: not counted
+        encoding="utf-8",
+    )
+    assert kind_names_used(source, ("python", "maven", "git", "artifact")) == [
+        (2, "maven"), (3, "git"), (4, "python"), (5, "artifact"), (6, "git"), (6, "maven"),
+    ]

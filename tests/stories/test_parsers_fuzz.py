@@ -19,13 +19,14 @@ import tomli_w
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from releaser.core import config, lockfile
-from releaser.core.config import PythonInputs
+from releaser.core import lockfile
 from releaser.core.errors import ReleaserError
+from releaser.ecosystems import load_config
 from releaser.ecosystems.maven import metadata as maven_metadata
 from releaser.ecosystems.python import index as pyindex
 from releaser.ecosystems.python import requirements
 from releaser.ecosystems.python.newer import installs
+from releaser.ecosystems.python.settings import PythonInputs
 from releaser.record import records
 
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -86,13 +87,13 @@ def in_project(files: dict[str, bytes], parse: Any) -> None:
 def test_release_toml_near_valid(path: list[int], value: Any) -> None:
     document = replaced(VALID_TOML, path, value)
     text = tomli_w.dumps(document) if isinstance(document, dict) else "x"
-    in_project({"release.toml": text.encode(), "requirements.in": b"alpha\n"}, lambda root: only_releaser_errors(config.load, root / "release.toml"))
+    in_project({"release.toml": text.encode(), "requirements.in": b"alpha\n"}, lambda root: only_releaser_errors(load_config, root / "release.toml"))
 
 
 @FUZZ
 @given(st.binary(max_size=300) | st.text(max_size=300).map(str.encode))
 def test_release_toml_arbitrary(data: bytes) -> None:
-    in_project({"release.toml": data}, lambda root: only_releaser_errors(config.load, root / "release.toml"))
+    in_project({"release.toml": data}, lambda root: only_releaser_errors(load_config, root / "release.toml"))
 
 
 requirement_lines = st.one_of(
@@ -340,4 +341,4 @@ def test_site_over_any_record(pins: list[Any], migrations: Any, rehearsal: Any, 
             manifest = {"schema": records.SCHEMA, "rc": rc, "lock_digest": records.lock_digest(lock_bytes), "pins": pins,
                         "migrations": migrations, "rehearsal": rehearsal, "cut_at": cut_at}
             records.write(root / "releases", rc, {"manifest.json": json.dumps(manifest).encode(), "release.lock": lock_bytes})
-        only_releaser_errors(build, config.load(root / "release.toml"), root / "site")
+        only_releaser_errors(build, load_config(root / "release.toml"), root / "site")

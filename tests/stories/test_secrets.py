@@ -27,6 +27,7 @@ from loopback.gitrepo import GitRepo
 from loopback.pypi import PackageIndex
 from releaser.core import lockfile
 from releaser.core.lockfile import Artifact, Lock, Pin
+from releaser.ecosystems import load_config
 from releaser.record import records
 
 SECRET = "pl4nted-s3cret-9d1c"
@@ -199,7 +200,6 @@ def test_no_json_output_shows_the_database_password(tmp_path: Path) -> None:
     every command, in its one envelope, is scrubbed of it, even where a hand-written
     command in release.toml repeats the password in full (revert-plan prints it)."""
     from migration_projects import alembic_project
-    from releaser.core import config
     from releaser.migrations.loader import read_graph
 
     root = tmp_path / "shop"
@@ -216,7 +216,7 @@ def test_no_json_output_shows_the_database_password(tmp_path: Path) -> None:
 
     def record(rc: str) -> None:
         """A record of the tree as it is (its migration graph in the manifest), as `cut` writes one."""
-        cfg = config.load(root / "release.toml")
+        cfg = load_config(root / "release.toml")
         data = (root / "release.lock").read_bytes()
         manifest = {
             "schema": records.SCHEMA, "rc": rc, "lock_digest": records.lock_digest(data),

@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from releaser.core.container_config import ContainerInputs
 from releaser.core.errors import ConfigError, UpstreamError
 from releaser.core.lockfile import Artifact, Pin
 from releaser.ecosystems.containers.reference import ImageRef
+from releaser.ecosystems.containers.settings import ContainerInputs
 
 if TYPE_CHECKING:
     from releaser.plumbing.http import Http

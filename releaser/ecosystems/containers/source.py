@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from releaser.core import lockfile
-from releaser.core.container_config import ContainerInputs
 from releaser.core.errors import ConfigError, Refused
 from releaser.core.lockfile import InputRecord, Pin
 from releaser.ecosystems.base import LockRequest, Source
@@ -25,11 +24,9 @@ from releaser.ecosystems.containers import compose, dockerfile
 from releaser.ecosystems.containers.dockerfile import ImageUse
 from releaser.ecosystems.containers.reference import ImageRef, parse
 from releaser.ecosystems.containers.resolve import KIND, Registries, Resolved, registry_base, resolve
-
-IMAGES = "images"  # the OCI image layout's folder in a bundle and in a reproduction
+from releaser.ecosystems.containers.settings import ContainerInputs
 
 if TYPE_CHECKING:
-    from releaser.core.config import ReleaseConfig
     from releaser.core.verdict import Finding
     from releaser.plumbing.http import Http
 
@@ -89,7 +86,7 @@ class ContainerSource(Source):
         hosts = {use.ref.api_host for use in self.uses()}
         return tuple(sorted(registry_base(self.inputs, h) for h in hosts))
 
-    def uncovered(self, pinned: set[tuple[str, str]]) -> list[tuple[str, str]]:
+    def unpinned(self, pinned: set[tuple[str, str]]) -> list[tuple[str, str]]:
         """(file:line, message) for each image neither pinned by the lock nor by digest."""
         return [
             (use.where, f"image {use.ref.written} is neither pinned in the lock nor by digest")
@@ -97,30 +94,7 @@ class ContainerSource(Source):
             if use.ref.digest is None and (KIND, use.ref.written) not in pinned
         ]
 
-    @staticmethod
-    def floats(pin: Pin) -> str | None:
-        from releaser.plumbing.oci import DIGEST
-
-        if not DIGEST.fullmatch(pin.version):
-            return f"{pin.version[:40]!r} is not a sha256 digest (a tag can move)"
-        if not pin.artifacts:
-            return "records no platform manifest"
-        return None
-
-    @staticmethod
-    def purl(pin: Pin) -> object:
-        """`pkg:oci/<name>@sha256:...?repository_url=<registry>/<repository>&tag=<tag>` (the purl spec's oci type)."""
-        from packageurl import PackageURL
-
-        ref = parse(pin.requested or pin.name)
-        qualifiers = {"repository_url": f"{ref.registry}/{ref.repository}"}
-        if ref.tag:
-            qualifiers["tag"] = ref.tag
-        return PackageURL(type="oci", name=ref.repository.rpartition("/")[2], version=pin.version, qualifiers=qualifiers)
-
     # -- export and cut: the files with their pins ----------------------------------
-
-    export_formats = ("dockerfile", "compose")
 
     def pinned_files(self, fmt: str, pins: tuple[Pin, ...]) -> dict[Path, str]:
         digests = {p.name: p.version for p in pins}
@@ -148,45 +122,6 @@ class ContainerSource(Source):
                 write_atomic(copy, text.encode("utf-8"))
                 placeholders.setdefault(first, copy)
         return placeholders
-
-    # -- bundle and reproduce: the images' bytes ----------------------------------------
-
-    @classmethod
-    def bundle_pins(cls, config: ReleaseConfig, pins: tuple[Pin, ...], folder: Path, http: Http) -> dict[str, str]:
-        """Every pinned image as one OCI image layout in `folder/images/`."""
-        from releaser.ecosystems.containers import layout
-        from releaser.plumbing.fsutil import sha256_of
-
-        target = folder / IMAGES
-        layout.store(Registries(http, config.containers), pins, target)
-        return {
-            path.relative_to(folder).as_posix(): sha256_of(path)[0]
-            for path in sorted(target.rglob("*")) if path.is_file() and not path.name.startswith(".")
-        }
-
-    @classmethod
-    def restore_pins(
-        cls, config: ReleaseConfig, pins: tuple[Pin, ...], into: Path, bundle: Path | None, http: Http | None,
-        push: str | None = None,
-    ) -> list[str]:
-        """The pinned images as an OCI layout in `into/images/` (from the bundle, or upstream); with `push`
-        (a registry host[:port]), put into that registry too."""
-        from contextlib import nullcontext
-
-        from releaser.ecosystems.containers import layout
-        from releaser.plumbing.http import Http
-
-        target = into / IMAGES
-        with nullcontext(http) if http is not None else Http() as web:
-            registries = Registries(web, config.containers)
-            if bundle is not None:
-                layout.copy_layout(bundle / IMAGES, pins, target)
-            else:
-                layout.store(registries, pins, target)
-            lines = [f"  images    {len(pins)} pinned, as an OCI image layout: {target}"]
-            if push:
-                lines += [f"  pushed    {line}" for line in layout.push(target, pins, registries(push))]
-        return lines
 
     # -- lock -----------------------------------------------------------------------
 

@@ -26,16 +26,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from releaser.core.config import GitInput
 from releaser.core.errors import ResolutionError, UpstreamError
 from releaser.core.lockfile import Pin
 from releaser.core.redact import remember_secrets, scrub, strip_credentials
 from releaser.ecosystems.base import LockRequest, Source
+from releaser.ecosystems.git.ids import FULL_COMMIT_ID
+from releaser.ecosystems.git.settings import GitInput
 from releaser.plumbing.credentials import git_credentials
 
 LIST_TIMEOUT = 5 * 60  # seconds for `git ls-remote`
 FETCH_TIMEOUT = 30 * 60  # seconds for a fetch: a whole branch history may be large
-FULL_COMMIT_ID = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")  # SHA-1 or SHA-256 repositories; use fullmatch
 _HEXISH = re.compile(r"^[0-9a-fA-F]{4,64}$")
 # Variables that only choose how to reach a server, never what it answers: kept.
 _TRANSPORT_VARS = ("GIT_SSH", "GIT_SSH_COMMAND", "GIT_SSH_VARIANT", "GIT_SSL_CAINFO", "GIT_SSL_CAPATH", "GIT_PROXY_COMMAND")
@@ -215,6 +215,14 @@ class GitRemote:
                 f"{utc_iso(cutoff)}; name an older tag or commit, or use a later --as-of"
             )
         return found
+
+    def read(self, sha: str, path: str) -> str | None:
+        """The text of `path` at commit `sha` (which `commit` fetched), None when the commit has no such file."""
+        repo = self._bare("shallow")
+        if not self._is_commit(repo, sha):
+            raise UpstreamError(f"{self.what}: commit {sha[:12]} of {self.display} could not be fetched with its files")
+        done = self._git(["cat-file", "blob", f"{sha}:{path}"], repo)
+        return done.stdout if done.returncode == 0 else None
 
     # -- plumbing -------------------------------------------------------------
 

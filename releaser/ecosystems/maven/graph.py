@@ -30,7 +30,7 @@ from functools import cached_property
 from typing import Any, TypeVar
 
 from releaser.core.errors import ResolutionError
-from releaser.core.maven_coordinate import MavenCoordinate
+from releaser.ecosystems.maven.coordinate import MavenCoordinate
 from releaser.ecosystems.maven.model import Dependency, Model, excluded
 from releaser.ecosystems.maven.pom import PomError
 from releaser.ecosystems.maven.version import MavenVersion, VersionRange

@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from releaser.core.errors import ConfigError, UpstreamMissing
-from releaser.core.maven_coordinate import MavenCoordinate
+from releaser.ecosystems.maven.coordinate import MavenCoordinate
 from releaser.ecosystems.maven.pom import Declared, ParentRef, Pom, PomError, parse_pom
 
 _EXPRESSION = re.compile(r"\$\{([^}]*)\}")

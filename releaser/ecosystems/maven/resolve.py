@@ -20,9 +20,9 @@ from requests.adapters import HTTPAdapter
 
 from releaser.core.errors import UpstreamError, UpstreamMissing
 from releaser.core.lockfile import Artifact, Pin
-from releaser.core.maven_coordinate import MavenCoordinate
 from releaser.core.redact import strip_credentials
 from releaser.ecosystems.base import LockRequest
+from releaser.ecosystems.maven.coordinate import MavenCoordinate
 from releaser.ecosystems.maven.files import (
     ALGORITHMS,
     SIDECARS,

@@ -20,13 +20,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from releaser.core.config import MavenInputs
 from releaser.core.errors import ConfigError
 from releaser.core.lockfile import Pin
-from releaser.core.maven_coordinate import MavenCoordinate
 from releaser.core.redact import strip_credentials
 from releaser.core.verdict import Finding, upgrade
 from releaser.ecosystems.base import LockRequest, Source
+from releaser.ecosystems.maven.coordinate import MavenCoordinate
+from releaser.ecosystems.maven.settings import MavenInputs
 from releaser.ecosystems.maven.version import VersionRange
 
 if TYPE_CHECKING:

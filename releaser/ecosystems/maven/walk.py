@@ -18,12 +18,12 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, cast
 
-from releaser.core.config import CONFIG_NAME, MavenInputs
+from releaser.core.config import CONFIG_NAME
 from releaser.core.errors import ConfigError, UpstreamError, UpstreamMissing
 from releaser.core.lockfile import Artifact, Pin
-from releaser.core.maven_coordinate import MavenCoordinate
 from releaser.core.redact import strip_credentials
 from releaser.ecosystems.base import LockRequest
+from releaser.ecosystems.maven.coordinate import MavenCoordinate
 from releaser.ecosystems.maven.files import download
 from releaser.ecosystems.maven.graph import Map, Node, Visit, checked, settle
 from releaser.ecosystems.maven.metadata import BUILD
@@ -31,6 +31,7 @@ from releaser.ecosystems.maven.model import Dependency, Model, ModelBuilder
 from releaser.ecosystems.maven.pom import Pom, PomError, parse_pom
 from releaser.ecosystems.maven.project import project_files
 from releaser.ecosystems.maven.resolve import Resolver
+from releaser.ecosystems.maven.settings import MavenInputs
 
 MAX_RELOCATIONS = 8
 

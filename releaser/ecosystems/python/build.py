@@ -15,7 +15,7 @@ newest that day: the build would float. So `releaser lock` pins the build too:
 Each build pin is recorded, with every file hashed and dated, in the `build` list of
 the pin that needs it. `cut` and `reproduce` install them, hash-verified, into a
 private build environment and build the sdist there with `--no-build-isolation`
-(`releaser.install.sdists`). One level deep: a build requirement must have a wheel
+(`releaser.ecosystems.python.sdists`). One level deep: a build requirement must have a wheel
 for the target it is built on itself.
 
 With `[python] environments`, "no wheel fits" is asked of each target the pin is needed

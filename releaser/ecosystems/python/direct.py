@@ -25,14 +25,15 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from releaser.core.config import PythonInputs, git_url_kind
 from releaser.core.errors import ConfigError, UpstreamError
 from releaser.core.lockfile import Artifact, Pin
 from releaser.core.redact import remember_secrets, scrub, strip_credentials
 from releaser.ecosystems.base import LockRequest
+from releaser.ecosystems.git.settings import git_url_kind
 from releaser.ecosystems.git.source import GitRemote, keeps
 from releaser.ecosystems.python.index import filename_version
 from releaser.ecosystems.python.requirements import shown
+from releaser.ecosystems.python.settings import PythonInputs
 from releaser.ecosystems.url.source import check_cutoff, fetch, file_name
 
 _ARCHIVE_SCHEMES = ("http", "https")

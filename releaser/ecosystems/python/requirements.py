@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from releaser.core import documents
-from releaser.core.config import PythonInputs
 from releaser.core.errors import ConfigError
 from releaser.core.paths import inside
 from releaser.core.redact import strip_credentials
+from releaser.ecosystems.python.settings import PythonInputs
 
 if TYPE_CHECKING:
     from packaging.requirements import InvalidRequirement, Requirement
@@ -312,3 +312,24 @@ def _relative(root: Path, path: Path) -> str:
         return path.resolve().relative_to(root.resolve()).as_posix()
     except ValueError:
         return path.as_posix()
+
+
+def applies(text: str, environments: tuple[str, ...] = ()) -> bool:
+    """False when the requirement's environment marker excludes this interpreter, or, for a
+    lock made for `environments`, every one of those targets."""
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    from releaser.core.targets import parse
+
+    try:
+        req = Requirement(text)
+    except InvalidRequirement:  # several requirements of one name: better to ask for a pin than to miss one
+        return True
+    if req.marker is None:
+        return True
+    try:
+        if environments:
+            return any(req.marker.evaluate(parse(t).environment()) for t in environments)
+        return bool(req.marker.evaluate({"extra": ""}))
+    except Exception:  # an undecidable marker: better to ask for a pin than to miss one
+        return True

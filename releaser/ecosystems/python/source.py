@@ -16,7 +16,6 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from releaser.core.config import PythonInputs
 from releaser.core.errors import ConfigError
 from releaser.core.lockfile import InputRecord, Pin
 from releaser.core.progress import Counter
@@ -29,15 +28,15 @@ from releaser.ecosystems.python.requirements import (
     read_inputs,
     shown,
 )
+from releaser.ecosystems.python.settings import PythonInputs
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
 
     from releaser.core.targets import Target
     from releaser.core.verdict import Finding
     from releaser.ecosystems.python.direct import DirectReferences
     from releaser.ecosystems.python.index import PackageIndexReader
-    from releaser.ecosystems.python.resolve import Hints, Resolver
+    from releaser.ecosystems.python.resolve import Hints
     from releaser.plumbing.http import Http
 
 
@@ -81,7 +80,9 @@ class PythonSource(Source):
         return verify(pins, http, self.inputs.index_urls, targets)
 
     def resolver(self) -> str:
-        return _resolver(self.inputs.resolver)[1]()
+        from releaser.ecosystems.python.resolve import resolver
+
+        return resolver(self.inputs.resolver).describe()
 
     def source_urls(self) -> tuple[str, ...]:
         return tuple(strip_credentials(u) for u in self.inputs.index_urls)
@@ -154,10 +155,10 @@ class PythonSource(Source):
         the marker that names them (releaser.core.targets).
         """
         from releaser.core.targets import needed_under, parse
-        from releaser.ecosystems.python.resolve import Job
+        from releaser.ecosystems.python.resolve import Job, resolver
         from releaser.plumbing.http import concurrently
 
-        resolve, _ = _resolver(self.inputs.resolver)
+        resolve = resolver(self.inputs.resolver).resolve
         work = request.workdir
         requirements, constraints = work / "requirements.in", work / "constraints.txt"
         for req in (r for i in self.parsed for r in i.constraints):
@@ -209,9 +210,9 @@ class PythonSource(Source):
         """An sdist's build requirements, resolved by the lock's resolver for `target` (None: this
         interpreter), as isolated and dated as the lock's own."""
         from releaser.core.errors import UpstreamError
-        from releaser.ecosystems.python.resolve import Job
+        from releaser.ecosystems.python.resolve import Job, resolver
 
-        resolve, _ = _resolver(self.inputs.resolver)
+        resolve = resolver(self.inputs.resolver).resolve
         work.mkdir(parents=True, exist_ok=True)
         source, constraints = work / "build.in", work / "build-constraints.txt"
         source.write_text("".join(r + "\n" for r in requirements), encoding="utf-8")
@@ -234,15 +235,6 @@ class PythonSource(Source):
             here = target.marker
             seeds = [p for p in seeds if here in marker_targets(p.marker, self.inputs.environments)]
         return tuple(f"{p.name}=={p.version}" for p in seeds)
-
-
-def _resolver(name: str) -> tuple[Resolver, Callable[[], str]]:
-    """(resolve, describe) of the resolver `name`, as `[python] resolver` names it."""
-    if name == "uv":
-        from releaser.ecosystems.python.resolve import uv as module
-    else:
-        from releaser.ecosystems.python.resolve import piptools as module  # type: ignore[no-redef]
-    return module.resolve, module.describe
 
 
 class _Prefetch:

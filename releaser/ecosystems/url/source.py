@@ -19,12 +19,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
-from releaser.core.config import UrlInput
 from releaser.core.errors import ConfigError, UpstreamError
 from releaser.core.lockfile import Artifact, Pin
 from releaser.core.redact import strip_credentials
 from releaser.ecosystems.base import LockRequest, Source
 from releaser.ecosystems.git.source import keeps
+from releaser.ecosystems.url.settings import UrlInput
 
 if TYPE_CHECKING:  # `releaser check` builds this source and must not pay for requests
     from releaser.plumbing.http import Http

@@ -185,12 +185,12 @@ def test_witness_log_reader_raises_only_config_errors(text: str) -> None:
     ],
 )
 def test_containers_table_errors_name_the_key(tmp_path: Path, table: str, message: str) -> None:
-    from releaser.core import config
+    from releaser.ecosystems import parse_config
 
     (tmp_path / "compose.yaml").write_text("services: {}\n")
     text = f'[release]\nname = "x"\nversion = "1.0"\n\n[containers]\n{table}\n'
     with pytest.raises(ConfigError, match=r"\[containers\].*" + message):
-        config.parse(text, tmp_path / "release.toml")
+        parse_config(text, tmp_path / "release.toml")
 
 
 def test_a_manifest_nested_past_any_real_one_is_an_upstream_error() -> None:

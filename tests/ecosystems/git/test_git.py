@@ -13,8 +13,9 @@ import pytest
 
 from loopback.githttp import GitHttpServer
 from loopback.gitrepo import GitRepo
-from releaser.core import config, lockfile
+from releaser.core import lockfile
 from releaser.core.errors import ReleaserError, UpstreamError
+from releaser.ecosystems import load_config
 from releaser.lock.locking import lock
 
 JAN = datetime(2024, 1, 1, 12, tzinfo=UTC)
@@ -34,7 +35,7 @@ def write_project(root: Path, *deps: tuple[str, str, str]) -> Path:
 
 
 def run_lock(root: Path, **kwargs: object):  # type: ignore[no-untyped-def]
-    return lock(config.load(root / "release.toml"), **kwargs)  # type: ignore[arg-type]
+    return lock(load_config(root / "release.toml"), **kwargs)  # type: ignore[arg-type]
 
 
 def git_pins(root: Path) -> dict[str, lockfile.Pin]:

@@ -14,9 +14,10 @@ from hypothesis import strategies as st
 
 from helpers import run_releaser
 from loopback.maven import MavenRepository
-from releaser.core import config, lockfile
+from releaser.core import lockfile
 from releaser.core.errors import ConfigError, UpstreamError
 from releaser.core.lockfile import Pin
+from releaser.ecosystems import load_config
 from releaser.ecosystems.maven.files import parse_checksum
 from releaser.ecosystems.maven.metadata import listed_builds, listing_names
 from releaser.ecosystems.maven.version import MavenVersion, VersionRange, newest_first
@@ -50,7 +51,7 @@ class MavenProject:
         return self.root / "release.lock"
 
     def lock(self, **kwargs: object) -> dict[str, Pin]:
-        result = locking.lock(config.load(self.root / "release.toml"), **kwargs)  # type: ignore[arg-type]
+        result = locking.lock(load_config(self.root / "release.toml"), **kwargs)  # type: ignore[arg-type]
         return {p.name: p for p in result.lock.pins}
 
     def cli(self, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from releaser.core.errors import ConfigError, ReleaserError, ResolutionError
-from releaser.core.maven_coordinate import MavenCoordinate
+from releaser.ecosystems.maven.coordinate import MavenCoordinate
 from releaser.ecosystems.maven.graph import Node, derive_scope, settle
 from releaser.ecosystems.maven.model import ModelBuilder
 from releaser.ecosystems.maven.pom import Pom, PomError, parse_pom
@@ -319,14 +319,14 @@ def test_a_bad_pom_in_the_repository_is_an_outside_failure(tmp_path: Path, poms:
     ids=["missing", "outside", "system-scope", "scopes-without-pom"],
 )
 def test_maven_project_settings_are_validated(tmp_path: Path, table: str, message: str) -> None:
-    from releaser.core import config
+    from releaser.ecosystems import load_config
 
     (tmp_path / "pom.xml").write_bytes(project(""))
     (tmp_path / "release.toml").write_text(
         f'[release]\nname = "x"\nversion = "1.0"\n\n[[maven]]\nrepository = "https://repo.example/maven2"\n{table}\n'
     )
     with pytest.raises(ConfigError, match=r"release.toml:\d+: \[\[maven\]\] #1 " + message.replace("[", r"\[").replace("(", r"\(")):
-        config.load(tmp_path / "release.toml")
+        load_config(tmp_path / "release.toml")
 
 
 def test_a_module_outside_the_project_or_missing_is_bad_input(tmp_path: Path) -> None:
@@ -346,7 +346,7 @@ def test_a_module_outside_the_project_or_missing_is_bad_input(tmp_path: Path) ->
 
 def test_a_relocated_artifact_with_a_file_of_its_own_is_followed(tmp_path: Path) -> None:
     from loopback.maven import MavenRepository
-    from releaser.core import config
+    from releaser.ecosystems import load_config
     from releaser.lock import locking
 
     with MavenRepository() as repo:
@@ -356,7 +356,7 @@ def test_a_relocated_artifact_with_a_file_of_its_own_is_followed(tmp_path: Path)
         (tmp_path / "release.toml").write_text(
             f'[release]\nname = "x"\nversion = "1.0"\n\n[[maven]]\nrepository = "{repo.url}"\ndependencies = ["org.old:lib:2.0"]\n'
         )
-        pins = {p.name: p for p in locking.lock(config.load(tmp_path / "release.toml")).lock.pins}
+        pins = {p.name: p for p in locking.lock(load_config(tmp_path / "release.toml")).lock.pins}
     assert set(pins) == {"org.r:new", "org.old:lib:pom@2.0"}
     assert (pins["org.r:new"].version, pins["org.r:new"].requested) == ("2.0", "2.0 (relocated from org.old:lib)")
     assert [a.name for a in pins["org.old:lib:pom@2.0"].artifacts] == ["lib-2.0.pom"]

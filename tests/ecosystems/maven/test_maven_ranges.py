@@ -19,7 +19,7 @@ from test_maven_transitive import G, deps, pom
 from helpers import run_releaser
 from loopback import maven_deploy
 from loopback.maven import MavenRepository
-from releaser.core import config
+from releaser.ecosystems import load_config
 from releaser.ecosystems.maven.metadata import BUILD
 from releaser.lock import locking
 
@@ -81,7 +81,7 @@ def write(root: Path, repository: str, document: str) -> Path:
 def test_a_range_further_down_narrows_the_nearest_declaration_as_in_maven(repository, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     server, _ = repository
     root = write(tmp_path / "p", server.url, SOLVABLE)
-    result = locking.lock(config.load(root / "release.toml"))
+    result = locking.lock(load_config(root / "release.toml"))
     pins = {p.name: p for p in result.lock.pins}
     versions = {name.removeprefix(f"{G}:"): p.version for name, p in pins.items() if p.scope != "parent"}
     snapshot = versions.pop("snap")
@@ -105,7 +105,7 @@ def test_a_snapshot_inside_a_range_is_kept_in_one_collection(repository, tmp_pat
     server, _ = repository
     root = write(tmp_path / "p", server.url, project_pom("snap:2.0-SNAPSHOT", "narrow:1.0"))
     seen = len(server.requests_seen)
-    pins = {p.name: p for p in locking.lock(config.load(root / "release.toml")).lock.pins}
+    pins = {p.name: p for p in locking.lock(load_config(root / "release.toml")).lock.pins}
     assert BUILD.match(pins[f"{G}:snap"].version)["base"] == "2.0"  # type: ignore[index]
     # Its timestamped build is compared as 2.0-SNAPSHOT, as Maven compares it: nothing is collected twice.
     assert [r for r in server.requests_seen[seen:] if r.endswith("/narrow-1.0.pom")] == [

@@ -19,9 +19,10 @@ from helpers import run_releaser
 from loopback import maven_deploy
 from loopback.maven import MavenRepository
 from loopback.maven_deploy import Deployable
-from releaser.core import config, lockfile
+from releaser.core import lockfile
 from releaser.core.lockfile import Pin
-from releaser.core.maven_coordinate import MavenCoordinate
+from releaser.ecosystems import load_config
+from releaser.ecosystems.maven.coordinate import MavenCoordinate
 from releaser.ecosystems.maven.metadata import BUILD
 from releaser.ecosystems.maven.pom import parse_pom
 from releaser.lock import locking
@@ -148,7 +149,7 @@ def write_project(root: Path, repository: str, extra: str = "") -> Path:
 
 
 def lock(root: Path, **kwargs: object) -> dict[str, Pin]:
-    result = locking.lock(config.load(root / "release.toml"), **kwargs)  # type: ignore[arg-type]
+    result = locking.lock(load_config(root / "release.toml"), **kwargs)  # type: ignore[arg-type]
     return {p.name: p for p in result.lock.pins}
 
 

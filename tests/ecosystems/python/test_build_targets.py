@@ -20,9 +20,9 @@ from helpers import days, python_project, sdist_index
 from loopback.pypi import PackageIndex
 from releaser.core import lockfile, targets
 from releaser.core.errors import Refused
+from releaser.ecosystems.python.buildenv import create_venv
 from releaser.ecosystems.python.resolve.uv import uv_binary, uv_env
 from releaser.ecosystems.python.tags import wheel_fits
-from releaser.install.buildenv import create_venv
 from releaser.lock.locking import lock
 
 LINUX_311 = "sys_platform == 'linux' and python_version == '3.11'"
@@ -121,7 +121,7 @@ def test_each_target_that_builds_a_pin_gets_its_build_pinned_and_only_that_targe
 def test_cut_on_linux_installs_natlibs_wheel_and_builds_sdonly_from_the_build_pins_made_for_linux(built, tmp_path):
     from test_sdist_builds import installed
 
-    from releaser.install.pyinstall import install_python
+    from releaser.ecosystems.python.install import install_python
 
     if not targets.any_covers((LINUX_311,)):
         pytest.skip("installs on a linux/3.11 interpreter")
@@ -136,7 +136,7 @@ def test_cut_on_linux_installs_natlibs_wheel_and_builds_sdonly_from_the_build_pi
 
 
 def test_a_lock_made_on_another_platform_is_refused_naming_it_where_a_pin_has_no_wheel_here(built, tmp_path):
-    from releaser.install.pyinstall import install_python
+    from releaser.ecosystems.python.install import install_python
 
     if targets.any_covers((WIN_312,)):
         pytest.skip("needs an interpreter other than win32/3.12")

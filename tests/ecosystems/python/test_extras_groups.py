@@ -97,8 +97,8 @@ _tables = st.dictionaries(st.sampled_from(["test", "lint", "all", "postgres", "T
 def test_any_pyproject_gives_requirements_or_a_config_error(tmp_path_factory, optional, groups_table, dynamic, extras, groups):  # type: ignore[no-untyped-def]
     import tomli_w
 
-    from releaser.core.config import PythonInputs
     from releaser.ecosystems.python.requirements import read_inputs
+    from releaser.ecosystems.python.settings import PythonInputs
 
     root = tmp_path_factory.mktemp("pyproject")
     doc: dict = {"project": {"name": "cosmo", "version": "1", "dynamic": dynamic, "dependencies": ["alpha"]}}

@@ -219,8 +219,8 @@ def test_environments_with_pip_tools_are_refused_naming_uv(make_project):
 
 
 def test_cut_and_reproduce_refuse_an_environment_the_lock_does_not_cover(platforms, make_project, tmp_path):
+    from releaser.ecosystems.python.install import install_python
     from releaser.install.layout import files_for_here
-    from releaser.install.pyinstall import install_python
 
     project = make_project(platforms.url, requirements="app\n", python=TARGETS)
     locked = lock(project.config(), as_of=days(10)).lock
@@ -260,13 +260,13 @@ def test_environments_accept_their_one_form_and_refuse_anything_else_with_a_conf
         f'[release]\nname = "x"\nversion = "1"\n[python]\nrequirements = ["requirements.in"]\n{UV}\n'
         f"environments = [{tomllib_string(text)}]\n"
     )
-    from releaser.core import config
+    from releaser.ecosystems import load_config
 
     try:
-        loaded = config.load(root / "release.toml")
+        loaded = load_config(root / "release.toml")
     except ConfigError:
         return
-    (target,) = loaded.python.environments
+    (target,) = loaded.inputs_of("python").environments
     assert targets.parse(target).marker == target
 
 

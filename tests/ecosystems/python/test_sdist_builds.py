@@ -21,7 +21,7 @@ from helpers import Project, days, python_project, sdist_index
 from loopback.pypi import PackageIndex
 from releaser.core import lockfile
 from releaser.core.errors import Refused
-from releaser.install.buildenv import create_venv, venv_python
+from releaser.ecosystems.python.buildenv import create_venv, venv_python
 from releaser.lock.locking import lock
 from releaser.record import records
 
@@ -107,7 +107,7 @@ def test_reproduce_of_a_record_without_build_pins_names_the_sdist_it_could_not_b
 
 
 def test_cut_builds_the_sdist_from_its_pins_and_refuses_an_older_lock_without_them(project, tmp_path):  # type: ignore[no-untyped-def]
-    from releaser.install.pyinstall import install_python
+    from releaser.ecosystems.python.install import install_python
 
     current = lockfile.read(project.lockfile)
     venv = create_venv(tmp_path / "venv")

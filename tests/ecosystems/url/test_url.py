@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 
 from loopback.files import FileServer
-from releaser.core import config, lockfile
+from releaser.core import lockfile
 from releaser.core.errors import ConfigError, UpstreamError
+from releaser.ecosystems import load_config
 from releaser.lock.locking import lock
 from releaser.plumbing.http import Http
 
@@ -39,7 +40,7 @@ def write_project(root: Path, *artifacts: dict[str, str]) -> Path:
 
 def run_lock(root: Path, **kwargs: object):  # type: ignore[no-untyped-def]
     # A fast backoff: the retry tests should not sleep.
-    return lock(config.load(root / "release.toml"), http=Http(backoff=0.01), **kwargs)  # type: ignore[arg-type]
+    return lock(load_config(root / "release.toml"), http=Http(backoff=0.01), **kwargs)  # type: ignore[arg-type]
 
 
 def pins(root: Path) -> dict[str, lockfile.Pin]:

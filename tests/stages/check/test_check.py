@@ -26,7 +26,7 @@ from loopback.wheels import build_wheel
 from releaser.check.checking import check, floats
 from releaser.core import config, lockfile
 from releaser.core.lockfile import Artifact, Lock, Pin
-from releaser.ecosystems import sources_for
+from releaser.ecosystems import load_config, sources_for
 from releaser.ecosystems.upstream import verify_generic
 from releaser.lock.locking import config_entries, input_records, lock
 from releaser.plumbing.http import Http
@@ -278,7 +278,7 @@ def other_kinds(root: Path, *, ref: str = "main", url: str = "https://example.or
             """
         )
     )
-    return config.load(root / "release.toml")
+    return load_config(root / "release.toml")
 
 
 def test_other_kinds_floating_uncovered_and_stale(tmp_path: Path) -> None:
@@ -347,7 +347,7 @@ def test_the_lock_header_records_entries_without_credentials(tmp_path: Path, mon
         'index-url = "https://user:${INDEX_TOKEN}@index.example.org/simple"\n'
         '\n[[artifact]]\nname = "tz"\nurl = "https://bot:${INDEX_TOKEN}@files.example.org/tz.tar.gz"\n'
     )
-    cfg = config.load(tmp_path / "release.toml")
+    cfg = load_config(tmp_path / "release.toml")
     entries = config_entries(cfg)
     assert entries["python"] == {"index-url": "https://index.example.org/simple", "requirements": "requirements.in"}
     assert entries["artifact"] == {"tz": {"url": "https://files.example.org/tz.tar.gz"}}

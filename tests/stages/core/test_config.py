@@ -6,6 +6,7 @@ import pytest
 
 from releaser.core import config
 from releaser.core.errors import ConfigError
+from releaser.ecosystems import load_config
 
 GOOD = """
 [release]
@@ -37,18 +38,18 @@ def load(tmp_path, text: str) -> config.ReleaseConfig:
     (tmp_path / "requirements.in").write_text("alpha\n")
     path = tmp_path / "release.toml"
     path.write_text(text)
-    return config.load(path)
+    return load_config(path)
 
 
 def test_the_whole_contract_schema_loads_into_typed_inputs(tmp_path):
     cfg = load(tmp_path, GOOD)
     assert cfg.release.version == "0.9.0" and cfg.release.lockfile == "release.lock"
     assert cfg.release.gates == (("pytest", "-q"),)
-    assert cfg.python.index_urls == ("https://pypi.example/simple",)
-    snapshot, ranged = cfg.maven[0].dependencies
+    assert cfg.inputs_of("python").index_urls == ("https://pypi.example/simple",)
+    snapshot, ranged = cfg.inputs_of("maven").blocks[0].dependencies
     assert (snapshot.group, snapshot.artifact, snapshot.version) == ("net.fortuna", "ical4j", "1.0-SNAPSHOT")
     assert snapshot.floats and ranged.floats and ranged.version == "[5.0,6.0)"
-    assert cfg.git[0].ref == "main" and cfg.artifacts[0].name == "tzdata"
+    assert cfg.inputs_of("git").items[0].ref == "main" and cfg.inputs_of("artifact").items[0].name == "tzdata"
 
 
 @pytest.mark.parametrize(
@@ -85,7 +86,7 @@ def test_malformed_toml_gives_the_parsers_line(tmp_path):
 def test_credentials_come_from_the_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("IDX_TOKEN", "s3cr3t-token")
     cfg = load(tmp_path, GOOD.replace("https://pypi.example/simple", "https://ci:${IDX_TOKEN}@pypi.example/simple"))
-    assert cfg.python.index_url == "https://ci:s3cr3t-token@pypi.example/simple"
+    assert cfg.inputs_of("python").index_url == "https://ci:s3cr3t-token@pypi.example/simple"
     # Unset, it is no error until a URL is used (offline `check` runs without secrets).
     unset = load(tmp_path, GOOD.replace("https://pypi.example/simple", "https://ci:${NOT_SET_ANYWHERE}@pypi.example/simple"))
     with pytest.raises(ConfigError, match=r"\$\{NOT_SET_ANYWHERE\}, which is not set"):

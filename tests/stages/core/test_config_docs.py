@@ -14,6 +14,7 @@ import pytest
 
 from releaser.core import config
 from releaser.core.errors import ConfigError
+from releaser.ecosystems import parse_config
 
 ROOT = Path(__file__).resolve().parents[3]
 DOC = ROOT / "docs" / "config.md"
@@ -24,7 +25,7 @@ _EXPECTED = re.compile(r"unknown key \(expected one of: ([^)]*)\)")
 def accepted(text: str, tmp_path: Path) -> list[str]:
     """The keys the parser lists when `text` (with an unknown key in it) is refused."""
     with pytest.raises(ConfigError) as refused:
-        config.parse(text, tmp_path / config.CONFIG_NAME)
+        parse_config(text, tmp_path / config.CONFIG_NAME)
     found = _EXPECTED.search(str(refused.value))
     assert found, f"not refused as an unknown key: {refused.value}"
     return found.group(1).split(", ")
@@ -36,7 +37,7 @@ def parser_tables(tmp_path: Path) -> dict[str, list[str]]:
     for name in accepted("no-such-table = 1\n" + RELEASE, tmp_path):
         header = f"[{name}]"
         try:
-            config.parse(RELEASE + f"{header}\n" if name != "release" else RELEASE, tmp_path / config.CONFIG_NAME)
+            parse_config(RELEASE + f"{header}\n" if name != "release" else RELEASE, tmp_path / config.CONFIG_NAME)
         except ConfigError as exc:
             if "array of tables" in str(exc):
                 header = f"[[{name}]]"
@@ -85,7 +86,7 @@ def test_every_example_in_the_reference_loads(tmp_path, monkeypatch):
     assert len(examples) >= 7
     for example in examples:
         text = example if "[release]" in example else RELEASE + example
-        config.parse(text, tmp_path / config.CONFIG_NAME)
+        parse_config(text, tmp_path / config.CONFIG_NAME)
 
 
 def test_no_documentation_points_to_the_product_contract():

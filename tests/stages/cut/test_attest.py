@@ -224,7 +224,7 @@ def test_a_key_others_can_read_is_a_warning(populated, make_project, tmp_path, m
 
 
 def test_attest_settings_are_validated_with_the_key_named(tmp_path) -> None:
-    from releaser.core import config
+    from releaser.ecosystems import parse_config
 
     base = '[release]\nname = "x"\nversion = "1.0"\n'
     for table, expected in [
@@ -234,7 +234,7 @@ def test_attest_settings_are_validated_with_the_key_named(tmp_path) -> None:
         ('[attest]\nbuilder-id = "not a uri"\n', "builder-id"),
     ]:
         with pytest.raises(ConfigError, match=expected):
-            config.parse(base + table, tmp_path / "release.toml")
+            parse_config(base + table, tmp_path / "release.toml")
 
 
 def test_the_rehearsal_statement_lists_its_steps() -> None:

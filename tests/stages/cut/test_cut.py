@@ -35,6 +35,7 @@ from releaser.core import lockfile
 from releaser.core.errors import ConfigError, Refused, UpstreamError
 from releaser.cut import numbering
 from releaser.cut.cutting import cut
+from releaser.ecosystems import load_config
 from releaser.lock.locking import lock
 from releaser.plumbing import fsutil
 from releaser.record import manifest, records
@@ -423,7 +424,7 @@ def test_release_settings_are_validated(tmp_path):
     def load(release: str) -> config_mod.ReleaseConfig:
         path = tmp_path / "release.toml"
         path.write_text(f'[release]\nname = "cosmo"\nversion = "0.9.0"\n{release}\n')
-        return config_mod.load(path)
+        return load_config(path)
 
     assert load("").release.tag == "v{rc}" and load("").release.templates is None
     assert load('templates = "t"\ntag = "release/{rc}"').release.templates == "t"
@@ -459,7 +460,6 @@ def test_the_default_template_is_found_in_a_checkout_and_packaged_for_wheels():
 
 def test_manifest_md_lists_a_pin_with_a_wheel_per_platform_by_count(tmp_path):
     """29 pins with 30 wheels each made a 60 KB page; their digests are in release.lock and manifest.json."""
-    from releaser.core import config as config_mod
     from releaser.record.manifest import render_markdown
 
     (tmp_path / "release.toml").write_text('[release]\nname = "hc"\nversion = "1.0"\n')
@@ -471,7 +471,7 @@ def test_manifest_md_lists_a_pin_with_a_wheel_per_platform_by_count(tmp_path):
         "lock_digest": "sha256:" + "0" * 64, "builder": {"python": "3.12", "platform": "linux", "releaser": "0.1", "resolver": "pip-tools"},
         "pins": pins, "built": [], "gates": [], "sbom": None, "tag": None,
     }
-    page = render_markdown(config_mod.load(tmp_path / "release.toml"), manifest)
+    page = render_markdown(load_config(tmp_path / "release.toml"), manifest)
     assert len(page.encode()) < 8_000, len(page.encode())
     assert "| pkg3 | 1.0 |  | 30 files (cryptography-44.0-cp39-abi3-platform0.whl, …), each sha256 in `release.lock`" in page
     assert f"asgiref-3.8-py3-none-any.whl `{'a' * 64}`" in page  # one file: named with its digest, as before

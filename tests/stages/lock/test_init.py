@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from helpers import Project, run_releaser
 from releaser.core.errors import ReleaserError
+from releaser.ecosystems import load_config
 from releaser.lock.init import initialize, render
 from releaser.lock.initfind import find
 
@@ -284,7 +285,6 @@ def test_check_never_calls_a_lock_sound_while_a_dependency_file_it_does_not_list
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(requirements=st.binary(max_size=300), pyproject=st.binary(max_size=300))
 def test_whatever_a_dependency_file_holds_unlisted_answers_or_says_why(tmp_path_factory, requirements, pyproject) -> None:  # type: ignore[no-untyped-def]
-    from releaser.core import config as config_mod
     from releaser.core.depfiles import is_compiled
     from releaser.core.lockfile import Lock
     from releaser.lock.soundness import unlisted
@@ -295,7 +295,7 @@ def test_whatever_a_dependency_file_holds_unlisted_answers_or_says_why(tmp_path_
     (root / "pyproject.toml").write_bytes(pyproject)
     is_compiled(requirements.decode("utf-8", "replace"))
     try:
-        found = unlisted(config_mod.load(root / "release.toml"), Lock(JAN, "0.1.0", "none"))
+        found = unlisted(load_config(root / "release.toml"), Lock(JAN, "0.1.0", "none"))
     except ReleaserError:
         return
     assert all(f.code == "unlisted" and f.subject in ("requirements.txt", "pyproject.toml") for f in found)

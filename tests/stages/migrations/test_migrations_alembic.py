@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from migration_projects import AlembicProject, alembic_project, gate, refused
-from releaser.core import config
+from releaser.ecosystems import load_config
 from releaser.migrations.loader import read_graph, read_graph_at
 from releaser.migrations.report import Previous
 
@@ -103,7 +103,7 @@ def test_empty_or_raising_downgrades_are_irreversible_when_new(branches: Alembic
 
 
 def test_a_ref_is_read_from_git_objects_without_a_checkout(branches: AlembicProject) -> None:
-    settings = config.load(branches.root / "release.toml").migrations
+    settings = load_config(branches.root / "release.toml").migrations
     assert settings is not None
     head = branches.head()
     at_release = read_graph_at(settings, branches.root, "v1.0")

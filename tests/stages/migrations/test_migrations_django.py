@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from migration_projects import PYTHON, DjangoProject, django_project, gate, refused, run
-from releaser.core import config
 from releaser.core.errors import ConfigError
+from releaser.ecosystems import load_config
 from releaser.migrations.loader import read_graph
 from releaser.migrations.report import Previous
 
@@ -280,7 +280,7 @@ def test_squashed_migrations_stand_for_what_they_replace(released: tuple[DjangoP
     squashed = DjangoProject(tmp_path / "squash", models=project.models)
     project.git("clone", "-q", str(project.root), str(squashed.root))
     squashed.manage("squashmigrations", "shop", "0002", "--noinput")
-    graph = read_graph(config.load(squashed.root / "release.toml").migrations, squashed.root)  # type: ignore[arg-type]
+    graph = read_graph(load_config(squashed.root / "release.toml").migrations, squashed.root)  # type: ignore[arg-type]
     (name,) = graph.heads()["shop"]
     assert name.startswith("0001_squashed_0002")
     for old in ("0001_initial", "0002_add_price"):  # the squash is finalized: the replaced files go
@@ -304,7 +304,7 @@ def test_dependencies_across_apps_swappable_and_run_before(tmp_path: Path) -> No
             dependencies: list[tuple[str, str]] = [("shop", "0001_initial"), ("blog", "__latest__")]
             operations: list = [migrations.RunSQL("select 1", reverse_sql=migrations.RunSQL.noop)]
     """)
-    graph = read_graph(config.load(project.root / "release.toml").migrations, project.root)  # type: ignore[arg-type]
+    graph = read_graph(load_config(project.root / "release.toml").migrations, project.root)  # type: ignore[arg-type]
     typed = graph.migrations[("shop", "0002_typed")]
     assert set(typed.parents) == {("shop", "0001_initial"), ("blog", "0002_owner")} and typed.reversible
     blog = graph.migrations[("blog", "0002_owner")]
@@ -317,7 +317,7 @@ def test_dependencies_across_apps_swappable_and_run_before(tmp_path: Path) -> No
 def test_bad_input_is_one_line(tmp_path: Path) -> None:
     project = django_project(tmp_path / "bad", git=False)
     project.write("release.toml", '[release]\nname = "x"\nversion = "1"\n[migrations]\n' + GATE)
-    settings = config.load(project.root / "release.toml").migrations
+    settings = load_config(project.root / "release.toml").migrations
     assert settings is not None
     first = project.migration("shop", "0001")
     text = first.read_text()

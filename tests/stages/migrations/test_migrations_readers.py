@@ -15,6 +15,7 @@ from migration_projects import GitProject
 from releaser.core import config
 from releaser.core.errors import ConfigError, ReleaserError
 from releaser.core.migration_config import MigrationSettings, matching_dirs
+from releaser.ecosystems import load_config
 from releaser.migrations import alembic, django, flyway, pysource, south
 from releaser.migrations.gate import evaluate
 from releaser.migrations.graph import Graph
@@ -193,14 +194,14 @@ def test_bad_settings_are_one_line_naming_file_key_and_line(tmp_path: Path) -> N
     for table, message in cases.items():
         (tmp_path / "release.toml").write_text(f'[release]\nname = "x"\nversion = "1.0"\n\n[migrations]\n{table}\n')
         with pytest.raises(ConfigError, match=message):
-            config.load(tmp_path / "release.toml")
+            load_config(tmp_path / "release.toml")
     (tmp_path / "release.toml").write_text(
         '[release]\nname = "x"\nversion = "1.0"\n[migrations]\nframework = "django"\npaths = ["shop/*"]\n'
         'database = "${DATABASE_URL}"\nseed = [["python", "manage.py", "loaddata", "x.json"]]\nmax-slowdown = 3\n'
         'upgrade = ["python", "manage.py", "migrate"]\nrevert = ["python", "manage.py", "migrate", "{app}", "{target}"]\n'
         'lock-budget = 2\nscale = 10\nlock-lint = "refuse"\n'
     )
-    loaded = config.load(tmp_path / "release.toml").migrations
+    loaded = load_config(tmp_path / "release.toml").migrations
     assert loaded == MigrationSettings(
         "django", ("shop/*",), database="${DATABASE_URL}", seed=(("python", "manage.py", "loaddata", "x.json"),),
         max_slowdown=3.0, upgrade=("python", "manage.py", "migrate"), revert=("python", "manage.py", "migrate", "{app}", "{target}"),
@@ -327,7 +328,7 @@ def test_any_migrations_table_gives_settings_or_a_config_error(folders: tuple[Pa
     from releaser.core.migration_config import parse
 
     root, _ = folders
-    parser = config._Parser(root / "release.toml", "[migrations]\n")
+    parser = config.ConfigReader(root / "release.toml", "[migrations]\n")
     try:
         parsed = parse(parser, {"framework": "django", "paths": ["a"], **table}, root)
     except ConfigError as exc:

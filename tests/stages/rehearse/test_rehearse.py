@@ -27,8 +27,8 @@ import pytest
 from helpers import run_releaser
 from loopback.pypi import PackageIndex
 from migration_projects import AlembicProject, alembic_project, django_project, run
-from releaser.core import config as config_mod
 from releaser.cut.cutting import cut
+from releaser.ecosystems import load_config
 from releaser.lock.locking import lock
 from releaser.record import records
 
@@ -117,12 +117,12 @@ def _make_base(framework: str, engine: str, index: PackageIndex, folder: Path, r
     project.write("release.toml", toml)
     project.write("requirements.in", requirements)
     env = _with_password(request, engine)
-    lock(config_mod.load(root / "release.toml"))
+    lock(load_config(root / "release.toml"))
     project.commit("0.9.0rc1")
     with pytest.MonkeyPatch.context() as patch:
         for name, value in env.items():
             patch.setenv(name, value)
-        first = cut(config_mod.load(root / "release.toml"))
+        first = cut(load_config(root / "release.toml"))
     rehearsal = first.manifest["rehearsal"]
     # The first RC of a line: the baseline, from an empty database, nothing to compare with.
     assert rehearsal["ran"] and rehearsal["baseline"] and rehearsal["previous"] is None, rehearsal
@@ -216,7 +216,7 @@ def test_a_reversible_rc_passes_and_its_revert_sh_reverts_a_copy(bases, tmp_path
         # rc2 pins one more package: rc1's schema is built in rc1's own environment, from its recorded lock.
         with (root / "requirements.in").open("a") as f:
             f.write("sqlparse\n")
-        lock(config_mod.load(root / "release.toml"))
+        lock(load_config(root / "release.toml"))
         run(root, "git", "commit", "-q", "-am", "pin sqlparse too")
     done = run_releaser(root, "cut", env=base.env)
     assert done.returncode == 0, done.stdout + done.stderr
@@ -323,7 +323,7 @@ def _upgraded_copy(base: Base, root: Path, tmp_path: Path, request_engine: str):
 def _server_url(base: Base) -> str:
     import pgcluster
 
-    spec = config_mod.load(base.root / "release.toml").migrations.database
+    spec = load_config(base.root / "release.toml").migrations.database
     return spec.replace("${" + PASSWORD_VAR + "}", pgcluster.PASSWORD).rsplit("/", 1)[0]
 
 

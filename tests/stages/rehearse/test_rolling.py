@@ -21,8 +21,8 @@ import pytest
 
 from helpers import run_releaser
 from migration_projects import django_project, run
-from releaser.core import config as config_mod
 from releaser.cut.cutting import cut
+from releaser.ecosystems import load_config
 from releaser.lock.locking import lock
 from releaser.record import records
 
@@ -64,12 +64,12 @@ def _make_base(engine: str, index_url: str, folder: Path, database: str, env: di
         f"seed = [{json.dumps(_seed(engine))}]\nmax-slowdown = 50.0\n"
     ))
     project.write("requirements.in", "django\npsycopg[binary]\n")
-    lock(config_mod.load(root / "release.toml"))
+    lock(load_config(root / "release.toml"))
     project.commit("0.9.0rc1")
     with pytest.MonkeyPatch.context() as patch:
         for name, value in env.items():
             patch.setenv(name, value)
-        first = cut(config_mod.load(root / "release.toml"))
+        first = cut(load_config(root / "release.toml"))
     assert first.manifest["rehearsal"]["ran"] and "compat" not in first.manifest["rehearsal"]  # nothing before rc1
     return Base(engine, root, env)
 

@@ -229,9 +229,9 @@ def test_an_rc_whose_record_is_not_in_the_tree_is_read_from_its_tag(line_of_rcs,
 
 
 def _config(root: Path):
-    from releaser.core import config as config_mod
+    from releaser.ecosystems import load_config
 
-    return config_mod.load(root / "release.toml")
+    return load_config(root / "release.toml")
 
 
 def test_an_unwritable_out_is_one_line_and_exit_2(line_of_rcs, tmp_path):

@@ -1,8 +1,8 @@
 """The pluggable step of the Python lock: which version of each package.
 
 A resolver (`[python] resolver`: pip-tools, the default, or uv; each its own module,
-`pyresolve_piptools` and `pyresolve_uv`, chosen by releaser.ecosystems.python.source) is a
-`resolve(job: Job)` function of type `Resolver`: it gets the requirements and constraints as files,
+`piptools` and `uv`, registered by name in `releaser.ecosystems.python.settings.RESOLVERS`
+and found with `resolver(name)`) is a `Resolver`: its `resolve(job)` gets the requirements and constraints as files,
 the earlier pins to prefer, the indexes and the cut-off, and optionally one target
 to resolve for, and returns `name -> version` plus `name -> URL` for direct
 references. Everything else about the lock (every file's sha256, size and upload
@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, ClassVar, Protocol
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
@@ -73,7 +73,29 @@ class Job:
         return self.work / "pinned.txt"
 
 
-Resolver = Callable[[Job], "tuple[dict[str, str], dict[str, str]]"]
+class Resolver(ABC):
+    """One resolver `[python] resolver` may name."""
+
+    name: ClassVar[str]  # as release.toml names it
+
+    @abstractmethod
+    def describe(self) -> str:
+        """The resolver and its version, for the lock header."""
+
+    @abstractmethod
+    def resolve(self, job: Job) -> tuple[dict[str, str], dict[str, str]]:
+        """(name -> version, name -> URL of a direct reference) for `job`."""
+
+
+def resolver(name: str) -> Resolver:
+    """The resolver `name` (a key of `RESOLVERS`), its module imported now."""
+    from importlib import import_module
+
+    from releaser.ecosystems.python.settings import RESOLVERS
+
+    found = import_module(RESOLVERS[name]).RESOLVER
+    assert isinstance(found, Resolver) and found.name == name, f"{RESOLVERS[name]} is not the resolver {name}"
+    return found
 
 
 def prepare(job: Job) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import shlex
 from datetime import UTC
 
-from releaser.ecosystems.python.resolve import Job, fail, prepare, read_pins, upgrade_options
+from releaser.ecosystems.python.resolve import Job, Resolver, fail, prepare, read_pins, upgrade_options
 from releaser.plumbing.credentials import private_netrc
 from releaser.plumbing.piprun import cache_dir, index_options, out_of_memory, over_ceiling, resolve_deadline, resolver_memory, run_pip
 
@@ -53,3 +53,16 @@ def _options(job: Job, indexes: tuple[str, ...]) -> list[str]:
     if request.dated:
         options += ["--uploaded-prior-to", request.as_of.astimezone(UTC).isoformat()]
     return options + upgrade_options(request)
+
+
+class PipTools(Resolver):
+    name = "pip-tools"
+
+    def describe(self) -> str:
+        return describe()
+
+    def resolve(self, job: Job) -> tuple[dict[str, str], dict[str, str]]:
+        return resolve(job)
+
+
+RESOLVER = PipTools()

@@ -32,7 +32,7 @@ from datetime import UTC
 from packaging.utils import canonicalize_name
 
 from releaser.core.errors import UpstreamError
-from releaser.ecosystems.python.resolve import Job, fail, not_installed, prepare, read_pins, upgrade_options
+from releaser.ecosystems.python.resolve import Job, Resolver, fail, not_installed, prepare, read_pins, upgrade_options
 from releaser.plumbing.piprun import isolated_env, memory_ceiling, out_of_memory, over_ceiling, resolve_deadline, resolver_memory
 
 # uv's debug log as it resolves: `Adding direct dependency: NAME...` and `Adding
@@ -143,4 +143,14 @@ def _options(job: Job) -> list[str]:
     return options + upgrade_options(request)
 
 
+class Uv(Resolver):
+    name = "uv"
 
+    def describe(self) -> str:
+        return describe()
+
+    def resolve(self, job: Job) -> tuple[dict[str, str], dict[str, str]]:
+        return resolve(job)
+
+
+RESOLVER = Uv()

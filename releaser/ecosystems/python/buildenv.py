@@ -1,7 +1,7 @@
 """The isolated virtual environment, filled only by a hash-verified install.
 
 `releaser cut` builds in one and `releaser rehearse` migrates in one (the locked Python
-set, from the lock's indexes: `releaser.install.pyinstall`);
+set, from the lock's indexes: `releaser.ecosystems.python.install`);
 `releaser reproduce` makes one (an RC's recorded set, from files already verified).
 Either way the venv is created without pip, so it holds only what is installed
 into it, and releaser's own pip (>= 26) installs into it with `--python`, isolated
@@ -39,7 +39,8 @@ def installed_set(venv: Path) -> dict[str, str] | None:
     if done.returncode != 0:
         return None
     try:
-        found = json.loads(done.stdout)
+        found: dict[str, str] = json.loads(done.stdout)
+        return found
     except ValueError:
         return None
     return found if isinstance(found, dict) else None

@@ -3,7 +3,7 @@
 A Python pin with no wheel for this interpreter is built from its sdist. The lock
 records what that build needs (`Pin.build`, pinned by `releaser.ecosystems.python.build`);
 here those files, fetched and sha256-verified like every other
-(`releaser.install.fetch`, under `python/build/`), are installed with
+(`releaser.plumbing.fetch`, under `python/build/`), are installed with
 `--require-hashes --no-index` into a private build venv, and pip builds the wheel
 there with `--no-build-isolation --no-index`: nothing but the pins takes part,
 and nothing is downloaded. The wheel is then installed in place of the sdist,
@@ -17,8 +17,8 @@ from pathlib import Path, PurePosixPath
 from releaser.core.errors import Refused, UpstreamError
 from releaser.core.lockfile import Lock, Pin
 from releaser.core.redact import output_tail
-from releaser.install.fetch import PinnedFile
-from releaser.install.layout import build_rel, choose_python_file, for_here
+from releaser.ecosystems.python.files import build_rel, choose_python_file, for_here
+from releaser.plumbing.fetch import PinnedFile
 from releaser.plumbing.fsutil import sha256_of
 from releaser.plumbing.piprun import build_output, pip_errors, run_pip
 from releaser.plumbing.venvs import create_venv, install_hashed, venv_python

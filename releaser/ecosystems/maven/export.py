@@ -15,9 +15,19 @@ from xml.sax.saxutils import escape
 
 from releaser import __version__
 from releaser.core.lockfile import Lock
+from releaser.ecosystems.base import Export
 
+KIND = "maven"
 GROUP, ARTIFACT = "releaser.pins", "pins"
 GRAPH_ONLY = ("parent", "import", "relocation")
+
+
+class PomExport(Export):
+    name = "maven"
+    default_output = "maven-pins.pom"
+
+    def render(self, lock: Lock) -> str:
+        return to_maven(lock)
 
 
 def bom_version(lock: Lock) -> str:
@@ -27,7 +37,7 @@ def bom_version(lock: Lock) -> str:
 
 def to_maven(lock: Lock) -> str:
     entries = []
-    for pin in sorted(lock.of_kind("maven"), key=lambda p: p.name):
+    for pin in sorted(lock.of_kind(KIND), key=lambda p: p.name):
         if pin.scope in GRAPH_ONLY or "@" in pin.name:
             continue
         group, artifact, *rest = pin.name.split(":")

@@ -1,7 +1,7 @@
 """The locked Python set installed into a venv, hash-verified: for `cut` and `rehearse` alike.
 
 A pin with no wheel for this interpreter is built from its sdist with exactly its
-locked build pins (`releaser.install.sdists`) first; git pins, whose commit is their
+locked build pins (`releaser.ecosystems.python.sdists`) first; git pins, whose commit is their
 hash, are installed after, by commit.
 """
 
@@ -15,10 +15,10 @@ from releaser.core.config import ReleaseConfig
 from releaser.core.errors import Refused, ReleaserError, UpstreamError
 from releaser.core.lockfile import Lock
 from releaser.core.redact import output_tail
-from releaser.install.buildenv import install_hashed
-from releaser.install.fetch import Fetcher, PinnedFile, session
-from releaser.install.sdists import build_files, build_wheel, built_here, refuse_unpinned
+from releaser.ecosystems.python.buildenv import install_hashed
+from releaser.ecosystems.python.sdists import build_files, build_wheel, built_here, refuse_unpinned
 from releaser.plumbing.credentials import configured_userinfo, private_netrc
+from releaser.plumbing.fetch import Fetcher, PinnedFile, session
 from releaser.plumbing.piprun import cache_dir, trusted_hosts
 
 if TYPE_CHECKING:
@@ -32,7 +32,7 @@ def install_python(config: ReleaseConfig, lock: Lock, venv: Path, work: Path, *,
     """`pip install --require-hashes --no-deps` the locked Python set into `venv`.
 
     A pin with no wheel for this interpreter is first built from its sdist with exactly
-    its locked build pins (`releaser.install.sdists`), and its wheel installed instead;
+    its locked build pins (`releaser.ecosystems.python.sdists`), and its wheel installed instead;
     one whose lock pins no build requirements is refused, as its build would float.
 
     The requirements are `releaser export --format requirements` (its git pins, whose
@@ -41,8 +41,8 @@ def install_python(config: ReleaseConfig, lock: Lock, venv: Path, work: Path, *,
     private netrc, never its arguments or the requirements file. Both files live in
     `work`, a private temp folder.
     """
-    from releaser.install.layout import for_here
-    from releaser.lock.export import check_indexes, to_requirements, vcs_lines
+    from releaser.ecosystems.python.export import check_indexes, to_requirements, vcs_lines
+    from releaser.ecosystems.python.files import for_here
 
     if not lock.of_kind("python"):
         return
@@ -50,7 +50,8 @@ def install_python(config: ReleaseConfig, lock: Lock, venv: Path, work: Path, *,
     check_indexes(config, lock)
     refuse_unpinned(lock, config.release.lockfile)
     built = _built_wheels(config, lock, work, http)
-    _, credentials = private_netrc(config.python.index_urls if config.python else ())
+    py = config.inputs_of("python")
+    _, credentials = private_netrc(py.urls() if py else ())
     options = ["--cache-dir", str(cache_dir()), *trusted_hosts(sorted(set(lock.sources.get("python", ()))))]
     vcs = vcs_lines(lock)
     rest = replace(lock, pins=tuple(p for p in lock.pins if p.name not in built or p.kind != "python"))
@@ -75,7 +76,7 @@ def install_python(config: ReleaseConfig, lock: Lock, venv: Path, work: Path, *,
 
 def _built_wheels(config: ReleaseConfig, lock: Lock, work: Path, http: Http | None) -> dict[str, tuple[Path, str]]:
     """name -> (wheel, sha256) of each pin built here from its sdist, its files fetched and verified first."""
-    from releaser.install.layout import choose_python_file
+    from releaser.ecosystems.python.files import choose_python_file
 
     pins = built_here(lock)
     if not pins:

@@ -70,7 +70,7 @@ def read_poms(root: Path) -> Poms:
 
 
 def _coordinate(dep: Any, props: dict[str, str], reactor: set[str], rel: str, found: Poms) -> str | None:
-    from releaser.core.maven_coordinate import MavenCoordinate
+    from releaser.ecosystems.maven.coordinate import MavenCoordinate
 
     def get(tag: str) -> str:
         return _expand(_text(dep, tag) or "", props)

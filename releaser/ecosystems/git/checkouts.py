@@ -19,7 +19,7 @@ from pathlib import Path
 from releaser.core.errors import Refused, UpstreamError
 from releaser.core.lockfile import Pin
 from releaser.core.redact import strip_credentials
-from releaser.install.layout import commit_of
+from releaser.ecosystems.git.ids import commit_of
 from releaser.plumbing.credentials import git_credentials, with_userinfo
 
 GIT_BUNDLE_REF = "refs/heads/pinned"

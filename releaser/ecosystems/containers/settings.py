@@ -1,4 +1,4 @@
-"""`[containers]` of release.toml: the Dockerfiles and compose files whose images are pinned.
+"""release.toml's `[containers]`: the Dockerfiles and compose files whose images are pinned.
 
 ```toml
 [containers]
@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from releaser.core.config import ConfigReader, KindInputs
 from releaser.core.paths import inside
 
 WHERE, SECTION = "[containers]", "containers"
@@ -27,13 +28,17 @@ _HOST = re.compile(r"^[A-Za-z0-9.-]+(:[0-9]{1,5})?$|^\[[0-9a-fA-F:]+\](:[0-9]{1,
 
 
 @dataclass(frozen=True)
-class ContainerInputs:
+class ContainerInputs(KindInputs):
     dockerfiles: tuple[Path, ...] = ()
     compose: tuple[Path, ...] = ()
     platforms: tuple[str, ...] = ()  # empty: every platform each index offers
     insecure: tuple[str, ...] = ()  # host[:port] reached over plain HTTP
     # host[:port] -> (user, password), from `registries` URLs (their `${VAR}`s expanded)
     logins: tuple[tuple[str, tuple[str, str]], ...] = ()
+    registries: tuple[str, ...] = ()  # as configured, `${VAR}`s expanded
+
+    def urls(self) -> tuple[str, ...]:
+        return self.registries
 
     def login_for(self, host: str) -> tuple[str, str] | None:
         return dict(self.logins).get(host)
@@ -43,8 +48,15 @@ class ContainerInputs:
         return (*self.dockerfiles, *self.compose)
 
 
-def parse(p: Any, t: dict[str, Any], root: Path) -> ContainerInputs:
-    """`[containers]` as read by `p`, a `releaser.core.config._Parser` (its getters raise ConfigError)."""
+def parse(p: ConfigReader, data: dict[str, Any]) -> ContainerInputs | None:
+    """`[containers]` of release.toml (`data`: the whole document), every key checked; None without one.
+
+    It may name only `insecure` and `registries`, no file: the registries `bundle --push` uses,
+    and then no image is pinned."""
+    t = p._table(data, SECTION, required=False)
+    if t is None:
+        return None
+    root = p.path.parent
     p._no_unknown(t, KEYS, WHERE, SECTION)
     files: dict[str, tuple[Path, ...]] = {}
     for key in ("dockerfiles", "compose"):
@@ -71,13 +83,15 @@ def parse(p: Any, t: dict[str, Any], root: Path) -> ContainerInputs:
     for host in insecure:
         if not _HOST.match(host):
             p._fail(WHERE, "insecure", f"{host[:60]!r} is not a registry host[:port]", SECTION)
-    logins = []
+    logins, urls = [], []
     for url in p._strings(t, "registries", WHERE, SECTION):
-        expanded = p._url(url, WHERE, "registries", SECTION)  # ${VAR}s expanded, the secret remembered
+        expanded = p.url(url, WHERE, "registries", SECTION)  # ${VAR}s expanded, the secret remembered
         parts = urlsplit(expanded)
+        urls.append(expanded)
         host = parts.netloc.rpartition("@")[2]
         if parts.username is not None and "${" not in expanded:
             logins.append((host, (unquote(parts.username), unquote(parts.password or ""))))
     return ContainerInputs(
-        files["dockerfiles"], files["compose"], tuple(dict.fromkeys(platforms)), tuple(insecure), tuple(logins)
+        files["dockerfiles"], files["compose"], tuple(dict.fromkeys(platforms)), tuple(insecure), tuple(logins),
+        tuple(urls),
     )
