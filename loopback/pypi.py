@@ -115,11 +115,15 @@ class PackageIndex(LoopbackServer[str]):
 
     def publish(
         self, name: str, version: str, *, requires: Sequence[str] = (), uploaded: datetime | None = None,
-        sdist: bool = False, tags: Sequence[str] = ("py3-none-any",),
+        sdist: bool = False, tags: Sequence[str] = ("py3-none-any",), requires_python: str | None = None,
     ) -> list[Path]:
-        """Build one wheel per tag (and an sdist if asked) and publish them all at one instant."""
+        """Build one wheel per tag (and an sdist if asked) and publish them all at one instant;
+        `requires_python` goes into the wheels' metadata, and so onto the index page."""
         uploaded = uploaded or datetime.now(UTC)
-        paths = [build_wheel(self._staging, name, version, requires=requires, tag=tag) for tag in tags]
+        paths = [
+            build_wheel(self._staging, name, version, requires=requires, tag=tag, requires_python=requires_python)
+            for tag in tags
+        ]
         if sdist:
             paths.append(build_sdist(self._staging, name, version, requires=requires))
         for path in paths:

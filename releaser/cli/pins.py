@@ -68,6 +68,7 @@ def lock(project: Path, as_of: datetime | None, upgrade: bool, strict: bool, ref
     options.document({
         "lockfile": cfg.release.lockfile, "written": result.written, "pins": len(result.lock.pins),
         "as_of": result.lock.as_of.isoformat(), "changes": result.changes, "warnings": list(result.warnings),
+        "notes": list(result.notes),
     })
 
 

@@ -34,14 +34,22 @@ class LockResult:
     @property
     def changes(self) -> list[str]:
         """One line per pin added, removed or moved (a Python git pin: its version or its commit)."""
-        before = {(p.kind, p.name): _shown(p) for p in (self.previous.pins if self.previous else ())}
-        after = {(p.kind, p.name): _shown(p) for p in self.lock.pins}
+        before = _versions(self.previous.pins if self.previous else ())
+        after = _versions(self.lock.pins)
         lines = []
         for key in sorted(before.keys() | after.keys()):
             old, new = before.get(key), after.get(key)
             if old != new:
                 lines.append(f"{key[0]} {key[1]}: {old or '(new)'} -> {new or '(removed)'}")
         return lines
+
+
+def _versions(pins: tuple[Pin, ...]) -> dict[tuple[str, str], str]:
+    """(kind, name) -> its version as shown; versions pinned per target (markers), together."""
+    found: dict[tuple[str, str], set[str]] = {}
+    for pin in pins:
+        found.setdefault((pin.kind, pin.name), set()).add(_shown(pin))
+    return {key: ", ".join(sorted(shown)) for key, shown in found.items()}
 
 
 def _shown(pin: Pin) -> str:
@@ -193,6 +201,7 @@ def _lock(
                 workdir=workdir,
                 progress=progress,
                 warnings=warnings,
+                notes=notes,
             )
             (progress or silent)(Event("resolve", f"resolving the {source.kind} inputs"))
             pins.extend(source.lock(request))

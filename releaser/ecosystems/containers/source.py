@@ -207,7 +207,7 @@ class ContainerSource(Source):
 
     # -- check --online -------------------------------------------------------------
 
-    def verify(self, pins: tuple[Pin, ...], http: Http) -> list[Finding]:
+    def verify(self, pins: tuple[Pin, ...], http: Http, targets: tuple[str, ...] = ()) -> list[Finding]:
         """`gone` when a pinned digest is no longer there; `newer` when its tag names another digest now."""
         from releaser.core.verdict import Finding, upgrade
 

@@ -46,6 +46,9 @@ class IndexFile:
     size: int | None
     uploaded: datetime | None
     yanked: bool
+    # PEP 503 `data-requires-python`, PEP 691 `requires-python`: the Pythons it installs on,
+    # as written (a resolver skips a file whose specifier excludes its Python).
+    requires_python: str | None = None
 
 
 @dataclass(frozen=True)
@@ -151,7 +154,7 @@ class _Document:
     """A project page as the index sent it, not yet checked file by file."""
 
     page: str  # its URL
-    entries: list[Any]  # JSON: the `files` array; HTML: (href, text, yanked) of each anchor
+    entries: list[Any]  # JSON: the `files` array; HTML: (href, text, yanked, requires-python) of each anchor
     json: bool
 
     def files(self, wanted: Callable[[str], bool] | None = None) -> list[IndexFile]:
@@ -221,6 +224,7 @@ def _json_entries(page: str, entries: list[Any], wanted: Callable[[str], bool] |
                 size=size,
                 uploaded=_upload_time(page, filename, f.get("upload-time")),
                 yanked=bool(f.get("yanked")),
+                requires_python=_requires_python(f.get("requires-python")),
             )
         )
     return files
@@ -279,24 +283,29 @@ def _upload_time(page: str, name: str, value: object) -> datetime | None:
     return moment
 
 
+def _requires_python(value: object) -> str | None:
+    """A file's Requires-Python as the page gives it; anything but a string is none, as pip takes it."""
+    return value if isinstance(value, str) and value.strip() else None
+
+
 def _parse_html(page: str, text: str) -> list[IndexFile]:
     """A PEP 503 project page, every file checked."""
     return _html_files(page, _anchors(text), None)
 
 
-def _anchors(text: str) -> list[tuple[str, str, bool]]:
+def _anchors(text: str) -> list[tuple[str, str, bool, str | None]]:
     parser = _Anchors()
     parser.feed(text)
     return parser.anchors
 
 
-def _html_files(page: str, anchors: list[tuple[str, str, bool]], wanted: Callable[[str], bool] | None) -> list[IndexFile]:
+def _html_files(page: str, anchors: list[tuple[str, str, bool, str | None]], wanted: Callable[[str], bool] | None) -> list[IndexFile]:
     """The files a PEP 503 page links to (only those whose name is `wanted`, when given). A file's
     name is the last segment of its URL's path, as pip takes it: the bytes pip would install are
     those of that URL, whatever the anchor says. An anchor whose text names another file is
     refused, not trusted either way."""
     files = []
-    for href, text_name, yanked in anchors:
+    for href, text_name, yanked, requires_python in anchors:
         url, fragment = urldefrag(urljoin(page, href))
         if urlsplit(url).scheme not in ("http", "https") or not text_name:
             continue  # not a file of this index (a mailto:, a javascript: link)
@@ -305,7 +314,8 @@ def _html_files(page: str, anchors: list[tuple[str, str, bool]], wanted: Callabl
             continue
         if filename != text_name:
             raise _bad(page, f"the anchor {_short(text_name)} links to a file named {_short(filename)}")
-        files.append(IndexFile(_file_name(page, filename), url, _sha256(page, filename, _fragment_sha256(fragment)), None, None, yanked))
+        sha256 = _sha256(page, filename, _fragment_sha256(fragment))
+        files.append(IndexFile(_file_name(page, filename), url, sha256, None, None, yanked, _requires_python(requires_python)))
     return files
 
 
@@ -317,7 +327,7 @@ def _fragment_sha256(fragment: str) -> str | None:
 class _Anchors(HTMLParser):
     def __init__(self) -> None:
         super().__init__()
-        self.anchors: list[tuple[str, str, bool]] = []
+        self.anchors: list[tuple[str, str, bool, str | None]] = []  # href, text, yanked, requires-python
         self._current: dict[str, str | None] | None = None
         self._text = ""
 
@@ -333,6 +343,7 @@ class _Anchors(HTMLParser):
         if tag == "a" and self._current is not None:
             href = self._current.get("href")
             if href:
-                self.anchors.append((href, self._text.strip(), "data-yanked" in self._current))
+                requires_python = self._current.get("data-requires-python")  # unescaped by HTMLParser
+                self.anchors.append((href, self._text.strip(), "data-yanked" in self._current, requires_python))
             self._current = None
 
