@@ -78,7 +78,7 @@ def test_check_online_reports_a_file_whose_stated_size_changed(reader: tuple[Fau
     faults.script("simple/alpha/", Answer(200, json.dumps({"files": [entry]}).encode(), JSON_TYPE))
     simple = faults.url("simple")
     pin = Pin("python", "alpha", "1.0", simple, "alpha==1.0", None, (Artifact("alpha-1.0-py3-none-any.whl", f"{simple}/a.whl", SHA, 10),))
-    [finding] = _verify_pin(pin, index, index.http, simple)
+    [finding] = _verify_pin(pin, index, index.http, simple, ())
     assert finding.code == "hash-changed" and "now gives its size as 11 bytes, the lock has 10" in finding.message
 
 
