@@ -24,6 +24,7 @@ from releaser.core.errors import ReleaserError
 from releaser.core.redact import scrub
 
 if TYPE_CHECKING:
+    from releaser.core.config import ReleaseConfig
     from releaser.core.progress import Progress
 
 
@@ -188,7 +189,7 @@ def project_command(func: Callable[..., Any]) -> Callable[..., Any]:
     return global_options(command)
 
 
-def load_config(project: Path):  # type: ignore[no-untyped-def]
+def load_config(project: Path) -> ReleaseConfig:
     from releaser import ecosystems
     from releaser.core import config
 

@@ -1,9 +1,9 @@
 """Building an RC: its environment, the build and the gates in it, and what they built.
 
 - The locked Python set goes into an isolated venv (`releaser.ecosystems.python.install`), every
-  file hash-verified, from the lock's indexes with the credentials release.toml
-  gives them; the locked Maven and URL files are fetched into `dist/<rc>/deps/`
-  (`releaser.plumbing.fetch`), sha256-verified.
+  file verified against the lock's sha256 and size first, from the lock's indexes with
+  the credentials release.toml gives them; the locked Maven and URL files are fetched
+  into `dist/<rc>/deps/` (`releaser.plumbing.fetch`), verified alike.
 - `[release] build` runs in that environment, then every `[release] gates`
   command, each seeing SOURCE_DATE_EPOCH (the built commit's time), RELEASER_RC,
   RELEASER_DIST and RELEASER_DEPS, and `{dist}`/`{rc}` in its arguments replaced.
@@ -52,7 +52,7 @@ def fetch_dependencies(
     config: ReleaseConfig, lock: Lock, deps: Path, rc: str, *, http: Http | None = None, progress: Progress | None = None
 ) -> int:
     """Download every file of every pin a build reads from disk (Maven, URL artifacts) into `deps/<kind>/`,
-    verified by sha256."""
+    verified by sha256 and size."""
     wanted: dict[Path, PinnedFile] = {}
     for pin in (p for role in DEP_ROLES for p in of_role(lock, role)):
         for artifact in pin.artifacts:

@@ -10,9 +10,10 @@ refusal leaves the project as it was (no record, no tag, nothing in dist/):
    is not, a git identity exists for the commit and the tag, the MANIFEST template
    is there.
 2. An isolated virtual environment (no pip configuration reaches it) gets the
-   locked Python set, every file hash-verified (`pip install --require-hashes
-   --no-deps`); the locked Maven and URL files are fetched into `dist/<rc>/deps/`
-   and verified by sha256 (`releaser.cut.building`).
+   locked Python set, every file fetched and verified against the lock's sha256
+   and size before pip installs it (`releaser.ecosystems.python.install`); the locked Maven
+   and URL files are fetched into `dist/<rc>/deps/` and verified alike
+   (`releaser.cut.building`). A file not as the lock states it is a refusal.
 3. `[release] build` runs in that environment, then every `[release] gates`
    command; with `[migrations] database` set, the rehearsal (`releaser.rehearse`) runs
    instead, the gates on its migrated database, and the record gains its figures and
@@ -172,8 +173,8 @@ def _cut(
         with tempfile.TemporaryDirectory(prefix="releaser-cut-") as tmp:
             work = Path(tmp)
             venv = create_venv(work / "venv", what="the build environment")
-            say(f"installing {len(of_role(plan.lock, 'environment'))} locked Python packages, hash-verified")
-            install_python(config, plan.lock, venv, work)
+            say(f"installing {len(of_role(plan.lock, 'environment'))} locked Python packages, each file verified against the lock's sha256 and size")
+            install_python(config, plan.lock, venv, work, progress=progress)
             dist.mkdir(parents=True)
             fetched = fetch_dependencies(config, plan.lock, dist / DEPS, plan.rc, progress=progress)
             if fetched:

@@ -29,7 +29,7 @@ from releaser.core.paths import confined_output
 from releaser.ecosystems.git.checkouts import bundle_has, make_git_bundle
 from releaser.install.layout import BUNDLE, DIST, checkout_of, every_file, folder_of, of_role
 from releaser.plumbing.credentials import configured_userinfo
-from releaser.plumbing.fetch import Fetcher, PinnedFile, raise_failures, session
+from releaser.plumbing.fetch import Fetcher, PinnedFile, other_bytes, raise_failures, session
 from releaser.plumbing.fsutil import sha256_of, write_atomic
 from releaser.record import records
 
@@ -71,11 +71,8 @@ def record_fetcher(
 
     def mismatch(item: PinnedFile, origin: str, sha256: str, size: int) -> ReleaserError:
         error = Refused if bundle is not None else UpstreamError
-        expected = item.artifact
-        return error(
-            f"{item.what}: {origin} now has sha256 {sha256} ({size} bytes), but {rc} recorded "
-            f"{expected.sha256} ({expected.size} bytes); refused, nothing was put in its place" + tail
-        )
+        told = other_bytes(item, origin, sha256, size, stated_by=f"{rc}'s record")
+        return error(f"{told}; refused, nothing was put in its place{tail}")
 
     return Fetcher(rc=rc, mismatch=mismatch, http=http, bundle=bundle, hint=tail, userinfo=userinfo)
 

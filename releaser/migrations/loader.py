@@ -81,7 +81,7 @@ def _git(root: Path, *args: str, given: bytes | None = None) -> bytes:
     try:
         done = subprocess.run(
             ["git", *args], cwd=root, input=given, capture_output=True, timeout=gitrepo.GIT_TIMEOUT,
-            env={**os.environ, "LC_ALL": "C", "GIT_TERMINAL_PROMPT": "0"},
+            env=gitrepo.project_env(), stdin=None if given is not None else subprocess.DEVNULL,
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise UpstreamError(f"git {args[0]} failed: {exc}") from None

@@ -4,9 +4,11 @@
 clean, where HEAD is, which RC tags exist; it commits the record and tags it.
 `releaser reproduce` asks whether its folder would make the tree dirty.
 
-git runs with the user's own configuration (identity, hooks, ignores: the
-project's repository is theirs), never prompting, in the C locale. The git
-dependencies a lock pins are another matter: `releaser.ecosystems.git.source`.
+git runs here with the user's own configuration (identity, hooks, ignores: the
+project's repository is theirs), never prompting, in the C locale (`project_env`).
+The repositories a lock pins from are another matter: `run_git` runs git isolated
+from every configuration of the machine and the user (`git_env`), credentials given
+through its environment only. Every git releaser runs goes through this module.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ def run(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """`git ARGS` in `root`, output captured; a missing git or a hang is an UpstreamError."""
     try:
         return subprocess.run(
-            ["git", *args], cwd=root, capture_output=True, text=True, env=_env(), timeout=GIT_TIMEOUT,
+            ["git", *args], cwd=root, capture_output=True, text=True, env=project_env(), timeout=GIT_TIMEOUT,
             stdin=subprocess.DEVNULL,
         )
     except FileNotFoundError:
@@ -47,7 +49,7 @@ def show_bytes(root: Path, revision_path: str) -> bytes | None:
     """The bytes of `git show REV:PATH` (a file as a commit or tag holds it); None when it holds none."""
     try:
         done = subprocess.run(
-            ["git", "show", revision_path], cwd=root, capture_output=True, env=_env(), timeout=GIT_TIMEOUT,
+            ["git", "show", revision_path], cwd=root, capture_output=True, env=project_env(), timeout=GIT_TIMEOUT,
             stdin=subprocess.DEVNULL,
         )
     except FileNotFoundError:
@@ -106,5 +108,65 @@ def unstage(root: Path, path: Path) -> None:
     ok(root, "rm", "-r", "-q", "--cached", "--ignore-unmatch", "--", os.path.relpath(path, root))
 
 
-def _env() -> dict[str, str]:
+def project_env() -> dict[str, str]:
+    """The project's own repository: the user's configuration, no prompt, the C locale."""
     return {**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
+
+
+# -- upstream repositories: git isolated from the machine's and the user's configuration -----
+
+_TRANSPORT_VARS = ("GIT_SSH", "GIT_SSH_COMMAND", "GIT_SSH_VARIANT", "GIT_SSL_CAINFO", "GIT_SSL_CAPATH", "GIT_PROXY_COMMAND")
+
+
+def git_env() -> dict[str, str]:
+    """The environment git runs in: no prompts, no system or global config, C locale."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_") or k in _TRANSPORT_VARS}
+    env.pop("SSH_ASKPASS", None)
+    env.update(
+        GIT_TERMINAL_PROMPT="0",
+        GIT_ASKPASS="",  # set but empty: git then asks no askpass program, not even SSH_ASKPASS
+        GIT_CONFIG_NOSYSTEM="1",
+        GIT_CONFIG_GLOBAL=os.devnull,
+        GIT_HTTP_LOW_SPEED_LIMIT="1000",  # bytes/s; below it for GIT_HTTP_LOW_SPEED_TIME seconds: give up
+        GIT_HTTP_LOW_SPEED_TIME="60",
+        LC_ALL="C",
+    )
+    if "GIT_SSH" not in env and "GIT_SSH_COMMAND" not in env:
+        env["GIT_SSH_COMMAND"] = "ssh -o BatchMode=yes"
+    return env
+
+
+def run_git(
+    args: list[str], *, what: str, timeout: int, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run git; a missing binary or a hang is an UpstreamError naming `what`.
+
+    `env` adds to git's environment: how credentials reach it (`credentials.git_credentials`),
+    never in `args`, which every local user can read.
+    """
+    try:
+        return subprocess.run(
+            ["git", *args],
+            cwd=cwd,
+            env={**git_env(), **(env or {})},
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            errors="replace",
+            timeout=timeout,
+        )
+    except FileNotFoundError:
+        raise UpstreamError(f"{what}: the git command is not installed; releaser needs it to pin git dependencies") from None
+    except subprocess.TimeoutExpired:
+        raise UpstreamError(f"{what}: git {args[0]} did not finish within {timeout // 60} minutes") from None
+
+
+def git_version() -> str | None:
+    try:
+        done = subprocess.run(["git", "--version"], env=git_env(), capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if done.returncode != 0:
+        return None
+    return done.stdout.strip().removeprefix("git version ").strip() or None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+from collections.abc import Sequence
 from pathlib import Path
 
 from releaser.core.errors import UpstreamError
@@ -34,7 +35,7 @@ def create_venv(path: Path, *, what: str = "the virtual environment") -> Path:
 
 
 def install_hashed(
-    venv: Path, lines: list[str], requirements: Path, *, options: list[str], timeout: int, hashed: bool = True,
+    venv: Path, lines: list[str], requirements: Path, *, options: Sequence[str], timeout: int, hashed: bool = True,
     env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """`pip --python VENV install --require-hashes --no-deps -r REQUIREMENTS`, REQUIREMENTS being `lines`.

@@ -37,7 +37,7 @@ from releaser.ecosystems import ecosystem
 from releaser.ecosystems.git.checkouts import checkout
 from releaser.ecosystems.maven.layout import snapshot_aliases
 from releaser.ecosystems.python.buildenv import create_venv, install_hashed, installed_set
-from releaser.ecosystems.python.sdists import build_files, build_wheel
+from releaser.ecosystems.python.sdists import OFFLINE, build_files, install_lines
 from releaser.install.bundle import check_bundle_file, open_bundle, record_fetcher
 from releaser.install.layout import checkout_of, files_for_here, folder_of, of_role
 from releaser.plumbing import gitrepo
@@ -246,15 +246,8 @@ def make_venv(venv: Path, chosen: list[tuple[PinnedFile, Path]], rc: str, build:
         shutil.rmtree(venv)
     create_venv(venv)
     with tempfile.TemporaryDirectory(prefix="releaser-build-") as work:
-        lines = []
-        for p, path in sorted(chosen, key=lambda c: c[0].pin.name):
-            if p.pin.build and not p.artifact.name.endswith(".whl"):
-                wheel, sha256 = build_wheel(p.pin, path.resolve(), build or {}, Path(work))
-                lines.append(f"{wheel} --hash=sha256:{sha256}")
-            else:
-                lines.append(f"{path.resolve()} --hash=sha256:{p.artifact.sha256}")
-        options = ["--no-index", "--no-cache-dir", "--quiet"]
-        done = install_hashed(venv, lines, venv / "releaser-requirements.txt", options=options, timeout=PIP_TIMEOUT)
+        lines = install_lines(chosen, build or {}, Path(work))
+        done = install_hashed(venv, lines, venv / "releaser-requirements.txt", options=OFFLINE, timeout=PIP_TIMEOUT)
     if done.returncode != 0:
         errors = pip_errors(done.stderr, otherwise=2)
         sdists = [f"{p.pin.name} {p.pin.version}" for p, _ in chosen if not p.artifact.name.endswith(".whl") and not p.pin.build]

@@ -7,7 +7,7 @@ text drawn is escaped here; the pages embed the result as markup.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from html import escape
 
@@ -110,7 +110,7 @@ def line_chart(
     return Chart(head, "".join(out), labelled, marks)
 
 
-def _path(values: Sequence[float | None], x, y, attrs: str) -> str:  # type: ignore[no-untyped-def]
+def _path(values: Sequence[float | None], x: Callable[[int], float], y: Callable[[float], float], attrs: str) -> str:
     """A polyline through the figures, broken where there is none."""
     parts: list[str] = []
     pen = "M"

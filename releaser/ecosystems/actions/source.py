@@ -29,7 +29,8 @@ from releaser.ecosystems.base import LockRequest, Source
 from releaser.ecosystems.containers.pinning import ImagePinner
 from releaser.ecosystems.containers.resolve import KIND as IMAGE
 from releaser.ecosystems.git.ids import FULL_COMMIT_ID
-from releaser.ecosystems.git.source import GitRemote, git_version, keeps, utc_iso
+from releaser.ecosystems.git.source import GitRemote, keeps, utc_iso
+from releaser.plumbing.gitrepo import git_version
 
 MAX_ACTIONS = 500  # a chain of composite actions that names more than this is not a workflow's
 

@@ -112,7 +112,7 @@ def git_head(path: Path, what: str) -> str | None:
 def _git(
     args: list[str], *, what: str, cwd: Path | None = None, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    from releaser.ecosystems.git.source import run_git
+    from releaser.plumbing.gitrepo import run_git
 
     return run_git(args, what=what, timeout=GIT_TIMEOUT, cwd=cwd, env=env)
 

@@ -19,7 +19,6 @@ requirements with it.
 from __future__ import annotations
 
 import math
-import os
 import re
 import subprocess
 from dataclasses import dataclass
@@ -33,12 +32,12 @@ from releaser.ecosystems.base import LockRequest, Source
 from releaser.ecosystems.git.ids import FULL_COMMIT_ID
 from releaser.ecosystems.git.settings import GitInput
 from releaser.plumbing.credentials import git_credentials
+from releaser.plumbing.gitrepo import git_version, run_git
 
 LIST_TIMEOUT = 5 * 60  # seconds for `git ls-remote`
 FETCH_TIMEOUT = 30 * 60  # seconds for a fetch: a whole branch history may be large
 _HEXISH = re.compile(r"^[0-9a-fA-F]{4,64}$")
 # Variables that only choose how to reach a server, never what it answers: kept.
-_TRANSPORT_VARS = ("GIT_SSH", "GIT_SSH_COMMAND", "GIT_SSH_VARIANT", "GIT_SSL_CAINFO", "GIT_SSL_CAPATH", "GIT_PROXY_COMMAND")
 
 
 @dataclass(frozen=True)
@@ -58,60 +57,6 @@ class RemoteRef:
     def moves(self) -> bool:
         """A branch (or HEAD, or any other non-tag ref): it has a history to go back in."""
         return self.refname is not None and not self.refname.startswith("refs/tags/")
-
-
-def git_env() -> dict[str, str]:
-    """The environment git runs in: no prompts, no system or global config, C locale."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_") or k in _TRANSPORT_VARS}
-    env.pop("SSH_ASKPASS", None)
-    env.update(
-        GIT_TERMINAL_PROMPT="0",
-        GIT_ASKPASS="",  # set but empty: git then asks no askpass program, not even SSH_ASKPASS
-        GIT_CONFIG_NOSYSTEM="1",
-        GIT_CONFIG_GLOBAL=os.devnull,
-        GIT_HTTP_LOW_SPEED_LIMIT="1000",  # bytes/s; below it for GIT_HTTP_LOW_SPEED_TIME seconds: give up
-        GIT_HTTP_LOW_SPEED_TIME="60",
-        LC_ALL="C",
-    )
-    if "GIT_SSH" not in env and "GIT_SSH_COMMAND" not in env:
-        env["GIT_SSH_COMMAND"] = "ssh -o BatchMode=yes"
-    return env
-
-
-def run_git(
-    args: list[str], *, what: str, timeout: int, cwd: Path | None = None, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    """Run git; a missing binary or a hang is an UpstreamError naming `what`.
-
-    `env` adds to git's environment: how credentials reach it (`credentials.git_credentials`),
-    never in `args`, which every local user can read.
-    """
-    try:
-        return subprocess.run(
-            ["git", *args],
-            cwd=cwd,
-            env={**git_env(), **(env or {})},
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            encoding="utf-8",
-            errors="replace",
-            timeout=timeout,
-        )
-    except FileNotFoundError:
-        raise UpstreamError(f"{what}: the git command is not installed; releaser needs it to pin git dependencies") from None
-    except subprocess.TimeoutExpired:
-        raise UpstreamError(f"{what}: git {args[0]} did not finish within {timeout // 60} minutes") from None
-
-
-def git_version() -> str | None:
-    try:
-        done = subprocess.run(["git", "--version"], env=git_env(), capture_output=True, text=True, timeout=60)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    if done.returncode != 0:
-        return None
-    return done.stdout.strip().removeprefix("git version ").strip() or None
 
 
 def summary(stderr: str) -> str:

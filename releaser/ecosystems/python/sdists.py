@@ -23,6 +23,7 @@ from releaser.plumbing.piprun import pip_errors, run_pip
 from releaser.plumbing.venvs import create_venv, install_hashed, venv_python
 
 BUILD_TIMEOUT = 30 * 60
+OFFLINE = ("--no-index", "--no-cache-dir", "--quiet")  # pip installing verified local files, and only them
 
 
 def built_here(lock: Lock) -> list[Pin]:
@@ -55,8 +56,7 @@ def build_wheel(pin: Pin, sdist: Path, files: dict[PurePosixPath, Path], work: P
         art = choose_python_file(b)
         lines.append(f"{files[build_rel(art.name, pin)]} --hash=sha256:{art.sha256}")
     venv = create_venv(work / f"build-{pin.name}", what=f"the build environment of {pin.name}")
-    options = ["--no-index", "--no-cache-dir", "--quiet"]
-    done = install_hashed(venv, lines, work / f"build-{pin.name}.txt", options=options, timeout=BUILD_TIMEOUT)
+    done = install_hashed(venv, lines, work / f"build-{pin.name}.txt", options=OFFLINE, timeout=BUILD_TIMEOUT)
     if done.returncode != 0:
         raise UpstreamError(f"{what}: installing its build requirements failed: {' / '.join(pip_errors(done.stderr)[:2])}")
     out = work / f"wheel-{pin.name}"
@@ -69,6 +69,19 @@ def build_wheel(pin: Pin, sdist: Path, files: dict[PurePosixPath, Path], work: P
     if len(wheels) != 1:
         raise UpstreamError(f"{what}: building its sdist with the pinned build requirements failed: {' / '.join(pip_errors(done.stderr, otherwise=3)[:3])}")
     return wheels[0], sha256_of(wheels[0])[0]
+
+
+def install_lines(chosen: list[tuple[PinnedFile, Path]], build: dict[PurePosixPath, Path], work: Path) -> list[str]:
+    """`FILE --hash=sha256:…` of each verified file chosen for a venv, by pin name; a pin's sdist
+    with build pins is built first (`build`: rel -> verified file) and its wheel named instead."""
+    lines = []
+    for item, path in sorted(chosen, key=lambda c: c[0].pin.name):
+        if item.pin.build and not item.artifact.name.endswith(".whl"):
+            wheel, sha256 = build_wheel(item.pin, path.resolve(), build, work)
+            lines.append(f"{wheel} --hash=sha256:{sha256}")
+        else:
+            lines.append(f"{path.resolve()} --hash=sha256:{item.artifact.sha256}")
+    return lines
 
 
 def refuse_unpinned(lock: Lock, name: str) -> None:

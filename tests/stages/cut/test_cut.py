@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -29,7 +30,8 @@ from cutting import (
     release_toml,
     setup_project,
 )
-from helpers import validated_sbom
+from helpers import days, validated_sbom
+from recorded import write_record
 from releaser.core import config as config_mod
 from releaser.core import lockfile
 from releaser.core.errors import ConfigError, Refused, UpstreamError
@@ -338,6 +340,87 @@ def test_every_refusal_writes_nothing(populated, make_project):
     assert_untouched(root, head)
 
 
+def test_a_lock_stating_another_size_than_its_file_is_refused_as_reproduce_refuses_it(populated, make_project, monkeypatch, tmp_path):
+    """pip's --require-hashes checks only the sha256: cut checks each file against the lock's size too,
+    before pip sees it, as `reproduce` does, so no RC is recorded that `reproduce` would refuse."""
+    from releaser.ecosystems.python.files import choose_python_file
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # where the verified files are kept: empty
+    project = setup_project(populated, make_project)
+    root = project.root
+    honest = project.lockfile.read_text()
+    good = lockfile.loads(honest, project.lockfile)
+    [alpha] = [p for p in good.pins if p.name == "alpha"]
+    wheel = choose_python_file(alpha)
+    stated = replace(alpha, artifacts=tuple(replace(a, size=a.size + 1) if a == wheel else a for a in alpha.artifacts))
+    tampered = replace(good, pins=tuple(stated if p is alpha else p for p in good.pins))
+    project.lockfile.write_text(lockfile.dumps(tampered))  # digest and all consistent: only the size is wrong
+    head = make_repo(root)
+    said = f"python alpha 1.0: {wheel.name}: the lock states {wheel.size + 1} bytes, but the file with that sha256 has {wheel.size} bytes"
+    cached = tmp_path / "cache" / "releaser" / "files" / wheel.sha256 / wheel.name
+
+    # Downloaded: the bytes are refused, nothing is kept, nothing recorded, nothing tagged.
+    done = project.releaser("cut")
+    assert done.returncode == 1, done.stdout + done.stderr
+    [line] = [line for line in done.stderr.splitlines() if "alpha" in line]
+    assert said in line and "releaser check --online" in line
+    assert not cached.exists() and not list(cached.parent.glob(".*"))  # no .unverified leftover either
+    assert_untouched(root, head)
+
+    # The honest lock cuts, its files kept as verified; the next cut fetches none of them again.
+    project.lockfile.write_text(honest)
+    commit_all(root, "the lock as written")
+    assert project.releaser("cut").returncode == 0
+    assert sha256(cached) == wheel.sha256
+    seen = len(populated.requests_seen)
+    assert project.releaser("cut").returncode == 0
+    assert not [r for r in populated.requests_seen[seen:] if r.startswith("/files/")]
+
+    # Kept from an earlier cut: the same bytes, so the same refusal; the right file stays.
+    project.lockfile.write_text(lockfile.dumps(tampered))
+    head = commit_all(root, "a lock that misstates a size")
+    with pytest.raises(Refused, match=re.escape(said)):
+        cut(project.config())
+    assert sha256(cached) == wheel.sha256
+    assert_untouched(root, head, rc="0.9.0rc3", tags="v0.9.0rc1\nv0.9.0rc2")
+
+    # `reproduce` of a record stating that size refuses it in the same words.
+    write_record(root, "0.9.0rc9", tampered)
+    done = project.releaser("reproduce", "0.9.0rc9", "--into", str(tmp_path / "again"))
+    assert done.returncode == 3 and said.replace("the lock", "0.9.0rc9's record") in done.stderr, done.stderr
+
+
+def test_a_git_pin_is_installed_by_its_commit_beside_the_verified_files(git_requirement, tmp_path):
+    """The build environment: the index's files verified and installed offline, then the git pin by commit."""
+    from releaser.ecosystems.python.buildenv import create_venv, installed_set
+    from releaser.ecosystems.python.install import install_python
+
+    project, _ = git_requirement
+    locked = lock(project.config()).lock
+    venv = create_venv(tmp_path / "venv")
+    install_python(project.config(), locked, venv, tmp_path)
+    assert installed_set(venv) == {"gitpkg": "1.0", "beta": "1.0"}
+
+
+def test_the_verified_files_come_from_an_index_behind_a_password(make_project, tmp_path, monkeypatch):
+    """releaser fetches the Python files itself now: with the credentials release.toml gives the index."""
+    from loopback.pypi import PackageIndex
+    from releaser.ecosystems.python.buildenv import create_venv, installed_set
+    from releaser.ecosystems.python.install import install_python
+
+    monkeypatch.setenv("INDEX_TOKEN", "s3cret/to+ken=")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # no verified file kept from another test
+    with PackageIndex(auth=("ci", "s3cret/to+ken=")) as index:
+        index.publish("alpha", "1.0", uploaded=days(0))
+        project = make_project(index.url.replace("http://", "http://ci:${INDEX_TOKEN}@"))
+        locked = lock(project.config()).lock
+        venv = create_venv(tmp_path / "venv")
+        (tmp_path / "work").mkdir()
+        install_python(project.config(), locked, venv, tmp_path / "work")
+        assert [r for r in index.requests_seen if r.startswith("/files/")]  # fetched from the index, not a cache
+    assert installed_set(venv) == {"alpha": "1.0"}
+
+
 # -- dependency files, templates, tags, an empty build ------------------------------
 
 
@@ -384,7 +467,7 @@ def test_locked_files_fetched_custom_template_and_tag(populated, make_project, m
         # Upstream serving other bytes than the lock pinned: refused, nothing written.
         jar = f"ical-{snapshot}.jar"
         maven.tamper(jar, b"evil bytes")
-        with pytest.raises(Refused, match=f"org.cosmo:ical {snapshot}: .* now serves other bytes"):
+        with pytest.raises(Refused, match=f"org.cosmo:ical {snapshot} file {jar}: upstream .* now has other bytes than the lock states"):
             cut(project.config())
         assert_untouched(root, built_from)
         maven.tamper(jar, b"jar bytes")
