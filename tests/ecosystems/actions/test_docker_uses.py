@@ -161,3 +161,17 @@ def test_bundle_keeps_the_images_and_reproduce_restores_them_after_the_registry_
     index = json.loads((into / "images" / "index.json").read_text())
     assert {m["digest"] for m in index["manifests"]} == {published["lint"].index_digest, published["scan"].index_digest}
     shutil.rmtree(into)
+
+
+def test_an_image_a_dockerfile_and_a_workflow_both_name_is_one_pin(ci, registry: OciRegistry) -> None:  # type: ignore[no-untyped-def]
+    root, published = ci
+    (root / "Dockerfile").write_text(f"FROM --platform=linux/arm64 {registry.host}/tools/lint:1\n")
+    with (root / "release.toml").open("a", encoding="utf-8") as toml:
+        toml.write('dockerfiles = ["Dockerfile"]\n')  # into [containers], the last table
+    done = cli(root, "lock")
+    assert done.returncode == 0, done.stderr
+    current = lockfile.read(root / "release.lock")
+    assert current is not None
+    lint = [p for p in current.of_kind("image") if p.name == f"{registry.host}/tools/lint:1"]
+    assert len(lint) == 1 and {a.name for a in lint[0].artifacts} == {"linux/amd64", "linux/arm64"}  # [containers]' pin, first
+    assert cli(root, "check").returncode == 0
