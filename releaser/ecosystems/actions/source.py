@@ -35,13 +35,9 @@ from releaser.plumbing.gitrepo import git_version
 MAX_ACTIONS = 500  # a chain of composite actions that names more than this is not a workflow's
 
 
-def read_workflows(inputs: ActionsInputs) -> list[Use]:
-    """Every action `uses:` of the project's workflow files, in file and line order (ConfigError: one that does not parse)."""
-    return list(read_all(inputs).actions)
-
-
 def read_all(inputs: ActionsInputs) -> Uses:
-    """Every `uses:` of the project's workflow files, actions and `docker://` images, in file and line order."""
+    """Every `uses:` of the project's workflow files, actions and `docker://` images, in file and line order
+    (ConfigError: a file that does not parse)."""
     from releaser.core.errors import ConfigError
 
     actions: list[Use] = []

@@ -18,7 +18,6 @@ from releaser.ecosystems.containers.resolve import KIND, registry_base
 from releaser.ecosystems.containers.settings import ContainerInputs
 
 if TYPE_CHECKING:
-    from releaser.core.verdict import Finding
     from releaser.plumbing.http import Http
 
 
@@ -119,12 +118,6 @@ class ContainerSource(Source):
         for use in self.uses():
             where.setdefault(use.ref.written, use.where)
         return self.pinner().lock(self.wanted(), request, where)
-
-    # -- check --online -------------------------------------------------------------
-
-    def verify(self, pins: tuple[Pin, ...], http: Http) -> list[Finding]:
-        """`gone` when a pinned digest is no longer there; `newer` when its tag names another digest now."""
-        return self.pinner().verify(pins, http)
 
     # -- helpers ----------------------------------------------------------------------
 
