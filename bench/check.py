@@ -47,8 +47,9 @@ from releaser.lock.locking import input_records
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 
 
-def synthesize(root: Path, index: PackageIndex, n: int) -> None:
-    """A project of `n` requirements, all published on `index`, and a fresh release.lock of them."""
+def synthesize(root: Path, index: PackageIndex, n: int, extra: str = "") -> None:
+    """A project of `n` requirements, all published on `index`, and a fresh release.lock of them;
+    `extra`, more of release.toml (tables after [python])."""
     names = [f"pkg-{i:04d}" for i in range(n)]
     pins = []
     for i, name in enumerate(names):
@@ -65,7 +66,7 @@ def synthesize(root: Path, index: PackageIndex, n: int) -> None:
         pins.append(Pin("python", name, "1.0", index.url, requested=f"{name}>=1.0", date=uploaded, artifacts=(artifact,)))
     (root / "requirements.in").write_text("".join(f"{name}>=1.0\n" for name in names), encoding="utf-8")
     (root / "release.toml").write_text(
-        f'[release]\nname = "bench"\nversion = "1.0"\n\n[python]\nrequirements = ["requirements.in"]\nindex-url = "{index.url}"\n',
+        f'[release]\nname = "bench"\nversion = "1.0"\n\n[python]\nrequirements = ["requirements.in"]\nindex-url = "{index.url}"\n{extra}',
         encoding="utf-8",
     )
     cfg = load_config(root / "release.toml")

@@ -74,6 +74,16 @@ class Spread:
         return max(self.values)
 
 
+def seconds(spread: Spread) -> str:
+    """A time as the tables show it: the median, then (min–max)."""
+    return f"{spread.median:.3f} ({spread.low:.3f}–{spread.high:.3f})"
+
+
+def times(spread: Spread) -> str:
+    """A ratio as the tables show it: the median, then (min–max)."""
+    return f"{spread.median:.2f}× ({spread.low:.2f}–{spread.high:.2f})"
+
+
 @dataclass(frozen=True)
 class Series:
     samples: tuple[Sample, ...]

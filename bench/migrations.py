@@ -9,11 +9,11 @@ For each N, two projects of N migration files each are generated:
 Each has a release.lock (no dependencies) so `releaser check` passes. Measured, whole
 processes, in rotating order (bench/measure.py):
 
-- Django: `releaser check` with `[migrations]`, the same without it, run in full (its
-  lock's check seal removed, as a lock with `[migrations]` has none; the difference, per
-  round, is what reading the migrations adds), and `python manage.py makemigrations
-  --check --dry-run`, the framework's own check of the same tree;
-- Alembic: `releaser check` with `[migrations]` and `alembic heads`.
+- Django: `releaser check` with `[migrations]`, the same without it, both run in full (their
+  locks' check seals removed: the difference, per round, is what reading the migrations
+  adds; a sealed check reads none, bench/check_migrations.py), and `python manage.py
+  makemigrations --check --dry-run`, the framework's own check of the same tree;
+- Alembic: `releaser check` with `[migrations]`, in full, and `alembic heads`.
 
     .venv/bin/python bench/migrations.py [--sizes 100,1000] [--runs 5]
 """
@@ -40,11 +40,14 @@ from bench.measure import (
     interleaved,
     paired,
     run,
+    seconds,
+    times,
 )
 from releaser.core import seal
 
 GOAL_AT = 1000
 GOAL_SECONDS = 0.1  # reading GOAL_AT migration files adds at most this to `releaser check`
+DJANGO_GATE = '\n[migrations]\nframework = "django"\npaths = ["*/migrations"]\n'
 
 _SETTINGS = (
     'SECRET_KEY = "bench"\nINSTALLED_APPS = ["shop"]\n'
@@ -147,14 +150,20 @@ def _release(root: Path, table: str, env: dict[str, str]) -> None:
 
 
 def unseal(path: Path) -> None:
-    """The lock without its check seal: a project with [migrations] is never sealed, so the
-    gate's cost is measured against the full check it is added to, not against the seal."""
+    """The lock without its check seal: the gate's cost is measured in the full check it is
+    added to, not skipped by the seal (which a passing check keeps for the next)."""
     found = seal.split(path.read_bytes())
     if found is not None:
         path.write_bytes(found[0])
 
 
 def django_tree(root: Path, n: int, env: dict[str, str]) -> None:
+    django_files(root, n)
+    _release(root, DJANGO_GATE, env)
+
+
+def django_files(root: Path, n: int) -> None:
+    """App `shop` with `n` migrations, each adding a field, and the models.py they make."""
     migrations = root / "shop" / "migrations"
     migrations.mkdir(parents=True)
     (root / "manage.py").write_text(_MANAGE, encoding="utf-8")
@@ -162,14 +171,16 @@ def django_tree(root: Path, n: int, env: dict[str, str]) -> None:
     (root / "shop" / "__init__.py").write_text("", encoding="utf-8")
     (migrations / "__init__.py").write_text("", encoding="utf-8")
     (migrations / "0001_initial.py").write_text(_INITIAL, encoding="utf-8")
-    parent = "0001_initial"
     for i in range(2, n + 1):
-        name = f"{i:04d}_item_f{i}"
-        (migrations / f"{name}.py").write_text(_ADD_FIELD.format(parent=parent, i=i), encoding="utf-8")
-        parent = name
+        add_django_migration(root, i)
     fields = "".join(f"    f{i} = models.IntegerField(default=0)\n" for i in range(2, n + 1)) or "    pass\n"
     (root / "shop" / "models.py").write_text("from django.db import models\n\n\nclass Item(models.Model):\n" + fields, encoding="utf-8")
-    _release(root, '\n[migrations]\nframework = "django"\npaths = ["*/migrations"]\n', env)
+
+
+def add_django_migration(root: Path, i: int) -> None:
+    """Migration `i` of `django_files`' chain, after `i - 1`."""
+    parent = f"{i - 1:04d}_item_f{i - 1}" if i > 2 else "0001_initial"
+    (root / "shop" / "migrations" / f"{i:04d}_item_f{i}.py").write_text(_ADD_FIELD.format(parent=parent, i=i), encoding="utf-8")
 
 
 def alembic_tree(root: Path, n: int, env: dict[str, str]) -> None:
@@ -191,9 +202,10 @@ def compare(n: int, *, runs: int, warm_up: bool = True) -> Compared:
         django, bare, alembic = base / "django", base / "bare", base / "alembic"
         django_tree(django, n, env)
         bare.mkdir()
-        _release(bare, "", env)  # the same check, no [migrations]: run in full, as the gate's check is
-        unseal(bare / "release.lock")
+        _release(bare, "", env)  # the same check, no [migrations]
         alembic_tree(alembic, n, env)
+        for root in (django, bare, alembic):  # each run in full
+            unseal(root / "release.lock")
         if subprocess.run([sys.executable, "manage.py", "makemigrations", "--check", "--dry-run"], cwd=django,
                           env=env, capture_output=True, timeout=600).returncode != 0:
             raise RuntimeError("the generated Django tree is not what its models say")
@@ -220,14 +232,6 @@ def compare(n: int, *, runs: int, warm_up: bool = True) -> Compared:
         return Compared(n, (with_gate, without, framework), (pairs.a, pairs.b), load)
 
 
-def _s(spread: Spread) -> str:
-    return f"{spread.median:.3f} ({spread.low:.3f}–{spread.high:.3f})"
-
-
-def _x(spread: Spread) -> str:
-    return f"{spread.median:.2f}× ({spread.low:.2f}–{spread.high:.2f})"
-
-
 def goal_rows(results: list[Compared], verdict: Callable[[bool | None], str]) -> list[str]:
     """The goals table's row: what reading the migrations adds to `releaser check`."""
     if not results:
@@ -236,7 +240,7 @@ def goal_rows(results: list[Compared], verdict: Callable[[bool | None], str]) ->
     judged = c.count == GOAL_AT
     return [
         f"| 6 | reading {c.count} Django migration files adds to `releaser check` | ≤ {GOAL_SECONDS} s at {GOAL_AT} | "
-        f"{_s(c.added)} s | {verdict(c.added.median <= GOAL_SECONDS if judged else None)} |"
+        f"{seconds(c.added)} s | {verdict(c.added.median <= GOAL_SECONDS if judged else None)} |"
     ]
 
 
@@ -261,8 +265,8 @@ def render(results: list[Compared]) -> list[str]:
     for c in results:
         gate, bare, framework = c.django
         out.append(
-            f"| {c.count} | {_s(gate.wall)} | {_s(bare.wall)} | {_s(c.added)} | {_s(c.added_cpu)} | {_s(framework.wall)} | "
-            f"{_x(c.ratio(framework, gate))} | {' / '.join(f'{v:.2f}' for v in c.load)} |"
+            f"| {c.count} | {seconds(gate.wall)} | {seconds(bare.wall)} | {seconds(c.added)} | {seconds(c.added_cpu)} | {seconds(framework.wall)} | "
+            f"{times(c.ratio(framework, gate))} | {' / '.join(f'{v:.2f}' for v in c.load)} |"
         )
     out += [
         "",
@@ -272,7 +276,7 @@ def render(results: list[Compared]) -> list[str]:
     for c in results:
         gate, heads = c.alembic
         out.append(
-            f"| {c.count} | {_s(gate.wall)} | {_s(heads.wall)} | {_x(c.ratio(heads, gate))} | {gate.rss_mib.median:.1f} |"
+            f"| {c.count} | {seconds(gate.wall)} | {seconds(heads.wall)} | {times(c.ratio(heads, gate))} | {gate.rss_mib.median:.1f} |"
         )
     return out + [""]
 

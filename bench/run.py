@@ -12,7 +12,8 @@ writes the document (bench/report.py), including bench/findings.md.
    `uv pip compile --generate-hashes` (bench/pylock.py);
 3. Maven SNAPSHOTs (and a transitive graph) behind a slow repository vs a sequential baseline (bench/maven_snapshots.py);
 4. how each grows with size, and 5. peak memory: from the same runs;
-6. the migration gate in `releaser check` vs `makemigrations --check` and `alembic heads` (bench/migrations.py).
+6. the migration gate in `releaser check` vs `makemigrations --check` and `alembic heads` (bench/migrations.py);
+7. `releaser check` with migrations and a previous RC vs `uv lock --check --offline` (bench/check_migrations.py).
 """
 
 from __future__ import annotations
@@ -30,14 +31,20 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make `bench` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import check, maven_snapshots, migrations, pylock, report
+from bench import check, check_migrations, maven_snapshots, migrations, pylock, report
 from releaser import __version__
 from releaser.plumbing.http import WORKERS
 
 ROOT = Path(__file__).resolve().parent.parent
 
-FULL = {"check": (50, 150, 300), "lock": (50, 150, 300), "maven": (50, 100, 200), "migrations": (100, 1000), "runs": 5, "delay": 0.05}
-QUICK = {"check": (3, 5, 8), "lock": (2, 3, 4), "maven": (2, 3, 4), "migrations": (5,), "runs": 1, "delay": 0.02}
+FULL = {
+    "check": (50, 150, 300), "lock": (50, 150, 300), "maven": (50, 100, 200), "migrations": (100, 1000),
+    "check-migrations": (200,), "runs": 5, "delay": 0.05,
+}
+QUICK = {
+    "check": (3, 5, 8), "lock": (2, 3, 4), "maven": (2, 3, 4), "migrations": (5,), "check-migrations": (5,), "runs": 1,
+    "delay": 0.02,
+}
 
 
 def fan_out() -> int:
@@ -72,6 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lock-sizes", help="comma-separated (default 50,150,300)")
     parser.add_argument("--maven-sizes", help="comma-separated; sidecars are measured at the last (default 50,100,200)")
     parser.add_argument("--migration-sizes", help="comma-separated (default 100,1000)")
+    parser.add_argument("--check-migration-sizes", help="migrations in the sealed check's project, comma-separated (default 200)")
     parser.add_argument("--save", type=Path, help="also keep the measurements in this file (pickle)")
     parser.add_argument("--render", type=Path, metavar="SAVED", help="measure nothing: write the document from --save's file")
     args = parser.parse_args(argv)
@@ -118,6 +126,9 @@ def main(argv: list[str] | None = None) -> int:
     for n in sizes(args.lock_sizes, plan["lock"]):
         say(f"2. lock vs pip-compile and uv pip compile, {n} packages")
         results.lock.append((n, pylock.compare(n, runs=runs, warm_up=warm_up)))
+    for n in sizes(args.lock_sizes, plan["lock"]):
+        say(f"2. lock with uv vs uv pip compile, {n} packages, the index {report.LOCK_UV_DELAY * 1000:.0f} ms away")
+        results.lock_distant.append((n, pylock.compare_uv(n, runs=runs, delay=report.LOCK_UV_DELAY, warm_up=warm_up)))
     maven = sizes(args.maven_sizes, plan["maven"])
     with maven_snapshots.Repository(max(maven), delay, headers=True) as repo:
         for n in maven:
@@ -133,6 +144,10 @@ def main(argv: list[str] | None = None) -> int:
     for n in sizes(args.migration_sizes, plan["migrations"]):
         say(f"6. the migration gate, {n} migration files")
         results.migrations.append(migrations.compare(n, runs=runs, warm_up=warm_up))
+    for n in sizes(args.check_migration_sizes, plan["check-migrations"]):
+        say(f"7. check with {n} migrations and a previous RC vs uv lock --check")
+        pins = 3 if args.quick else check_migrations.PINS  # the quick run cuts an RC: installs every pin
+        results.check_migrations.append(check_migrations.compare(n, runs=runs, warm_up=warm_up, pins=pins))
 
     results.machine.finished = datetime.now(UTC)
     results.machine.load_end = os.getloadavg()

@@ -5,6 +5,9 @@ care: PEP 503 HTML, PEP 691 JSON chosen by content negotiation, PEP 700 upload
 times (which dated resolution depends on), relative file URLs, yanking,
 redirects for non-normalized names and HTTP Basic authentication. Files are
 real archives, so pip downloads, hashes and installs them as it would upstream.
+Pages carry `ETag` and `Last-Modified` and answer a conditional request for an
+unchanged page with 304 Not Modified (`Cache-Control: no-cache`: a client may keep a
+page, and must ask before using it again).
 """
 
 from __future__ import annotations
@@ -16,7 +19,8 @@ import shutil
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime, parsedate_to_datetime
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -51,22 +55,28 @@ class _File:
 
 
 class PackageIndex(LoopbackServer[str]):
-    """A simple-API index; `requests_seen` holds the request targets, as clients sent them."""
+    """A simple-API index; `requests_seen` holds the request targets, as clients sent them,
+    and `not_modified_sent` (target, User-Agent) of each page answered 304 Not Modified."""
 
     # HEAD too: uv asks whether a wheel can be read in ranges before it downloads it.
     _what, _realm, _methods = "index", "test", frozenset({"GET", "HEAD"})
 
     def __init__(
         self, *, upload_times: bool = True, html_only: bool = False, auth: tuple[str, str] | None = None,
-        delay: float = 0.0,
+        delay: float = 0.0, immutable_files: bool = False,
     ) -> None:
+        """`immutable_files`: files say clients may keep them for good, as PyPI's do (benchmarks); by
+        default they are `no-store`, since a later test's index on the same port serves other bytes."""
         super().__init__(auth=auth, delay=delay)
         self.upload_times, self.html_only = upload_times, html_only
+        self._file_caching = "max-age=365000000, immutable, public" if immutable_files else "no-store"
         self._tmp = tempfile.TemporaryDirectory(prefix="releaser-index-")
         self._files_dir, self._staging = Path(self._tmp.name) / "files", Path(self._tmp.name) / "staging"
         for directory in (self._files_dir, self._staging):
             directory.mkdir()
         self._files: dict[str, _File] = {}
+        self._changed: dict[str, datetime] = {}  # project -> when its page last changed, whole seconds
+        self.not_modified_sent: list[tuple[str, str]] = []
 
     def stop(self) -> None:
         """Stop serving and delete the published files."""
@@ -101,14 +111,19 @@ class PackageIndex(LoopbackServer[str]):
                 raise ValueError(f"{filename} is already published; remove it first")
             shutil.copyfile(path, self._files_dir / filename)
             self._files[filename] = entry
+            self._touch(project)
 
     def publish(
         self, name: str, version: str, *, requires: Sequence[str] = (), uploaded: datetime | None = None,
-        sdist: bool = False, tags: Sequence[str] = ("py3-none-any",),
+        sdist: bool = False, tags: Sequence[str] = ("py3-none-any",), requires_python: str | None = None,
     ) -> list[Path]:
-        """Build one wheel per tag (and an sdist if asked) and publish them all at one instant."""
+        """Build one wheel per tag (and an sdist if asked) and publish them all at one instant;
+        `requires_python` goes into the wheels' metadata, and so onto the index page."""
         uploaded = uploaded or datetime.now(UTC)
-        paths = [build_wheel(self._staging, name, version, requires=requires, tag=tag) for tag in tags]
+        paths = [
+            build_wheel(self._staging, name, version, requires=requires, tag=tag, requires_python=requires_python)
+            for tag in tags
+        ]
         if sdist:
             paths.append(build_sdist(self._staging, name, version, requires=requires))
         for path in paths:
@@ -118,8 +133,16 @@ class PackageIndex(LoopbackServer[str]):
     def remove(self, filename: str) -> None:
         """Delete a published file, as an upstream maintainer may do."""
         with self._lock:
-            del self._files[filename]
+            project = self._files.pop(filename).project
             (self._files_dir / filename).unlink()
+            self._touch(project)
+
+    def _touch(self, project: str) -> None:
+        """The page of `project` changed: a later Last-Modified than any it gave before (HTTP dates
+        count whole seconds, and a client that asks If-Modified-Since must see two changes in one second)."""
+        now = datetime.now(UTC).replace(microsecond=0)
+        before = self._changed.get(project)
+        self._changed[project] = now if before is None or now > before else before + timedelta(seconds=1)
 
     def fail_next(self, path_prefix: str, count: int, status: int = 503) -> None:
         """Answer `status` to the next `count` requests whose path starts with `path_prefix` (e.g. "/simple/")."""
@@ -139,7 +162,7 @@ class PackageIndex(LoopbackServer[str]):
             data = self._file_bytes(path.removeprefix("/files/"))
             if data is None:
                 return request.send(404, b"not found\n")
-            return request.send(200, data, "application/octet-stream")
+            return request.send(200, data, "application/octet-stream", headers={"Cache-Control": self._file_caching})
         if path == "/simple":
             return request.send(301, headers={"Location": "/simple/"})
         if not path.startswith("/simple/") or "/" in name:
@@ -157,8 +180,20 @@ class PackageIndex(LoopbackServer[str]):
         if content_type is None:
             return request.send(406, b"not acceptable\n")
         if project:
-            return request.send(200, _project_page(self, content_type, project, files), content_type)
-        request.send(200, _project_list_page(content_type, sorted({f.project for f in self._published()})), content_type)
+            body = _project_page(self, content_type, project, files)
+        else:
+            body = _project_list_page(content_type, sorted({f.project for f in self._published()}))
+        with self._lock:
+            changed = max((self._changed[p] for p in ([project] if project else self._changed)), default=None)
+        etag = f'"{hashlib.sha256(content_type.encode() + body).hexdigest()[:32]}"'
+        headers = {"ETag": etag, "Cache-Control": "no-cache", "Vary": "Accept"}
+        if changed is not None:
+            headers["Last-Modified"] = format_datetime(changed, usegmt=True)
+        if not_modified(request.headers.get("If-None-Match"), request.headers.get("If-Modified-Since"), etag, changed):
+            with self._lock:
+                self.not_modified_sent.append((request.path, request.headers.get("User-Agent", "")))
+            return request.send(304, content_type=content_type, headers=headers)
+        request.send(200, body, content_type, headers=headers)
 
     def _published(self, project: str | None = None) -> list[_File]:
         """A consistent snapshot of `project`'s files (of every file when None), ordered by
@@ -179,6 +214,21 @@ def _parse_filename(filename: str) -> tuple[str, Version]:
     else:
         name, version = parse_sdist_filename(filename)
     return name, version
+
+
+def not_modified(if_none_match: str | None, if_modified_since: str | None, etag: str, changed: datetime | None) -> bool:
+    """Whether a conditional GET is answered 304 (RFC 9110, 13.1): If-None-Match decides when
+    sent (weak comparison, `*` matches); otherwise If-Modified-Since, against `changed`."""
+    if if_none_match is not None:
+        tags = [t.strip().removeprefix("W/") for t in if_none_match.split(",")]
+        return "*" in tags or etag in tags
+    if if_modified_since is None or changed is None:
+        return False
+    try:
+        since = parsedate_to_datetime(if_modified_since)
+    except (TypeError, ValueError):
+        return False  # an invalid date is ignored
+    return since.tzinfo is not None and changed <= since
 
 
 def negotiate(accept: str | None) -> str | None:

@@ -179,7 +179,8 @@ class LoopbackHandler(BaseHTTPRequestHandler):
         self.send_response(status)
         for key, value in {"Content-Type": content_type, "Cache-Control": "no-store", **(headers or {})}.items():
             self.send_header(key, value)
-        self.send_header("Content-Length", str(len(body)))
+        if status != 304:  # a 304 has no body, and its headers describe the kept one's
+            self.send_header("Content-Length", str(len(body)))
         self.end_headers()
-        if self.command != "HEAD":
+        if self.command != "HEAD" and status != 304:
             self.wfile.write(body)

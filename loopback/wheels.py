@@ -70,11 +70,14 @@ def build_wheel(
     return target
 
 
-def build_sdist(dest_dir: Path, name: str, version: str, *, requires: Sequence[str] = ()) -> Path:
+def build_sdist(
+    dest_dir: Path, name: str, version: str, *, requires: Sequence[str] = (), files: Mapping[str, str] | None = None
+) -> Path:
     """Write `{dist}-{version}.tar.gz` into `dest_dir` and return its path.
 
     PKG-INFO uses Metadata-Version 2.2 so tools may trust its Requires-Dist
     without running a build; pyproject.toml makes the sdist buildable anyway.
+    `files` (path inside the project folder -> text) adds to it, a `setup.py` for one.
     """
     dist, version = dist_name(name), str(Version(version))
     base = f"{dist}-{version}"
@@ -89,6 +92,7 @@ def build_sdist(dest_dir: Path, name: str, version: str, *, requires: Sequence[s
         f"{base}/pyproject.toml": pyproject,
         f"{base}/{dist}/__init__.py": f'__version__ = "{version}"\n',
     }
+    entries.update({f"{base}/{path}": text for path, text in _checked_paths(files or {}).items()})
     target = Path(dest_dir) / f"{base}.tar.gz"
     target.write_bytes(_tar_gz({path: text.encode() for path, text in sorted(entries.items())}))
     return target

@@ -34,8 +34,9 @@ def main() -> None:
 
 
 def sealed(project: str | None, as_json: bool, quiet: bool) -> int | None:
-    """0 when the lock's check seal holds (`releaser.core.seal`): the verdict, printed without
-    parsing anything; None when the full check must decide (no seal, or it does not hold).
+    """0 when the lock's check seal holds (`releaser.core.seal`; with `[migrations]`, and the
+    gate's part kept by the last plain check, `releaser.core.gateseal`): the verdict, printed
+    without parsing anything; None when the full check must decide (no seal, or it does not hold).
 
     Only text: the JSON verdict comes from the full check, which pays for `json` anyway.
     """
@@ -45,11 +46,21 @@ def sealed(project: str | None, as_json: bool, quiet: bool) -> int | None:
 
     if as_json:
         return None
-    found = seal.quick_verdict(project_dir(project), __version__)
+    root = project_dir(project)
+    found = seal.holding(root, __version__)
     if found is None:
         return None
+    pins, inputs, gate = found
+    if gate:  # with [migrations]: the gate's part, kept by the last plain check that passed
+        from releaser.core import gateseal
+
+        text = gateseal.verdict(root, gate)
+        if text is None:
+            return None
+    else:
+        text = fresh(seal.LOCKFILE, pins, inputs)
     if not quiet:
-        print(fresh(seal.LOCKFILE, *found))
+        print(text)
     return 0
 
 
@@ -61,18 +72,12 @@ def check(project: str | None, as_json: bool, quiet: bool) -> int | None:
     from releaser.core.errors import ReleaserError
 
     try:
-        from releaser.check.checking import check as run_check
         from releaser.core import config
         from releaser.core.console import print_error, print_verdict, project_root
         from releaser.ecosystems import load_config
-        from releaser.record.baseline import previous
+        from releaser.record import plaincheck
 
-        loaded = load_config(project_root(project) / config.CONFIG_NAME)
-        verdict = run_check(loaded, previous=previous(loaded))
-        if loaded.attest is not None:  # the newest RC's signature (releaser.record.verifying)
-            from releaser.record.verifying import with_provenance
-
-            verdict = with_provenance(loaded, verdict)
+        verdict = plaincheck.run(load_config(project_root(project) / config.CONFIG_NAME))
     except ReleaserError as exc:
         return print_error(str(exc), exc.exit_code, as_json)
     except KeyboardInterrupt:

@@ -32,15 +32,17 @@ def days(n: float) -> datetime:
 
 
 @contextmanager
-def sdist_index(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[tuple[PackageIndex, Path]]:
-    """For a module's fixture: an index and a folder `name`, the run's shared pip cache, and on
-    the index a real setuptools (with wheel and packaging, which it asks for) packed from this
-    interpreter on day 0, a broken "setuptools 99.0" on day 30 that would fail any build
-    taking it, and `sdonly` 1.0, an sdist only, built with setuptools>=61, on day 1."""
+def sdist_index(
+    tmp_path_factory: pytest.TempPathFactory, name: str, auth: tuple[str, str] | None = None
+) -> Iterator[tuple[PackageIndex, Path]]:
+    """For a module's fixture: an index (asking for `auth`, if given) and a folder `name`, the run's
+    shared pip cache, and on the index a real setuptools (with wheel and packaging, which it asks for)
+    packed from this interpreter on day 0, a broken "setuptools 99.0" on day 30 that would fail any
+    build taking it, and `sdonly` 1.0, an sdist only, built with setuptools>=61, on day 1."""
     from loopback.wheels import build_sdist, wheel_of_installed
 
     folder = tmp_path_factory.mktemp(name)
-    with PackageIndex() as index, pytest.MonkeyPatch.context() as env:
+    with PackageIndex(auth=auth) as index, pytest.MonkeyPatch.context() as env:
         env.setenv("XDG_CACHE_HOME", str(tmp_path_factory.getbasetemp() / "cache"))
         for wheel in ("setuptools", "wheel", "packaging"):
             index.add(wheel_of_installed(wheel, folder), uploaded=days(0))

@@ -188,6 +188,6 @@ def verify_online(config: ReleaseConfig, sources: list[Source], lock: Lock, http
             pins = lock.of_kind(kind)
             if not pins:
                 continue
-            verdicts = ecosystem(kind).verify(config, by_kind.get(kind), pins, session, userinfo)
+            verdicts = ecosystem(kind).verify(config, by_kind.get(kind), pins, session, userinfo, lock.targets)
             found += verdicts if verdicts is not None else verify_generic(pins, session, userinfo=userinfo)
     return found

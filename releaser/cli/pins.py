@@ -20,7 +20,6 @@ from releaser.cli.app import (
 from releaser.core.console import print_verdict
 from releaser.core.errors import ConfigError
 from releaser.lock.export import formats as export_formats
-from releaser.record.baseline import previous
 
 
 @main.command(epilog="""\b
@@ -69,6 +68,7 @@ def lock(project: Path, as_of: datetime | None, upgrade: bool, strict: bool, ref
     options.document({
         "lockfile": cfg.release.lockfile, "written": result.written, "pins": len(result.lock.pins),
         "as_of": result.lock.as_of.isoformat(), "changes": result.changes, "warnings": list(result.warnings),
+        "notes": list(result.notes),
     })
 
 
@@ -88,13 +88,9 @@ def check(project: Path, online: bool) -> None:
     --online also gone, changed or yanked upstream); 2: bad input; 3: upstream
     unreachable.
     """
-    from releaser.check.checking import check as run_check
-    cfg = load_config(project)
-    verdict = run_check(cfg, online=online, previous=previous(cfg))
-    if cfg.attest is not None:  # imported only then: check stays lean
-        from releaser.record.verifying import with_provenance
+    from releaser.record import plaincheck
 
-        verdict = with_provenance(cfg, verdict)
+    verdict = plaincheck.run(load_config(project), online=online)
     sys.exit(print_verdict(verdict, as_json=options.json, quiet=options.quiet))
 
 

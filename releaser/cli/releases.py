@@ -90,8 +90,8 @@ def list_(project: Path, as_json: bool) -> None:
     elif not items:
         options.echo(f"no RC recorded in {cfg.release.records}/ yet; cut one with: releaser cut")
     else:
-        for item in items:
-            options.echo(item.line())
+        for line in showing.list_lines(items):
+            options.echo(line)
     sys.exit(code)
 
 

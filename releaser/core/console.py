@@ -80,10 +80,15 @@ def print_error(message: str, code: int, as_json: bool) -> int:
 
 def print_verdict(verdict: Verdict, *, as_json: bool, quiet: bool) -> int:
     """`check`'s verdict as text, or as one JSON document (no secret reaches a CI log); its exit code."""
-    from releaser.core.redact import scrub
-
     if as_json:
         print(json_document(verdict.to_dict(), verdict.exit_code))
     elif not (quiet and verdict.ok):
-        print(scrub(verdict.render()))
+        print(shown(verdict))
     return verdict.exit_code
+
+
+def shown(verdict: Verdict) -> str:
+    """`check`'s verdict as text, as printed (no secret reaches a CI log)."""
+    from releaser.core.redact import scrub
+
+    return scrub(verdict.render())

@@ -119,6 +119,11 @@ class Lock:
         return other is not None and set(self.pins) == set(other.pins)
 
     @property
+    def targets(self) -> tuple[str, ...]:
+        """Where its Python pins are meant to install (markers): `environments`, or else `target`."""
+        return self.environments or ((self.target,) if self.target else ())
+
+    @property
     def content_digest(self) -> str:
         """Digest of the whole document but this digest, recorded in the header so a hand edit shows.
 
@@ -215,20 +220,24 @@ def _parse(text: str, path: Path) -> tuple[Lock, object]:
         raise ConfigError(f"{path}: lock-version {version!r} is not one this releaser reads ({LOCK_VERSION}){hint}")
     r = _Reader(path)
     r.get(doc, "check-seal", str, default=None)  # `releaser check` reads it itself (releaser.core.seal)
-    pins: dict[tuple[str, str], Pin] = {}
+    pins: dict[tuple[str, str], list[Pin]] = {}
     for kind in KINDS:
         for i, table in enumerate(r.get(doc, kind, list, default=[])):
             pin = r.pin(kind, table, f"[[{kind}]] #{i + 1}")
-            if (kind, pin.name) in pins:
-                raise ConfigError(f"{path}: {kind} {pin.name[:60]!r} is pinned twice; a lock pins each dependency once")
-            pins[(kind, pin.name)] = pin
+            same = pins.setdefault((kind, pin.name), [])
+            if not all(_apart(pin, other) for other in same):
+                raise ConfigError(
+                    f"{path}: {kind} {pin.name[:60]!r} is pinned twice; a lock pins each dependency once "
+                    "(once per target, with markers naming different targets)"
+                )
+            same.append(pin)
     lock = Lock(
         as_of=r.get(doc, "as-of", datetime),
         releaser=r.get(doc, "releaser", str),
         resolver=r.get(doc, "resolver", str),
         inputs={name: r.input(name, rec) for name, rec in r.get(doc, "inputs", dict, default={}).items()},
         sources=r.sources(r.get(doc, "sources", dict, default={})),
-        pins=tuple(pins.values()),
+        pins=tuple(pin for same in pins.values() for pin in same),
         environments=tuple(r.strings(doc, "environments")),
         target=r.get(doc, "target", str, default=None),
     )
@@ -237,6 +246,14 @@ def _parse(text: str, path: Path) -> tuple[Lock, object]:
     if recorded != lock.content_digest and recorded == _entries_digest(lock):
         lock = replace(lock, legacy_digest=True)  # written before the digest covered the whole document
     return lock, recorded
+
+
+def _apart(pin: Pin, other: Pin) -> bool:
+    """Whether two pins of one dependency are for different targets: a package may resolve to
+    another version on another target (`[python] environments`), each pin marked with its own."""
+    from releaser.core.targets import named_in
+
+    return pin.marker is not None and other.marker is not None and named_in(pin.marker).isdisjoint(named_in(other.marker))
 
 
 def _check_targets(lock: Lock, path: Path) -> None:

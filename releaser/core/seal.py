@@ -17,6 +17,10 @@ prints it from the line's counts. Anything else (no seal, another digest, anothe
 releaser, an unreadable file) and the full check runs, as it always did: the seal
 can make `check` faster, never change what it says.
 
+With `[migrations]` the line's first field is `1+migrations`: the seal holds the lock's
+part of the verdict, and the migration gate's part is kept apart, by the plain check
+that ran the gate (`releaser.core.gateseal`), under this line's digest.
+
 MODE says what of the interpreter the verdict depended on:
 `any` (a lock for `environments`: nothing), `target` (a lock for the one interpreter
 it was made on: its platform, Python version and machine, as `other-target` compares
@@ -36,7 +40,7 @@ from releaser.core.interpreter import target
 
 TYPE_CHECKING = False  # not `typing`'s: the sealed check imports nothing it can do without
 if TYPE_CHECKING:
-    from hashlib import sha256  # what the built-in one is, to a type checker
+    from hashlib import sha256 as sha256  # what the built-in one is, to a type checker (and to gateseal)
 else:
     try:  # the built-in sha256: `hashlib` loads OpenSSL, which costs more than the check
         from _sha256 import sha256
@@ -48,6 +52,7 @@ else:
 
 KEY = "check-seal"
 FORMAT = "1"
+GATED = "1+migrations"  # the lock's part; the migration gate's is kept apart (releaser.core.gateseal)
 MODES = ("any", "target", "exact")
 LOCKFILE = "release.lock"  # the only lockfile name the seal answers for
 _LINE = f'\n{KEY} = "'.encode()
@@ -88,12 +93,8 @@ def digest(version: str, mode: str, fields: str, body: bytes, files: list[tuple[
     return h.hexdigest()
 
 
-def line(pins: int, inputs: int, mode: str, hex_digest: str, names: list[str]) -> str:
-    return f'{KEY} = "{_fields(pins, inputs, mode)} {hex_digest} {"|".join(names)}"\n'
-
-
-def _fields(pins: int, inputs: int, mode: str) -> str:
-    return f"{FORMAT} {pins} {inputs} {mode}"
+def _fields(pins: int, inputs: int, mode: str, gated: bool) -> str:
+    return f"{GATED if gated else FORMAT} {pins} {inputs} {mode}"
 
 
 def split(data: bytes) -> tuple[bytes, str] | None:
@@ -111,10 +112,14 @@ def split(data: bytes) -> tuple[bytes, str] | None:
     return data[: at + 1] + data[end + 1 :], value
 
 
-def sealed(text: str, version: str, pins: int, inputs: int, mode: str, files: list[tuple[str, bytes]]) -> str:
-    """`text` (a lock as `lockfile.dumps` writes it) with its seal line after `content-digest`."""
+def sealed(
+    text: str, version: str, pins: int, inputs: int, mode: str, files: list[tuple[str, bytes]], *, gated: bool = False
+) -> str:
+    """`text` (a lock as `lockfile.dumps` writes it) with its seal line after `content-digest`;
+    `gated`: the line holds the lock's part of the verdict, the migration gate's is kept apart."""
     body = text.encode("utf-8")
-    seal = line(pins, inputs, mode, digest(version, mode, _fields(pins, inputs, mode), body, files), [n for n, _ in files])
+    fields = _fields(pins, inputs, mode, gated)
+    seal = f'{KEY} = "{fields} {digest(version, mode, fields, body, files)} {"|".join(n for n, _ in files)}"\n'
     head, sep, rest = text.partition("\ncontent-digest = ")
     first, newline, tail = rest.partition("\n")
     return head + sep + first + newline + seal + tail
@@ -136,7 +141,17 @@ def _read(root: str, name: str) -> bytes | None:
 
 
 def quick_verdict(root: str, version: str) -> tuple[int, int] | None:
-    """(pins, inputs) when `root`'s lock carries a seal that holds now; else None (run the full check)."""
+    """(pins, inputs) when `root`'s lock carries a seal of the whole verdict that holds now; else None."""
+    held = holding(root, version)
+    return held[:2] if held is not None and not held[2] else None
+
+
+def holding(root: str, version: str) -> tuple[int, int, str] | None:
+    """(pins, inputs, GATE) when `root`'s lock carries a seal that holds now; else None (run the full check).
+
+    GATE is "" when the seal holds the whole verdict, else the seal's digest, under which the
+    migration gate's part is kept (`releaser.core.gateseal`).
+    """
     data = _read(root, LOCKFILE)
     if data is None:
         return None
@@ -145,7 +160,7 @@ def quick_verdict(root: str, version: str) -> tuple[int, int] | None:
         return None
     body, value = found
     parts = value.split(" ", 5)
-    if len(parts) != 6 or parts[0] != FORMAT or parts[3] not in MODES or not all(p.isascii() and p.isdigit() for p in parts[1:3]):
+    if len(parts) != 6 or parts[0] not in (FORMAT, GATED) or parts[3] not in MODES or not all(p.isascii() and p.isdigit() for p in parts[1:3]):
         return None
     names = parts[5].split("|")
     if not all(safe_name(n) for n in names):
@@ -162,4 +177,4 @@ def quick_verdict(root: str, version: str) -> tuple[int, int] | None:
         files.append((name, read))
     if digest(version, parts[3], " ".join(parts[:4]), body, files) != parts[4]:
         return None
-    return int(parts[1]), int(parts[2])
+    return int(parts[1]), int(parts[2]), parts[4] if parts[0] == GATED else ""

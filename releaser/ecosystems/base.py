@@ -48,6 +48,7 @@ class LockRequest:
     workdir: Path  # a private temporary directory, removed after the lock
     progress: Progress | None = None  # how far it is, for the command line to show
     warnings: list[str] = field(default_factory=list)  # pinned, but worth a word (a yanked release)
+    notes: list[str] = field(default_factory=list)  # how the pins were made, worth a line (a build backend's warnings)
 
 
 class Source(ABC):
@@ -93,9 +94,11 @@ class Source(ABC):
         (`releaser.core.seal`); None when the source cannot say, and then the lock is not sealed."""
         return None
 
-    def verify(self, pins: tuple[Pin, ...], http: Http) -> list[Finding] | None:
+    def verify(self, pins: tuple[Pin, ...], http: Http, targets: tuple[str, ...] = ()) -> list[Finding] | None:
         """`releaser check --online`: is each of this source's pins still what upstream serves?
 
+        `targets`: the lock's Python targets (`Lock.targets`), for a kind whose releases
+        install on some of them only (a newer one is news only where it installs).
         Return findings (gone, hash-changed, yanked: failures; newer: information),
         or None to let the ecosystem verify generically (`releaser.ecosystems.upstream`):
         every artifact URL must still answer with the recorded sha256, every git commit must
@@ -167,11 +170,12 @@ class Ecosystem(ABC):
 
     def verify(
         self, config: ReleaseConfig, source: Source | None, pins: tuple[Pin, ...], http: Http,
-        userinfo: Mapping[str, str],
+        userinfo: Mapping[str, str], targets: tuple[str, ...] = (),
     ) -> list[Finding] | None:
         """`check --online`: the source's own verification; None to have every file and commit
-        re-checked generically (`releaser.ecosystems.upstream.verify_generic`)."""
-        return source.verify(pins, http) if source is not None else None
+        re-checked generically (`releaser.ecosystems.upstream.verify_generic`). `targets`: the
+        lock's (`Lock.targets`)."""
+        return source.verify(pins, http, targets) if source is not None else None
 
     # -- how people read a pin ------------------------------------------------------
 

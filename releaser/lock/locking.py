@@ -34,14 +34,22 @@ class LockResult:
     @property
     def changes(self) -> list[str]:
         """One line per pin added, removed or moved (a Python git pin: its version or its commit)."""
-        before = {(p.kind, p.name): _shown(p) for p in (self.previous.pins if self.previous else ())}
-        after = {(p.kind, p.name): _shown(p) for p in self.lock.pins}
+        before = _versions(self.previous.pins if self.previous else ())
+        after = _versions(self.lock.pins)
         lines = []
         for key in sorted(before.keys() | after.keys()):
             old, new = before.get(key), after.get(key)
             if old != new:
                 lines.append(f"{key[0]} {key[1]}: {old or '(new)'} -> {new or '(removed)'}")
         return lines
+
+
+def _versions(pins: tuple[Pin, ...]) -> dict[tuple[str, str], str]:
+    """(kind, name) -> its version as shown; versions pinned per target (markers), together."""
+    found: dict[tuple[str, str], set[str]] = {}
+    for pin in pins:
+        found.setdefault((pin.kind, pin.name), set()).add(_shown(pin))
+    return {key: ", ".join(sorted(shown)) for key, shown in found.items()}
 
 
 def _shown(pin: Pin) -> str:
@@ -120,8 +128,8 @@ def unchanged(config: ReleaseConfig) -> LockResult | None:
     """The lock as it is, when a relock would keep every pin and write the same bytes; else None.
 
     That holds when its check seal holds (the inputs' bytes, the lock's and this releaser's
-    version are the ones it was sealed with), or, for a lock that is never sealed (the
-    migration gate judges it too, another lockfile name), when it is untampered, fresh,
+    version are the ones it was sealed with; with `[migrations]`, the lock's part of it), or,
+    for a lock that is never sealed (another lockfile name, `[attest] public-key`), when it is untampered, fresh,
     sound, made for this interpreter by this releaser. A sealable lock whose seal does not
     hold is relocked, which seals it again.
     """
@@ -130,7 +138,7 @@ def unchanged(config: ReleaseConfig) -> LockResult | None:
     data = _bytes(config.lockfile)
     if data is None:
         return None
-    if config.release.lockfile == seal.LOCKFILE and seal.quick_verdict(str(config.root), __version__) is not None:
+    if config.release.lockfile == seal.LOCKFILE and seal.holding(str(config.root), __version__) is not None:
         found = lockfile.read_recorded(config.lockfile)
         if found is not None:
             return LockResult(found[0], found[0], False, (UNCHANGED,), ())
@@ -194,6 +202,7 @@ def _lock(
                 workdir=workdir,
                 progress=progress,
                 warnings=warnings,
+                notes=notes,
             )
             (progress or silent)(Event("resolve", f"resolving the {source.kind} inputs"))
             pins.extend(source.lock(request))

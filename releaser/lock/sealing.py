@@ -3,9 +3,11 @@
 A seal (`releaser.core.seal`) stands for a clean offline verdict, so a lock is sealed
 only when `releaser check` would say, there and then, that it is fresh and nothing
 floats, is uncovered or was made for another interpreter, and when nothing outside the
-sealed files decides that verdict: no `[migrations]` (the gate reads the migrations
-and the previous record), the default lockfile name, every input file known to its
-source. Otherwise the lock has no seal and `check` runs in full, as it always may.
+sealed files decides that verdict: the default lockfile name, every input file known to
+its source, no `[attest] public-key`. Otherwise the lock has no seal and `check` runs in
+full, as it always may. With `[migrations]` the seal holds the lock's part only (`1+migrations`):
+the gate reads the migrations and the previous record, which this stage does not, so its
+part is kept by the plain check that ran it (`releaser.core.gateseal`).
 """
 
 from __future__ import annotations
@@ -59,7 +61,8 @@ def sealed(
     mode = _mode(config, lock, records)
     if mode is None or before is None or _read(config.root, [n for n, _ in before]) != before:
         return text
-    return seal.sealed(text, __version__, len(lock.pins), len(records), mode, before)
+    gated = config.migrations is not None
+    return seal.sealed(text, __version__, len(lock.pins), len(records), mode, before, gated=gated)
 
 
 def kept(text: str, previous: bytes | None) -> str:
@@ -81,7 +84,7 @@ def sealable(config: ReleaseConfig, lock: Lock, records: Mapping[str, InputRecor
 def _mode(config: ReleaseConfig, lock: Lock, records: Mapping[str, InputRecord]) -> str | None:
     """The seal's interpreter mode, or None when this lock is not to be sealed."""
     # [attest] public-key: check verifies the newest RC's signature, which no seal can vouch for.
-    if config.migrations is not None or config.release.lockfile != seal.LOCKFILE or (config.attest and config.attest.public_key):
+    if config.release.lockfile != seal.LOCKFILE or (config.attest and config.attest.public_key):
         return None
     if floating(lock) or uncovered(config, lock, records) or unlisted(config, lock) or other_target(lock):
         return None

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from releaser.core.gateseal import cache_home
 from releaser.migrations.pysource import Source
 from releaser.plumbing.fsutil import write_atomic
 
@@ -24,8 +24,7 @@ KEEP = 50_000  # entries kept beyond those used by the last read
 
 
 def cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "releaser" / "migrations"
+    return Path(cache_home()) / "migrations"
 
 
 class FileCache:

@@ -30,6 +30,8 @@ from releaser.core.redact import scrub, strip_credentials
 if TYPE_CHECKING:  # imported with the session, on the first request (`Http.session`)
     import requests
 
+    from releaser.plumbing.pagecache import PageCache
+
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -87,16 +89,54 @@ _ENV = {
 }
 
 
+@dataclass(frozen=True)
+class Page:
+    """A metadata document as `Http.page` got it: sent now, or kept and confirmed by a 304."""
+
+    content: bytes
+    content_type: str  # the Content-Type header, parameters included
+
+    @property
+    def media_type(self) -> str:
+        return self.content_type.split(";")[0].strip().lower()
+
+    @property
+    def text(self) -> str:
+        """The body decoded as requests decodes it (the charset named, else HTTP's default for text)."""
+        from requests.utils import get_encoding_from_headers
+
+        encoding = get_encoding_from_headers({"content-type": self.content_type}) or "utf-8"
+        try:
+            return self.content.decode(encoding, errors="replace")
+        except LookupError:  # a charset Python does not know
+            return self.content.decode("utf-8", errors="replace")
+
+
 class Http:
     """The session, made on first use: importing `requests` costs about 0.05 s, which
-    `releaser lock` spends while its resolver already runs, not before starting it."""
+    `releaser lock` spends while its resolver already runs, not before starting it.
 
-    def __init__(self, *, retries: int = 3, backoff: float = 0.2, workers: int = WORKERS, limits: Limits | None = None) -> None:
+    `pages`: where `page` keeps documents to revalidate (releaser.plumbing.pagecache):
+    True, the user's cache; False, nowhere."""
+
+    def __init__(
+        self, *, retries: int = 3, backoff: float = 0.2, workers: int = WORKERS, limits: Limits | None = None,
+        pages: PageCache | bool = True,
+    ) -> None:
         self.workers = workers
         self.retries, self.backoff = retries, backoff
         self.limits = limits or Limits.from_env()
+        self._pages: PageCache | bool = pages
         self._session: requests.Session | None = None
         self._making = threading.Lock()
+
+    @property
+    def pages(self) -> PageCache | None:
+        if self._pages is True:
+            from releaser.plumbing.pagecache import PageCache
+
+            self._pages = PageCache()
+        return self._pages if not isinstance(self._pages, bool) else None
 
     @property
     def session(self) -> requests.Session:
@@ -192,13 +232,24 @@ class Http:
         returns None (the caller decides what absence means).
         """
         response = self.request("GET", url, what=what, headers={"Accept": accept} if accept else None)
-        if ok_missing and response.status_code in (404, 410):
+        return None if _missing(response, url, what=what, ok_missing=ok_missing) else response
+
+    def page(self, url: str, *, what: str, accept: str, ok_missing: bool = False) -> Page | None:
+        """`get`, through the page cache: a page kept from an earlier run is asked for with its
+        validators, and an index that answers 304 has it reused instead of sent again."""
+        pages = self.pages
+        kept = pages.lookup(url, accept) if pages is not None else None
+        headers = {"Accept": accept, **(kept.conditions() if kept is not None else {})}
+        response = self.request("GET", url, what=what, headers=headers)
+        if response.status_code == 304:
+            if kept is None:
+                raise UpstreamError(f"{what}: {strip_credentials(url)} answered 304 Not Modified to a request for the page itself")
+            return Page(kept.content, kept.content_type)
+        if _missing(response, url, what=what, ok_missing=ok_missing):
             return None
-        if response.status_code >= 400:
-            raise UpstreamError(
-                f"{what}: {strip_credentials(url)} answered HTTP {response.status_code} {scrub(response.reason or '')}".rstrip()
-            )
-        return response
+        if pages is not None:
+            pages.keep(url, accept, response.content, response.headers)
+        return Page(response.content, response.headers.get("Content-Type", ""))
 
     def status(self, url: str, *, what: str) -> int:
         """The HTTP status `url` answers a GET with; the body is not read (an index root may be large)."""
@@ -318,6 +369,17 @@ class Stall:
                 f"{self.rate:g} bytes/s over {self.window:g} s: stalled (RELEASER_STALL_RATE, RELEASER_STALL_WINDOW)"
             )
         self.start, self.seen = time.monotonic(), 0
+
+
+def _missing(response: requests.Response, url: str, *, what: str, ok_missing: bool) -> bool:
+    """True for a 404 or 410 when `ok_missing`; UpstreamError naming `what`, the URL and the status for any other error."""
+    if ok_missing and response.status_code in (404, 410):
+        return True
+    if response.status_code >= 400:
+        raise UpstreamError(
+            f"{what}: {strip_credentials(url)} answered HTTP {response.status_code} {scrub(response.reason or '')}".rstrip()
+        )
+    return False
 
 
 def _retry_after(response: requests.Response, default: float) -> float:

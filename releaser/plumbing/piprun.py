@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from textwrap import dedent
 from urllib.parse import urlsplit
 
 from releaser.core.errors import ConfigError, UpstreamError
@@ -144,3 +146,15 @@ def pip_errors(stderr: str, *, otherwise: int = 1) -> list[str]:
     """pip's `ERROR` lines, scrubbed; without any, its last `otherwise` lines."""
     lines = [line.strip() for line in scrub(stderr).splitlines() if line.strip()]
     return [line for line in lines if line.startswith("ERROR")] or lines[-otherwise:]
+
+
+# The output of a failed build as pip fences it (`╰─> [N lines of output]` ... `[end of output]`),
+# and as uv does (`[stdout]` and `[stderr]`, indented, until its `hint:`).
+_PIP_BUILD_OUTPUT = re.compile(r"╰─> \[\d+ lines? of output\]\n(.*?)\n\s*\[end of output\]", re.S)
+_UV_BUILD_OUTPUT = re.compile(r"^([ \t]+\[(?:stdout|stderr)\]\n.*?)(?=^\S|\Z)", re.S | re.M)
+
+
+def build_output(text: str) -> str | None:
+    """What a failed sdist build said, out of pip's or uv's output (the last one fenced), or None when none failed."""
+    fenced = _PIP_BUILD_OUTPUT.findall(text) or _UV_BUILD_OUTPUT.findall(text)
+    return dedent(fenced[-1]) if fenced else None

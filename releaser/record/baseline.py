@@ -21,9 +21,13 @@ def previous(config: ReleaseConfig, before: str | None = None) -> Previous | Non
     """
     if config.migrations is None:
         return None
+    return as_previous(previous_record(config, before))
+
+
+def as_previous(record: records.Record | None) -> Previous | None:
+    """The migration gate's baseline from an RC's record: its id, commit and recorded graph."""
     from releaser.migrations.report import Previous
 
-    record = previous_record(config, before)
     if record is None:
         return None
     return Previous(record.rc, record.manifest.get("commit"), record.manifest.get("migrations"))

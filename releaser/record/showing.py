@@ -44,12 +44,23 @@ class Entry:
             "lock_digest": m.get("lock_digest"),
         }
 
-    def line(self) -> str:
+    @property
+    def pins(self) -> int:
+        return len(self.manifest.get("pins", [])) if self.manifest is not None else 0
+
+    def cells(self, digits: int = 1) -> tuple[str, ...]:
+        """Its columns in `releaser list`; the pin count right-aligned to `digits`."""
         if self.manifest is None:
-            return f"{self.rc}  NOT VERIFIED: {self.problem}"
+            return (self.rc, f"NOT VERIFIED: {self.problem}")
         m = self.manifest
-        pins = len(m.get("pins", []))
-        return f"{self.rc}  {m.get('cut_at')}  {str(m.get('commit', ''))[:12]}  {pins} pin{'s' if pins != 1 else ''}"
+        count = f"{self.pins:>{digits}} pin{'s' if self.pins != 1 else ''}"
+        return (self.rc, str(m.get("cut_at")), str(m.get("commit", ""))[:12], count)
+
+
+def list_lines(items: list[Entry]) -> list[str]:
+    """`releaser list`: a line per RC, in columns (id, cut time, commit, pins), whatever their widths."""
+    digits = max((len(str(e.pins)) for e in items), default=1)
+    return _aligned([e.cells(digits) for e in items])
 
 
 def entries(config: ReleaseConfig) -> list[Entry]:
@@ -115,10 +126,17 @@ def summary(manifest: dict[str, Any]) -> str:
 
 
 def _aligned(rows: list[tuple[str, ...]], right: tuple[int, ...] = ()) -> list[str]:
-    """Rows as columns two spaces apart, each as wide as its widest cell (those in `right` right-aligned)."""
+    """Rows as columns two spaces apart, each as wide as its widest cell (those in `right` right-aligned).
+
+    A row may have fewer cells than others: its last one runs on (a record's problem) and
+    widens no column."""
     if not rows:
         return []
-    widths = [max(len(str(row[i])) for row in rows) for i in range(len(rows[0]))]
+
+    def sized(row: tuple[str, ...], i: int) -> bool:
+        return i < len(row) - 1 or (i in right and i < len(row))
+
+    widths = [max((len(str(row[i])) for row in rows if sized(row, i)), default=0) for i in range(max(map(len, rows)))]
     out = []
     for row in rows:
         cells = [str(c).rjust(w) if i in right else str(c).ljust(w) for i, (c, w) in enumerate(zip(row, widths))]

@@ -4,11 +4,13 @@ On seed data every migration looks instant; in production an `ALTER COLUMN ... T
 a `NOT NULL` with a volatile default or an index built without `CONCURRENTLY` holds a
 lock that blocks every query of the table for as long as it rewrites or scans it. So
 on PostgreSQL the `upgrade` step applies this RC's migrations one at a time (Django
-`manage.py migrate APP NAME`, Alembic `alembic upgrade REV`, in dependency order, then
-the framework's full upgrade for anything else), while a second connection (one
-`psql` for the whole step) samples `pg_locks` every `INTERVAL` seconds: which tables
-each migration locked, in which modes, for how long. Before and after each migration
-every table's `relfilenode` is read: one that changed was rewritten.
+`manage.py migrate APP NAME`, Alembic `alembic upgrade REV`, in dependency order; the
+last by the framework's full upgrade, which also applies what else it has pending, its
+own apps' migrations), while a second connection (`releaser.rehearse.lockobserver`)
+samples `pg_locks`: which tables each migration locked, in which modes, for how long.
+Before and after each migration every table's `relfilenode` is read (one that changed
+was rewritten), and the framework's record of applied migrations: a migration the
+framework applied along with the one asked for is named with it.
 
 A lock that blocks reads or writes (`BLOCKING`) held on a table longer than
 `[migrations] lock-budget` refuses the RC, naming the migration, the table, the mode
@@ -23,37 +25,22 @@ RC's migrations run in one upgrade, observed as one (the record says so).
 from __future__ import annotations
 
 import graphlib
-import subprocess
-import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from releaser.core.errors import Refused, UpstreamError
+from releaser.core.errors import Refused
 from releaser.migrations.graph import Graph, Key
 from releaser.rehearse.commands import Commands
 from releaser.rehearse.database import Database
-from releaser.rehearse.postgres import FIELD, PostgresDatabase
+from releaser.rehearse.lockobserver import Observer, Sample
+from releaser.rehearse.postgres import PostgresDatabase
+from releaser.rehearse.proof import MIGRATION_TABLES
 
-INTERVAL = 0.02  # seconds between two samples of pg_locks
 BATCH_BELOW = 1 << 20  # bytes: the largest table under this, this RC's migrations run in one upgrade
 BLOCKING = ("AccessExclusiveLock", "ExclusiveLock", "ShareRowExclusiveLock", "ShareLock")
-_SEP, _PART = "\x1e", "\x1f"  # between locks of one sample, between a lock's fields: no table name has them
-_USER_TABLES = (
-    "c.relkind IN ('r', 'p', 'm') AND c.relnamespace NOT IN "
-    "('pg_catalog'::regnamespace, 'information_schema'::regnamespace, 'pg_toast'::regnamespace)"
-)
-# One row per sample: its time, then every (table, mode) another session holds in this database.
-_SAMPLE = (
-    "SELECT extract(epoch FROM clock_timestamp())::text || '" + FIELD + "' || coalesce(string_agg("
-    "c.oid::regclass::text || E'\\x1f' || l.mode, E'\\x1e'), '') "
-    "FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
-    "WHERE l.granted AND l.pid <> pg_backend_pid() "
-    "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) AND " + _USER_TABLES
-)
-_FILES = "SELECT '{tag}" + FIELD + "' || c.oid::regclass::text || '" + FIELD + "' || c.relfilenode FROM pg_class c WHERE " + _USER_TABLES
-_LARGEST = "SELECT coalesce(max(pg_relation_size(c.oid)), 0) FROM pg_class c WHERE " + _USER_TABLES
 Command = Callable[[Sequence[str]], None]  # runs one command of the upgrade step (a failure refuses)
 
 
@@ -85,10 +72,15 @@ class LockHeld:
 class Traced:
     """What one migration (or one batch of them) did: its time, the locks seen, the tables rewritten."""
 
-    migration: str  # its label; for a batch, "a, b, c"
+    labels: tuple[str, ...]  # the migrations applied: the one asked for first, then what the framework applied with it
     seconds: float
     locks: tuple[LockHeld, ...]
     rewrites: tuple[str, ...]
+
+    @property
+    def migration(self) -> str:
+        """Its label; for a batch, "a, b, c"."""
+        return ", ".join(self.labels)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -131,174 +123,88 @@ def order(graph: Graph, new: Sequence[Key]) -> list[Key]:
     return list(sorter.static_order())
 
 
-def upgrade(
-    database: Database, graph: Graph, new: Sequence[Key], commands: Commands, command: Command, budget: float | None,
-) -> LockTrace:
-    """The `upgrade` step: on PostgreSQL traced (this RC's migrations one at a time when it can), else plain."""
+@contextmanager
+def observing(database: Database, framework: str | None = None) -> Iterator[Observer | None]:
+    """The upgrade's observer on PostgreSQL (None elsewhere), opened now: it connects while the caller backs up.
+
+    `framework` names the ledger read around each migration (`proof.MIGRATION_TABLES`).
+    """
     if not isinstance(database, PostgresDatabase):
+        yield None
+        return
+    with Observer(database, MIGRATION_TABLES.get(framework or "")) as observer:
+        yield observer
+
+
+def upgrade(
+    database: Database, observer: Observer | None, graph: Graph, new: Sequence[Key], commands: Commands, command: Command,
+    budget: float | None,
+) -> LockTrace:
+    """The `upgrade` step: with an observer traced (this RC's migrations one at a time when it can), else plain."""
+    if observer is None:
         command(commands.upgrade)
         return untraced(database.engine)
     steps = [(graph.label(key), commands.forward_argv(*key)) for key in order(graph, new)]
     if any(argv is None for _, argv in steps):  # a custom upgrade command: releaser cannot apply one migration
         steps = []
-    return traced_upgrade(database, [(label, argv) for label, argv in steps if argv is not None], commands.upgrade, command, budget)
+    own = {graph.label(k) for m in graph.internal() for k in (m.key, *m.replaces)}
+    return traced_upgrade(observer, [(label, argv) for label, argv in steps if argv is not None], commands.upgrade, command, budget, own)
 
 
 def traced_upgrade(
-    database: PostgresDatabase,
+    observer: Observer,
     steps: Sequence[tuple[str, Sequence[str]]],
     upgrade: Sequence[str],
     command: Command,
     budget: float | None,
+    own: Collection[str] = (),
 ) -> LockTrace:
-    """Apply `steps` (label, command: one migration each) observed, then `upgrade`; see the module docstring.
+    """Apply `steps` (label, command: one migration each) observed, the last of them by `upgrade`; see the module docstring.
 
-    With no step, or no table of `BATCH_BELOW` bytes or more, `upgrade` alone runs, observed as one.
+    `upgrade` applies the last step's migration and anything else pending, so no upgrade follows:
+    one framework start-up per migration, no more. With no step, or no table of `BATCH_BELOW`
+    bytes or more, `upgrade` alone runs, observed as one. A migration the ledger shows applied
+    beside those asked for is named with them, unless it is one of the project's own (`own`:
+    one replaced by a squashed migration, recorded with it).
     """
-    with _Observer(database) as observer:
-        if not steps or observer.largest() < BATCH_BELOW:
-            label = ", ".join(label for label, _ in steps) or "the upgrade"
-            how = f"in one upgrade (no table of {BATCH_BELOW >> 20} MiB or more)" if steps else "the upgrade (no migration of its own)"
-            found = _observed(observer, label, upgrade, command)
-            _judge(found, budget, batch=len(steps) > 1)
-            return LockTrace(True, how, budget, (found,))
-        traced = []
-        for label, argv in steps:
-            found = _observed(observer, label, argv, command)
-            traced.append(found)
-            _judge(found, budget, batch=False)
-    command(upgrade)  # the framework's own migrations, if any; this RC's are all applied
+    if not steps or observer.largest() < BATCH_BELOW:
+        how = f"in one upgrade (no table of {BATCH_BELOW >> 20} MiB or more)" if steps else "the upgrade (no migration of its own)"
+        found = _observed(observer, [label for label, _ in steps], upgrade, command, own)
+        _judge(found, budget)
+        return LockTrace(True, how, budget, (found,))
+    traced = []
+    for i, (label, argv) in enumerate(steps):
+        found = _observed(observer, [label], upgrade if i == len(steps) - 1 else argv, command, own)
+        traced.append(found)
+        _judge(found, budget)
     return LockTrace(True, "one migration at a time", budget, tuple(traced))
 
 
-def _observed(observer: _Observer, label: str, argv: Sequence[str], command: Command) -> Traced:
+def _observed(observer: Observer, labels: list[str], argv: Sequence[str], command: Command, own: Collection[str]) -> Traced:
+    """`argv` run observed; `labels` the migrations it is to apply (none: the whole upgrade, named as such)."""
     started = time.perf_counter()
     observer.watch()
     try:
         command(argv)
     finally:
-        samples, before, after = observer.pause()
+        seen = observer.pause()
     seconds = time.perf_counter() - started
-    rewrites = tuple(sorted(t for t, node in after.items() if t in before and before[t] != node))
-    return Traced(label, seconds, held(samples), rewrites)
+    named = (*labels, *sorted(seen.applied - set(labels) - set(own))) if labels else ("the upgrade",)
+    return Traced(named, seconds, held(seen.samples), seen.rewrites)
 
 
-def _judge(found: Traced, budget: float | None, *, batch: bool) -> None:
+def _judge(found: Traced, budget: float | None) -> None:
     if budget is None:
         return
     for lock in found.locks:
         if lock.blocking and lock.seconds > budget:
-            who = f"one of this RC's migrations ({found.migration}, applied in one upgrade)" if batch else f"migration {found.migration}"
+            who = f"one of the migrations {found.migration} (applied in one upgrade)" if len(found.labels) > 1 else f"migration {found.migration}"
             rewrote = f", rewriting {lock.table}" if lock.table in found.rewrites else ""
             raise Refused(
                 f"rehearsal step 'upgrade': {who} held {shown_mode(lock.mode)} on {lock.table} for {lock.seconds:.2f} s"
                 f"{rewrote}, more than [migrations] lock-budget {budget:g} s: every query of {lock.table} waits that long "
                 "in production; nothing is recorded (make the change in steps that lock briefly, or raise lock-budget)"
             )
-
-
-Sample = tuple[float, set[tuple[str, str]]]  # when, every (table, mode) held
-
-
-class _Observer:
-    """One `psql` on a second connection for the whole upgrade step, its input kept open.
-
-    For each migration: every table's relfilenode, pg_locks sampled every INTERVAL (a
-    thread writes the query), the relfilenodes again. One connection for all of them:
-    tracing costs one psql start-up and a few milliseconds a migration.
-    """
-
-    def __init__(self, database: PostgresDatabase) -> None:
-        self.database = database
-        self._samples: list[Sample] = []
-        self._files: tuple[dict[str, str], dict[str, str]] = ({}, {})
-        self._largest = 0
-        self._sampled, self._answered = threading.Event(), threading.Event()
-
-    def __enter__(self) -> _Observer:
-        try:
-            self.process = subprocess.Popen(
-                ["psql", "-X", "-q", "-A", "-t", "--no-password", "-f", "-"], stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=self.database.client_env(),
-            )
-        except OSError as exc:
-            raise UpstreamError(f"rehearsal step 'upgrade': psql cannot observe the locks: {exc}") from None
-        self.reader = threading.Thread(target=self._read, daemon=True)
-        self.reader.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._send("\\q\n")
-        try:
-            self.process.wait(30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        self.reader.join(10)
-
-    def largest(self) -> int:
-        """The size in bytes of the largest table."""
-        self._ask(f"SELECT 'L{FIELD}' || ({_LARGEST});\n", "the table sizes")
-        return self._largest
-
-    def watch(self) -> None:
-        """Start a round: the relfilenodes, then a sample every INTERVAL; returns once the first sample is in."""
-        self._samples, self._files = [], ({}, {})
-        self._stop = threading.Event()
-        self._sampled.clear()
-        self._send(f"{_FILES.format(tag='B')};\n")
-        self.sampler = threading.Thread(target=self._sample, daemon=True)
-        self.sampler.start()
-        if not self._sampled.wait(60):
-            raise UpstreamError("rehearsal step 'upgrade': psql observing the locks took no sample within 60 s")
-
-    def pause(self) -> tuple[list[Sample], dict[str, str], dict[str, str]]:
-        """End the round: the samples, and the relfilenodes before and after."""
-        self._stop.set()
-        self.sampler.join()
-        self._ask(f"{_FILES.format(tag='A')};\nSELECT 'E{FIELD}';\n", "the relfilenodes")
-        return list(self._samples), self._files[0], self._files[1]
-
-    def _sample(self) -> None:
-        # Python paces the samples: no \\watch, whose interrupt a script-reading psql may take as "quit".
-        while not self._stop.is_set():
-            self._send(f"{_SAMPLE};\n")
-            self._stop.wait(INTERVAL)
-
-    def _ask(self, text: str, what: str) -> None:
-        self._answered.clear()
-        self._send(text)
-        if not self._answered.wait(60):
-            raise UpstreamError(f"rehearsal step 'upgrade': psql observing the locks gave no answer ({what}) within 60 s")
-
-    def _send(self, text: str) -> None:
-        assert self.process.stdin is not None
-        try:
-            self.process.stdin.write(text.encode())
-            self.process.stdin.flush()
-        except OSError:
-            pass  # psql is gone: _ask says so
-
-    def _read(self) -> None:
-        assert self.process.stdout is not None
-        for raw in self.process.stdout:
-            tag, _, rest = raw.decode("utf-8", "replace").rstrip("\n").partition(FIELD)
-            if tag in ("B", "A"):
-                table, _, node = rest.partition(FIELD)
-                self._files[tag == "A"][table] = node
-            elif tag == "L":
-                self._largest = int(rest or 0)
-                self._answered.set()
-            elif tag == "E":
-                self._answered.set()
-            else:
-                try:
-                    moment = float(tag)
-                except ValueError:
-                    continue  # a blank line between samples
-                locks = {tuple(item.split(_PART, 1)) for item in rest.split(_SEP) if _PART in item}
-                self._samples.append((moment, locks))  # type: ignore[arg-type]
-                self._sampled.set()
 
 
 def held(samples: Sequence[Sample]) -> tuple[LockHeld, ...]:

@@ -89,11 +89,11 @@ class PostgresDatabase(Database):
         return env
 
     def create(self) -> None:
-        self._psql(self.maintenance, f"CREATE DATABASE {_ident(self.name)}", doing="creating a database")
+        self._psql(self.maintenance, f"CREATE DATABASE {ident(self.name)}", doing="creating a database")
 
     def drop(self) -> None:
         try:
-            self._psql(self.maintenance, f"DROP DATABASE IF EXISTS {_ident(self.name)} WITH (FORCE)", doing="dropping")
+            self._psql(self.maintenance, f"DROP DATABASE IF EXISTS {ident(self.name)} WITH (FORCE)", doing="dropping")
         except UpstreamError:
             pass  # best effort: the rehearsal's verdict stands
 
@@ -103,7 +103,7 @@ class PostgresDatabase(Database):
         return target
 
     def restore(self, backup: Path) -> None:
-        self._psql(self.maintenance, f"DROP DATABASE IF EXISTS {_ident(self.name)} WITH (FORCE)", doing="dropping, to restore")
+        self._psql(self.maintenance, f"DROP DATABASE IF EXISTS {ident(self.name)} WITH (FORCE)", doing="dropping, to restore")
         self.create()
         self._client(["pg_restore", "--no-password", "--no-owner", "-d", self.name, str(backup)], self.name, doing="pg_restore")
 
@@ -111,9 +111,9 @@ class PostgresDatabase(Database):
         exists = self._psql(self.name, f"SELECT to_regclass({_literal(table)}) IS NOT NULL", doing="looking for a table")
         if exists.strip() != "t":
             return None
-        listed = ", ".join(_ident(c) for c in columns)
+        listed = ", ".join(ident(c) for c in columns)
         # COPY's text format: one line per row, tab between values, tabs and newlines inside them escaped.
-        out = self._psql(self.name, f"COPY (SELECT {listed} FROM {_ident(table)}) TO STDOUT", doing=f"reading {table}")
+        out = self._psql(self.name, f"COPY (SELECT {listed} FROM {ident(table)}) TO STDOUT", doing=f"reading {table}")
         return [tuple(line.split("\t")) for line in out.splitlines() if line]
 
     def table_rows(self) -> Mapping[str, Iterator[bytes]]:
@@ -190,5 +190,5 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _ident(name: str) -> str:
+def ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'

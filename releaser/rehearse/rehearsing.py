@@ -210,15 +210,17 @@ def rehearse(
             before = run.build_previous(commands, settings.seed, start, there, settings.scale)
             if start is not None:
                 prove(database, settings.framework, to_heads, "previous", start.name)
-            with run.step("backup", f"{database.engine} backup"):
-                backup = database.backup(work)
-            if new_keys and settings.lock_lint != "off":
-                run.lint(graph, new_keys, here, settings.lock_lint, settings.allow)
-            with run.step("upgrade", shown_command(commands.upgrade)):
-                run.locks = locktrace.upgrade(
-                    database, graph, new_keys, commands, lambda argv: run.command(tuple(argv), here, "upgrade", Refused),
-                    settings.lock_budget,
-                )
+            # The lock observer connects while the backup runs: the upgrade step's time is the migrations'.
+            with locktrace.observing(database, settings.framework) as observer:
+                with run.step("backup", f"{database.engine} backup"):
+                    backup = database.backup(work)
+                if new_keys and settings.lock_lint != "off":
+                    run.lint(graph, new_keys, here, settings.lock_lint, settings.allow)
+                with run.step("upgrade", shown_command(commands.upgrade)):
+                    run.locks = locktrace.upgrade(
+                        database, observer, graph, new_keys, commands, lambda argv: run.command(tuple(argv), here, "upgrade", Refused),
+                        settings.lock_budget,
+                    )
             prove(database, settings.framework, from_heads, "upgrade", rc)
             if config.release.gates:
                 with run.step("gates", "; ".join(shown_command(g) for g in config.release.gates)):

@@ -85,7 +85,7 @@ def test_json_page_links_resolve_to_the_advertised_bytes(index: PackageIndex) ->
     url = f"{index.url}/alpha/"
     response = page(url, f"{JSON_V1}, text/html;q=0.5")
     assert response.headers["Content-Type"] == JSON_V1
-    assert response.headers["Cache-Control"] == "no-store"
+    assert response.headers["Cache-Control"] == "no-cache"  # keep it, but ask before using it again
     project = response.json()
     assert project["meta"]["api-version"] == "1.1" and project["versions"] == ["1.0"]
     assert {f["upload-time"] for f in project["files"]} == {"2024-01-02T03:04:05.123456Z"}
@@ -94,6 +94,25 @@ def test_json_page_links_resolve_to_the_advertised_bytes(index: PackageIndex) ->
         download = requests.get(urljoin(url, entry["url"]), timeout=10)
         assert download.status_code == 200 and len(download.content) == entry["size"]
         assert hashlib.sha256(download.content).hexdigest() == entry["hashes"]["sha256"]
+
+
+def test_an_unchanged_page_is_answered_304_and_a_changed_one_in_full(index: PackageIndex) -> None:
+    """ETag and Last-Modified, as clients revalidate a kept page with them (RFC 9110)."""
+    url, accept = f"{index.url}/beta/", {"Accept": JSON_V1}
+    first = requests.get(url, headers=accept, timeout=10)
+    etag, modified = first.headers["ETag"], first.headers["Last-Modified"]
+    same = requests.get(url, headers={**accept, "If-None-Match": etag}, timeout=10)
+    assert same.status_code == 304 and same.content == b"" and same.headers["Content-Type"] == JSON_V1
+    assert requests.get(url, headers={**accept, "If-Modified-Since": modified}, timeout=10).status_code == 304
+    assert requests.get(url, headers={"Accept": "text/html", "If-None-Match": etag}, timeout=10).status_code == 200
+    assert [path for path, _ in index.not_modified_sent] == ["/simple/beta/", "/simple/beta/"]
+    index.publish("beta", "3.0", uploaded=MAR)
+    for condition in ({"If-None-Match": etag}, {"If-Modified-Since": modified}):
+        changed = requests.get(url, headers={**accept, **condition}, timeout=10)
+        assert changed.status_code == 200 and "3.0" in changed.json()["versions"]
+    index.remove("beta-3.0-py3-none-any.whl")
+    after = requests.get(url, headers={**accept, "If-Modified-Since": changed.headers["Last-Modified"]}, timeout=10)
+    assert after.status_code == 200 and "3.0" not in after.json()["versions"]
 
 
 def test_json_versions_sort_by_version_and_list_projects(index: PackageIndex) -> None:

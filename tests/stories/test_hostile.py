@@ -188,6 +188,17 @@ def test_duplicate_pins_are_refused_even_with_a_recomputed_digest(tmp_path: Path
     assert done.returncode == 2 and "maven 'org.x:y' is pinned twice" in one_line(done)
 
 
+def test_a_package_is_pinned_once_per_target_and_never_twice_for_one(tmp_path: Path) -> None:
+    linux, windows = "sys_platform == 'linux' and python_version == '3.11'", "sys_platform == 'win32' and python_version == '3.12'"
+    root = project(tmp_path / "p")
+    one, other = dataclasses.replace(alpha(), marker=linux), dataclasses.replace(alpha(), version="2.0", marker=windows)
+    honest_lock(root, one, other, environments=(linux, windows))
+    assert [p.version for p in lockfile.read(root / "release.lock").pins] == ["1.0", "2.0"]  # one per target: read back
+    honest_lock(root, one, dataclasses.replace(other, marker=f"({linux}) or ({windows})"), environments=(linux, windows))
+    done = run_releaser(root, "check")
+    assert done.returncode == 2 and "python 'alpha' is pinned twice" in one_line(done)
+
+
 @pytest.mark.parametrize(
     "edit",
     [

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+from html import escape as html_escape
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from releaser.ecosystems import load_config
 from releaser.ecosystems.maven import metadata as maven_metadata
 from releaser.ecosystems.python import index as pyindex
 from releaser.ecosystems.python import requirements
+from releaser.ecosystems.python.newer import installs
 from releaser.ecosystems.python.settings import PythonInputs
 from releaser.record import records
 
@@ -244,6 +246,7 @@ file_entries = st.fixed_dictionaries(
         "size": json_values,
         "upload-time": st.one_of(st.sampled_from(["2024-01-01T00:00:00Z", "2024-01-01T00:00:00", "yesterday"]), json_values),
         "yanked": json_values,
+        "requires-python": st.one_of(st.sampled_from([">=3.8", ">=3.99", "~=3", ">=3.8,<4", "3.8", ">=x"]), st.text(max_size=12), json_values),
     },
 )
 
@@ -254,15 +257,23 @@ def test_pep691_pages(document: Any) -> None:
     def parse() -> None:
         for f in pyindex._parse_json(PAGE, document):
             pyindex.filename_version(f.filename, "alpha")
+            installs(f, None)  # its Requires-Python read, as `check --online` reads it
 
     only_releaser_errors(parse)
 
 
 @FUZZ
-@given(st.lists(st.tuples(st.text(max_size=40), st.text(max_size=30), st.booleans()), max_size=5), st.text(max_size=40))
-def test_pep503_pages(anchors: list[tuple[str, str, bool]], noise: str) -> None:
-    html = noise + "".join(f'<a href="{h}"{" data-yanked" if y else ""}>{t}</a>' for h, t, y in anchors)
-    only_releaser_errors(pyindex._parse_html, PAGE, html)
+@given(st.lists(st.tuples(st.text(max_size=40), st.text(max_size=30), st.booleans(), st.text(max_size=12)), max_size=5), st.text(max_size=40))
+def test_pep503_pages(anchors: list[tuple[str, str, bool, str]], noise: str) -> None:
+    html = noise + "".join(
+        f'<a href="{h}" data-requires-python="{html_escape(p)}"{" data-yanked" if y else ""}>{t}</a>' for h, t, y, p in anchors
+    )
+
+    def parse() -> None:
+        for f in pyindex._parse_html(PAGE, html):
+            installs(f, None)
+
+    only_releaser_errors(parse)
 
 
 resolver_lines = st.one_of(

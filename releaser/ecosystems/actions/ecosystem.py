@@ -87,7 +87,7 @@ class ActionsEcosystem(Ecosystem):
 
     def verify(
         self, config: ReleaseConfig, source: Source | None, pins: tuple[Pin, ...], http: Http,
-        userinfo: Mapping[str, str],
+        userinfo: Mapping[str, str], targets: tuple[str, ...] = (),
     ) -> list[Finding] | None:
         """Every pinned commit still there (as git's are), and each tag or branch that moved since, as news."""
         from releaser.ecosystems.actions.online import moved, repository_of

@@ -87,7 +87,7 @@ class ContainerEcosystem(Ecosystem):
 
     def verify(
         self, config: ReleaseConfig, source: Source | None, pins: tuple[Pin, ...], http: Http,
-        userinfo: Mapping[str, str],
+        userinfo: Mapping[str, str], targets: tuple[str, ...] = (),
     ) -> list[Finding]:
         """Every image pin asked of its registry, whichever file named it (a workflow's `docker://` step
         has no `[containers]` source): `gone`, or its tag moved (`newer`)."""

@@ -64,7 +64,7 @@ class GitEcosystem(Ecosystem):
 
     def verify(
         self, config: ReleaseConfig, source: Source | None, pins: tuple[Pin, ...], http: Http,
-        userinfo: Mapping[str, str],
+        userinfo: Mapping[str, str], targets: tuple[str, ...] = (),
     ) -> list[Finding] | None:
         from releaser.ecosystems.upstream import verify_generic
 

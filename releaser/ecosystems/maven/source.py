@@ -89,7 +89,7 @@ class MavenSource(Source):
             walk = Walk(resolver, request, self.config_path.parent)
             return pin_graph(walk, coordinates, self.inputs, request.http.map)
 
-    def verify(self, pins: tuple[Pin, ...], http: Http) -> list[Finding]:
+    def verify(self, pins: tuple[Pin, ...], http: Http, targets: tuple[str, ...] = ()) -> list[Finding]:
         """Every file still served with its sha256; a newer build or release is news."""
         from releaser.ecosystems.upstream import verify_generic
         from releaser.plumbing.credentials import userinfo_of

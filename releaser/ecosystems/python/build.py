@@ -37,7 +37,6 @@ from packaging.utils import canonicalize_name
 
 from releaser.core.errors import UpstreamError
 from releaser.core.lockfile import Artifact, Pin
-from releaser.core.redact import scrub
 from releaser.core.targets import Target, marker_targets, named, named_in, parse
 from releaser.ecosystems.base import LockRequest
 from releaser.ecosystems.python.index import PackageIndexReader
@@ -74,8 +73,8 @@ class BuildPins:
         self.userinfo = userinfo_of(reader.index_urls)
 
     def add(self, pins: list[Pin]) -> list[Pin]:
-        previous = {p.name: p for p in self.request.previous}
-        return [self._pinned(pin, previous.get(pin.name)) for pin in pins]
+        previous = {(p.name, p.version): p for p in self.request.previous}  # a name may be pinned per target
+        return [self._pinned(pin, previous.get((pin.name, pin.version))) for pin in pins]
 
     def built_on(self, pin: Pin) -> list[Target | None]:
         """The targets that install `pin` from its sdist: those it is needed on with no wheel of it."""
@@ -105,22 +104,19 @@ class BuildPins:
         assert sdist is not None  # built_on holds only targets with one
         work = Path(tempfile.mkdtemp(prefix=f"build-{pin.name}-", dir=self.request.workdir))
         source = self._unpack(pin, sdist, work)
-        from build import BuildBackendException, BuildException, ProjectBuilder
-        from pyproject_hooks import quiet_subprocess_runner
-
+        from releaser.ecosystems.python.backend import Backend
         from releaser.plumbing.venvs import create_venv, venv_python
 
         venv = work / "venv"
         what = f"python {pin.name} {pin.version}: building {sdist.name}"
-        try:
-            builder = ProjectBuilder(source, python_executable=str(venv_python(venv)), runner=quiet_subprocess_runner)
-            static = sorted(builder.build_system_requires)
-            versions = self.compile(static, work / "static", None)
-            create_venv(venv, what=f"the build environment of {pin.name}")
-            self._install(venv, versions, work)
-            dynamic = sorted(builder.get_requires_for_build("wheel"))
-        except (BuildException, BuildBackendException) as exc:
-            raise UpstreamError(f"{what}: {scrub(str(exc))[:300]}") from None
+        backend = Backend(source, venv_python(venv), what)
+        static = backend.build_system_requires()
+        versions = self.compile(static, work / "static", None)
+        create_venv(venv, what=f"the build environment of {pin.name}")
+        self._install(venv, versions, work)
+        dynamic = backend.requires_for_wheel()
+        if (said := backend.summary()) is not None:
+            self.request.notes.append(said)
         # What the backend adds is resolved with the rest, unless the environment it ran in has it already.
         reqs = static if all(_satisfied(req, versions) for req in dynamic) else static + dynamic
         where: dict[tuple[str, str], list[Target | None]] = {}

@@ -145,7 +145,7 @@ def to_pylock(lock: Lock) -> str:
                 marker=Marker(pin.marker) if pin.marker else None,
             )
         )
-    targets = lock.environments or ((lock.target,) if lock.target else ())
+    targets = lock.targets
     lowest = min((parse(t).python for t in targets), key=lambda v: Version(v), default=None)
     pylock = Pylock(
         lock_version=Version("1.0"),

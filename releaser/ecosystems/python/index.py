@@ -8,8 +8,10 @@ machine's.
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from html.parser import HTMLParser
@@ -44,6 +46,9 @@ class IndexFile:
     size: int | None
     uploaded: datetime | None
     yanked: bool
+    # PEP 503 `data-requires-python`, PEP 691 `requires-python`: the Pythons it installs on,
+    # as written (a resolver skips a file whose specifier excludes its Python).
+    requires_python: str | None = None
 
 
 @dataclass(frozen=True)
@@ -55,33 +60,41 @@ class VersionFiles:
 
 
 class PackageIndexReader:
-    """Project pages of several indexes, each fetched once and shared across threads."""
+    """Project pages of several indexes, each fetched once and shared across threads.
+
+    A page is kept as the index sent it and read into files only for what is asked: every
+    file (`project_files`), or one version's (`version_files`): a lock never validates the
+    thousands of files of the versions it does not pin (botocore's page is 2 MB)."""
 
     def __init__(self, http: Http, index_urls: tuple[str, ...]) -> None:
         self.http = http
         self.index_urls = index_urls
-        self._pages: dict[tuple[str, str], list[IndexFile] | None] = {}
+        self._pages: dict[tuple[str, str], _Document | None] = {}
         self._lock = threading.Lock()
 
-    def project_files(self, index_url: str, name: str) -> list[IndexFile] | None:
-        """The files the index lists for project `name`; None when it does not know it."""
+    def fetch(self, index_url: str, name: str) -> _Document | None:
+        """Project `name`'s page on `index_url`, fetched once; None when the index does not know it."""
         key = (index_url, canonicalize_name(name))
         with self._lock:
             if key in self._pages:
                 return self._pages[key]
         page = index_url.rstrip("/") + f"/{key[1]}/"
-        response = self.http.get(page, what=f"index page of {name}", accept=ACCEPT, ok_missing=True)
-        files = None
+        response = self.http.page(page, what=f"index page of {name}", accept=ACCEPT, ok_missing=True)
+        document = None
         if response is not None:
-            content_type = response.headers.get("Content-Type", "").split(";")[0].strip()
-            if content_type == JSON_TYPE:
-                document = documents.json_document(response.content, strip_credentials(page), UpstreamError)
-                files = _parse_json(page, document)
+            if response.media_type == JSON_TYPE:
+                found = documents.json_document(response.content, strip_credentials(page), UpstreamError)
+                document = _Document(page, _json_files(page, found), True)
             else:
-                files = _parse_html(page, response.text)
+                document = _Document(page, _anchors(response.text), False)
         with self._lock:
-            self._pages[key] = files
-        return files
+            self._pages[key] = document
+        return document
+
+    def project_files(self, index_url: str, name: str) -> list[IndexFile] | None:
+        """The files the index lists for project `name`, each checked; None when it does not know it."""
+        document = self.fetch(index_url, name)
+        return None if document is None else document.files()
 
     def version_files(self, name: str, version: str, *, cutoff: datetime, dated: bool) -> VersionFiles:
         """Every file of `name==version` uploaded before `cutoff`, from the first index with any.
@@ -90,9 +103,13 @@ class PackageIndexReader:
         a lock that claims a cut-off must be able to prove it.
         """
         wanted = Version(version)
+
+        def of_version(filename: str) -> bool:
+            return _quick_version(filename) == wanted and filename_version(filename, name) == wanted
+
         for index_url in self.index_urls:
-            files = self.project_files(index_url, name) or []
-            chosen = [f for f in files if filename_version(f.filename, name) == wanted]
+            document = self.fetch(index_url, name)
+            chosen = document.files(of_version) if document is not None else []
             if dated and any(f.uploaded is None for f in chosen):
                 raise missing_upload_times(index_url)
             chosen = [f for f in chosen if f.uploaded is None or f.uploaded < cutoff]
@@ -132,12 +149,63 @@ def filename_version(filename: str, name: str) -> Version | None:
     return version if project == canonicalize_name(name) else None
 
 
+@dataclass(frozen=True)
+class _Document:
+    """A project page as the index sent it, not yet checked file by file."""
+
+    page: str  # its URL
+    entries: list[Any]  # JSON: the `files` array; HTML: (href, text, yanked, requires-python) of each anchor
+    json: bool
+
+    def files(self, wanted: Callable[[str], bool] | None = None) -> list[IndexFile]:
+        """The page's files (those whose name is `wanted`, when given), every field checked."""
+        if self.json:
+            return _json_entries(self.page, self.entries, wanted)
+        return _html_files(self.page, self.entries, wanted)
+
+
+@functools.lru_cache(maxsize=4096)
+def _parsed_version(text: str) -> Version | None:
+    try:
+        return Version(text)
+    except InvalidVersion:
+        return None
+
+
+def _quick_version(filename: str) -> Version | None:
+    """The version a wheel's or sdist's file name carries, split as `packaging` splits it, its
+    name unchecked: a cheap first cut over thousands of files, confirmed by `filename_version`."""
+    if filename.endswith(".whl"):
+        parts = filename[:-4].split("-")
+        text = parts[1] if len(parts) in (5, 6) else ""
+    elif filename.endswith(".tar.gz"):
+        text = filename[: -len(".tar.gz")].rpartition("-")[2]
+    elif filename.endswith(".zip"):
+        text = filename[: -len(".zip")].rpartition("-")[2]
+    else:
+        return None
+    return _parsed_version(text)
+
+
 def _parse_json(page: str, doc: object) -> list[IndexFile]:
     """A PEP 691 project page; every field checked before it can reach a lock (UpstreamError)."""
+    return _json_entries(page, _json_files(page, doc), None)
+
+
+def _json_files(page: str, doc: object) -> list[Any]:
+    """The `files` array of a PEP 691 project page, its entries not yet checked."""
     if not isinstance(doc, dict) or not isinstance(doc.get("files", []), list):
         raise _bad(page, "is not a PEP 691 project page (no list of files)")
+    return list(doc.get("files", []))
+
+
+def _json_entries(page: str, entries: list[Any], wanted: Callable[[str], bool] | None) -> list[IndexFile]:
+    """The files of a PEP 691 page (only those whose name is `wanted`, when given): UpstreamError
+    for any of them with a field releaser could not record as it is."""
     files = []
-    for i, f in enumerate(doc.get("files", [])):
+    for i, f in enumerate(entries):
+        if wanted is not None and not (isinstance(f, dict) and isinstance(f.get("filename"), str) and wanted(f["filename"])):
+            continue
         if not isinstance(f, dict):
             raise _bad(page, f"files[{i}] is not an object")
         filename, href = _field(page, f, "filename", str), _field(page, f, "url", str)
@@ -156,6 +224,7 @@ def _parse_json(page: str, doc: object) -> list[IndexFile]:
                 size=size,
                 uploaded=_upload_time(page, filename, f.get("upload-time")),
                 yanked=bool(f.get("yanked")),
+                requires_python=_requires_python(f.get("requires-python")),
             )
         )
     return files
@@ -214,21 +283,39 @@ def _upload_time(page: str, name: str, value: object) -> datetime | None:
     return moment
 
 
+def _requires_python(value: object) -> str | None:
+    """A file's Requires-Python as the page gives it; anything but a string is none, as pip takes it."""
+    return value if isinstance(value, str) and value.strip() else None
+
+
 def _parse_html(page: str, text: str) -> list[IndexFile]:
-    """A PEP 503 project page. A file's name is the last segment of its URL's path, as pip
-    takes it: the bytes pip would install are those of that URL, whatever the anchor says.
-    An anchor whose text names another file is refused, not trusted either way."""
+    """A PEP 503 project page, every file checked."""
+    return _html_files(page, _anchors(text), None)
+
+
+def _anchors(text: str) -> list[tuple[str, str, bool, str | None]]:
     parser = _Anchors()
     parser.feed(text)
+    return parser.anchors
+
+
+def _html_files(page: str, anchors: list[tuple[str, str, bool, str | None]], wanted: Callable[[str], bool] | None) -> list[IndexFile]:
+    """The files a PEP 503 page links to (only those whose name is `wanted`, when given). A file's
+    name is the last segment of its URL's path, as pip takes it: the bytes pip would install are
+    those of that URL, whatever the anchor says. An anchor whose text names another file is
+    refused, not trusted either way."""
     files = []
-    for href, text_name, yanked in parser.anchors:
+    for href, text_name, yanked, requires_python in anchors:
         url, fragment = urldefrag(urljoin(page, href))
         if urlsplit(url).scheme not in ("http", "https") or not text_name:
             continue  # not a file of this index (a mailto:, a javascript: link)
         filename = unquote(urlsplit(url).path.rsplit("/", 1)[-1])
+        if wanted is not None and not (wanted(filename) or wanted(text_name)):
+            continue
         if filename != text_name:
             raise _bad(page, f"the anchor {_short(text_name)} links to a file named {_short(filename)}")
-        files.append(IndexFile(_file_name(page, filename), url, _sha256(page, filename, _fragment_sha256(fragment)), None, None, yanked))
+        sha256 = _sha256(page, filename, _fragment_sha256(fragment))
+        files.append(IndexFile(_file_name(page, filename), url, sha256, None, None, yanked, _requires_python(requires_python)))
     return files
 
 
@@ -240,7 +327,7 @@ def _fragment_sha256(fragment: str) -> str | None:
 class _Anchors(HTMLParser):
     def __init__(self) -> None:
         super().__init__()
-        self.anchors: list[tuple[str, str, bool]] = []
+        self.anchors: list[tuple[str, str, bool, str | None]] = []  # href, text, yanked, requires-python
         self._current: dict[str, str | None] | None = None
         self._text = ""
 
@@ -256,6 +343,7 @@ class _Anchors(HTMLParser):
         if tag == "a" and self._current is not None:
             href = self._current.get("href")
             if href:
-                self.anchors.append((href, self._text.strip(), "data-yanked" in self._current))
+                requires_python = self._current.get("data-requires-python")  # unescaped by HTMLParser
+                self.anchors.append((href, self._text.strip(), "data-yanked" in self._current, requires_python))
             self._current = None
 

@@ -16,13 +16,15 @@ from pathlib import Path, PurePosixPath
 
 from releaser.core.errors import Refused, UpstreamError
 from releaser.core.lockfile import Lock, Pin
+from releaser.core.redact import output_tail
 from releaser.ecosystems.python.files import build_rel, choose_python_file, for_here
 from releaser.plumbing.fetch import PinnedFile
 from releaser.plumbing.fsutil import sha256_of
-from releaser.plumbing.piprun import pip_errors, run_pip
+from releaser.plumbing.piprun import build_output, pip_errors, run_pip
 from releaser.plumbing.venvs import create_venv, install_hashed, venv_python
 
 BUILD_TIMEOUT = 30 * 60
+TAIL = 20  # lines of the build's output shown when it fails
 OFFLINE = ("--no-index", "--no-cache-dir", "--quiet")  # pip installing verified local files, and only them
 
 
@@ -67,7 +69,12 @@ def build_wheel(pin: Pin, sdist: Path, files: dict[PurePosixPath, Path], work: P
     done = run_pip(args, timeout=BUILD_TIMEOUT, timed_out=f"building {what} from its sdist did not finish")
     wheels = sorted(out.glob("*.whl")) if done.returncode == 0 else []
     if len(wheels) != 1:
-        raise UpstreamError(f"{what}: building its sdist with the pinned build requirements failed: {' / '.join(pip_errors(done.stderr, otherwise=3)[:3])}")
+        said = done.stdout + done.stderr
+        # pip holds the backend's output back unless the build fails; then its end says why.
+        raise UpstreamError(
+            f"{what}: building its sdist with the pinned build requirements failed. "
+            f"The end of its output:\n{output_tail(build_output(said) or said, TAIL)}"
+        )
     return wheels[0], sha256_of(wheels[0])[0]
 
 

@@ -73,11 +73,11 @@ class PythonSource(Source):
             return found  # type: ignore[return-value]
         return None
 
-    def verify(self, pins: tuple[Pin, ...], http: Http) -> list[Finding]:
+    def verify(self, pins: tuple[Pin, ...], http: Http, targets: tuple[str, ...] = ()) -> list[Finding]:
         """Each pinned file still on its index with the same sha256, not yanked; newer versions as info."""
         from releaser.ecosystems.python.verify import verify
 
-        return verify(pins, http, self.inputs.index_urls)
+        return verify(pins, http, self.inputs.index_urls, targets)
 
     def resolver(self) -> str:
         from releaser.ecosystems.python.resolve import resolver
@@ -290,7 +290,7 @@ class _Prefetch:
                     return
                 name = self._names.pop()
             try:
-                self._reader.project_files(self._index_url, name)
+                self._reader.fetch(self._index_url, name)
             except Exception:
                 pass
 

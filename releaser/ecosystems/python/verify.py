@@ -6,26 +6,27 @@ One project page per pin (fetched concurrently on the shared `Http` pool), then:
   (`hash-changed` if the index now gives another; when it gives none, the file is
   downloaded and hashed);
 - a version with a yanked file (PEP 592) is `yanked`;
-- a newer final release on the index is `newer`: information, not a failure;
+- a newer final release on the index that installs on the lock's targets is `newer`:
+  information, not a failure (`releaser.ecosystems.python.newer`);
 - the build pins of a pin built from its sdist are checked the same way (gone,
   hash-changed, yanked), said of the pin they build.
 """
 
 from __future__ import annotations
 
-from packaging.version import InvalidVersion, Version
-
 from releaser.core.errors import UpstreamMissing
 from releaser.core.lockfile import Pin
 from releaser.core.redact import strip_credentials
 from releaser.core.verdict import Finding, upgrade
-from releaser.ecosystems.python.index import IndexFile, PackageIndexReader, filename_version
+from releaser.ecosystems.python.index import PackageIndexReader
+from releaser.ecosystems.python.newer import newer
 from releaser.plumbing.http import Http
 
 
-def verify(pins: tuple[Pin, ...], http: Http, index_urls: tuple[str, ...]) -> list[Finding]:
+def verify(pins: tuple[Pin, ...], http: Http, index_urls: tuple[str, ...], targets: tuple[str, ...] = ()) -> list[Finding]:
     """Pins from an index are checked against it; direct references (`pkg @ URL`), which no
-    index lists, are checked as any pin is: their archive's bytes, their git commit."""
+    index lists, are checked as any pin is: their archive's bytes, their git commit.
+    `targets`: the lock's (`Lock.targets`); a newer release is news only where it installs."""
     from releaser.ecosystems.upstream import verify_generic
     from releaser.plumbing.credentials import as_configured, userinfo_of
 
@@ -35,13 +36,13 @@ def verify(pins: tuple[Pin, ...], http: Http, index_urls: tuple[str, ...]) -> li
     direct = tuple(p for p in pins if p not in listed)
 
     def one(pin: Pin) -> list[Finding]:
-        return _verify_pin(pin, reader, http, configured[pin.source])
+        return _verify_pin(pin, reader, http, configured[pin.source], targets)
 
     def built_with(item: tuple[Pin, Pin]) -> list[Finding]:
         """A build pin's files as any pin's, said of the pin built with it; a newer one is no news."""
         pin, b = item
         subject = f"python {pin.name} {pin.version} build requirement {b.name} {b.version}"
-        found = _verify_pin(b, reader, http, configured[b.source]) if b.source in configured else []
+        found = _verify_pin(b, reader, http, configured[b.source], targets) if b.source in configured else []
         return [Finding(f.code, subject, f.message, upgrade(pin.name)) for f in found if f.code != "newer"]
 
     builds = [(pin, b) for pin in pins for b in pin.build]
@@ -49,7 +50,7 @@ def verify(pins: tuple[Pin, ...], http: Http, index_urls: tuple[str, ...]) -> li
     return found + verify_generic(direct, http, userinfo=userinfo_of(index_urls))
 
 
-def _verify_pin(pin: Pin, reader: PackageIndexReader, http: Http, index: str) -> list[Finding]:
+def _verify_pin(pin: Pin, reader: PackageIndexReader, http: Http, index: str, targets: tuple[str, ...]) -> list[Finding]:
     subject = f"python {pin.name} {pin.version}"
     where = strip_credentials(index)
     fix = upgrade(pin.name)
@@ -87,34 +88,5 @@ def _verify_pin(pin: Pin, reader: PackageIndexReader, http: Http, index: str) ->
             yanked.append(f.filename)
     if yanked:
         found.append(Finding("yanked", subject, f"{pin.name} {pin.version} was yanked on {where} ({', '.join(yanked)})", fix))
-    newest = _newest(files, pin)
-    if newest is not None and _exact(pin.requested):
-        # `lock --upgrade` honours an `==` of the inputs: it would move nothing. The input is what to change.
-        why = f"{newest} is on {where}; the inputs ask for {pin.requested}, which `releaser lock --upgrade` keeps"
-        found.append(Finding("newer", subject, why, f"change {pin.requested} in your requirements, then releaser lock"))
-    elif newest is not None:
-        found.append(Finding("newer", subject, f"{newest} is on {where}", fix))
-    return found
-
-
-def _exact(requested: str | None) -> bool:
-    """Whether a direct requirement pins one version (`==`, `===`, no wildcard)."""
-    from packaging.requirements import InvalidRequirement, Requirement
-
-    try:
-        specs = list(Requirement(requested).specifier) if requested else []
-    except InvalidRequirement:
-        return False
-    return any(s.operator in ("==", "===") and not s.version.endswith(".*") for s in specs)
-
-
-def _newest(files: list[IndexFile], pin: Pin) -> Version | None:
-    """The highest release on the page above the pinned one, if any; prereleases only
-    when the pin is one. Yanked files do not count."""
-    try:
-        pinned = Version(pin.version)
-    except InvalidVersion:
-        return None
-    versions = {v for v in (filename_version(f.filename, pin.name) for f in files if not f.yanked) if v is not None}
-    candidates = [v for v in versions if v > pinned and (pinned.is_prerelease or not v.is_prerelease)]
-    return max(candidates, default=None)
+    news = newer(pin, files, where, targets)
+    return found + ([news] if news is not None else [])

@@ -164,7 +164,7 @@ def test_bundle_keeps_the_images_and_reproduce_restores_them_after_the_registry_
 
 
 def test_an_image_a_dockerfile_and_a_workflow_both_name_is_one_pin(ci, registry: OciRegistry) -> None:  # type: ignore[no-untyped-def]
-    root, published = ci
+    root, _ = ci
     (root / "Dockerfile").write_text(f"FROM --platform=linux/arm64 {registry.host}/tools/lint:1\n")
     with (root / "release.toml").open("a", encoding="utf-8") as toml:
         toml.write('dockerfiles = ["Dockerfile"]\n')  # into [containers], the last table

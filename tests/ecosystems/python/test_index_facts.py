@@ -10,6 +10,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from loopback.faults import Answer, FaultServer
 from releaser.core import lockfile
@@ -78,3 +80,36 @@ def test_check_online_reports_a_file_whose_stated_size_changed(reader: tuple[Fau
     pin = Pin("python", "alpha", "1.0", simple, "alpha==1.0", None, (Artifact("alpha-1.0-py3-none-any.whl", f"{simple}/a.whl", SHA, 10),))
     [finding] = _verify_pin(pin, index, index.http, simple)
     assert finding.code == "hash-changed" and "now gives its size as 11 bytes, the lock has 10" in finding.message
+
+
+def test_a_lock_checks_only_the_pinned_versions_files_of_a_page(reader: tuple[FaultServer, PackageIndexReader]) -> None:
+    """A large project's page lists thousands of files: a lock reads those of the version it pins;
+    `check --online`, which looks at every version for newer ones, still refuses a bad entry anywhere."""
+    faults, index = reader
+    good = {"filename": "alpha-1.0-py3-none-any.whl", "url": "alpha-1.0-py3-none-any.whl", "hashes": {"sha256": SHA}, "size": 3}
+    broken = {"filename": "alpha-0.9.tar.gz", "url": "alpha-0.9.tar.gz", "hashes": {"sha256": "not hex"}}
+    faults.script("simple/alpha/", Answer(200, json.dumps({"files": [broken, good, "not even an object"]}).encode(), JSON_TYPE))
+    found = index.version_files("alpha", "1.0", cutoff=datetime(2030, 1, 1, tzinfo=UTC), dated=False)
+    assert [(a.name, a.sha256, a.size) for a in found.artifacts] == [("alpha-1.0-py3-none-any.whl", SHA, 3)]
+    with pytest.raises(UpstreamError, match=r"'alpha-0\.9\.tar\.gz': sha256 'not hex' is not 64 hex digits"):
+        index.project_files(faults.url("simple"), "alpha")
+
+
+_NAME = st.tuples(st.sampled_from(["a", "Ab", "x1"]), st.sampled_from(["", "-b", "_c", ".d", "-e-f", "--g"])).map("".join)
+_VERSION = st.sampled_from(["1.0", "1.0.0", "01.0", "1.0rc1", "1.0-rc1", "1.0.post1", "1.0-1", "1!2.0", "1.0+local", "v1.0", "x"])
+_REST = st.sampled_from(["py3-none-any", "1-py3-none-any", "cp311-cp311-win_amd64", "none", "a-b-c-d-e"])
+_SUFFIX = st.sampled_from([".whl", ".tar.gz", ".zip", ".zip.tar.gz", ".tar.gz.zip", ".egg"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(_NAME, _VERSION, st.one_of(st.none(), _REST), _SUFFIX)
+def test_the_quick_cut_by_version_keeps_every_file_packaging_would_give_that_version(
+    name: str, version: str, rest: str | None, suffix: str
+) -> None:
+    """The lock's files of a version are exactly those `packaging` reads as that version: the cheap first
+    cut over a page's file names never drops one."""
+    from releaser.ecosystems.python.index import _quick_version, filename_version
+
+    filename = "-".join(p for p in (name, version, rest) if p) + suffix
+    exact = filename_version(filename, name)
+    assert exact is None or _quick_version(filename) == exact

@@ -62,11 +62,11 @@ def test_the_pages_of_what_uv_adds_are_read_while_uv_still_resolves(populated, m
 
     read_at: dict[str, float] = {}
     uv_done: list[float] = []
-    project_files, run = pyindex.PackageIndexReader.project_files, pyresolve_uv._run
+    fetch, run = pyindex.PackageIndexReader.fetch, pyresolve_uv._run
 
     def reading(self, index_url, name):
         read_at.setdefault(name, time.monotonic())
-        return project_files(self, index_url, name)
+        return fetch(self, index_url, name)
 
     def timed(*args, **kwargs):
         try:
@@ -74,7 +74,7 @@ def test_the_pages_of_what_uv_adds_are_read_while_uv_still_resolves(populated, m
         finally:
             uv_done.append(time.monotonic())
 
-    monkeypatch.setattr(pyindex.PackageIndexReader, "project_files", reading)
+    monkeypatch.setattr(pyindex.PackageIndexReader, "fetch", reading)
     monkeypatch.setattr(pyresolve_uv, "_run", timed)
     project = make_project(populated.url, python=UV)
     lock(project.config(), as_of=days(10))

@@ -38,6 +38,9 @@ _NETWORK_TROUBLE = re.compile(
 )
 
 
+BUILD_TAIL = 20  # lines of a failed build's output shown
+
+
 class Hints(Protocol):
     """What a resolver tells as it runs, so that the index pages can be read meanwhile."""
 
@@ -138,10 +141,12 @@ def read_pins(output: Path, tool: str) -> tuple[dict[str, str], dict[str, str]]:
 
 
 def fail(tool: str, stderr: str, job: Job) -> None:
-    """Turn a resolver's failure into one line that names the requirement."""
+    """Turn a resolver's failure into one line that names the requirement (a failed build: that
+    line, then the end of the build's output)."""
     text = scrub(stderr)
     if job.request.dated:
         _insist_on_upload_times(job, text)
+    _insist_on_builds(tool, text, job)  # first: what a build says may look like a network failure
     summary = summarize(text)
     if job.target is not None:
         summary = f"for {job.target.marker}: {summary}"
@@ -216,6 +221,24 @@ def _insist_on_answers(job: Job, stderr: str) -> None:
             status = http.status(root, what="the index")
             if status in (401, 403, 404, 410) or status >= 500:
                 raise UpstreamError(f"the index {strip_credentials(root)} answered HTTP {status}; check its URL and credentials")
+
+
+def _insist_on_builds(tool: str, text: str, job: Job) -> None:
+    """A resolver builds an sdist whose metadata it cannot trust to read its requirements; when that
+    build fails, the cause is in the build's own output, which pip and uv fence off: show its end
+    (an outside failure, like the build of `cut`)."""
+    from releaser.core.redact import output_tail
+    from releaser.plumbing.piprun import build_output
+
+    said = build_output(text)
+    if said is None:
+        return
+    failed = re.search(r"Failed to build [`']([^`'\s]+)[`']", text)
+    where = f" for {job.target.marker}" if job.target is not None else ""
+    raise UpstreamError(
+        f"{tool} could not build {failed[1] if failed else 'an sdist'}{where} to read its requirements. "
+        f"The end of the build's output:\n{output_tail(said, BUILD_TAIL)}"
+    )
 
 
 def _failed_names(job: Job, stderr: str) -> list[str]:
