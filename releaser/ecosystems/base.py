@@ -55,6 +55,10 @@ class Source(ABC):
     """One ecosystem's inputs, and how to pin them."""
 
     kind: ClassVar[str]
+    # Kinds besides its own whose pins `lock` returns: those its inputs name and only it can find
+    # (a composite action's `docker://` step is known once the action is pinned). Its `LockRequest`
+    # then holds their previous pins and upgrades too; a pin another source made first stands.
+    also_pins: ClassVar[tuple[str, ...]] = ()
 
     @abstractmethod
     def input_digests(self) -> dict[str, str]:
@@ -232,7 +236,8 @@ class Ecosystem(ABC):
     file_formats: ClassVar[tuple[str, ...]] = ()
 
     def pinned_files(self, config: ReleaseConfig, fmt: str, pins: tuple[Pin, ...]) -> dict[Path, str]:
-        """Each input file of export format `fmt`, as text, with `pins` written into it (offline)."""
+        """Each input file of export format `fmt`, as text, with `pins` (every pin of the lock: a file may
+        name other kinds', a workflow's `docker://` step an image) written into it (offline)."""
         return {}
 
     # -- cut, bundle and reproduce, for a kind of role "own" ----------------------------

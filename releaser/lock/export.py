@@ -39,7 +39,7 @@ def formats() -> tuple[str, ...]:
 def pinned_files(config: ReleaseConfig, lock: Lock, fmt: str) -> dict[Path, str]:
     """`--format fmt` of `file_formats`: each input file, as text, with the lock's pins written in."""
     kind = file_formats()[fmt]
-    texts = ecosystem(kind).pinned_files(config, fmt, lock.of_kind(kind))
+    texts = ecosystem(kind).pinned_files(config, fmt, lock.pins)  # a file may name other kinds' pins
     if not texts:
         raise ConfigError(f"--format {fmt}: release.toml's [{TABLES[kind]}] names no {fmt} file to pin")
     return texts

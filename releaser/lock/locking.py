@@ -191,12 +191,13 @@ def _lock(
         for source in sources:
             workdir = Path(tmp) / source.kind
             workdir.mkdir()
+            kinds = (source.kind, *source.also_pins)
             request = LockRequest(
                 as_of=cutoff,
                 dated=as_of is not None,
-                previous=seeds.of_kind(source.kind) if seeds else (),
+                previous=tuple(p for kind in kinds for p in seeds.of_kind(kind)) if seeds else (),
                 upgrade_all=upgrade_all,
-                upgrade=frozenset(n for kind, n in wanted if kind == source.kind),
+                upgrade=frozenset(n for kind, n in wanted if kind in kinds),
                 http=session,
                 workdir=workdir,
                 progress=progress,
@@ -205,6 +206,11 @@ def _lock(
             )
             (progress or silent)(Event("resolve", f"resolving the {source.kind} inputs"))
             pins.extend(source.lock(request))
+    # Two sources may pin one dependency (an image a Dockerfile and a workflow's docker:// step both
+    # name): the first source's pin stands, once.
+    first: dict[tuple[str, str], Pin] = {}
+    for pin in pins:
+        first.setdefault((pin.kind, pin.name), pin)
 
     new = Lock(
         as_of=cutoff,
@@ -212,7 +218,7 @@ def _lock(
         resolver=", ".join(r for r in (s.resolver() for s in sources) if r) or "none",
         inputs=records,
         sources={s.kind: s.source_urls() for s in sources if s.source_urls()},
-        pins=tuple(pins),
+        pins=tuple(first.values()),
         **_targets(config),
     )
     if seeds is not None and new.same_pins(seeds):

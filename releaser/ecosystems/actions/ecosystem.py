@@ -38,8 +38,10 @@ class ActionsEcosystem(Ecosystem):
         if inputs is None:
             return None
         from releaser.ecosystems.actions.source import ActionsSource
+        from releaser.ecosystems.containers.ecosystem import ECOSYSTEM as IMAGES
 
-        return ActionsSource(inputs)
+        # docker:// steps are pinned as [containers] pins its images: its platforms, registries, witness log
+        return ActionsSource(inputs, IMAGES.pinner(config))
 
     def config_entries(self, config: ReleaseConfig) -> Mapping[str, EntryValue] | None:
         inputs = self.settings(config)
@@ -57,20 +59,30 @@ class ActionsEcosystem(Ecosystem):
     def uncovered(
         self, config: ReleaseConfig, lock: Lock, current: Mapping[str, InputRecord], lockname: str
     ) -> list[Finding]:
-        """Every `uses:` of the workflows that neither the lock nor a full commit id pins: it floats."""
+        """Every `uses:` of the workflows that neither the lock nor a full commit id pins, and every
+        `docker://` image neither the lock's image pins nor a digest pin: it floats."""
         from releaser.core.verdict import Finding
-        from releaser.ecosystems.actions.source import pinned_by_commit, read_workflows
+        from releaser.ecosystems.actions.source import pinned_by_commit, read_all
+        from releaser.ecosystems.containers.resolve import KIND as IMAGE
 
         inputs = self.settings(config)
         if inputs is None:
             return []
+        found = read_all(inputs)
         pinned = {p.name for p in lock.of_kind(self.kind)}
+        images = {p.name for p in lock.of_kind(IMAGE)}
         return [
-            Finding(
-                "uncovered", f"{use.file}:{use.line}",
-                f"uses: {use.name} floats: {lockname} does not pin it and {use.ref!r} is not a full commit id",
-            )
-            for use in read_workflows(inputs) if use.name not in pinned and not pinned_by_commit(use)
+            *(
+                Finding(
+                    "uncovered", f"{use.file}:{use.line}",
+                    f"uses: {use.name} floats: {lockname} does not pin it and {use.ref!r} is not a full commit id",
+                )
+                for use in found.actions if use.name not in pinned and not pinned_by_commit(use)
+            ),
+            *(
+                Finding("uncovered", image.where, f"uses: docker://{image.image} floats: {lockname} does not pin it and it names no digest")
+                for image in found.images if image.image not in images and image.ref.digest is None
+            ),
         ]
 
     def verify(

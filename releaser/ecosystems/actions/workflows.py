@@ -3,8 +3,10 @@
 A workflow names actions in `jobs.<id>.uses` (a reusable workflow) and
 `jobs.<id>.steps[*].uses`; a composite action in `runs.steps[*].uses` of its
 action.yml. Each is `owner/repo[/path]@ref`, `./local/path` (part of the same
-repository: nothing to pin) or `docker://image:tag`. ruamel.yaml reads the
-files, so every `uses:` keeps its line for messages and for `export`.
+repository: nothing to pin) or `docker://image:tag` (an image, read as Docker reads
+a reference); a Docker container action's action.yml names its image in
+`runs.image`. ruamel.yaml reads the files, so every `uses:` keeps its line for
+messages and for `export`.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from releaser.core.errors import ConfigError
+from releaser.ecosystems.containers.reference import ImageRef
+from releaser.ecosystems.containers.reference import parse as parse_image
 
 # GitHub's own rules: an owner is letters, digits and single hyphens; a repository
 # name also allows `.` and `_`. The path below it is any plain relative path.
@@ -53,11 +57,20 @@ class Use:
 
 @dataclass(frozen=True)
 class ImageUse:
-    """One `uses: docker://image:tag`."""
+    """One `uses: docker://image:tag` (or a Docker action's `runs.image: docker://...`)."""
 
-    image: str
+    ref: ImageRef
     file: str
     line: int
+
+    @property
+    def image(self) -> str:
+        """The reference as written after `docker://`: the image pin's name."""
+        return self.ref.written
+
+    @property
+    def where(self) -> str:
+        return f"{self.file}:{self.line}"
 
 
 @dataclass(frozen=True)
@@ -112,7 +125,13 @@ def action_uses(text: str, where: str, error: type[ConfigError] | Any = ConfigEr
     """Every `uses:` of an action.yml's steps, when it is a composite action."""
     doc = load(text, where, error)
     runs = doc.get("runs") if isinstance(doc, dict) else None
-    if not isinstance(runs, dict) or str(runs.get("using", "")).lower() != "composite":
+    using = str(runs.get("using", "")).lower() if isinstance(runs, dict) else ""
+    if using == "docker" and isinstance(runs, dict) and "image" in runs:
+        image = runs["image"]  # `Dockerfile` (built from the action's own files) or `docker://image:tag`
+        if isinstance(image, str) and image.strip().startswith("docker://"):
+            return Uses((), (_image(image.strip(), where, _line(runs, "image"), error, "image"),), composite=False)
+        return Uses((), (), composite=False)
+    if not isinstance(runs, dict) or using != "composite":
         return Uses((), (), composite=False)
     return _collect(_steps(runs.get("steps"), where, error), where, error)
 
@@ -136,13 +155,21 @@ def _collect(found: list[tuple[Any, Any]], where: str, error: Any) -> Uses:
         if value.startswith(("./", ".\\")):
             continue  # an action or workflow of this repository: pinned by its commit
         if value.startswith("docker://"):
-            image = value.removeprefix("docker://")
-            if not image:
-                raise error(f"{where}:{line}: uses: docker:// names no image")
-            images.append(ImageUse(image, where, line))
+            images.append(_image(value, where, line, error))
             continue
         actions.append(parse_use(value, where, line, error))
     return Uses(tuple(actions), tuple(images))
+
+
+def _image(value: str, where: str, line: int, error: Any, key: str = "uses") -> ImageUse:
+    """`docker://image[:tag][@sha256:...]`; `error` naming the file and line when it is no image reference."""
+    image = value.removeprefix("docker://")
+    if not image:
+        raise error(f"{where}:{line}: {key}: docker:// names no image")
+    try:
+        return ImageUse(parse_image(image), where, line)
+    except ValueError as exc:
+        raise error(f"{where}:{line}: {key}: docker://{image[:100]}: {exc}") from None
 
 
 def parse_use(value: str, where: str, line: int, error: Any = ConfigError) -> Use:

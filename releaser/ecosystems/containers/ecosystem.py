@@ -9,10 +9,11 @@ from typing import TYPE_CHECKING, Any, cast
 
 from releaser.core.config import ConfigReader, ReleaseConfig
 from releaser.core.lockfile import EntryValue, InputRecord, Lock, Pin
-from releaser.ecosystems.base import Ecosystem
+from releaser.ecosystems.base import Ecosystem, Source
 
 if TYPE_CHECKING:
     from releaser.core.verdict import Finding
+    from releaser.ecosystems.containers.pinning import ImagePinner
     from releaser.ecosystems.containers.settings import ContainerInputs
     from releaser.ecosystems.containers.source import ContainerSource
     from releaser.plumbing.fetch import PinnedFile
@@ -84,6 +85,21 @@ class ContainerEcosystem(Ecosystem):
         pinned = {(p.kind, p.name) for p in lock.pins}
         return [Finding("uncovered", where, message) for where, message in source.unpinned(pinned)]
 
+    def verify(
+        self, config: ReleaseConfig, source: Source | None, pins: tuple[Pin, ...], http: Http,
+        userinfo: Mapping[str, str], targets: tuple[str, ...] = (),
+    ) -> list[Finding]:
+        """Every image pin asked of its registry, whichever file named it (a workflow's `docker://` step
+        has no `[containers]` source): `gone`, or its tag moved (`newer`)."""
+        return self.pinner(config).verify(pins, http)
+
+    def pinner(self, config: ReleaseConfig) -> ImagePinner:
+        """How images are pinned and verified in this project: `[containers]`' platforms, insecure
+        registries and logins (every default without the table). Other kinds that name images ask it."""
+        from releaser.ecosystems.containers.pinning import ImagePinner
+
+        return ImagePinner(config.root, self.settings(config), config.lockfile)
+
     # -- how people read a pin ------------------------------------------------------
 
     def shown_version(self, version: str) -> str:
@@ -111,10 +127,13 @@ class ContainerEcosystem(Ecosystem):
         return source.pinned_files(fmt, pins) if source is not None else {}
 
     def cut_inputs(self, config: ReleaseConfig, pins: tuple[Pin, ...], folder: Path, http: Http) -> dict[str, Path]:
-        """Refused when a tag names another digest than the lock's; the pinned copies under `folder`
-        (`{dockerfile}` and `{compose}` name the first Dockerfile's and compose file's)."""
+        """Refused when a tag names another digest than the lock's (every image pin, a workflow's too); the
+        pinned copies under `folder` (`{dockerfile}` and `{compose}` name the first Dockerfile's and compose file's)."""
         source = self.source(config)
-        return source.cut_inputs(pins, folder, http) if source is not None else {}
+        if source is None:
+            self.pinner(config).insist_unmoved(pins, http)
+            return {}
+        return source.cut_inputs(pins, folder, http)
 
     def bundle_pins(self, config: ReleaseConfig, pins: tuple[Pin, ...], folder: Path, http: Http) -> dict[str, str]:
         """Every pinned image as one OCI image layout in `folder/images/`."""

@@ -51,8 +51,8 @@ class ContainerInputs(KindInputs):
 def parse(p: ConfigReader, data: dict[str, Any]) -> ContainerInputs | None:
     """`[containers]` of release.toml (`data`: the whole document), every key checked; None without one.
 
-    It may name only `insecure` and `registries`, no file: the registries `bundle --push` uses,
-    and then no image is pinned."""
+    It may name no file, only `platforms`, `insecure` and `registries`: how the images other
+    kinds name (a workflow's `docker://` steps) are pinned, and the registries `bundle --push` uses."""
     t = p._table(data, SECTION, required=False)
     if t is None:
         return None
@@ -69,11 +69,12 @@ def parse(p: ConfigReader, data: dict[str, Any]) -> ContainerInputs | None:
                 p._fail(WHERE, key, f"{name} does not exist", SECTION)
             found.append(path)
         files[key] = tuple(found)
-    if not files["dockerfiles"] and not files["compose"] and not t.get("insecure") and not t.get("registries"):
+    if not files["dockerfiles"] and not files["compose"] and not any(t.get(k) for k in ("platforms", "insecure", "registries")):
         p._fail(
             WHERE, "dockerfiles",
             "names no Dockerfile, no compose file and no registry: set dockerfiles = [...] or compose = [...] "
-            "(or only insecure/registries, for the registries `bundle --push` uses)", SECTION,
+            "(or only platforms/insecure/registries, for the images other files name, such as a workflow's "
+            "docker:// steps, and for `bundle --push`)", SECTION,
         )
     platforms = p._strings(t, "platforms", WHERE, SECTION)
     for platform in platforms:

@@ -91,3 +91,14 @@ def test_pinning_rewrites_only_the_value_keeping_quotes_and_flow_mappings_whole(
         f"jobs:\n  a:\n    steps:\n      - uses: \"o/r@{sha}\" # v1\n      - {{uses: o/r@{sha}, with: {{x: 1}}}}\n\n"
         f"      - uses:   o/r@{sha} # v1\r\n"
     )
+
+
+def test_docker_steps_and_a_docker_actions_image_are_read_as_image_references() -> None:
+    found = workflow_uses("jobs:\n  a:\n    steps:\n      - uses: docker://ghcr.io/o/lint:1@sha256:" + "a" * 64 + "\n", "ci.yml")
+    assert [(i.ref.registry, i.ref.repository, i.ref.tag, i.where) for i in found.images] == [("ghcr.io", "o/lint", "1", "ci.yml:4")]
+    docker = action_uses("runs:\n  using: docker\n  image: 'docker://alpine:3.19'\n", "o/r@v1: action.yml", UpstreamError)
+    assert [(i.ref.repository, i.line) for i in docker.images] == [("library/alpine", 3)]
+    built = action_uses("runs:\n  using: docker\n  image: Dockerfile\n", "o/r@v1: action.yml", UpstreamError)
+    assert built.images == ()  # built from the action's own files: no image to pin here
+    with pytest.raises(UpstreamError, match=r"^o/r@v1: action.yml:3: image: docker://Alpine"):
+        action_uses("runs:\n  using: docker\n  image: docker://Alpine\n", "o/r@v1: action.yml", UpstreamError)

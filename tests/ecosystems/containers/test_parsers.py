@@ -193,6 +193,14 @@ def test_containers_table_errors_name_the_key(tmp_path: Path, table: str, messag
         parse_config(text, tmp_path / "release.toml")
 
 
+def test_a_containers_table_of_platforms_alone_is_how_other_files_images_are_pinned(tmp_path: Path) -> None:
+    from releaser.ecosystems import parse_config
+
+    text = '[release]\nname = "x"\nversion = "1.0"\n\n[containers]\nplatforms = ["linux/arm64"]\n'
+    config = parse_config(text, tmp_path / "release.toml")
+    assert getattr(config.inputs_of("image"), "platforms", None) == ("linux/arm64",)
+
+
 def test_a_manifest_nested_past_any_real_one_is_an_upstream_error() -> None:
     body = b"[" * 5000 + b"]" * 5000
     with pytest.raises(ReleaserError, match="too deep|nest"):
