@@ -207,10 +207,10 @@ def _lock(
             (progress or silent)(Event("resolve", f"resolving the {source.kind} inputs"))
             pins.extend(source.lock(request))
     # Two sources may pin one dependency (an image a Dockerfile and a workflow's docker:// step both
-    # name): the first source's pin stands, once.
-    first: dict[tuple[str, str], Pin] = {}
+    # name): the first source's pin stands, once. A marker tells apart one package's pins per target.
+    first: dict[tuple[str, str, str | None], Pin] = {}
     for pin in pins:
-        first.setdefault((pin.kind, pin.name), pin)
+        first.setdefault((pin.kind, pin.name, pin.marker), pin)
 
     new = Lock(
         as_of=cutoff,

@@ -10,11 +10,10 @@ binary) and runs isolated exactly as pip-compile is:
   `--index-strategy unsafe-best-match`, which is pip's rule: every index is asked and
   the best version wins wherever it is (uv's default stops at the first index that
   has the project);
-- releaser's own uv cache (`--cache-dir $XDG_CACHE_HOME/releaser/uv`), never the
-  machine's: only what releaser's own uv runs fetched is in it. uv keys what it keeps by
-  index URL and file URL and follows the index's caching headers, as pip's HTTP cache,
-  which pip-compile keeps across locks, does: a relock does not fetch again the wheel
-  metadata of files that never change, and asks about pages the index lets it keep;
+- a cache private to this lock (`--cache-dir` in its work directory), so nothing the
+  machine cached, from whatever index, answers for the configured ones, and a release
+  published a minute ago is seen by the next `--upgrade` whatever the index's caching
+  headers allow (releaser's own page reads are revalidated, `releaser.plumbing.pagecache`);
 - the cut-off as `--exclude-newer` when the lock is dated (`--as-of`), as pip-compile
   gets `--uploaded-prior-to`;
 - a target as `--python-platform` and `--python-version`; without one, the
@@ -31,13 +30,11 @@ import subprocess
 import sys
 import threading
 from datetime import UTC
-from pathlib import Path
 
 from packaging.utils import canonicalize_name
 
 from releaser.core.errors import UpstreamError
 from releaser.ecosystems.python.resolve import Job, Resolver, fail, not_installed, prepare, read_pins, upgrade_options
-from releaser.plumbing.piprun import cache_dir as pip_cache_dir
 from releaser.plumbing.piprun import isolated_env, memory_ceiling, out_of_memory, over_ceiling, resolve_deadline, resolver_memory
 
 # uv's debug log as it resolves: `Adding direct dependency: NAME...` and `Adding
@@ -73,11 +70,6 @@ def uv_binary() -> str:
                 raise not_installed("uv", "uv") from None
             _found.append(uv.find_uv_bin())
         return _found[0]
-
-
-def cache_dir() -> Path:
-    """releaser's uv cache, beside the pip cache pip-compile keeps (`releaser.plumbing.piprun.cache_dir`)."""
-    return pip_cache_dir().parent / "uv"
 
 
 def uv_env(index_urls: tuple[str, ...]) -> dict[str, str]:
@@ -143,7 +135,7 @@ def _options(job: Job) -> list[str]:
     options = [
         "--no-config", "--no-header", "--no-annotate", "--verbose", "--no-python-downloads",
         "--index-strategy", "unsafe-best-match",
-        "--cache-dir", str(cache_dir()),
+        "--cache-dir", str(job.work / "uv-cache"),
         "--python", sys.executable,
     ]
     if job.target is not None:
