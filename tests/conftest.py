@@ -30,6 +30,20 @@ def _private_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.getbasetemp() / "cache"))
 
 
+@pytest.fixture(autouse=True)
+def _secrets_of_this_test_only() -> Iterator[None]:
+    # releaser remembers every secret it meets for the life of its process, and scrubs it from
+    # all it writes. A worker runs many tests in one process: a value one test made a secret
+    # (a fuzzed URL's "heads") must not be scrubbed from what the next one records.
+    from releaser.core import redact
+
+    before = set(redact._known)
+    yield
+    with redact._lock:
+        redact._known.clear()
+        redact._known.update(before)
+
+
 @pytest.fixture
 def index() -> Iterator[PackageIndex]:
     """A PEP 691/700 index on 127.0.0.1, serving wheels the tests publish."""

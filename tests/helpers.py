@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -85,6 +86,12 @@ def run_releaser(
         env={**os.environ, **(env or {})},
         timeout=timeout,
     )
+
+
+def said(stderr: str) -> list[str]:
+    """What a command said on stderr, without the progress lines a run off a terminal prints as
+    each counted step ends ("files fetched 6/6"): its error is one line of what is left."""
+    return [line for line in stderr.strip().splitlines() if not re.fullmatch(r"[a-z ]+ \d+/\d+", line)]
 
 
 def python_project(

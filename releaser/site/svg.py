@@ -54,7 +54,9 @@ def line_chart(
     ceilings = [v for s in series for v in s.ceilings if v is not None]
     top_figure = max(figures, default=1.0)
     # The ceilings are in scale when near the figures; a loose max-slowdown (50x) would flatten them.
-    high = _nice(max(top_figure, min(max(ceilings, default=0.0), 1.6 * top_figure)) * 1.1)
+    # The lowest is always in scale, so the chart shows where the nearest refusal is.
+    reach = max(1.6 * top_figure, min(ceilings, default=0.0))
+    high = _nice(max(top_figure, min(max(ceilings, default=0.0), reach)) * 1.1)
     count = max(len(labels), 1)
 
     def x(i: int) -> float:

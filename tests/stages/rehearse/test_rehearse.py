@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import run_releaser
+from helpers import run_releaser, said
 from loopback.pypi import PackageIndex
 from migration_projects import AlembicProject, alembic_project, django_project, run
 from releaser.cut.cutting import cut
@@ -335,7 +335,7 @@ def _refused(base: Base, tmp_path: Path, kind: str, command: str, slowdown: str 
         _set_in_toml(root, "max-slowdown", slowdown)
     done = run_releaser(root, command, env=base.env)
     assert done.returncode == 1, done.stdout + done.stderr
-    error = done.stderr.strip().splitlines()
+    error = said(done.stderr)
     assert len(error) == 1, error
     if base.engine == "postgresql":
         _no_password_in(done.stdout, done.stderr)
@@ -380,7 +380,7 @@ def test_a_failing_seed_command_is_an_outside_failure_naming_the_step(bases, tmp
     _set_in_toml(root, "seed", json.dumps([["python", "manage.py", "shell", "-c", "raise SystemExit('no sample data here')"]]))
     done = run_releaser(root, "cut")
     assert done.returncode == 3, done.stdout + done.stderr
-    error = done.stderr.strip().splitlines()
+    error = said(done.stderr)
     assert len(error) == 1 and "rehearsal step 'seed' (0.9.0rc1)" in error[0] and "no sample data here" in error[0]
     assert not (root / "releases" / "0.9.0rc2").exists()
 
@@ -394,7 +394,7 @@ def test_an_unreachable_database_is_an_outside_failure_without_the_password(base
     _set_in_toml(root, "database", json.dumps("postgresql://releaser:${" + PASSWORD_VAR + "}@127.0.0.1:1/postgres"))
     done = run_releaser(root, "cut", env={PASSWORD_VAR: pgcluster.PASSWORD})
     assert done.returncode == 3, done.stdout + done.stderr
-    error = done.stderr.strip().splitlines()
+    error = said(done.stderr)
     assert len(error) == 1 and "rehearsal step 'database'" in error[0] and "127.0.0.1" in error[0]
     _no_password_in(done.stdout, done.stderr, _files_under(root))
     assert not (root / "releases" / "0.9.0rc2").exists()
