@@ -26,10 +26,10 @@ def previous(config: ReleaseConfig, before: str | None = None) -> Previous | Non
 
 def as_previous(record: records.Record | None) -> Previous | None:
     """The migration gate's baseline from an RC's record: its id, commit and recorded graph."""
+    if record is None:  # before the import: a check without [migrations] loads no migration code
+        return None
     from releaser.migrations.report import Previous
 
-    if record is None:
-        return None
     return Previous(record.rc, record.manifest.get("commit"), record.manifest.get("migrations"))
 
 

@@ -91,12 +91,14 @@ def test_an_unchanged_project_is_checked_without_loading_click_or_parsing_requir
 
 
 def test_the_full_check_never_loads_the_http_layer(locked):
-    # A touched release.toml breaks the seal: the full check runs, and it is offline.
+    # A touched release.toml breaks the seal: the full check runs, and it is offline; without
+    # [migrations] it loads no migration code either.
     with (locked.root / "release.toml").open("a") as toml:
         toml.write("\n")
     http = ("releaser.plumbing.http", "releaser.plumbing.httpsession", "requests", "urllib3", "concurrent.futures")
+    migrations = ("releaser.migrations", "releaser.migrations.report", "releaser.migrations.graph")
     full = "releaser.check.checking"  # loaded only when the seal does not answer
-    assert loaded_by_check(locked.root, (*http, full)) == {"code": 0, "heavy": [full]}
+    assert loaded_by_check(locked.root, (*http, *migrations, full)) == {"code": 0, "heavy": [full]}
 
 
 def test_from_a_subfolder_both_find_the_project_upwards(locked):
