@@ -303,9 +303,7 @@ class Registry:
                 raise UpstreamError(f"{what}: {url} asks for credentials (HTTP 401) and none are configured for {self.host}")
             if refused is not None and refused == self._basic:
                 return  # sent, and refused: the retry gets the same 401, which `_raise_for` words
-            pair = base64.b64encode(f"{self.login[0]}:{self.login[1]}".encode()).decode()
-            remember_secrets(f"https://{pair}@{self.host}")
-            self._basic = f"Basic {pair}"
+            self._basic = self._basic_header()
             return
         if scheme != "bearer":
             raise UpstreamError(f"{what}: {url} answered HTTP 401 with no challenge releaser can answer")
@@ -332,7 +330,7 @@ class Registry:
         token_url = realm + ("&" if "?" in realm else "?") + urlencode(query)
         headers = {}
         if self.login is not None:
-            headers["Authorization"] = "Basic " + base64.b64encode(f"{self.login[0]}:{self.login[1]}".encode()).decode()
+            headers["Authorization"] = self._basic_header()
         with self._slots:
             response = self.http.request("GET", token_url, what=what, headers=headers)
         if response.status_code in (401, 403):
@@ -351,6 +349,13 @@ class Registry:
         with self._guard:
             self._tokens[keep_as or scope] = f"Bearer {token}"
         return f"Bearer {token}"
+
+    def _basic_header(self) -> str:
+        """`Basic <user:password in base64>` for the configured login, remembered as a secret."""
+        assert self.login is not None
+        pair = base64.b64encode(f"{self.login[0]}:{self.login[1]}".encode()).decode()
+        remember_secrets(f"https://{pair}@{self.host}")
+        return f"Basic {pair}"
 
     def _raise_for(self, response: requests.Response, url: str, what: str) -> None:
         status = response.status_code
