@@ -9,14 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from actionworld import JAN, cli, project
+from actionworld import FEB, JAN, MAR, cli, project
 from loopback.actionserver import ActionServer, composite
 from loopback.registry import Image, OciRegistry
 from recorded import write_record
 from releaser.core import lockfile
-
-FEB = JAN.replace(month=2)
-MAR = JAN.replace(month=3)
 
 WORKFLOW = """name: ci
 on: [push]
