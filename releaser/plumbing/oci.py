@@ -79,6 +79,11 @@ class Manifest:
         return doc
 
 
+def parse_challenge(header: str) -> tuple[str, dict[str, str]]:
+    """A 401's `WWW-Authenticate` as (its scheme, lowercased; its `key="value"` parameters)."""
+    return header.split(" ", 1)[0].lower(), dict(_CHALLENGE.findall(header))
+
+
 def sha256_digest(data: bytes) -> str:
     return "sha256:" + hashlib.sha256(data).hexdigest()
 
@@ -297,7 +302,7 @@ class Registry:
         `refused`: what the 401 was an answer to. A thread that finds another already
         replaced it (a token that expired, asked for once) sends the new one.
         """
-        scheme = challenge.split(" ", 1)[0].lower()
+        scheme, params = parse_challenge(challenge)
         if scheme == "basic":
             if self.login is None:
                 raise UpstreamError(f"{what}: {url} asks for credentials (HTTP 401) and none are configured for {self.host}")
@@ -307,7 +312,6 @@ class Registry:
             return
         if scheme != "bearer":
             raise UpstreamError(f"{what}: {url} answered HTTP 401 with no challenge releaser can answer")
-        params = dict(_CHALLENGE.findall(challenge))
         realm = params.get("realm")
         if not realm or not realm.startswith(("http://", "https://")):
             raise UpstreamError(f"{what}: {url} answered HTTP 401 with a Bearer challenge that names no realm")

@@ -8,12 +8,14 @@ import json
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from loopback.files import FileServer
 from loopback.registry import DelayProxy, OciRegistry
 from releaser.core.errors import UpstreamError, UpstreamMissing
 from releaser.plumbing.http import Http, concurrently
-from releaser.plumbing.oci import OCI_MANIFEST, Manifest, Registry, sha256_digest
+from releaser.plumbing.oci import OCI_MANIFEST, Manifest, Registry, parse_challenge, sha256_digest
 
 JAN = datetime(2026, 1, 10, 12, tzinfo=UTC)
 
@@ -131,3 +133,16 @@ def test_a_token_the_registry_refuses_later_is_asked_for_again(token_registry: O
         reg._tokens["repository:team/api:pull"] = "Bearer expired"  # as a token past its expiry is
         assert reg.manifest("team/api", image.index_digest, what="read").digest == image.index_digest
     assert token_registry.tokens_issued[pushed:] == ["repository:team/api:pull"] * 2
+
+
+def test_a_bearer_challenge_is_read_as_registries_write_it() -> None:
+    header = 'Bearer realm="https://auth.example.com/token",service="registry.example.com",scope="repository:app:pull"'
+    assert parse_challenge(header) == (
+        "bearer", {"realm": "https://auth.example.com/token", "service": "registry.example.com", "scope": "repository:app:pull"}
+    )
+
+
+@given(st.text(max_size=2000))
+def test_any_challenge_a_server_sends_parses_to_strings(header: str) -> None:
+    scheme, params = parse_challenge(header)
+    assert isinstance(scheme, str) and all(isinstance(k, str) and isinstance(v, str) for k, v in params.items())
