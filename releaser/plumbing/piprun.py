@@ -7,14 +7,14 @@ release.toml names, and has its failure told in one scrubbed line.
 
 from __future__ import annotations
 
-import functools
 import os
 import re
 import subprocess
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 from textwrap import dedent
+from typing import Any
 from urllib.parse import urlsplit
 
 from releaser.core.errors import ConfigError, UpstreamError
@@ -88,21 +88,31 @@ def resolver_memory() -> int:
     return int(text)
 
 
-def memory_ceiling(limit: int) -> Callable[[], None] | None:
-    """For `preexec_fn`: the child's data (heap and private mappings, what a page parsed
-    into memory takes) capped at `limit` bytes. None where the system has no such limit.
+def start(command: list[str], *, memory: int | None = None, **popen: Any) -> subprocess.Popen[str]:
+    """`subprocess.Popen(command, text=True, **popen)`, its data (heap and private mappings,
+    what a page parsed into memory takes) capped at `memory` bytes where the system can cap
+    another process's (Linux).
 
-    RLIMIT_DATA, not RLIMIT_AS: uv reserves far more address space than it uses, and a
-    cap on that would fail it on a harmless lock.
+    The cap is set from outside once the child has started, not by `preexec_fn`: Python run
+    between fork and exec is unsafe beside releaser's page-reading threads, and it runs the
+    at-fork hooks, where a SIGTERM's KeyboardInterrupt is swallowed with logging's lock still
+    held (a stopped lock then hung). The child has only just exec'd when Popen returns; its first
+    page is a network round trip away. RLIMIT_DATA, not RLIMIT_AS: uv reserves far more address
+    space than it uses, and a cap on that would fail it on a harmless lock.
     """
-    try:
-        import resource
-    except ImportError:  # not a POSIX system
-        return None
-    _soft, hard = resource.getrlimit(resource.RLIMIT_DATA)
-    if hard != resource.RLIM_INFINITY:
-        limit = min(limit, hard)
-    return functools.partial(resource.setrlimit, resource.RLIMIT_DATA, (limit, hard))
+    process = subprocess.Popen(command, text=True, **popen)
+    if memory:
+        try:
+            import resource
+
+            _soft, hard = resource.prlimit(process.pid, resource.RLIMIT_DATA)
+            limit = memory if hard == resource.RLIM_INFINITY else min(memory, hard)
+            resource.prlimit(process.pid, resource.RLIMIT_DATA, (limit, hard))
+        except (ImportError, AttributeError):  # no such cap here (not Linux)
+            pass
+        except ProcessLookupError:  # it has already exited: nothing left to cap
+            pass
+    return process
 
 
 def out_of_memory(stderr: str) -> bool:
@@ -130,16 +140,21 @@ def run_pip(
     that takes longer than `timeout` seconds is an UpstreamError saying
     `timed_out` "within N minutes"; any other outcome is the caller's to read.
     `env` adds to the isolated environment (NETRC: credentials never go in `args`).
-    `memory`: the child's memory ceiling in bytes (`memory_ceiling`), for a resolver run.
+    `memory`: the child's memory ceiling in bytes (`start`), for a resolver run.
     """
     command = [sys.executable, "-P", "-m", module, *args]
-    try:
-        return subprocess.run(
-            command, cwd=cwd, env={**isolated_env(), **(env or {})}, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL,
-            preexec_fn=memory_ceiling(memory) if memory else None,
-        )
-    except subprocess.TimeoutExpired:
-        raise UpstreamError(f"{timed_out} within {timeout} s (RELEASER_RESOLVE_DEADLINE)") from None
+    env = {**isolated_env(), **(env or {})}
+    with start(command, memory=memory, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as process:
+        try:
+            stdout, stderr = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+            raise UpstreamError(f"{timed_out} within {timeout} s (RELEASER_RESOLVE_DEADLINE)") from None
+        except BaseException:  # an interrupt, or any error: no child left behind
+            process.kill()
+            raise
+    return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
 
 
 def pip_errors(stderr: str, *, otherwise: int = 1) -> list[str]:
