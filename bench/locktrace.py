@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -208,6 +209,9 @@ def main() -> None:
     migrations = args.migrations or (100 if args.full else 10)
     runs = args.runs or (5 if args.full else 3)
     load = os.getloadavg()[0]
+    # A stopped run (SIGTERM, a closed terminal) unwinds as Ctrl-C does: its cluster is stopped, not left running.
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, lambda number, _frame: sys.exit(128 + number))
     cluster = pgcluster.start_cluster()
     try:
         found, seen = overhead(cluster, rows, runs)
