@@ -22,15 +22,15 @@ pip-compile resolves N packages, N/2 of them transitively. Then, whole processes
 - F: `releaser lock -C DIR` again on D's project, nothing changed since D wrote its lock:
   the relock a developer runs most (paired with E, what they would run instead);
 - H: `releaser lock --refresh -C DIR` on D's project: a resolution again, with the index
-  pages kept from the run before (releaser.plumbing.pagecache), each revalidated (304),
-  and the uv cache releaser keeps.
+  pages kept from the run before (releaser.plumbing.pagecache), each revalidated (304);
+  uv itself starts from a fresh cache, as in every lock.
 
 A and D start without kept pages (a first lock on this machine); the index sends ETag and
 `Cache-Control: no-cache`, so pip (in A, B and C alike, each with its own HTTP cache kept
 from round to round) and releaser may keep pages and revalidate them, never reuse them
 unasked; files are `no-store`. `compare_uv` measures D, E, F and H alone, on an index that
 waits `delay` seconds before every answer and lets clients keep files for good, as PyPI
-does (`immutable`): what a warm uv cache saves there is the files' metadata.
+does (`immutable`).
 
 pip-tools hashes files by downloading them unless the index is pypi.org (whose JSON
 API it asks instead), so on this index B downloads all three files of every pinned
@@ -152,10 +152,9 @@ class _Bench:
         self.env_uv = {k: v for k, v in self.env.items() if not k.upper().startswith("UV_")}
 
     def lock(self, project: Path) -> Sample:
-        """A first lock on this machine: no release.lock, no kept index page, an empty uv cache."""
+        """A first lock on this machine: no release.lock, no kept index page (uv's cache is fresh in every lock)."""
         (project / "release.lock").unlink(missing_ok=True)
-        for kept in ("pages", "uv"):
-            shutil.rmtree(self.cache / "releaser" / kept, ignore_errors=True)
+        shutil.rmtree(self.cache / "releaser" / "pages", ignore_errors=True)
         return run([*releaser_command(), "lock", "-C", str(project)], cwd=project, env=self.env)
 
     def relock(self, *options: str) -> Sample:
