@@ -11,8 +11,6 @@ dependencies: they are left out (a BOM cannot pin a parent).
 
 from __future__ import annotations
 
-from xml.sax.saxutils import escape
-
 from releaser import __version__
 from releaser.core.lockfile import Lock
 from releaser.ecosystems.base import Export
@@ -36,6 +34,8 @@ def bom_version(lock: Lock) -> str:
 
 
 def to_maven(lock: Lock) -> str:
+    from xml.sax.saxutils import escape  # here: it imports urllib.request, a twentieth of a second every command would pay
+
     entries = []
     for pin in sorted(lock.of_kind(KIND), key=lambda p: p.name):
         if pin.scope in GRAPH_ONLY or "@" in pin.name:
