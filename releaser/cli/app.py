@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import importlib
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -113,8 +114,30 @@ def fail(message: str, code: int) -> None:
     sys.exit(print_error(message, code, options.json))
 
 
+# Each command's module, imported when that command runs (or --help lists them all): a command
+# pays for its own imports only, not for every other command's (click's lazy subcommands).
+COMMANDS = {
+    "init": "pins", "lock": "pins", "check": "pins", "export": "pins",
+    "migrations": "database", "rehearse": "database", "revert-plan": "database",
+    "cut": "releases", "list": "releases", "show": "releases", "reproduce": "releases", "bundle": "releases",
+    "diff": "releases", "verify": "releases",
+    "site": "site",
+}
+
+
 class _Group(click.Group):
-    """Options before or after the command; every error its one-line message and exit code."""
+    """Options before or after the command; every error its one-line message and exit code.
+    Commands are loaded as they are asked for (`COMMANDS`)."""
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in COMMANDS:
+            importlib.import_module(f"releaser.cli.{COMMANDS[cmd_name]}")  # its decorators add it to main
+        return super().get_command(ctx, cmd_name)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        for module in sorted(set(COMMANDS.values())):
+            importlib.import_module(f"releaser.cli.{module}")
+        return super().list_commands(ctx)
 
     def main(
         self, args: Sequence[str] | None = None, prog_name: str | None = None, complete_var: str | None = None,

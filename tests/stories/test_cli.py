@@ -16,7 +16,10 @@ from loopback.wheels import build_wheel
 from releaser.core.progress import Event, Renderer, renderer
 from releaser.ecosystems.python.resolve import SHOWN_VERSIONS, _newest_versions
 
-COMMANDS = ["init", "lock", "check", "export", "cut", "list", "show", "reproduce", "bundle", "diff"]
+COMMANDS = [
+    "init", "lock", "check", "export", "migrations", "rehearse", "revert-plan", "cut", "list", "show", "reproduce",
+    "bundle", "diff", "verify", "site",
+]
 
 
 def test_project_option_before_or_after_the_command_and_found_from_a_subfolder(populated, make_project, tmp_path):
@@ -114,8 +117,15 @@ def test_an_unsatisfiable_requirement_names_only_the_newest_versions(index, make
     assert "4.0," not in done.stderr and len(done.stderr.splitlines()) <= 3
 
 
+def test_help_lists_every_command(tmp_path):
+    done = run_releaser(tmp_path, "--help")
+    listed = re.findall(r"^  ([a-z-]+)  ", done.stdout.split("Commands:")[1], re.M)
+    assert sorted(listed) == sorted(COMMANDS)
+
+
 @pytest.mark.parametrize("command", COMMANDS)
 def test_every_command_has_a_manual_with_an_example(command, tmp_path):
+    # Each in a process of its own: a command is loaded only when it is asked for.
     done = run_releaser(tmp_path, command, "--help")
     assert done.returncode == 0, done.stderr
     assert "Example" in done.stdout and f"releaser {command}" in done.stdout
