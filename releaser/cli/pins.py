@@ -62,12 +62,12 @@ def lock(project: Path, as_of: datetime | None, upgrade: bool, strict: bool, ref
     for line in result.changes:
         options.echo(f"  {line}")
     verb = "wrote" if result.written else "unchanged:"
-    options.echo(f"{verb} {cfg.release.lockfile} ({len(result.lock.pins)} pins, as of {result.lock.as_of.isoformat()})")
+    options.echo(f"{verb} {cfg.release.lockfile} ({result.pins} pins, as of {result.as_of.isoformat()})")
     for line in result.warnings:
         options.echo(f"warning: {line} (pinned anyway; `releaser lock --strict` refuses it)", err=True)
     options.document({
-        "lockfile": cfg.release.lockfile, "written": result.written, "pins": len(result.lock.pins),
-        "as_of": result.lock.as_of.isoformat(), "changes": result.changes, "warnings": list(result.warnings),
+        "lockfile": cfg.release.lockfile, "written": result.written, "pins": result.pins,
+        "as_of": result.as_of.isoformat(), "changes": list(result.changes), "warnings": list(result.warnings),
         "notes": list(result.notes),
     })
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -30,6 +31,14 @@ class LockResult:
     written: bool  # False when the file already held exactly these bytes
     notes: tuple[str, ...] = ()  # what the user should know about how the lock was made
     warnings: tuple[str, ...] = ()  # pinned, but worth a word: a yanked release
+
+    @property
+    def pins(self) -> int:
+        return len(self.lock.pins)
+
+    @property
+    def as_of(self) -> datetime:
+        return self.lock.as_of
 
     @property
     def changes(self) -> list[str]:
@@ -94,7 +103,7 @@ def lock(
     progress: Progress | None = None,
     strict: bool = False,
     refresh: bool = False,
-) -> LockResult:
+) -> LockResult | Answered:
     """Resolve every input and write the lockfile; the previous one stays intact on failure.
 
     A plain relock (no `as_of`, no upgrade, not `strict`) whose inputs, lock and releaser
@@ -124,7 +133,29 @@ def lock(
 UNCHANGED = "nothing changed since it was written: answered from it, nothing resolved (--refresh resolves again)"
 
 
-def unchanged(config: ReleaseConfig) -> LockResult | None:
+@dataclass(frozen=True)
+class Answered:
+    """A relock answered from a lock whose check seal holds: its bytes are the ones `releaser lock`
+    wrote, so the seal's pin count and the header's cut-off are all a user is told, and the pins
+    are parsed only when asked for (`lock`): a no-op relock of 300 pins costs no lock parse."""
+
+    path: Path
+    pins: int
+    as_of: datetime
+    written: bool = False
+    notes: tuple[str, ...] = (UNCHANGED,)
+    warnings: tuple[str, ...] = ()
+    changes: tuple[str, ...] = ()
+
+    @functools.cached_property
+    def lock(self) -> Lock:
+        found = lockfile.read(self.path)
+        if found is None:
+            raise Refused(f"{self.path} was removed while it was being read")
+        return found
+
+
+def unchanged(config: ReleaseConfig) -> LockResult | Answered | None:
     """The lock as it is, when a relock would keep every pin and write the same bytes; else None.
 
     That holds when its check seal holds (the inputs' bytes, the lock's and this releaser's
@@ -138,10 +169,9 @@ def unchanged(config: ReleaseConfig) -> LockResult | None:
     data = _bytes(config.lockfile)
     if data is None:
         return None
-    if config.release.lockfile == seal.LOCKFILE and seal.holding(str(config.root), __version__) is not None:
-        found = lockfile.read_recorded(config.lockfile)
-        if found is not None:
-            return LockResult(found[0], found[0], False, (UNCHANGED,), ())
+    held = seal.holding(str(config.root), __version__) if config.release.lockfile == seal.LOCKFILE else None
+    if held is not None and (as_of := lockfile.header_as_of(data)) is not None:
+        return Answered(config.lockfile, held[0], as_of)
     previous, notes = _previous(config)
     if previous is None or notes or previous.releaser != __version__:
         return None

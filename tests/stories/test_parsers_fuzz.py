@@ -155,6 +155,14 @@ def test_release_lock_arbitrary(text: str) -> None:
     only_releaser_errors(lockfile.loads, text, Path("release.lock"))
 
 
+@FUZZ
+@given(st.binary(max_size=400) | st.text(max_size=400).map(str.encode))
+def test_a_lock_header_gives_a_cut_off_or_none(data: bytes) -> None:
+    # A relock answered from the seal reads only the header; whatever bytes are there, nothing raises.
+    found = lockfile.header_as_of(data)
+    assert found is None or found.tzinfo is not None
+
+
 def targets_lock_document() -> dict[str, Any]:
     """A lock for two targets: a pin built from its sdist on one, with a build pin marked for it."""
     from dataclasses import replace

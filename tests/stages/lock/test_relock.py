@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -88,13 +89,17 @@ def test_a_cut_off_in_the_future_is_refused(moving, make_project):  # type: igno
 
 def test_a_relock_with_nothing_changed_answers_from_the_lock_without_asking_the_index(moving, make_project):  # type: ignore[no-untyped-def]
     project = make_project(moving.url, requirements="alpha\n")
-    lock(project.config())
+    written = lock(project.config()).lock
     before = project.lockfile.read_bytes()
     stat = project.lockfile.stat()
     seen = len(moving.requests_seen)
     done = project.releaser("lock")
     assert done.returncode == 0, done.stderr
-    assert "nothing changed since it was written" in done.stdout and "unchanged:" in done.stdout
+    assert "nothing changed since it was written" in done.stdout
+    # Told from the seal and the header alone, the same as the lock holds.
+    assert f"unchanged: release.lock ({len(written.pins)} pins, as of {written.as_of.isoformat()})" in done.stdout
+    answered = json.loads(project.releaser("lock", "--json").stdout)
+    assert (answered["pins"], answered["as_of"], answered["changes"]) == (len(written.pins), written.as_of.isoformat(), [])
     assert len(moving.requests_seen) == seen  # nothing resolved, no page read
     assert project.lockfile.read_bytes() == before and project.lockfile.stat().st_mtime_ns == stat.st_mtime_ns
 
