@@ -23,6 +23,20 @@ from loopback.maven import MavenRepository
 from loopback.pypi import PackageIndex
 from loopback.registry import OciRegistry
 
+# The files that take a minute or more, longest first: workers take whole files (--dist loadfile),
+# and a long file handed out last would run alone while the other workers sit idle.
+LONGEST_FIRST = (
+    "tests/stages/rehearse/test_rehearse.py", "tests/stages/rehearse/test_history.py", "tests/stories/test_bench.py",
+    "tests/stages/site/", "tests/stages/rehearse/", "tests/ecosystems/python/test_sdist_output.py", "tests/stories/test_demo.py",
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        return next((i for i, prefix in enumerate(LONGEST_FIRST) if item.nodeid.startswith(prefix)), len(LONGEST_FIRST))
+
+    items.sort(key=rank)  # stable: every other file, and each file's tests, keep their order
+
 
 @pytest.fixture(autouse=True)
 def _private_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:

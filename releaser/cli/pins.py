@@ -67,7 +67,7 @@ def lock(project: Path, as_of: datetime | None, upgrade: bool, strict: bool, ref
         options.echo(f"warning: {line} (pinned anyway; `releaser lock --strict` refuses it)", err=True)
     options.document({
         "lockfile": cfg.release.lockfile, "written": result.written, "pins": result.pins,
-        "as_of": result.as_of.isoformat(), "changes": list(result.changes), "warnings": list(result.warnings),
+        "as_of": result.as_of.isoformat(), "changes": result.changes, "warnings": list(result.warnings),
         "notes": list(result.notes),
     })
 

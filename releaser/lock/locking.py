@@ -145,7 +145,10 @@ class Answered:
     written: bool = False
     notes: tuple[str, ...] = (UNCHANGED,)
     warnings: tuple[str, ...] = ()
-    changes: tuple[str, ...] = ()
+
+    @property
+    def changes(self) -> list[str]:
+        return []  # answered from the lock: nothing moved
 
     @functools.cached_property
     def lock(self) -> Lock:
