@@ -108,9 +108,7 @@ def start(command: list[str], *, memory: int | None = None, **popen: Any) -> sub
             _soft, hard = resource.prlimit(process.pid, resource.RLIMIT_DATA)
             limit = memory if hard == resource.RLIM_INFINITY else min(memory, hard)
             resource.prlimit(process.pid, resource.RLIMIT_DATA, (limit, hard))
-        except (ImportError, AttributeError):  # no such cap here (not Linux)
-            pass
-        except ProcessLookupError:  # it has already exited: nothing left to cap
+        except (ImportError, AttributeError, ProcessLookupError):  # no such cap here (not Linux), or it has already exited
             pass
     return process
 

@@ -35,8 +35,7 @@ from packaging.utils import canonicalize_name
 
 from releaser.core.errors import UpstreamError
 from releaser.ecosystems.python.resolve import Job, Resolver, fail, not_installed, prepare, read_pins, upgrade_options
-from releaser.plumbing import piprun
-from releaser.plumbing.piprun import isolated_env, out_of_memory, over_ceiling, resolve_deadline, resolver_memory
+from releaser.plumbing.piprun import isolated_env, out_of_memory, over_ceiling, resolve_deadline, resolver_memory, start
 
 # uv's debug log as it resolves: `Adding direct dependency: NAME...` and `Adding
 # transitive dependency for A==1: NAME...`. Only a hint: if it reads otherwise, the pages
@@ -102,7 +101,7 @@ def resolve(job: Job) -> tuple[dict[str, str], dict[str, str]]:
 def _run(command: list[str], job: Job, deadline: float, memory: int) -> tuple[int | None, str]:
     """Run uv with `-v`, telling `job.hints` each project as uv adds it; (exit code, or None
     when it ran past `deadline` and was killed; what it said but its debug lines)."""
-    process = piprun.start(
+    process = start(
         command, memory=memory, cwd=job.root, env=uv_env(job.index_urls), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE, errors="replace",
     )
