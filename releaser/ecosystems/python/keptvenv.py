@@ -31,7 +31,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from releaser.core.lockfile import Lock, Pin
 from releaser.plumbing.fsutil import write_atomic
@@ -106,7 +106,7 @@ class BuildVenv:
     now, then copied) or "reinstalled" (the kept one had changed: `changed` says how; a fresh install)."""
 
     venv: Path
-    how: str
+    how: Literal["kept", "installed", "reinstalled"]
     changed: str | None = None
 
 
@@ -167,12 +167,12 @@ def build_venv(config: ReleaseConfig, lock: Lock, into: Path, work: Path, *, pro
     kept = Kept.of(lock)
     with holding(kept):
         manifest = Manifest.read(kept.manifest)
-        how = "kept"
+        made = manifest is None
         if manifest is None:
-            manifest, how = install_kept(config, lock, kept, what="the kept build environment", progress=progress), "installed"
+            manifest = install_kept(config, lock, kept, what="the kept build environment", progress=progress)
         try:
             clone(kept.venv, into, manifest)
-            return BuildVenv(into, how)
+            return BuildVenv(into, "installed" if made else "kept")
         except Changed as exc:
             kept.manifest.unlink(missing_ok=True)  # never used again as it is
             changed = str(exc)
@@ -310,13 +310,13 @@ def rehomed(data: bytes, old: bytes, new: bytes) -> bytes:
     """A script or file of the venv at `old` as the venv at `new` holds it: a shebang naming `old`'s
     interpreter rewritten in the form pip would write for `new` (one line, or the `/bin/sh` form when
     the path is long or has a space), any other mention of `old` (bin/activate*, pyvenv.cfg) replaced."""
-    head, python, rest = _shebang(data)
+    head, python, rest = shebang_of(data)
     if python is not None and python.startswith(old + b"/"):
-        return _shebang_for(new + python[len(old) :], rest) + data[len(head) :].replace(old, new)
+        return shebang_for(new + python[len(old) :], rest) + data[len(head) :].replace(old, new)
     return data.replace(old, new)
 
 
-def _shebang(data: bytes) -> tuple[bytes, bytes | None, bytes]:
+def shebang_of(data: bytes) -> tuple[bytes, bytes | None, bytes]:
     """(the shebang's bytes, the interpreter it names, what follows the interpreter) in either form."""
     if data.startswith(b"#!/bin/sh\n'''exec' "):
         lines = data.split(b"\n", 3)
@@ -332,7 +332,7 @@ def _shebang(data: bytes) -> tuple[bytes, bytes | None, bytes]:
     return b"", None, b""
 
 
-def _shebang_for(python: bytes, rest: bytes) -> bytes:
+def shebang_for(python: bytes, rest: bytes) -> bytes:
     if b" " not in python and len(python) + len(rest) + 3 <= SHEBANG_MAX:
         return b"#!" + python + rest + b"\n"
     quoted = b'"' + python + b'"' if b" " in python else python

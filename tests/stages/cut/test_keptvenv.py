@@ -14,13 +14,15 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cutting import BUILD_PY, make_repo, release_toml
 from helpers import days
 from loopback.wheels import build_wheel
 from releaser.core import lockfile
 from releaser.core.lockfile import Lock
-from releaser.ecosystems.python.keptvenv import Kept, build_venv, pinned_venv
+from releaser.ecosystems.python.keptvenv import Kept, Manifest, build_venv, pinned_venv, rehomed, shebang_for, shebang_of
 from releaser.lock.locking import lock
 
 pytestmark = pytest.mark.usefixtures("git_identity")
@@ -159,3 +161,32 @@ def test_the_copy_runs_its_own_interpreter_and_outlives_the_kept_venv(scripted, 
 
     # Gone: installed again, whole, for the rehearsal.
     assert pinned_venv(config, locked) == kept.venv and (kept.venv / "bin" / "alpha-where").is_file()
+
+
+# -- what is read back: a kept manifest, a venv's scripts ---------------------------------
+
+
+@settings(max_examples=200, deadline=None)
+@given(data=st.binary(max_size=400))
+def test_any_bytes_as_a_manifest_or_a_script_are_read_without_an_error(data, tmp_path_factory):
+    """A manifest is kept or not (never an exception); a script is rewritten or left as it was."""
+    path = tmp_path_factory.mktemp("manifest") / "kept.json"
+    path.write_bytes(data)
+    assert Manifest.read(path) is None or isinstance(Manifest.read(path), Manifest)
+    assert isinstance(rehomed(data, b"/old/venv", b"/new/venv"), bytes)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    old=st.text(st.characters(categories=["L", "N"], include_characters="/-_ .", max_codepoint=0x2FF), min_size=1, max_size=150),
+    new=st.text(st.characters(categories=["L", "N"], include_characters="/-_ .", max_codepoint=0x2FF), min_size=1, max_size=150),
+)
+def test_a_script_moved_with_its_venv_names_the_new_interpreter_in_the_form_pip_would_write(old, new):
+    """One line while it fits and has no space, else pip's `/bin/sh` form, the path quoted when it has a space."""
+    old_venv, new_venv = ("/" + old.strip("/")).encode(), ("/" + new.strip("/")).encode()
+    body = b"import sys\nfrom alpha.where import main\nsys.exit(main())\n"
+    script = shebang_for(old_venv + b"/bin/python", b"") + body
+    moved = rehomed(script, old_venv, new_venv)
+    head, python, rest = shebang_of(moved)
+    assert python == new_venv + b"/bin/python" and rest == b"" and moved == head + body
+    assert head.startswith(b"#!/bin/sh\n") == (b" " in python or len(python) + 3 > 127)
