@@ -4,7 +4,9 @@ Every figure is one command run as a child process, measured by the kernel's own
 accounting: `os.wait4` gives the child's CPU time (user + system, its own and that
 of every descendant it waited for, e.g. the pip-compile that `releaser lock` runs)
 and its peak resident set size (`ru_maxrss`: the largest single process of the
-tree, not their sum). Wall time is taken around spawn and reap.
+tree, not their sum). Wall time is taken around spawn and reap. The CPU time this
+process spent meanwhile is the loopback servers' it runs on its threads (the index a
+command reads): on these cores too, so part of what a command waits for.
 
 Two commands are compared in pairs: after a warm-up, A and B run back to back,
 the order flipping from one pair to the next (A B, B A, A B, ...), so a load spike
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import tempfile
@@ -34,15 +37,16 @@ class Sample:
     wall: float  # seconds
     cpu: float  # seconds, user + system, the whole process tree
     rss_kib: int  # peak resident set size of the largest process of the tree
+    servers_cpu: float = 0.0  # seconds, user + system, of this process (its loopback servers) while the command ran
 
 
 def run(command: Sequence[str], *, cwd: Path, env: dict[str, str], expect: int = 0) -> Sample:
     """Run `command` to completion and measure it; BenchError (with its output) if it exits otherwise."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        started = time.perf_counter()
+        started, before = time.perf_counter(), _own_cpu()
         child = subprocess.Popen(list(command), cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=err)
         _, status, usage = os.wait4(child.pid, 0)
-        wall = time.perf_counter() - started
+        wall, servers = time.perf_counter() - started, _own_cpu() - before
         child.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
         if child.returncode != expect:
             out.seek(0)
@@ -52,7 +56,12 @@ def run(command: Sequence[str], *, cwd: Path, env: dict[str, str], expect: int =
                 f"{shown} ... exited {child.returncode}, not {expect}:\n"
                 f"{out.read().decode(errors='replace')[-4000:]}\n{err.read().decode(errors='replace')[-4000:]}"
             )
-    return Sample(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss)
+    return Sample(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss, servers)
+
+
+def _own_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 @dataclass(frozen=True)
@@ -95,6 +104,10 @@ class Series:
     @property
     def cpu(self) -> Spread:
         return Spread(tuple(s.cpu for s in self.samples))
+
+    @property
+    def servers_cpu(self) -> Spread:
+        return Spread(tuple(s.servers_cpu for s in self.samples))
 
     @property
     def rss_mib(self) -> Spread:

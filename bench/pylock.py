@@ -232,10 +232,13 @@ def main() -> None:
             uv, noop, warm = full.uv, full.noop, full.warm
         rows.append(
             f"| {n} | {show(uv.a.wall)} | {show(uv.b.wall)} | {uv.inverse.median:.2f}x | {show(warm.a.wall)} "
-            f"| {warm.inverse.median:.2f}x | {show(noop.a.wall)} |"
+            f"| {warm.inverse.median:.2f}x | {show(noop.a.wall)} | {show(uv.a.servers_cpu)} | {show(uv.b.servers_cpu)} |"
         )
-    print("\n| packages | lock (uv), wall | uv pip compile --generate-hashes, wall | lock / uv | warm lock --refresh, wall | warm / uv | no-op relock, wall |")
-    print("|---|---|---|---|---|---|---|")
+    print(
+        "\n| packages | lock (uv), wall | uv pip compile --generate-hashes, wall | lock / uv | warm lock --refresh, wall "
+        "| warm / uv | no-op relock, wall | the index's CPU serving the lock | the index's CPU serving uv |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
     print("\n".join(rows))
 
 
