@@ -8,7 +8,9 @@ platform and every Python pin with its files' sha256 and size), and a manifest o
 every file it then holds (its sha256; a symlink, its target) is written beside it,
 last. A kept venv is used only while its files are exactly that manifest: one
 changed, added or removed since (a `.pth` dropped into site-packages) and it is
-installed again.
+installed again. The cache holds the `KEEP` venvs used last (a cut and its rehearsal
+need two: this RC's set and the previous RC's); installing another removes the rest,
+but never one another releaser is using.
 
 `pinned_venv` gives the kept venv itself (the rehearsal runs the previous RC's
 commands in it); `build_venv` gives `cut` a copy of it in the cut's own work folder
@@ -42,6 +44,7 @@ if TYPE_CHECKING:
     from releaser.core.config import ReleaseConfig
     from releaser.core.progress import Progress
 
+KEEP = 4  # kept venvs, the ones used last: a venv of Django and a database driver is ~100 MB
 FORMAT = 2  # of the manifest; a marker of any other format (1 held only the installed names) is not kept
 CHUNK = 1 << 20
 # Where a shebang may be one line (distlib's rule, which pip follows when it writes a script).
@@ -150,6 +153,7 @@ def pinned_venv(config: ReleaseConfig, lock: Lock) -> Path:
         try:
             if manifest is not None:
                 walk(kept.venv, manifest)
+                used(kept)
                 return kept.venv
         except (Changed, OSError):  # OSError: a file unreadable, the venv gone
             pass
@@ -172,6 +176,7 @@ def build_venv(config: ReleaseConfig, lock: Lock, into: Path, work: Path, *, pro
             manifest = install_kept(config, lock, kept, what="the kept build environment", progress=progress)
         try:
             clone(kept.venv, into, manifest)
+            used(kept)
             return BuildVenv(into, "installed" if made else "kept")
         except Changed as exc:
             kept.manifest.unlink(missing_ok=True)  # never used again as it is
@@ -194,7 +199,41 @@ def install_kept(
         install_python(config, lock, kept.venv, Path(work), progress=progress)
     manifest = record(kept.venv)
     write_atomic(kept.manifest, manifest.dump())
+    prune(kept.venv.parent, but=kept)
     return manifest
+
+
+def used(kept: Kept) -> None:
+    """Mark `kept` as used now (its manifest's time): `prune` removes the venvs used longest ago."""
+    try:
+        os.utime(kept.manifest)
+    except OSError:
+        pass
+
+
+def prune(folder: Path, *, but: Kept, keep: int = KEEP) -> None:
+    """Remove the kept venvs in `folder` past the `keep` used last (`but` always stays), and any left
+    without a manifest (an install that was stopped, a format no longer read), skipping one that
+    another releaser holds. The lock files stay: one removed while another process waits on it
+    would let a third take it at the same time."""
+    import fcntl
+
+    def last_used(venv: Path) -> float:
+        try:
+            return Kept(venv).manifest.stat().st_mtime
+        except OSError:
+            return float("-inf")  # no manifest: never kept, or kept by an older releaser
+
+    venvs = sorted((p for p in folder.iterdir() if p.is_dir() and p != but.venv), key=last_used, reverse=True)
+    for venv in venvs[keep - 1 :]:
+        other = Kept(venv)
+        with open(other.held, "w") as held:
+            try:
+                fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                continue  # in use: the next install prunes it
+            other.manifest.unlink(missing_ok=True)  # first: a venv half removed is never taken as kept
+            shutil.rmtree(venv, ignore_errors=True)
 
 
 def record(venv: Path) -> Manifest:

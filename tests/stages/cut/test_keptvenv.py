@@ -22,7 +22,7 @@ from helpers import days
 from loopback.wheels import build_wheel
 from releaser.core import lockfile
 from releaser.core.lockfile import Lock
-from releaser.ecosystems.python.keptvenv import Kept, Manifest, build_venv, pinned_venv, rehomed, shebang_for, shebang_of
+from releaser.ecosystems.python.keptvenv import KEEP, Kept, Manifest, build_venv, pinned_venv, prune, rehomed, shebang_for, shebang_of
 from releaser.lock.locking import lock
 
 pytestmark = pytest.mark.usefixtures("git_identity")
@@ -190,3 +190,27 @@ def test_a_script_moved_with_its_venv_names_the_new_interpreter_in_the_form_pip_
     head, python, rest = shebang_of(moved)
     assert python == new_venv + b"/bin/python" and rest == b"" and moved == head + body
     assert head.startswith(b"#!/bin/sh\n") == (b" " in python or len(python) + 3 > 127)
+
+
+def test_the_cache_keeps_the_venvs_used_last_and_never_removes_one_in_use(tmp_path):
+    import fcntl
+
+    folder = tmp_path / "venvs"
+    folder.mkdir()
+    names = [f"set{i}" for i in range(KEEP + 3)]  # set0 used longest ago
+    for age, name in enumerate(reversed(names)):
+        (folder / name / "bin").mkdir(parents=True)
+        (folder / name / "bin" / "python").write_text("")
+        (folder / f"{name}.json").write_text(Manifest({"bin/python": "0" * 64}, {}).dump())
+        os.utime(folder / f"{name}.json", (1_700_000_000 - age * 60,) * 2)
+    (folder / "stopped" / "bin").mkdir(parents=True)  # an install that never wrote its manifest
+    newest = Kept(folder / names[-1])
+    with open(Kept(folder / "set0").held, "w") as held:  # another releaser is using the oldest
+        fcntl.flock(held, fcntl.LOCK_EX)
+        prune(folder, but=newest)
+    left = sorted(p.name for p in folder.iterdir() if p.is_dir())
+    assert left == sorted(["set0", *names[-KEEP:]]), left
+    assert {p.name for p in folder.glob("*.json")} == {f"{n}.json" for n in left}
+    # the next install, with nothing held, leaves only the ones used last
+    prune(folder, but=newest)
+    assert sorted(p.name for p in folder.iterdir() if p.is_dir()) == sorted(names[-KEEP:])
