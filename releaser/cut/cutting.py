@@ -11,7 +11,10 @@ refusal leaves the project as it was (no record, no tag, nothing in dist/):
    is there.
 2. An isolated virtual environment (no pip configuration reaches it) gets the
    locked Python set, every file fetched and verified against the lock's sha256
-   and size before pip installs it (`releaser.ecosystems.python.install`); the locked Maven
+   and size before pip installs it (`releaser.ecosystems.python.install`): installed
+   once per locked set into a venv kept in the user's cache, and copied from there
+   into the cut's work folder, each file checked against that install as it is
+   copied (`releaser.ecosystems.python.keptvenv`); the locked Maven
    and URL files are fetched into `dist/<rc>/deps/` and verified alike
    (`releaser.cut.building`). A file not as the lock states it is a refusal.
 3. `[release] build` runs in that environment, then every `[release] gates`
@@ -59,8 +62,7 @@ from releaser.cut.building import (
     run_step,
 )
 from releaser.cut.numbering import rc_id, tag_name_of, tagged_rcs
-from releaser.ecosystems.python.buildenv import create_venv
-from releaser.ecosystems.python.install import install_python
+from releaser.ecosystems.python.keptvenv import build_venv
 from releaser.install.layout import DEPS, DIST, expand, of_role
 from releaser.lock.sbom import SBOM_NAME, to_cyclonedx
 from releaser.plumbing import gitrepo
@@ -172,9 +174,7 @@ def _cut(
     try:
         with tempfile.TemporaryDirectory(prefix="releaser-cut-") as tmp:
             work = Path(tmp)
-            venv = create_venv(work / "venv", what="the build environment")
-            say(f"installing {len(of_role(plan.lock, 'environment'))} locked Python packages, each file verified against the lock's sha256 and size")
-            install_python(config, plan.lock, venv, work, progress=progress)
+            venv = _build_venv(plan, work, say, progress)
             dist.mkdir(parents=True)
             fetched = fetch_dependencies(config, plan.lock, dist / DEPS, plan.rc, progress=progress)
             if fetched:
@@ -252,6 +252,21 @@ def _cut(
                 f"{plan.rc} is cut and recorded, but bundling it failed: {exc}; finish with: releaser bundle {plan.rc}"
             ) from None
     return CutResult(plan.rc, path, manifest, plan.commit, record_commit, plan.tag, dist, tuple(notes), bundled)
+
+
+def _build_venv(plan: Plan, work: Path, say: Log, progress: Progress | None) -> Path:
+    """The locked Python set in a venv of the cut's own, copied from the one kept for this lock."""
+    count = len(of_role(plan.lock, "environment"))
+    say(f"the build environment: {count} locked Python packages")
+    built = build_venv(plan.config, plan.lock, work / "venv", work, progress=progress)
+    if built.how == "kept":
+        say("  from the environment kept for this lock, every file checked against its install")
+    elif built.how == "installed":
+        say("  installed, each file verified against the lock's sha256 and size (kept for the next cut)")
+    else:
+        say(f"  installed afresh, each file verified against the lock's sha256 and size: the kept environment "
+            f"has changed since its install ({built.changed}); it is installed again next time")
+    return built.venv
 
 
 def _rehearse(plan: Plan, env: dict[str, str], dist: Path, say: Log) -> Rehearsal | None:

@@ -24,11 +24,12 @@ from typing import Any
 from releaser.core.config import CONFIG_NAME, ReleaseConfig
 from releaser.core.errors import ConfigError, ReleaserError
 from releaser.ecosystems.python.buildenv import activated_env
+from releaser.ecosystems.python.keptvenv import pinned_venv
 from releaser.migrations.graph import Graph
 from releaser.migrations.loader import read_graph_at
 from releaser.plumbing import gitrepo
 from releaser.record.records import Record
-from releaser.rehearse.environments import Place, pinned_venv, previous_place, worktree
+from releaser.rehearse.environments import Place, previous_place, worktree
 from releaser.rehearse.revertplan import recorded_graph
 
 Log = Callable[[str], None]

@@ -6,18 +6,14 @@ rehearse`). The previous RC's run in a git worktree at the commit its record nam
 and a venv holding exactly its recorded lock, installed the way `cut` and
 `reproduce` install one (`releaser.ecosystems.python.buildenv`, hash-verified): the database
 is built as a real install of that RC had it. When both locks are the same bytes,
-the one venv serves both. Venvs made here are kept in the user's cache, one per
-locked set (`pinned_venv`).
+the one venv serves both. That venv is kept in the user's cache, one per locked set,
+and checked file by file against its install on every use (`pinned_venv`,
+`releaser.ecosystems.python.keptvenv`).
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import shutil
-import sys
-import sysconfig
-import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -25,19 +21,10 @@ from pathlib import Path
 
 from releaser.core.config import ReleaseConfig
 from releaser.core.errors import Refused, ReleaserError, UpstreamError
-from releaser.core.lockfile import Lock
-from releaser.ecosystems.python.buildenv import (
-    activated_env,
-    create_venv,
-    installed_set,
-)
-from releaser.ecosystems.python.install import install_python
+from releaser.ecosystems.python.buildenv import activated_env
+from releaser.ecosystems.python.keptvenv import pinned_venv
 from releaser.plumbing import gitrepo
-from releaser.plumbing.fsutil import write_atomic
-from releaser.plumbing.piprun import cache_dir
 from releaser.record.records import Record
-
-MARKER = "releaser-installed.json"  # in a kept venv: what was installed, written last
 
 
 @dataclass(frozen=True)
@@ -47,40 +34,6 @@ class Place:
     rc: str  # the RC id, or "this RC"
     root: Path
     env: dict[str, str]
-
-
-def pinned_venv(config: ReleaseConfig, lock: Lock) -> Path:
-    """A venv holding exactly `lock`'s Python set, every file hash-verified when it was installed.
-
-    Kept between rehearsals under the user's cache, one per locked set (the requirements
-    `releaser export` writes, with their hashes) and interpreter: a rehearsal's own
-    overhead stays small. A kept venv is used only when what it holds is still exactly
-    what was installed into it; otherwise it is made again. One rehearsal at a time
-    makes a given venv (a lock file), and it is marked complete only at the end.
-    """
-    import fcntl
-
-    from releaser.ecosystems.python.export import to_requirements
-
-    key = hashlib.sha256(
-        "\n".join([sys.version, sysconfig.get_platform(), to_requirements(lock)]).encode("utf-8")
-    ).hexdigest()[:24]
-    folder = cache_dir().parent / "venvs"
-    folder.mkdir(parents=True, exist_ok=True)
-    venv, marker = folder / key, folder / key / MARKER
-    with open(folder / f"{key}.lock", "w") as held:
-        fcntl.flock(held, fcntl.LOCK_EX)
-        try:
-            kept = json.loads(marker.read_text(encoding="utf-8"))
-        except (OSError, ValueError, RecursionError):
-            kept = None
-        if kept is not None and installed_set(venv) == kept:
-            return venv
-        create_venv(venv, what="the rehearsal's environment")
-        with tempfile.TemporaryDirectory(prefix="releaser-venv-") as work:
-            install_python(config, lock, venv, Path(work))
-        write_atomic(marker, json.dumps(installed_set(venv), sort_keys=True))
-    return venv
 
 
 @contextmanager

@@ -53,6 +53,7 @@ from releaser.core.errors import ConfigError, Refused, ReleaserError, UpstreamEr
 from releaser.core.lockfile import Lock
 from releaser.core.redact import scrub, shown_command
 from releaser.ecosystems.python.buildenv import activated_env
+from releaser.ecosystems.python.keptvenv import pinned_venv
 from releaser.install.layout import expand, of_role
 from releaser.migrations import locklint
 from releaser.migrations.graph import Graph, Key
@@ -66,7 +67,7 @@ from releaser.rehearse.commands import Commands
 from releaser.rehearse.compat import Compat
 from releaser.rehearse.database import Database
 from releaser.rehearse.engines import open_database
-from releaser.rehearse.environments import Place, pinned_venv
+from releaser.rehearse.environments import Place
 from releaser.rehearse.migrationsql import identifiers, sql_of, sql_of_many
 from releaser.rehearse.proof import project_environment, prove, tree_copy
 from releaser.rehearse.revertplan import RevertPlan, forward_only, graph_dependencies, make_plan, unapplied

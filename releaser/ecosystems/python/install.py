@@ -51,14 +51,11 @@ def install_python(
     requirements files live in `work`, a private temp folder. `progress` hears of the
     files fetched, N of M.
     """
-    from releaser.ecosystems.python.export import check_indexes, vcs_lines
-    from releaser.ecosystems.python.files import for_here
+    from releaser.ecosystems.python.export import vcs_lines
 
     if not lock.of_kind("python"):
         return
-    lock = for_here(lock)
-    check_indexes(config, lock)
-    refuse_unpinned(lock, config.release.lockfile)
+    lock = installable(config, lock)
     chosen = python_files_here(lock)
     paths = fetch_verified(config, [*chosen, *build_files(lock)], http=http, progress=progress)
     lines = install_lines([(item, paths[item.rel]) for item in chosen], paths, work)
@@ -74,6 +71,20 @@ def install_python(
             venv, vcs, work / "requirements-git.txt", options=options, timeout=PIP_TIMEOUT, hashed=False, env=credentials,
         )
         _raise_if_failed(done)
+
+
+def installable(config: ReleaseConfig, lock: Lock) -> Lock:
+    """`lock`'s pins for this interpreter, refused (exit 1) as an install refuses them before fetching a
+    file: an interpreter none of its targets covers, indexes other than release.toml's, a build that floats."""
+    from releaser.ecosystems.python.export import check_indexes
+    from releaser.ecosystems.python.files import for_here
+
+    if not lock.of_kind("python"):
+        return lock
+    lock = for_here(lock)
+    check_indexes(config, lock)
+    refuse_unpinned(lock, config.release.lockfile)
+    return lock
 
 
 def _raise_if_failed(done: subprocess.CompletedProcess[str]) -> None:
