@@ -200,18 +200,6 @@ def loads(text: str, path: Path) -> Lock:
     return _parse(text, path)[0]
 
 
-def header_as_of(data: bytes) -> datetime | None:
-    """The cut-off in the header of a lock's bytes (the lines before its first table), read
-    without parsing its pins; None when the header does not say one."""
-    import tomli
-
-    try:
-        found = tomli.loads(data.split(b"\n[", 1)[0].decode("utf-8")).get("as-of")
-    except (UnicodeDecodeError, tomli.TOMLDecodeError, RecursionError):
-        return None
-    return found if isinstance(found, datetime) and found.tzinfo is not None else None
-
-
 def read_recorded(path: Path) -> tuple[Lock, object] | None:
     """The lock at `path` and the content-digest its header claims (None if absent).
 

@@ -40,6 +40,7 @@ from releaser.core.interpreter import target
 
 TYPE_CHECKING = False  # not `typing`'s: the sealed check imports nothing it can do without
 if TYPE_CHECKING:
+    from datetime import datetime
     from hashlib import sha256 as sha256  # what the built-in one is, to a type checker (and to gateseal)
 else:
     try:  # the built-in sha256: `hashlib` loads OpenSSL, which costs more than the check
@@ -55,6 +56,8 @@ FORMAT = "1"
 GATED = "1+migrations"  # the lock's part; the migration gate's is kept apart (releaser.core.gateseal)
 MODES = ("any", "target", "exact")
 LOCKFILE = "release.lock"  # the only lockfile name the seal answers for
+# What `releaser lock` says of a relock a holding seal answers (releaser.lock.locking, releaser.entry).
+UNCHANGED = "nothing changed since it was written: answered from it, nothing resolved (--refresh resolves again)"
 _LINE = f'\n{KEY} = "'.encode()
 _UNSAFE = frozenset('"\\|:') | frozenset(chr(c) for c in range(32)) | {"\x7f"}
 
@@ -178,3 +181,18 @@ def holding(root: str, version: str) -> tuple[int, int, str] | None:
     if digest(version, parts[3], " ".join(parts[:4]), body, files) != parts[4]:
         return None
     return int(parts[1]), int(parts[2]), parts[4] if parts[0] == GATED else ""
+
+
+def header_as_of(data: bytes) -> datetime | None:
+    """The cut-off in the header of a lock's bytes (the lines before its first table), read
+    without parsing its pins (or importing the lock's model): what a relock the seal answers
+    tells; None when the header does not say one."""
+    from datetime import datetime
+
+    import tomli
+
+    try:
+        found = tomli.loads(data.split(b"\n[", 1)[0].decode("utf-8")).get("as-of")
+    except (UnicodeDecodeError, tomli.TOMLDecodeError, RecursionError):
+        return None
+    return found if isinstance(found, datetime) and found.tzinfo is not None else None

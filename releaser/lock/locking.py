@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from releaser import __version__
-from releaser.core import lockfile
+from releaser.core import lockfile, seal
 from releaser.core.config import CONFIG_NAME, ReleaseConfig
 from releaser.core.errors import ConfigError, Refused, ReleaserError
 from releaser.core.kinds import KINDS, TABLES
@@ -130,7 +130,7 @@ def lock(
         return _lock(config, as_of=as_of, upgrade_all=upgrade_all, upgrade=upgrade, http=http, progress=progress, strict=strict)
 
 
-UNCHANGED = "nothing changed since it was written: answered from it, nothing resolved (--refresh resolves again)"
+UNCHANGED = seal.UNCHANGED
 
 
 @dataclass(frozen=True)
@@ -167,13 +167,11 @@ def unchanged(config: ReleaseConfig) -> LockResult | Answered | None:
     sound, made for this interpreter by this releaser. A sealable lock whose seal does not
     hold is relocked, which seals it again.
     """
-    from releaser.core import seal
-
     data = _bytes(config.lockfile)
     if data is None:
         return None
     held = seal.holding(str(config.root), __version__) if config.release.lockfile == seal.LOCKFILE else None
-    if held is not None and (as_of := lockfile.header_as_of(data)) is not None:
+    if held is not None and (as_of := seal.header_as_of(data)) is not None:
         return Answered(config.lockfile, held[0], as_of)
     previous, notes = _previous(config)
     if previous is None or notes or previous.releaser != __version__:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -98,6 +100,18 @@ def test_a_relock_with_nothing_changed_answers_from_the_lock_without_asking_the_
     assert "nothing changed since it was written" in done.stdout
     # Told from the seal and the header alone, the same as the lock holds.
     assert f"unchanged: release.lock ({len(written.pins)} pins, as of {written.as_of.isoformat()})" in done.stdout
+    # The console entry answers it before loading the command line: word for word what the command line says.
+    full = subprocess.run(
+        [sys.executable, "-c", "from releaser.cli import main; main()", "lock"], cwd=project.root, capture_output=True, text=True,
+    )
+    assert (full.returncode, full.stdout, full.stderr) == (0, done.stdout, done.stderr)
+    assert done.stdout.splitlines()[0].startswith("note: nothing changed since it was written")
+    script = (
+        "import sys; sys.argv = ['releaser', 'lock']\nfrom releaser.entry import main\ntry:\n    main()\n"
+        "except SystemExit:\n    pass\nprint(sorted(m for m in ('click', 'packaging', 'requests', 'releaser.cli') if m in sys.modules))"
+    )
+    loaded = subprocess.run([sys.executable, "-c", script], cwd=project.root, capture_output=True, text=True)
+    assert loaded.stdout.splitlines()[-1] == "[]", loaded.stdout + loaded.stderr  # no command line, no parser, no HTTP
     answered = json.loads(project.releaser("lock", "--json").stdout)
     assert (answered["pins"], answered["as_of"], answered["changes"]) == (len(written.pins), written.as_of.isoformat(), [])
     assert len(moving.requests_seen) == seen  # nothing resolved, no page read
