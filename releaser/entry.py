@@ -27,12 +27,17 @@ _INTERRUPTED = "interrupted; files are as they were before this command"
 
 def main() -> None:
     plain = _plain_check(sys.argv[1:])
-    code = sealed(*plain) if plain is not None else None
+    try:
+        code = sealed(*plain) if plain is not None else None
+        relock = _plain(sys.argv[1:], "lock") if plain is None else None
+        if relock is not None and relock[1:] == (False, False):
+            code = answered(relock[0])
+    except KeyboardInterrupt:  # read only, so far: one line, as the command line says it
+        from releaser.core.console import print_error
+
+        sys.exit(print_error(_INTERRUPTED, 130, plain is not None and plain[1]))
     if code is None and plain is not None:
         code = check(*plain)
-    relock = _plain(sys.argv[1:], "lock") if plain is None else None
-    if relock is not None and relock[1:] == (False, False):
-        code = answered(relock[0])
     if code is None:
         from releaser.cli import main as cli
 
@@ -85,7 +90,21 @@ def answered(project: str | None) -> int | None:
     found = seal.holding(root, __version__)
     if found is None:
         return None
+    from pathlib import Path
+
+    from releaser.plumbing.privatefiles import sweep as sweep_private_files
+    from releaser.plumbing.projectlock import LOCK_NAME, in_git_dir
+
+    held = in_git_dir(Path(root))
     try:
+        if held is None:  # the project lock is in the records folder, which release.toml may move
+            with open(os.path.join(root, "release.toml"), "rb") as f:
+                if b"records" in f.read():
+                    return None
+            held = Path(root, "releases", f".{LOCK_NAME}")
+        if held.exists() or any(Path(root).glob(f".{seal.LOCKFILE}.*.tmp")):
+            return None  # another releaser at work, or one's leftovers: the full command waits, refuses or cleans up
+        sweep_private_files()  # what a killed releaser could not remove, as every full command does
         with open(os.path.join(root, seal.LOCKFILE), "rb") as f:
             as_of = seal.header_as_of(f.read())
     except OSError:

@@ -44,7 +44,12 @@ _guard = threading.Lock()
 
 def lock_path(config: ReleaseConfig) -> Path:
     """Where the project lock lives: the git directory of the project's repository, else the records folder."""
-    for folder in (config.root.absolute(), *config.root.absolute().parents):
+    return in_git_dir(config.root) or config.root / config.release.records / f".{LOCK_NAME}"
+
+
+def in_git_dir(root: Path) -> Path | None:
+    """The project lock's place in the git directory of the repository holding `root`; None outside one."""
+    for folder in (root.absolute(), *root.absolute().parents):
         dot_git = folder / ".git"
         if dot_git.is_dir():
             return dot_git / LOCK_NAME
@@ -52,7 +57,7 @@ def lock_path(config: ReleaseConfig) -> Path:
             text = dot_git.read_text(encoding="utf-8", errors="replace").strip()
             if text.startswith("gitdir:"):
                 return (folder / text.removeprefix("gitdir:").strip()) / LOCK_NAME
-    return config.root / config.release.records / f".{LOCK_NAME}"
+    return None
 
 
 @contextmanager
