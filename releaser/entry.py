@@ -13,7 +13,7 @@ line or as JSON); everything else, `--help`,
 
 A plain `releaser lock` (only `-C DIR`) whose lock's seal holds is answered here too
 (`answered`): nothing it would read has changed since it wrote the lock, so it resolves
-nothing and says so, as `releaser.cli` does, in a tenth of the time. Any other form,
+nothing and says so, as `releaser.cli` does, in a fraction of the time. Any other form,
 or a seal that does not hold, goes to the full command line.
 """
 
