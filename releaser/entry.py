@@ -96,19 +96,21 @@ def answered(project: str | None) -> int | None:
     from releaser.plumbing.projectlock import LOCK_NAME, in_git_dir
 
     held = in_git_dir(Path(root))
+    from releaser.core.errors import ReleaserError
+
     try:
         if held is None:  # the project lock is in the records folder, which release.toml may move
-            with open(os.path.join(root, "release.toml"), "rb") as f:
-                if b"records" in f.read():
-                    return None
+            toml = seal.read_in(root, "release.toml")
+            if toml is None or b"records" in toml:
+                return None
             held = Path(root, "releases", f".{LOCK_NAME}")
         if held.exists() or any(Path(root).glob(f".{seal.LOCKFILE}.*.tmp")):
             return None  # another releaser at work, or one's leftovers: the full command waits, refuses or cleans up
         sweep_private_files()  # what a killed releaser could not remove, as every full command does
-        with open(os.path.join(root, seal.LOCKFILE), "rb") as f:
-            as_of = seal.header_as_of(f.read())
-    except OSError:
+    except (OSError, ReleaserError):  # an unsafe private folder among them: the full command says so, in its words
         return None
+    data = seal.read_in(root, seal.LOCKFILE)  # as `holding` reads it: never through a symlink leaving the project
+    as_of = seal.header_as_of(data) if data is not None else None
     if as_of is None:
         return None
     print(f"note: {seal.UNCHANGED}")

@@ -128,7 +128,7 @@ def sealed(
     return head + sep + first + newline + seal + tail
 
 
-def _read(root: str, name: str) -> bytes | None:
+def read_in(root: str, name: str) -> bytes | None:
     """The bytes of the regular file `name` inside `root`; None (the full check decides, and refuses)
     for a symlink that leaves the project, a device or a FIFO, or an unreadable file."""
     path = os.path.join(root, name)
@@ -155,7 +155,7 @@ def holding(root: str, version: str) -> tuple[int, int, str] | None:
     GATE is "" when the seal holds the whole verdict, else the seal's digest, under which the
     migration gate's part is kept (`releaser.core.gateseal`).
     """
-    data = _read(root, LOCKFILE)
+    data = read_in(root, LOCKFILE)
     if data is None:
         return None
     found = split(data)
@@ -174,7 +174,7 @@ def holding(root: str, version: str) -> tuple[int, int, str] | None:
         return None
     files = []
     for name in names:
-        read = _read(root, name)
+        read = read_in(root, name)
         if read is None:
             return None
         files.append((name, read))
