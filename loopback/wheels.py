@@ -170,29 +170,3 @@ def _tar_gz(entries: Mapping[str, bytes]) -> bytes:
 def _toml_string(text: str) -> str:
     """A TOML basic string; JSON escaping is a valid subset of it."""
     return json.dumps(text)
-
-
-def wheel_of_installed(name: str, dest_dir: Path) -> Path:
-    """A real wheel of the distribution `name` installed in this interpreter (e.g. setuptools).
-
-    The tests' index must serve a real build backend without the network: the files
-    the installed distribution's RECORD lists are packed again, with its own WHEEL
-    file and a fresh RECORD (compiled files, scripts and installer marks left out).
-    """
-    from importlib import metadata
-
-    dist = metadata.distribution(name)
-    entries: dict[str, bytes] = {}
-    for file in dist.files or ():
-        path = file.as_posix()
-        if "__pycache__" in path or path.startswith("..") or path.endswith(("/RECORD", "/INSTALLER", "/REQUESTED", "/direct_url.json")):
-            continue
-        entries[path] = Path(str(file.locate())).read_bytes()
-    info = next(p.rsplit("/", 1)[0] for p in entries if p.endswith(".dist-info/WHEEL"))
-    tags = [line.split(":", 1)[1].strip().split("-") for line in entries[f"{info}/WHEEL"].decode().splitlines() if line.startswith("Tag:")]
-    tag = "-".join(".".join(sorted({t[i] for t in tags})) for i in range(3))  # py2.py3-none-any
-    entries = dict(sorted(entries.items()))
-    entries[f"{info}/RECORD"] = _record(entries, f"{info}/RECORD").encode()
-    target = Path(dest_dir) / f"{dist_name(dist.metadata['Name'])}-{dist.version}-{tag}.whl"
-    _write_zip(target, entries)
-    return target

@@ -40,7 +40,8 @@ def sdist_index(
     shared pip cache, and on the index a real setuptools (with wheel and packaging, which it asks for)
     packed from this interpreter on day 0, a broken "setuptools 99.0" on day 30 that would fail any
     build taking it, and `sdonly` 1.0, an sdist only, built with setuptools>=61, on day 1."""
-    from loopback.wheels import build_sdist, wheel_of_installed
+    from loopback.installed import wheel_of_installed
+    from loopback.wheels import build_sdist
 
     folder = tmp_path_factory.mktemp(name)
     with PackageIndex(auth=auth) as index, pytest.MonkeyPatch.context() as env:

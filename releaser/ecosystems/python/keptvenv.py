@@ -12,11 +12,16 @@ installed again. The cache holds the `KEEP` venvs used last (a cut and its rehea
 need two: this RC's set and the previous RC's); installing another removes the rest,
 but never one another releaser is using.
 
-`pinned_venv` gives the kept venv itself (the rehearsal runs the previous RC's
-commands in it); `build_venv` gives `cut` a copy of it in the cut's own work folder
-(`clone`), each file hashed as it is copied and the venv's own path rewritten where a
-venv holds it (the scripts' shebangs, bin/activate*, pyvenv.cfg). One process at a
-time checks, copies or makes a kept venv (a lock file beside it).
+A file is checked as git checks its index: the manifest holds what its `lstat` said when
+it was hashed (size, mtime, ctime, inode), and a file still saying exactly that is not
+read again. Any write, `chmod` or `utime` sets the ctime to the clock's now, which only
+root can set back; a file changed in the tick the hashing began, or whose `lstat`
+differs, is hashed.
+
+`pinned_venv` gives the kept venv itself (the rehearsal runs the previous RC's commands
+in it); `build_venv` gives `cut` a copy in its work folder (`clone`), each file checked
+before and after it is copied, the venv's own path rewritten where a venv holds it
+(`rehome`). One process at a time checks, copies or makes a kept venv (a lock file).
 """
 
 from __future__ import annotations
@@ -31,12 +36,13 @@ import sysconfig
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from releaser.core.lockfile import Lock, Pin
-from releaser.plumbing.fsutil import write_atomic
+from releaser.ecosystems.python.rehome import rehomed
+from releaser.plumbing.fsutil import copy_file, write_atomic
 from releaser.plumbing.piprun import cache_dir
 from releaser.plumbing.venvs import create_venv, venv_python
 
@@ -45,10 +51,8 @@ if TYPE_CHECKING:
     from releaser.core.progress import Progress
 
 KEEP = 4  # kept venvs, the ones used last: a venv of Django and a database driver is ~100 MB
-FORMAT = 2  # of the manifest; a marker of any other format (1 held only the installed names) is not kept
+FORMAT = 3  # of the manifest; one of any other format is not kept (1 held only the names, 2 no lstat)
 CHUNK = 1 << 20
-# Where a shebang may be one line (distlib's rule, which pip follows when it writes a script).
-SHEBANG_MAX = 512 if sys.platform == "darwin" else 127
 
 
 class Changed(Exception):
@@ -57,13 +61,22 @@ class Changed(Exception):
 
 @dataclass(frozen=True)
 class Manifest:
-    """Every file of a kept venv as installed: relative path -> sha256, and each symlink's target."""
+    """Every file of a kept venv as installed: relative path -> sha256, and each symlink's target;
+    what each file's lstat said when it was hashed, and the filesystem's time when hashing began."""
 
     files: dict[str, str]
     links: dict[str, str]
+    seen: dict[str, list[int]] = field(default_factory=dict)  # relative path -> Seen.of(lstat)
+    since: int = 0  # ctime_ns of a file made just before the hashing: a ctime not older is racy
 
     def dump(self) -> str:
-        return json.dumps({"format": FORMAT, "files": self.files, "links": self.links}, sort_keys=True)
+        doc = {"format": FORMAT, "files": self.files, "links": self.links, "seen": self.seen, "since": self.since}
+        return json.dumps(doc, sort_keys=True)
+
+    def unchanged(self, rel: str, st: os.stat_result) -> bool:
+        """Whether the file at `rel` is as hashed without reading it: its lstat as then, and then not racy."""
+        seen = self.seen.get(rel)
+        return seen is not None and seen == seen_of(st) and st.st_ctime_ns < self.since
 
     @classmethod
     def read(cls, path: Path) -> Manifest | None:
@@ -79,7 +92,12 @@ class Manifest:
             return None
         if not all(isinstance(v, str) for v in (*files.values(), *links.values())):
             return None
-        return cls(files, links)
+        seen, since = doc.get("seen"), doc.get("since")
+        if not isinstance(seen, dict) or type(since) is not int:
+            return None
+        if not all(isinstance(v, list) and len(v) == 4 and all(type(n) is int for n in v) for v in seen.values()):
+            return None
+        return cls(files, links, seen, since)
 
 
 @dataclass(frozen=True)
@@ -240,38 +258,63 @@ def record(venv: Path) -> Manifest:
     """The manifest of `venv` as it is now."""
     files: dict[str, str] = {}
     links: dict[str, str] = {}
-    for rel, path, st in _entries(venv):
+    seen: dict[str, list[int]] = {}
+    since = _fs_now(venv.parent)
+    for rel, path, st in _entries(str(venv)):
         if stat.S_ISLNK(st.st_mode):
             links[rel] = os.readlink(path)
         else:
             files[rel] = _hashed(path, None)
-    return Manifest(files, links)
+            seen[rel] = seen_of(st)  # taken before the hash: a write while hashing leaves another ctime
+    return Manifest(files, links, seen, since)
+
+
+def seen_of(st: os.stat_result) -> list[int]:
+    """What a file's lstat says of its bytes: any write, chmod or utime changes at least the ctime."""
+    return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
+
+
+def _fs_now(folder: Path) -> int:
+    """The filesystem's own clock now (a new file's ctime): it may lag the system's by a tick."""
+    with tempfile.TemporaryFile(dir=folder) as probe:
+        return os.fstat(probe.fileno()).st_ctime_ns
 
 
 def walk(venv: Path, manifest: Manifest, into: Path | None = None) -> None:
     """Check every file of `venv` against `manifest` (Changed at the first difference), copying each
-    to `into` as it is hashed when given: symlinks as symlinks, modes and mtimes kept (so the
-    installed .pyc files stay valid for their sources)."""
+    to `into` when given: symlinks as symlinks, modes and mtimes kept (so the installed .pyc files
+    stay valid for their sources). A file whose lstat is as when it was hashed is not read again."""
+    old, new = str(venv), None if into is None else str(into)
+    scripts = venv_python(venv).parent.name + "/"
     seen = 0
-    for rel, path, st in _entries(venv, into):
+    for rel, path, st in _entries(old, new):
+        to = None if new is None else f"{new}/{rel}"
         if stat.S_ISLNK(st.st_mode):
             target = os.readlink(path)
             if manifest.links.get(rel) != target:
                 raise Changed(f"{rel}: {'not installed there' if rel not in manifest.links else 'links elsewhere'}")
-            if into is not None:
-                os.symlink(_moved(target, venv, into), into / rel)
+            if to is not None:
+                os.symlink(_moved(target, old, to[: -len(rel) - 1]), to)
+            seen += 1
+            continue
+        wanted = manifest.files.get(rel)
+        if wanted is None:
+            raise Changed(f"{rel}: not installed there")
+        # The files naming the venv itself (bin/*, pyvenv.cfg) are read whole: they are rewritten.
+        holds_path = to is not None and (rel == "pyvenv.cfg" or (rel.startswith(scripts) and rel.count("/") == 1))
+        if not holds_path and manifest.unchanged(rel, st):
+            if to is not None and not manifest.unchanged(rel, copy_file(path, to, st)):
+                raise Changed(f"{rel}: changed since it was installed")  # written to while it was copied
         else:
-            wanted = manifest.files.get(rel)
-            if wanted is None:
-                raise Changed(f"{rel}: not installed there")
-            if _hashed(path, None if into is None else into / rel, rehome=_rehome(rel, venv, into)) != wanted:
+            rehome = (os.fsencode(old), os.fsencode(new)) if holds_path and new is not None else None
+            if _hashed(path, to, rehome=rehome) != wanted:
                 raise Changed(f"{rel}: changed since it was installed")
-            if into is not None:
-                os.chmod(into / rel, stat.S_IMODE(st.st_mode))
-                os.utime(into / rel, ns=(st.st_atime_ns, st.st_mtime_ns))
+            if to is not None:
+                os.chmod(to, stat.S_IMODE(st.st_mode))
+                os.utime(to, ns=(st.st_atime_ns, st.st_mtime_ns))
         seen += 1
     if seen != len(manifest.files) + len(manifest.links):
-        found = {rel for rel, _, _ in _entries(venv)}
+        found = {rel for rel, _, _ in _entries(old)}
         missing = sorted((set(manifest.files) | set(manifest.links)) - found)
         raise Changed(f"{missing[0] if missing else 'a file'}: installed, but no longer there")
 
@@ -289,33 +332,33 @@ def clone(kept: Path, into: Path, manifest: Manifest) -> None:
         raise
 
 
-def _entries(root: Path, into: Path | None = None) -> Iterator[tuple[str, Path, os.stat_result]]:
+def _entries(root: str, into: str | None = None) -> Iterator[tuple[str, str, os.stat_result]]:
     """(relative path, path, lstat) of every file and symlink under `root`, never following a link;
-    each folder made under `into` first when given."""
+    each folder made under `into` first when given. Plain strings: a venv has thousands of files."""
     stack = [root]
+    cut = len(root) + 1
     while stack:
         folder = stack.pop()
         with os.scandir(folder) as listing:
             for entry in sorted(listing, key=lambda e: e.name):
-                path = Path(entry.path)
                 st = entry.stat(follow_symlinks=False)
-                rel = path.relative_to(root).as_posix()
+                rel = entry.path[cut:]
                 if stat.S_ISDIR(st.st_mode):
                     if into is not None:
-                        (into / rel).mkdir()
-                    stack.append(path)
+                        os.mkdir(f"{into}/{rel}")
+                    stack.append(entry.path)
                 else:
-                    yield rel, path, st
+                    yield rel, entry.path, st
 
 
-def _hashed(path: Path, to: Path | None, *, rehome: tuple[bytes, bytes] | None = None) -> str:
+def _hashed(path: str | Path, to: str | Path | None, *, rehome: tuple[bytes, bytes] | None = None) -> str:
     """The sha256 of `path`'s bytes, read once; copied to `to` as read (its venv path moved by `rehome`)."""
     digest = hashlib.sha256()
     with open(path, "rb", buffering=0) as source:
         if rehome is not None and to is not None:
             data = source.read()
             digest.update(data)
-            to.write_bytes(rehomed(data, *rehome))
+            Path(to).write_bytes(rehomed(data, *rehome))
             return digest.hexdigest()
         sink = open(to, "xb") if to is not None else None
         try:
@@ -329,50 +372,6 @@ def _hashed(path: Path, to: Path | None, *, rehome: tuple[bytes, bytes] | None =
     return digest.hexdigest()
 
 
-def _rehome(rel: str, venv: Path, into: Path | None) -> tuple[bytes, bytes] | None:
-    """(old, new) venv path for a file that holds the venv's own path: bin/* and pyvenv.cfg."""
-    if into is None:
-        return None
-    scripts = venv_python(venv).parent.name
-    if rel == "pyvenv.cfg" or (rel.startswith(scripts + "/") and rel.count("/") == 1):
-        return os.fsencode(str(venv)), os.fsencode(str(into))
-    return None
-
-
-def _moved(target: str, venv: Path, into: Path) -> str:
-    """A symlink's target, moved with the venv when it points into it by its absolute path."""
-    old = str(venv)
-    return str(into) + target[len(old) :] if target == old or target.startswith(old + "/") else target
-
-
-def rehomed(data: bytes, old: bytes, new: bytes) -> bytes:
-    """A script or file of the venv at `old` as the venv at `new` holds it: a shebang naming `old`'s
-    interpreter rewritten in the form pip would write for `new` (one line, or the `/bin/sh` form when
-    the path is long or has a space), any other mention of `old` (bin/activate*, pyvenv.cfg) replaced."""
-    head, python, rest = shebang_of(data)
-    if python is not None and python.startswith(old + b"/"):
-        return shebang_for(new + python[len(old) :], rest) + data[len(head) :].replace(old, new)
-    return data.replace(old, new)
-
-
-def shebang_of(data: bytes) -> tuple[bytes, bytes | None, bytes]:
-    """(the shebang's bytes, the interpreter it names, what follows the interpreter) in either form."""
-    if data.startswith(b"#!/bin/sh\n'''exec' "):
-        lines = data.split(b"\n", 3)
-        tail = b' "$0" "$@"'
-        if len(lines) > 3 and lines[2] == b"' '''" and lines[1].endswith(tail):
-            named = lines[1][len(b"'''exec' ") : -len(tail)]
-            python, _, rest = named[1:].partition(b'"') if named.startswith(b'"') else named.partition(b" ")
-            return b"\n".join(lines[:3]) + b"\n", python, (b" " + rest.lstrip() if rest.strip() else b"")
-    elif data.startswith(b"#!"):
-        line = data.split(b"\n", 1)[0]
-        python, _, rest = line[2:].partition(b" ")
-        return line + b"\n", python, (b" " + rest if rest else b"")
-    return b"", None, b""
-
-
-def shebang_for(python: bytes, rest: bytes) -> bytes:
-    if b" " not in python and len(python) + len(rest) + 3 <= SHEBANG_MAX:
-        return b"#!" + python + rest + b"\n"
-    quoted = b'"' + python + b'"' if b" " in python else python
-    return b"#!/bin/sh\n'''exec' " + quoted + rest + b' "$0" "$@"\n' + b"' '''\n"
+def _moved(target: str, old: str, new: str) -> str:
+    """A symlink's target, moved with the venv (from `old` to `new`) when it points into it by its absolute path."""
+    return new + target[len(old) :] if target == old or target.startswith(old + "/") else target

@@ -22,7 +22,8 @@ from helpers import days
 from loopback.wheels import build_wheel
 from releaser.core import lockfile
 from releaser.core.lockfile import Lock
-from releaser.ecosystems.python.keptvenv import KEEP, Kept, Manifest, build_venv, pinned_venv, prune, rehomed, shebang_for, shebang_of
+from releaser.ecosystems.python.keptvenv import KEEP, Changed, Kept, Manifest, build_venv, clone, pinned_venv, prune, record, walk
+from releaser.ecosystems.python.rehome import rehomed, shebang_for, shebang_of
 from releaser.lock.locking import lock
 
 pytestmark = pytest.mark.usefixtures("git_identity")
@@ -125,9 +126,12 @@ def test_a_kept_venv_with_a_file_planted_or_changed_is_not_used(scripted, make_p
     assert INSTALLED in cut_ok(project) and not planted.exists()
     assert KEPT in cut_ok(project)
 
-    # One installed file changed: the same.
+    # One installed file changed: the same, though its size is as installed and its mtime is set back.
     beta = site_packages(kept.venv) / "beta" / "__init__.py"
+    before = beta.stat()
     beta.write_text('__version__ = "6.6"\n')
+    os.utime(beta, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert (beta.stat().st_size, beta.stat().st_mtime_ns) == (before.st_size, before.st_mtime_ns)
     said = cut_ok(project)  # the gate checks beta is 2.0
     assert "installed afresh" in said and "beta/__init__.py: changed since it was installed" in said
     assert INSTALLED in cut_ok(project)
@@ -214,3 +218,59 @@ def test_the_cache_keeps_the_venvs_used_last_and_never_removes_one_in_use(tmp_pa
     # the next install, with nothing held, leaves only the ones used last
     prune(folder, but=newest)
     assert sorted(p.name for p in folder.iterdir() if p.is_dir()) == sorted(names[-KEEP:])
+
+
+def _small_venv(root: Path) -> Path:
+    venv = root / "venv"
+    (venv / "bin").mkdir(parents=True)
+    (venv / "bin" / "tool").write_text(f"#!{venv}/bin/python\nprint('tool')\n")
+    (venv / "bin" / "tool").chmod(0o755)
+    (venv / "pyvenv.cfg").write_text(f"home = /usr/bin\ncommand = python -m venv {venv}\n")
+    (venv / "lib" / "site").mkdir(parents=True)
+    (venv / "lib" / "site" / "mod.py").write_text("VALUE = 1\n")
+    (venv / "lib" / "site" / "data.bin").write_bytes(os.urandom(3 << 20))  # more than one read
+    os.symlink("mod.py", venv / "lib" / "site" / "alias.py")
+    return venv
+
+
+def test_a_file_is_read_again_only_when_its_lstat_differs_or_it_changed_as_the_hashing_began(tmp_path):
+    venv = _small_venv(tmp_path)
+    manifest = record(venv)
+    walk(venv, manifest)  # as installed
+
+    # A file whose lstat is as recorded is not read again: a manifest naming other bytes for it
+    # passes, unless the file changed in the tick the hashing began (then it is always hashed).
+    other = Manifest({**manifest.files, "lib/site/mod.py": "0" * 64}, manifest.links, manifest.seen, manifest.since)
+    walk(venv, other)
+    racy = Manifest(other.files, other.links, other.seen, other.seen["lib/site/mod.py"][2])
+    with pytest.raises(Changed, match="lib/site/mod.py: changed since it was installed"):
+        walk(venv, racy)
+
+    # Rewritten to the same size with its mtime set back: the ctime still tells.
+    mod = venv / "lib" / "site" / "mod.py"
+    before = mod.stat()
+    mod.write_text("VALUE = 2\n")
+    os.utime(mod, ns=(before.st_atime_ns, before.st_mtime_ns))
+    with pytest.raises(Changed, match="lib/site/mod.py: changed since it was installed"):
+        walk(venv, manifest)
+    mod.write_text("VALUE = 1\n")  # the same bytes again: hashed (its lstat differs), and as installed
+    walk(venv, manifest)
+
+
+def test_a_copy_has_each_file_its_mode_and_mtime_and_names_itself(tmp_path):
+    venv = _small_venv(tmp_path)
+    manifest = record(venv)
+    into = tmp_path / "copy" / "venv"
+    clone(venv, into, manifest)
+    for rel, _ in manifest.files.items():
+        src, dst = os.lstat(venv / rel), os.lstat(into / rel)
+        assert (dst.st_mode, dst.st_mtime_ns) == (src.st_mode, src.st_mtime_ns), rel
+    assert (into / "lib" / "site" / "data.bin").read_bytes() == (venv / "lib" / "site" / "data.bin").read_bytes()
+    assert os.readlink(into / "lib" / "site" / "alias.py") == "mod.py"
+    assert (into / "bin" / "tool").read_text().startswith(f"#!{into}/bin/python\n")
+    assert str(venv) not in (into / "pyvenv.cfg").read_text()
+    # A file written to in the kept venv is never copied as it is now.
+    (venv / "lib" / "site" / "data.bin").write_bytes(b"planted")
+    with pytest.raises(Changed, match="data.bin: changed since it was installed"):
+        clone(venv, tmp_path / "again", manifest)
+    assert not (tmp_path / "again").exists()
