@@ -36,7 +36,7 @@ def create_venv(path: Path, *, what: str = "the virtual environment") -> Path:
 
 def install_hashed(
     venv: Path, lines: list[str], requirements: Path, *, options: Sequence[str], timeout: int, hashed: bool = True,
-    env: dict[str, str] | None = None,
+    env: dict[str, str] | None = None, once: bool = False,
 ) -> subprocess.CompletedProcess[str]:
     """`pip --python VENV install --require-hashes --no-deps -r REQUIREMENTS`, REQUIREMENTS being `lines`.
 
@@ -45,12 +45,14 @@ def install_hashed(
     hosts); `env` adds to pip's environment (NETRC: credentials never on its command line). The finished run is returned for the caller to judge; one that takes
     longer than `timeout` seconds is an UpstreamError. `hashed=False` is for git
     requirements pinned to a full commit id, which is their hash (pip cannot hash them).
+    `once=True` is for a venv one build uses and drops: pip does not compile every
+    module it installs to bytecode (a build imports a few, once).
     """
     fd = os.open(requirements, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         f.write("".join(line + "\n" for line in lines))
     args = [
         "--python", str(venv_python(venv)), "install", *(["--require-hashes"] if hashed else []), "--no-deps", "--no-input",
-        "--disable-pip-version-check", *options, "-r", str(requirements),
+        "--disable-pip-version-check", *(["--no-compile"] if once else []), *options, "-r", str(requirements),
     ]
     return run_pip(args, timeout=timeout, timed_out=f"pip install into {venv} did not finish", env=env)

@@ -187,7 +187,7 @@ class BuildPins:
             lines.append(f"{name}=={version} " + " ".join(f"--hash=sha256:{a.sha256}" for a in files.artifacts))
         # The indexes go in the (private) requirements file: they may carry credentials.
         options = ["--quiet", "--cache-dir", str(cache_dir()), *trusted_hosts(self.reader.index_urls)]
-        done = install_hashed(venv, lines, work / "build-requirements.txt", options=options, timeout=INSTALL_TIMEOUT)
+        done = install_hashed(venv, lines, work / "build-requirements.txt", options=options, timeout=INSTALL_TIMEOUT, once=True)
         if done.returncode != 0:
             raise UpstreamError(f"installing build requirements failed: {' / '.join(pip_errors(done.stderr)[:2])}")
 

@@ -58,7 +58,7 @@ def build_wheel(pin: Pin, sdist: Path, files: dict[PurePosixPath, Path], work: P
         art = choose_python_file(b)
         lines.append(f"{files[build_rel(art.name, pin)]} --hash=sha256:{art.sha256}")
     venv = create_venv(work / f"build-{pin.name}", what=f"the build environment of {pin.name}")
-    done = install_hashed(venv, lines, work / f"build-{pin.name}.txt", options=OFFLINE, timeout=BUILD_TIMEOUT)
+    done = install_hashed(venv, lines, work / f"build-{pin.name}.txt", options=OFFLINE, timeout=BUILD_TIMEOUT, once=True)
     if done.returncode != 0:
         raise UpstreamError(f"{what}: installing its build requirements failed: {' / '.join(pip_errors(done.stderr)[:2])}")
     out = work / f"wheel-{pin.name}"
