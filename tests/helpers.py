@@ -44,8 +44,7 @@ def sdist_index(
     from loopback.wheels import build_sdist
 
     folder = tmp_path_factory.mktemp(name)
-    with PackageIndex(auth=auth) as index, pytest.MonkeyPatch.context() as env:
-        env.setenv("XDG_CACHE_HOME", str(tmp_path_factory.getbasetemp() / "cache"))
+    with PackageIndex(auth=auth) as index:
         for wheel in ("setuptools", "wheel", "packaging"):
             index.add(wheel_of_installed(wheel, folder), uploaded=days(0))
         index.publish("setuptools", "99.0", uploaded=days(30))

@@ -67,8 +67,7 @@ def findings(doc: dict) -> set[tuple[str, str, str]]:
 def template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A project (requirements.in: alpha; pyproject: beta>=1) locked for real: alpha 1.0, beta 2.0."""
     root = tmp_path_factory.mktemp("check") / "project"
-    with PackageIndex() as index, pytest.MonkeyPatch.context() as env:
-        env.setenv("XDG_CACHE_HOME", str(tmp_path_factory.getbasetemp() / "cache"))
+    with PackageIndex() as index:
         index.publish("alpha", "1.0", requires=["beta>=1"], uploaded=days(0))
         index.publish("beta", "1.0", uploaded=days(1))
         index.publish("beta", "2.0", uploaded=days(30))
