@@ -26,6 +26,7 @@ before and after it is copied, the venv's own path rewritten where a venv holds 
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -40,6 +41,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from releaser.core.errors import UpstreamError
 from releaser.core.lockfile import Lock, Pin
 from releaser.ecosystems.python.rehome import rehomed
 from releaser.plumbing.fsutil import copy_file, write_atomic
@@ -53,6 +55,7 @@ if TYPE_CHECKING:
 KEEP = 4  # kept venvs, the ones used last: a venv of Django and a database driver is ~100 MB
 FORMAT = 3  # of the manifest; one of any other format is not kept (1 held only the names, 2 no lstat)
 CHUNK = 1 << 20
+FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS}  # a copy that cannot be written
 
 
 class Changed(Exception):
@@ -300,6 +303,8 @@ def walk(venv: Path, manifest: Manifest, into: Path | None = None) -> None:
         wanted = manifest.files.get(rel)
         if wanted is None:
             raise Changed(f"{rel}: not installed there")
+        if not stat.S_ISREG(st.st_mode):  # a FIFO would block the read; a device is no installed file
+            raise Changed(f"{rel}: no longer a plain file")
         # The files naming the venv itself (bin/*, pyvenv.cfg) are read whole: they are rewritten.
         holds_path = to is not None and (rel == "pyvenv.cfg" or (rel.startswith(scripts) and rel.count("/") == 1))
         if not holds_path and manifest.unchanged(rel, st):
@@ -324,9 +329,11 @@ def clone(kept: Path, into: Path, manifest: Manifest) -> None:
     into.mkdir(parents=True)
     try:
         walk(kept, manifest, into)
-    except OSError as exc:  # unreadable, or gone while copied: as good as changed
+    except OSError as exc:
         shutil.rmtree(into, ignore_errors=True)
-        raise Changed(f"cannot be copied: {exc.strerror or exc}") from None
+        if exc.errno in FULL or str(exc.filename or "").startswith(str(into)):  # the copy's side: kept is sound
+            raise UpstreamError(f"the build environment cannot be written in {into.parent}: {exc.strerror or exc}") from None
+        raise Changed(f"cannot be copied: {exc.strerror or exc}") from None  # unreadable, or gone: as changed
     except BaseException:
         shutil.rmtree(into, ignore_errors=True)
         raise

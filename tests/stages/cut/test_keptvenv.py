@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -274,3 +275,39 @@ def test_a_copy_has_each_file_its_mode_and_mtime_and_names_itself(tmp_path):
     with pytest.raises(Changed, match="data.bin: changed since it was installed"):
         clone(venv, tmp_path / "again", manifest)
     assert not (tmp_path / "again").exists()
+
+
+def test_a_kept_file_made_a_fifo_is_changed_not_read(tmp_path):
+    venv = _small_venv(tmp_path)
+    manifest = record(venv)
+    mod = venv / "lib" / "site" / "mod.py"
+    mod.unlink()
+    os.mkfifo(mod)  # reading it would wait for a writer for ever
+    with pytest.raises(Changed, match="lib/site/mod.py: no longer a plain file"):
+        walk(venv, manifest)
+
+
+def test_a_copy_that_cannot_be_written_is_an_outside_failure_and_the_kept_venv_stays_kept(tmp_path):
+    """A full disk under the cut's folder is not a changed kept venv: it is not dropped, the cut
+    says where it could not write (here a file size limit stands in for the full disk)."""
+    venv = _small_venv(tmp_path)
+    script = (
+        "import resource, signal, sys\n"
+        "from pathlib import Path\n"
+        "from releaser.core.errors import UpstreamError\n"
+        "from releaser.ecosystems.python.keptvenv import clone, record\n"
+        "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
+        "manifest = record(Path(sys.argv[1]))\n"
+        "resource.setrlimit(resource.RLIMIT_FSIZE, (1 << 20, 1 << 20))\n"
+        "try:\n"
+        "    clone(Path(sys.argv[1]), Path(sys.argv[2]), manifest)\n"
+        "except UpstreamError as exc:\n"
+        "    print(exc)\n"
+        "    sys.exit(3)\n"
+    )
+    into = tmp_path / "cut" / "venv"
+    done = subprocess.run([sys.executable, "-c", script, str(venv), str(into)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 3, done.stdout + done.stderr
+    assert done.stdout.startswith(f"the build environment cannot be written in {into.parent}: "), done.stdout
+    assert not into.exists()
+    walk(venv, record(venv))  # the kept venv untouched
