@@ -69,7 +69,7 @@ class Manifest:
 
     files: dict[str, str]
     links: dict[str, str]
-    seen: dict[str, list[int]] = field(default_factory=dict)  # relative path -> Seen.of(lstat)
+    seen: dict[str, list[int]] = field(default_factory=dict)  # relative path -> seen_of(its lstat when hashed)
     since: int = 0  # ctime_ns of a file made just before the hashing: a ctime not older is racy
 
     def dump(self) -> str:
@@ -296,8 +296,8 @@ def walk(venv: Path, manifest: Manifest, into: Path | None = None) -> None:
             target = os.readlink(path)
             if manifest.links.get(rel) != target:
                 raise Changed(f"{rel}: {'not installed there' if rel not in manifest.links else 'links elsewhere'}")
-            if to is not None:
-                os.symlink(_moved(target, old, to[: -len(rel) - 1]), to)
+            if to is not None and new is not None:
+                os.symlink(_moved(target, old, new), to)
             seen += 1
             continue
         wanted = manifest.files.get(rel)
