@@ -54,7 +54,10 @@ class Kept:
 
 class PageCache:
     def __init__(self, directory: Path | None = None) -> None:
+        from releaser.plumbing.cachetrim import prune_unused
+
         self.directory = directory or default_dir()
+        prune_unused(self.directory)  # a stat of its stamp; once a day, the pages unused for long go
 
     def _path(self, url: str, accept: str | None) -> Path:
         key = hashlib.sha256(f"{url}\n{accept or ''}".encode()).hexdigest()
@@ -70,7 +73,12 @@ class PageCache:
             kept = Kept(content, str(meta["content-type"]), meta.get("etag"), meta.get("last-modified"))
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return None
-        return kept if kept.conditions() else None
+        if not kept.conditions():
+            return None
+        from releaser.plumbing.cachetrim import mark_used
+
+        mark_used(self._path(url, accept))
+        return kept
 
     def keep(self, url: str, accept: str | None, content: bytes, headers: Mapping[str, str]) -> None:
         """Keep `content` as `url`'s page when the answer (`headers`) allows it and can be revalidated."""

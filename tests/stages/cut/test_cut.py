@@ -368,10 +368,17 @@ def test_a_lock_stating_another_size_than_its_file_is_refused_as_reproduce_refus
     assert_untouched(root, head)
 
     # The honest lock cuts, its files kept as verified; the next cut fetches none of them again.
+    # What no cut used for 30 days goes (the cache pruned at most once a day): an entry planted so.
+    stale = cached.parent.parent / ("0" * 64) / "gone-1.0-py3-none-any.whl"
+    stale.parent.mkdir(parents=True)
+    stale.write_bytes(b"a file no lock names any longer")
+    for path in (stale, stale.parent):
+        os.utime(path, (time.time() - 40 * 86_400,) * 2)
     project.lockfile.write_text(honest)
     commit_all(root, "the lock as written")
     assert project.releaser("cut").returncode == 0
     assert sha256(cached) == wheel.sha256
+    assert not stale.parent.exists() and time.time() - cached.parent.stat().st_mtime < 3600  # used: marked now
     seen = len(populated.requests_seen)
     assert project.releaser("cut").returncode == 0
     assert not [r for r in populated.requests_seen[seen:] if r.startswith("/files/")]
