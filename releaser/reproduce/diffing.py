@@ -1,6 +1,8 @@
 """`releaser diff A B`: what changed between two RCs or two lockfiles.
 
-Pins are matched by kind and name. A pin is *added*, *removed*, or *changed* when
+Pins are matched by kind and name, and a Python pin needed on only some of the lock's
+targets by its marker too (two targets may pin one project at two versions). A pin is
+*added*, *removed*, or *changed* when
 any of its version, requested spec, source, date or files differ. The JSON
 document is stable and documented in docs/reproduce.md; the text is for people,
 one line per pin, grouped by kind:
@@ -108,12 +110,20 @@ class PinChange:
     fields: tuple[str, ...]
     before: PinState | None
     after: PinState | None
+    marker: str | None = None  # a Python pin needed on only some targets: the marker naming them
+
+    @property
+    def shown_name(self) -> str:
+        return f"{self.name}; {self.marker}" if self.marker else self.name
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        document = {
             "kind": self.kind, "name": self.name, "change": self.change, "fields": list(self.fields),
             "from": self.before.to_json() if self.before else None, "to": self.after.to_json() if self.after else None,
         }
+        if self.marker:
+            document["marker"] = self.marker
+        return document
 
     def line(self) -> str:
         """What happened to the pin, for people (after its kind and name)."""
@@ -186,29 +196,29 @@ class Diff:
             return "\n".join([head + f"no changes ({s['unchanged']} pins the same)", *migration_lines]) + "\n"
         head += f"{s['changed']} changed, {s['added']} added, {s['removed']} removed, {s['unchanged']} unchanged"
         kind_width = max(len(c.kind) for c in self.changes)
-        name_width = max(len(c.name) for c in self.changes)
+        name_width = max(len(c.shown_name) for c in self.changes)
         lines = [head]
-        lines += [f"{c.kind:<{kind_width}}  {c.name:<{name_width}}  {c.line()}".rstrip() for c in self.changes]
+        lines += [f"{c.kind:<{kind_width}}  {c.shown_name:<{name_width}}  {c.line()}".rstrip() for c in self.changes]
         return "\n".join(lines + migration_lines) + "\n"
 
 
 def diff(a: Side, b: Side) -> Diff:
     """What changed from `a` to `b`."""
-    before = {(p.kind, p.name): PinState.of(p) for p in a.lock.pins}
-    after = {(p.kind, p.name): PinState.of(p) for p in b.lock.pins}
+    before = {(p.kind, p.name, p.marker or ""): PinState.of(p) for p in a.lock.pins}
+    after = {(p.kind, p.name, p.marker or ""): PinState.of(p) for p in b.lock.pins}
     order = {kind: i for i, kind in enumerate(KINDS)}
     changes: list[PinChange] = []
     unchanged = 0
-    for key in sorted(before.keys() | after.keys(), key=lambda k: (order.get(k[0], len(KINDS)), k[0], k[1].lower(), k[1])):
-        old, new = before.get(key), after.get(key)
+    for key in sorted(before.keys() | after.keys(), key=lambda k: (order.get(k[0], len(KINDS)), k[0], k[1].lower(), k[1], k[2])):
+        (kind, name, marker), old, new = key, before.get(key), after.get(key)
         if old is not None and new is not None:
             differing = tuple(f for f in FIELDS if getattr(old, f) != getattr(new, f))
             if not differing:
                 unchanged += 1
                 continue
-            changes.append(PinChange(*key, "changed", differing, old, new))
+            changes.append(PinChange(kind, name, "changed", differing, old, new, marker or None))
         else:
-            changes.append(PinChange(*key, "added" if old is None else "removed", (), old, new))
+            changes.append(PinChange(kind, name, "added" if old is None else "removed", (), old, new, marker or None))
     moved = None
     if a.migrations is not None and b.migrations is not None:
         moved = migration_changes(a.migrations, b.migrations)
