@@ -244,8 +244,10 @@ def tag_message(plan: Subject, manifest: dict[str, Any]) -> str:
 def pin_entry(pin: Pin) -> dict[str, Any]:
     """A pin as manifest.json records it."""
     scope = {"scope": pin.scope} if pin.scope is not None else {}  # a Maven pin's scope
+    marker = {"marker": pin.marker} if pin.marker else {}  # a Python pin needed on only some targets
     return {
         **scope,
+        **marker,
         "kind": pin.kind,
         "name": pin.name,
         "version": pin.version,

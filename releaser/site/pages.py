@@ -136,23 +136,33 @@ def _moment(value: str) -> datetime | None:
 
 
 def _pins(entry: Entry, previous: Entry | None, cut_at: datetime | None) -> tuple[list[PinRow], list[GonePin]]:
-    """The RC's pins, each marked as `releaser diff` would mark it against `previous`, and the pins that went."""
-    now = {(p["kind"], p["name"]): p for p in entry.pins}
-    before = {(p["kind"], p["name"]): p for p in previous.pins} if previous is not None else None
+    """The RC's pins, each marked as `releaser diff` would mark it against `previous` (a pin needed on
+    only some targets: one row per marker), and the pins that went."""
+
+    def key(pin: dict[str, Any]) -> tuple[str, str, str]:
+        return pin["kind"], pin["name"], _text(pin.get("marker"))
+
+    now = {key(p): p for p in entry.pins}
+    before = {key(p): p for p in previous.pins} if previous is not None else None
     rows = []
-    for key, pin in now.items():
+    for (kind, name, marker), pin in now.items():
         change, was = "", ""
         if before is not None:
-            old = before.get(key)
+            old = before.get((kind, name, marker))
             if old is None:
                 change = "new"
             elif old != pin and _differ(diffing.entry_document(old), diffing.entry_document(pin)):
                 change, was = "changed", str(old["version"])
         date = _moment(_text(pin.get("date")))
         age = (cut_at - date).days if cut_at is not None and date is not None else None
-        rows.append(PinRow(pin["kind"], pin["name"], pin["version"], date.strftime("%Y-%m-%d") if date else "", age, change, was))
-    gone = [GonePin(k, n, str(p["version"])) for (k, n), p in (before or {}).items() if (k, n) not in now]
+        rows.append(PinRow(kind, _named(name, marker), pin["version"], date.strftime("%Y-%m-%d") if date else "", age, change, was))
+    gone = [GonePin(k, _named(n, m), str(p["version"])) for (k, n, m), p in (before or {}).items() if (k, n, m) not in now]
     return rows, gone
+
+
+def _named(name: str, marker: str) -> str:
+    """A pin's name as a requirement writes it: with its marker when it is needed on only some targets."""
+    return f"{name}; {marker}" if marker else name
 
 
 def _differ(a: dict[str, Any], b: dict[str, Any]) -> bool:

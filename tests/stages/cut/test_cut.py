@@ -556,6 +556,7 @@ def test_manifest_md_lists_a_pin_with_a_wheel_per_platform_by_count(tmp_path):
     wheels = [{"name": f"cryptography-44.0-cp39-abi3-platform{i}.whl", "sha256": f"{i:064x}"} for i in range(30)]
     pins = [{"kind": "python", "name": f"pkg{n}", "version": "1.0", "date": None, "artifacts": wheels} for n in range(29)]
     pins.append({"kind": "python", "name": "asgiref", "version": "3.8", "date": None, "artifacts": [{"name": "asgiref-3.8-py3-none-any.whl", "sha256": "a" * 64}]})
+    pins.append({"kind": "python", "name": "pywin32", "version": "306", "date": None, "artifacts": [], "marker": 'sys_platform == "win32"'})
     manifest = {
         "name": "hc", "rc": "1.0rc1", "version": "1.0", "commit": "0" * 40, "cut_at": "now", "as_of": "then",
         "lock_digest": "sha256:" + "0" * 64, "builder": {"python": "3.12", "platform": "linux", "releaser": "0.1", "resolver": "pip-tools"},
@@ -565,3 +566,4 @@ def test_manifest_md_lists_a_pin_with_a_wheel_per_platform_by_count(tmp_path):
     assert len(page.encode()) < 8_000, len(page.encode())
     assert "| pkg3 | 1.0 |  | 30 files (cryptography-44.0-cp39-abi3-platform0.whl, …), each sha256 in `release.lock`" in page
     assert f"asgiref-3.8-py3-none-any.whl `{'a' * 64}`" in page  # one file: named with its digest, as before
+    assert '| pywin32; sys_platform == "win32" | 306 |' in page  # needed on one target: named with its marker

@@ -379,3 +379,26 @@ def test_release_site_true_refreshes_the_site_after_every_cut(line_of_rcs, tmp_p
     index = Page(root / "dist" / "site" / "index.html")
     assert [r[0] for r in index.rows[1:]] == ["0.9.0rc4", RC3, RC2, RC1]
     assert index.row("0.9.0rc4")[0][6] == "not rehearsed"
+
+
+def test_a_pin_per_target_is_a_row_per_marker_compared_with_the_same_targets_pin():
+    from releaser.site.history import Entry
+    from releaser.site.pages import _pins
+
+    linux, windows = 'sys_platform == "linux"', 'sys_platform == "win32"'
+
+    def entry(rc: str, *pins: Pin) -> Entry:
+        return Entry(rc, f"releases/{rc}/", manifest={"pins": [pin_entry(p) for p in pins]})
+
+    def numpy(version: str, marker: str) -> Pin:
+        return Pin("python", "numpy", version, "https://index.example/simple", marker=marker)
+
+    before = entry(RC1, numpy("1.0", linux), numpy("1.0", windows))
+    after = entry(RC2, numpy("2.0", linux), numpy("1.0", windows))
+    assert pin_entry(numpy("2.0", linux))["marker"] == linux and "marker" not in pin_entry(Pin("python", "a", "1", "x"))
+    rows, gone = _pins(after, before, None)
+    assert {(r.name, r.version, r.change, r.before) for r in rows} == {
+        (f"numpy; {linux}", "2.0", "changed", "1.0"), (f"numpy; {windows}", "1.0", "", ""),
+    }
+    rows, gone = _pins(entry(RC3, numpy("2.0", linux)), after, None)
+    assert [(g.name, g.version) for g in gone] == [(f"numpy; {windows}", "1.0")]
