@@ -114,7 +114,7 @@ class PinChange:
 
     @property
     def shown_name(self) -> str:
-        return f"{self.name}; {self.marker}" if self.marker else self.name
+        return named(self.name, self.marker)
 
     def to_json(self) -> dict[str, Any]:
         document = {
@@ -238,6 +238,11 @@ def migration_changes(
         tuple(MovedMigration(k, after[k]) for k in sorted(after.keys() - before.keys())),
         tuple(MovedMigration(k, before[k]) for k in sorted(before.keys() - after.keys())),
     )
+
+
+def named(name: str, marker: str | None) -> str:
+    """A pin's name as a requirement writes it: with its marker when it is needed on only some targets."""
+    return f"{name}; {marker}" if marker else name
 
 
 def _shown(kind: str, pin: PinState) -> str:

@@ -155,14 +155,9 @@ def _pins(entry: Entry, previous: Entry | None, cut_at: datetime | None) -> tupl
                 change, was = "changed", str(old["version"])
         date = _moment(_text(pin.get("date")))
         age = (cut_at - date).days if cut_at is not None and date is not None else None
-        rows.append(PinRow(kind, _named(name, marker), pin["version"], date.strftime("%Y-%m-%d") if date else "", age, change, was))
-    gone = [GonePin(k, _named(n, m), str(p["version"])) for (k, n, m), p in (before or {}).items() if (k, n, m) not in now]
+        rows.append(PinRow(kind, diffing.named(name, marker), pin["version"], date.strftime("%Y-%m-%d") if date else "", age, change, was))
+    gone = [GonePin(k, diffing.named(n, m), str(p["version"])) for (k, n, m), p in (before or {}).items() if (k, n, m) not in now]
     return rows, gone
-
-
-def _named(name: str, marker: str) -> str:
-    """A pin's name as a requirement writes it: with its marker when it is needed on only some targets."""
-    return f"{name}; {marker}" if marker else name
 
 
 def _differ(a: dict[str, Any], b: dict[str, Any]) -> bool:
