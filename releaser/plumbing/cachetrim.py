@@ -23,7 +23,7 @@ KEPT = {STAMP, ".lock"}  # never pruned: a lock file another process may be wait
 def mark_used(path: Path) -> None:
     """`path` was used now: it is kept another `UNUSED_DAYS` days. A cache that cannot be marked is no error."""
     try:
-        os.utime(path)
+        os.utime(path, follow_symlinks=False)  # never a file a planted link points at
     except OSError:
         pass
 
@@ -39,8 +39,8 @@ def prune_unused(folder: Path, *, days: int = UNUSED_DAYS, now: float | None = N
     except OSError:
         pass  # never pruned
     try:
-        stamp.touch()
-        os.utime(stamp, (now, now))
+        os.close(os.open(stamp, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW, 0o600))
+        os.utime(stamp, (now, now), follow_symlinks=False)
         entries = list(os.scandir(folder))
     except OSError:
         return []

@@ -64,8 +64,9 @@ class PageCache:
         return self.directory / key
 
     def lookup(self, url: str, accept: str | None) -> Kept | None:
+        path = self._path(url, accept)
         try:
-            raw = self._path(url, accept).read_bytes()
+            raw = path.read_bytes()
             head, _, content = raw.partition(b"\n")
             meta = json.loads(head)
             if meta.get("format") != FORMAT or meta.get("size") != len(content):  # a torn or foreign file
@@ -77,7 +78,7 @@ class PageCache:
             return None
         from releaser.plumbing.cachetrim import mark_used
 
-        mark_used(self._path(url, accept))
+        mark_used(path)
         return kept
 
     def keep(self, url: str, accept: str | None, content: bytes, headers: Mapping[str, str]) -> None:

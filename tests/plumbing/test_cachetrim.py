@@ -54,3 +54,17 @@ def test_a_page_used_is_kept_and_one_unused_for_long_goes_when_the_cache_is_next
     PageCache(tmp_path)  # the next run: pruned, the stamp being 31 days old
     assert pages.lookup("https://index.example/simple/alpha/", None) is not None
     assert pages.lookup("https://index.example/simple/beta/", None) is None
+
+
+def test_a_stamp_or_entry_linked_out_of_the_cache_is_never_written_through(tmp_path):
+    cache, outside = tmp_path / "cache", tmp_path / "outside"
+    cache.mkdir()
+    outside.mkdir()
+    (cache / ".pruned").symlink_to(outside / "made-by-releaser")  # dangling: a followed link would create it
+    (outside / "precious").write_bytes(b"x")
+    _aged(outside / "precious", 400)
+    (cache / "entry").symlink_to(outside / "precious")
+    mark_used(cache / "entry")
+    assert prune_unused(cache, now=NOW) == []
+    assert not (outside / "made-by-releaser").exists()
+    assert NOW - (outside / "precious").stat().st_mtime > 399 * DAY  # not marked through the link
