@@ -170,10 +170,12 @@ def verified_cache() -> Iterator[Path]:
     Every file there was renamed into place only once its bytes were verified, and is
     hashed again whenever it is used (`Fetcher.fetch`), so a run fetches only what an
     earlier one did not; the folder may be deleted at any time. Two runs filling it at
-    once would write the same `.unverified` file: the second waits for the first.
+    once would write the same `.unverified` file: the second waits for the first. Its user
+    marks each entry it used (`cachetrim.mark_used`); what none used for 30 days goes.
     """
     import fcntl
 
+    from releaser.plumbing.cachetrim import prune_unused
     from releaser.plumbing.piprun import cache_dir
 
     folder = cache_dir().parent / "files"
@@ -181,6 +183,7 @@ def verified_cache() -> Iterator[Path]:
     with open(folder / ".lock", "w") as held:
         fcntl.flock(held, fcntl.LOCK_EX)  # released when the file is closed, or the process dies
         yield folder
+        prune_unused(folder)  # held still: no other run is using an entry; what this one used is marked
 
 
 def cached(cache: Path, item: PinnedFile) -> Path:

@@ -22,7 +22,7 @@ from releaser.core.progress import Progress
 from releaser.core.redact import output_tail
 from releaser.ecosystems.python.buildenv import install_hashed
 from releaser.ecosystems.python.sdists import OFFLINE, build_files, install_lines, refuse_unpinned
-from releaser.plumbing.cachetrim import mark_used, prune_unused
+from releaser.plumbing.cachetrim import mark_used
 from releaser.plumbing.credentials import configured_userinfo, private_netrc
 from releaser.plumbing.fetch import Fetcher, PinnedFile, cached, other_bytes, session, verified_cache
 from releaser.plumbing.piprun import cache_dir, index_options
@@ -120,7 +120,6 @@ def fetch_verified(
             fetcher.fetch_all(again)
         for path in first:
             mark_used(path.parent)
-        prune_unused(cache)
     return {item.rel: path for item, path in targets}
 
 
