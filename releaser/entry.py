@@ -92,12 +92,11 @@ def answered(project: str | None) -> int | None:
         return None
     from pathlib import Path
 
+    from releaser.core.errors import ReleaserError
     from releaser.plumbing.privatefiles import sweep as sweep_private_files
     from releaser.plumbing.projectlock import LOCK_NAME, in_git_dir
 
     held = in_git_dir(Path(root))
-    from releaser.core.errors import ReleaserError
-
     try:
         if held is None:  # the project lock is in the records folder, which release.toml may move
             toml = seal.read_in(root, "release.toml")
