@@ -311,3 +311,28 @@ def test_a_copy_that_cannot_be_written_is_an_outside_failure_and_the_kept_venv_s
     assert done.stdout.startswith(f"the build environment cannot be written in {into.parent}: "), done.stdout
     assert not into.exists()
     walk(venv, record(venv))  # the kept venv untouched
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=8), inner, max_size=5),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    files=st.dictionaries(st.text(max_size=8), _JSON, max_size=3),
+    seen=_JSON | st.dictionaries(st.text(max_size=8), st.lists(st.integers(), max_size=5) | _JSON, max_size=3),
+    since=_JSON,
+)
+def test_any_manifest_document_of_this_format_is_kept_whole_or_not_at_all(files, seen, since, tmp_path_factory):
+    """The fields a check trusts (each file's lstat when hashed, the time hashing began) are read back
+    only when every one has its type: anything else and the venv is installed again, never an error."""
+    path = tmp_path_factory.mktemp("manifest") / "kept.json"
+    path.write_text(json.dumps({"format": 3, "files": files, "links": {}, "seen": seen, "since": since}))
+    found = Manifest.read(path)
+    if found is not None:
+        assert all(isinstance(v, str) for v in found.files.values()) and type(found.since) is int
+        for rel in found.seen:  # a file's lstat compared with what was seen: a verdict, never an error
+            assert found.unchanged(rel, os.lstat(path)) in (True, False)
